@@ -1,0 +1,29 @@
+# Staffing Hub: `make demo` serves the embedded demo data; `make test` runs every check.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PIP_FLAGS ?= --disable-pip-version-check --quiet
+
+.PHONY: demo test install install-test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+install: $(BIN)/python
+	$(BIN)/pip install $(PIP_FLAGS) -e .
+
+install-test: $(BIN)/python
+	$(BIN)/pip install $(PIP_FLAGS) -e '.[test]'
+
+demo: install
+	$(BIN)/hub demo
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/mypy hub adapters resolvers schema
+
+test: lint
+	$(BIN)/pytest -q
+
+clean:
+	rm -rf $(VENV) demo-data .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,95 @@
+"""The adapter contract: what the hub asks of a department's database, whatever it is.
+
+An adapter declares its capabilities, is configured explicitly (department, mapping, URL) and
+returns canonical records (hub.records); a source that does not answer raises SourceUnavailable.
+A non-SQL source is a class implementing this protocol, registered under the entry-point group
+`staffing_hub.adapters` and named by `adapter:` in its mapping file. Example::
+
+    class CsvAdapter:
+        capabilities = frozenset({"read"})
+        def __init__(self, department: str, mapping: Mapping, url: str) -> None: ...
+        async def fetch(self, entity, field, keys, where=None): ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Prefix:
+    """Filter: the field's value starts with `value` (e.g. a region code scope)."""
+
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Contains:
+    """Filter: the field's value contains `value` (name search)."""
+
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Range:
+    """Filter: low <= value <= high (either end open when None)."""
+
+    low: Any = None
+    high: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class AnyOf:
+    """Filter: any of the alternatives holds (each a {field: condition} mapping); OR of ANDs."""
+
+    alternatives: tuple[Mapping[str, Any], ...]
+
+
+# A filter maps canonical field -> a value (equality), a list/tuple/set (IN), None (IS NULL),
+# or one of the classes above; the whole mapping is an AND. AnyOf goes under the key "*".
+Where = Mapping[str, Any]
+
+
+class Adapter(Protocol):
+    """A department source: batch fetch by key, keyset scans, streaming, counts."""
+
+    department: str
+    capabilities: frozenset[str]  # of "read", "stream", "aggregate"
+
+    async def fetch(self, entity: str, field: str, keys: Sequence[Any], where: Where | None = None) -> list[Any]:
+        """All records whose `field` is one of `keys` (one statement), in no particular order."""
+        ...
+
+    async def scan(
+        self,
+        entity: str,
+        *,
+        order_by: str,
+        where: Where | None = None,
+        after: Any = None,
+        limit: int = 100,
+    ) -> list[Any]:
+        """Up to `limit` records ordered by the unique field `order_by`, after the cursor value."""
+        ...
+
+    def stream(
+        self, entity: str, *, order_by: str | None = None, where: Where | None = None, chunk_size: int = 5000
+    ) -> AsyncIterator[list[Any]]:
+        """Every matching record in chunks, with bounded memory; `order_by` a field (normalized order)."""
+        ...
+
+    async def count(
+        self, entity: str, *, group_by: Sequence[str] = (), where: Where | None = None
+    ) -> list[tuple[Any, ...]]:
+        """Row counts, one tuple (group values..., count) per group; one tuple (count,) without groups."""
+        ...
+
+    async def ping(self) -> None:
+        """Raise SourceUnavailable unless the database answers."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections."""
+        ...

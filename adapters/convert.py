@@ -1,0 +1,106 @@
+"""Value converters named in mapping files: legacy column value <-> canonical value, both ways."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from hub import ids
+
+
+def _text(raw: Any) -> str | None:
+    if raw is None:
+        return None
+    text = str(raw).strip()
+    return text or None
+
+
+def _int(raw: Any) -> int | None:
+    return None if raw is None or raw == "" else int(raw)
+
+
+def _date(raw: Any) -> dt.date | None:
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, dt.datetime):
+        return raw.date()
+    if isinstance(raw, dt.date):
+        return raw
+    text = str(raw).strip().replace("-", "").replace("/", "")
+    return dt.date(int(text[:4]), int(text[4:6]), int(text[6:8])) if len(text) >= 8 else None
+
+
+def _iso(raw: Any) -> str | None:
+    """Any date-like legacy value ('1975-08', '197508', 19750820, DATE) as an ISO (partial) string."""
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, dt.date):
+        return raw.isoformat()[:10]
+    digits = str(raw).strip().replace("-", "").replace("/", "").replace(".", "")
+    parts = [digits[:4], digits[4:6], digits[6:8]]
+    return "-".join(p for p in parts if p)
+
+
+def _iso_to_compact(value: Any) -> str:
+    return str(value).replace("-", "")
+
+
+def _iso_to_int(value: Any) -> int:
+    return int(_iso_to_compact(value))
+
+
+def _iso_to_date(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Converter:
+    """A pair of functions: legacy -> canonical (`load`) and canonical -> legacy (`dump`, for WHERE)."""
+
+    load: Callable[[Any], Any]
+    dump: Callable[[Any], Any]
+
+
+CONVERTERS: dict[str, Converter] = {
+    "text": Converter(_text, _same),
+    "int": Converter(_int, int),
+    "date": Converter(_date, _iso_to_date),  # DATE column -> date
+    "date8": Converter(_date, lambda v: _iso_to_date(v).strftime("%Y%m%d")),  # '20190301' -> date
+    "iso": Converter(_iso, _same),  # text kept in ISO form ('1975-08')
+    "iso_compact": Converter(_iso, _iso_to_compact),  # '197508' / '202510' -> '1975-08'
+    "iso_int": Converter(_iso, _iso_to_int),  # 19750820 -> '1975-08-20'
+    "iso_date": Converter(_iso, _iso_to_date),  # DATE column -> '1975-08-20'
+}
+
+NORMALIZERS: dict[str, Callable[[Any], str | None]] = {
+    "id_number": ids.normalize_id_number,
+    "credit_code": ids.normalize_code,
+    "name": ids.normalize_name,
+}
+
+_FULL_WIDTH = str.maketrans("0123456789Xx", "０１２３４５６７８９Ｘｘ")
+
+
+def id_number_variants(key: str) -> list[str]:
+    """Legacy spellings that normalize to an ID number, for an index-friendly `IN (...)` lookup.
+
+    Covers what departments' systems hold: 18 digits, lower-case x, the 15-digit original of an
+    ID issued before 1999, and a whole number typed in full-width mode.
+    """
+    spellings = {key, key.lower()}
+    if len(key) == 18 and key[6:8] == "19":
+        spellings.add(key[:6] + key[8:17])
+    spellings |= {s.translate(_FULL_WIDTH) for s in list(spellings)}
+    return sorted(spellings)
+
+
+KEY_VARIANTS: dict[str, Callable[[str], list[str]]] = {
+    "id_number": id_number_variants,
+    "credit_code": lambda key: [key, key.lower()],
+}

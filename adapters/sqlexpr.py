@@ -1,0 +1,70 @@
+"""Portable SQL expressions the generic adapter needs beyond SQLAlchemy Core's own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+_FOLD = tuple(zip("０１２３４５６７８９ｘＸ", "0123456789XX", strict=True))
+
+
+class char_length(FunctionElement[int]):  # noqa: N801 - reads like the SQL function it renders
+    """Length in characters (SQLite has no CHAR_LENGTH)."""
+
+    type = sa.Integer()
+    inherit_cache = True
+    name = "char_length"
+
+
+@compiles(char_length)
+def _char_length(element: char_length, compiler: Any, **kw: Any) -> str:
+    return f"char_length({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(char_length, "sqlite")
+def _char_length_sqlite(element: char_length, compiler: Any, **kw: Any) -> str:
+    return f"length({compiler.process(element.clauses, **kw)})"
+
+
+class binary_order(FunctionElement[str]):  # noqa: N801
+    """An expression compared byte by byte (the order Python's str comparison gives for ASCII)."""
+
+    type = sa.String()
+    inherit_cache = True
+    name = "binary_order"
+
+
+@compiles(binary_order)
+def _binary_order(element: binary_order, compiler: Any, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(binary_order, "postgresql")
+def _binary_order_pg(element: binary_order, compiler: Any, **kw: Any) -> str:
+    return f'({compiler.process(element.clauses, **kw)}) COLLATE "C"'
+
+
+@compiles(binary_order, "mysql")
+def _binary_order_mysql(element: binary_order, compiler: Any, **kw: Any) -> str:
+    return f"CAST(({compiler.process(element.clauses, **kw)}) AS BINARY)"
+
+
+def normalized_id_body(col: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
+    """SQL for the first 17 characters of the normalized ID number in a raw column.
+
+    Folds full-width digits and x, upper-cases, and turns a 15-digit number into its 18-digit
+    body; the 18th character is the check digit, determined by these 17.
+    """
+    folded: sa.ColumnElement[Any] = sa.func.upper(col, type_=sa.String)
+    for wide, narrow in _FOLD:
+        folded = sa.func.replace(folded, wide, narrow, type_=sa.String)
+    upgraded = sa.func.substr(folded, 1, 6, type_=sa.String) + "19" + sa.func.substr(folded, 7, 9, type_=sa.String)
+    return sa.case((char_length(folded) == 15, upgraded), else_=sa.func.substr(folded, 1, 17, type_=sa.String))
+
+
+def normalized_id_sort_key(col: sa.ColumnElement[Any]) -> tuple[sa.ColumnElement[str]]:
+    """ORDER BY terms that stream rows in the order of `normalized_id[:17]` in Python."""
+    return (binary_order(normalized_id_body(col)),)

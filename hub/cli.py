@@ -1,0 +1,141 @@
+"""The `hub` command: generate demo data, serve, check sources against their mappings."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from hub.settings import DEPARTMENTS, Settings
+
+app = typer.Typer(help="编制数据共享枢纽 Staffing Hub", no_args_is_help=True, add_completion=False)
+sources_app = typer.Typer(help="数据源 / department sources", no_args_is_help=True)
+app.add_typer(sources_app, name="sources")
+console = Console(stderr=True)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    )
+
+
+def run_generate(targets: dict[str, str], persons: int, seed: int, institutions: int | None, manifest: Path) -> dict:
+    """Generate the four legacy databases with a progress bar; returns the manifest."""
+    from hub.demo.generate import generate
+
+    with _progress() as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        return generate(
+            targets, persons=persons, seed=seed, institutions=institutions, manifest_path=manifest, progress=progress
+        )
+
+
+@app.command("generate")
+def generate_cmd(
+    out: Annotated[Path, typer.Option(help="SQLite 文件与 manifest.json 的目录 / directory for SQLite files and manifest.json")] = Path("demo-data"),
+    persons: Annotated[int, typer.Option(min=50, help="人数 / number of persons")] = 10_000,
+    seed: Annotated[int, typer.Option(help="随机种子 / seed")] = 1,
+    institutions: Annotated[int | None, typer.Option(help="机构数 / number of institutions")] = None,
+    url_establishment: Annotated[str | None, typer.Option(help="编办库地址 / establishment DB URL")] = None,
+    url_organization: Annotated[str | None, typer.Option(help="组织部库地址 / organization DB URL")] = None,
+    url_hr: Annotated[str | None, typer.Option(help="人社库地址 / HR DB URL")] = None,
+    url_finance: Annotated[str | None, typer.Option(help="财政库地址 / finance DB URL")] = None,
+) -> None:
+    """生成四个部门的演示数据库 / Generate the four departments' demo databases."""
+    from hub.demo.generate import sqlite_targets
+
+    out.mkdir(parents=True, exist_ok=True)
+    targets = sqlite_targets(out)
+    given = dict(zip(DEPARTMENTS, (url_establishment, url_organization, url_hr, url_finance), strict=True))
+    targets.update({d: u for d, u in given.items() if u})
+    manifest = run_generate(targets, persons, seed, institutions, out / "manifest.json")
+    console.print(f"[green]done[/]: {len(manifest['anomalies'])} planted anomalies, manifest {out / 'manifest.json'}")
+
+
+def _serve(settings: Settings) -> None:
+    import uvicorn
+
+    from hub.logs import configure
+
+    configure(settings.log_level)
+    uvicorn.run(
+        "hub.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level=settings.log_level,
+        log_config=None,
+    )
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="监听地址 / host")] = None,
+    port: Annotated[int | None, typer.Option(help="端口 / port")] = None,
+    workers: Annotated[int | None, typer.Option(help="进程数 / worker processes")] = None,
+) -> None:
+    """启动枢纽服务 / Serve the hub (sources from HUB_SOURCE_<ID>_URL)."""
+    import os
+
+    for key, value in (("HUB_HOST", host), ("HUB_PORT", port), ("HUB_WORKERS", workers)):
+        if value is not None:
+            os.environ[key] = str(value)  # workers re-read settings from the environment
+    _serve(Settings())
+
+
+@app.command()
+def demo(
+    port: Annotated[int, typer.Option(help="端口 / port")] = 8000,
+    persons: Annotated[int, typer.Option(help="首次生成的人数 / persons when generating")] = 10_000,
+) -> None:
+    """生成（如缺）演示数据并启动 / Generate the demo data if absent, then serve it with GraphiQL."""
+    import os
+
+    settings = Settings()
+    out = settings.demo_dir
+    if not all((out / f"{d}.db").exists() for d in DEPARTMENTS) or not (out / "manifest.json").exists():
+        console.print(f"generating demo data in {out} …")
+        generate_cmd(out=out, persons=persons, seed=1, institutions=None, url_establishment=None,
+                     url_organization=None, url_hr=None, url_finance=None)
+    os.environ["HUB_PORT"] = str(port)
+    console.print(f"[bold]Staffing Hub[/] on http://{settings.host}:{port}/graphql")
+    _serve(Settings())
+
+
+@sources_app.command("check")
+def sources_check() -> None:
+    """检查每个映射与实际数据库是否相符 / Check each mapping against its live database."""
+    from hub.sources_check import check_sources
+
+    results = asyncio.run(check_sources(Settings()))
+    table = Table("department", "entity", "rows", "problem")
+    for r in results:
+        table.add_row(r.department, r.entity, "" if r.rows is None else str(r.rows), r.problem or "[green]ok[/]")
+    Console().print(table)
+    if any(r.problem for r in results):
+        raise typer.Exit(1)
+
+
+@sources_app.command("list")
+def sources_list() -> None:
+    """列出数据源及其能力 / List the sources, their URLs and capabilities."""
+    from adapters.registry import build_sources
+
+    sources = build_sources(Settings())
+    out = {d: {"url": str(getattr(a, "url", "")), "capabilities": sorted(a.capabilities)} for d, a in sources.items()}
+    asyncio.run(sources.close())
+    typer.echo(json.dumps(out, ensure_ascii=False, indent=2))

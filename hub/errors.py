@@ -1,0 +1,60 @@
+"""Errors as types with a code and a bilingual message (extensions.code in GraphQL)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class HubError(Exception):
+    """Base of the hub's errors: `code` goes to extensions.code; the message is Chinese / English."""
+
+    code = "INTERNAL"
+
+    def __init__(self, message: str, **extensions: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extensions = {"code": self.code, **extensions}
+
+
+class BadUserInput(HubError):
+    """The request's input is malformed or names something unknown; nothing was changed."""
+
+    code = "BAD_USER_INPUT"
+
+
+class NotFound(HubError):
+    """The named thing does not exist."""
+
+    code = "NOT_FOUND"
+
+
+class Forbidden(HubError):
+    """The principal may not do or see this."""
+
+    code = "FORBIDDEN"
+
+
+class Unauthenticated(HubError):
+    """No or bad credentials."""
+
+    code = "UNAUTHENTICATED"
+
+
+class SourceUnavailable(HubError):
+    """A department database did not answer; the rest of the answer still stands."""
+
+    code = "SOURCE_UNAVAILABLE"
+
+    def __init__(self, department: str, reason: str = "") -> None:
+        detail = f": {reason}" if reason else ""
+        super().__init__(
+            f"数据源「{department}」暂不可用 / source '{department}' is unavailable{detail}",
+            source=department,
+        )
+        self.department = department
+
+
+class MappingError(HubError):
+    """A mapping file is malformed or does not fit its database."""
+
+    code = "MAPPING_ERROR"

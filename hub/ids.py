@@ -1,0 +1,145 @@
+"""Identifier standards: resident ID numbers (GB 11643), social credit codes (GB 32100), names."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK = "10X98765432"
+
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+USCC_VALUE = {c: i for i, c in enumerate(USCC_ALPHABET)}
+USCC_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
+ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+
+_SPACES = re.compile(r"\s+")
+_ID18 = re.compile(r"^\d{17}[\dX]$")
+_ID15 = re.compile(r"^\d{15}$")
+
+
+def fold(text: str) -> str:
+    """Fold full-width characters to ASCII (NFKC) and strip all white space."""
+    return _SPACES.sub("", unicodedata.normalize("NFKC", text))
+
+
+def id_check_digit(body17: str) -> str:
+    """The GB 11643 check character of the first 17 digits."""
+    return ID_CHECK[sum(int(d) * w for d, w in zip(body17, ID_WEIGHTS, strict=True)) % 11]
+
+
+def upgrade_id15(id15: str) -> str:
+    """Upgrade a 15-digit ID number to 18 digits (insert the century 19, append the check)."""
+    body = id15[:6] + "19" + id15[6:]
+    return body + id_check_digit(body)
+
+
+def normalize_id_number(raw: str | None) -> str | None:
+    """Canonical form of an ID number: folded, upper-case X, 15 digits upgraded; None if blank.
+
+    The result is not necessarily valid: use `id_number_problem` to check it.
+    >>> normalize_id_number("１５２９２１８５０３１５００２")
+    '15292119850315002X'
+    """
+    if raw is None:
+        return None
+    text = fold(str(raw)).upper()
+    if not text:
+        return None
+    if _ID15.match(text):
+        return upgrade_id15(text)
+    return text
+
+
+def id_birth_date(id18: str) -> dt.date | None:
+    """The birth date in digits 7-14 of an 18-digit ID number, or None if it is not a date."""
+    try:
+        return dt.date(int(id18[6:10]), int(id18[10:12]), int(id18[12:14]))
+    except ValueError:
+        return None
+
+
+def id_sex(id18: str) -> str:
+    """'male' if the 17th digit is odd, else 'female'."""
+    return "male" if int(id18[16]) % 2 else "female"
+
+
+def id_number_problem(id18: str) -> str | None:
+    """Why a normalized ID number is invalid (bilingual), or None when it is valid."""
+    if not _ID18.match(id18):
+        return "身份证号码格式错误 / malformed ID number (18 characters: 17 digits and a check digit or X)"
+    if id_birth_date(id18) is None:
+        return "身份证号码中的出生日期无效 / the birth date inside the ID number is not a real date"
+    if id_check_digit(id18[:17]) != id18[17]:
+        return "身份证号码校验位错误 / wrong check digit in the ID number"
+    return None
+
+
+def make_id_number(region: str, birth: dt.date, sequence: int, male: bool) -> str:
+    """Build a valid 18-digit ID number; `sequence` (0-499) gives digits 15-17 with the sex parity."""
+    parity = 2 * (sequence // 100 % 5) + (1 if male else 0)
+    body = f"{region}{birth:%Y%m%d}{sequence % 100:02d}{parity}"
+    return body + id_check_digit(body)
+
+
+def uscc_check_char(body17: str) -> str:
+    """The GB 32100 check character of the first 17 characters of a USCC."""
+    total = sum(USCC_VALUE[c] * w for c, w in zip(body17, USCC_WEIGHTS, strict=True))
+    return USCC_ALPHABET[(31 - total % 31) % 31]
+
+
+def org_code_check_char(body8: str) -> str:
+    """The check character of an 8-character organization code body (GB 11714)."""
+    total = sum((int(c) if c.isdigit() else ord(c) - 55) * w for c, w in zip(body8, ORG_WEIGHTS, strict=True))
+    check = 11 - total % 11
+    return {10: "X", 11: "0"}.get(check, str(check))
+
+
+def normalize_code(raw: str | None) -> str | None:
+    """Canonical form of a USCC or organization code: folded, upper case, no '-'; None if blank."""
+    if raw is None:
+        return None
+    text = fold(str(raw)).upper().replace("-", "")
+    return text or None
+
+
+def org_code_problem(code: str) -> str | None:
+    """Why a 9-character organization code is invalid (bilingual), or None when valid."""
+    if not re.match(r"^[0-9A-Z]{8}[0-9X]$", code):
+        return "组织机构代码格式错误 / malformed organization code"
+    if org_code_check_char(code[:8]) != code[8]:
+        return "组织机构代码校验位错误 / wrong check character in the organization code"
+    return None
+
+
+def uscc_problem(code: str) -> str | None:
+    """Why a normalized USCC is invalid (bilingual), or None when it is valid."""
+    if len(code) != 18 or any(c not in USCC_VALUE for c in code):
+        return "统一社会信用代码格式错误 / malformed unified social credit code"
+    if uscc_check_char(code[:17]) != code[17]:
+        return "统一社会信用代码校验位错误 / wrong check character in the unified social credit code"
+    return org_code_problem(code[8:17])
+
+
+def make_uscc(registration: str, region: str, org_body8: str) -> str:
+    """Build a valid USCC from its 2-character registration type, region and org-code body."""
+    body = registration + region + org_body8 + org_code_check_char(org_body8)
+    return body + uscc_check_char(body)
+
+
+def org_code_of(code: str | None) -> str | None:
+    """The 9-character organization code of a USCC or organization code."""
+    if code is None:
+        return None
+    if len(code) == 18:
+        return code[8:17]
+    return code if len(code) == 9 else None
+
+
+def normalize_name(raw: str | None) -> str | None:
+    """Person or unit name without spaces, full-width brackets and letters folded; None if blank."""
+    if raw is None:
+        return None
+    text = fold(str(raw))
+    return text or None

@@ -1,0 +1,53 @@
+"""Settings: environment (HUB_ prefix), an optional config file, read once and passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEPARTMENTS = ("establishment", "organization", "hr", "finance")
+
+
+class SourceSettings(BaseModel):
+    """One department database: its SQLAlchemy URL and, optionally, its own mapping file."""
+
+    url: str | None = None
+    mapping: Path | None = None
+
+
+class Settings(BaseSettings):
+    """The hub's settings. `HUB_SOURCE_FINANCE_URL=...` sets `sources.finance.url`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HUB_",
+        env_nested_delimiter="_",
+        env_nested_max_split=2,
+        env_file=".env",
+        extra="ignore",
+        toml_file="hub.toml",
+    )
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    log_level: str = "info"
+    demo_dir: Path = Path("demo-data")
+    source: dict[str, SourceSettings] = Field(default_factory=dict)
+    connect_timeout: float = 3.0
+    max_page_size: int = 1000
+    max_depth: int = 8
+    crosswalk_ttl: float = 300.0
+    graphiql: bool = True
+
+    def source_url(self, department: str) -> str | None:
+        """The configured URL of a department's database, or None."""
+        src = self.source.get(department)
+        return src.url if src else None
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):  # type: ignore[no-untyped-def,override]
+        from pydantic_settings import TomlConfigSettingsSource
+
+        return (init_settings, env_settings, dotenv_settings, TomlConfigSettingsSource(settings_cls), file_secret_settings)

@@ -1,0 +1,135 @@
+"""Institution data: crosswalk lookups, lists, quotas against headcount, leadership posts in use."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from adapters.base import Contains, Prefix
+from hub.codes import UNIT_LEVELS, PostLevel, PostScope, Rank, SlotStatus
+from hub.context import HubContext
+from hub.crosswalk import BASE, Identity
+from hub.errors import BadUserInput
+from hub.ids import normalize_code
+from hub.records import Appointment, RegistrySlot, Unit
+
+ACTIVE_SLOT = {"status": [SlotStatus.ACTIVE, SlotStatus.SECONDED], "left_on": None}
+
+
+@dataclass(frozen=True, slots=True)
+class InstitutionView:
+    """An institution: its crosswalk identity and the unit record of its primary department."""
+
+    identity: Identity
+    unit: Unit | None
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaLine:
+    """Approved vs occupied slots of one quota type."""
+
+    quota_type: str
+    approved: int
+    occupied: int
+    document: str | None
+    approved_on: Any
+
+
+@dataclass(frozen=True, slots=True)
+class PostLine:
+    """Approved vs filled leadership posts of one level and scope."""
+
+    level: str
+    scope: str
+    approved: int
+    filled: int | None
+
+
+async def views(ctx: HubContext, identities: list[Identity]) -> list[InstitutionView]:
+    """Attach each identity's unit record (one batch per department through the loaders)."""
+
+    async def unit_of(ident: Identity) -> InstitutionView:
+        local = ident.local_id(ident.primary)
+        units = await ctx.loaders.by(ident.primary, "unit", "local_id").load(local) if local else []
+        return InstitutionView(ident, units[0] if units else None)
+
+    return list(await asyncio.gather(*(unit_of(i) for i in identities)))
+
+
+async def by_code(ctx: HubContext, code: str) -> InstitutionView | None:
+    """The institution with a canonical code (USCC or crosswalk code); BAD_USER_INPUT if malformed."""
+    key = normalize_code(code) if ":" not in code else code.strip()
+    if not key:
+        raise BadUserInput("机构代码不能为空 / institution code must not be empty")
+    ident = (await ctx.crosswalk.get()).identity(key)
+    if ident is None:
+        return None
+    return (await views(ctx, [ident]))[0]
+
+
+async def by_local(ctx: HubContext, department: str, local_ids: list[str | None]) -> list[InstitutionView | None]:
+    """The institutions behind a department's unit codes."""
+    cw = await ctx.crosswalk.get()
+    idents = [cw.identity(c) if (c := cw.code_of(department, lid)) else None for lid in local_ids]
+    found = await views(ctx, [i for i in idents if i])
+    it = iter(found)
+    return [next(it) if i else None for i in idents]
+
+
+def list_where(region: str | None, types: list[str] | None, name: str | None) -> dict[str, Any]:
+    """The establishment-unit filter of an institutions query."""
+    where: dict[str, Any] = {"abolished_on": None}
+    if region:
+        where["region_code"] = Prefix(region)
+    if types:
+        where["type"] = types
+    if name:
+        where["name"] = Contains(name.strip())
+    return where
+
+
+async def quota_lines(ctx: HubContext, view: InstitutionView) -> list[QuotaLine]:
+    """Approved, occupied per quota type (occupied = active registry slots)."""
+    local = view.identity.local_id(BASE)
+    if local is None:
+        return []
+    quotas = await ctx.loaders.by(BASE, "quota", "unit_local_id").load(local)
+    slots: list[RegistrySlot] = await ctx.loaders.by(BASE, "registry_slot", "unit_local_id", ACTIVE_SLOT, "active").load(local)
+    occupied: dict[str, int] = {}
+    for slot in slots:
+        occupied[slot.quota_type or ""] = occupied.get(slot.quota_type or "", 0) + 1
+    lines = [QuotaLine(q.quota_type, q.approved, occupied.pop(q.quota_type, 0), q.document, q.approved_on) for q in quotas]
+    lines += [QuotaLine(t, 0, n, None, None) for t, n in occupied.items() if t]
+    return sorted(lines, key=lambda line: line.quota_type)
+
+
+def is_unit_level(rank: str | None, appointment: Appointment) -> bool:
+    """Whether an appointment is at the unit's own head/deputy level for its rank (DOMAIN.md §6, R07)."""
+    if rank is None or appointment.role is None:
+        return False
+    head, deputy = UNIT_LEVELS[Rank(rank)]
+    own = head if appointment.role == PostLevel.HEAD else deputy
+    return own is not None and appointment.level_code == own
+
+
+async def post_lines(ctx: HubContext, view: InstitutionView) -> list[PostLine]:
+    """Approved leadership posts (编办) against appointments in post (组织部)."""
+    local = view.identity.local_id(BASE)
+    if local is None:
+        return []
+    posts = await ctx.loaders.by(BASE, "leadership_post", "unit_local_id").load(local)
+    org_local = view.identity.local_id("organization")
+    filled: dict[tuple[str, str], int] = {}
+    if org_local is not None:
+        current = {"end_on": None}
+        appointments = await ctx.loaders.by("organization", "appointment", "unit_local_id", current, "current").load(org_local)
+        rank = view.unit.rank if view.unit else None
+        for a in appointments:
+            key = (a.role or "", PostScope.UNIT if is_unit_level(rank, a) else PostScope.INTERNAL)
+            filled[key] = filled.get(key, 0) + 1
+    known = org_local is not None
+    return [
+        PostLine(p.level, p.scope, p.approved, filled.get((p.level, p.scope), 0) if known else None)
+        for p in sorted(posts, key=lambda p: (p.scope, p.level))
+    ]

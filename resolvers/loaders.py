@@ -1,0 +1,46 @@
+"""Per-request DataLoaders: one per (source, entity, key field); each batch is one SQL statement."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from aiodataloader import DataLoader
+
+from adapters.base import Adapter, Where
+from adapters.registry import Sources
+
+
+class RecordsByKeyLoader(DataLoader):  # type: ignore[misc]
+    """Loads all records of a source's entity whose `field` equals each key, in key order."""
+
+    def __init__(self, adapter: Adapter, entity: str, field: str, where: Where | None = None) -> None:
+        super().__init__()
+        self.adapter = adapter
+        self.entity = entity
+        self.field = field
+        self.where = where
+
+    async def batch_load_fn(self, keys: Sequence[Any]) -> list[list[Any]]:
+        grouped: dict[Any, list[Any]] = {k: [] for k in keys}
+        for record in await self.adapter.fetch(self.entity, self.field, list(grouped), self.where):
+            bucket = grouped.get(getattr(record, self.field))
+            if bucket is not None:
+                bucket.append(record)
+        return [grouped[k] for k in keys]
+
+
+class Loaders:
+    """The request's loaders, created on first use; never shared between requests."""
+
+    def __init__(self, sources: Sources) -> None:
+        self._sources = sources
+        self._loaders: dict[tuple[str, str, str, str], RecordsByKeyLoader] = {}
+
+    def by(self, department: str, entity: str, field: str, where: Where | None = None, tag: str = "") -> RecordsByKeyLoader:
+        """The loader of `entity` records by `field` in a department's source (`tag` names a `where`)."""
+        key = (department, entity, field, tag)
+        loader = self._loaders.get(key)
+        if loader is None:
+            loader = self._loaders[key] = RecordsByKeyLoader(self._sources[department], entity, field, where)
+        return loader

@@ -1,0 +1,104 @@
+"""GraphQL enums: the canonical code lists of hub.codes, each value described in Chinese and English."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+import strawberry
+
+from hub import codes
+
+
+def graphql_enum(cls: type[Enum], description: str, labels: dict[str, str]) -> Any:
+    """Expose a hub.codes enum to GraphQL with a bilingual description for each value."""
+    strawberry.enum(cls, description=description)
+    for value in cls.__strawberry_definition__.values:  # type: ignore[attr-defined]
+        value.description = labels.get(value.name)
+    return cls
+
+
+InstitutionType = graphql_enum(codes.InstitutionType, "机构类别 / institution type", {
+    "AGENCY": "行政机关 / government agency",
+    "CIVIL_SERVICE_PI": "参公事业单位 / public institution managed as civil service",
+    "PI_CLASS_1": "公益一类事业单位 / public institution, class 1",
+    "PI_CLASS_2": "公益二类事业单位 / public institution, class 2",
+    "COMMERCIAL_PI": "经营类事业单位 / commercial public institution",
+    "MASS_ORG": "群团组织 / mass organisation",
+})
+Rank = graphql_enum(codes.Rank, "机构规格 / institution rank", {
+    "DEPARTMENT_HEAD": "正处级 / division head level",
+    "DEPARTMENT_DEPUTY": "副处级 / deputy division level",
+    "SECTION_HEAD": "正科级 / section head level",
+    "SECTION_DEPUTY": "副科级 / deputy section level",
+    "UNIT": "股级 / unit level",
+})
+Funding = graphql_enum(codes.Funding, "经费形式 / funding mode", {
+    "FULL": "全额拨款 / fully funded",
+    "PARTIAL": "差额拨款 / partly funded",
+    "SELF": "自收自支 / self-funded",
+})
+QuotaType = graphql_enum(codes.QuotaType, "编制类型 / staffing quota type", {
+    "XZ": "行政编制 / administrative",
+    "ZF": "政法专项编制 / political-legal special",
+    "CG": "参公事业编制 / PI managed as civil service",
+    "SY": "事业编制 / public institution",
+    "JS": "中小学教职工编制 / primary and secondary school staff",
+    "GQ": "工勤编制 / skilled worker",
+})
+PersonnelCategory = graphql_enum(codes.PersonnelCategory, "人员身份 / personnel category", {
+    "CIVIL_SERVANT": "公务员 / civil servant",
+    "CIVIL_SERVICE_PI": "参公人员 / managed as civil servant",
+    "PI_MANAGEMENT": "事业单位管理人员 / PI management staff",
+    "PI_TECHNICAL": "事业单位专业技术人员 / PI technical staff",
+    "PI_WORKER": "事业单位工勤技能人员 / PI skilled worker",
+})
+Sex = graphql_enum(codes.Sex, "性别 (GB/T 2261.1) / sex", {
+    "UNKNOWN": "未知的性别 / unknown",
+    "MALE": "男 / male",
+    "FEMALE": "女 / female",
+    "UNSTATED": "未说明的性别 / not stated",
+})
+PostLevel = graphql_enum(codes.PostLevel, "领导职务层次 / head or deputy", {
+    "HEAD": "正职 / head",
+    "DEPUTY": "副职 / deputy",
+})
+PostScope = graphql_enum(codes.PostScope, "领导职数类别 / unit-level or internal posts", {
+    "UNIT": "单位领导职数 / unit-level posts",
+    "INTERNAL": "内设机构领导职数 / internal-unit posts",
+})
+SlotStatus = graphql_enum(codes.SlotStatus, "实名制状态 / registry slot status", {
+    "ACTIVE": "在编 / holding the slot",
+    "SECONDED": "借调 / seconded",
+    "LEFT": "出编 / left the slot",
+})
+EmploymentStatus = graphql_enum(codes.EmploymentStatus, "人员状态 / employment status", {
+    "EMPLOYED": "在职 / employed",
+    "RETIRED": "退休 / retired",
+    "TRANSFERRED_OUT": "调出 / transferred out",
+    "DECEASED": "死亡 / deceased",
+    "RESIGNED": "辞职 / resigned",
+})
+PostCategory = graphql_enum(codes.PostCategory, "岗位类别 / post category", {
+    "MANAGEMENT": "管理岗位 / management",
+    "TECHNICAL": "专业技术岗位 / technical",
+    "WORKER": "工勤技能岗位 / skilled worker",
+})
+InsuranceStatus = graphql_enum(codes.InsuranceStatus, "参保状态 / insurance status", {
+    "INSURED": "参保缴费 / insured",
+    "SUSPENDED": "暂停缴费 / suspended",
+    "ENDED": "终止参保 / ended",
+})
+PlanStatus = graphql_enum(codes.PlanStatus, "空编补员计划状态 / vacancy plan status", {
+    "APPROVED": "已批准 / approved",
+    "USED_UP": "已用完 / used up",
+    "REVOKED": "已撤销 / revoked",
+})
+
+
+@strawberry.enum(description="数据来源部门 / source department")
+class Department(Enum):
+    ESTABLISHMENT = strawberry.enum_value("establishment", description="编办 / establishment office")
+    ORGANIZATION = strawberry.enum_value("organization", description="组织部 / organization department")
+    HR = strawberry.enum_value("hr", description="人社局 / HR and social security bureau")
+    FINANCE = strawberry.enum_value("finance", description="财政局 / finance bureau")

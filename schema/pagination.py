@@ -1,0 +1,60 @@
+"""Relay-style connections with opaque keyset cursors."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any, Generic, TypeVar
+
+import strawberry
+
+from hub.errors import BadUserInput
+
+T = TypeVar("T")
+
+
+def encode_cursor(value: Any) -> str:
+    """An opaque cursor for a keyset position."""
+    return base64.urlsafe_b64encode(json.dumps(value, separators=(",", ":")).encode()).decode()
+
+
+def decode_cursor(cursor: str | None) -> Any:
+    """The keyset position inside a cursor; a malformed cursor is BAD_USER_INPUT."""
+    if cursor is None:
+        return None
+    try:
+        return json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except ValueError:
+        raise BadUserInput(f"无效的游标 / invalid cursor: {cursor!r}") from None
+
+
+def page_size(first: int | None, maximum: int) -> int:
+    """The page size asked for, checked against the configured maximum."""
+    size = 100 if first is None else first
+    if not 0 <= size <= maximum:
+        raise BadUserInput(f"first 须在 0 到 {maximum} 之间 / first must be between 0 and {maximum}")
+    return size
+
+
+@strawberry.type(description="分页信息 / page information")
+class PageInfo:
+    has_next_page: bool = strawberry.field(description="是否还有下一页 / whether more items follow")
+    end_cursor: str | None = strawberry.field(description="本页最后一项的游标 / cursor of the last item")
+
+
+@strawberry.type(description="连接中的一项 / one item of a connection")
+class Edge(Generic[T]):
+    node: T
+    cursor: str
+
+
+@strawberry.type(description="分页列表 / a page of a list")
+class Connection(Generic[T]):
+    edges: list[Edge[T]]
+    page_info: PageInfo
+    _count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="符合条件的总数 / number of matching items in all pages")
+    async def total_count(self) -> int:
+        return await self._count()

@@ -1,0 +1,120 @@
+"""The root Query: lookups by key and keyset-paged lists."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import strawberry
+
+from adapters.base import Contains
+from hub.codes import REGIONS
+from hub.context import HubContext
+from hub.crosswalk import BASE
+from hub.errors import SourceUnavailable
+from resolvers import institutions as inst
+from resolvers import people
+from resolvers.institutions import ACTIVE_SLOT, InstitutionView
+from schema.enums import InstitutionType, QuotaType
+from schema.institution import Institution
+from schema.pagination import Connection, Edge, PageInfo, decode_cursor, encode_cursor, page_size
+from schema.person import Person
+
+Info = strawberry.Info[HubContext, None]
+
+
+@strawberry.type(description="行政区划 / administrative division")
+class Region:
+    code: str = strawberry.field(description="区划代码 / division code")
+    name: str = strawberry.field(description="名称 / name")
+
+
+async def _page(ctx: HubContext, entity: str, key: str, where: dict[str, Any], first: int | None, after: str | None) -> tuple[list[Any], bool]:
+    size = page_size(first, ctx.settings.max_page_size)
+    rows = await ctx.sources[BASE].scan(entity, order_by=key, where=where, after=decode_cursor(after), limit=size + 1)
+    return rows[:size], len(rows) > size
+
+
+async def _count(ctx: HubContext, entity: str, where: dict[str, Any]) -> int:
+    return int(sum(row[-1] for row in await ctx.sources[BASE].count(entity, where=where)))
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="按统一社会信用代码（或枢纽交叉码）查机构 / an institution by USCC or crosswalk code")
+    async def institution(self, info: Info, code: str) -> Institution | None:
+        view = await inst.by_code(info.context, code)
+        return Institution(view=view) if view else None
+
+    @strawberry.field(description="机构列表（键集分页） / institutions, keyset-paged")
+    async def institutions(
+        self,
+        info: Info,
+        first: int | None = 100,
+        after: str | None = None,
+        region_code: str | None = None,
+        types: list[InstitutionType] | None = None,
+        quota_type: QuotaType | None = None,
+        name: str | None = None,
+    ) -> Connection[Institution]:
+        ctx = info.context
+        where = inst.list_where(region_code, [t.value for t in types] if types else None, name)
+        if quota_type is not None:
+            quotas = await ctx.sources[BASE].scan("quota", order_by="unit_local_id", where={"quota_type": quota_type.value}, limit=1_000_000)
+            where["local_id"] = sorted({q.unit_local_id for q in quotas})
+        units, more = await _page(ctx, "unit", "local_id", where, first, after)
+        cw = await ctx.crosswalk.get()
+        edges = []
+        for unit in units:
+            ident = cw.identity(cw.code_of(BASE, unit.local_id) or "")
+            if ident is not None:
+                edges.append(Edge(node=Institution(view=InstitutionView(ident, unit)), cursor=encode_cursor(unit.local_id)))
+        end = encode_cursor(units[-1].local_id) if units else None
+        return Connection(edges=edges, page_info=PageInfo(has_next_page=more, end_cursor=end), _count=lambda: _count(ctx, "unit", where))
+
+    @strawberry.field(description="按身份证号查人员（15位、小写x、全角均可） / a person by resident ID number")
+    async def person(self, info: Info, id_number: str) -> Person | None:
+        key = people.parse_id_number(id_number)
+        found = await asyncio.gather(*(people.facet(info.context, f, key) for f in people.FACETS), return_exceptions=True)
+        for result in found:
+            if isinstance(result, BaseException) and not isinstance(result, SourceUnavailable):
+                raise result
+        if all(isinstance(r, list) and not r for r in found):
+            return None
+        return Person(id_number=key)
+
+    @strawberry.field(description="实名制人员列表（键集分页） / people in the real-name registry, keyset-paged")
+    async def people(
+        self,
+        info: Info,
+        first: int | None = 100,
+        after: str | None = None,
+        region_code: str | None = None,
+        institution_code: str | None = None,
+        quota_type: QuotaType | None = None,
+        name: str | None = None,
+        include_left: bool = False,
+    ) -> Connection[Person]:
+        ctx = info.context
+        where: dict[str, Any] = {} if include_left else dict(ACTIVE_SLOT)
+        if quota_type is not None:
+            where["quota_type"] = quota_type.value
+        if name:
+            where["name"] = Contains(name.strip())
+        if region_code or institution_code:
+            cw = await ctx.crosswalk.get()
+            codes = [institution_code] if institution_code else list(cw.by_code)
+            idents = [cw.identity(c) for c in codes]
+            where["unit_local_id"] = [
+                i.local_id(BASE)
+                for i in idents
+                if i and i.local_id(BASE) and (not region_code or (i.region_code or "").startswith(region_code))
+            ]
+        slots, more = await _page(ctx, "registry_slot", "slot_id", where, first, after)
+        edges = [Edge(node=Person(id_number=s.id_number), cursor=encode_cursor(s.slot_id)) for s in slots if s.id_number]
+        end = encode_cursor(slots[-1].slot_id) if slots else None
+        return Connection(edges=edges, page_info=PageInfo(has_next_page=more, end_cursor=end), _count=lambda: _count(ctx, "registry_slot", where))
+
+    @strawberry.field(description="行政区划 / divisions of the league")
+    def regions(self) -> list[Region]:
+        return [Region(code=c, name=n) for c, n in REGIONS.items()]

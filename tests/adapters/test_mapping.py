@@ -1,0 +1,44 @@
+"""Mapping files: the shipped ones load; a bad one is refused with the reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from adapters.convert import id_number_variants
+from adapters.mapping import default_mappings, load_mapping
+from hub.errors import MappingError
+from hub.ids import normalize_id_number
+from hub.settings import DEPARTMENTS
+
+
+def test_every_department_has_a_mapping() -> None:
+    mappings = default_mappings()
+    assert set(mappings) == set(DEPARTMENTS)
+    assert "registry_slot" in mappings["establishment"].entities
+    assert "pay_line" in mappings["finance"].entities
+
+
+@pytest.mark.parametrize(
+    ("text", "fault"),
+    [
+        ("department: x\ntitle: t\nentities: {nope: {table: T, columns: {a: B}}}", "unknown entity"),
+        ("department: x\ntitle: t\nentities: {quota: {table: T, columns: {unit_local_id: A}}}", "required fields"),
+        ("department: x\ntitle: t\nentities: {quota: {table: T, columns: {unit_local_id: A, quota_type: B, approved: {column: C, convert: nope}}}}", "unknown converter"),
+        ("department: x\ntitle: t\nentities: {quota: {table: T, columns: {unit_local_id: X.A, quota_type: B, approved: C}}}", "not joined"),
+        ("department: [", "bad mapping file"),
+    ],
+)
+def test_bad_mapping_is_refused(tmp_path: Path, text: str, fault: str) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(MappingError, match=fault):
+        load_mapping(path)
+
+
+def test_id_variants_all_normalize_back() -> None:
+    key = "15292119850315002X"
+    variants = id_number_variants(key)
+    assert {"152921850315002", "15292119850315002x", "１５２９２１１９８５０３１５００２Ｘ"} <= set(variants)
+    assert {normalize_id_number(v) for v in variants} == {key}
