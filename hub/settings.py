@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     workers: int = 1
     log_level: str = "info"
     demo_dir: Path = Path("demo-data")
+    store_url: str = "sqlite+aiosqlite:///var/hub.db"  # the hub's own database (PostgreSQL in production)
     source: dict[str, SourceSettings] = Field(default_factory=dict)
     connect_timeout: float = 3.0
     max_page_size: int = 1000

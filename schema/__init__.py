@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 import strawberry
-from strawberry.extensions import MaskErrors, QueryDepthLimiter
 from graphql import GraphQLError
+from strawberry.extensions import MaskErrors, QueryDepthLimiter
 
 from hub.errors import HubError
 from hub.settings import Settings
 from schema.institution import Institution
 from schema.person import Person
 from schema.query import Query
+
+log = logging.getLogger(__name__)
 
 
 def _is_internal(error: GraphQLError) -> bool:
@@ -23,28 +28,35 @@ class ErrorCodes(MaskErrors):
     """Every error gets extensions.code; internal errors are masked (logged, never shown)."""
 
     def __init__(self) -> None:
-        super().__init__(
-            should_mask_error=_is_internal,
-            error_message="内部错误 / internal error",
-        )
+        super().__init__(should_mask_error=_is_internal, error_message="内部错误 / internal error")
 
-    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        masked = super().anonymise_error(error)
-        masked.extensions = {"code": "INTERNAL"}
-        return masked
-
-    async def on_operation(self):  # type: ignore[no-untyped-def,override]
-        async for _ in super().on_operation():  # type: ignore[attr-defined]
-            yield
-        result = self.execution_context.result
-        for error in (result.errors or []) if result else []:
-            if not (error.extensions or {}).get("code"):
-                error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"}
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        out = []
+        for error in errors:
+            if _is_internal(error):
+                log.error("internal error at %s", error.path, exc_info=error.original_error)
+                masked = self.anonymise_error(error)
+                masked.extensions = {"code": "INTERNAL"}
+                out.append(masked)
+            else:
+                if not (error.extensions or {}).get("code"):
+                    error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"}
+                out.append(error)
+        return out
 
 
-def build_schema(settings: Settings) -> strawberry.federation.Schema:
+class HubSchema(strawberry.federation.Schema):
+    """The federation schema; expected errors (with a code) are answers, not log noise."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        for error in errors:
+            if (error.extensions or {}).get("code") in (None, "INTERNAL") and error.original_error is None:
+                log.warning("graphql error: %s", error.message)
+
+
+def build_schema(settings: Settings) -> HubSchema:
     """The schema with depth limits and error codes; same SDL for every settings."""
-    return strawberry.federation.Schema(
+    return HubSchema(
         query=Query,
         types=[Institution, Person],
         extensions=[QueryDepthLimiter(max_depth=settings.max_depth), ErrorCodes],

@@ -56,7 +56,7 @@ class Query:
         types: list[InstitutionType] | None = None,
         quota_type: QuotaType | None = None,
         name: str | None = None,
-    ) -> Connection[Institution]:
+    ) -> Connection[Institution] | None:
         ctx = info.context
         where = inst.list_where(region_code, [t.value for t in types] if types else None, name)
         if quota_type is not None:
@@ -94,7 +94,7 @@ class Query:
         quota_type: QuotaType | None = None,
         name: str | None = None,
         include_left: bool = False,
-    ) -> Connection[Person]:
+    ) -> Connection[Person] | None:
         ctx = info.context
         where: dict[str, Any] = {} if include_left else dict(ACTIVE_SLOT)
         if quota_type is not None:
