@@ -47,6 +47,8 @@ class AnyOf:
     alternatives: tuple[Mapping[str, Any], ...]
 
 
+NEVER = AnyOf(())  # a condition no row meets (an entity with no scope field under a regional scope)
+
 # A filter maps canonical field -> a value (equality), a list/tuple/set (IN), None (IS NULL),
 # or one of the classes above; the whole mapping is an AND. AnyOf goes under the key "*".
 Where = Mapping[str, Any]
@@ -57,6 +59,14 @@ class Adapter(Protocol):
 
     department: str
     capabilities: frozenset[str]  # of "read", "stream", "aggregate"
+
+    def supports(self, entity: str) -> bool:
+        """Whether the source provides an entity."""
+        ...
+
+    def scope_field(self, entity: str) -> str | None:
+        """The field of an entity holding the department's unit code, for row scope."""
+        ...
 
     async def fetch(self, entity: str, field: str, keys: Sequence[Any], where: Where | None = None) -> list[Any]:
         """All records whose `field` is one of `keys` (one statement), in no particular order."""

@@ -87,6 +87,7 @@ class EntitySpec(BaseModel):
 
     table: str
     join: JoinSpec | None = None
+    scope: str | None = None  # the field holding the department's unit code, for row scope
     columns: dict[str, ColumnSpec]
 
     @field_validator("columns", mode="before")
@@ -122,6 +123,8 @@ class Mapping(BaseModel):
             ]
             if missing:
                 raise ValueError(f"{entity}: required fields not mapped {missing}")
+            if spec.scope is not None and spec.scope not in spec.columns:
+                raise ValueError(f"{entity}: scope field {spec.scope!r} is not mapped")
             for field, col in spec.columns.items():
                 if col.table and (spec.join is None or col.table != spec.join.table):
                     raise ValueError(f"{entity}.{field}: table {col.table!r} is not joined")

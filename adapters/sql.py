@@ -129,6 +129,11 @@ class SqlAdapter:
         """Whether this source's mapping provides an entity."""
         return entity in self._entities
 
+    def scope_field(self, entity: str) -> str | None:
+        """The field of an entity that holds the department's unit code (for row scope)."""
+        spec = self.mapping.entities.get(entity)
+        return spec.scope if spec else None
+
     def _condition(self, ent: _Entity, field: str, cond: Any) -> sa.ColumnElement[bool]:
         col = ent.column(field)
         dump = ent.dumpers[field]
@@ -155,7 +160,8 @@ class SqlAdapter:
         clauses = []
         for field, cond in (where or {}).items():
             if isinstance(cond, AnyOf):
-                clauses.append(sa.or_(*(sa.and_(*self._where(ent, alt)) for alt in cond.alternatives)))
+                alternatives = [sa.and_(sa.true(), *self._where(ent, alt)) for alt in cond.alternatives]
+                clauses.append(sa.or_(*alternatives) if alternatives else sa.false())
             else:
                 clauses.append(self._condition(ent, field, cond))
         return clauses

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -12,40 +11,18 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
 from adapters.registry import build_sources
+from hub.auth import Authenticator, TokenVerifier
 from hub.context import HubContext, HubState
 from hub.crosswalk import CrosswalkCache
 from hub.logs import request_id
+from hub.middleware import PRINCIPAL_KEY, Authenticate, RequestId
 from hub.settings import Settings
-from schema import build_schema
-
-
-class RequestId:
-    """Pure ASGI middleware: take or make an X-Request-Id, expose it to logs and the response."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")[:64]
-        rid = given or uuid.uuid4().hex
-        token = request_id.set(rid)
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message.setdefault("headers", []).append((b"x-request-id", rid.encode("latin-1")))
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            request_id.reset(token)
+from policies.grants import POLICY_PATH, PolicyBook, new_enforcer
+from schema import HubSchema, build_schema, schema_fields
+from schema.masking import MASKABLE
 
 
 class HubGraphQL(GraphQL[HubContext, None]):
@@ -53,18 +30,27 @@ class HubGraphQL(GraphQL[HubContext, None]):
 
     async def get_context(self, request: Request, response: Any) -> HubContext:  # type: ignore[override]
         state: HubState = request.state.hub
-        return state.context(request_id.get())
+        return await state.context(request.scope[PRINCIPAL_KEY], request_id.get())
 
 
-def lifespan(settings: Settings) -> Callable[[Starlette], Any]:
-    """Make the sources and the crosswalk when the app starts; close them when it stops."""
+def load_policies(settings: Settings, schema: HubSchema) -> PolicyBook:
+    """The policy book over the schema's fields, compiled for every subject the policy names."""
+    book = PolicyBook(new_enforcer(settings.policy_file or POLICY_PATH), schema_fields(schema), MASKABLE)
+    for subject in book.enforcer.get_all_subjects():
+        book.grants([subject])
+    return book
+
+
+def lifespan(settings: Settings, schema: HubSchema) -> Callable[[Starlette], Any]:
+    """Make sources, crosswalk, policies and authentication when the app starts; close them after."""
 
     @asynccontextmanager
-    async def run(app: Starlette) -> AsyncIterator[dict[str, HubState]]:
+    async def run(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         sources = build_sources(settings)
-        state = HubState(settings, sources, CrosswalkCache(sources, ttl=settings.crosswalk_ttl))
+        crosswalk = CrosswalkCache(sources, ttl=settings.crosswalk_ttl)
+        state = HubState(settings, sources, crosswalk, load_policies(settings, schema))
         try:
-            yield {"hub": state}
+            yield {"hub": state, "authenticate": Authenticator(TokenVerifier(settings))}
         finally:
             await sources.close()
 
@@ -90,13 +76,14 @@ async def readyz(request: Request) -> JSONResponse:
 def create_app(settings: Settings | None = None) -> Starlette:
     """The hub as an ASGI app (uvicorn: `hub.app:create_app --factory`)."""
     settings = settings or Settings()
-    graphql = HubGraphQL(build_schema(settings), graphql_ide="graphiql" if settings.graphiql else None)
+    schema = build_schema(settings)
+    graphql = HubGraphQL(schema, graphql_ide="graphiql" if settings.graphiql else None)
     return Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],
-        middleware=[Middleware(RequestId)],
-        lifespan=lifespan(settings),
+        middleware=[Middleware(RequestId), Middleware(Authenticate)],
+        lifespan=lifespan(settings, schema),
     )

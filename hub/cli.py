@@ -139,3 +139,62 @@ def sources_list() -> None:
     out = {d: {"url": str(getattr(a, "url", "")), "capabilities": sorted(a.capabilities)} for d, a in sources.items()}
     asyncio.run(sources.close())
     typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
+
+
+token_app = typer.Typer(help="令牌 / tokens", no_args_is_help=True)
+policy_app = typer.Typer(help="访问策略 / access policies", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+app.add_typer(policy_app, name="policy")
+
+
+@token_app.command("create")
+def token_create(
+    role: Annotated[list[str], typer.Option(help="角色，可多次 / role, repeatable (officer, auditor, analyst, admin)")],
+    department: Annotated[str | None, typer.Option(help="部门 / department id")] = None,
+    region: Annotated[str, typer.Option(help="行政区划范围 / region scope")] = "152900",
+    ttl: Annotated[str, typer.Option(help="有效期 / time to live, e.g. 30m, 8h, 7d")] = "8h",
+    subject: Annotated[str | None, typer.Option(help="用户标识 / subject")] = None,
+) -> None:
+    """签发令牌（只输出令牌） / Create a bearer token; prints only the token."""
+    from hub.auth import create_token
+    from hub.errors import HubError
+
+    try:
+        typer.echo(create_token(Settings(), department, role, region, ttl, subject))
+    except HubError as exc:
+        console.print(f"[red]{exc.message}[/]")
+        raise typer.Exit(2) from exc
+
+
+def _policy_book():  # type: ignore[no-untyped-def]
+    from hub.app import load_policies
+    from schema import build_schema
+
+    settings = Settings()
+    return load_policies(settings, build_schema(settings))
+
+
+@policy_app.command("check")
+def policy_check() -> None:
+    """检查策略 / Check the policies against the schema."""
+    from policies.check import check_policy
+    from schema.masking import MASKABLE
+
+    book = _policy_book()
+    problems = check_policy(book.enforcer, book.fields, MASKABLE)
+    for p in problems:
+        typer.echo(p)
+    if problems:
+        raise typer.Exit(1)
+    typer.echo(f"ok: {len(book.enforcer.get_policy())} rules, {len(book.fields)} fields")
+
+
+@policy_app.command("explain")
+def policy_explain(
+    target: Annotated[str, typer.Argument(help="Type.field")],
+    role: Annotated[str, typer.Option(help="策略主体，如 finance.officer / policy subject")],
+) -> None:
+    """解释某角色对字段的访问 / Explain which rule decides a role's access to a field."""
+    type_name, _, field = target.partition(".")
+    access, rule = _policy_book().explain(role, type_name, field)
+    typer.echo(f"{role} {target}: {access.name.lower()}" + (f"  (rule: {', '.join(rule)})" if rule else "  (no rule allows it)"))

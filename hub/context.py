@@ -1,24 +1,35 @@
-"""The typed per-request context handed to every resolver."""
+"""The typed per-request context handed to every resolver, and the process-wide state behind it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from adapters.registry import Sources
+from hub.auth import Principal
 from hub.crosswalk import CrosswalkCache
+from hub.scope import RowScope, scope_for
 from hub.settings import Settings
+from policies.grants import Grants, PolicyBook
 from resolvers.loaders import Loaders
 
 
 @dataclass(slots=True)
 class HubContext:
-    """What one request may use: settings, sources, the crosswalk and its own fresh loaders."""
+    """What one request may use: who asks, what they may see, and fresh loaders bound to that scope."""
 
     settings: Settings
     sources: Sources
     crosswalk: CrosswalkCache
+    principal: Principal
+    grants: Grants
+    scope: RowScope
     loaders: Loaders
     request_id: str = ""
+
+    def scoped(self, department: str, entity: str, where: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A filter narrowed to the principal's row scope (for scans and counts outside the loaders)."""
+        return self.scope.where(department, self.sources[department].scope_field(entity), where)
 
 
 @dataclass(slots=True)
@@ -28,7 +39,11 @@ class HubState:
     settings: Settings
     sources: Sources
     crosswalk: CrosswalkCache
+    policies: PolicyBook
 
-    def context(self, request_id: str = "") -> HubContext:
+    async def context(self, principal: Principal, request_id: str = "") -> HubContext:
         """A fresh request context (new loaders: aiodataloader binds to the running loop)."""
-        return HubContext(self.settings, self.sources, self.crosswalk, Loaders(self.sources), request_id)
+        scope = scope_for(await self.crosswalk.get(), principal.region)
+        grants = self.policies.grants(principal.policy_subjects)
+        loaders = Loaders(self.sources, scope)
+        return HubContext(self.settings, self.sources, self.crosswalk, principal, grants, scope, loaders, request_id)

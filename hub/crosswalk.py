@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from hub import ids
 from hub.errors import HubError
@@ -46,6 +47,7 @@ class Crosswalk:
     by_local: dict[tuple[str, str], str] = field(default_factory=dict)
     unplaced: list[tuple[str, Unit]] = field(default_factory=list)
     missing: tuple[str, ...] = ()  # departments that did not answer when this was built
+    memo: dict[Any, Any] = field(default_factory=dict)  # values derived from this crosswalk (scopes)
 
     def code_of(self, department: str, local_id: str | None) -> str | None:
         """The canonical code of a department's unit."""

@@ -120,6 +120,7 @@ class CadreEducation:
 
     cadre_id: str
     id_number: str | None = None
+    unit_local_id: str | None = None
     education: str | None = None
     full_time: bool | None = None
     graduated_on: dt.date | None = None
@@ -150,6 +151,7 @@ class PostAssignment:
 
     person_no: str
     id_number: str | None = None
+    unit_local_id: str | None = None
     category: str | None = None
     grade: int | None = None
     start_on: dt.date | None = None
@@ -162,6 +164,7 @@ class Title:
 
     person_no: str
     id_number: str | None = None
+    unit_local_id: str | None = None
     title: str | None = None
     level: int | None = None
     obtained_on: dt.date | None = None
@@ -173,6 +176,7 @@ class Insurance:
 
     insured_no: str
     id_number: str | None
+    unit_local_id: str | None = None
     name: str | None = None
     sex: str | None = None
     birth: str | None = None
@@ -225,6 +229,7 @@ class PayrollChange:
     change_id: str
     payee_code: str
     id_number: str | None = None
+    unit_local_id: str | None = None
     kind: str | None = None
     from_month: str | None = None
     to_month: str | None = None

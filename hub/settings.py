@@ -41,6 +41,23 @@ class Settings(BaseSettings):
     max_depth: int = 8
     crosswalk_ttl: float = 300.0
     graphiql: bool = True
+    # Authentication: HS256 with a shared secret, or RS256/ES256 with a public key or a JWKS file.
+    jwt_secret: str | None = None
+    jwt_secret_file: Path | None = None
+    jwt_public_key_file: Path | None = None
+    jwt_jwks_file: Path | None = None
+    jwt_issuer: str = "staffing-hub"
+    jwt_audience: str = "staffing-hub"
+    policy_file: Path | None = None  # defaults to policies/policy.csv
+
+    def jwt_shared_secret(self) -> str | None:
+        """The HS256 secret: the setting, its file, or (development) the demo directory's secret."""
+        if self.jwt_secret:
+            return self.jwt_secret
+        for path in (self.jwt_secret_file, self.demo_dir / "jwt-secret"):
+            if path is not None and path.exists():
+                return path.read_text(encoding="utf-8").strip()
+        return None
 
     def source_url(self, department: str) -> str | None:
         """The configured URL of a department's database, or None."""

@@ -54,7 +54,7 @@ async def views(ctx: HubContext, identities: list[Identity]) -> list[Institution
         units = await ctx.loaders.by(ident.primary, "unit", "local_id").load(local) if local else []
         return InstitutionView(ident, units[0] if units else None)
 
-    return list(await asyncio.gather(*(unit_of(i) for i in identities)))
+    return list(await asyncio.gather(*(unit_of(i) for i in identities)))  # type: ignore[arg-type]
 
 
 async def by_code(ctx: HubContext, code: str) -> InstitutionView | None:
@@ -63,7 +63,7 @@ async def by_code(ctx: HubContext, code: str) -> InstitutionView | None:
     if not key:
         raise BadUserInput("机构代码不能为空 / institution code must not be empty")
     ident = (await ctx.crosswalk.get()).identity(key)
-    if ident is None:
+    if not ctx.scope.admits(ident):
         return None
     return (await views(ctx, [ident]))[0]
 
@@ -72,6 +72,7 @@ async def by_local(ctx: HubContext, department: str, local_ids: list[str | None]
     """The institutions behind a department's unit codes."""
     cw = await ctx.crosswalk.get()
     idents = [cw.identity(c) if (c := cw.code_of(department, lid)) else None for lid in local_ids]
+    idents = [i if ctx.scope.admits(i) else None for i in idents]
     found = await views(ctx, [i for i in idents if i])
     it = iter(found)
     return [next(it) if i else None for i in idents]

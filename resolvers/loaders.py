@@ -1,4 +1,4 @@
-"""Per-request DataLoaders: one per (source, entity, key field); each batch is one SQL statement."""
+"""Per-request DataLoaders: one per (source, entity, key field), row scope built in; a batch is one statement."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from aiodataloader import DataLoader
 
 from adapters.base import Adapter, Where
 from adapters.registry import Sources
+from hub.scope import RowScope
 
 
 class RecordsByKeyLoader(DataLoader):  # type: ignore[misc]
@@ -33,8 +34,9 @@ class RecordsByKeyLoader(DataLoader):  # type: ignore[misc]
 class Loaders:
     """The request's loaders, created on first use; never shared between requests."""
 
-    def __init__(self, sources: Sources) -> None:
+    def __init__(self, sources: Sources, scope: RowScope) -> None:
         self._sources = sources
+        self._scope = scope
         self._loaders: dict[tuple[str, str, str, str], RecordsByKeyLoader] = {}
 
     def by(self, department: str, entity: str, field: str, where: Where | None = None, tag: str = "") -> RecordsByKeyLoader:
@@ -42,5 +44,7 @@ class Loaders:
         key = (department, entity, field, tag)
         loader = self._loaders.get(key)
         if loader is None:
-            loader = self._loaders[key] = RecordsByKeyLoader(self._sources[department], entity, field, where)
+            adapter = self._sources[department]
+            scoped = self._scope.where(department, adapter.scope_field(entity), where) or None
+            loader = self._loaders[key] = RecordsByKeyLoader(adapter, entity, field, scoped)
         return loader

@@ -6,13 +6,15 @@ import logging
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLObjectType
 from strawberry.extensions import MaskErrors, QueryDepthLimiter
 
 from hub.errors import HubError
 from hub.settings import Settings
 from schema.institution import Institution
+from schema.masking import install_masking
 from schema.person import Person
+from schema.policy import PolicyGuard, install_introspection_filter
 from schema.query import Query
 
 log = logging.getLogger(__name__)
@@ -55,9 +57,22 @@ class HubSchema(strawberry.federation.Schema):
 
 
 def build_schema(settings: Settings) -> HubSchema:
-    """The schema with depth limits and error codes; same SDL for every settings."""
-    return HubSchema(
+    """The schema with depth limits, the policy guard, masking and error codes."""
+    schema = HubSchema(
         query=Query,
         types=[Institution, Person],
-        extensions=[QueryDepthLimiter(max_depth=settings.max_depth), ErrorCodes],
+        extensions=[QueryDepthLimiter(max_depth=settings.max_depth), PolicyGuard, ErrorCodes],
     )
+    install_masking(schema._schema)
+    install_introspection_filter()
+    return schema
+
+
+def schema_fields(schema: HubSchema) -> list[tuple[str, str]]:
+    """Every (Type, field) of the schema's object types, the objects policies speak of."""
+    return [
+        (name, field)
+        for name, gql_type in schema._schema.type_map.items()
+        if isinstance(gql_type, GraphQLObjectType) and not name.startswith("__")
+        for field in gql_type.fields
+    ]

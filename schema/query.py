@@ -31,12 +31,13 @@ class Region:
 
 async def _page(ctx: HubContext, entity: str, key: str, where: dict[str, Any], first: int | None, after: str | None) -> tuple[list[Any], bool]:
     size = page_size(first, ctx.settings.max_page_size)
-    rows = await ctx.sources[BASE].scan(entity, order_by=key, where=where, after=decode_cursor(after), limit=size + 1)
+    scoped = ctx.scoped(BASE, entity, where)
+    rows = await ctx.sources[BASE].scan(entity, order_by=key, where=scoped, after=decode_cursor(after), limit=size + 1)
     return rows[:size], len(rows) > size
 
 
 async def _count(ctx: HubContext, entity: str, where: dict[str, Any]) -> int:
-    return int(sum(row[-1] for row in await ctx.sources[BASE].count(entity, where=where)))
+    return int(sum(row[-1] for row in await ctx.sources[BASE].count(entity, where=ctx.scoped(BASE, entity, where))))
 
 
 @strawberry.type
@@ -60,8 +61,8 @@ class Query:
         ctx = info.context
         where = inst.list_where(region_code, [t.value for t in types] if types else None, name)
         if quota_type is not None:
-            quotas = await ctx.sources[BASE].scan("quota", order_by="unit_local_id", where={"quota_type": quota_type.value}, limit=1_000_000)
-            where["local_id"] = sorted({q.unit_local_id for q in quotas})
+            counts = await ctx.sources[BASE].count("quota", group_by=["unit_local_id"], where=ctx.scoped(BASE, "quota", {"quota_type": quota_type.value}))
+            where["local_id"] = sorted({row[0] for row in counts})
         units, more = await _page(ctx, "unit", "local_id", where, first, after)
         cw = await ctx.crosswalk.get()
         edges = []

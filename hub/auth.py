@@ -1,0 +1,161 @@
+"""Who is asking: bearer JWTs (HS256, RS256, ES256) and API keys become a Principal."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import jwt
+
+from hub.codes import LEAGUE, REGIONS
+from hub.errors import BadUserInput, Unauthenticated
+from hub.settings import DEPARTMENTS, Settings
+
+GLOBAL_ROLES = frozenset({"auditor", "analyst", "admin"})
+_TTL = re.compile(r"^(\d+)([smhd])$")
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """An authenticated caller: department, roles and the region whose rows it may see."""
+
+    subject: str
+    department: str | None
+    roles: tuple[str, ...]
+    region: str = LEAGUE
+    via: str = "jwt"
+    claims: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def policy_subjects(self) -> frozenset[str]:
+        """The Casbin subjects: `auditor`, `analyst`, `admin`, or `<department>.<role>`."""
+        return frozenset(r if r in GLOBAL_ROLES else f"{self.department}.{r}" for r in self.roles)
+
+    @property
+    def league_wide(self) -> bool:
+        """Whether the principal sees every region."""
+        return self.region == LEAGUE
+
+
+def check_claims(department: str | None, roles: list[str], region: str) -> None:
+    """Refuse unknown departments, regions or empty roles (BAD_USER_INPUT, bilingual)."""
+    if department is not None and department not in DEPARTMENTS:
+        raise BadUserInput(f"未知部门 {department!r} / unknown department; known: {', '.join(DEPARTMENTS)}")
+    if not roles:
+        raise BadUserInput("至少需要一个角色 / at least one role is required")
+    if region not in REGIONS:
+        raise BadUserInput(f"未知行政区划 {region!r} / unknown region; known: {', '.join(REGIONS)}")
+    if department is None and not set(roles) <= GLOBAL_ROLES:
+        raise BadUserInput("部门角色需要指定部门 / a department role needs a department")
+
+
+def parse_ttl(text: str) -> dt.timedelta:
+    """'90s', '30m', '8h', '7d' -> timedelta."""
+    match = _TTL.match(text.strip())
+    if not match:
+        raise BadUserInput(f"有效期格式应如 8h / ttl must look like 30m, 8h or 7d: {text!r}")
+    n, unit = int(match.group(1)), match.group(2)
+    return dt.timedelta(**{{"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[unit]: n})
+
+
+def create_token(settings: Settings, department: str | None, roles: list[str], region: str = LEAGUE,
+                 ttl: str = "8h", subject: str | None = None) -> str:
+    """An HS256 token signed with the configured secret."""
+    check_claims(department, roles, region)
+    secret = settings.jwt_shared_secret()
+    if not secret:
+        raise BadUserInput("未配置 HUB_JWT_SECRET / no JWT secret configured (HUB_JWT_SECRET or HUB_JWT_SECRET_FILE)")
+    now = dt.datetime.now(dt.UTC)
+    claims = {
+        "sub": subject or f"{department or roles[0]}-{uuid.uuid4().hex[:8]}",
+        "dept": department,
+        "roles": roles,
+        "region": region,
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "iat": now,
+        "exp": now + parse_ttl(ttl),
+    }
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+class TokenVerifier:
+    """Verifies bearer tokens against the configured secret, public key or JWKS file."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._keys: list[tuple[Any, list[str]]] = []
+        secret = settings.jwt_shared_secret()
+        if secret:
+            self._keys.append((secret, ["HS256"]))
+        if settings.jwt_public_key_file:
+            self._keys.append((settings.jwt_public_key_file.read_text(encoding="utf-8"), ["RS256", "ES256"]))
+        if settings.jwt_jwks_file:
+            jwks = jwt.PyJWKSet.from_dict(json.loads(settings.jwt_jwks_file.read_text(encoding="utf-8")))
+            self._jwks = {k.key_id: k for k in jwks.keys}
+        else:
+            self._jwks = {}
+
+    def _candidates(self, token: str) -> list[tuple[Any, list[str]]]:
+        kid = jwt.get_unverified_header(token).get("kid")
+        if kid and kid in self._jwks:
+            key = self._jwks[kid]
+            return [(key.key, [key.algorithm_name])]
+        return self._keys + [(k.key, [k.algorithm_name]) for k in self._jwks.values()]
+
+    def verify(self, token: str) -> Principal:
+        """The principal of a valid token; Unauthenticated (bilingual) otherwise."""
+        try:
+            candidates = self._candidates(token)
+        except jwt.PyJWTError as exc:
+            raise Unauthenticated(f"令牌格式错误 / malformed token: {exc}") from exc
+        last: Exception | None = None
+        for key, algorithms in candidates:
+            try:
+                claims = jwt.decode(
+                    token, key, algorithms=algorithms, audience=self.settings.jwt_audience,
+                    issuer=self.settings.jwt_issuer, options={"require": ["exp", "iss", "aud", "sub"]},
+                )
+            except jwt.ExpiredSignatureError as exc:
+                raise Unauthenticated("令牌已过期 / token expired") from exc
+            except jwt.PyJWTError as exc:
+                last = exc
+                continue
+            return principal_from_claims(claims, via="jwt")
+        raise Unauthenticated(f"令牌无效 / invalid token: {last or 'no key configured'}")
+
+
+def principal_from_claims(claims: dict[str, Any], via: str) -> Principal:
+    """A Principal from verified claims; claims naming unknown departments or regions are refused."""
+    roles = claims.get("roles") or ([claims["role"]] if claims.get("role") else [])
+    department = claims.get("dept")
+    region = str(claims.get("region") or LEAGUE)
+    try:
+        check_claims(department, list(roles), region)
+    except BadUserInput as exc:
+        raise Unauthenticated(f"令牌声明无效 / invalid claims: {exc.message}") from exc
+    return Principal(str(claims["sub"]), department, tuple(roles), region, via, claims)
+
+
+class Authenticator:
+    """Turns request headers into a Principal: `Authorization: Bearer <JWT>` or `X-API-Key: <key>`."""
+
+    def __init__(self, tokens: TokenVerifier, api_keys: Any = None) -> None:
+        self.tokens = tokens
+        self.api_keys = api_keys  # an object with `async verify(key) -> Principal`, or None
+
+    async def __call__(self, headers: dict[bytes, bytes]) -> Principal:
+        authorization = headers.get(b"authorization", b"").decode("latin-1").strip()
+        if authorization[:7].lower() == "bearer ":
+            return self.tokens.verify(authorization[7:].strip())
+        key = headers.get(b"x-api-key", b"").decode("latin-1").strip()
+        if key and self.api_keys is not None:
+            return await self.api_keys.verify(key)  # type: ignore[no-any-return]
+        raise Unauthenticated(
+            "需要身份认证：请提供 Authorization: Bearer <令牌> 或 X-API-Key / "
+            "authentication required: send Authorization: Bearer <token> or X-API-Key"
+        )

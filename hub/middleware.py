@@ -1,0 +1,83 @@
+"""Pure ASGI middleware: request ids for the logs, and authentication of /graphql requests."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from hub.auth import Principal
+from hub.errors import Unauthenticated
+from hub.logs import request_id
+
+PRINCIPAL_KEY = "hub.principal"
+Authenticator = Callable[[dict[bytes, bytes]], Awaitable[Principal]]
+
+
+class RequestId:
+    """Take or make an X-Request-Id, expose it to the logs and return it on the response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")[:64]
+        rid = given or uuid.uuid4().hex
+        token = request_id.set(rid)
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", []).append((b"x-request-id", rid.encode("latin-1")))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            request_id.reset(token)
+
+
+class Authenticate:
+    """Every /graphql operation needs a bearer token or an API key; the GraphiQL page does not.
+
+    Unauthenticated requests get HTTP 401 with a bilingual GraphQL-shaped body; health endpoints
+    are not behind this.
+    """
+
+    def __init__(self, app: ASGIApp, path: str = "/graphql") -> None:
+        self.app = app
+        self.path = path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != self.path or _is_ide_page(scope):
+            await self.app(scope, receive, send)
+            return
+        authenticate: Authenticator = scope["state"]["authenticate"]
+        try:
+            scope[PRINCIPAL_KEY] = await authenticate(dict(scope["headers"]))
+        except Unauthenticated as exc:
+            await _unauthorized(send, exc)
+            return
+        await self.app(scope, receive, send)
+
+
+def _is_ide_page(scope: Scope) -> bool:
+    """A browser GET for GraphiQL (no query in the URL) is served without credentials."""
+    return scope["method"] == "GET" and b"query=" not in scope.get("query_string", b"")
+
+
+async def _unauthorized(send: Send, exc: Unauthenticated) -> None:
+    body = json.dumps(
+        {"data": None, "errors": [{"message": exc.message, "extensions": exc.extensions}]}, ensure_ascii=False
+    ).encode()
+    headers = [
+        (b"content-type", b"application/json; charset=utf-8"),
+        (b"www-authenticate", b'Bearer realm="staffing-hub"'),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    await send({"type": "http.response.start", "status": 401, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,47 @@
+"""`hub policy check`: every object names schema fields, every role is used, no rule is shadowed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import casbin
+from casbin.util import key_match
+
+from hub.auth import GLOBAL_ROLES
+from hub.settings import DEPARTMENTS
+
+
+def _covers(pattern: str, obj: str) -> bool:
+    return key_match(obj.rstrip("*"), pattern) if obj.endswith("*") else key_match(obj, pattern)
+
+
+def check_policy(enforcer: casbin.Enforcer, fields: Iterable[tuple[str, str]], maskable: Iterable[tuple[str, str]]) -> list[str]:
+    """Problems found in the loaded policy (bilingual lines); empty when it is sound."""
+    known = {f"{t}.{f}" for t, f in fields}
+    maskable_names = {f"{t}.{f}" for t, f in maskable}
+    policy = [tuple(p[:3]) for p in enforcer.get_policy()]
+    grouping = [tuple(g[:2]) for g in enforcer.get_grouping_policy()]
+    problems = []
+    for sub, obj, act in policy:
+        if act.startswith("approve:"):
+            continue
+        if not any(_covers(obj, name) for name in known):
+            problems.append(f"对象不存在 / no schema field matches: {sub}, {obj}, {act}")
+        if act == "mask" and "*" not in obj and obj not in maskable_names:
+            problems.append(f"字段不可脱敏，将被拒绝 / field cannot be masked and will be denied: {sub}, {obj}")
+    inherited = {role for _, role in grouping}
+    for sub in {p[0] for p in policy} | {g[0] for g in grouping}:
+        is_principal = sub in GLOBAL_ROLES or sub.split(".", 1)[0] in DEPARTMENTS
+        if not is_principal and sub not in inherited:
+            problems.append(f"角色未被使用 / role is never assigned: {sub}")
+    for role in inherited - {p[0] for p in policy}:
+        problems.append(f"角色没有任何规则 / role has no rules: {role}")
+    for sub, obj, act in policy:
+        roles = {sub, *enforcer.get_implicit_roles_for_user(sub)}
+        for other in policy:
+            if other == (sub, obj, act) or other[2] != act or other[0] not in roles:
+                continue
+            if other[1] != obj and _covers(other[1], obj):
+                problems.append(f"规则被覆盖 / rule shadowed by ({', '.join(other)}): {sub}, {obj}, {act}")
+                break
+    return problems

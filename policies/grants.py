@@ -1,0 +1,127 @@
+"""Policies compiled per role set: a field table (read / mask / deny) looked up, never enforced, per value.
+
+Casbin decides once per (subject, Type.field) when policies load; requests only read the table.
+A `mask` line narrows a `read`; Mutation fields need `call`; structural types (connections,
+edges, page info) carry no data of their own and are always readable.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import IntEnum
+from pathlib import Path
+
+import casbin
+
+POLICY_DIR = Path(__file__).parent
+MODEL_PATH = POLICY_DIR / "model.conf"
+POLICY_PATH = POLICY_DIR / "policy.csv"
+
+
+class Access(IntEnum):
+    """What a role may do with a field's value."""
+
+    DENY = 0
+    MASK = 1
+    READ = 2
+
+
+def is_structural(type_name: str) -> bool:
+    """Connection plumbing and federation internals that carry no data of their own."""
+    return type_name in ("PageInfo", "_Service") or type_name.endswith(("Connection", "Edge"))
+
+
+@dataclass(frozen=True, slots=True)
+class Grants:
+    """The compiled decisions for one set of subjects."""
+
+    subjects: frozenset[str]
+    fields: dict[tuple[str, str], Access]
+    masked: frozenset[tuple[str, str]]
+
+    def access(self, type_name: str, field: str) -> Access:
+        """read / mask / deny for one field."""
+        if is_structural(type_name):
+            return Access.READ
+        return self.fields.get((type_name, field), Access.DENY)
+
+
+def new_enforcer(policy: Path | object = POLICY_PATH) -> casbin.Enforcer:
+    """A Casbin enforcer over the model file and a policy file (or adapter)."""
+    return casbin.Enforcer(str(MODEL_PATH), str(policy) if isinstance(policy, Path) else policy)
+
+
+class PolicyBook:
+    """An enforcer and the grants compiled from it for every role set asked so far."""
+
+    def __init__(
+        self,
+        enforcer: casbin.Enforcer,
+        fields: Iterable[tuple[str, str]],
+        maskable: Iterable[tuple[str, str]] = (),
+        mutation_type: str = "Mutation",
+    ) -> None:
+        self.enforcer = enforcer
+        self.fields = tuple(fields)
+        self.maskable = frozenset(maskable)
+        self.mutation_type = mutation_type
+        self._by_subject: dict[str, dict[tuple[str, str], Access]] = {}
+        self._by_set: dict[frozenset[str], Grants] = {}
+        self._lock = threading.Lock()
+
+    def _compile_subject(self, subject: str) -> dict[tuple[str, str], Access]:
+        table: dict[tuple[str, str], Access] = {}
+        for type_name, field in self.fields:
+            obj = f"{type_name}.{field}"
+            if type_name == self.mutation_type:
+                allowed = Access.READ if self.enforcer.enforce(subject, obj, "call") else Access.DENY
+            elif self.enforcer.enforce(subject, obj, "mask"):
+                # A field that cannot be masked is denied rather than shown whole.
+                allowed = Access.MASK if (type_name, field) in self.maskable else Access.DENY
+            elif self.enforcer.enforce(subject, obj, "read"):
+                allowed = Access.READ
+            else:
+                continue
+            if allowed:
+                table[(type_name, field)] = allowed
+        return table
+
+    def grants(self, subjects: Iterable[str]) -> Grants:
+        """The grants of a role set: per field, the widest access any of its subjects has."""
+        key = frozenset(subjects)
+        found = self._by_set.get(key)
+        if found is not None:
+            return found
+        with self._lock:
+            merged: dict[tuple[str, str], Access] = {}
+            for subject in sorted(key):
+                if subject not in self._by_subject:
+                    self._by_subject[subject] = self._compile_subject(subject)
+                for k, v in self._by_subject[subject].items():
+                    merged[k] = max(merged.get(k, Access.DENY), v)
+            masked = frozenset(k for k, v in merged.items() if v is Access.MASK)
+            found = self._by_set[key] = Grants(key, merged, masked)
+        return found
+
+    def allows(self, subjects: Iterable[str], action: str, obj: str = "*") -> bool:
+        """Whether any subject may perform a non-field action (e.g. approve:establishment_review)."""
+        return any(self.enforcer.enforce(s, obj, action) for s in subjects)
+
+    def explain(self, subject: str, type_name: str, field: str) -> tuple[Access, list[str]]:
+        """The access a subject gets on a field and the policy line that decided it."""
+        obj = f"{type_name}.{field}"
+        actions = ("call",) if type_name == self.mutation_type else ("mask", "read")
+        for action in actions:
+            ok, rules = self.enforcer.enforce_ex(subject, obj, action)
+            if ok:
+                return (Access.MASK if action == "mask" else Access.READ), [str(r) for r in rules]
+        return Access.DENY, []
+
+    def reload(self) -> None:
+        """Reload the policy from its source and drop every compiled table."""
+        self.enforcer.load_policy()
+        with self._lock:
+            self._by_subject.clear()
+            self._by_set = {}
