@@ -88,6 +88,7 @@ class EntitySpec(BaseModel):
     table: str
     join: JoinSpec | None = None
     scope: str | None = None  # the field holding the department's unit code, for row scope
+    order: list[str] = Field(default_factory=list)  # how a key's records are listed (then every field)
     columns: dict[str, ColumnSpec]
 
     @field_validator("columns", mode="before")
@@ -123,6 +124,8 @@ class Mapping(BaseModel):
             ]
             if missing:
                 raise ValueError(f"{entity}: required fields not mapped {missing}")
+            if set(spec.order) - set(spec.columns):
+                raise ValueError(f"{entity}: order fields not mapped {sorted(set(spec.order) - set(spec.columns))}")
             if spec.scope is not None and spec.scope not in spec.columns:
                 raise ValueError(f"{entity}: scope field {spec.scope!r} is not mapped")
             for field, col in spec.columns.items():

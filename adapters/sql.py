@@ -58,6 +58,7 @@ class _Entity:
     specs: dict[str, ColumnSpec]
     build: Callable[[Sequence[Any]], Any]
     dumpers: dict[str, Callable[[Any], list[Any]]]
+    order: Callable[[Any], tuple[Any, ...]]
 
     def column(self, field: str) -> sa.ColumnElement[Any]:
         try:
@@ -91,7 +92,13 @@ def _compile(name: str, spec: EntitySpec) -> _Entity:
         return record(**{f: load(v) for f, load, v in zip(fields, loads, row, strict=True)})
 
     dumpers = {f: _dumper(c) for f, c in spec.columns.items()}
-    return _Entity(name, source, columns, dict(spec.columns), build, dumpers)
+    ordered = (*spec.order, *(f for f in fields if f not in spec.order))
+
+    def order(record: Any) -> tuple[Any, ...]:
+        values = (getattr(record, f) for f in ordered)
+        return tuple((v is None, v if v is not None else 0) for v in values)
+
+    return _Entity(name, source, columns, dict(spec.columns), build, dumpers, order)
 
 
 def _engine_options(url: sa.URL, timeout: float) -> dict[str, Any]:
@@ -179,12 +186,16 @@ class SqlAdapter:
             raise SourceUnavailable(self.department, type(exc).__name__) from exc
 
     async def fetch(self, entity: str, field: str, keys: Sequence[Any], where: Where | None = None) -> list[Any]:
-        """All records whose `field` is one of `keys`, in one statement."""
+        """All records whose `field` is one of `keys`, in one statement, in the mapping's `order`.
+
+        The order is completed by every other field and applied here, not in SQL, so that it is the
+        same whatever the database's collation.
+        """
         if not keys:
             return []
         ent = self.entity(entity)
         stmt = self._select(ent, {**(where or {}), field: list(keys)})
-        return [ent.build(row) for row in await self._rows(stmt)]
+        return sorted((ent.build(row) for row in await self._rows(stmt)), key=ent.order)
 
     async def scan(
         self,

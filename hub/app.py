@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
@@ -14,13 +15,17 @@ from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
 from adapters.registry import build_sources
-from hub.auth import Authenticator, TokenVerifier
+from hub.apikeys import ApiKeyVerifier
+from hub.audit import AuditLog
+from hub.auth import ANONYMOUS, Authenticator, TokenVerifier
 from hub.context import HubContext, HubState
 from hub.crosswalk import CrosswalkCache
 from hub.logs import request_id
 from hub.middleware import PRINCIPAL_KEY, Authenticate, RequestId
 from hub.settings import Settings
+from hub.store.db import Store, open_store
 from policies.grants import POLICY_PATH, PolicyBook, new_enforcer
+from policies.store import PolicyWatcher, store_enforcer
 from schema import HubSchema, build_schema, schema_fields
 from schema.masking import MASKABLE
 
@@ -30,29 +35,44 @@ class HubGraphQL(GraphQL[HubContext, None]):
 
     async def get_context(self, request: Request, response: Any) -> HubContext:  # type: ignore[override]
         state: HubState = request.state.hub
-        return await state.context(request.scope[PRINCIPAL_KEY], request_id.get())
+        # The GraphiQL page is served without credentials; its context may read nothing.
+        principal = request.scope.get(PRINCIPAL_KEY) or ANONYMOUS
+        return await state.context(principal, request_id.get())
 
 
-def load_policies(settings: Settings, schema: HubSchema) -> PolicyBook:
-    """The policy book over the schema's fields, compiled for every subject the policy names."""
-    book = PolicyBook(new_enforcer(settings.policy_file or POLICY_PATH), schema_fields(schema), MASKABLE)
-    for subject in book.enforcer.get_all_subjects():
-        book.grants([subject])
+async def load_policies(settings: Settings, schema: HubSchema, store: Store) -> PolicyBook:
+    """The policy book over the schema's fields (from the file or the store), every subject compiled."""
+    seed = settings.policy_file or POLICY_PATH
+    enforcer = await store_enforcer(store, seed) if settings.policy_source == "store" else new_enforcer(seed)
+    book = PolicyBook(enforcer, schema_fields(schema), MASKABLE)
+    await asyncio.to_thread(book.precompile)
     return book
 
 
 def lifespan(settings: Settings, schema: HubSchema) -> Callable[[Starlette], Any]:
-    """Make sources, crosswalk, policies and authentication when the app starts; close them after."""
+    """Open sources, store, policies, audit and authentication when the app starts; close them after."""
 
     @asynccontextmanager
     async def run(app: Starlette) -> AsyncIterator[dict[str, Any]]:
-        sources = build_sources(settings)
-        crosswalk = CrosswalkCache(sources, ttl=settings.crosswalk_ttl)
-        state = HubState(settings, sources, crosswalk, load_policies(settings, schema))
-        try:
-            yield {"hub": state, "authenticate": Authenticator(TokenVerifier(settings))}
-        finally:
-            await sources.close()
+        async with AsyncExitStack() as stack:
+            sources = build_sources(settings)
+            stack.push_async_callback(sources.close)
+            store = await open_store(settings.store_url)
+            stack.push_async_callback(store.close)
+            book = await load_policies(settings, schema, store)
+            audit = None
+            if settings.audit:
+                audit = AuditLog(store)
+                audit.start()
+                stack.push_async_callback(audit.close)
+            if settings.policy_source == "store":
+                watcher = PolicyWatcher(store, book, settings.policy_poll_seconds)
+                await watcher.start()
+                stack.push_async_callback(watcher.close)
+            crosswalk = CrosswalkCache(sources, ttl=settings.crosswalk_ttl)
+            state = HubState(settings, sources, crosswalk, book, store, audit)
+            authenticate = Authenticator(TokenVerifier(settings), ApiKeyVerifier(store))
+            yield {"hub": state, "authenticate": authenticate}
 
     return run
 

@@ -41,6 +41,9 @@ class Principal:
         return self.region == LEAGUE
 
 
+ANONYMOUS = Principal("anonymous", None, ())
+
+
 def check_claims(department: str | None, roles: list[str], region: str) -> None:
     """Refuse unknown departments, regions or empty roles (BAD_USER_INPUT, bilingual)."""
     if department is not None and department not in DEPARTMENTS:

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from hub.settings import DEPARTMENTS, Settings
@@ -31,7 +31,7 @@ def run_generate(targets: dict[str, str], persons: int, seed: int, institutions:
     from hub.demo.generate import generate
 
     with _progress() as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def progress(stage: str, done: int, total: int) -> None:
             if stage not in tasks:
@@ -112,8 +112,31 @@ def demo(
         generate_cmd(out=out, persons=persons, seed=1, institutions=None, url_establishment=None,
                      url_organization=None, url_hr=None, url_finance=None)
     os.environ["HUB_PORT"] = str(port)
+    _demo_tokens(settings)
     console.print(f"[bold]Staffing Hub[/] on http://{settings.host}:{port}/graphql")
     _serve(Settings())
+
+
+def _demo_tokens(settings: Settings) -> None:
+    """Make sure the demo has a signing secret, and print tokens for a few roles to paste into GraphiQL."""
+    import secrets
+
+    from hub.auth import create_token
+
+    secret_file = settings.demo_dir / "jwt-secret"
+    if settings.jwt_shared_secret() is None:
+        secret_file.write_text(secrets.token_urlsafe(32), encoding="utf-8")
+        secret_file.chmod(0o600)
+    demo_roles = [
+        ("admin", None, "152900"),
+        ("officer", "finance", "152900"),
+        ("officer", "establishment", "152921"),
+        ("auditor", None, "152900"),
+    ]
+    console.print("Tokens for GraphiQL (headers: {\"Authorization\": \"Bearer <token>\"}), valid 12h:")
+    for role, department, region in demo_roles:
+        token = create_token(settings, department, [role], region, "12h", subject=f"demo-{department or role}")
+        console.print(f"  {department or ''}{'.' if department else ''}{role} @ {region}:\n    {token}", soft_wrap=True)
 
 
 @sources_app.command("check")
@@ -167,11 +190,12 @@ def token_create(
 
 
 def _policy_book():  # type: ignore[no-untyped-def]
-    from hub.app import load_policies
-    from schema import build_schema
+    from policies.grants import POLICY_PATH, PolicyBook, new_enforcer
+    from schema import build_schema, schema_fields
+    from schema.masking import MASKABLE
 
     settings = Settings()
-    return load_policies(settings, build_schema(settings))
+    return PolicyBook(new_enforcer(settings.policy_file or POLICY_PATH), schema_fields(build_schema(settings)), MASKABLE)
 
 
 @policy_app.command("check")
@@ -198,3 +222,78 @@ def policy_explain(
     type_name, _, field = target.partition(".")
     access, rule = _policy_book().explain(role, type_name, field)
     typer.echo(f"{role} {target}: {access.name.lower()}" + (f"  (rule: {', '.join(rule)})" if rule else "  (no rule allows it)"))
+
+
+audit_app = typer.Typer(help="审计日志 / audit log", no_args_is_help=True)
+apikey_app = typer.Typer(help="API 密钥 / API keys", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+app.add_typer(apikey_app, name="apikey")
+
+
+def _with_store(work):  # type: ignore[no-untyped-def]
+    """Run `work(store)` against the configured hub store, closing it after."""
+    from hub.store.db import open_store
+
+    async def run():  # type: ignore[no-untyped-def]
+        store = await open_store(Settings().store_url)
+        try:
+            return await work(store)
+        finally:
+            await store.close()
+
+    return asyncio.run(run())
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """校验审计日志哈希链 / Verify the audit log's hash chain; exit 1 at the first broken entry."""
+    from hub.audit import verify
+
+    verdict = _with_store(verify)
+    if verdict.broken_id is None:
+        typer.echo(f"ok: {verdict.checked} entries, chain intact")
+        return
+    typer.echo(f"broken at entry {verdict.broken_id}: {verdict.reason} (after {verdict.checked} good entries)")
+    raise typer.Exit(1)
+
+
+@apikey_app.command("create")
+def apikey_create(
+    name: Annotated[str, typer.Option(help="用途名称 / what the key is for")],
+    role: Annotated[list[str], typer.Option(help="角色，可多次 / role, repeatable")],
+    department: Annotated[str | None, typer.Option(help="部门 / department id")] = None,
+    region: Annotated[str, typer.Option(help="行政区划范围 / region scope")] = "152900",
+) -> None:
+    """创建 API 密钥（仅显示一次） / Create an API key; the key is shown once."""
+    from hub.apikeys import create_key
+    from hub.errors import HubError
+
+    try:
+        issued = _with_store(lambda store: create_key(store, name, department, role, region, "cli"))
+    except HubError as exc:
+        console.print(f"[red]{exc.message}[/]")
+        raise typer.Exit(2) from exc
+    typer.echo(issued.key)
+
+
+@apikey_app.command("revoke")
+def apikey_revoke(key_id: Annotated[str, typer.Argument(help="密钥编号 / key id")]) -> None:
+    """吊销 API 密钥 / Revoke an API key."""
+    from hub.apikeys import revoke_key
+    from hub.errors import HubError
+
+    try:
+        _with_store(lambda store: revoke_key(store, key_id))
+    except HubError as exc:
+        console.print(f"[red]{exc.message}[/]")
+        raise typer.Exit(1) from exc
+    typer.echo(f"revoked {key_id}")
+
+
+@apikey_app.command("list")
+def apikey_list() -> None:
+    """列出 API 密钥（不含密钥本身） / List API keys (never their secrets)."""
+    from hub.apikeys import list_keys
+
+    keys = _with_store(list_keys)
+    typer.echo(json.dumps(keys, ensure_ascii=False, indent=2, default=str))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from adapters.registry import Sources
@@ -26,6 +26,10 @@ class HubContext:
     scope: RowScope
     loaders: Loaders
     request_id: str = ""
+    audit: Any = None  # hub.audit.AuditLog, when the store is configured
+    store: Any = None  # hub.store.db.Store
+    policies: PolicyBook | None = None
+    fields_seen: dict[tuple[str, ...], str] = field(default_factory=dict)  # response path -> Type.field
 
     def scoped(self, department: str, entity: str, where: dict[str, Any] | None = None) -> dict[str, Any]:
         """A filter narrowed to the principal's row scope (for scans and counts outside the loaders)."""
@@ -40,10 +44,15 @@ class HubState:
     sources: Sources
     crosswalk: CrosswalkCache
     policies: PolicyBook
+    store: Any = None
+    audit: Any = None
 
     async def context(self, principal: Principal, request_id: str = "") -> HubContext:
         """A fresh request context (new loaders: aiodataloader binds to the running loop)."""
         scope = scope_for(await self.crosswalk.get(), principal.region)
         grants = self.policies.grants(principal.policy_subjects)
         loaders = Loaders(self.sources, scope)
-        return HubContext(self.settings, self.sources, self.crosswalk, principal, grants, scope, loaders, request_id)
+        return HubContext(
+            self.settings, self.sources, self.crosswalk, principal, grants, scope, loaders, request_id,
+            audit=self.audit, store=self.store, policies=self.policies,
+        )

@@ -58,3 +58,15 @@ class MappingError(HubError):
     """A mapping file is malformed or does not fit its database."""
 
     code = "MAPPING_ERROR"
+
+
+class Conflict(HubError):
+    """The request contradicts the current state (e.g. an illegal lifecycle transition); nothing changed."""
+
+    code = "CONFLICT"
+
+
+class InstitutionFrozen(HubError):
+    """The institution is frozen for this kind of change."""
+
+    code = "INSTITUTION_FROZEN"

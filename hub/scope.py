@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +27,7 @@ class RowScope:
         """Whether an institution lies inside the scope."""
         return identity is not None and (self.everything or in_scope(identity.region_code, self.region))
 
-    def where(self, department: str, field: str | None, where: dict[str, Any] | None = None) -> dict[str, Any]:
+    def where(self, department: str, field: str | None, where: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """A filter plus the scope's condition on the entity's unit field (nothing passes without one)."""
         out = dict(where or {})
         if self.everything:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -49,6 +50,9 @@ class Settings(BaseSettings):
     jwt_issuer: str = "staffing-hub"
     jwt_audience: str = "staffing-hub"
     policy_file: Path | None = None  # defaults to policies/policy.csv
+    policy_source: Literal["file", "store"] = "file"  # "store": edited at run time, shared by replicas
+    policy_poll_seconds: float = 2.0
+    audit: bool = True  # audit reads of personal fields in the hub store
 
     def jwt_shared_secret(self) -> str | None:
         """The HS256 secret: the setting, its file, or (development) the demo directory's secret."""

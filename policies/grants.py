@@ -119,9 +119,13 @@ class PolicyBook:
                 return (Access.MASK if action == "mask" else Access.READ), [str(r) for r in rules]
         return Access.DENY, []
 
-    def reload(self) -> None:
-        """Reload the policy from its source and drop every compiled table."""
-        self.enforcer.load_policy()
+    def clear(self) -> None:
+        """Drop every compiled table (after the enforcer's policy changed)."""
         with self._lock:
-            self._by_subject.clear()
+            self._by_subject = {}
             self._by_set = {}
+
+    def precompile(self) -> None:
+        """Compile every subject the policy names, so no request pays for it."""
+        for subject in self.enforcer.get_all_subjects():
+            self.grants([subject])

@@ -54,7 +54,7 @@ async def views(ctx: HubContext, identities: list[Identity]) -> list[Institution
         units = await ctx.loaders.by(ident.primary, "unit", "local_id").load(local) if local else []
         return InstitutionView(ident, units[0] if units else None)
 
-    return list(await asyncio.gather(*(unit_of(i) for i in identities)))  # type: ignore[arg-type]
+    return list(await asyncio.gather(*(unit_of(i) for i in identities)))
 
 
 async def by_code(ctx: HubContext, code: str) -> InstitutionView | None:
@@ -63,7 +63,7 @@ async def by_code(ctx: HubContext, code: str) -> InstitutionView | None:
     if not key:
         raise BadUserInput("机构代码不能为空 / institution code must not be empty")
     ident = (await ctx.crosswalk.get()).identity(key)
-    if not ctx.scope.admits(ident):
+    if ident is None or not ctx.scope.admits(ident):
         return None
     return (await views(ctx, [ident]))[0]
 
@@ -71,9 +71,9 @@ async def by_code(ctx: HubContext, code: str) -> InstitutionView | None:
 async def by_local(ctx: HubContext, department: str, local_ids: list[str | None]) -> list[InstitutionView | None]:
     """The institutions behind a department's unit codes."""
     cw = await ctx.crosswalk.get()
-    idents = [cw.identity(c) if (c := cw.code_of(department, lid)) else None for lid in local_ids]
-    idents = [i if ctx.scope.admits(i) else None for i in idents]
-    found = await views(ctx, [i for i in idents if i])
+    found_ids = [cw.identity(c) if (c := cw.code_of(department, lid)) else None for lid in local_ids]
+    idents = [i if i is not None and ctx.scope.admits(i) else None for i in found_ids]
+    found = await views(ctx, [i for i in idents if i is not None])
     it = iter(found)
     return [next(it) if i else None for i in idents]
 

@@ -44,7 +44,8 @@ async def records(ctx: HubContext, department: str, entity: str, id_number: str)
     return await ctx.loaders.by(department, entity, "id_number").load(id_number)  # type: ignore[no-any-return]
 
 
-def _current_slot(slots: list[Any]) -> Any:
+def current_slot(slots: list[Any]) -> Any:
+    """The slot that describes a person: the first active one, else the first."""
     active = [s for s in slots if s.status in (SlotStatus.ACTIVE, SlotStatus.SECONDED) and s.left_on is None]
     return (active or slots)[0] if slots else None
 
@@ -57,16 +58,23 @@ class Resolved:
     source: str
 
 
-async def resolve(ctx: HubContext, id_number: str, pick: Callable[[Any], Any]) -> Resolved | None:
-    """The first non-null value over the facets in trust order; a source that is down is skipped."""
+async def resolve(ctx: HubContext, id_number: str, pick: Callable[[Any], Any], slot: Any = None) -> Resolved | None:
+    """The first non-null value over the facets in trust order; a source that is down is skipped.
+
+    `slot` is the registry entry the person was reached through (a list of slots), used as the
+    registry's view so that a person listed in two slots is described by the one listed.
+    """
     first_error: HubError | None = None
     for name in RESOLUTION_ORDER:
-        try:
-            found = await facet(ctx, name, id_number)
-        except SourceUnavailable as exc:
-            first_error = first_error or exc
-            continue
-        record = _current_slot(found) if name == "registry" else (found[0] if found else None)
+        if name == "registry" and slot is not None:
+            record = slot
+        else:
+            try:
+                found = await facet(ctx, name, id_number)
+            except SourceUnavailable as exc:
+                first_error = first_error or exc
+                continue
+            record = current_slot(found) if name == "registry" else (found[0] if found else None)
         value = pick(record) if record is not None else None
         if value is not None:
             return Resolved(value, FACETS[name][0])
@@ -97,7 +105,7 @@ async def statutory_retirement(ctx: HubContext, id_number: str) -> dt.date | Non
     male = ids.id_sex(id_number) == "male"
     worker = False
     if not male:
-        slot = _current_slot(await facet(ctx, "registry", id_number))
+        slot = current_slot(await facet(ctx, "registry", id_number))
         person = await facet(ctx, "personnel", id_number)
         posts = await records(ctx, "hr", "post_assignment", id_number)
         worker = (

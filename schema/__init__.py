@@ -11,6 +11,7 @@ from strawberry.extensions import MaskErrors, QueryDepthLimiter
 
 from hub.errors import HubError
 from hub.settings import Settings
+from schema.audit import AuditPersonalReads
 from schema.institution import Institution
 from schema.masking import install_masking
 from schema.person import Person
@@ -61,7 +62,7 @@ def build_schema(settings: Settings) -> HubSchema:
     schema = HubSchema(
         query=Query,
         types=[Institution, Person],
-        extensions=[QueryDepthLimiter(max_depth=settings.max_depth), PolicyGuard, ErrorCodes],
+        extensions=[lambda: QueryDepthLimiter(max_depth=settings.max_depth), PolicyGuard, AuditPersonalReads, ErrorCodes],
     )
     install_masking(schema._schema)
     install_introspection_filter()

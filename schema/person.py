@@ -190,15 +190,16 @@ class PayrollRecord:
 @strawberry.federation.type(keys=["idNumber"], description="人员：各部门视图与核定值 / a person: each department's view and resolved values")
 class Person:
     id_number: str = strawberry.field(description="公民身份号码（18位规范化） / resident ID number, normalized")
+    slot: strawberry.Private[RegistrySlot | None] = None  # the registry entry it was listed through
 
     @strawberry.field(description="姓名（按 编办→人社→组织部→财政 取第一个） / name, from the first source that has it")
     async def name(self, info: Info) -> str | None:
-        found = await data.resolve(info.context, self.id_number, lambda r: r.name)
+        found = await data.resolve(info.context, self.id_number, lambda r: r.name, self.slot)
         return found.value if found else None
 
     @strawberry.field(description="姓名取自哪个部门 / which department the name came from")
     async def name_source(self, info: Info) -> Department | None:
-        found = await data.resolve(info.context, self.id_number, lambda r: r.name)
+        found = await data.resolve(info.context, self.id_number, lambda r: r.name, self.slot)
         return Department(found.source) if found else None
 
     @strawberry.field(description="性别（以身份证号为准） / sex, from the ID number")
@@ -215,8 +216,7 @@ class Person:
 
     @strawberry.field(description="所在机构（实名制优先） / institution, registry first")
     async def institution(self, info: Info) -> Institution | None:
-        slots = await data.facet(info.context, "registry", self.id_number)
-        current = data._current_slot(slots)
+        current = self.slot or data.current_slot(await data.facet(info.context, "registry", self.id_number))
         if current is not None:
             return await _institution(info, BASE, current.unit_local_id)
         personnel = await data.facet(info.context, "personnel", self.id_number)
@@ -255,4 +255,4 @@ async def people_of_institution(ctx: HubContext, view: InstitutionView, active_o
         slots = await ctx.loaders.by(BASE, "registry_slot", "unit_local_id", ACTIVE_SLOT, "active").load(local)
     else:
         slots = await ctx.loaders.by(BASE, "registry_slot", "unit_local_id").load(local)
-    return [Person(id_number=s.id_number) for s in slots if s.id_number]
+    return [Person(id_number=s.id_number, slot=s) for s in slots if s.id_number]

@@ -31,8 +31,11 @@ def _response_path(node: FieldNode, ancestors: Any) -> list[str]:
     return [*path, (node.alias or node.name).value]
 
 
-def policy_rule(grants: Grants) -> type[ValidationRule]:
-    """A validation rule reporting FORBIDDEN (bilingual, with path) for each denied field."""
+def policy_rule(grants: Grants, seen: dict[tuple[str, ...], str] | None = None) -> type[ValidationRule]:
+    """A validation rule reporting FORBIDDEN (bilingual, with path) for each denied field.
+
+    It also records into `seen` each field's response path and `Type.field`, for the audit log.
+    """
 
     class PolicyRule(ValidationRule):
         def enter_field(self, node: FieldNode, _key: Any, _parent: Any, _path: Any, ancestors: Any) -> None:
@@ -40,6 +43,8 @@ def policy_rule(grants: Grants) -> type[ValidationRule]:
             name = node.name.value
             if parent is None or name.startswith("__") or parent.name.startswith("__"):
                 return
+            if seen is not None:
+                seen[tuple(_response_path(node, ancestors))] = f"{parent.name}.{name}"
             if grants.access(parent.name, name) is Access.DENY:
                 self.report_error(
                     GraphQLError(
@@ -62,14 +67,16 @@ class PolicyGuard(SchemaExtension):
         if grants is not None:
             self.execution_context.validation_rules = (
                 *self.execution_context.validation_rules,
-                policy_rule(grants),
+                policy_rule(grants, context.fields_seen),
             )
         yield
 
 
 def install_introspection_filter() -> None:
     """Make `__Type.fields` list only the fields the caller's grants allow (idempotent)."""
-    field = introspection.introspection_types["__Type"].fields["fields"]  # type: ignore[union-attr]
+    type_type = introspection.introspection_types["__Type"]
+    assert isinstance(type_type, GraphQLObjectType)
+    field = type_type.fields["fields"]
     original = field.resolve
     if getattr(original, "policy_filtered", False):
         return

@@ -112,7 +112,7 @@ class Query:
                 if i and i.local_id(BASE) and (not region_code or (i.region_code or "").startswith(region_code))
             ]
         slots, more = await _page(ctx, "registry_slot", "slot_id", where, first, after)
-        edges = [Edge(node=Person(id_number=s.id_number), cursor=encode_cursor(s.slot_id)) for s in slots if s.id_number]
+        edges = [Edge(node=Person(id_number=s.id_number, slot=s), cursor=encode_cursor(s.slot_id)) for s in slots if s.id_number]
         end = encode_cursor(slots[-1].slot_id) if slots else None
         return Connection(edges=edges, page_info=PageInfo(has_next_page=more, end_cursor=end), _count=lambda: _count(ctx, "registry_slot", where))
 

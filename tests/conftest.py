@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from starlette.testclient import TestClient
 
 from hub.db import sync_url
+from hub.settings import Settings
 
 PG_ADMIN = os.environ.get("HUB_TEST_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 MARIADB_ADMIN = os.environ.get("HUB_TEST_MARIADB", "mysql+asyncmy://root@127.0.0.1:3306/test")
@@ -61,3 +67,78 @@ def pg_database() -> Iterator[DatabaseFactory]:
 def mariadb_database() -> Iterator[DatabaseFactory]:
     """Call to create a fresh MariaDB database; returns its async URL. All are dropped after."""
     yield from _factory(MARIADB_ADMIN, "`")
+
+
+# --- demo data and a running hub -------------------------------------------------------------
+
+DEPARTMENTS = ("establishment", "organization", "hr", "finance")
+
+
+def generate_into(targets: dict[str, str], persons: int, seed: int, out: Path | None = None) -> dict[str, Any]:
+    """Write the demo databases to the given URLs and return the manifest."""
+    from hub.demo.generate import generate
+
+    return generate(targets, persons=persons, seed=seed, manifest_path=out / "manifest.json" if out else None)
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small demo dataset in SQLite files, generated once per test session (seed 7, 400 persons)."""
+    from hub.demo.generate import sqlite_targets
+
+    out = tmp_path_factory.mktemp("demo")
+    generate_into(sqlite_targets(out), persons=400, seed=7, out=out)
+    return out
+
+
+def hub_settings(demo: Path, urls: dict[str, str] | None = None, **overrides: Any) -> Settings:
+    """Settings for a hub over a demo directory (or explicit source URLs) with a test JWT secret."""
+    sources = {d: {"url": u} for d, u in (urls or {}).items()}
+    return Settings(demo_dir=demo, source=sources, jwt_secret=TEST_SECRET, **overrides)
+
+
+TEST_SECRET = "test-secret-of-sufficient-length-for-hs256"
+
+
+class Hub:
+    """A running hub (Starlette TestClient with its lifespan) and helpers to query it."""
+
+    def __init__(self, client: TestClient, settings: Settings) -> None:
+        self.client = client
+        self.settings = settings
+
+    def token(self, role: str = "admin", department: str | None = None, region: str = "152900") -> str:
+        """A bearer token for a role."""
+        from hub.auth import create_token
+
+        return create_token(self.settings, department, [role], region, "1h")
+
+    def query(self, query: str, variables: dict[str, Any] | None = None, *, role: str = "admin",
+              department: str | None = None, region: str = "152900") -> dict[str, Any]:
+        """POST a GraphQL query as a role; returns the JSON body."""
+        headers = {"Authorization": f"Bearer {self.token(role, department, region)}"}
+        response = self.client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+        assert response.status_code == 200, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+
+@contextmanager
+def running_hub(settings: Settings) -> Iterator[Hub]:
+    """Start the hub app (lifespan included) over the given settings."""
+    from hub.app import create_app
+
+    with TestClient(create_app(settings)) as client:
+        yield Hub(client, settings)
+
+
+@pytest.fixture(scope="module")
+def hub(demo_dir: Path) -> Iterator[Hub]:
+    """A hub over the session's SQLite demo data."""
+    with running_hub(hub_settings(demo_dir)) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def manifest(demo_dir: Path) -> dict[str, Any]:
+    """The planted-anomaly manifest of the session's demo data."""
+    return json.loads((demo_dir / "manifest.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]

@@ -1,0 +1,166 @@
+"""The append-only, hash-chained audit log of reads of personal data (and of policy changes).
+
+Each entry's hash covers its content and the previous entry's hash, so changing, inserting or
+deleting a row breaks the chain at that row; `verify` names the first entry that does not fit.
+Requests hand entries to a queue; one writer task per process appends them in batches, each
+batch in one transaction that locks the chain head (so replicas sharing a store keep one chain).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from hub.store.db import Store, aware, utcnow
+from hub.store.tables import audit_head, audit_log
+
+log = logging.getLogger(__name__)
+
+GENESIS = "0" * 64
+FIELDS = ("id", "at", "actor", "department", "roles", "region", "operation", "operation_hash", "fields", "rows", "outcome", "prev_hash")
+
+
+def entry_hash(entry: dict[str, Any]) -> str:
+    """SHA-256 over an entry's content (every column but `hash`), in a canonical JSON form."""
+    content = {k: entry[k] for k in FIELDS}
+    content["at"] = aware(content["at"]).isoformat(timespec="microseconds")  # type: ignore[union-attr]
+    return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    """What a request read: who, which operation, which personal fields, how many rows, outcome."""
+
+    actor: str
+    department: str | None
+    roles: tuple[str, ...]
+    region: str
+    operation: str
+    operation_hash: str
+    fields: tuple[str, ...]
+    rows: int
+    outcome: str
+
+
+class AuditLog:
+    """Queues events and appends them to the chain from one background task."""
+
+    def __init__(self, store: Store, batch: int = 500) -> None:
+        self.store = store
+        self.batch = batch
+        self._queue: asyncio.Queue[AuditEvent] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    def record(self, event: AuditEvent) -> None:
+        """Queue an event (never blocks the request)."""
+        self._queue.put_nowait(event)
+
+    def start(self) -> None:
+        """Start the writer task."""
+        self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            first = await self._queue.get()
+            events = [first]
+            while len(events) < self.batch and not self._queue.empty():
+                events.append(self._queue.get_nowait())
+            try:
+                await append(self.store, events)
+            except Exception:  # the store is down: keep the events and try again shortly
+                log.exception("audit append failed; %d events kept for retry", len(events))
+                for event in events:
+                    self._queue.put_nowait(event)
+                await asyncio.sleep(1.0)
+
+    async def flush(self) -> None:
+        """Write everything queued so far (used at shutdown and by tests)."""
+        events = []
+        while not self._queue.empty():
+            events.append(self._queue.get_nowait())
+        if events:
+            await append(self.store, events)
+
+    async def close(self) -> None:
+        """Stop the writer after writing what is queued."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self.flush()
+
+
+async def append(store: Store, events: list[AuditEvent]) -> None:
+    """Append events to the chain in one transaction that holds the chain head."""
+    async with store.begin() as conn:
+        head_q = sa.select(audit_head.c.last_id, audit_head.c.last_hash).where(audit_head.c.id == 1)
+        if store.dialect != "sqlite":
+            head_q = head_q.with_for_update()
+        head = (await conn.execute(head_q)).first()
+        last_id, last_hash = (head.last_id, head.last_hash) if head else (0, GENESIS)
+        rows = []
+        for event in events:
+            last_id += 1
+            entry = {
+                "id": last_id, "at": utcnow(), "actor": event.actor, "department": event.department,
+                "roles": list(event.roles), "region": event.region, "operation": event.operation,
+                "operation_hash": event.operation_hash, "fields": list(event.fields), "rows": event.rows,
+                "outcome": event.outcome, "prev_hash": last_hash,
+            }
+            entry["hash"] = last_hash = entry_hash(entry)
+            rows.append(entry)
+        await conn.execute(audit_log.insert(), rows)
+        if head is None:
+            await conn.execute(audit_head.insert().values(id=1, last_id=last_id, last_hash=last_hash))
+        else:
+            await conn.execute(audit_head.update().where(audit_head.c.id == 1).values(last_id=last_id, last_hash=last_hash))
+
+
+async def entries(store: Store, chunk: int = 5000) -> AsyncIterator[dict[str, Any]]:
+    """Every entry in chain order, read in chunks."""
+    after = 0
+    while True:
+        async with store.connect() as conn:
+            q = sa.select(audit_log).where(audit_log.c.id > after).order_by(audit_log.c.id).limit(chunk)
+            rows = [dict(r._mapping) for r in await conn.execute(q)]
+        if not rows:
+            return
+        for row in rows:
+            yield row
+        after = rows[-1]["id"]
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The outcome of checking the chain: entries checked and the first broken entry, if any."""
+
+    checked: int
+    broken_id: int | None = None
+    reason: str | None = None
+
+
+async def verify(store: Store) -> Verdict:
+    """Walk the chain; report the first entry that was altered, inserted or follows a deleted one."""
+    expected_id, prev = 1, GENESIS
+    checked = 0
+    async for row in entries(store):
+        if row["id"] != expected_id:
+            return Verdict(checked, expected_id, f"条目缺失 / entry {expected_id} is missing")
+        if row["prev_hash"] != prev:
+            return Verdict(checked, row["id"], "链接断裂 / does not follow the previous entry")
+        if entry_hash(row) != row["hash"]:
+            return Verdict(checked, row["id"], "内容被篡改 / content was altered")
+        prev, expected_id, checked = row["hash"], expected_id + 1, checked + 1
+    async with store.connect() as conn:
+        head = (await conn.execute(sa.select(audit_head.c.last_id))).scalar()
+    if head is not None and head != expected_id - 1:
+        return Verdict(checked, expected_id, f"末尾条目缺失 / entries after {expected_id - 1} are missing")
+    return Verdict(checked)
+
+

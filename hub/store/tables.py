@@ -1,0 +1,180 @@
+"""Tables of the hub store (SQLAlchemy Core). Each Alembic revision under migrations/ creates its part.
+
+Another issue adds its tables here and a revision under migrations/versions that creates them; a
+test compares this metadata with the migrated database, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+Stamp = sa.DateTime(timezone=True)
+
+check_runs = sa.Table(
+    "check_runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("started_at", Stamp, nullable=False),
+    sa.Column("finished_at", Stamp),
+    sa.Column("status", sa.String(12), nullable=False),  # RUNNING / DONE / FAILED
+    sa.Column("triggered_by", sa.String(64), nullable=False),
+    sa.Column("reference_month", sa.String(7)),
+    sa.Column("scope_institution", sa.String(64)),
+    sa.Column("scope_region", sa.String(12)),
+    sa.Column("rules", sa.JSON),  # rule ids evaluated (the rest were skipped: a source was down)
+    sa.Column("persons", sa.Integer),
+    sa.Column("findings", sa.Integer),
+    sa.Column("opened", sa.Integer),
+    sa.Column("reopened", sa.Integer),
+    sa.Column("resolved", sa.Integer),
+    sa.Column("error", sa.Text),
+)
+
+alerts = sa.Table(
+    "alerts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("fingerprint", sa.String(64), nullable=False, unique=True),
+    sa.Column("rule", sa.String(8), nullable=False, index=True),
+    sa.Column("severity", sa.String(10), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False, index=True),
+    sa.Column("id_number", sa.String(32), index=True),
+    sa.Column("institution_code", sa.String(64), index=True),
+    sa.Column("region_code", sa.String(12), index=True),
+    sa.Column("facts", sa.JSON, nullable=False),
+    sa.Column("evidence", sa.JSON, nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("first_month", sa.String(7), nullable=False, index=True),  # reference month first seen
+    sa.Column("last_month", sa.String(7), nullable=False),
+    sa.Column("first_seen", Stamp, nullable=False),
+    sa.Column("last_seen", Stamp, nullable=False),
+    sa.Column("first_run_id", sa.Integer, sa.ForeignKey("check_runs.id")),
+    sa.Column("last_run_id", sa.Integer, sa.ForeignKey("check_runs.id")),
+    sa.Column("updated_at", Stamp, nullable=False),
+)
+
+alert_events = sa.Table(
+    "alert_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("alert_id", sa.Integer, sa.ForeignKey("alerts.id"), nullable=False, index=True),
+    sa.Column("from_status", sa.String(20)),
+    sa.Column("to_status", sa.String(20), nullable=False),
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("at", Stamp, nullable=False),
+    sa.Column("note", sa.Text),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("check_runs.id")),
+)
+
+freezes = sa.Table(
+    "freezes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("institution_code", sa.String(64), nullable=False, index=True),
+    sa.Column("region_code", sa.String(12)),
+    sa.Column("hiring", sa.Boolean, nullable=False),
+    sa.Column("payroll", sa.Boolean, nullable=False),
+    sa.Column("status", sa.String(12), nullable=False, index=True),  # PROPOSED / ACTIVE / LIFTED / REJECTED
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("created_at", Stamp, nullable=False),
+    sa.Column("updated_at", Stamp, nullable=False),
+)
+
+freeze_alerts = sa.Table(
+    "freeze_alerts",
+    metadata,
+    sa.Column("freeze_id", sa.Integer, sa.ForeignKey("freezes.id"), primary_key=True),
+    sa.Column("alert_id", sa.Integer, sa.ForeignKey("alerts.id"), primary_key=True),
+)
+
+freeze_events = sa.Table(
+    "freeze_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("freeze_id", sa.Integer, sa.ForeignKey("freezes.id"), nullable=False, index=True),
+    sa.Column("from_status", sa.String(12)),
+    sa.Column("to_status", sa.String(12), nullable=False),
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("at", Stamp, nullable=False),
+    sa.Column("note", sa.Text),
+)
+
+retirement_deferrals = sa.Table(
+    "retirement_deferrals",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("id_number", sa.String(32), nullable=False, index=True),
+    sa.Column("until", sa.Date, nullable=False),  # deferred retirement date (at most 3 years)
+    sa.Column("document", sa.String(64)),
+    sa.Column("note", sa.Text),
+    sa.Column("recorded_by", sa.String(64), nullable=False),
+    sa.Column("recorded_at", Stamp, nullable=False),
+)
+
+# --- access control (revision 0002_access) ---------------------------------------------------
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),  # chain position, no gaps
+    sa.Column("at", Stamp, nullable=False),
+    sa.Column("actor", sa.String(128), nullable=False, index=True),
+    sa.Column("department", sa.String(32)),
+    sa.Column("roles", sa.JSON, nullable=False),
+    sa.Column("region", sa.String(12), nullable=False),
+    sa.Column("operation", sa.String(128), nullable=False),
+    sa.Column("operation_hash", sa.String(64), nullable=False),
+    sa.Column("fields", sa.JSON, nullable=False),
+    sa.Column("rows", sa.Integer, nullable=False),
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
+
+audit_head = sa.Table(
+    "audit_head",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),  # always 1
+    sa.Column("last_id", sa.Integer, nullable=False),
+    sa.Column("last_hash", sa.String(64), nullable=False),
+)
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("key_id", sa.String(16), primary_key=True),
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("key_hash", sa.String(64), nullable=False),
+    sa.Column("department", sa.String(32)),
+    sa.Column("roles", sa.JSON, nullable=False),
+    sa.Column("region", sa.String(12), nullable=False),
+    sa.Column("created_by", sa.String(128), nullable=False),
+    sa.Column("created_at", Stamp, nullable=False),
+    sa.Column("revoked_at", Stamp),
+)
+
+casbin_rule = sa.Table(  # the shape casbin-async-sqlalchemy-adapter reads and writes
+    "casbin_rule",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("ptype", sa.String(255)),
+    *(sa.Column(f"v{i}", sa.String(255)) for i in range(6)),
+)
+
+policy_version = sa.Table(
+    "policy_version",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),  # always 1
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("changed_at", Stamp, nullable=False),
+)

@@ -1,0 +1,72 @@
+"""Audits every operation that touches personal data: who, which fields, how many rows, outcome."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from typing import Any
+
+from strawberry.extensions import SchemaExtension
+
+from hub.audit import AuditEvent
+
+# Types whose fields are about a person; reading any of them is audited.
+PERSONAL_TYPES = frozenset({
+    "Person", "RegistryEntry", "PersonnelRecord", "PostRecord", "TitleRecord", "InsuranceRecord",
+    "CadreRecord", "AppointmentRecord", "PayrollRecord", "PayrollEntry",
+})
+
+
+def count_rows(data: Any, path: tuple[str, ...]) -> int:
+    """How many objects in the response carry the field at `path` (lists are walked)."""
+    level = [data]
+    for step in path[:-1]:
+        nxt: list[Any] = []
+        for obj in level:
+            value = obj.get(step) if isinstance(obj, dict) else None
+            if isinstance(value, list):
+                nxt += value
+            elif value is not None:
+                nxt.append(value)
+        level = nxt
+    return sum(1 for obj in level if isinstance(obj, dict) and path[-1] in obj)
+
+
+def outcome(errors: list[Any], data: Any) -> str:
+    """ok, partial (some paths failed), denied (policy) or error."""
+    codes = {(e.extensions or {}).get("code") for e in errors}
+    if "FORBIDDEN" in codes:
+        return "denied"
+    if data is None and errors:
+        return "error"
+    return "partial" if errors else "ok"
+
+
+class AuditPersonalReads(SchemaExtension):
+    """After each operation, queue an audit event if it asked for any personal field."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        ctx = self.execution_context.context
+        audit = getattr(ctx, "audit", None)
+        if audit is None:
+            return
+        personal = {path: name for path, name in ctx.fields_seen.items() if name.split(".", 1)[0] in PERSONAL_TYPES}
+        if not personal:
+            return
+        result = self.execution_context.result
+        data = getattr(result, "data", None)
+        errors = list(getattr(result, "errors", None) or [])
+        query = self.execution_context.query or ""
+        principal = ctx.principal
+        audit.record(AuditEvent(
+            actor=principal.subject,
+            department=principal.department,
+            roles=principal.roles,
+            region=principal.region,
+            operation=self.execution_context.operation_name or "",
+            operation_hash=hashlib.sha256(query.encode()).hexdigest(),
+            fields=tuple(sorted(set(personal.values()))),
+            rows=max((count_rows(data, p) for p in personal), default=0) if data else 0,
+            outcome=outcome(errors, data),
+        ))

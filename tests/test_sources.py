@@ -1,0 +1,124 @@
+"""Sources: statements per level, the same answers on every dialect, a source going down mid-run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from hub.db import sync_url
+from hub.demo.generate import sqlite_targets
+from tests.conftest import DEPARTMENTS, DatabaseFactory, Hub, generate_into, hub_settings, running_hub
+
+THREE_LEVELS = """
+{ institutions(first: 60) { edges { node { code name
+    people { idNumber name payroll { entries { month gross } } } } } } }"""
+
+
+def statements(hub: Hub) -> int:
+    """Statements run so far by all of the hub's sources."""
+    return sum(adapter.statements for _, adapter in hub.client.app_state["hub"].sources.items())
+
+
+def measure(hub: Hub, query: str) -> tuple[int, dict[str, Any]]:
+    """(statements the query ran, its answer), after a warm-up that builds the crosswalk."""
+    hub.query('{ institution(code: "x") { code } }')
+    before = statements(hub)
+    body = hub.query(query)
+    assert "errors" not in body, body.get("errors")
+    return statements(hub) - before, body
+
+
+def test_statement_count_does_not_grow_with_rows(tmp_path: Path) -> None:
+    counts, rows = [], []
+    for persons in (300, 1200):
+        out = tmp_path / str(persons)
+        out.mkdir()
+        generate_into(sqlite_targets(out), persons=persons, seed=3, out=out)
+        with running_hub(hub_settings(out)) as hub:
+            n, body = measure(hub, THREE_LEVELS)
+        people = [p for e in body["data"]["institutions"]["edges"] for p in e["node"]["people"]]
+        counts.append(n)
+        rows.append(sum(len(p["payroll"]["entries"]) for p in people if p["payroll"]))
+    assert rows[1] > 2 * rows[0]  # four times the people, well over twice the rows
+    assert counts[0] == counts[1] <= 6  # units, slots, names, payees, pay lines: one each
+
+
+COMPARE = [
+    "{ institutions(first: 500) { totalCount edges { node { code name regionCode type rank funding schoolType students"
+    " quotas { quotaType approved occupied vacant } leadershipPosts { level scope approved filled } } } } }",
+    "{ people(first: 500) { totalCount edges { node { idNumber name sex birthDate retirementDate"
+    " registry { slotId quotaType status enteredOn } personnel { category status posts { grade } }"
+    " cadre { appointments { levelCode role startOn } }"
+    " payroll { onQuota entries(last: 2) { month gross net } } } } } }",
+]
+
+
+@pytest.fixture
+def mixed_urls(pg_database: DatabaseFactory, mariadb_database: DatabaseFactory) -> dict[str, str]:
+    """Establishment and organization on PostgreSQL, HR and finance on MariaDB."""
+    pg, maria = pg_database(), mariadb_database()
+    return {"establishment": pg, "organization": pg, "hr": maria, "finance": maria}
+
+
+def test_same_answers_on_sqlite_and_on_postgresql_with_mariadb(tmp_path: Path, mixed_urls: dict[str, str]) -> None:
+    generate_into(sqlite_targets(tmp_path), persons=400, seed=11)
+    generate_into(mixed_urls, persons=400, seed=11)
+    with running_hub(hub_settings(tmp_path)) as sqlite_hub:
+        expected = [sqlite_hub.query(q) for q in COMPARE]
+    with running_hub(hub_settings(tmp_path / "unused", mixed_urls)) as server_hub:
+        actual = [server_hub.query(q) for q in COMPARE]
+    assert all("errors" not in body for body in expected)
+    for got, want in zip(actual, expected, strict=True):
+        _assert_same(got, want)
+
+
+def _assert_same(got: Any, want: Any, path: str = "") -> None:
+    """Equal, or fail naming the first differing path (the answers are large)."""
+    if isinstance(want, dict) and isinstance(got, dict):
+        assert got.keys() == want.keys(), path
+        for key in want:
+            _assert_same(got[key], want[key], f"{path}.{key}")
+    elif isinstance(want, list) and isinstance(got, list):
+        assert len(got) == len(want), path
+        for i, (g, w) in enumerate(zip(got, want, strict=True)):
+            _assert_same(g, w, f"{path}[{i}]")
+    else:
+        assert got == want, path
+
+
+PARTIAL = "{ people(first: 20) { edges { node { idNumber name registry { slotId } payroll { onQuota } } } } }"
+
+
+def test_a_source_down_mid_run_degrades_only_its_paths(tmp_path: Path, pg_database: DatabaseFactory) -> None:
+    finance_url = pg_database()
+    targets = {**sqlite_targets(tmp_path), "finance": finance_url}
+    generate_into(targets, persons=300, seed=5)
+    with running_hub(hub_settings(tmp_path, {"finance": finance_url}, connect_timeout=2)) as hub:
+        before = hub.query(PARTIAL)
+        assert "errors" not in before
+        _drop(finance_url)
+        after = hub.query(PARTIAL)
+        ready = hub.client.get("/readyz")
+    edges = after["data"]["people"]["edges"]
+    assert [e["node"]["idNumber"] for e in edges] == [e["node"]["idNumber"] for e in before["data"]["people"]["edges"]]
+    assert all(e["node"]["registry"] and e["node"]["name"] for e in edges)
+    assert all(e["node"]["payroll"] is None for e in edges)
+    errors = after["errors"]
+    assert errors and {e["extensions"]["code"] for e in errors} == {"SOURCE_UNAVAILABLE"}
+    assert all(e["path"][-1] == "payroll" and e["extensions"]["source"] == "finance" for e in errors)
+    assert ready.status_code == 503 and ready.json()["sources"]["finance"]["ok"] is False
+
+
+def _drop(url: str) -> None:
+    parsed = sa.make_url(url)
+    admin = sa.create_engine(sync_url(parsed.set(database="postgres")), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE "{parsed.database}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_departments_are_the_four(tmp_path: Path) -> None:
+    assert set(sqlite_targets(tmp_path)) == set(DEPARTMENTS)
