@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
@@ -45,7 +44,7 @@ async def load_policies(settings: Settings, schema: HubSchema, store: Store) -> 
     seed = settings.policy_file or POLICY_PATH
     enforcer = await store_enforcer(store, seed) if settings.policy_source == "store" else new_enforcer(seed)
     book = PolicyBook(enforcer, schema_fields(schema), MASKABLE)
-    await asyncio.to_thread(book.precompile)
+    book.precompile()  # in the loop: casbin parses with ast, which is not thread-safe here
     return book
 
 
@@ -71,7 +70,7 @@ def lifespan(settings: Settings, schema: HubSchema) -> Callable[[Starlette], Any
                 stack.push_async_callback(watcher.close)
             crosswalk = CrosswalkCache(sources, ttl=settings.crosswalk_ttl)
             state = HubState(settings, sources, crosswalk, book, store, audit)
-            authenticate = Authenticator(TokenVerifier(settings), ApiKeyVerifier(store))
+            authenticate = Authenticator(TokenVerifier(settings), ApiKeyVerifier(store, settings.apikey_cache_seconds))
             yield {"hub": state, "authenticate": authenticate}
 
     return run

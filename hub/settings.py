@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     policy_source: Literal["file", "store"] = "file"  # "store": edited at run time, shared by replicas
     policy_poll_seconds: float = 2.0
     audit: bool = True  # audit reads of personal fields in the hub store
+    apikey_cache_seconds: float = 5.0  # a revoked key stops working within this time
 
     def jwt_shared_secret(self) -> str | None:
         """The HS256 secret: the setting, its file, or (development) the demo directory's secret."""

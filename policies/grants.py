@@ -15,6 +15,10 @@ from pathlib import Path
 
 import casbin
 
+# Casbin evaluates matchers with ast.parse, which CPython 3.11 does not make safe across threads;
+# several apps in one process (tests, embedded use) compile under this one lock.
+_CASBIN = threading.Lock()
+
 POLICY_DIR = Path(__file__).parent
 MODEL_PATH = POLICY_DIR / "model.conf"
 POLICY_PATH = POLICY_DIR / "policy.csv"
@@ -72,6 +76,10 @@ class PolicyBook:
         self._lock = threading.Lock()
 
     def _compile_subject(self, subject: str) -> dict[tuple[str, str], Access]:
+        with _CASBIN:
+            return self._decide_all(subject)
+
+    def _decide_all(self, subject: str) -> dict[tuple[str, str], Access]:
         table: dict[tuple[str, str], Access] = {}
         for type_name, field in self.fields:
             obj = f"{type_name}.{field}"
@@ -107,14 +115,16 @@ class PolicyBook:
 
     def allows(self, subjects: Iterable[str], action: str, obj: str = "*") -> bool:
         """Whether any subject may perform a non-field action (e.g. approve:establishment_review)."""
-        return any(self.enforcer.enforce(s, obj, action) for s in subjects)
+        with _CASBIN:
+            return any(self.enforcer.enforce(s, obj, action) for s in subjects)
 
     def explain(self, subject: str, type_name: str, field: str) -> tuple[Access, list[str]]:
         """The access a subject gets on a field and the policy line that decided it."""
         obj = f"{type_name}.{field}"
         actions = ("call",) if type_name == self.mutation_type else ("mask", "read")
         for action in actions:
-            ok, rules = self.enforcer.enforce_ex(subject, obj, action)
+            with _CASBIN:
+                ok, rules = self.enforcer.enforce_ex(subject, obj, action)
             if ok:
                 return (Access.MASK if action == "mask" else Access.READ), [str(r) for r in rules]
         return Access.DENY, []

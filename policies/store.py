@@ -76,7 +76,7 @@ async def change_rule(store: Store, book: PolicyBook, add: bool, subject: str, o
     if changed:
         await bump_version(store)
         book.clear()
-        await asyncio.to_thread(book.precompile)
+        book.precompile()  # in the loop: casbin parses with ast, which is not thread-safe here
     return bool(changed)
 
 
@@ -102,7 +102,7 @@ class PolicyWatcher:
             return False
         await self.book.enforcer.load_policy()
         self.book.clear()
-        await asyncio.to_thread(self.book.precompile)
+        self.book.precompile()
         self.version = version
         log.info("policies reloaded at version %d", version)
         return True

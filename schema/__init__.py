@@ -8,9 +8,11 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError, GraphQLObjectType
 from strawberry.extensions import MaskErrors, QueryDepthLimiter
+from strawberry.tools import merge_types
 
 from hub.errors import HubError
 from hub.settings import Settings
+from schema.admin import AdminMutation, AdminQuery
 from schema.audit import AuditPersonalReads
 from schema.institution import Institution
 from schema.masking import install_masking
@@ -60,7 +62,8 @@ class HubSchema(strawberry.federation.Schema):
 def build_schema(settings: Settings) -> HubSchema:
     """The schema with depth limits, the policy guard, masking and error codes."""
     schema = HubSchema(
-        query=Query,
+        query=merge_types("Query", (Query, AdminQuery)),
+        mutation=merge_types("Mutation", (AdminMutation,)),
         types=[Institution, Person],
         extensions=[lambda: QueryDepthLimiter(max_depth=settings.max_depth), PolicyGuard, AuditPersonalReads, ErrorCodes],
     )

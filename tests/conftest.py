@@ -94,6 +94,7 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def hub_settings(demo: Path, urls: dict[str, str] | None = None, **overrides: Any) -> Settings:
     """Settings for a hub over a demo directory (or explicit source URLs) with a test JWT secret."""
     sources = {d: {"url": u} for d, u in (urls or {}).items()}
+    overrides.setdefault("store_url", f"sqlite+aiosqlite:///{demo}/hub-store.db")
     return Settings(demo_dir=demo, source=sources, jwt_secret=TEST_SECRET, **overrides)
 
 
