@@ -11,6 +11,7 @@ from hub.crosswalk import CrosswalkCache
 from hub.scope import RowScope, scope_for
 from hub.settings import Settings
 from policies.grants import Grants, PolicyBook
+from resolvers.batch import Batchers
 from resolvers.loaders import Loaders
 
 
@@ -29,6 +30,10 @@ class HubContext:
     audit: Any = None  # hub.audit.AuditLog, when the store is configured
     store: Any = None  # hub.store.db.Store
     policies: PolicyBook | None = None
+    batchers: Batchers = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.batchers = Batchers(self)
     fields_seen: dict[tuple[str, ...], str] = field(default_factory=dict)  # response path -> Type.field
 
     def scoped(self, department: str, entity: str, where: dict[str, Any] | None = None) -> dict[str, Any]:

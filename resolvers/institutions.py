@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +13,7 @@ from hub.context import HubContext
 from hub.crosswalk import BASE, Identity
 from hub.errors import BadUserInput
 from hub.ids import normalize_code
-from hub.records import Appointment, RegistrySlot, Unit
+from hub.records import Appointment, Unit
 
 ACTIVE_SLOT = {"status": [SlotStatus.ACTIVE, SlotStatus.SECONDED], "left_on": None}
 
@@ -90,19 +91,27 @@ def list_where(region: str | None, types: list[str] | None, name: str | None) ->
     return where
 
 
-async def quota_lines(ctx: HubContext, view: InstitutionView) -> list[QuotaLine]:
-    """Approved, occupied per quota type (occupied = active registry slots)."""
-    local = view.identity.local_id(BASE)
-    if local is None:
-        return []
-    quotas = await ctx.loaders.by(BASE, "quota", "unit_local_id").load(local)
-    slots: list[RegistrySlot] = await ctx.loaders.by(BASE, "registry_slot", "unit_local_id", ACTIVE_SLOT, "active").load(local)
-    occupied: dict[str, int] = {}
-    for slot in slots:
-        occupied[slot.quota_type or ""] = occupied.get(slot.quota_type or "", 0) + 1
-    lines = [QuotaLine(q.quota_type, q.approved, occupied.pop(q.quota_type, 0), q.document, q.approved_on) for q in quotas]
-    lines += [QuotaLine(t, 0, n, None, None) for t, n in occupied.items() if t]
-    return sorted(lines, key=lambda line: line.quota_type)
+async def quota_lines(ctx: HubContext, views: Sequence[InstitutionView]) -> list[list[QuotaLine]]:
+    """Per institution, approved and occupied slots per quota type (occupied = active registry slots)."""
+    locals_ = [v.identity.local_id(BASE) for v in views]
+    known = [lid for lid in locals_ if lid is not None]
+    quotas_of = ctx.loaders.by(BASE, "quota", "unit_local_id")
+    slots_of = ctx.loaders.by(BASE, "registry_slot", "unit_local_id", ACTIVE_SLOT, "active")
+    quotas, slots = await asyncio.gather(quotas_of.load_many(known), slots_of.load_many(known))
+    by_unit = {lid: (q, s) for lid, q, s in zip(known, quotas, slots, strict=True)}
+    out: list[list[QuotaLine]] = []
+    for lid in locals_:
+        if lid is None:
+            out.append([])
+            continue
+        unit_quotas, unit_slots = by_unit[lid]
+        occupied: dict[str, int] = {}
+        for slot in unit_slots:
+            occupied[slot.quota_type or ""] = occupied.get(slot.quota_type or "", 0) + 1
+        lines = [QuotaLine(q.quota_type, q.approved, occupied.pop(q.quota_type, 0), q.document, q.approved_on) for q in unit_quotas]
+        lines += [QuotaLine(t, 0, n, None, None) for t, n in occupied.items() if t]
+        out.append(sorted(lines, key=lambda line: line.quota_type))
+    return out
 
 
 def is_unit_level(rank: str | None, appointment: Appointment) -> bool:
@@ -114,23 +123,31 @@ def is_unit_level(rank: str | None, appointment: Appointment) -> bool:
     return own is not None and appointment.level_code == own
 
 
-async def post_lines(ctx: HubContext, view: InstitutionView) -> list[PostLine]:
-    """Approved leadership posts (编办) against appointments in post (组织部)."""
-    local = view.identity.local_id(BASE)
-    if local is None:
-        return []
-    posts = await ctx.loaders.by(BASE, "leadership_post", "unit_local_id").load(local)
-    org_local = view.identity.local_id("organization")
-    filled: dict[tuple[str, str], int] = {}
-    if org_local is not None:
-        current = {"end_on": None}
-        appointments = await ctx.loaders.by("organization", "appointment", "unit_local_id", current, "current").load(org_local)
+async def post_lines(ctx: HubContext, views: Sequence[InstitutionView]) -> list[list[PostLine]]:
+    """Per institution, approved leadership posts (编办) against appointments in post (组织部)."""
+    posts_of = ctx.loaders.by(BASE, "leadership_post", "unit_local_id")
+    current = ctx.loaders.by("organization", "appointment", "unit_local_id", {"end_on": None}, "current")
+
+    async def one(view: InstitutionView) -> list[PostLine]:
+        local = view.identity.local_id(BASE)
+        if local is None:
+            return []
+        org_local = view.identity.local_id("organization")
+        posts, appointments = await asyncio.gather(
+            posts_of.load(local), current.load(org_local) if org_local is not None else _none()
+        )
         rank = view.unit.rank if view.unit else None
-        for a in appointments:
+        filled: dict[tuple[str, str], int] = {}
+        for a in appointments or ():
             key = (a.role or "", PostScope.UNIT if is_unit_level(rank, a) else PostScope.INTERNAL)
             filled[key] = filled.get(key, 0) + 1
-    known = org_local is not None
-    return [
-        PostLine(p.level, p.scope, p.approved, filled.get((p.level, p.scope), 0) if known else None)
-        for p in sorted(posts, key=lambda p: (p.scope, p.level))
-    ]
+        return [
+            PostLine(p.level, p.scope, p.approved, filled.get((p.level, p.scope), 0) if org_local is not None else None)
+            for p in sorted(posts, key=lambda p: (p.scope, p.level))
+        ]
+
+    return list(await asyncio.gather(*(one(v) for v in views)))
+
+
+async def _none() -> None:
+    return None

@@ -1,16 +1,22 @@
-"""Person data: one facet per department, resolved values with their source, retirement date."""
+"""Person data, a level at a time: one facet per department, resolved values, retirement dates.
+
+Functions take the people of one level of an answer (objects with `id_number` and, when reached
+through a registry list, the listed `slot`) and return one value per person, in order.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import lru_cache
+from typing import Any, Protocol
 
 from hub import ids
 from hub.codes import PersonnelCategory, PostCategory, QuotaType, Sex, SlotStatus
 from hub.context import HubContext
-from hub.errors import BadUserInput, HubError, SourceUnavailable
+from hub.errors import BadUserInput, HubError
 from hub.retirement import retirement_date, retirement_group
 
 # Facets by department: (department, entity) of the records that describe a person by ID number.
@@ -20,8 +26,15 @@ FACETS: dict[str, tuple[str, str]] = {
     "cadre": ("organization", "cadre"),
     "payroll": ("finance", "payee"),
 }
-# The order in which sources are trusted for a person's resolved name, sex and birth date.
+# The order in which sources are trusted for a person's resolved name.
 RESOLUTION_ORDER = ("registry", "personnel", "cadre", "payroll")
+
+
+class PersonLike(Protocol):
+    """What the functions here need of a person: the key and the slot it was listed through."""
+
+    id_number: str
+    slot: Any
 
 
 def parse_id_number(raw: str) -> str:
@@ -33,21 +46,29 @@ def parse_id_number(raw: str) -> str:
     return key  # type: ignore[return-value]
 
 
-async def facet(ctx: HubContext, name: str, id_number: str) -> list[Any]:
-    """A person's records in one department (empty when it has none)."""
+async def records(ctx: HubContext, department: str, entity: str, keys: Sequence[str]) -> list[list[Any]]:
+    """Each person's records of an entity a department keeps by ID number (one batch)."""
+    loader = ctx.loaders.by(department, entity, "id_number")
+    return await loader.load_many(list(keys))  # type: ignore[no-any-return]
+
+
+async def facets(ctx: HubContext, name: str, keys: Sequence[str]) -> list[list[Any]]:
+    """Each person's records in one department's facet (empty lists where it has none)."""
     department, entity = FACETS[name]
-    return await ctx.loaders.by(department, entity, "id_number").load(id_number)  # type: ignore[no-any-return]
+    return await records(ctx, department, entity, keys)
 
 
-async def records(ctx: HubContext, department: str, entity: str, id_number: str) -> list[Any]:
-    """A person's records of any entity a department keeps by ID number."""
-    return await ctx.loaders.by(department, entity, "id_number").load(id_number)  # type: ignore[no-any-return]
-
-
-def current_slot(slots: list[Any]) -> Any:
+def current_slot(slots: Sequence[Any]) -> Any:
     """The slot that describes a person: the first active one, else the first."""
     active = [s for s in slots if s.status in (SlotStatus.ACTIVE, SlotStatus.SECONDED) and s.left_on is None]
     return (active or slots)[0] if slots else None
+
+
+async def slots_of(ctx: HubContext, people: Sequence[PersonLike]) -> list[Any]:
+    """Each person's describing registry slot: the listed one, else the current one (or None)."""
+    unhinted = [p.id_number for p in people if p.slot is None]
+    found = iter(await facets(ctx, "registry", unhinted)) if unhinted else iter(())
+    return [p.slot if p.slot is not None else current_slot(next(found)) for p in people]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,59 +79,102 @@ class Resolved:
     source: str
 
 
-async def resolve(ctx: HubContext, id_number: str, pick: Callable[[Any], Any], slot: Any = None) -> Resolved | None:
-    """The first non-null value over the facets in trust order; a source that is down is skipped.
+async def resolve(ctx: HubContext, people: Sequence[PersonLike], pick: Callable[[Any], Any]) -> list[Resolved | None | HubError]:
+    """Per person, the first non-null value over the facets in trust order.
 
-    `slot` is the registry entry the person was reached through (a list of slots), used as the
-    registry's view so that a person listed in two slots is described by the one listed.
+    A source that is down is skipped; a person left without a value while a source was down gets
+    that source's error instead (the answer may be incomplete). The listed slot stands for the
+    registry, so a person listed in two slots is described by the one listed.
     """
-    first_error: HubError | None = None
+    out: list[Resolved | None | HubError] = [None] * len(people)
+    errors: dict[int, HubError] = {}
+    pending = list(range(len(people)))
     for name in RESOLUTION_ORDER:
-        if name == "registry" and slot is not None:
-            record = slot
+        if not pending:
+            break
+        department = FACETS[name][0]
+        if name == "registry":
+            try:
+                describing = await slots_of(ctx, [people[i] for i in pending])
+            except HubError as exc:
+                errors.update((i, exc) for i in pending)
+                continue
         else:
             try:
-                found = await facet(ctx, name, id_number)
-            except SourceUnavailable as exc:
-                first_error = first_error or exc
+                found = await facets(ctx, name, [people[i].id_number for i in pending])
+            except HubError as exc:
+                errors.update((i, exc) for i in pending if i not in errors)
                 continue
-            record = current_slot(found) if name == "registry" else (found[0] if found else None)
-        value = pick(record) if record is not None else None
-        if value is not None:
-            return Resolved(value, FACETS[name][0])
-    if first_error is not None:
-        raise first_error
-    return None
+            describing = [f[0] if f else None for f in found]
+        still = []
+        for i, record in zip(pending, describing, strict=True):
+            value = pick(record) if record is not None else None
+            if value is None:
+                still.append(i)
+            else:
+                out[i] = Resolved(value, department)
+        pending = still
+    for i in pending:
+        if i in errors:
+            out[i] = errors[i]
+    return out
+
+
+@lru_cache(maxsize=65536)
+def id_facts(id_number: str) -> tuple[dt.date, str] | None:
+    """(birth date, sex) carried by a valid ID number; None when it is not valid."""
+    if ids.id_number_problem(id_number) is not None:
+        return None
+    birth = ids.id_birth_date(id_number)
+    assert birth is not None
+    return birth, Sex.MALE if ids.id_sex(id_number) == "male" else Sex.FEMALE
 
 
 def birth_from_id(id_number: str) -> dt.date | None:
     """The birth date an ID number carries, when it is valid."""
-    return ids.id_birth_date(id_number) if ids.id_number_problem(id_number) is None else None
+    facts = id_facts(id_number)
+    return facts[0] if facts else None
 
 
 def sex_from_id(id_number: str) -> str | None:
     """The sex an ID number carries, when it is valid."""
-    return (Sex.MALE if ids.id_sex(id_number) == "male" else Sex.FEMALE) if birth_from_id(id_number) else None
+    facts = id_facts(id_number)
+    return facts[1] if facts else None
 
 
-async def statutory_retirement(ctx: HubContext, id_number: str) -> dt.date | None:
-    """The statutory retirement date (2025 progressive rule) from the ID's birth date and sex.
+async def statutory_retirement(ctx: HubContext, people: Sequence[PersonLike]) -> list[dt.date | None | HubError]:
+    """Each person's statutory retirement date (2025 progressive rule), from the ID's birth and sex.
 
-    A woman is in a worker post when her slot is GQ, her category is PI worker, or her post is a
-    worker post (DOMAIN.md §6, R08).
+    A woman is in a worker post when her slot is GQ, her category is PI worker, or her current
+    post is a worker post (DOMAIN.md §6, R08).
     """
-    birth = birth_from_id(id_number)
-    if birth is None:
-        return None
-    male = ids.id_sex(id_number) == "male"
-    worker = False
-    if not male:
-        slot = current_slot(await facet(ctx, "registry", id_number))
-        person = await facet(ctx, "personnel", id_number)
-        posts = await records(ctx, "hr", "post_assignment", id_number)
-        worker = (
-            (slot is not None and slot.quota_type == QuotaType.GQ)
-            or any(p.category == PersonnelCategory.PI_WORKER for p in person)
-            or any(p.category == PostCategory.WORKER and p.end_on is None for p in posts)
-        )
-    return retirement_date(birth, retirement_group("male" if male else "female", worker))
+    out: list[dt.date | None | HubError] = [None] * len(people)
+    women = []
+    for i, person in enumerate(people):
+        facts = id_facts(person.id_number)
+        if facts is None:
+            continue
+        if facts[1] == Sex.MALE:
+            out[i] = retirement_date(facts[0], retirement_group("male", False))
+        else:
+            women.append(i)
+    if women:
+        subset = [people[i] for i in women]
+        keys = [p.id_number for p in subset]
+        try:
+            slots, staff, posts = await asyncio.gather(
+                slots_of(ctx, subset), facets(ctx, "personnel", keys), records(ctx, "hr", "post_assignment", keys)
+            )
+        except HubError as exc:
+            for i in women:
+                out[i] = exc
+            return out
+        for i, slot, person, held in zip(women, slots, staff, posts, strict=True):
+            worker = (
+                (slot is not None and slot.quota_type == QuotaType.GQ)
+                or any(p.category == PersonnelCategory.PI_WORKER for p in person)
+                or any(p.category == PostCategory.WORKER and p.end_on is None for p in held)
+            )
+            birth = id_facts(people[i].id_number)[0]  # type: ignore[index]
+            out[i] = retirement_date(birth, retirement_group("female", worker))
+    return out

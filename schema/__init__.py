@@ -59,16 +59,22 @@ class HubSchema(strawberry.federation.Schema):
                 log.warning("graphql error: %s", error.message)
 
 
-def build_schema(settings: Settings) -> HubSchema:
-    """The schema with depth limits, the policy guard, masking and error codes."""
+def build_schema(settings: Settings, policy: bool = True) -> HubSchema:
+    """The schema with depth limits, the policy guard, masking, auditing and error codes.
+
+    `policy=False` leaves out the guard, masking and auditing: only the benchmark that measures
+    what the policy layer costs builds such a schema.
+    """
+    guard = [PolicyGuard, AuditPersonalReads] if policy else []
     schema = HubSchema(
         query=merge_types("Query", (Query, AdminQuery)),
         mutation=merge_types("Mutation", (AdminMutation,)),
         types=[Institution, Person],
-        extensions=[lambda: QueryDepthLimiter(max_depth=settings.max_depth), PolicyGuard, AuditPersonalReads, ErrorCodes],
+        extensions=[lambda: QueryDepthLimiter(max_depth=settings.max_depth), *guard, ErrorCodes],
     )
-    install_masking(schema._schema)
-    install_introspection_filter()
+    if policy:
+        install_masking(schema._schema)
+        install_introspection_filter()
     return schema
 
 

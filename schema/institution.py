@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -11,6 +12,7 @@ from hub.codes import REGIONS
 from hub.context import HubContext
 from hub.crosswalk import BASE
 from resolvers import institutions as data
+from resolvers.batch import batch_field, batched
 from resolvers.institutions import InstitutionView, PostLine, QuotaLine
 from schema.enums import Department, Funding, InstitutionType, PostLevel, PostScope, QuotaType, Rank
 
@@ -51,6 +53,36 @@ class LeadershipPost:
 class SourceUnit:
     department: Department = strawberry.field(description="部门 / department")
     local_code: str = strawberry.field(description="该部门的单位编码 / the department's unit code")
+
+
+async def _parents(ctx: HubContext, insts: Sequence[Institution]) -> list[Institution | None]:
+    wanted = [
+        i.view.unit.parent_local_id if i.view.unit and i.view.identity.primary == BASE else None for i in insts
+    ]
+    return [Institution(view=v) if v else None for v in await data.by_local(ctx, BASE, wanted)]
+
+
+async def _children(ctx: HubContext, insts: Sequence[Institution]) -> list[list[Institution]]:
+    locals_ = [i.view.identity.local_id(BASE) for i in insts]
+    loader = ctx.loaders.by(BASE, "unit", "parent_local_id")
+    units = await loader.load_many([lid or "" for lid in locals_])
+    flat = [u.local_id for group in units for u in group]
+    found = iter(await data.by_local(ctx, BASE, flat))
+    return [[Institution(view=v) for v in (next(found) for _ in group) if v] for group in units]
+
+
+async def _quotas(ctx: HubContext, insts: Sequence[Institution]) -> list[list[QuotaLine]]:
+    return await data.quota_lines(ctx, [i.view for i in insts])
+
+
+async def _posts(ctx: HubContext, insts: Sequence[Institution]) -> list[list[PostLine]]:
+    return await data.post_lines(ctx, [i.view for i in insts])
+
+
+async def _people(ctx: HubContext, insts: Sequence[Institution], all: bool) -> list[list[Person]]:  # noqa: A002
+    from schema.person import people_of_institutions
+
+    return await people_of_institutions(ctx, [i.view for i in insts], active_only=not all)
 
 
 @strawberry.federation.type(keys=["code"], description="机构（单位） / an institution, joined over the four departments")
@@ -103,37 +135,14 @@ class Institution:
     def source_units(self) -> list[SourceUnit]:
         return [SourceUnit(department=Department(d), local_code=lid) for d, lid in self.view.identity.local]
 
-    @strawberry.field(description="上级机构 / parent institution")
-    async def parent(self, info: Info) -> Institution | None:
-        unit = self.view.unit
-        if unit is None or unit.parent_local_id is None or self.view.identity.primary != BASE:
-            return None
-        found = (await data.by_local(info.context, BASE, [unit.parent_local_id]))[0]
-        return Institution(view=found) if found else None
+    parent: Institution | None = batch_field(_parents, "上级机构 / parent institution")
+    children: list[Institution] = batch_field(_children, "下属机构 / child institutions")
+    quotas: list[QuotaSummary] = batch_field(_quotas, "各类编制核定、实有、空编、超编 / quotas by type: approved, occupied, vacant, over")
+    leadership_posts: list[LeadershipPost] = batch_field(_posts, "领导职数核定与在任 / leadership posts: approved and filled")
 
-    @strawberry.field(description="下属机构 / child institutions")
-    async def children(self, info: Info) -> list[Institution]:
-        local = self.view.identity.local_id(BASE)
-        if local is None:
-            return []
-        units = await info.context.loaders.by(BASE, "unit", "parent_local_id").load(local)
-        found = await data.by_local(info.context, BASE, [u.local_id for u in units])
-        return [Institution(view=v) for v in found if v]
-
-    @strawberry.field(description="各类编制核定、实有、空编、超编 / quotas by type: approved, occupied, vacant, over")
-    async def quotas(self, info: Info) -> list[QuotaSummary]:
-        return await data.quota_lines(info.context, self.view)  # type: ignore[return-value]
-
-    @strawberry.field(description="领导职数核定与在任 / leadership posts: approved and filled")
-    async def leadership_posts(self, info: Info) -> list[LeadershipPost]:
-        lines: list[PostLine] = await data.post_lines(info.context, self.view)
-        return lines  # type: ignore[return-value]
-
-    @strawberry.field(description="实名制在编人员 / people holding slots (active only unless all=true)")
+    @strawberry.field(description="实名制在编人员 / people holding slots (active only unless all=true)", metadata=batched(_people))
     async def people(self, info: Info, all: bool = False) -> list[Annotated[Person, strawberry.lazy("schema.person")]]:
-        from schema.person import people_of_institution
-
-        return await people_of_institution(info.context, self.view, active_only=not all)
+        return await info.context.batchers.load(_people, self, all=all)  # type: ignore[no-any-return]
 
     @classmethod
     async def resolve_reference(cls, info: Info, code: str) -> Institution | None:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 import strawberry
 
 from hub.errors import BadUserInput
+from resolvers.batch import batch_field
 
 T = TypeVar("T")
 
@@ -49,12 +51,13 @@ class Edge(Generic[T]):
     cursor: str
 
 
+async def _total_counts(ctx: Any, connections: Sequence[Connection[Any]]) -> list[int]:
+    return list(await asyncio.gather(*(c._count() for c in connections)))
+
+
 @strawberry.type(description="分页列表 / a page of a list")
 class Connection(Generic[T]):
     edges: list[Edge[T]]
     page_info: PageInfo
     _count: strawberry.Private[Callable[[], Awaitable[int]]]
-
-    @strawberry.field(description="符合条件的总数 / number of matching items in all pages")
-    async def total_count(self) -> int:
-        return await self._count()
+    total_count: int = batch_field(_total_counts, "符合条件的总数 / number of matching items in all pages")

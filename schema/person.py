@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from typing import Any
 
 import strawberry
 
 from hub.context import HubContext
 from hub.crosswalk import BASE
-from hub.records import Appointment, Cadre, Payee, Personnel, RegistrySlot
+from hub.errors import HubError
+from hub.records import Appointment, Cadre, Payee, PayLine, Personnel, RegistrySlot
 from resolvers import institutions as inst
 from resolvers import people as data
+from resolvers.batch import batch_field, batched
 from resolvers.institutions import ACTIVE_SLOT, InstitutionView
 from schema.enums import (
     Department,
@@ -28,9 +32,23 @@ from schema.institution import Institution
 Info = strawberry.Info[HubContext, None]
 
 
-async def _institution(info: Info, department: str, local_id: str | None) -> Institution | None:
-    found = (await inst.by_local(info.context, department, [local_id]))[0]
-    return Institution(view=found) if found else None
+def institutions_of(department: str, unit: str = "unit_local_id"):  # type: ignore[no-untyped-def]
+    """A batch function: the institution of each record, by the department's unit code on it."""
+
+    async def batch(ctx: HubContext, records: Sequence[Any]) -> list[Institution | None]:
+        found = await inst.by_local(ctx, department, [getattr(r, unit) for r in records])
+        return [Institution(view=v) if v else None for v in found]
+
+    return batch
+
+
+def by_id(department: str, entity: str, key: str = "id_number"):  # type: ignore[no-untyped-def]
+    """A batch function: each record's related records in a department, by its ID number."""
+
+    async def batch(ctx: HubContext, parents: Sequence[Any]) -> list[list[Any]]:
+        return await data.records(ctx, department, entity, [getattr(p, key) or "" for p in parents])
+
+    return batch
 
 
 @strawberry.type(description="实名制信息（编办） / real-name registry slot (establishment office)")
@@ -47,10 +65,7 @@ class RegistryEntry:
     left_reason: str | None = strawberry.field(description="出编原因 / reason for leaving")
     status: SlotStatus | None = strawberry.field(description="状态 / status")
     plan_id: str | None = strawberry.field(description="使用的空编补员计划 / vacancy plan used")
-
-    @strawberry.field(description="所在机构 / institution")
-    async def institution(self: RegistrySlot, info: Info) -> Institution | None:  # type: ignore[misc]
-        return await _institution(info, BASE, self.unit_local_id)
+    institution: Institution | None = batch_field(institutions_of(BASE), "所在机构 / institution")
 
 
 @strawberry.type(description="岗位聘用（人社） / post held (HR)")
@@ -87,22 +102,10 @@ class PersonnelRecord:
     work_start: dt.date | None = strawberry.field(description="参加工作日期 / started work")
     status: EmploymentStatus | None = strawberry.field(description="人员状态 / status")
     status_on: dt.date | None = strawberry.field(description="状态日期 / status since")
-
-    @strawberry.field(description="所在单位 / institution")
-    async def institution(self: Personnel, info: Info) -> Institution | None:  # type: ignore[misc]
-        return await _institution(info, "hr", self.unit_local_id)
-
-    @strawberry.field(description="岗位聘用 / posts")
-    async def posts(self: Personnel, info: Info) -> list[PostRecord]:  # type: ignore[misc]
-        return await data.records(info.context, "hr", "post_assignment", self.id_number or "")
-
-    @strawberry.field(description="职称 / professional titles")
-    async def titles(self: Personnel, info: Info) -> list[TitleRecord]:  # type: ignore[misc]
-        return await data.records(info.context, "hr", "title", self.id_number or "")
-
-    @strawberry.field(description="社会保险 / social insurance")
-    async def insurance(self: Personnel, info: Info) -> list[InsuranceRecord]:  # type: ignore[misc]
-        return await data.records(info.context, "hr", "insurance", self.id_number or "")
+    institution: Institution | None = batch_field(institutions_of("hr"), "所在单位 / institution")
+    posts: list[PostRecord] = batch_field(by_id("hr", "post_assignment"), "岗位聘用 / posts")
+    titles: list[TitleRecord] = batch_field(by_id("hr", "title"), "职称 / professional titles")
+    insurance: list[InsuranceRecord] = batch_field(by_id("hr", "insurance"), "社会保险 / social insurance")
 
 
 @strawberry.type(description="任职（组织部） / leadership appointment (organization department)")
@@ -113,10 +116,12 @@ class AppointmentRecord:
     start_on: dt.date | None = strawberry.field(description="任职时间 / from")
     document: str | None = strawberry.field(description="任职文号 / appointment document")
     end_on: dt.date | None = strawberry.field(description="免职时间 / to")
+    institution: Institution | None = batch_field(institutions_of("organization"), "任职机构 / institution")
 
-    @strawberry.field(description="任职机构 / institution")
-    async def institution(self: Appointment, info: Info) -> Institution | None:  # type: ignore[misc]
-        return await _institution(info, "organization", self.unit_local_id)
+
+async def _appointments(ctx: HubContext, cadres: Sequence[Cadre]) -> list[list[Appointment]]:
+    loader = ctx.loaders.by("organization", "appointment", "cadre_id")
+    return await loader.load_many([c.cadre_id for c in cadres])  # type: ignore[no-any-return]
 
 
 @strawberry.type(description="干部信息（组织部） / cadre file (organization department)")
@@ -126,10 +131,7 @@ class CadreRecord:
     sex: Sex | None = strawberry.field(description="性别 / sex")
     birth: str | None = strawberry.field(description="出生年月 / birth (year-month)")
     ethnic_group: str | None = strawberry.field(description="民族代码 / ethnic group code")
-
-    @strawberry.field(description="任职经历 / appointments")
-    async def appointments(self: Cadre, info: Info) -> list[AppointmentRecord]:  # type: ignore[misc]
-        return await info.context.loaders.by("organization", "appointment", "cadre_id").load(self.cadre_id)
+    appointments: list[AppointmentRecord] = batch_field(_appointments, "任职经历 / appointments")
 
 
 @strawberry.type(description="月度工资（财政统发，金额单位：分） / one month of pay (unified payroll, amounts in fen)")
@@ -153,10 +155,32 @@ class PayrollEntry:
     payee_code: str = strawberry.field(description="财政人员编码 / payee code")
 
 
+async def _entries(
+    ctx: HubContext, payrolls: Sequence[PayrollRecord], last: int | None, from_month: str | None, to_month: str | None
+) -> list[list[PayLine]]:
+    """Each payroll's months in the window, newest first, at most `last`."""
+    found = await data.records(ctx, "finance", "pay_line", [p.id_number for p in payrolls])
+    out = []
+    for lines in found:
+        chosen = sorted(
+            (x for x in lines if (from_month is None or x.month >= from_month) and (to_month is None or x.month <= to_month)),
+            key=lambda x: (x.month, x.payee_code),
+            reverse=True,
+        )
+        out.append(chosen[:last] if last is not None else chosen)
+    return out
+
+
+async def _paying_institutions(ctx: HubContext, payrolls: Sequence[PayrollRecord]) -> list[Institution | None]:
+    found = await inst.by_local(ctx, "finance", [p.payees[0].unit_local_id for p in payrolls])
+    return [Institution(view=v) if v else None for v in found]
+
+
 @strawberry.type(description="工资统发信息（财政局） / payroll record (finance bureau)")
 class PayrollRecord:
     payees: strawberry.Private[list[Payee]]
     id_number: strawberry.Private[str]
+    institution: Institution | None = batch_field(_paying_institutions, "发放单位 / paying institution")
 
     @strawberry.field(description="财政人员编码 / payee codes")
     def payee_codes(self) -> list[str]:
@@ -170,37 +194,74 @@ class PayrollRecord:
     def on_quota(self) -> bool | None:
         return any(p.on_quota for p in self.payees)
 
-    @strawberry.field(description="发放单位 / paying institution")
-    async def institution(self, info: Info) -> Institution | None:
-        return await _institution(info, "finance", self.payees[0].unit_local_id)
-
-    @strawberry.field(description="月度工资，按月份倒序 / pay by month, newest first")
+    @strawberry.field(description="月度工资，按月份倒序 / pay by month, newest first", metadata=batched(_entries))
     async def entries(
         self, info: Info, last: int | None = None, from_month: str | None = None, to_month: str | None = None
     ) -> list[PayrollEntry]:
-        lines = await data.records(info.context, "finance", "pay_line", self.id_number)
-        chosen = sorted(
-            (x for x in lines if (from_month is None or x.month >= from_month) and (to_month is None or x.month <= to_month)),
-            key=lambda x: (x.month, x.payee_code),
-            reverse=True,
-        )
-        return chosen[:last] if last is not None else chosen  # type: ignore[return-value]
+        return await info.context.batchers.load(_entries, self, last=last, from_month=from_month, to_month=to_month)  # type: ignore[no-any-return]
+
+
+def _values(resolved: list[data.Resolved | None | HubError], source: bool = False) -> list[Any]:
+    return [
+        r if isinstance(r, HubError) else None if r is None else Department(r.source) if source else r.value
+        for r in resolved
+    ]
+
+
+async def _names(ctx: HubContext, people: Sequence[Person]) -> list[Any]:
+    return _values(await data.resolve(ctx, people, lambda r: r.name))
+
+
+async def _name_sources(ctx: HubContext, people: Sequence[Person]) -> list[Any]:
+    return _values(await data.resolve(ctx, people, lambda r: r.name), source=True)
+
+
+async def _institutions(ctx: HubContext, people: Sequence[Person]) -> list[Institution | None]:
+    """Registry first (the listed or current slot), then the HR unit."""
+    slots = await data.slots_of(ctx, people)
+    from_registry = await inst.by_local(ctx, BASE, [s.unit_local_id if s else None for s in slots])
+    missing = [i for i, s in enumerate(slots) if s is None]
+    if missing:
+        staff = await data.facets(ctx, "personnel", [people[i].id_number for i in missing])
+        from_hr = await inst.by_local(ctx, "hr", [s[0].unit_local_id if s else None for s in staff])
+        for i, view in zip(missing, from_hr, strict=True):
+            from_registry[i] = view
+    return [Institution(view=v) if v else None for v in from_registry]
+
+
+async def _facet_lists(name: str, ctx: HubContext, people: Sequence[Person]) -> list[list[Any]]:
+    return await data.facets(ctx, name, [p.id_number for p in people])
+
+
+async def _registry(ctx: HubContext, people: Sequence[Person]) -> list[list[RegistrySlot]]:
+    return await _facet_lists("registry", ctx, people)
+
+
+async def _personnel(ctx: HubContext, people: Sequence[Person]) -> list[Personnel | None]:
+    return [f[0] if f else None for f in await _facet_lists("personnel", ctx, people)]
+
+
+async def _cadre(ctx: HubContext, people: Sequence[Person]) -> list[Cadre | None]:
+    return [f[0] if f else None for f in await _facet_lists("cadre", ctx, people)]
+
+
+async def _payroll(ctx: HubContext, people: Sequence[Person]) -> list[PayrollRecord | None]:
+    found = await _facet_lists("payroll", ctx, people)
+    return [PayrollRecord(payees=f, id_number=p.id_number) if f else None for p, f in zip(people, found, strict=True)]
 
 
 @strawberry.federation.type(keys=["idNumber"], description="人员：各部门视图与核定值 / a person: each department's view and resolved values")
 class Person:
     id_number: str = strawberry.field(description="公民身份号码（18位规范化） / resident ID number, normalized")
     slot: strawberry.Private[RegistrySlot | None] = None  # the registry entry it was listed through
-
-    @strawberry.field(description="姓名（按 编办→人社→组织部→财政 取第一个） / name, from the first source that has it")
-    async def name(self, info: Info) -> str | None:
-        found = await data.resolve(info.context, self.id_number, lambda r: r.name, self.slot)
-        return found.value if found else None
-
-    @strawberry.field(description="姓名取自哪个部门 / which department the name came from")
-    async def name_source(self, info: Info) -> Department | None:
-        found = await data.resolve(info.context, self.id_number, lambda r: r.name, self.slot)
-        return Department(found.source) if found else None
+    name: str | None = batch_field(_names, "姓名（按 编办→人社→组织部→财政 取第一个） / name, from the first source that has it")
+    name_source: Department | None = batch_field(_name_sources, "姓名取自哪个部门 / which department the name came from")
+    retirement_date: dt.date | None = batch_field(data.statutory_retirement, "法定退休日期（2025年渐进式规则） / statutory retirement date (2025 rule)")
+    institution: Institution | None = batch_field(_institutions, "所在机构（实名制优先） / institution, registry first")
+    registry: list[RegistryEntry] | None = batch_field(_registry, "实名制信息（编办） / registry slots (establishment office)")
+    personnel: PersonnelRecord | None = batch_field(_personnel, "人事信息（人社局） / personnel record (HR bureau)")
+    cadre: CadreRecord | None = batch_field(_cadre, "干部信息（组织部） / cadre file (organization department)")
+    payroll: PayrollRecord | None = batch_field(_payroll, "工资统发（财政局） / payroll (finance bureau)")
 
     @strawberry.field(description="性别（以身份证号为准） / sex, from the ID number")
     def sex(self) -> Sex | None:
@@ -210,49 +271,21 @@ class Person:
     def birth_date(self) -> dt.date | None:
         return data.birth_from_id(self.id_number)
 
-    @strawberry.field(description="法定退休日期（2025年渐进式规则） / statutory retirement date (2025 rule)")
-    async def retirement_date(self, info: Info) -> dt.date | None:
-        return await data.statutory_retirement(info.context, self.id_number)
-
-    @strawberry.field(description="所在机构（实名制优先） / institution, registry first")
-    async def institution(self, info: Info) -> Institution | None:
-        current = self.slot or data.current_slot(await data.facet(info.context, "registry", self.id_number))
-        if current is not None:
-            return await _institution(info, BASE, current.unit_local_id)
-        personnel = await data.facet(info.context, "personnel", self.id_number)
-        return await _institution(info, "hr", personnel[0].unit_local_id) if personnel else None
-
-    @strawberry.field(description="实名制信息（编办） / registry slots (establishment office)")
-    async def registry(self, info: Info) -> list[RegistryEntry] | None:
-        return await data.facet(info.context, "registry", self.id_number)
-
-    @strawberry.field(description="人事信息（人社局） / personnel record (HR bureau)")
-    async def personnel(self, info: Info) -> PersonnelRecord | None:
-        found = await data.facet(info.context, "personnel", self.id_number)
-        return found[0] if found else None
-
-    @strawberry.field(description="干部信息（组织部） / cadre file (organization department)")
-    async def cadre(self, info: Info) -> CadreRecord | None:
-        found = await data.facet(info.context, "cadre", self.id_number)
-        return found[0] if found else None
-
-    @strawberry.field(description="工资统发（财政局） / payroll (finance bureau)")
-    async def payroll(self, info: Info) -> PayrollRecord | None:
-        found = await data.facet(info.context, "payroll", self.id_number)
-        return PayrollRecord(payees=found, id_number=self.id_number) if found else None
-
     @classmethod
     async def resolve_reference(cls, info: Info, id_number: str) -> Person:
         return Person(id_number=data.parse_id_number(id_number))
 
 
-async def people_of_institution(ctx: HubContext, view: InstitutionView, active_only: bool) -> list[Person]:
-    """The people holding registry slots of an institution, one batch per level."""
-    local = view.identity.local_id(BASE)
-    if local is None:
-        return []
+async def people_of_institutions(ctx: HubContext, views: Sequence[InstitutionView], active_only: bool) -> list[list[Person]]:
+    """The people holding registry slots of each institution, one batch per level."""
+    locals_ = [v.identity.local_id(BASE) for v in views]
     if active_only:
-        slots = await ctx.loaders.by(BASE, "registry_slot", "unit_local_id", ACTIVE_SLOT, "active").load(local)
+        loader = ctx.loaders.by(BASE, "registry_slot", "unit_local_id", ACTIVE_SLOT, "active")
     else:
-        slots = await ctx.loaders.by(BASE, "registry_slot", "unit_local_id").load(local)
-    return [Person(id_number=s.id_number, slot=s) for s in slots if s.id_number]
+        loader = ctx.loaders.by(BASE, "registry_slot", "unit_local_id")
+    known = [lid for lid in locals_ if lid is not None]
+    by_unit = dict(zip(known, await loader.load_many(known), strict=True))
+    return [
+        [Person(id_number=s.id_number, slot=s) for s in by_unit.get(lid, []) if s.id_number] if lid else []
+        for lid in locals_
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 import strawberry
@@ -11,9 +12,10 @@ from adapters.base import Contains
 from hub.codes import REGIONS
 from hub.context import HubContext
 from hub.crosswalk import BASE
-from hub.errors import SourceUnavailable
+from hub.errors import HubError, SourceUnavailable
 from resolvers import institutions as inst
 from resolvers import people
+from resolvers.batch import batched
 from resolvers.institutions import ACTIVE_SLOT, InstitutionView
 from schema.enums import InstitutionType, QuotaType
 from schema.institution import Institution
@@ -40,14 +42,99 @@ async def _count(ctx: HubContext, entity: str, where: dict[str, Any]) -> int:
     return int(sum(row[-1] for row in await ctx.sources[BASE].count(entity, where=ctx.scoped(BASE, entity, where))))
 
 
+def _root(fn):  # type: ignore[no-untyped-def]
+    """A root field's logic as a batch function over the one root value."""
+
+    async def batch(ctx: HubContext, roots: Sequence[Any], **args: Any) -> list[Any]:
+        try:
+            return [await fn(ctx, **args)]
+        except HubError as exc:
+            return [exc]
+
+    return batch
+
+
+async def _institution(ctx: HubContext, code: str) -> Institution | None:
+    view = await inst.by_code(ctx, code)
+    return Institution(view=view) if view else None
+
+
+async def _institutions(
+    ctx: HubContext,
+    first: int | None,
+    after: str | None,
+    region_code: str | None,
+    types: list[InstitutionType] | None,
+    quota_type: QuotaType | None,
+    name: str | None,
+) -> Connection[Institution]:
+    where = inst.list_where(region_code, [t.value for t in types] if types else None, name)
+    if quota_type is not None:
+        scoped = ctx.scoped(BASE, "quota", {"quota_type": quota_type.value})
+        counts = await ctx.sources[BASE].count("quota", group_by=["unit_local_id"], where=scoped)
+        where["local_id"] = sorted({row[0] for row in counts})
+    units, more = await _page(ctx, "unit", "local_id", where, first, after)
+    cw = await ctx.crosswalk.get()
+    edges = []
+    for unit in units:
+        ident = cw.identity(cw.code_of(BASE, unit.local_id) or "")
+        if ident is not None:
+            edges.append(Edge(node=Institution(view=InstitutionView(ident, unit)), cursor=encode_cursor(unit.local_id)))
+    end = encode_cursor(units[-1].local_id) if units else None
+    return Connection(edges=edges, page_info=PageInfo(has_next_page=more, end_cursor=end), _count=lambda: _count(ctx, "unit", where))
+
+
+async def _person(ctx: HubContext, id_number: str) -> Person | None:
+    key = people.parse_id_number(id_number)
+    found = await asyncio.gather(*(people.facets(ctx, f, [key]) for f in people.FACETS), return_exceptions=True)
+    for result in found:
+        if isinstance(result, BaseException) and not isinstance(result, SourceUnavailable):
+            raise result
+    if all(isinstance(r, list) and not r[0] for r in found):
+        return None
+    return Person(id_number=key)
+
+
+async def _people(
+    ctx: HubContext,
+    first: int | None,
+    after: str | None,
+    region_code: str | None,
+    institution_code: str | None,
+    quota_type: QuotaType | None,
+    name: str | None,
+    include_left: bool,
+) -> Connection[Person]:
+    where: dict[str, Any] = {} if include_left else dict(ACTIVE_SLOT)
+    if quota_type is not None:
+        where["quota_type"] = quota_type.value
+    if name:
+        where["name"] = Contains(name.strip())
+    if region_code or institution_code:
+        cw = await ctx.crosswalk.get()
+        codes = [institution_code] if institution_code else list(cw.by_code)
+        idents = [cw.identity(c) for c in codes]
+        where["unit_local_id"] = [
+            i.local_id(BASE)
+            for i in idents
+            if i and i.local_id(BASE) and (not region_code or (i.region_code or "").startswith(region_code))
+        ]
+    slots, more = await _page(ctx, "registry_slot", "slot_id", where, first, after)
+    edges = [Edge(node=Person(id_number=s.id_number, slot=s), cursor=encode_cursor(s.slot_id)) for s in slots if s.id_number]
+    end = encode_cursor(slots[-1].slot_id) if slots else None
+    return Connection(edges=edges, page_info=PageInfo(has_next_page=more, end_cursor=end), _count=lambda: _count(ctx, "registry_slot", where))
+
+
+INSTITUTION, INSTITUTIONS, PERSON, PEOPLE = _root(_institution), _root(_institutions), _root(_person), _root(_people)
+
+
 @strawberry.type
 class Query:
-    @strawberry.field(description="按统一社会信用代码（或枢纽交叉码）查机构 / an institution by USCC or crosswalk code")
+    @strawberry.field(description="按统一社会信用代码（或枢纽交叉码）查机构 / an institution by USCC or crosswalk code", metadata=batched(INSTITUTION))
     async def institution(self, info: Info, code: str) -> Institution | None:
-        view = await inst.by_code(info.context, code)
-        return Institution(view=view) if view else None
+        return await info.context.batchers.load(INSTITUTION, self, code=code)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="机构列表（键集分页） / institutions, keyset-paged")
+    @strawberry.field(description="机构列表（键集分页） / institutions, keyset-paged", metadata=batched(INSTITUTIONS))
     async def institutions(
         self,
         info: Info,
@@ -58,33 +145,15 @@ class Query:
         quota_type: QuotaType | None = None,
         name: str | None = None,
     ) -> Connection[Institution] | None:
-        ctx = info.context
-        where = inst.list_where(region_code, [t.value for t in types] if types else None, name)
-        if quota_type is not None:
-            counts = await ctx.sources[BASE].count("quota", group_by=["unit_local_id"], where=ctx.scoped(BASE, "quota", {"quota_type": quota_type.value}))
-            where["local_id"] = sorted({row[0] for row in counts})
-        units, more = await _page(ctx, "unit", "local_id", where, first, after)
-        cw = await ctx.crosswalk.get()
-        edges = []
-        for unit in units:
-            ident = cw.identity(cw.code_of(BASE, unit.local_id) or "")
-            if ident is not None:
-                edges.append(Edge(node=Institution(view=InstitutionView(ident, unit)), cursor=encode_cursor(unit.local_id)))
-        end = encode_cursor(units[-1].local_id) if units else None
-        return Connection(edges=edges, page_info=PageInfo(has_next_page=more, end_cursor=end), _count=lambda: _count(ctx, "unit", where))
+        return await info.context.batchers.load(  # type: ignore[no-any-return]
+            INSTITUTIONS, self, first=first, after=after, region_code=region_code, types=types, quota_type=quota_type, name=name
+        )
 
-    @strawberry.field(description="按身份证号查人员（15位、小写x、全角均可） / a person by resident ID number")
+    @strawberry.field(description="按身份证号查人员（15位、小写x、全角均可） / a person by resident ID number", metadata=batched(PERSON))
     async def person(self, info: Info, id_number: str) -> Person | None:
-        key = people.parse_id_number(id_number)
-        found = await asyncio.gather(*(people.facet(info.context, f, key) for f in people.FACETS), return_exceptions=True)
-        for result in found:
-            if isinstance(result, BaseException) and not isinstance(result, SourceUnavailable):
-                raise result
-        if all(isinstance(r, list) and not r for r in found):
-            return None
-        return Person(id_number=key)
+        return await info.context.batchers.load(PERSON, self, id_number=id_number)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="实名制人员列表（键集分页） / people in the real-name registry, keyset-paged")
+    @strawberry.field(description="实名制人员列表（键集分页） / people in the real-name registry, keyset-paged", metadata=batched(PEOPLE))
     async def people(
         self,
         info: Info,
@@ -96,25 +165,10 @@ class Query:
         name: str | None = None,
         include_left: bool = False,
     ) -> Connection[Person] | None:
-        ctx = info.context
-        where: dict[str, Any] = {} if include_left else dict(ACTIVE_SLOT)
-        if quota_type is not None:
-            where["quota_type"] = quota_type.value
-        if name:
-            where["name"] = Contains(name.strip())
-        if region_code or institution_code:
-            cw = await ctx.crosswalk.get()
-            codes = [institution_code] if institution_code else list(cw.by_code)
-            idents = [cw.identity(c) for c in codes]
-            where["unit_local_id"] = [
-                i.local_id(BASE)
-                for i in idents
-                if i and i.local_id(BASE) and (not region_code or (i.region_code or "").startswith(region_code))
-            ]
-        slots, more = await _page(ctx, "registry_slot", "slot_id", where, first, after)
-        edges = [Edge(node=Person(id_number=s.id_number, slot=s), cursor=encode_cursor(s.slot_id)) for s in slots if s.id_number]
-        end = encode_cursor(slots[-1].slot_id) if slots else None
-        return Connection(edges=edges, page_info=PageInfo(has_next_page=more, end_cursor=end), _count=lambda: _count(ctx, "registry_slot", where))
+        return await info.context.batchers.load(  # type: ignore[no-any-return]
+            PEOPLE, self, first=first, after=after, region_code=region_code, institution_code=institution_code,
+            quota_type=quota_type, name=name, include_left=include_left,
+        )
 
     @strawberry.field(description="行政区划 / divisions of the league")
     def regions(self) -> list[Region]:

@@ -1,0 +1,178 @@
+"""Supervision data for the GraphQL layer: alerts, summaries, freezes, runs, prechecks, under row scope.
+
+Row scope (the principal's region) narrows every read; an alert or freeze outside it is NOT_FOUND
+to mutations as well, exactly as if it did not exist. Who acts is the principal's subject.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from hub.codes import LEAGUE
+from hub.context import HubContext
+from hub.errors import BadUserInput, Conflict, HubError, NotFound
+from hub.ids import normalize_code
+from hub.store import Store
+from hub.supervision import alert_queries as q
+from hub.supervision import deferrals, freezes, precheck, service
+from hub.supervision.alerts import Alert, AlertEvent, AlertStatus, get_alert, history, transition
+from hub.supervision.model import Scope
+
+NOWHERE = "-"  # a region prefix no division code has: the caller asked outside its scope
+
+
+def store_of(ctx: HubContext) -> Store:
+    """The hub store on the context (HubState opens it in the lifespan)."""
+    store = getattr(ctx, "store", None)
+    if store is None:
+        raise HubError("枢纽库未配置 / the hub store is not configured")
+    return store  # type: ignore[no-any-return]
+
+
+def actor_of(ctx: HubContext) -> str:
+    """Who acts: the principal's subject."""
+    principal = getattr(ctx, "principal", None)
+    return str(getattr(principal, "subject", None) or "anonymous")
+
+
+def scoped_region(ctx: HubContext, requested: str | None) -> str | None:
+    """The region filter: the requested one narrowed to the principal's row scope."""
+    scope = getattr(ctx, "scope", None)
+    own = getattr(scope, "region", LEAGUE) or LEAGUE
+    if own == LEAGUE:
+        return requested or None
+    if not requested or requested == LEAGUE or requested.startswith(own):
+        return requested if requested and requested.startswith(own) else own
+    return own if own.startswith(requested) else NOWHERE
+
+
+def institution_key(code: str | None) -> str | None:
+    """A canonical institution code from user input (USCC normalized; crosswalk codes kept)."""
+    if code is None:
+        return None
+    return code.strip() if ":" in code else normalize_code(code)
+
+
+def alert_filter(ctx: HubContext, **given: Any) -> q.AlertFilter:
+    """An alert filter within the caller's region."""
+    given["region"] = scoped_region(ctx, given.get("region"))
+    given["institution_code"] = institution_key(given.get("institution_code"))
+    return q.AlertFilter(**given)
+
+
+async def alerts_page(ctx: HubContext, flt: q.AlertFilter, first: int, after: int | None
+                      ) -> tuple[list[Alert], bool, dict[int, list[AlertEvent]]]:
+    """A page of alerts with their histories (two statements)."""
+    async with store_of(ctx).connect() as conn:
+        rows, more = await q.list_alerts(conn, flt, first, after)
+        events = await history(conn, [a.id for a in rows])
+    return rows, more, events
+
+
+async def alert_count(ctx: HubContext, flt: q.AlertFilter) -> int:
+    """How many alerts match."""
+    async with store_of(ctx).connect() as conn:
+        return await q.count_alerts(conn, flt)
+
+
+async def alert(ctx: HubContext, alert_id: int) -> tuple[Alert, list[AlertEvent]]:
+    """One alert in scope, or NOT_FOUND."""
+    async with store_of(ctx).connect() as conn:
+        found = await get_alert(conn, alert_id)
+        region = scoped_region(ctx, None)
+        if region and not (found.region_code or "").startswith(region):
+            raise NotFound(f"预警 {alert_id} 不存在 / alert {alert_id} does not exist")
+        return found, (await history(conn, [alert_id]))[alert_id]
+
+
+async def alert_step(ctx: HubContext, alert_id: int, to: AlertStatus, note: str | None) -> tuple[Alert, list[AlertEvent]]:
+    """One lifecycle step by the caller."""
+    await alert(ctx, alert_id)  # scope first: outside it the alert does not exist
+    await transition(store_of(ctx), alert_id, to, actor_of(ctx), note)
+    return await alert(ctx, alert_id)
+
+
+async def summary(ctx: HubContext, by: q.Dimension, flt: q.AlertFilter) -> list[q.SummaryRow]:
+    """Alert counts grouped by a dimension."""
+    async with store_of(ctx).connect() as conn:
+        return await q.summarize(conn, by, flt)
+
+
+async def freeze_list(ctx: HubContext, code: str | None, statuses: list[freezes.FreezeStatus] | None,
+                      region: str | None) -> tuple[list[freezes.Freeze], dict[int, list[freezes.FreezeEvent]]]:
+    """Freezes in scope with their histories."""
+    async with store_of(ctx).connect() as conn:
+        found = await freezes.list_freezes(conn, institution_key(code), statuses, scoped_region(ctx, region))
+        return found, await freezes.freeze_history(conn, [f.id for f in found])
+
+
+async def freeze_one(ctx: HubContext, freeze_id: int) -> tuple[freezes.Freeze, list[freezes.FreezeEvent]]:
+    """One freeze in scope, or NOT_FOUND."""
+    region = scoped_region(ctx, None)
+    async with store_of(ctx).connect() as conn:
+        found = [f for f in await freezes.list_freezes(conn, region=region) if f.id == freeze_id]
+        if not found:
+            raise NotFound(f"冻结记录 {freeze_id} 不存在 / freeze {freeze_id} does not exist")
+        return found[0], (await freezes.freeze_history(conn, [freeze_id]))[freeze_id]
+
+
+async def freeze_create(ctx: HubContext, code: str, hiring: bool, payroll: bool, reason: str, alert_ids: list[int],
+                        note: str | None) -> tuple[freezes.Freeze, list[freezes.FreezeEvent]]:
+    """Freeze an institution (it must exist in the crosswalk and lie in the caller's scope)."""
+    key = institution_key(code) or ""
+    ident = (await ctx.crosswalk.get()).identity(key)
+    region = scoped_region(ctx, None)
+    if ident is None or (region and not (ident.region_code or "").startswith(region)):
+        raise BadUserInput(f"未知机构 / unknown institution: {code!r}", field="institutionCode")
+    made = await freezes.freeze(store_of(ctx), key, ident.region_code, hiring=hiring, payroll=payroll, reason=reason,
+                                alert_ids=alert_ids, actor=actor_of(ctx), note=note)
+    return await freeze_one(ctx, made.id)
+
+
+async def freeze_step(ctx: HubContext, freeze_id: int, to: freezes.FreezeStatus, note: str | None
+                      ) -> tuple[freezes.Freeze, list[freezes.FreezeEvent]]:
+    """Confirm, reject or lift a freeze."""
+    await freeze_one(ctx, freeze_id)
+    await freezes.decide(store_of(ctx), freeze_id, to, actor_of(ctx), note)
+    return await freeze_one(ctx, freeze_id)
+
+
+async def start_check(ctx: HubContext, institution_code: str | None, region: str | None, month: str | None,
+                      wait: bool) -> service.CheckRun:
+    """Start a recorded run (within the caller's region); return it when done, or at once as RUNNING."""
+    store = store_of(ctx)
+    code = institution_key(institution_code)
+    scope = Scope(frozenset({code}) if code else None, scoped_region(ctx, region))
+    if wait:
+        return (await service.supervise(ctx.sources, store, month=month, scope=scope, actor=actor_of(ctx),
+                                        collect=False))[0]
+    if store.lock.locked():
+        raise Conflict("已有核查正在运行 / a check is already running")
+    run_id = await service.open_run(store, scope, actor_of(ctx))
+    store.spawn(service.supervise(ctx.sources, store, month=month, scope=scope, actor=actor_of(ctx), wait=True,
+                                  collect=False, run_id=run_id))
+    return await service.get_run(store, run_id)
+
+
+async def runs(ctx: HubContext, last: int) -> list[service.CheckRun]:
+    """The latest recorded runs."""
+    return await service.recent_runs(store_of(ctx), max(1, min(last, 200)))
+
+
+async def check(ctx: HubContext, action: precheck.Action, code: str, id_number: str | None,
+                quota_type: str | None) -> precheck.PrecheckResult:
+    """What blocks or warns against an action."""
+    return await precheck.precheck(ctx.sources, await ctx.crosswalk.get(), store_of(ctx), action,
+                                   institution_key(code) or "", id_number, quota_type)
+
+
+async def defer(ctx: HubContext, id_number: str, until: dt.date, document: str | None,
+                note: str | None) -> deferrals.Deferral:
+    """Record an approved retirement deferral."""
+    return await deferrals.record_deferral(store_of(ctx), id_number, until, actor_of(ctx), document, note)
+
+
+async def deferrals_of(ctx: HubContext, id_number: str) -> list[deferrals.Deferral]:
+    """A person's recorded deferrals."""
+    return await deferrals.deferrals_of(store_of(ctx), deferrals.parse_id(id_number))
