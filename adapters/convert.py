@@ -11,10 +11,11 @@ from hub import ids
 
 
 def _text(raw: Any) -> str | None:
-    if raw is None:
-        return None
-    text = str(raw).strip()
-    return text or None
+    if raw.__class__ is not str:
+        raw = None if raw is None else str(raw)
+        if raw is None:
+            return None
+    return raw.strip() or None
 
 
 def _int(raw: Any) -> int | None:

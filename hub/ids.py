@@ -21,7 +21,9 @@ _ID15 = re.compile(r"^\d{15}$")
 
 def fold(text: str) -> str:
     """Fold full-width characters to ASCII (NFKC) and strip all white space."""
-    return _SPACES.sub("", unicodedata.normalize("NFKC", text))
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    return "".join(text.split()) if _SPACES.search(text) else text
 
 
 def id_check_digit(body17: str) -> str:
@@ -44,6 +46,8 @@ def normalize_id_number(raw: str | None) -> str | None:
     """
     if raw is None:
         return None
+    if raw.__class__ is str and len(raw) == 18 and raw.isascii() and raw.isalnum():
+        return raw.upper()  # already canonical but for a lower-case x: the common case, kept fast
     text = fold(str(raw)).upper()
     if not text:
         return None

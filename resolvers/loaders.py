@@ -24,10 +24,15 @@ class RecordsByKeyLoader(DataLoader):  # type: ignore[misc]
 
     async def batch_load_fn(self, keys: Sequence[Any]) -> list[list[Any]]:
         grouped: dict[Any, list[Any]] = {k: [] for k in keys}
-        for record in await self.adapter.fetch(self.entity, self.field, list(grouped), self.where):
-            bucket = grouped.get(getattr(record, self.field))
+        field = self.field
+        for record in await self.adapter.fetch(self.entity, field, list(grouped), self.where):
+            bucket = grouped.get(getattr(record, field))
             if bucket is not None:
                 bucket.append(record)
+        order = self.adapter.order_key(self.entity)  # type: ignore[attr-defined]
+        for bucket in grouped.values():
+            if len(bucket) > 1:
+                bucket.sort(key=order)
         return [grouped[k] for k in keys]
 
 

@@ -14,6 +14,7 @@ from hub.errors import HubError
 from hub.settings import Settings
 from schema.admin import AdminMutation, AdminQuery
 from schema.audit import AuditPersonalReads
+from schema.compiled import CompiledExecutor
 from schema.institution import Institution
 from schema.masking import install_masking
 from schema.person import Person
@@ -59,18 +60,21 @@ class HubSchema(strawberry.federation.Schema):
                 log.warning("graphql error: %s", error.message)
 
 
-def build_schema(settings: Settings, policy: bool = True) -> HubSchema:
+def build_schema(settings: Settings, policy: bool = True, compiled: bool | None = None) -> HubSchema:
     """The schema with depth limits, the policy guard, masking, auditing and error codes.
 
     `policy=False` leaves out the guard, masking and auditing: only the benchmark that measures
-    what the policy layer costs builds such a schema.
+    what the policy layer costs builds such a schema. `compiled` answers queries level by level
+    (schema/compiled.py); without it every field goes through strawberry's executor.
     """
     guard = [PolicyGuard, AuditPersonalReads] if policy else []
+    compiled = settings.compiled if compiled is None else compiled
     schema = HubSchema(
         query=merge_types("Query", (Query, AdminQuery)),
         mutation=merge_types("Mutation", (AdminMutation,)),
         types=[Institution, Person],
         extensions=[lambda: QueryDepthLimiter(max_depth=settings.max_depth), *guard, ErrorCodes],
+        execution_context_class=CompiledExecutor if compiled else None,
     )
     if policy:
         install_masking(schema._schema)

@@ -17,10 +17,10 @@ PERSONAL_TYPES = frozenset({
 })
 
 
-def count_rows(data: Any, path: tuple[str, ...]) -> int:
-    """How many objects in the response carry the field at `path` (lists are walked)."""
+def count_rows(data: Any, path: tuple[str, ...], keys: frozenset[str]) -> int:
+    """How many objects at `path` in the response carry any of `keys` (lists are walked)."""
     level = [data]
-    for step in path[:-1]:
+    for step in path:
         nxt: list[Any] = []
         for obj in level:
             value = obj.get(step) if isinstance(obj, dict) else None
@@ -29,7 +29,7 @@ def count_rows(data: Any, path: tuple[str, ...]) -> int:
             elif value is not None:
                 nxt.append(value)
         level = nxt
-    return sum(1 for obj in level if isinstance(obj, dict) and path[-1] in obj)
+    return sum(1 for obj in level if isinstance(obj, dict) and not keys.isdisjoint(obj))
 
 
 def outcome(errors: list[Any], data: Any) -> str:
@@ -40,6 +40,14 @@ def outcome(errors: list[Any], data: Any) -> str:
     if data is None and errors:
         return "error"
     return "partial" if errors else "ok"
+
+
+def _rows(data: Any, personal: dict[tuple[str, ...], str]) -> int:
+    """Rows read: the most objects carrying personal fields at any one place in the answer."""
+    by_parent: dict[tuple[str, ...], set[str]] = {}
+    for path in personal:
+        by_parent.setdefault(path[:-1], set()).add(path[-1])
+    return max((count_rows(data, parent, frozenset(keys)) for parent, keys in by_parent.items()), default=0)
 
 
 class AuditPersonalReads(SchemaExtension):
@@ -67,6 +75,6 @@ class AuditPersonalReads(SchemaExtension):
             operation=self.execution_context.operation_name or "",
             operation_hash=hashlib.sha256(query.encode()).hexdigest(),
             fields=tuple(sorted(set(personal.values()))),
-            rows=max((count_rows(data, p) for p in personal), default=0) if data else 0,
+            rows=_rows(data, personal) if data else 0,
             outcome=outcome(errors, data),
         ))

@@ -8,6 +8,7 @@ import json
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Generic, TypeVar
 
+import orjson
 import strawberry
 
 from hub.errors import BadUserInput
@@ -18,7 +19,7 @@ T = TypeVar("T")
 
 def encode_cursor(value: Any) -> str:
     """An opaque cursor for a keyset position."""
-    return base64.urlsafe_b64encode(json.dumps(value, separators=(",", ":")).encode()).decode()
+    return base64.urlsafe_b64encode(orjson.dumps(value)).decode()
 
 
 def decode_cursor(cursor: str | None) -> Any:

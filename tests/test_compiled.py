@@ -1,0 +1,117 @@
+"""The compiled read path gives byte-identical answers to strawberry's executor (data and errors)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis_graphql import from_schema
+
+from hub.app import lifespan
+from hub.auth import Principal
+from resolvers.batch import Batchers
+from schema import build_schema
+from tests.conftest import hub_settings
+
+ROLES = [("admin", None), ("auditor", None), ("analyst", None), ("officer", "finance"), ("officer", "hr")]
+
+CORPUS = [
+    ("{ people(first: 30) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { idNumber name sex"
+     " birthDate retirementDate nameSource } } } }", {}),
+    ("query($n: Int, $withPay: Boolean!) { a: people(first: $n) { edges { node { ...who payroll @include(if: $withPay)"
+     " { payeeCodes onQuota onPayroll entries(last: 2) { month gross net } institution { code } } } } } }"
+     " fragment who on Person { __typename id: idNumber name registry { slotId quotaType status institution { name } } }",
+     {"n": 25, "withPay": True}),
+    ("query($skip: Boolean!) { institutions(first: 15) { edges { node { code name regionCode regionName type rank"
+     " funding schoolType students quotas { quotaType approved occupied vacant over } leadershipPosts { level scope"
+     " approved filled } parent { code } children { code name } people @skip(if: $skip) { idNumber name } } } } }",
+     {"skip": False}),
+    ("{ institutions(first: 10, types: [PI_CLASS_1]) { totalCount edges { node { ... on Institution { code"
+     " sourceUnits { department localCode } people(all: true) { personnel { category status posts { category grade }"
+     " titles { title level } insurance { status } institution { code } } cadre { cadreId appointments { title"
+     " levelCode role startOn institution { code } } } } } } } } }", {}),
+    ('{ people(first: 5, regionCode: "152923") { totalCount edges { node { idNumber institution { regionCode } } } } }', {}),
+    ('{ person(idNumber: "123") { name } regions { code name } }', {}),
+    ('{ institution(code: "   ") { code } people(first: 2) { edges { node { idNumber } } } }', {}),
+    ("{ people(first: 5000) { totalCount } }", {}),
+    ('{ people(first: 3, after: "not-a-cursor") { totalCount } }', {}),
+]
+
+
+class Executors:
+    """Both executors over one hub state, driven on a loop of their own (hypothesis runs sync code)."""
+
+    def __init__(self, demo: Path, store: Path) -> None:
+        config = hub_settings(demo, store_url=f"sqlite+aiosqlite:///{store}", max_page_size=100)
+        self.compiled, self.plain = build_schema(config, compiled=True), build_schema(config, compiled=False)
+        self.loop = asyncio.new_event_loop()
+        self._life = lifespan(config, self.compiled)(None)  # type: ignore[arg-type]
+        self.state = self.loop.run_until_complete(self._life.__aenter__())["hub"]
+
+    def answer(self, schema: Any, query: str, variables: dict[str, Any], role: str, department: str | None) -> bytes:
+        """The JSON bytes of an answer, as the HTTP layer would send them."""
+
+        async def run() -> bytes:
+            ctx = await self.state.context(Principal("test", department, (role,)))
+            result = await schema.execute(query, variable_values=variables, context_value=ctx)
+            return orjson.dumps({"data": result.data, "errors": [e.formatted for e in result.errors or []]})
+
+        return self.loop.run_until_complete(run())
+
+    def both(self, query: str, variables: dict[str, Any], role: str, department: str | None) -> tuple[bytes, bytes]:
+        """(compiled, strawberry) answers."""
+        plain = self.answer(self.plain, query, variables, role, department)
+        return self.answer(self.compiled, query, variables, role, department), plain
+
+    def close(self) -> None:
+        self.loop.run_until_complete(self._life.__aexit__(None, None, None))
+        self.loop.close()
+
+
+@pytest.fixture(scope="module")
+def executors(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Executors]:
+    """Both executors over the session's demo data."""
+    running = Executors(demo_dir, tmp_path_factory.mktemp("compiled") / "store.db")
+    yield running
+    running.close()
+
+
+@pytest.mark.parametrize(("role", "department"), ROLES)
+@pytest.mark.parametrize(("query", "variables"), CORPUS)
+def test_corpus_answers_are_byte_identical(
+    executors: Executors, query: str, variables: dict[str, Any], role: str, department: str | None
+) -> None:
+    compiled, plain = executors.both(query, variables, role, department)
+    assert compiled == plain
+
+
+def test_the_compiled_path_is_taken(executors: Executors, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[Any] = []
+    original = Batchers.load
+
+    def spy(self: Any, fn: Any, parent: Any, **args: Any) -> Any:
+        calls.append(fn)
+        return original(self, fn, parent, **args)
+
+    monkeypatch.setattr(Batchers, "load", spy)  # strawberry's path loads per parent; the compiled one never
+    query = "{ people(first: 10) { edges { node { name payroll { onQuota } } } } }"
+    body = orjson.loads(executors.answer(executors.compiled, query, {}, "admin", None))
+    assert not body["errors"] and len(body["data"]["people"]["edges"]) == 10
+    assert calls == []
+    executors.answer(executors.plain, query, {}, "admin", None)
+    assert calls  # and the spy does see strawberry's path
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_generated_queries_are_byte_identical(executors: Executors, data: st.DataObject) -> None:
+    query = data.draw(from_schema(executors.plain._schema, fields=["people", "institutions", "regions"]))
+    for role, department in (("admin", None), ("auditor", None)):
+        compiled, plain = executors.both(query, {}, role, department)
+        assert compiled == plain, query
