@@ -92,10 +92,10 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(settings: Settings | None = None, policy: bool = True) -> Starlette:
     """The hub as an ASGI app (uvicorn: `hub.app:create_app --factory`)."""
     settings = settings or Settings()
-    schema = build_schema(settings)
+    schema = build_schema(settings, policy)
     graphql = HubGraphQL(schema, graphql_ide="graphiql" if settings.graphiql else None)
     return Starlette(
         routes=[
