@@ -1,0 +1,98 @@
+"""Generate the four departments' legacy databases with planted anomalies, and the manifest."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from hub.codes import PostLevel, PostScope
+from hub.demo.institutions import Institution, build_institutions
+from hub.demo.plans import build_plans
+from hub.demo.planting import Planting
+from hub.demo.population import build_people, mint_id
+from hub.demo.rows import person_rows
+from hub.demo.units import approve_quotas, other_unit_rows, unit_facts, unit_rows
+from hub.demo.world import World
+from hub.demo.writer import Sink
+
+DEPARTMENTS = ("establishment", "organization", "hr", "finance")
+Progress = Callable[[str, int, int], None]
+MAX_INSTITUTIONS = 99_999  # the width of the legacy unit codes
+
+
+def sqlite_targets(out_dir: Path) -> dict[str, str]:
+    """One SQLite file per department in `out_dir`: {department: async URL}."""
+    return {d: f"sqlite+aiosqlite:///{Path(out_dir) / f'{d}.db'}" for d in DEPARTMENTS}
+
+
+def generate(
+    targets: dict[str, str],
+    *,
+    persons: int = 10_000,
+    seed: int = 1,
+    institutions: int | None = None,
+    months: int = 12,
+    reference_month: str = "2026-10",
+    manifest_path: Path | None = None,
+    progress: Progress | None = None,
+) -> dict:
+    """Write the four legacy databases (targets: department id -> SQLAlchemy URL, async or sync driver
+    names both accepted) and return the manifest (also written to manifest_path as JSON)."""
+    missing = [d for d in DEPARTMENTS if d not in targets]
+    if missing:
+        raise ValueError(f"no target database for {', '.join(missing)}")
+    if persons < 1 or months < 1:
+        raise ValueError("persons and months must be positive")
+    if institutions is not None and not 1 <= institutions <= MAX_INSTITUTIONS:
+        raise ValueError(f"institutions must be between 1 and {MAX_INSTITUTIONS}")
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", reference_month):
+        raise ValueError("reference_month must look like 2026-10")
+    report = progress or (lambda stage, done, total: None)
+    units = build_institutions(institutions or min(MAX_INSTITUTIONS, max(60, persons // 25)), persons, seed)
+    world = World(seed, reference_month, months, units)
+    planting = Planting(world, persons)
+    sink = Sink({d: targets[d] for d in DEPARTMENTS})
+    try:
+        report("schema", 0, 1)
+        sink.create()
+        report("schema", 1, 1)
+        done, step = 0, max(1, persons // 200)
+        for inst in units:
+            before, done = done, done + _institution(inst, world, planting, sink)
+            if done // step != before // step or inst is units[-1]:
+                report("persons", done, persons)
+        sink.finish(report)
+    finally:
+        sink.close()
+    manifest = planting.manifest(seed, persons, reference_month)
+    if manifest_path is not None:
+        text = json.dumps(manifest, ensure_ascii=False, indent=1) + "\n"
+        Path(manifest_path).write_text(text, encoding="utf-8")
+    return manifest
+
+
+def _institution(inst: Institution, world: World, planting: Planting, sink: Sink) -> int:
+    """Generate, plant and write one institution and its people; returns how many people."""
+    rng = world.rng("rows", inst.idx)
+    people = build_people(inst, world)
+    planting.plant_people(people)
+    for p in people:
+        mint_id(p, world)  # after planting: R08 moves birth dates, which the ID number carries
+    planting.record_people()
+    plan_rows = build_plans(inst, [s for p in people if p.in_registry for s in p.slots], world)
+    facts = unit_facts(inst, people, world)
+    approve_quotas(inst, facts, rng)
+    heads = inst.posts.get((PostLevel.HEAD, PostScope.UNIT), 0)
+    deputies = inst.posts.get((PostLevel.DEPUTY, PostScope.UNIT), 0)
+    planting.plant_unit(inst, facts)  # may cut an approved quota or post count, or spoil a code
+    rows = unit_rows(inst, people, world, rng) | other_unit_rows(inst, heads, deputies, rng)
+    rows["T_YBJH"] = plan_rows
+    for table, table_rows in rows.items():
+        for row in table_rows:
+            sink.add(table, row)
+    for p in people:
+        person_rows(p, world, rng, sink.add)
+    sink.flush_full()  # buffers stay bounded: at most a chunk plus one institution's rows
+    return len(people)

@@ -1,0 +1,135 @@
+"""Bulk writing of legacy rows: chunked executemany (COPY on PostgreSQL), indexes built after the load."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.schema import CreateIndex, CreateTable, DropTable
+
+from hub.db import sync_url
+from hub.demo.legacy import DEPARTMENT_TABLES
+
+
+class _Database:
+    """One target database (several departments may share it) through one raw DBAPI connection."""
+
+    def __init__(self, url: sa.URL) -> None:
+        self.engine = sa.create_engine(url)
+        self.dialect = self.engine.dialect
+        self.raw: Any = self.engine.raw_connection()
+        if self.dialect.name == "sqlite":
+            self.run("PRAGMA synchronous=OFF")  # a generated file: durability per chunk is not needed
+
+    def run(self, sql: str) -> None:
+        cursor = self.raw.cursor()
+        cursor.execute(sql)
+        cursor.close()
+
+    def ddl(self, element: sa.schema.ExecutableDDLElement) -> None:
+        self.run(str(element.compile(dialect=self.dialect)))
+
+    def close(self) -> None:
+        try:
+            self.raw.commit()
+        finally:
+            self.raw.close()
+            self.engine.dispose()
+
+
+class Sink:
+    """Buffers rows per legacy table and inserts them in chunks into the table's database."""
+
+    def __init__(self, targets: dict[str, str], chunk: int = 10_000) -> None:
+        self.chunk = chunk
+        self.databases: dict[str, _Database] = {}
+        self.where: dict[str, _Database] = {}
+        self.tables: dict[str, sa.Table] = {}
+        self.buffers: dict[str, list[tuple]] = {}
+        self.sql: dict[str, str] = {}
+        self.dates: dict[str, tuple[int, ...]] = {}
+        for department, url in targets.items():
+            sync = sync_url(url)
+            key = sync.render_as_string(hide_password=False)
+            db = self.databases.get(key) or self.databases.setdefault(key, _Database(sync))
+            for table in DEPARTMENT_TABLES[department]:
+                self.where[table.name], self.tables[table.name], self.buffers[table.name] = db, table, []
+                self.sql[table.name] = self._insert(db, table)
+                self.dates[table.name] = tuple(
+                    i for i, c in enumerate(table.columns) if isinstance(c.type, sa.Date)
+                )
+        self.rows_written = 0
+
+    @staticmethod
+    def _insert(db: _Database, table: sa.Table) -> str:
+        quote = db.dialect.identifier_preparer.quote
+        columns = ", ".join(quote(c.name) for c in table.columns)
+        if db.dialect.name == "postgresql":
+            return f"COPY {quote(table.name)} ({columns}) FROM STDIN"
+        mark = "?" if db.dialect.paramstyle == "qmark" else "%s"
+        return (
+            f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({', '.join([mark] * len(table.columns))})"
+        )
+
+    def create(self) -> None:
+        """Drop the legacy tables if they exist and create them (indexes come after the load)."""
+        for name, table in self.tables.items():
+            db = self.where[name]
+            db.ddl(DropTable(table, if_exists=True))
+            db.ddl(CreateTable(table))
+        for db in self.databases.values():
+            db.raw.commit()
+
+    def add(self, table: str, row: tuple) -> None:
+        """Queue one row (written by the next `flush_full` once its table has a chunk's worth)."""
+        self.buffers[table].append(row)
+
+    def flush_full(self) -> None:
+        """Write every table whose buffer holds at least a chunk."""
+        for table, buffer in self.buffers.items():
+            if len(buffer) >= self.chunk:
+                self.flush(table)
+
+    def flush(self, table: str) -> None:
+        """Write and commit a table's buffered rows."""
+        rows, db = self.buffers[table], self.where[table]
+        if not rows:
+            return
+        cursor = db.raw.cursor()
+        if db.dialect.name == "postgresql":
+            with cursor.copy(self.sql[table]) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            if db.dialect.name == "sqlite" and self.dates[table]:  # store ISO text, as SQLAlchemy's Date does
+                dates = self.dates[table]
+                rows = [
+                    tuple(
+                        v.isoformat() if i in dates and isinstance(v, dt.date) else v
+                        for i, v in enumerate(row)
+                    )
+                    for row in rows
+                ]
+            cursor.executemany(self.sql[table], rows)
+        cursor.close()
+        db.raw.commit()
+        self.rows_written += len(rows)
+        self.buffers[table] = []
+
+    def finish(self, progress: Any = None) -> None:
+        """Flush everything and build the indexes."""
+        for name in self.tables:
+            self.flush(name)
+        for done, (name, table) in enumerate(self.tables.items(), 1):
+            for index in sorted(table.indexes, key=lambda ix: ix.name or ""):
+                self.where[name].ddl(CreateIndex(index))
+            self.where[name].raw.commit()
+            if progress:
+                progress("indexes", done, len(self.tables))
+
+    def close(self) -> None:
+        """Commit and close every connection (safe to call twice)."""
+        for db in self.databases.values():
+            db.close()
+        self.databases.clear()
