@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
+import orjson
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -30,7 +31,10 @@ from schema.masking import MASKABLE
 
 
 class HubGraphQL(GraphQL[HubContext, None]):
-    """The /graphql endpoint: a fresh HubContext (and loaders) per request."""
+    """The /graphql endpoint: a fresh HubContext (and loaders) per request; UTF-8 JSON via orjson."""
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
 
     async def get_context(self, request: Request, response: Any) -> HubContext:  # type: ignore[override]
         state: HubState = request.state.hub

@@ -33,3 +33,5 @@ def configure(level: str = "info") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    for chatty in ("alembic", "casbin"):  # their start-up chatter is not the hub's news
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))
