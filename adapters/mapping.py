@@ -88,7 +88,7 @@ class EntitySpec(BaseModel):
     table: str
     join: JoinSpec | None = None
     scope: str | None = None  # the field holding the department's unit code, for row scope
-    order: list[str] = Field(default_factory=list)  # how a key's records are listed (then every field)
+    order: list[str] = Field(default_factory=list)  # how a key's records are listed: fields unique per key
     columns: dict[str, ColumnSpec]
 
     @field_validator("columns", mode="before")

@@ -93,7 +93,7 @@ def _compile(name: str, spec: EntitySpec) -> _Entity:
     fields = tuple(spec.columns)
     build = _builder(record, fields, [_loader(spec.columns[f]) for f in fields])
     dumpers = {f: _dumper(c) for f, c in spec.columns.items()}
-    ordered = (*spec.order, *(f for f in fields if f not in spec.order))
+    ordered = tuple(spec.order) or fields  # a mapping's `order` names a unique key of the group
 
     def order(record: Any) -> tuple[Any, ...]:
         values = (getattr(record, f) for f in ordered)
@@ -204,7 +204,7 @@ class SqlAdapter:
         return [build(row) for row in await self._rows(stmt)]
 
     def order_key(self, entity: str) -> Callable[[Any], tuple[Any, ...]]:
-        """The sort key listing one key's records: the mapping's `order`, then every other field.
+        """The sort key listing one key's records: the mapping's `order` (else every field).
 
         Applied in Python, not SQL, so the order is the same whatever the database's collation.
         """
