@@ -25,5 +25,9 @@ lint: install-test
 test: lint
 	$(BIN)/pytest -q
 
+bench: install-test
+	$(BIN)/python -m bench.compare
+	$(BIN)/python -m bench.policy_overhead
+
 clean:
 	rm -rf $(VENV) demo-data .pytest_cache .mypy_cache .ruff_cache

@@ -113,9 +113,9 @@ def _builder(record: type, fields: tuple[str, ...], loads: list[Callable[[Any], 
 def _engine_options(url: sa.URL, timeout: float) -> dict[str, Any]:
     backend = url.get_backend_name()
     if backend == "postgresql":
-        return {"connect_args": {"timeout": timeout}, "pool_pre_ping": True}
+        return {"connect_args": {"timeout": timeout}}
     if backend in ("mysql", "mariadb"):
-        return {"connect_args": {"connect_timeout": int(max(timeout, 1))}, "pool_pre_ping": True}
+        return {"connect_args": {"connect_timeout": int(max(timeout, 1))}}
     return {}
 
 
@@ -189,9 +189,12 @@ class SqlAdapter:
         self.statements += 1
         try:
             async with self.engine.connect() as conn:
+                # Reads need no transaction: autocommit saves the BEGIN/ROLLBACK round trips.
+                # A connection that died is invalidated by SQLAlchemy; the next statement reconnects.
+                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
                 return (await conn.execute(stmt)).all()
         except _UNAVAILABLE as exc:
-            log.warning("source %s unavailable: %s", self.department, exc)
+            log.warning("source %s unavailable: %s: %s", self.department, type(exc).__name__, exc)
             raise SourceUnavailable(self.department, type(exc).__name__) from exc
 
     async def fetch(self, entity: str, field: str, keys: Sequence[Any], where: Where | None = None) -> list[Any]:

@@ -24,6 +24,7 @@ from hub.logs import request_id
 from hub.middleware import PRINCIPAL_KEY, Authenticate, RequestId
 from hub.settings import Settings
 from hub.store.db import Store, open_store
+from hub.supervision.schedule import CheckScheduler
 from policies.grants import POLICY_PATH, PolicyBook, new_enforcer
 from policies.store import PolicyWatcher, store_enforcer
 from schema import HubSchema, build_schema, schema_fields
@@ -72,6 +73,10 @@ def lifespan(settings: Settings, schema: HubSchema) -> Callable[[Starlette], Any
                 watcher = PolicyWatcher(store, book, settings.policy_poll_seconds)
                 await watcher.start()
                 stack.push_async_callback(watcher.close)
+            scheduler = CheckScheduler(sources, store, interval=settings.check_interval,
+                                       delay=settings.check_delay, lookback=settings.check_lookback_months)
+            scheduler.start()
+            stack.push_async_callback(scheduler.stop)
             crosswalk = CrosswalkCache(sources, ttl=settings.crosswalk_ttl)
             state = HubState(settings, sources, crosswalk, book, store, audit)
             authenticate = Authenticator(TokenVerifier(settings), ApiKeyVerifier(store, settings.apikey_cache_seconds))

@@ -13,10 +13,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from hub.settings import DEPARTMENTS, Settings
+from hub.supervision.cli import check_command
 
 app = typer.Typer(help="编制数据共享枢纽 Staffing Hub", no_args_is_help=True, add_completion=False)
 sources_app = typer.Typer(help="数据源 / department sources", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
+app.command("check")(check_command)
 console = Console(stderr=True)
 
 

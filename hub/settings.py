@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     policy_source: Literal["file", "store"] = "file"  # "store": edited at run time, shared by replicas
     policy_poll_seconds: float = 2.0
     audit: bool = True  # audit reads of personal fields in the hub store
+    check_interval: float = 0.0  # seconds between scheduled cross-checks; 0 disables (enable on one replica)
+    check_delay: float = 60.0  # before the first scheduled check
+    check_lookback_months: int = 12
     apikey_cache_seconds: float = 5.0  # a revoked key stops working within this time
 
     def jwt_shared_secret(self) -> str | None:

@@ -20,6 +20,7 @@ from schema.masking import install_masking
 from schema.person import Person
 from schema.policy import PolicyGuard, install_introspection_filter
 from schema.query import Query
+from schema.supervision import SupervisionMutation, SupervisionQuery
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +71,8 @@ def build_schema(settings: Settings, policy: bool = True, compiled: bool | None 
     guard = [PolicyGuard, AuditPersonalReads] if policy else []
     compiled = settings.compiled if compiled is None else compiled
     schema = HubSchema(
-        query=merge_types("Query", (Query, AdminQuery)),
-        mutation=merge_types("Mutation", (AdminMutation,)),
+        query=merge_types("Query", (Query, AdminQuery, SupervisionQuery)),
+        mutation=merge_types("Mutation", (AdminMutation, SupervisionMutation)),
         types=[Institution, Person],
         extensions=[lambda: QueryDepthLimiter(max_depth=settings.max_depth), *guard, ErrorCodes],
         execution_context_class=CompiledExecutor if compiled else None,

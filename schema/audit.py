@@ -13,7 +13,7 @@ from hub.audit import AuditEvent
 # Types whose fields are about a person; reading any of them is audited.
 PERSONAL_TYPES = frozenset({
     "Person", "RegistryEntry", "PersonnelRecord", "PostRecord", "TitleRecord", "InsuranceRecord",
-    "CadreRecord", "AppointmentRecord", "PayrollRecord", "PayrollEntry",
+    "CadreRecord", "AppointmentRecord", "PayrollRecord", "PayrollEntry", "Alert", "RetirementDeferral",
 })
 
 

@@ -34,6 +34,7 @@ MASKABLE: dict[tuple[str, str], str] = {
     ("PersonnelRecord", "name"): "name",
     ("CadreRecord", "name"): "name",
     ("InsuranceRecord", "insuredNo"): "tail",
+    ("Alert", "idNumber"): "id_number",
 }
 
 

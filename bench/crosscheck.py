@@ -1,0 +1,103 @@
+"""Benchmark `hub check`: generate N persons into SQLite, run the cross-check, report time and peak memory.
+
+    python bench/crosscheck.py                      # 1,000,000 persons, seed 1
+    python bench/crosscheck.py --persons 50000 --keep
+
+Generation and the check run as separate processes, so the peak RSS reported is the check's own.
+It also scores the findings against the generator's manifest (recall and precision).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEPARTMENTS = ("establishment", "organization", "hr", "finance")
+
+
+# Runs a module as __main__ and writes its own peak RSS (KiB on Linux) to a file when it exits.
+MEASURED = """
+import resource, runpy, sys
+out, target, sys.argv = sys.argv[1], sys.argv[2], sys.argv[2:]
+try:
+    if target.endswith(".py"):
+        runpy.run_path(target, run_name="__main__")
+    else:
+        runpy.run_module(target, run_name="__main__")
+finally:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    open(out, "w").write(f"{usage.ru_maxrss} {usage.ru_utime + usage.ru_stime}")
+"""
+
+
+def _child(target: str, args: list[str], env: dict[str, str] | None, rss_file: Path) -> tuple[float, int, float]:
+    """Run a module or script in a child process; (wall seconds, its peak RSS in MiB, its CPU seconds)."""
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-c", MEASURED, str(rss_file), target, *args], check=True, cwd=ROOT, env=env)
+    seconds = time.monotonic() - started
+    rss, cpu = rss_file.read_text().split()
+    return seconds, int(rss) // 1024, float(cpu)
+
+
+def _score(findings: Path, manifest: dict) -> dict[str, object]:
+    def key(d: dict) -> tuple[str, str]:
+        return d["rule"], d.get("idNumber") or d.get("institutionCode") or ""
+
+    want = {key(a) for a in manifest["anomalies"]}
+    got = {key(json.loads(line)) for line in findings.read_text(encoding="utf-8").splitlines() if line}
+    return {"planted": len(want), "found": len(got), "missed": len(want - got), "extra": len(got - want),
+            "recall": round(len(want & got) / max(len(want), 1), 4), "precision": round(len(want & got) / max(len(got), 1), 4)}
+
+
+def main() -> None:
+    """Generate (unless present), check, print one JSON line with the measurements."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--persons", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--dir", type=Path, default=None, help="data directory (default bench-data/crosscheck-<N>)")
+    parser.add_argument("--keep", action="store_true", help="keep the generated databases")
+    parser.add_argument("--generate-only", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    data = (args.dir or ROOT / "bench-data" / f"crosscheck-{args.persons}-{args.seed}").resolve()
+    data.mkdir(parents=True, exist_ok=True)
+    manifest_path = data / "manifest.json"
+    if args.generate_only:
+        from hub.demo.generate import generate, sqlite_targets
+
+        generate(sqlite_targets(data), persons=args.persons, seed=args.seed, manifest_path=manifest_path)
+        return
+    generated = None
+    if not manifest_path.exists():
+        for d in DEPARTMENTS:
+            (data / f"{d}.db").unlink(missing_ok=True)
+        generated = _child(__file__, ["--generate-only", "--persons", str(args.persons), "--seed", str(args.seed),
+                                      "--dir", str(data)], None, data / "generate.rss")
+    env = dict(os.environ)
+    for d in DEPARTMENTS:
+        env[f"HUB_SOURCE_{d.upper()}_URL"] = f"sqlite+aiosqlite:///{data / f'{d}.db'}"
+    env["HUB_STORE_URL"] = f"sqlite+aiosqlite:///{data / 'hub.db'}"
+    out = data / "findings.jsonl"
+    seconds, peak, cpu = _child("hub.supervision.cli", ["--format", "jsonl", "--out", str(out), "--no-progress"], env,
+                           data / "check.rss")
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    size = sum((data / f"{d}.db").stat().st_size for d in DEPARTMENTS) // 2**20
+    report = {"persons": args.persons, "seed": args.seed, "institutions": manifest["institutions"], "sqlite_mib": size,
+              "generate_seconds": round(generated[0], 1) if generated else None,
+              "generate_peak_rss_mib": generated[1] if generated else None,
+              "check_seconds": round(seconds, 1), "check_cpu_seconds": round(cpu, 1), "check_peak_rss_mib": peak,
+              "cpus": os.cpu_count(), **_score(out, manifest)}
+    print(json.dumps(report))
+    if not args.keep and generated:
+        for d in DEPARTMENTS:
+            (data / f"{d}.db").unlink(missing_ok=True)
+        manifest_path.unlink(missing_ok=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,127 @@
+-- What PostGraphile needs beyond the raw legacy tables to return what the hub returns:
+-- roles it switches to per request (the JWT's role claim), the hub's derived person fields
+-- (sex and birth date from the normalized ID number, GB 11643) as computed columns, and a
+-- masked view of the real-name registry for the restricted role (masks as in schema/masking.py).
+-- Functions are plain SQL or PL/pgSQL without exception blocks (a subtransaction per call would
+-- make PostGraphile look slower than it is).
+-- Idempotent; bench/compare.py runs it after building the dataset and before every run.
+
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'hubbench_reader') THEN
+    CREATE ROLE hubbench_reader NOLOGIN;
+  END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'hubbench_auditor') THEN
+    CREATE ROLE hubbench_auditor NOLOGIN;
+  END IF;
+END $$;
+
+CREATE SCHEMA IF NOT EXISTS hubbench_private;
+
+-- hub.ids.normalize_name: NFKC, no white space, NULL when blank.
+CREATE OR REPLACE FUNCTION hubbench_private.norm_name(raw text) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$ SELECT nullif(regexp_replace(normalize(raw, NFKC), '\s', '', 'g'), '') $$;
+
+-- The GB 11643 check character of 17 digits.
+CREATE OR REPLACE FUNCTION hubbench_private.id_check(b text) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$
+  SELECT substr('10X98765432', (
+    substr(b, 1, 1)::int * 7 + substr(b, 2, 1)::int * 9 + substr(b, 3, 1)::int * 10 + substr(b, 4, 1)::int * 5 +
+    substr(b, 5, 1)::int * 8 + substr(b, 6, 1)::int * 4 + substr(b, 7, 1)::int * 2 + substr(b, 8, 1)::int * 1 +
+    substr(b, 9, 1)::int * 6 + substr(b, 10, 1)::int * 3 + substr(b, 11, 1)::int * 7 + substr(b, 12, 1)::int * 9 +
+    substr(b, 13, 1)::int * 10 + substr(b, 14, 1)::int * 5 + substr(b, 15, 1)::int * 8 + substr(b, 16, 1)::int * 4 +
+    substr(b, 17, 1)::int * 2
+  ) % 11 + 1, 1)
+$$;
+
+-- hub.ids.normalize_id_number: folded, upper case, 15 digits upgraded to 18 with the check digit.
+CREATE OR REPLACE FUNCTION hubbench_private.id18(raw text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+AS $$
+DECLARE t text;
+BEGIN
+  IF raw ~ '^[0-9]{17}[0-9X]$' THEN
+    RETURN raw;  -- already canonical: most rows
+  END IF;
+  t := nullif(upper(regexp_replace(normalize(raw, NFKC), '\s', '', 'g')), '');
+  IF t ~ '^[0-9]{15}$' THEN
+    t := substr(t, 1, 6) || '19' || substr(t, 7);
+    RETURN t || hubbench_private.id_check(t);
+  END IF;
+  RETURN t;
+END $$;
+
+-- The birth date of a valid normalized ID number (format, check digit, real date), else NULL
+-- (resolvers.people.birth_from_id).
+CREATE OR REPLACE FUNCTION hubbench_private.id_birth(id text) RETURNS date
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+AS $$
+DECLARE y int; m int; d int;
+BEGIN
+  IF id !~ '^[0-9]{17}[0-9X]$' THEN
+    RETURN NULL;
+  END IF;
+  IF substr('10X98765432', (
+      substr(id, 1, 1)::int * 7 + substr(id, 2, 1)::int * 9 + substr(id, 3, 1)::int * 10 + substr(id, 4, 1)::int * 5 +
+      substr(id, 5, 1)::int * 8 + substr(id, 6, 1)::int * 4 + substr(id, 7, 1)::int * 2 + substr(id, 8, 1)::int * 1 +
+      substr(id, 9, 1)::int * 6 + substr(id, 10, 1)::int * 3 + substr(id, 11, 1)::int * 7 + substr(id, 12, 1)::int * 9 +
+      substr(id, 13, 1)::int * 10 + substr(id, 14, 1)::int * 5 + substr(id, 15, 1)::int * 8 + substr(id, 16, 1)::int * 4 +
+      substr(id, 17, 1)::int * 2
+    ) % 11 + 1, 1) <> substr(id, 18, 1) THEN
+    RETURN NULL;
+  END IF;
+  y := substr(id, 7, 4)::int; m := substr(id, 11, 2)::int; d := substr(id, 13, 2)::int;
+  IF y < 1 OR m NOT BETWEEN 1 AND 12 OR d < 1 THEN
+    RETURN NULL;
+  END IF;
+  IF d > extract(day FROM make_date(y, m, 1) + interval '1 month - 1 day') THEN
+    RETURN NULL;
+  END IF;
+  RETURN make_date(y, m, d);
+END $$;
+
+-- resolvers.people.sex_from_id: from the 17th digit of a valid ID number.
+CREATE OR REPLACE FUNCTION hubbench_private.id_sex(id text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+AS $$
+BEGIN
+  IF hubbench_private.id_birth(id) IS NULL THEN RETURN NULL; END IF;
+  RETURN CASE WHEN substr(id, 17, 1)::int % 2 = 1 THEN 'MALE' ELSE 'FEMALE' END;
+END $$;
+
+CREATE OR REPLACE FUNCTION hubbench_private.mask_id(v text) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$
+  SELECT CASE WHEN length(v) > 10 THEN left(v, 6) || repeat('*', length(v) - 10) || right(v, 4)
+              ELSE repeat('*', length(v)) END
+$$;
+
+CREATE OR REPLACE FUNCTION hubbench_private.mask_name(v text) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$ SELECT left(v, 1) || repeat('*', length(v) - 1) $$;
+
+-- Computed columns TSmz.idSex and TSmz.idBirthDate (PostGraphile exposes <table>_<name>(row) functions).
+CREATE OR REPLACE FUNCTION public."T_SMZ_id_sex"(t public."T_SMZ") RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$ SELECT hubbench_private.id_sex(hubbench_private.id18(t."SFZH")) $$;
+
+CREATE OR REPLACE FUNCTION public."T_SMZ_id_birth_date"(t public."T_SMZ") RETURNS date
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$ SELECT hubbench_private.id_birth(hubbench_private.id18(t."SFZH")) $$;
+
+-- The registry as the restricted role sees it: ID number and name masked, nothing else personal.
+CREATE OR REPLACE VIEW public."T_SMZ_MASKED" AS
+  SELECT s."RYID", s."JGID", s."RYZT", s."CBRQ",
+         hubbench_private.mask_id(hubbench_private.id18(s."SFZH")) AS "SFZH_MASKED",
+         hubbench_private.mask_name(hubbench_private.norm_name(s."XM")) AS "XM_MASKED",
+         hubbench_private.id_sex(hubbench_private.id18(s."SFZH")) AS "ID_SEX",
+         hubbench_private.id_birth(hubbench_private.id18(s."SFZH")) AS "ID_BIRTH"
+  FROM public."T_SMZ" AS s;
+COMMENT ON VIEW public."T_SMZ_MASKED" IS E'@primaryKey RYID\n@foreignKey ("JGID") references "T_JG" ("JGID")';
+
+GRANT USAGE ON SCHEMA public, hubbench_private TO hubbench_reader, hubbench_auditor;
+GRANT SELECT ON ALL TABLES IN SCHEMA public TO hubbench_reader;
+GRANT SELECT ON public."T_JG", public."T_BZ", public."T_SMZ_MASKED" TO hubbench_auditor;
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA hubbench_private TO hubbench_reader, hubbench_auditor;

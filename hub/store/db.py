@@ -1,0 +1,122 @@
+"""Opening the hub store: an async engine over SQLite (default) or PostgreSQL, migrated to head first."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from hub.db import async_url, sync_url
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> dt.datetime:
+    """The current time, timezone-aware UTC (what the store writes)."""
+    return dt.datetime.now(dt.UTC)
+
+
+def aware(value: dt.datetime | None) -> dt.datetime | None:
+    """A stored time as aware UTC (SQLite hands times back naive)."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=dt.UTC)
+
+
+def _prepare_sqlite(url: sa.URL) -> None:
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def alembic_config() -> Config:
+    """An Alembic configuration pointing at the shipped migrations (no alembic.ini)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("path_separator", "os")
+    return cfg
+
+
+def upgrade(url: str | sa.URL, revision: str = "head") -> None:
+    """Migrate the store at `url` to `revision` (synchronous; creates an SQLite file's directory)."""
+    parsed = sync_url(url)
+    _prepare_sqlite(parsed)
+    engine = sa.create_engine(parsed)
+    try:
+        with engine.begin() as conn:
+            cfg = alembic_config()
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+    finally:
+        engine.dispose()
+
+
+class Store:
+    """The hub's own database; `begin()` is one transaction."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.lock = asyncio.Lock()  # one check run at a time per process
+        self.background: set[asyncio.Task[Any]] = set()  # runs started by a request, kept until done
+
+    @property
+    def dialect(self) -> str:
+        """The backend name (sqlite, postgresql)."""
+        return self.engine.dialect.name
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncConnection]:
+        """A connection inside one transaction, committed on success."""
+        async with self.engine.begin() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for reads."""
+        async with self.engine.connect() as conn:
+            yield conn
+
+    def spawn(self, coro: Any) -> asyncio.Task[Any]:
+        """Run a coroutine in the background, holding a reference until it finishes."""
+        task = asyncio.create_task(coro)
+        self.background.add(task)
+        task.add_done_callback(self._finished)
+        return task
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self.background.discard(task)
+        if not task.cancelled() and task.exception() is not None:  # recorded by the task itself (a FAILED run)
+            log.warning("background task failed: %s", task.exception())
+
+    async def close(self) -> None:
+        """Wait for background runs to stop, then release the connection pool."""
+        for task in list(self.background):
+            task.cancel()
+        if self.background:
+            await asyncio.gather(*self.background, return_exceptions=True)
+        await self.engine.dispose()
+
+
+def _engine_options(url: sa.URL) -> dict[str, Any]:
+    if url.get_backend_name() == "sqlite":
+        return {"connect_args": {"timeout": 30}}
+    return {"pool_pre_ping": True}
+
+
+async def open_store(url: str | sa.URL, *, migrate: bool = True) -> Store:
+    """The store at `url`, migrated to the latest revision unless `migrate` is false."""
+    parsed = async_url(url)
+    if migrate:
+        await asyncio.to_thread(upgrade, parsed)
+    else:
+        _prepare_sqlite(parsed)
+    return Store(create_async_engine(parsed, **_engine_options(parsed)))

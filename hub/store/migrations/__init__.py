@@ -1,0 +1,1 @@
+"""Alembic migrations of the hub store; run them with hub.store.upgrade(url), no alembic.ini needed."""

@@ -1,0 +1,238 @@
+"""Alerts: findings persisted across runs (one alert per fingerprint), their lifecycle and history.
+
+open -> acknowledged -> rectifying -> resolved, or dismissed as a false positive from any open
+state; the system marks an alert resolved-by-data when a later run no longer finds it, and reopens
+a resolved one that comes back. Every step is an event row with who, when and a note.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hub.errors import BadUserInput, Conflict, NotFound
+from hub.store import Store
+from hub.store.db import aware, utcnow
+from hub.store.tables import alert_events, alerts
+from hub.supervision.model import Finding
+
+SYSTEM = "system"
+BATCH = 500
+
+
+class AlertStatus(StrEnum):
+    """Where an alert is in its lifecycle."""
+
+    OPEN = "OPEN"  # 待处理
+    ACKNOWLEDGED = "ACKNOWLEDGED"  # 已确认
+    RECTIFYING = "RECTIFYING"  # 整改中
+    RESOLVED = "RESOLVED"  # 已整改
+    DISMISSED = "DISMISSED"  # 误报
+    RESOLVED_BY_DATA = "RESOLVED_BY_DATA"  # 数据已不再显示该问题
+
+
+OPEN_STATES = frozenset({AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED, AlertStatus.RECTIFYING})
+REOPENABLE = frozenset({AlertStatus.RESOLVED, AlertStatus.RESOLVED_BY_DATA})
+# The steps people may take (the system's own steps are resolved-by-data and reopening).
+TRANSITIONS: dict[AlertStatus, frozenset[AlertStatus]] = {
+    AlertStatus.OPEN: frozenset({AlertStatus.ACKNOWLEDGED, AlertStatus.DISMISSED}),
+    AlertStatus.ACKNOWLEDGED: frozenset({AlertStatus.RECTIFYING, AlertStatus.RESOLVED, AlertStatus.DISMISSED}),
+    AlertStatus.RECTIFYING: frozenset({AlertStatus.RESOLVED, AlertStatus.DISMISSED}),
+}
+LABELS = {
+    AlertStatus.OPEN: "待处理 / open",
+    AlertStatus.ACKNOWLEDGED: "已确认 / acknowledged",
+    AlertStatus.RECTIFYING: "整改中 / rectifying",
+    AlertStatus.RESOLVED: "已整改 / resolved",
+    AlertStatus.DISMISSED: "误报 / dismissed as a false positive",
+    AlertStatus.RESOLVED_BY_DATA: "数据已消除 / resolved by data",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """One alert as stored."""
+
+    id: int
+    fingerprint: str
+    rule: str
+    severity: str
+    status: AlertStatus
+    id_number: str | None
+    institution_code: str | None
+    region_code: str | None
+    facts: dict[str, Any]
+    evidence: dict[str, Any]
+    message: str
+    first_month: str
+    last_month: str
+    first_seen: dt.datetime
+    last_seen: dt.datetime
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AlertEvent:
+    """One step of an alert's history."""
+
+    alert_id: int
+    from_status: str | None
+    to_status: str
+    actor: str
+    at: dt.datetime
+    note: str | None
+    run_id: int | None
+
+
+def alert_from_row(row: Any) -> Alert:
+    """An Alert from a row of the alerts table."""
+    m = row._mapping
+    return Alert(
+        m["id"], m["fingerprint"], m["rule"], m["severity"], AlertStatus(m["status"]), m["id_number"],
+        m["institution_code"], m["region_code"], m["facts"], m["evidence"], m["message"], m["first_month"],
+        m["last_month"], aware(m["first_seen"]), aware(m["last_seen"]), aware(m["updated_at"]),  # type: ignore[arg-type]
+    )
+
+
+def _event(alert_id: int, old: str | None, new: str, actor: str, at: dt.datetime, note: str | None,
+           run_id: int | None = None) -> dict[str, Any]:
+    return {"alert_id": alert_id, "from_status": old, "to_status": new, "actor": actor, "at": at, "note": note,
+            "run_id": run_id}
+
+
+@dataclass(slots=True)
+class Recorded:
+    """What persisting one run's findings changed."""
+
+    opened: list[int]
+    reopened: list[int]
+    seen: int
+
+
+async def record_findings(conn: AsyncConnection, run_id: int, findings: Sequence[Finding], now: dt.datetime) -> Recorded:
+    """Upsert findings as alerts: new fingerprints open an alert; known ones update last seen (and reopen)."""
+    unique = list({f.fingerprint: f for f in findings}.values())
+    out = Recorded([], [], len(unique))
+    for start in range(0, len(unique), BATCH):
+        batch = unique[start:start + BATCH]
+        known = {
+            r.fingerprint: r
+            for r in await conn.execute(
+                sa.select(alerts.c.id, alerts.c.fingerprint, alerts.c.status, alerts.c.first_month, alerts.c.last_month)
+                .where(alerts.c.fingerprint.in_([f.fingerprint for f in batch]))
+            )
+        }
+        fresh = [f for f in batch if f.fingerprint not in known]
+        if fresh:
+            rows = [_new_row(f, run_id, now) for f in fresh]
+            inserted = await conn.execute(sa.insert(alerts).returning(alerts.c.id), rows)
+            ids = [r.id for r in inserted]
+            out.opened.extend(ids)
+            events = [_event(i, None, AlertStatus.OPEN, SYSTEM, now, "首次发现 / first found", run_id) for i in ids]
+            await conn.execute(sa.insert(alert_events), events)
+        updates, events = [], []
+        for f in batch:
+            row = known.get(f.fingerprint)
+            if row is None:
+                continue
+            status = AlertStatus.OPEN if row.status in REOPENABLE else row.status
+            if status != row.status:
+                out.reopened.append(row.id)
+                events.append(_event(row.id, row.status, status, SYSTEM, now, "再次发现 / found again", run_id))
+            updates.append({
+                "b_id": row.id, "status": status, "severity": f.severity.value, "evidence": f.evidence,
+                "message": f.message, "institution_code": f.institution_code, "region_code": f.region_code,
+                "first_month": min(row.first_month, f.month), "last_month": max(row.last_month, f.month),
+                "last_seen": now, "last_run_id": run_id, "updated_at": now,
+            })
+        if updates:
+            await conn.execute(sa.update(alerts).where(alerts.c.id == sa.bindparam("b_id")), updates)
+        if events:
+            await conn.execute(sa.insert(alert_events), events)
+    return out
+
+
+def _new_row(f: Finding, run_id: int, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "fingerprint": f.fingerprint, "rule": f.rule, "severity": f.severity.value, "status": AlertStatus.OPEN,
+        "id_number": f.id_number, "institution_code": f.institution_code, "region_code": f.region_code,
+        "facts": f.facts, "evidence": f.evidence, "message": f.message, "first_month": f.month,
+        "last_month": f.month, "first_seen": now, "last_seen": now, "first_run_id": run_id,
+        "last_run_id": run_id, "updated_at": now,
+    }
+
+
+async def resolve_missing(conn: AsyncConnection, run_id: int, *, month: str, rules: Iterable[str], seen: set[str],
+                          institutions: Iterable[str] | None, region: str | None, examined: frozenset[str] | None,
+                          now: dt.datetime) -> list[int]:
+    """Mark resolved-by-data the open alerts in the run's scope whose finding the run no longer produced.
+
+    Only alerts of rules that ran, of months not after the run's month, and (in a run scoped to
+    institutions) of persons the run read are judged: absence of evidence is not evidence of absence.
+    """
+    cond = [alerts.c.status.in_(list(OPEN_STATES)), alerts.c.rule.in_(list(rules)), alerts.c.last_month <= month]
+    if institutions is not None:
+        cond.append(alerts.c.institution_code.in_(list(institutions)))
+    if region is not None:
+        cond.append(alerts.c.region_code.like(f"{region}%"))
+    rows = await conn.execute(sa.select(alerts.c.id, alerts.c.fingerprint, alerts.c.status, alerts.c.id_number).where(*cond))
+    gone = [r for r in rows if r.fingerprint not in seen
+            and (examined is None or r.id_number is None or r.id_number in examined)]
+    if gone:
+        ids = [r.id for r in gone]
+        for start in range(0, len(ids), BATCH):
+            part = ids[start:start + BATCH]
+            await conn.execute(sa.update(alerts).where(alerts.c.id.in_(part))
+                               .values(status=AlertStatus.RESOLVED_BY_DATA, updated_at=now))
+        await conn.execute(sa.insert(alert_events), [
+            _event(r.id, r.status, AlertStatus.RESOLVED_BY_DATA, SYSTEM, now, "核查未再发现 / no longer found", run_id)
+            for r in gone
+        ])
+    return [r.id for r in gone]
+
+
+async def get_alert(conn: AsyncConnection, alert_id: int) -> Alert:
+    """One alert, or NOT_FOUND."""
+    row = (await conn.execute(sa.select(alerts).where(alerts.c.id == alert_id))).first()
+    if row is None:
+        raise NotFound(f"预警 {alert_id} 不存在 / alert {alert_id} does not exist")
+    return alert_from_row(row)
+
+
+async def transition(store: Store, alert_id: int, to: AlertStatus, actor: str, note: str | None = None) -> Alert:
+    """Move an alert one lifecycle step, recording who, when and why; an illegal step is CONFLICT."""
+    if to == AlertStatus.DISMISSED and not (note or "").strip():
+        raise BadUserInput("标记误报须说明理由 / dismissing an alert as a false positive needs a note")
+    now = utcnow()
+    async with store.begin() as conn:
+        current = await get_alert(conn, alert_id)
+        if to not in TRANSITIONS.get(current.status, frozenset()):
+            raise Conflict(
+                f"预警 {alert_id} 状态为「{LABELS[current.status]}」，不能改为「{LABELS[to]}」 / "
+                f"alert {alert_id} is {LABELS[current.status].split(' / ')[1]}; it cannot become "
+                f"{LABELS[to].split(' / ')[1]}",
+                status=current.status.value,
+            )
+        await conn.execute(sa.update(alerts).where(alerts.c.id == alert_id).values(status=to, updated_at=now))
+        await conn.execute(sa.insert(alert_events), [_event(alert_id, current.status, to, actor, now, note)])
+        return await get_alert(conn, alert_id)
+
+
+async def history(conn: AsyncConnection, alert_ids: Sequence[int]) -> dict[int, list[AlertEvent]]:
+    """The events of some alerts (one statement), oldest first."""
+    out: dict[int, list[AlertEvent]] = {i: [] for i in alert_ids}
+    if not alert_ids:
+        return out
+    rows = await conn.execute(
+        sa.select(alert_events).where(alert_events.c.alert_id.in_(list(alert_ids))).order_by(alert_events.c.id)
+    )
+    for r in rows:
+        out[r.alert_id].append(AlertEvent(r.alert_id, r.from_status, r.to_status, r.actor, aware(r.at), r.note,  # type: ignore[arg-type]
+                                          r.run_id))
+    return out

@@ -1,0 +1,66 @@
+"""Recorded retirement deferrals (延迟退休): the only thing that exempts a person from R08."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from hub import ids
+from hub.errors import BadUserInput
+from hub.retirement import month_end
+from hub.store import Store
+from hub.store.db import aware, utcnow
+from hub.store.tables import retirement_deferrals
+
+
+@dataclass(frozen=True, slots=True)
+class Deferral:
+    """An approved deferral of a person's retirement until a date."""
+
+    id: int
+    id_number: str
+    until: dt.date
+    document: str | None
+    note: str | None
+    recorded_by: str
+    recorded_at: dt.datetime
+
+
+def parse_id(raw: str) -> str:
+    """A normalized, valid ID number, or BAD_USER_INPUT."""
+    key = ids.normalize_id_number(raw)
+    problem = ids.id_number_problem(key) if key else "身份证号码不能为空 / ID number must not be empty"
+    if problem:
+        raise BadUserInput(f"{problem}: {raw!r}", field="idNumber")
+    return key  # type: ignore[return-value]
+
+
+async def record_deferral(store: Store, id_number: str, until: dt.date, actor: str, document: str | None = None,
+                          note: str | None = None) -> Deferral:
+    """Record an approved deferral (at most three years are allowed by law; the document is the approval)."""
+    key = parse_id(id_number)
+    now = utcnow()
+    values = {"id_number": key, "until": until, "document": document, "note": note, "recorded_by": actor,
+              "recorded_at": now}
+    async with store.begin() as conn:
+        new_id = (await conn.execute(sa.insert(retirement_deferrals).returning(retirement_deferrals.c.id), [values])).scalar_one()
+    return Deferral(int(new_id), key, until, document, note, actor, now)
+
+
+async def covering(store: Store, month: str) -> frozenset[str]:
+    """ID numbers whose recorded deferral lasts into the month (until on or after its first day)."""
+    first = month_end(month).replace(day=1)
+    async with store.connect() as conn:
+        rows = await conn.execute(sa.select(retirement_deferrals.c.id_number).where(retirement_deferrals.c.until >= first))
+        return frozenset(r.id_number for r in rows)
+
+
+async def deferrals_of(store: Store, id_number: str) -> list[Deferral]:
+    """A person's recorded deferrals, newest first."""
+    async with store.connect() as conn:
+        rows = await conn.execute(sa.select(retirement_deferrals).where(retirement_deferrals.c.id_number == id_number)
+                                  .order_by(retirement_deferrals.c.id.desc()))
+        return [Deferral(r.id, r.id_number, r.until, r.document, r.note, r.recorded_by, aware(r.recorded_at))  # type: ignore[arg-type]
+                for r in rows]

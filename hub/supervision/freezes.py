@@ -1,0 +1,217 @@
+"""Freezes (冻结): an institution stopped from hiring and/or payroll changes until rectified.
+
+A severe alert proposes a freeze of its institution (what its rule names: hiring or payroll); a
+person confirms or rejects the proposal, or freezes directly; lifting is recorded like every step.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hub.errors import BadUserInput, Conflict, NotFound
+from hub.store import Store
+from hub.store.db import aware, utcnow
+from hub.store.tables import alerts, freeze_alerts, freeze_events, freezes
+from hub.supervision.model import FreezeKind, Severity
+from hub.supervision.rules import RULES
+
+SYSTEM = "system"
+
+
+class FreezeStatus(StrEnum):
+    """Where a freeze is in its life."""
+
+    PROPOSED = "PROPOSED"  # 建议冻结
+    ACTIVE = "ACTIVE"  # 冻结中
+    LIFTED = "LIFTED"  # 已解冻
+    REJECTED = "REJECTED"  # 不予冻结
+
+
+TRANSITIONS = {
+    FreezeStatus.PROPOSED: frozenset({FreezeStatus.ACTIVE, FreezeStatus.REJECTED}),
+    FreezeStatus.ACTIVE: frozenset({FreezeStatus.LIFTED}),
+}
+IN_FORCE = (FreezeStatus.PROPOSED, FreezeStatus.ACTIVE)
+
+
+@dataclass(frozen=True, slots=True)
+class Freeze:
+    """One freeze (or proposal) of one institution."""
+
+    id: int
+    institution_code: str
+    region_code: str | None
+    hiring: bool
+    payroll: bool
+    status: FreezeStatus
+    reason: str
+    created_by: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    alert_ids: tuple[int, ...] = ()
+
+    def covers(self, kind: FreezeKind) -> bool:
+        """Whether this freeze stops that kind of change."""
+        return self.hiring if kind == FreezeKind.HIRING else self.payroll
+
+
+@dataclass(frozen=True, slots=True)
+class FreezeEvent:
+    """One step of a freeze's history."""
+
+    freeze_id: int
+    from_status: str | None
+    to_status: str
+    actor: str
+    at: dt.datetime
+    note: str | None
+
+
+async def _load(conn: AsyncConnection, *cond: sa.ColumnElement[bool]) -> list[Freeze]:
+    rows = list(await conn.execute(sa.select(freezes).where(*cond).order_by(freezes.c.id.desc())))
+    ids = [r.id for r in rows]
+    links: dict[int, list[int]] = {i: [] for i in ids}
+    if ids:
+        for link in await conn.execute(sa.select(freeze_alerts).where(freeze_alerts.c.freeze_id.in_(ids))):
+            links[link.freeze_id].append(link.alert_id)
+    return [
+        Freeze(r.id, r.institution_code, r.region_code, r.hiring, r.payroll, FreezeStatus(r.status), r.reason,
+               r.created_by, aware(r.created_at), aware(r.updated_at), tuple(sorted(links[r.id])))  # type: ignore[arg-type]
+        for r in rows
+    ]
+
+
+async def list_freezes(conn: AsyncConnection, institution_code: str | None = None,
+                       statuses: Sequence[FreezeStatus] | None = None, region: str | None = None) -> list[Freeze]:
+    """Freezes, newest first, filtered by institution, status and region prefix."""
+    cond = []
+    if institution_code:
+        cond.append(freezes.c.institution_code == institution_code)
+    if statuses:
+        cond.append(freezes.c.status.in_([s.value for s in statuses]))
+    if region:
+        cond.append(freezes.c.region_code.like(f"{region}%"))
+    return await _load(conn, *cond)
+
+
+async def _get(conn: AsyncConnection, freeze_id: int) -> Freeze:
+    found = await _load(conn, freezes.c.id == freeze_id)
+    if not found:
+        raise NotFound(f"冻结记录 {freeze_id} 不存在 / freeze {freeze_id} does not exist")
+    return found[0]
+
+
+async def _link(conn: AsyncConnection, freeze_id: int, alert_ids: Sequence[int]) -> None:
+    have = {r.alert_id for r in await conn.execute(
+        sa.select(freeze_alerts.c.alert_id).where(freeze_alerts.c.freeze_id == freeze_id))}
+    new = sorted(set(alert_ids) - have)
+    if new:
+        await conn.execute(sa.insert(freeze_alerts), [{"freeze_id": freeze_id, "alert_id": a} for a in new])
+
+
+async def _create(conn: AsyncConnection, code: str, region: str | None, hiring: bool, payroll: bool, status: FreezeStatus,
+                  reason: str, actor: str, note: str | None, now: dt.datetime) -> int:
+    values: dict[str, Any] = {"institution_code": code, "region_code": region, "hiring": hiring, "payroll": payroll,
+                              "status": status, "reason": reason, "created_by": actor, "created_at": now, "updated_at": now}
+    freeze_id = int((await conn.execute(sa.insert(freezes).returning(freezes.c.id), [values])).scalar_one())
+    await conn.execute(sa.insert(freeze_events), [{"freeze_id": freeze_id, "from_status": None, "to_status": status,
+                                                   "actor": actor, "at": now, "note": note}])
+    return freeze_id
+
+
+async def propose_for_alerts(conn: AsyncConnection, alert_ids: Sequence[int], now: dt.datetime) -> list[int]:
+    """Propose freezing the institutions of severe alerts (unless a freeze in force covers them); link the alerts."""
+    if not alert_ids:
+        return []
+    needed: dict[str, dict[FreezeKind, list[tuple[int, str]]]] = {}
+    regions: dict[str, str | None] = {}
+    for start in range(0, len(alert_ids), 500):
+        rows = await conn.execute(
+            sa.select(alerts.c.id, alerts.c.rule, alerts.c.institution_code, alerts.c.region_code)
+            .where(alerts.c.id.in_(list(alert_ids[start:start + 500])), alerts.c.severity == Severity.SEVERE.value,
+                   alerts.c.institution_code.is_not(None))
+        )
+        for r in rows:
+            kind = RULES[r.rule].freeze if r.rule in RULES else None
+            if kind is not None:
+                needed.setdefault(r.institution_code, {}).setdefault(kind, []).append((r.id, r.rule))
+                regions[r.institution_code] = r.region_code
+    codes = sorted(needed)
+    existing: dict[str, list[Freeze]] = {c: [] for c in codes}
+    for start in range(0, len(codes), 500):
+        for f in await _load(conn, freezes.c.institution_code.in_(codes[start:start + 500]),
+                             freezes.c.status.in_(list(IN_FORCE))):
+            existing[f.institution_code].append(f)
+    created: list[int] = []
+    for code in codes:
+        kinds, in_force = needed[code], existing[code]
+        missing = [k for k in kinds if not any(f.covers(k) for f in in_force)]
+        if missing:
+            rules = sorted({rule for k in missing for _, rule in kinds[k]})
+            reason = f"严重预警建议冻结 / severe alerts propose a freeze: {', '.join(rules)}"
+            new_id = await _create(conn, code, regions.get(code), FreezeKind.HIRING in missing,
+                                   FreezeKind.PAYROLL in missing, FreezeStatus.PROPOSED, reason, SYSTEM, None, now)
+            in_force.append(await _get(conn, new_id))
+            created.append(new_id)
+        for kind, items in kinds.items():
+            target = next(f for f in in_force if f.covers(kind))
+            await _link(conn, target.id, [i for i, _ in items])
+    return created
+
+
+async def freeze(store: Store, institution_code: str, region: str | None, *, hiring: bool, payroll: bool, reason: str,
+                 alert_ids: Sequence[int], actor: str, note: str | None = None) -> Freeze:
+    """Freeze an institution now (hiring and/or payroll changes), citing alerts."""
+    if not (hiring or payroll):
+        raise BadUserInput("须冻结进人或工资变动之一 / freeze hiring, payroll changes or both")
+    if not reason.strip():
+        raise BadUserInput("冻结须说明理由 / a freeze needs a reason")
+    now = utcnow()
+    async with store.begin() as conn:
+        if alert_ids:
+            found = {r.id for r in await conn.execute(sa.select(alerts.c.id).where(alerts.c.id.in_(list(alert_ids))))}
+            if set(alert_ids) - found:
+                raise NotFound(f"预警不存在 / no such alerts: {sorted(set(alert_ids) - found)}")
+        freeze_id = await _create(conn, institution_code, region, hiring, payroll, FreezeStatus.ACTIVE, reason, actor,
+                                  note, now)
+        await _link(conn, freeze_id, alert_ids)
+        return await _get(conn, freeze_id)
+
+
+async def decide(store: Store, freeze_id: int, to: FreezeStatus, actor: str, note: str | None = None) -> Freeze:
+    """Confirm or reject a proposal, or lift a freeze; an illegal step is CONFLICT."""
+    now = utcnow()
+    async with store.begin() as conn:
+        current = await _get(conn, freeze_id)
+        if to not in TRANSITIONS.get(current.status, frozenset()):
+            raise Conflict(f"冻结 {freeze_id} 状态为 {current.status.value}，不能改为 {to.value} / "
+                           f"freeze {freeze_id} is {current.status.value}; it cannot become {to.value}",
+                           status=current.status.value)
+        await conn.execute(sa.update(freezes).where(freezes.c.id == freeze_id).values(status=to, updated_at=now))
+        await conn.execute(sa.insert(freeze_events), [{"freeze_id": freeze_id, "from_status": current.status,
+                                                       "to_status": to, "actor": actor, "at": now, "note": note}])
+        return await _get(conn, freeze_id)
+
+
+async def freeze_history(conn: AsyncConnection, freeze_ids: Sequence[int]) -> dict[int, list[FreezeEvent]]:
+    """The events of some freezes (one statement), oldest first."""
+    out: dict[int, list[FreezeEvent]] = {i: [] for i in freeze_ids}
+    if freeze_ids:
+        rows = await conn.execute(sa.select(freeze_events).where(freeze_events.c.freeze_id.in_(list(freeze_ids)))
+                                  .order_by(freeze_events.c.id))
+        for r in rows:
+            out[r.freeze_id].append(FreezeEvent(r.freeze_id, r.from_status, r.to_status, r.actor, aware(r.at), r.note))  # type: ignore[arg-type]
+    return out
+
+
+async def in_force(store: Store, institution_code: str) -> list[Freeze]:
+    """The freezes and proposals in force for an institution."""
+    async with store.connect() as conn:
+        return await _load(conn, freezes.c.institution_code == institution_code, freezes.c.status.in_(list(IN_FORCE)))

@@ -1,0 +1,73 @@
+"""Scheduled cross-checks: an asyncio task the app's lifespan starts and stops.
+
+    scheduler = CheckScheduler(sources, store, interval=settings.check_interval)
+    scheduler.start()          # in the lifespan, after the store is open
+    ...
+    await scheduler.stop()     # before the sources close
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from adapters.registry import Sources
+from hub.errors import HubError
+from hub.store import Store
+from hub.supervision.service import CheckRun, supervise
+
+log = logging.getLogger(__name__)
+
+
+class CheckScheduler:
+    """Runs a full, recorded cross-check every `interval` seconds (the first after `delay`)."""
+
+    def __init__(self, sources: Sources, store: Store, interval: float, delay: float | None = None,
+                 lookback: int = 12) -> None:
+        self.sources = sources
+        self.store = store
+        self.interval = interval
+        self.delay = interval if delay is None else delay
+        self.lookback = lookback
+        self.last: CheckRun | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def enabled(self) -> bool:
+        """A non-positive interval disables the schedule."""
+        return self.interval > 0
+
+    def start(self) -> None:
+        """Start the periodic task (no-op when disabled or already running)."""
+        if self.enabled and self._task is None:
+            self._task = asyncio.create_task(self._loop(), name="supervision-schedule")
+
+    async def stop(self) -> None:
+        """Cancel the periodic task and wait for it."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def run_once(self) -> CheckRun | None:
+        """One scheduled run; a failure is logged (and recorded as a FAILED run), never raised."""
+        try:
+            self.last, _ = await supervise(self.sources, self.store, actor="schedule", lookback=self.lookback,
+                                           wait=True, collect=False)
+        except HubError as exc:
+            log.warning("scheduled cross-check failed: %s", exc.message)
+            return None
+        except Exception:
+            log.exception("scheduled cross-check failed")
+            return None
+        log.info("scheduled cross-check run %s: %s findings, %s new, %s resolved by data", self.last.id,
+                 self.last.findings, self.last.opened, self.last.resolved)
+        return self.last
+
+    async def _loop(self) -> None:
+        await asyncio.sleep(self.delay)
+        while True:
+            await self.run_once()
+            await asyncio.sleep(self.interval)
