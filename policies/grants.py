@@ -113,11 +113,6 @@ class PolicyBook:
             found = self._by_set[key] = Grants(key, merged, masked)
         return found
 
-    def allows(self, subjects: Iterable[str], action: str, obj: str = "*") -> bool:
-        """Whether any subject may perform a non-field action (e.g. approve:establishment_review)."""
-        with _CASBIN:
-            return any(self.enforcer.enforce(s, obj, action) for s in subjects)
-
     def explain(self, subject: str, type_name: str, field: str) -> tuple[Access, list[str]]:
         """The access a subject gets on a field and the policy line that decided it."""
         obj = f"{type_name}.{field}"
