@@ -1,12 +1,13 @@
 """Access enforced before execution: a per-request validation rule rejects every denied field.
 
 The rule reads the request's compiled grants (a dict lookup per field in the document, never the
-enforcer). It is added to this execution's rules only, so nothing is cached across roles.
+enforcer). It runs on every request; only the role-independent rules' verdict is remembered.
 Introspection shows a role only the fields it may read.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,6 +16,7 @@ from graphql import (
     GraphQLError,
     GraphQLObjectType,
     ValidationRule,
+    validate,
 )
 from graphql.type import introspection
 from strawberry.extensions import SchemaExtension
@@ -59,16 +61,34 @@ def policy_rule(grants: Grants, seen: dict[tuple[str, ...], str] | None = None) 
 
 
 class PolicyGuard(SchemaExtension):
-    """Adds the request's policy rule to this execution's validation rules."""
+    """Validates each operation: the schema's rules once per document text, the policy every time.
 
-    def on_operation(self) -> Iterator[None]:
-        context = self.execution_context.context
-        grants = getattr(context, "grants", None)
-        if grants is not None:
-            self.execution_context.validation_rules = (
-                *self.execution_context.validation_rules,
-                policy_rule(grants, context.fields_seen),
-            )
+    The schema's own rules do not depend on who asks, so a document that passed them is
+    remembered (by its text, per schema). The policy rule depends on the caller's grants: it runs
+    on every request and is never cached, so no role's answer can leak to another.
+    """
+
+    _valid: OrderedDict[tuple[int, str], None] = OrderedDict()
+    _limit = 2048
+
+    def on_validate(self) -> Iterator[None]:
+        ec = self.execution_context
+        grants = getattr(ec.context, "grants", None)
+        document = ec.graphql_document
+        if grants is not None and document is not None and ec.pre_execution_errors is None:
+            schema = ec.schema._schema
+            key = (id(schema), ec.query or "")
+            errors: list[GraphQLError] = []
+            if key in self._valid:
+                self._valid.move_to_end(key)
+            else:
+                errors = validate(schema, document, list(ec.validation_rules))
+                if not errors:
+                    self._valid[key] = None
+                    if len(self._valid) > self._limit:
+                        self._valid.popitem(last=False)
+            errors += validate(schema, document, [policy_rule(grants, ec.context.fields_seen)])
+            ec.pre_execution_errors = errors
         yield
 
 
