@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from hub.db import sync_url
 from hub.demo.generate import sqlite_targets
-from tests.conftest import DEPARTMENTS, DatabaseFactory, Hub, generate_into, hub_settings, running_hub
+from tests.conftest import DatabaseFactory, Hub, generate_into, hub_settings, running_hub
 
 THREE_LEVELS = """
 { institutions(first: 60) { edges { node { code name
@@ -120,5 +120,13 @@ def _drop(url: str) -> None:
     admin.dispose()
 
 
-def test_departments_are_the_four(tmp_path: Path) -> None:
-    assert set(sqlite_targets(tmp_path)) == set(DEPARTMENTS)
+def test_sources_check_reads_every_mapped_entity(demo_dir: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from hub.cli import app
+
+    ok = CliRunner().invoke(app, ["sources", "check"], env={"HUB_DEMO_DIR": str(demo_dir)})
+    assert ok.exit_code == 0, ok.output
+    assert "registry_slot" in ok.stdout and "pay_line" in ok.stdout
+    broken = CliRunner().invoke(app, ["sources", "check"], env={"HUB_DEMO_DIR": str(tmp_path / "nowhere")})
+    assert broken.exit_code == 1 and "unavailable" in broken.stdout
