@@ -50,12 +50,17 @@ class AuditEvent:
 
 
 class AuditLog:
-    """Queues events and appends them to the chain from one background task."""
+    """Queues events and appends them to the chain from one background task.
 
-    def __init__(self, store: Store, batch: int = 500) -> None:
+    Closing drains the queue through the same task (never cancels it in the middle of a write,
+    which would drop the events it holds and leave the store's write lock behind).
+    """
+
+    def __init__(self, store: Store, batch: int = 500, retry_seconds: float = 1.0) -> None:
         self.store = store
         self.batch = batch
-        self._queue: asyncio.Queue[AuditEvent] = asyncio.Queue()
+        self.retry_seconds = retry_seconds
+        self._queue: asyncio.Queue[AuditEvent | None] = asyncio.Queue()  # None: stop after what is queued
         self._task: asyncio.Task[None] | None = None
 
     def record(self, event: AuditEvent) -> None:
@@ -67,33 +72,48 @@ class AuditLog:
         self._task = asyncio.create_task(self._run())
 
     async def _run(self) -> None:
-        while True:
-            first = await self._queue.get()
-            events = [first]
-            while len(events) < self.batch and not self._queue.empty():
-                events.append(self._queue.get_nowait())
-            try:
-                await append(self.store, events)
-            except Exception:  # the store is down: keep the events and try again shortly
-                log.exception("audit append failed; %d events kept for retry", len(events))
-                for event in events:
-                    self._queue.put_nowait(event)
-                await asyncio.sleep(1.0)
+        stopping = False
+        while not stopping:
+            events: list[AuditEvent] = []
+            item = await self._queue.get()
+            while True:
+                if item is None:
+                    stopping = True
+                else:
+                    events.append(item)
+                if len(events) >= self.batch or self._queue.empty():
+                    break
+                item = self._queue.get_nowait()
+            while events:
+                try:
+                    await append(self.store, events)
+                    events = []
+                except Exception:  # the store is down: keep the events and try again shortly
+                    log.exception("audit append failed; %d events kept for retry", len(events))
+                    await asyncio.sleep(self.retry_seconds)
 
     async def flush(self) -> None:
-        """Write everything queued so far (used at shutdown and by tests)."""
+        """Write everything queued so far (when no writer task runs; tests use it)."""
         events = []
         while not self._queue.empty():
-            events.append(self._queue.get_nowait())
+            item = self._queue.get_nowait()
+            if item is not None:
+                events.append(item)
         if events:
             await append(self.store, events)
 
-    async def close(self) -> None:
-        """Stop the writer after writing what is queued."""
-        if self._task is not None:
+    async def close(self, timeout: float = 30.0) -> None:
+        """Stop the writer once it has written what is queued (given up on after `timeout`)."""
+        if self._task is None:
+            await self.flush()
+            return
+        self._queue.put_nowait(None)
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), timeout)
+        except TimeoutError:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
-        await self.flush()
+            log.error("audit store unreachable at shutdown; %d queued events not written", self._queue.qsize())
 
 
 async def append(store: Store, events: list[AuditEvent]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -62,3 +63,36 @@ async def test_rehashed_forgery_still_breaks_the_link(store: Store) -> None:
     assert (await verify(store)).broken_id == 3
 
 
+
+
+async def test_closing_the_writer_loses_no_event(store: Store) -> None:
+    """Events queued while a batch is being written are all in the chain after close."""
+    from hub.audit import AuditLog
+
+    writer = AuditLog(store, batch=100)
+    writer.start()
+    for i in range(450):
+        writer.record(event(i))
+    await asyncio.sleep(0)  # the writer takes its first batch and starts writing it
+    await writer.close()
+    verdict = await verify(store)
+    assert verdict.broken_id is None and verdict.checked == 450
+
+
+async def test_writer_keeps_events_while_the_store_is_down(tmp_path: Path) -> None:
+    """A failed append is retried with the same events; nothing is dropped."""
+    from hub.audit import AuditLog
+
+    store = await open_store(f"sqlite+aiosqlite:///{tmp_path}/store.db")
+    async with store.begin() as conn:  # the chain's table is gone: appends fail until it is back
+        await conn.execute(sa.text("ALTER TABLE audit_log RENAME TO audit_log_away"))
+    writer = AuditLog(store, retry_seconds=0.05)
+    writer.start()
+    for i in range(3):
+        writer.record(event(i))
+    await asyncio.sleep(0.2)
+    async with store.begin() as conn:
+        await conn.execute(sa.text("ALTER TABLE audit_log_away RENAME TO audit_log"))
+    await writer.close()
+    assert (await verify(store)).checked == 3
+    await store.close()
