@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
@@ -80,9 +81,25 @@ def lifespan(settings: Settings, schema: HubSchema) -> Callable[[Starlette], Any
             crosswalk = CrosswalkCache(sources, ttl=settings.crosswalk_ttl)
             state = HubState(settings, sources, crosswalk, book, store, audit)
             authenticate = Authenticator(TokenVerifier(settings), ApiKeyVerifier(store, settings.apikey_cache_seconds))
+            tune_gc(settings.gc_threshold)
             yield {"hub": state, "authenticate": authenticate}
 
     return run
+
+
+def tune_gc(threshold: int) -> None:
+    """Fewer collector passes: an answer allocates tens of thousands of short-lived, acyclic objects.
+
+    With CPython's default (a young-generation pass every 700 allocations) a 10,000-row answer
+    spent ~40% of its time in the collector. What exists at startup (schema, policies, crosswalk
+    code) is frozen out of later passes. 0 keeps the interpreter's default.
+    """
+    if threshold <= 0:
+        return
+    gc.collect()
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(threshold, middle, old)
 
 
 async def healthz(request: Request) -> JSONResponse:

@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     max_depth: int = 8
     crosswalk_ttl: float = 300.0
     graphiql: bool = True
+    gc_threshold: int = 50_000  # allocations between young-generation GC passes (0: Python's default)
     compiled: bool = True  # the compiled read path; false: strawberry's executor for every query
     # Authentication: HS256 with a shared secret, or RS256/ES256 with a public key or a JWKS file.
     jwt_secret: str | None = None
