@@ -36,7 +36,10 @@ class Identity:
 
     def local_id(self, department: str) -> str | None:
         """This institution's code in a department's database."""
-        return next((lid for dep, lid in self.local if dep == department), None)
+        for dep, lid in self.local:
+            if dep == department:
+                return lid
+        return None
 
 
 @dataclass(slots=True)

@@ -48,14 +48,21 @@ class PostLine:
 
 
 async def views(ctx: HubContext, identities: list[Identity]) -> list[InstitutionView]:
-    """Attach each identity's unit record (one batch per department through the loaders)."""
-
-    async def unit_of(ident: Identity) -> InstitutionView:
+    """Attach each identity's unit record: one batch per primary department, each unit asked once."""
+    wanted: dict[str, dict[str, None]] = {}
+    for ident in identities:
         local = ident.local_id(ident.primary)
-        units = await ctx.loaders.by(ident.primary, "unit", "local_id").load(local) if local else []
-        return InstitutionView(ident, units[0] if units else None)
-
-    return list(await asyncio.gather(*(unit_of(i) for i in identities)))
+        if local:
+            wanted.setdefault(ident.primary, {})[local] = None
+    departments = list(wanted)
+    found = await asyncio.gather(*(ctx.loaders.by(d, "unit", "local_id").load_many(list(wanted[d])) for d in departments))
+    units: dict[tuple[str, str], Unit] = {
+        (d, local): records[0]
+        for d, batch in zip(departments, found, strict=True)
+        for local, records in zip(wanted[d], batch, strict=True)
+        if records
+    }
+    return [InstitutionView(i, units.get((i.primary, i.local_id(i.primary) or ""))) for i in identities]
 
 
 async def by_code(ctx: HubContext, code: str) -> InstitutionView | None:
@@ -127,27 +134,25 @@ async def post_lines(ctx: HubContext, views: Sequence[InstitutionView]) -> list[
     """Per institution, approved leadership posts (编办) against appointments in post (组织部)."""
     posts_of = ctx.loaders.by(BASE, "leadership_post", "unit_local_id")
     current = ctx.loaders.by("organization", "appointment", "unit_local_id", {"end_on": None}, "current")
-
-    async def one(view: InstitutionView) -> list[PostLine]:
-        local = view.identity.local_id(BASE)
+    locals_ = [v.identity.local_id(BASE) for v in views]
+    org_locals = [v.identity.local_id("organization") for v in views]
+    known = list(dict.fromkeys(lid for lid in locals_ if lid is not None))
+    org_known = list(dict.fromkeys(lid for lid in org_locals if lid is not None))
+    posts, appointments = await asyncio.gather(posts_of.load_many(known), current.load_many(org_known))
+    posts_by = dict(zip(known, posts, strict=True))
+    appointments_by = dict(zip(org_known, appointments, strict=True))
+    out: list[list[PostLine]] = []
+    for view, local, org_local in zip(views, locals_, org_locals, strict=True):
         if local is None:
-            return []
-        org_local = view.identity.local_id("organization")
-        posts, appointments = await asyncio.gather(
-            posts_of.load(local), current.load(org_local) if org_local is not None else _none()
-        )
+            out.append([])
+            continue
         rank = view.unit.rank if view.unit else None
         filled: dict[tuple[str, str], int] = {}
-        for a in appointments or ():
+        for a in appointments_by.get(org_local, []) if org_local is not None else ():
             key = (a.role or "", PostScope.UNIT if is_unit_level(rank, a) else PostScope.INTERNAL)
             filled[key] = filled.get(key, 0) + 1
-        return [
+        out.append([
             PostLine(p.level, p.scope, p.approved, filled.get((p.level, p.scope), 0) if org_local is not None else None)
-            for p in sorted(posts, key=lambda p: (p.scope, p.level))
-        ]
-
-    return list(await asyncio.gather(*(one(v) for v in views)))
-
-
-async def _none() -> None:
-    return None
+            for p in sorted(posts_by[local], key=lambda p: (p.scope, p.level))
+        ])
+    return out
