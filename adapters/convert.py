@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -33,10 +34,15 @@ def _date(raw: Any) -> dt.date | None:
     return dt.date(int(text[:4]), int(text[4:6]), int(text[6:8])) if len(text) >= 8 else None
 
 
+_ISO = re.compile(r"\d{4}-\d{2}(?:-\d{2})?")
+
+
 def _iso(raw: Any) -> str | None:
     """Any date-like legacy value ('1975-08', '197508', 19750820, DATE) as an ISO (partial) string."""
     if raw is None or raw == "":
         return None
+    if raw.__class__ is str and _ISO.fullmatch(raw):
+        return raw  # already ISO: the common case, kept fast
     if isinstance(raw, dt.date):
         return raw.isoformat()[:10]
     digits = str(raw).strip().replace("-", "").replace("/", "").replace(".", "")
