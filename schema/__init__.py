@@ -7,7 +7,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError, GraphQLObjectType
-from strawberry.extensions import MaskErrors, QueryDepthLimiter
+from strawberry.extensions import MaskErrors, ParserCache, QueryDepthLimiter
 from strawberry.tools import merge_types
 
 from hub.errors import HubError
@@ -74,7 +74,7 @@ def build_schema(settings: Settings, policy: bool = True, compiled: bool | None 
         query=merge_types("Query", (Query, AdminQuery, SupervisionQuery)),
         mutation=merge_types("Mutation", (AdminMutation, SupervisionMutation)),
         types=[Institution, Person],
-        extensions=[lambda: QueryDepthLimiter(max_depth=settings.max_depth), *guard, ErrorCodes],
+        extensions=[lambda: ParserCache(maxsize=1024), lambda: QueryDepthLimiter(max_depth=settings.max_depth), *guard, ErrorCodes],
         execution_context_class=CompiledExecutor if compiled else None,
     )
     if policy:

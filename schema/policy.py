@@ -1,7 +1,7 @@
 """Access enforced before execution: a per-request validation rule rejects every denied field.
 
 The rule reads the request's compiled grants (a dict lookup per field in the document, never the
-enforcer). It runs on every request; only the role-independent rules' verdict is remembered.
+enforcer). Its verdict is remembered per document and compiled grants (one object per role set).
 Introspection shows a role only the fields it may read.
 """
 
@@ -61,14 +61,16 @@ def policy_rule(grants: Grants, seen: dict[tuple[str, ...], str] | None = None) 
 
 
 class PolicyGuard(SchemaExtension):
-    """Validates each operation: the schema's rules once per document text, the policy every time.
+    """Validates each operation: the schema's rules once per document, the policy once per document and role set.
 
     The schema's own rules do not depend on who asks, so a document that passed them is
-    remembered (by its text, per schema). The policy rule depends on the caller's grants: it runs
-    on every request and is never cached, so no role's answer can leak to another.
+    remembered by its text. The policy rule's verdict depends on the caller's grants: it is
+    remembered per document text *and* compiled grants object (one per role set, replaced when
+    policies change), so one role's verdict is never another's.
     """
 
     _valid: OrderedDict[tuple[int, str], None] = OrderedDict()
+    _verdicts: OrderedDict[tuple[int, str, int], tuple[Grants, list[GraphQLError], dict[tuple[str, ...], str]]] = OrderedDict()
     _limit = 2048
 
     def on_validate(self) -> Iterator[None]:
@@ -84,12 +86,30 @@ class PolicyGuard(SchemaExtension):
             else:
                 errors = validate(schema, document, list(ec.validation_rules))
                 if not errors:
-                    self._valid[key] = None
-                    if len(self._valid) > self._limit:
-                        self._valid.popitem(last=False)
-            errors += validate(schema, document, [policy_rule(grants, ec.context.fields_seen)])
-            ec.pre_execution_errors = errors
+                    _remember(self._valid, key, None, self._limit)
+            ec.pre_execution_errors = errors + self._policy_verdict(schema, ec, grants, document)
         yield
+
+    def _policy_verdict(self, schema: Any, ec: Any, grants: Grants, document: Any) -> list[GraphQLError]:
+        key = (id(schema), ec.query or "", id(grants))
+        found = self._verdicts.get(key)
+        if found is None or found[0] is not grants:
+            seen: dict[tuple[str, ...], str] = {}
+            errors = validate(schema, document, [policy_rule(grants, seen)])
+            found = (grants, errors, seen)  # the grants object is kept: its id is not reused meanwhile
+            _remember(self._verdicts, key, found, self._limit)
+        else:
+            self._verdicts.move_to_end(key)
+        seen_by = getattr(ec.context, "fields_seen", None)
+        if seen_by is not None:
+            seen_by.update(found[2])
+        return list(found[1])
+
+
+def _remember(cache: OrderedDict[Any, Any], key: Any, value: Any, limit: int) -> None:
+    cache[key] = value
+    if len(cache) > limit:
+        cache.popitem(last=False)
 
 
 def install_introspection_filter() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from typing import Any
 
@@ -85,14 +84,16 @@ async def _institutions(
 
 
 async def _person(ctx: HubContext, id_number: str) -> Person | None:
+    """The person if any department knows the ID number (or one that is down might)."""
     key = people.parse_id_number(id_number)
-    found = await asyncio.gather(*(people.facets(ctx, f, [key]) for f in people.FACETS), return_exceptions=True)
-    for result in found:
-        if isinstance(result, BaseException) and not isinstance(result, SourceUnavailable):
-            raise result
-    if all(isinstance(r, list) and not r[0] for r in found):
-        return None
-    return Person(id_number=key)
+    unsure = False
+    for facet in people.RESOLUTION_ORDER:  # most people are in the registry: usually one statement
+        try:
+            if (await people.facets(ctx, facet, [key]))[0]:
+                return Person(id_number=key)
+        except SourceUnavailable:
+            unsure = True
+    return Person(id_number=key) if unsure else None
 
 
 async def _people(

@@ -130,3 +130,21 @@ def test_sources_check_reads_every_mapped_entity(demo_dir: Path, tmp_path: Path)
     assert "registry_slot" in ok.stdout and "pay_line" in ok.stdout
     broken = CliRunner().invoke(app, ["sources", "check"], env={"HUB_DEMO_DIR": str(tmp_path / "nowhere")})
     assert broken.exit_code == 1 and "unavailable" in broken.stdout
+
+
+PERSON_EXISTS = 'query($id: String!) { person(idNumber: $id) { idNumber registry { slotId } payroll { payeeCodes } } }'
+
+
+def test_person_lookup_asks_departments_in_trust_order_until_one_knows(hub: Hub, manifest: dict[str, Any]) -> None:
+    """A person in the registry costs one existence statement; a ghost payee is still found."""
+    listed = hub.query("{ people(first: 1) { edges { node { idNumber } } } }")["data"]["people"]["edges"][0]["node"]["idNumber"]
+    hub.query('{ institution(code: "x") { code } }')  # crosswalk built
+    before = statements(hub)
+    body = hub.query('query($id: String!) { person(idNumber: $id) { idNumber } }', {"id": listed})
+    assert body["data"]["person"]["idNumber"] == listed
+    assert statements(hub) - before == 1
+
+    ghost = next(a["idNumber"] for a in manifest["anomalies"] if a["rule"] == "R01")
+    person = hub.query(PERSON_EXISTS, {"id": ghost})["data"]["person"]
+    assert person is not None and person["idNumber"] == ghost
+    assert person["payroll"]["payeeCodes"]
