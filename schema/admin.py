@@ -13,7 +13,7 @@ from hub.context import HubContext
 from hub.errors import BadUserInput
 from hub.store.tables import audit_log
 from policies import store as policy_store
-from schema.pagination import Connection, Edge, PageInfo, decode_cursor, encode_cursor, page_size
+from schema.pagination import Connection, Edge, PageInfo, decode_cursor, page_size
 
 Info = strawberry.Info[HubContext, None]
 
@@ -70,7 +70,7 @@ class AdminQuery:
         async def count() -> int:
             return int(total or 0)
 
-        edges = [Edge(node=e, cursor=encode_cursor(e.id)) for e in entries]
+        edges = [Edge(node=e, position=e.id) for e in entries]
         info_ = PageInfo(has_next_page=len(rows) > size, end_cursor=edges[-1].cursor if edges else None)
         return Connection(edges=edges, page_info=info_, _count=count)
 

@@ -17,9 +17,11 @@ import asyncio
 import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from graphql import (
+    GraphQLEnumType,
     GraphQLError,
     GraphQLList,
     GraphQLNonNull,
@@ -49,6 +51,7 @@ class FieldPlan:
     getter: Callable[[Any], Any] | None  # per parent, synchronous
     batch: Batched | None  # for all parents at once
     strawberry_field: Any
+    attribute: str | None = None  # a plain attribute: read for a whole level with attrgetter
 
 
 def _attribute(name: str) -> Callable[[Any], Any]:
@@ -65,7 +68,7 @@ def _plan_field(parent_type: GraphQLObjectType, field_name: str) -> FieldPlan:
         return FieldPlan(None, hub, definition)
     resolver = definition.base_resolver
     if resolver is None:
-        return FieldPlan(_attribute(definition.python_name), None, definition)
+        return FieldPlan(_attribute(definition.python_name), None, definition, definition.python_name)
     func = resolver.wrapped_func
     params = list(inspect.signature(func).parameters)
     if inspect.iscoroutinefunction(func) or params != ["self"]:
@@ -128,7 +131,7 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
 
     async def _run(self, root_type: GraphQLObjectType, root_value: Any, grouped: Any) -> dict[str, Any] | None:
         root: dict[str, Any] = {}
-        invalid = await self._fill(root_type, [root_value], [root], [()], grouped)
+        invalid = await self._fill(root_type, [root_value], [root], [None], grouped)
         return None if invalid else root
 
     async def _fill(
@@ -136,14 +139,15 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         parent_type: GraphQLObjectType,
         parents: Sequence[Any],
         outs: list[dict[str, Any]],
-        paths: list[tuple[Any, ...]],
+        paths: list[Any],
         grouped: Any,
     ) -> set[int]:
-        """Fill every selected field of `outs` (one dict per parent); returns parents nulled by errors."""
+        """Fill every selected field of `outs` (one dict per parent); returns parents nulled by errors.
+
+        Fields are completed one at a time over all parents, so every dict gets its keys in the
+        document's order. A dict that misses a key is one a non-null error nulls anyway.
+        """
         keys = list(grouped)
-        for key in keys:  # keep the document's field order in every object
-            for out in outs:
-                out[key] = None
         values = await asyncio.gather(*(self._values(parent_type, parents, grouped[key]) for key in keys))
         invalid: set[int] = set()
         for key, found in zip(keys, values, strict=True):
@@ -159,6 +163,11 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
             return [parent_type.name] * len(parents)
         plan = plan_for(parent_type, name)
         if plan.getter is not None:
+            if plan.attribute is not None:
+                try:
+                    return list(map(attrgetter(plan.attribute), parents))
+                except AttributeError:
+                    pass
             getter = plan.getter
             return [getter(p) for p in parents]
         field_def = parent_type.fields[name]
@@ -180,7 +189,7 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         key: str,
         values: list[Any],
         outs: list[dict[str, Any]],
-        paths: list[tuple[Any, ...]],
+        paths: list[Any],
     ) -> set[int]:
         if return_type is None:  # __typename
             for out, value in zip(outs, values, strict=True):
@@ -191,34 +200,78 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         children: list[Child] = []
         invalid: set[int] = set()
         nodes = [d.node for d in details]
-        named = return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
-        if is_leaf_type(named):  # the common case, kept tight: plain values serialized in a loop
-            serialize = named.serialize  # type: ignore[union-attr]
-            plain_strings = named is GraphQLString
-            for i, value in enumerate(values):
-                if value is None or isinstance(value, Exception):
-                    try:
-                        outs[i][key] = self._shape(return_type, value, masker, (*paths[i], key), nodes, children, i, (outs[i], key))
-                    except _Null:
-                        invalid.add(i)
-                    continue
-                if masker is not None:
-                    value = masker(str(value))
-                result = value if plain_strings and value.__class__ is str else serialize(value)
-                outs[i][key] = result if result is not None else self.complete_leaf_value(named, value)  # type: ignore[arg-type]
+        non_null = isinstance(return_type, GraphQLNonNull)
+        named = return_type.of_type if non_null else return_type  # type: ignore[union-attr]
+        if is_leaf_type(named):
+            self._leaves(named, return_type, masker, key, values, outs, paths, nodes, invalid)
             return invalid
+        item_type = _object_items(named)
         for i, value in enumerate(values):
+            out = outs[i]
+            if value is None or isinstance(value, Exception):
+                pass  # errors and nulls take the general path below
+            elif isinstance(named, GraphQLObjectType):  # one object: queued for the next level
+                child: dict[str, Any] = {}
+                out[key] = child
+                children.append((i, ((out, key, non_null),), named, value, child, (paths[i], key)))
+                continue
+            elif item_type is not None and _no_gaps(value):  # a list of objects, none of them null
+                obj_type, item_non_null = item_type
+                items: list[Any] = []
+                out[key] = items
+                outer = (out, key, non_null)
+                base = (paths[i], key)
+                for index, item in enumerate(value):
+                    child = {}
+                    items.append(child)
+                    children.append((i, ((items, index, item_non_null), outer), obj_type, item, child, (base, index)))
+                continue
             try:
-                outs[i][key] = self._shape(return_type, value, masker, (*paths[i], key), nodes, children, i, (outs[i], key))
+                out[key] = self._shape(return_type, value, masker, (paths[i], key), nodes, children, i, (out, key))
             except _Null:  # a non-null field had no value: the null moves up to the parent
                 invalid.add(i)
         if children:
             invalid |= await self._descend(details, children)
         return invalid
 
-    def _error(self, error: GraphQLError, path: tuple[Any, ...]) -> None:
+    def _leaves(
+        self,
+        named: Any,
+        return_type: GraphQLOutputType,
+        masker: Callable[[str], str] | None,
+        key: str,
+        values: list[Any],
+        outs: list[dict[str, Any]],
+        paths: list[Any],
+        nodes: list[Any],
+        invalid: set[int],
+    ) -> None:
+        """Leaf values serialized in a tight loop; an enum's few values are serialized once each."""
+        serialize = named.serialize
+        plain_strings = named is GraphQLString
+        memo: dict[Any, Any] | None = {} if isinstance(named, GraphQLEnumType) and masker is None else None
+        for i, value in enumerate(values):
+            if value is None or isinstance(value, Exception):
+                try:
+                    outs[i][key] = self._shape(return_type, value, masker, (paths[i], key), nodes, [], i, (outs[i], key))
+                except _Null:
+                    invalid.add(i)
+                continue
+            if memo is not None:
+                result = memo.get(value, _MISSING)
+                if result is _MISSING:
+                    result = serialize(value)
+                    result = memo[value] = result if result is not None else self.complete_leaf_value(named, value)
+                outs[i][key] = result
+                continue
+            if masker is not None:
+                value = masker(str(value))
+            result = value if plain_strings and value.__class__ is str else serialize(value)
+            outs[i][key] = result if result is not None else self.complete_leaf_value(named, value)
+
+    def _error(self, error: GraphQLError, path: Any) -> None:
         position = None
-        for step in path:
+        for step in _steps(path):
             position = Path(position, step, None)
         self.collected_errors.add(error, position)
 
@@ -227,7 +280,7 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         return_type: GraphQLOutputType,
         value: Any,
         masker: Callable[[str], str] | None,
-        path: tuple[Any, ...],
+        path: Any,
         nodes: list[Any],
         children: list[Child],
         owner: int,
@@ -237,19 +290,20 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         """The answer's value for one field value: leaves now, objects queued for the next level.
 
         `here` is where the value goes (container, slot); `outer` the enclosing list positions, so
-        that an object nulled later can carry its null up through non-null lists.
+        that an object nulled later can carry its null up through non-null lists. Paths are linked
+        pairs (parent path, key), turned into lists only for an error.
         """
         non_null = isinstance(return_type, GraphQLNonNull)
         inner: Any = return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
         if isinstance(value, Exception):
-            self._error(located_error(value, nodes, list(path)), path)
+            self._error(located_error(value, nodes, _steps(path)), path)
             if non_null:
                 raise _Null
             return None
         if value is None:
             if non_null:
                 label = f"{nodes[0].name.value}"
-                self._error(GraphQLError(f"Cannot return null for non-nullable field {label}.", nodes, path=list(path)), path)
+                self._error(GraphQLError(f"Cannot return null for non-nullable field {label}.", nodes, path=_steps(path)), path)
                 raise _Null
             return None
         if isinstance(inner, GraphQLList):
@@ -258,7 +312,7 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
             try:
                 for index, item in enumerate(value):
                     items.append(None)
-                    items[index] = self._shape(inner.of_type, item, masker, (*path, index), nodes, children, owner, (items, index), chain)
+                    items[index] = self._shape(inner.of_type, item, masker, (path, index), nodes, children, owner, (items, index), chain)
             except _Null:
                 if non_null:
                     raise
@@ -266,7 +320,7 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
             return items
         if isinstance(inner, GraphQLObjectType):
             child: dict[str, Any] = {}
-            children.append(Child(owner, ((*here, non_null), *outer), inner, value, child, path))
+            children.append((owner, ((*here, non_null), *outer), inner, value, child, path))
             return child
         if masker is not None:
             value = masker(str(value))
@@ -276,20 +330,20 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         """Fill the objects one level down, grouped by type, then carry nulls upward."""
         by_type: dict[str, list[Child]] = {}
         for child in children:
-            by_type.setdefault(child.type.name, []).append(child)
+            by_type.setdefault(child[2].name, []).append(child)
         invalid: set[int] = set()
         for group in by_type.values():
-            obj_type = group[0].type
+            obj_type = group[0][2]
             sub = self.collect_subfields(obj_type, details).grouped_field_set
-            nulled = await self._fill(obj_type, [c.value for c in group], [c.out for c in group], [c.path for c in group], sub)
+            nulled = await self._fill(obj_type, [c[3] for c in group], [c[4] for c in group], [c[5] for c in group], sub)
             for position in sorted(nulled):
-                child = group[position]
-                for container, slot, non_null in child.chain:
+                owner, chain = group[position][0], group[position][1]
+                for container, slot, non_null in chain:
                     container[slot] = None
                     if not non_null:
                         break
                 else:
-                    invalid.add(child.owner)
+                    invalid.add(owner)
         return invalid
 
 
@@ -297,16 +351,37 @@ class _Null(Exception):
     """A null in a non-null position, on its way up to the nearest nullable one."""
 
 
-@dataclass(frozen=True, slots=True)
-class Child:
-    """An object of the answer waiting for the next level: where it sits and what fills it."""
+_MISSING = object()
 
-    owner: int  # index of the parent object at the level above
-    chain: tuple[tuple[Any, Any, bool], ...]  # (container, slot, non-null) from the object up to the field
-    type: GraphQLObjectType
-    value: Any
-    out: dict[str, Any]
-    path: tuple[Any, ...]
+# An object of the answer waiting for the next level, as a plain tuple (the hot path makes one per
+# object): (owner: index of the parent at the level above, chain: (container, slot, non-null) from
+# the object up to the field, type, value, out: the dict to fill, path: linked (parent, key) pairs).
+Child = tuple[int, tuple[tuple[Any, Any, bool], ...], GraphQLObjectType, Any, dict[str, Any], Any]
+
+
+def _steps(path: Any) -> list[Any]:
+    """A linked path (parent, key) as the list of keys GraphQL errors carry."""
+    steps = []
+    while path is not None:
+        path, key = path
+        steps.append(key)
+    steps.reverse()
+    return steps
+
+
+def _object_items(gql_type: Any) -> tuple[GraphQLObjectType, bool] | None:
+    """(object type, items non-null) when a type is a list of objects; else None."""
+    if not isinstance(gql_type, GraphQLList):
+        return None
+    item = gql_type.of_type
+    item_non_null = isinstance(item, GraphQLNonNull)
+    item = item.of_type if item_non_null else item
+    return (item, item_non_null) if isinstance(item, GraphQLObjectType) else None
+
+
+def _no_gaps(value: Any) -> bool:
+    """A list without nulls or errors (other lists take the general path)."""
+    return isinstance(value, list) and not any(v is None or isinstance(v, Exception) for v in value)
 
 
 def _named(gql_type: Any) -> Any:

@@ -49,7 +49,11 @@ class PageInfo:
 @strawberry.type(description="连接中的一项 / one item of a connection")
 class Edge(Generic[T]):
     node: T
-    cursor: str
+    position: strawberry.Private[Any]  # the keyset value the cursor encodes (encoded only when asked)
+
+    @strawberry.field(description="本项的游标 / cursor of this item")
+    def cursor(self) -> str:
+        return encode_cursor(self.position)
 
 
 async def _total_counts(ctx: Any, connections: Sequence[Connection[Any]]) -> list[int]:

@@ -78,7 +78,7 @@ async def _institutions(
     for unit in units:
         ident = cw.identity(cw.code_of(BASE, unit.local_id) or "")
         if ident is not None:
-            edges.append(Edge(node=Institution(view=InstitutionView(ident, unit)), cursor=encode_cursor(unit.local_id)))
+            edges.append(Edge(node=Institution(view=InstitutionView(ident, unit)), position=unit.local_id))
     end = encode_cursor(units[-1].local_id) if units else None
     return Connection(edges=edges, page_info=PageInfo(has_next_page=more, end_cursor=end), _count=lambda: _count(ctx, "unit", where))
 
@@ -121,7 +121,7 @@ async def _people(
             if i and i.local_id(BASE) and (not region_code or (i.region_code or "").startswith(region_code))
         ]
     slots, more = await _page(ctx, "registry_slot", "slot_id", where, first, after)
-    edges = [Edge(node=Person(id_number=s.id_number, slot=s), cursor=encode_cursor(s.slot_id)) for s in slots if s.id_number]
+    edges = [Edge(node=Person(id_number=s.id_number, slot=s), position=s.slot_id) for s in slots if s.id_number]
     end = encode_cursor(slots[-1].slot_id) if slots else None
     return Connection(edges=edges, page_info=PageInfo(has_next_page=more, end_cursor=end), _count=lambda: _count(ctx, "registry_slot", where))
 
