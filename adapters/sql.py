@@ -95,12 +95,7 @@ def _compile(name: str, spec: EntitySpec) -> _Entity:
     build = _builder(record, fields, [spec.columns[f] for f in fields])
     dumpers = {f: _dumper(c) for f, c in spec.columns.items()}
     ordered = tuple(spec.order) or fields  # a mapping's `order` names a unique key of the group
-
-    def order(record: Any) -> tuple[Any, ...]:
-        values = (getattr(record, f) for f in ordered)
-        return tuple((v is None, v if v is not None else 0) for v in values)
-
-    return _Entity(name, source, columns, dict(spec.columns), build, dumpers, order)
+    return _Entity(name, source, columns, dict(spec.columns), build, dumpers, _order_key(ordered))
 
 
 _MISSING = object()
@@ -139,6 +134,14 @@ def _builder(record: type, fields: tuple[str, ...], specs: Sequence[ColumnSpec])
     lines.append("    return o")
     exec("\n".join(lines), env)  # noqa: S102 - the text is made from mapping field names
     return env["build"]  # type: ignore[no-any-return]
+
+
+def _order_key(fields: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """record -> sort key over `fields`, nulls last, as one generated function."""
+    parts = ", ".join(f"r.{f} is None, 0 if r.{f} is None else r.{f}" for f in fields)
+    env: dict[str, Any] = {}
+    exec(f"def order(r):\n    return ({parts},)", env)  # noqa: S102 - the text is made from mapping field names
+    return env["order"]  # type: ignore[no-any-return]
 
 
 def _engine_options(url: sa.URL, timeout: float) -> dict[str, Any]:
