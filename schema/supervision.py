@@ -25,7 +25,7 @@ from hub.supervision.model import Severity as SeverityCode
 from hub.supervision.rules import RULES
 from resolvers import supervision as data
 from schema.enums import QuotaType, graphql_enum
-from schema.pagination import Connection, Edge, PageInfo, decode_cursor, page_size
+from schema.pagination import Connection, Edge, PageInfo, decode_cursor, encode_cursor, page_size
 
 Info = strawberry.Info[HubContext, None]
 
@@ -218,7 +218,7 @@ class SupervisionQuery:
         rows, more, events = await data.alerts_page(info.context, flt, page_size(first, info.context.settings.max_page_size),
                                                     int(cursor) if cursor is not None else None)
         edges = [Edge(node=Alert.of(a, events[a.id]), position=a.id) for a in rows]
-        end = edges[-1].cursor if edges else None
+        end = encode_cursor(rows[-1].id) if rows else None
         return Connection(edges=edges, page_info=PageInfo(has_next_page=more, end_cursor=end),
                           _count=lambda: data.alert_count(info.context, flt))
 
