@@ -4,19 +4,28 @@ graphql-core resolves every field of every object separately (~3 µs a field, fa
 resolver is async). This executor walks the same validated, authorized document breadth-first:
 per selected field it makes one call for all parents at that level — an attribute read, a plain
 getter, or the field's batch function (resolvers/batch.py, the same definition strawberry's path
-uses) — and writes the answer's dictionaries directly. Fields are collected by graphql-core itself
-(fragments, aliases, @include/@skip, variables) and leaves are serialized by graphql-core's own
-`complete_leaf_value`, so both paths give the same answer; a differential test holds them to it.
-Anything it does not cover (abstract types, introspection, mutations, resolvers it cannot call
-per level) is left to strawberry's executor for the whole operation.
+uses) — and writes the answer's dictionaries directly.
+
+What does not change from one request to the next is planned once and kept (LRU) per operation,
+compiled grants and values of the Boolean variables (which decide @include/@skip): the fields
+selected at each level (collected by graphql-core itself: fragments, aliases, directives), how
+each is computed, which are masked for the role, arguments without variables, and the shape of
+each return type. Leaves are serialized by graphql-core's own coercion; objects of a level are
+queued as lists, and an object's place in the answer (its path) is worked out only when an error
+needs it. Errors and nulls follow graphql-core: an error is recorded at the nearest nullable
+position, which becomes null, and later errors under a nulled position are dropped. Anything the
+plan cannot cover (abstract types, introspection, mutations, resolvers it cannot call per level)
+is left to strawberry's executor for the whole operation. A differential test holds both paths to
+the same answers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import inspect
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
 
@@ -28,15 +37,19 @@ from graphql import (
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLString,
+    ListValueNode,
+    Node,
+    ObjectValueNode,
+    VariableNode,
     is_leaf_type,
     located_error,
 )
 from graphql.execution.values import get_argument_values
-from graphql.pyutils import Path
+from graphql.pyutils import Path, is_iterable
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.arguments import convert_arguments
 
-from resolvers.batch import Batched
+from resolvers.batch import Batched, BatchFn
 from schema.masking import MASKABLE, MASKERS
 
 
@@ -44,55 +57,81 @@ class NotCompiled(Exception):
     """The document uses something the compiled path does not cover."""
 
 
-@dataclass(frozen=True, slots=True)
-class FieldPlan:
-    """How one field of one type is computed for a whole level."""
+@dataclass(eq=False, slots=True)
+class Selected:
+    """One selected field (response key) of one object type, planned once per document and grants."""
 
-    getter: Callable[[Any], Any] | None  # per parent, synchronous
-    batch: Batched | None  # for all parents at once
-    strawberry_field: Any
-    attribute: str | None = None  # a plain attribute: read for a whole level with attrgetter
-
-
-def _attribute(name: str) -> Callable[[Any], Any]:
-    return lambda parent: getattr(parent, name, None)
-
-
-def _plan_field(parent_type: GraphQLObjectType, field_name: str) -> FieldPlan:
-    field = parent_type.fields[field_name]
-    definition = (field.extensions or {}).get("strawberry-definition")
-    if definition is None:
-        raise NotCompiled(f"{parent_type.name}.{field_name}")
-    hub = definition.metadata.get("hub") if definition.metadata else None
-    if isinstance(hub, Batched):
-        return FieldPlan(None, hub, definition)
-    resolver = definition.base_resolver
-    if resolver is None:
-        return FieldPlan(_attribute(definition.python_name), None, definition, definition.python_name)
-    func = resolver.wrapped_func
-    params = list(inspect.signature(func).parameters)
-    if inspect.iscoroutinefunction(func) or params != ["self"]:
-        raise NotCompiled(f"{parent_type.name}.{field_name}")
-    return FieldPlan(func, None, definition)
+    key: str
+    name: str
+    parent_type: GraphQLObjectType
+    nodes: list[Any]
+    return_type: GraphQLOutputType | None = None  # None: __typename
+    attribute: str | None = None  # read for a whole level with attrgetter
+    getter: Callable[[Any], Any] | None = None  # a plain resolver, called per parent
+    batch: BatchFn | None = None  # one call for all parents
+    args: dict[str, Any] | None = None  # the batch function's arguments, when no variable is in them
+    strawberry_field: Any = None
+    masker: Callable[[str], str] | None = None
+    leaf: Any = None  # a leaf return type (Scalar or Enum, maybe non-null)
+    passthrough: bool = False  # a String leaf, not masked: a str value is its own answer
+    object_type: GraphQLObjectType | None = None  # the object type of an object or object-list field
+    items: bool | None = None  # a list of objects: whether its items are non-null (None: one object)
+    general: bool = False  # lists of leaves, nested lists: shaped value by value
+    sub: dict[str, Selected] = field(default_factory=dict)  # the object type's selected fields
 
 
-_PLANS: dict[tuple[str, str], FieldPlan] = {}
+def _uses_variables(node: Node) -> bool:
+    if isinstance(node, VariableNode):
+        return True
+    if isinstance(node, ListValueNode):
+        return any(_uses_variables(v) for v in node.values)
+    if isinstance(node, ObjectValueNode):
+        return any(_uses_variables(f.value) for f in node.fields)
+    return False
 
 
-def plan_for(parent_type: GraphQLObjectType, field_name: str) -> FieldPlan:
-    """The field's plan, made once per schema type and field."""
-    key = (parent_type.name, field_name)
-    found = _PLANS.get(key)
-    if found is None:
-        found = _PLANS[key] = _plan_field(parent_type, field_name)
-    return found
+def _named(gql_type: Any) -> Any:
+    while isinstance(gql_type, GraphQLNonNull | GraphQLList):
+        gql_type = gql_type.of_type
+    return gql_type
 
 
-_INVALID = object()  # a value nulled by a non-null violation below it, to be propagated up
+def _nullable(gql_type: Any) -> Any:
+    return gql_type.of_type if isinstance(gql_type, GraphQLNonNull) else gql_type
+
+
+class _Level:
+    """The objects one field queued for the next level: where they sit is looked up only for errors."""
+
+    __slots__ = ("up", "outs", "key", "_where")
+
+    def __init__(self, up: _Level | None, outs: list[dict[str, Any]], key: str | None) -> None:
+        self.up, self.outs, self.key = up, outs, key
+        self._where: dict[int, tuple[int, tuple[Any, ...]]] | None = None
+
+    def where(self, out: dict[str, Any]) -> tuple[int, tuple[Any, ...]]:
+        """(index of the parent, response path below it) of one queued object's answer."""
+        if self._where is None:
+            found: dict[int, tuple[int, tuple[Any, ...]]] = {}
+
+            def walk(value: Any, owner: int, steps: tuple[Any, ...]) -> None:
+                if isinstance(value, dict):
+                    found[id(value)] = (owner, steps)
+                elif isinstance(value, list):
+                    for index, item in enumerate(value):
+                        walk(item, owner, (*steps, index))
+
+            for owner, parent in enumerate(self.outs):
+                walk(parent.get(self.key), owner, (self.key,))  # type: ignore[arg-type]
+            self._where = found
+        return self._where[id(out)]
 
 
 class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
     """graphql-core's executor, answering queries level by level where the whole document allows."""
+
+    _plans: OrderedDict[tuple[Any, ...], tuple[Any, ...]] = OrderedDict()
+    _limit = 1024
 
     def execute_root_grouped_field_set(  # type: ignore[override]
         self,
@@ -103,288 +142,320 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         position_context: Any,
     ) -> Any:
         ctx = self.context_value
-        if serially or getattr(ctx, "batchers", None) is None or not self._covers(root_type, grouped_field_set):
+        plan = None if serially or getattr(ctx, "batchers", None) is None else self._plan(root_type, grouped_field_set)
+        if plan is None:
             return super().execute_root_grouped_field_set(root_type, root_value, grouped_field_set, serially, position_context)
-        return self._run(root_type, root_value, grouped_field_set)
+        return self._run(plan, root_value)
 
-    def _covers(self, parent_type: GraphQLObjectType, grouped: Any) -> bool:
-        """Whether every selected field, at every depth, can be computed per level."""
+    # --- the plan ---------------------------------------------------------------------------------
+
+    def _plan(self, root_type: GraphQLObjectType, grouped: Any) -> dict[str, Selected] | None:
+        """The operation's plan for these grants and directive values (None: not covered), cached."""
+        grants = self.context_value.grants
+        flags = tuple((k, v) for k, v in self.variable_values.coerced.items() if v.__class__ is bool)
+        key = (id(self.schema), id(self.operation), id(grants), flags)
+        found = self._plans.get(key)
+        if found is not None:
+            self._plans.move_to_end(key)
+            return found[-1]  # type: ignore[no-any-return]
         try:
-            self._check(parent_type, grouped)
+            plan: dict[str, Selected] | None = self._select(root_type, grouped, grants.masked)
         except NotCompiled:
-            return False
-        return True
+            plan = None
+        # the keyed objects are kept with the plan, so that their ids are not reused meanwhile
+        self._plans[key] = (self.schema, self.operation, grants, plan)
+        if len(self._plans) > self._limit:
+            self._plans.popitem(last=False)
+        return plan
 
-    def _check(self, parent_type: GraphQLObjectType, grouped: Any) -> None:
-        for details in grouped.values():
-            name = details[0].node.name.value
-            if name == "__typename":
-                continue
-            if name.startswith("__"):
-                raise NotCompiled(name)
-            plan_for(parent_type, name)
-            named = _named(parent_type.fields[name].type)
-            if isinstance(named, GraphQLObjectType):
-                self._check(named, self.collect_subfields(named, details).grouped_field_set)
-            elif not is_leaf_type(named):
-                raise NotCompiled(f"{parent_type.name}.{name}")
+    def _select(self, parent_type: GraphQLObjectType, grouped: Any, masked: frozenset[tuple[str, str]]) -> dict[str, Selected]:
+        return {key: self._selected(parent_type, key, details, masked) for key, details in grouped.items()}
 
-    async def _run(self, root_type: GraphQLObjectType, root_value: Any, grouped: Any) -> dict[str, Any] | None:
-        root: dict[str, Any] = {}
-        invalid = await self._fill(root_type, [root_value], [root], [None], grouped)
-        return None if invalid else root
-
-    async def _fill(
-        self,
-        parent_type: GraphQLObjectType,
-        parents: Sequence[Any],
-        outs: list[dict[str, Any]],
-        paths: list[Any],
-        grouped: Any,
-    ) -> set[int]:
-        """Fill every selected field of `outs` (one dict per parent); returns parents nulled by errors.
-
-        Fields are completed one at a time over all parents, so every dict gets its keys in the
-        document's order. A dict that misses a key is one a non-null error nulls anyway.
-        """
-        keys = list(grouped)
-        values = await asyncio.gather(*(self._values(parent_type, parents, grouped[key]) for key in keys))
-        invalid: set[int] = set()
-        for key, found in zip(keys, values, strict=True):
-            details = grouped[key]
-            name = details[0].node.name.value
-            return_type = parent_type.fields[name].type if name != "__typename" else None
-            invalid |= await self._complete(parent_type, name, return_type, details, key, found, outs, paths)
-        return invalid
-
-    async def _values(self, parent_type: GraphQLObjectType, parents: Sequence[Any], details: Any) -> list[Any]:
-        name = details[0].node.name.value
+    def _selected(self, parent_type: GraphQLObjectType, key: str, details: Any, masked: frozenset[tuple[str, str]]) -> Selected:
+        node = details[0].node
+        name = node.name.value
+        plan = Selected(key, name, parent_type, [d.node for d in details])
         if name == "__typename":
-            return [parent_type.name] * len(parents)
-        plan = plan_for(parent_type, name)
-        if plan.getter is not None:
-            if plan.attribute is not None:
-                try:
-                    return list(map(attrgetter(plan.attribute), parents))
-                except AttributeError:
-                    pass
-            getter = plan.getter
-            return [getter(p) for p in parents]
-        field_def = parent_type.fields[name]
-        args = get_argument_values(field_def, details[0].node, self.variable_values)
+            return plan
+        field_def = parent_type.fields.get(name) if not name.startswith("__") else None
+        definition = (field_def.extensions or {}).get("strawberry-definition") if field_def else None
+        if field_def is None or definition is None:
+            raise NotCompiled(f"{parent_type.name}.{name}")
+        plan.return_type = return_type = field_def.type
+        plan.strawberry_field = definition
+        hub = definition.metadata.get("hub") if definition.metadata else None
+        if isinstance(hub, Batched):
+            plan.batch = hub.fn
+            if not any(_uses_variables(a.value) for a in node.arguments or ()):
+                plan.args = self._arguments(plan)
+        elif definition.base_resolver is None:
+            plan.attribute = definition.python_name
+        else:
+            func = definition.base_resolver.wrapped_func
+            if inspect.iscoroutinefunction(func) or list(inspect.signature(func).parameters) != ["self"]:
+                raise NotCompiled(f"{parent_type.name}.{name}")
+            plan.getter = func
+        if (parent_type.name, name) in masked:
+            plan.masker = MASKERS[MASKABLE[(parent_type.name, name)]]
+        named = _named(return_type)
+        inner = _nullable(return_type)
+        if isinstance(named, GraphQLObjectType):
+            plan.object_type = named
+            plan.sub = self._select(named, self.collect_subfields(named, details).grouped_field_set, masked)
+            if isinstance(inner, GraphQLList):
+                plan.items = isinstance(inner.of_type, GraphQLNonNull)
+                plan.general = _named(inner.of_type) is not _nullable(inner.of_type)  # a list of lists
+        elif not is_leaf_type(named):
+            raise NotCompiled(f"{parent_type.name}.{name}")
+        elif isinstance(inner, GraphQLList):
+            plan.general = True
+        else:
+            plan.leaf = named
+            plan.passthrough = named is GraphQLString and plan.masker is None
+        return plan
+
+    def _arguments(self, plan: Selected) -> dict[str, Any]:
+        """A batch field's arguments as its Python function takes them."""
+        args = get_argument_values(plan.parent_type.fields[plan.name], plan.nodes[0], self.variable_values)
         schema = self.schema._strawberry_schema  # type: ignore[attr-defined]
-        kwargs = convert_arguments(args, plan.strawberry_field.arguments, schema.schema_converter.scalar_registry, schema.config)
-        assert plan.batch is not None
+        return convert_arguments(args, plan.strawberry_field.arguments, schema.schema_converter.scalar_registry, schema.config)  # type: ignore[no-any-return]
+
+    # --- a level at a time ------------------------------------------------------------------------
+
+    async def _run(self, plan: dict[str, Selected], root_value: Any) -> dict[str, Any] | None:
+        self._answer: dict[str, Any] = {}
+        self._nulled = False
+        self._root = plan
+        await self._fill(plan, [root_value], [self._answer], _Level(None, [self._answer], None))
+        return None if self._nulled else self._answer
+
+    async def _fill(self, fields: dict[str, Selected], parents: list[Any], outs: list[dict[str, Any]], level: _Level) -> None:
+        """Fill every selected field of `outs` (one dict per parent), a field at a time over all parents.
+
+        So every dict gets its keys in the document's order. The batch functions of a level run
+        together; errors are recorded field by field, each field's objects filled before the next field.
+        """
+        batched = [f for f in fields.values() if f.batch is not None]
+        if not batched:
+            found = {}
+        elif len(batched) == 1:
+            found = {batched[0].key: await self._batch(batched[0], parents)}
+        else:
+            found = dict(zip([f.key for f in batched], await asyncio.gather(*(self._batch(f, parents) for f in batched)), strict=True))
+        for selected in fields.values():
+            if selected.return_type is None:  # __typename
+                for out in outs:
+                    out[selected.key] = selected.parent_type.name
+                continue
+            values = found[selected.key] if selected.batch is not None else self._read(selected, parents)
+            if selected.leaf is not None:
+                self._leaves(selected, level, outs, values)
+            else:
+                await self._objects(selected, level, outs, values)
+
+    async def _batch(self, selected: Selected, parents: list[Any]) -> list[Any]:
+        assert selected.batch is not None
         try:
-            return list(await plan.batch.fn(self.context_value, list(parents), **kwargs))
+            args = selected.args if selected.args is not None else self._arguments(selected)
+            return list(await selected.batch(self.context_value, list(parents), **args))
         except Exception as exc:  # the whole level failed: each parent gets the error
             return [exc] * len(parents)
 
-    async def _complete(
-        self,
-        parent_type: GraphQLObjectType,
-        name: str,
-        return_type: GraphQLOutputType | None,
-        details: Any,
-        key: str,
-        values: list[Any],
-        outs: list[dict[str, Any]],
-        paths: list[Any],
-    ) -> set[int]:
-        if return_type is None:  # __typename
-            for out, value in zip(outs, values, strict=True):
-                out[key] = value
-            return set()
-        field_key = (parent_type.name, name)
-        masker = MASKERS[MASKABLE[field_key]] if field_key in self.context_value.grants.masked else None
-        children: list[Child] = []
-        invalid: set[int] = set()
-        nodes = [d.node for d in details]
-        non_null = isinstance(return_type, GraphQLNonNull)
-        named = return_type.of_type if non_null else return_type  # type: ignore[union-attr]
-        if is_leaf_type(named):
-            self._leaves(named, return_type, masker, key, values, outs, paths, nodes, invalid)
-            return invalid
-        item_type = _object_items(named)
-        for i, value in enumerate(values):
-            out = outs[i]
-            if value is None or isinstance(value, Exception):
-                pass  # errors and nulls take the general path below
-            elif isinstance(named, GraphQLObjectType):  # one object: queued for the next level
-                child: dict[str, Any] = {}
-                out[key] = child
-                children.append((i, ((out, key, non_null),), named, value, child, (paths[i], key)))
-                continue
-            elif item_type is not None and _no_gaps(value):  # a list of objects, none of them null
-                obj_type, item_non_null = item_type
-                items: list[Any] = []
-                out[key] = items
-                outer = (out, key, non_null)
-                base = (paths[i], key)
-                for index, item in enumerate(value):
-                    child = {}
-                    items.append(child)
-                    children.append((i, ((items, index, item_non_null), outer), obj_type, item, child, (base, index)))
-                continue
+    def _read(self, selected: Selected, parents: list[Any]) -> list[Any]:
+        """An attribute or plain getter over all parents; a getter that raises is that parent's error."""
+        if selected.attribute is not None:
             try:
-                out[key] = self._shape(return_type, value, masker, (paths[i], key), nodes, children, i, (out, key))
-            except _Null:  # a non-null field had no value: the null moves up to the parent
-                invalid.add(i)
-        if children:
-            invalid |= await self._descend(details, children)
-        return invalid
+                return list(map(attrgetter(selected.attribute), parents))
+            except AttributeError:
+                return [getattr(p, selected.attribute, None) for p in parents]
+        getter = selected.getter
+        assert getter is not None
+        try:
+            return [getter(p) for p in parents]
+        except Exception:
+            return [_call(getter, p) for p in parents]
 
-    def _leaves(
-        self,
-        named: Any,
-        return_type: GraphQLOutputType,
-        masker: Callable[[str], str] | None,
-        key: str,
-        values: list[Any],
-        outs: list[dict[str, Any]],
-        paths: list[Any],
-        nodes: list[Any],
-        invalid: set[int],
-    ) -> None:
+    def _leaves(self, selected: Selected, level: _Level, outs: list[dict[str, Any]], values: list[Any]) -> None:
         """Leaf values serialized in a tight loop; an enum's few values are serialized once each."""
-        serialize = named.serialize
-        plain_strings = named is GraphQLString
-        memo: dict[Any, Any] | None = {} if isinstance(named, GraphQLEnumType) and masker is None else None
-        for i, value in enumerate(values):
-            if value is None or isinstance(value, Exception):
-                try:
-                    outs[i][key] = self._shape(return_type, value, masker, (paths[i], key), nodes, [], i, (outs[i], key))
-                except _Null:
-                    invalid.add(i)
-                continue
-            if memo is not None:
-                result = memo.get(value, _MISSING)
-                if result is _MISSING:
-                    result = serialize(value)
-                    result = memo[value] = result if result is not None else self.complete_leaf_value(named, value)
-                outs[i][key] = result
-                continue
-            if masker is not None:
-                value = masker(str(value))
-            result = value if plain_strings and value.__class__ is str else serialize(value)
-            outs[i][key] = result if result is not None else self.complete_leaf_value(named, value)
+        key = selected.key
+        if selected.passthrough:
+            for out, value in zip(outs, values, strict=True):
+                if value.__class__ is str:
+                    out[key] = value
+                else:
+                    self._settle(selected, level, out, value, [], [])
+            return
+        coerce = selected.leaf.coerce_output_value
+        masker = selected.masker
+        memo: dict[Any, Any] | None = {} if isinstance(selected.leaf, GraphQLEnumType) and masker is None else None
+        for out, value in zip(outs, values, strict=True):
+            try:
+                if value is None or isinstance(value, Exception):
+                    result = None
+                elif memo is not None:
+                    result = memo.get(value, _MISSING)
+                    if result is _MISSING:
+                        result = memo[value] = coerce(value)
+                else:
+                    result = coerce(masker(str(value)) if masker is not None else value)
+            except Exception:
+                result = None  # the general path below reports it
+            if result is None:
+                self._settle(selected, level, out, value, [], [])
+            else:
+                out[key] = result
 
-    def _error(self, error: GraphQLError, path: Any) -> None:
-        position = None
-        for step in _steps(path):
-            position = Path(position, step, None)
-        self.collected_errors.add(error, position)
+    async def _objects(self, selected: Selected, level: _Level, outs: list[dict[str, Any]], values: list[Any]) -> None:
+        """Objects queued for the next level: a dict each, placed now and filled there."""
+        key = selected.key
+        kids: list[dict[str, Any]] = []
+        objs: list[Any] = []
+        if selected.general:
+            for out, value in zip(outs, values, strict=True):
+                self._settle(selected, level, out, value, kids, objs)
+        elif selected.items is None:  # one object per parent
+            if _plain(values):
+                kids = [{} for _ in values]
+                for out, kid in zip(outs, kids, strict=True):
+                    out[key] = kid
+                objs = values
+            else:
+                for out, value in zip(outs, values, strict=True):
+                    if value is None or isinstance(value, Exception):
+                        self._settle(selected, level, out, value, kids, objs)
+                    else:
+                        out[key] = kid = {}
+                        kids.append(kid)
+                        objs.append(value)
+        else:  # a list of objects per parent
+            for out, value in zip(outs, values, strict=True):
+                if value.__class__ is list and _plain(value):
+                    items: list[dict[str, Any]] = [{} for _ in value]
+                    out[key] = items
+                    kids += items
+                    objs += value
+                else:
+                    self._settle(selected, level, out, value, kids, objs)
+        if kids:
+            assert selected.object_type is not None
+            await self._fill(selected.sub, objs, kids, _Level(level, outs, key))
+
+    # --- the general path: graphql-core's completion, value by value ---------------------------------
+
+    def _settle(self, selected: Selected, level: _Level, out: dict[str, Any], value: Any, kids: list[Any], objs: list[Any]) -> None:
+        """One parent's field, shaped as graphql-core completes it; its objects join the level's queue."""
+        mine: list[Any] = []
+        theirs: list[Any] = []
+        try:
+            out[selected.key] = self._shape(selected.return_type, value, selected, level, out, (selected.key,), mine, theirs)
+        except Exception as exc:
+            out[selected.key] = None
+            steps = self._steps(level, out)
+            self._record(located_error(exc, selected.nodes, [*steps, selected.key]), len(steps) + 1)
+            return
+        kids += mine
+        objs += theirs
 
     def _shape(
         self,
-        return_type: GraphQLOutputType,
+        gql_type: Any,
         value: Any,
-        masker: Callable[[str], str] | None,
-        path: Any,
-        nodes: list[Any],
-        children: list[Child],
-        owner: int,
-        here: tuple[Any, Any],
-        outer: tuple[tuple[Any, Any, bool], ...] = (),
+        selected: Selected,
+        level: _Level,
+        out: dict[str, Any],
+        below: tuple[Any, ...],
+        kids: list[Any],
+        objs: list[Any],
     ) -> Any:
-        """The answer's value for one field value: leaves now, objects queued for the next level.
-
-        `here` is where the value goes (container, slot); `outer` the enclosing list positions, so
-        that an object nulled later can carry its null up through non-null lists. Paths are linked
-        pairs (parent path, key), turned into lists only for an error.
-        """
-        non_null = isinstance(return_type, GraphQLNonNull)
-        inner: Any = return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
+        """graphql-core's complete_value for one value: leaves now, objects queued; errors raised."""
         if isinstance(value, Exception):
-            self._error(located_error(value, nodes, _steps(path)), path)
-            if non_null:
-                raise _Null
-            return None
+            raise value
+        if isinstance(gql_type, GraphQLNonNull):
+            shaped = self._shape(gql_type.of_type, value, selected, level, out, below, kids, objs)
+            if shaped is None:
+                raise TypeError(f"Cannot return null for non-nullable field {selected.parent_type.name}.{selected.name}.")
+            return shaped
         if value is None:
-            if non_null:
-                label = f"{nodes[0].name.value}"
-                self._error(GraphQLError(f"Cannot return null for non-nullable field {label}.", nodes, path=_steps(path)), path)
-                raise _Null
             return None
-        if isinstance(inner, GraphQLList):
+        if isinstance(gql_type, GraphQLList):
+            if not is_iterable(value):
+                raise GraphQLError(f"Expected Iterable, but did not find one for field '{selected.parent_type.name}.{selected.name}'.")
             items: list[Any] = []
-            chain = ((*here, non_null), *outer)
-            try:
-                for index, item in enumerate(value):
+            for index, item in enumerate(value):
+                try:
+                    items.append(self._shape(gql_type.of_type, item, selected, level, out, (*below, index), kids, objs))
+                except Exception as exc:
+                    steps = [*self._steps(level, out), *below, index]
+                    error = located_error(exc, selected.nodes, steps)
+                    if isinstance(gql_type.of_type, GraphQLNonNull):
+                        raise error from None
+                    self._record(error, len(steps))
                     items.append(None)
-                    items[index] = self._shape(inner.of_type, item, masker, (path, index), nodes, children, owner, (items, index), chain)
-            except _Null:
-                if non_null:
-                    raise
-                return None
             return items
-        if isinstance(inner, GraphQLObjectType):
+        if isinstance(gql_type, GraphQLObjectType):
             child: dict[str, Any] = {}
-            children.append((owner, ((*here, non_null), *outer), inner, value, child, path))
+            kids.append(child)
+            objs.append(value)
             return child
-        if masker is not None:
-            value = masker(str(value))
-        return self.complete_leaf_value(inner, value)  # type: ignore[arg-type]
+        if selected.masker is not None:
+            value = selected.masker(str(value))
+        return self.complete_leaf_value(gql_type, value)
 
-    async def _descend(self, details: Any, children: list[Child]) -> set[int]:
-        """Fill the objects one level down, grouped by type, then carry nulls upward."""
-        by_type: dict[str, list[Child]] = {}
-        for child in children:
-            by_type.setdefault(child[2].name, []).append(child)
-        invalid: set[int] = set()
-        for group in by_type.values():
-            obj_type = group[0][2]
-            sub = self.collect_subfields(obj_type, details).grouped_field_set
-            nulled = await self._fill(obj_type, [c[3] for c in group], [c[4] for c in group], [c[5] for c in group], sub)
-            for position in sorted(nulled):
-                owner, chain = group[position][0], group[position][1]
-                for container, slot, non_null in chain:
-                    container[slot] = None
-                    if not non_null:
-                        break
-                else:
-                    invalid.add(owner)
-        return invalid
+    def _steps(self, level: _Level, out: dict[str, Any]) -> list[Any]:
+        """The response path of an object's answer dict."""
+        if level.up is None:
+            return []
+        owner, below = level.where(out)
+        return [*self._steps(level.up, level.outs[owner]), *below]
 
+    def _record(self, error: GraphQLError, depth: int) -> None:
+        """Record an error at its nearest nullable position and null that position.
 
-class _Null(Exception):
-    """A null in a non-null position, on its way up to the nearest nullable one."""
+        Positions deeper than `depth` steps are nulled by the caller, which is still building them.
+        """
+        steps = error.path or []
+        nullable = self._nullable_depth(steps)
+        position = None
+        for step in steps[:nullable]:
+            position = Path(position, step, None)
+        if self.collected_errors.has_nulled_position(position):
+            return  # already inside a null: graphql-core drops it too
+        self.collected_errors.add(error, position)
+        if nullable == 0:
+            self._nulled = True
+        elif nullable < depth:
+            container: Any = self._answer
+            for step in steps[: nullable - 1]:
+                container = container[step]
+            container[steps[nullable - 1]] = None
+
+    def _nullable_depth(self, steps: Sequence[Any]) -> int:
+        """How many steps of a response path lead to its deepest nullable position (0: the data)."""
+        fields = self._root
+        gql_type: Any = None
+        depth = 0
+        for n, step in enumerate(steps, 1):
+            if isinstance(step, int):
+                gql_type = _nullable(gql_type).of_type
+            else:
+                selected = fields[step]
+                gql_type, fields = selected.return_type, selected.sub
+            if not isinstance(gql_type, GraphQLNonNull):
+                depth = n
+        return depth
 
 
 _MISSING = object()
-
-# An object of the answer waiting for the next level, as a plain tuple (the hot path makes one per
-# object): (owner: index of the parent at the level above, chain: (container, slot, non-null) from
-# the object up to the field, type, value, out: the dict to fill, path: linked (parent, key) pairs).
-Child = tuple[int, tuple[tuple[Any, Any, bool], ...], GraphQLObjectType, Any, dict[str, Any], Any]
+_NONE = type(None)
 
 
-def _steps(path: Any) -> list[Any]:
-    """A linked path (parent, key) as the list of keys GraphQL errors carry."""
-    steps = []
-    while path is not None:
-        path, key = path
-        steps.append(key)
-    steps.reverse()
-    return steps
+def _plain(values: list[Any]) -> bool:
+    """Whether a list holds neither nulls nor errors (checked per distinct type, not per value)."""
+    return not any(t is _NONE or issubclass(t, Exception) for t in {*map(type, values)})
 
 
-def _object_items(gql_type: Any) -> tuple[GraphQLObjectType, bool] | None:
-    """(object type, items non-null) when a type is a list of objects; else None."""
-    if not isinstance(gql_type, GraphQLList):
-        return None
-    item = gql_type.of_type
-    item_non_null = isinstance(item, GraphQLNonNull)
-    item = item.of_type if item_non_null else item
-    return (item, item_non_null) if isinstance(item, GraphQLObjectType) else None
-
-
-def _no_gaps(value: Any) -> bool:
-    """A list without nulls or errors (other lists take the general path)."""
-    return isinstance(value, list) and not any(v is None or isinstance(v, Exception) for v in value)
-
-
-def _named(gql_type: Any) -> Any:
-    while isinstance(gql_type, GraphQLNonNull | GraphQLList):
-        gql_type = gql_type.of_type
-    return gql_type
+def _call(getter: Callable[[Any], Any], parent: Any) -> Any:
+    try:
+        return getter(parent)
+    except Exception as exc:
+        return exc

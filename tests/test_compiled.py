@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import zlib
 from collections.abc import Iterator
+from dataclasses import is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,9 @@ from hypothesis_graphql import from_schema
 
 from hub.app import lifespan
 from hub.auth import Principal
+from hub.errors import SourceUnavailable
 from resolvers.batch import Batchers
+from resolvers.loaders import RecordsByKeyLoader
 from schema import build_schema
 from tests.conftest import hub_settings
 
@@ -115,3 +119,83 @@ def test_generated_queries_are_byte_identical(executors: Executors, data: st.Dat
     for role, department in (("admin", None), ("auditor", None)):
         compiled, plain = executors.both(query, {}, role, department)
         assert compiled == plain, query
+
+
+# --- faults: the same failures seen by both executors -------------------------------------------
+
+# Fields that are non-null in the schema, blanked in some records to force null propagation.
+BLANKED = ("slot_id", "month", "gross", "insured_no", "person_no", "approved")
+
+
+def _blank(record: Any) -> Any:
+    """Some records (chosen by content, so both executors see the same ones) lose non-null fields."""
+    if not is_dataclass(record) or zlib.crc32(repr(record).encode()) % 5:
+        return record
+    return replace(record, **{f: None for f in BLANKED if hasattr(record, f)})  # type: ignore[type-var]
+
+
+FAULTS = ["down:finance", "down:hr", "down:organization", "down:establishment", "blanks"]
+
+
+@pytest.fixture(params=FAULTS)
+def fault(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Loaders of one department fail (SOURCE_UNAVAILABLE), or some records miss non-null fields."""
+    original = RecordsByKeyLoader.batch_load_fn
+    kind, _, department = request.param.partition(":")
+
+    async def faulty(self: RecordsByKeyLoader, keys: Any) -> list[list[Any]]:
+        if kind == "down" and self.adapter.department == department:
+            raise SourceUnavailable(department, "test")
+        found = await original(self, keys)
+        return [[_blank(r) for r in group] for group in found] if kind == "blanks" else found
+
+    monkeypatch.setattr(RecordsByKeyLoader, "batch_load_fn", faulty)
+    return str(request.param)
+
+
+def _settled(answer: bytes) -> Any:
+    """An answer with each error that nulled a position above its own path reduced to that position.
+
+    When several errors race to null one position, graphql-core keeps whichever reaches it first
+    (event-loop timing: how many awaits each batch function takes); the compiled path keeps the
+    first in document order. The data, the nulled positions and the errors at their own paths must
+    still be identical.
+    """
+    body = orjson.loads(answer)
+    settled = []
+    for error in body["errors"]:
+        value, position = body["data"], []
+        for step in error.get("path", []):
+            if value is None:
+                break
+            value = value[step]
+            position.append(step)
+        if value is None and position != error.get("path"):
+            error = {"nulled": position, "code": error["extensions"]["code"]}
+        settled.append(error)
+    return body["data"], settled
+
+
+def test_errors_and_nulls_are_identical(executors: Executors, fault: str) -> None:
+    errors = 0
+    for query, variables in CORPUS:
+        for role, department in ROLES[:2]:
+            compiled, plain = executors.both(query, variables, role, department)
+            assert _settled(compiled) == _settled(plain), (query, role)
+            errors += b'"errors":[]' not in compiled
+    assert errors, "the fault reached no answer"
+
+
+PLAN_REUSE = [
+    ("query($pay: Boolean!) { people(first: 4) { edges { node { idNumber payroll @include(if: $pay) { onQuota } } } } }",
+     [{"pay": True}, {"pay": False}, {"pay": True}]),
+    ("query($n: Int!) { people(first: $n) { edges { node { name } } } }", [{"n": 2}, {"n": 5}]),
+]
+
+
+@pytest.mark.parametrize(("query", "runs"), PLAN_REUSE)
+def test_a_cached_plan_follows_variables_and_roles(executors: Executors, query: str, runs: list[dict[str, Any]]) -> None:
+    for variables in runs:
+        for role, department in (ROLES[0], ROLES[1], ROLES[0]):  # admin, auditor (masked), admin again
+            compiled, plain = executors.both(query, variables, role, department)
+            assert compiled == plain, (variables, role)
