@@ -76,14 +76,15 @@ async def by_code(ctx: HubContext, code: str) -> InstitutionView | None:
     return (await views(ctx, [ident]))[0]
 
 
-async def by_local(ctx: HubContext, department: str, local_ids: list[str | None]) -> list[InstitutionView | None]:
-    """The institutions behind a department's unit codes."""
+async def by_local(ctx: HubContext, department: str, local_ids: Sequence[str | None]) -> list[InstitutionView | None]:
+    """The institutions behind a department's unit codes; each code is looked up once, and names one view."""
     cw = await ctx.crosswalk.get()
-    found_ids = [cw.identity(c) if (c := cw.code_of(department, lid)) else None for lid in local_ids]
-    idents = [i if i is not None and ctx.scope.admits(i) else None for i in found_ids]
-    found = await views(ctx, [i for i in idents if i is not None])
-    it = iter(found)
-    return [next(it) if i else None for i in idents]
+    distinct = [lid for lid in dict.fromkeys(local_ids) if lid is not None]
+    found_ids = [cw.identity(c) if (c := cw.code_of(department, lid)) else None for lid in distinct]
+    admitted = [(lid, i) for lid, i in zip(distinct, found_ids, strict=True) if i is not None and ctx.scope.admits(i)]
+    found = await views(ctx, [i for _, i in admitted])
+    view_of: dict[str | None, InstitutionView] = {lid: view for (lid, _), view in zip(admitted, found, strict=True)}
+    return [view_of.get(lid) for lid in local_ids]
 
 
 def list_where(region: str | None, types: list[str] | None, name: str | None) -> dict[str, Any]:

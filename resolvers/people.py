@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Protocol
 
@@ -71,53 +70,42 @@ async def slots_of(ctx: HubContext, people: Sequence[PersonLike]) -> list[Any]:
     return [p.slot if p.slot is not None else current_slot(next(found)) for p in people]
 
 
-@dataclass(frozen=True, slots=True)
-class Resolved:
-    """A value agreed for the person and the facet it came from."""
-
-    value: Any
-    source: str
-
-
-async def resolve(ctx: HubContext, people: Sequence[PersonLike], pick: Callable[[Any], Any]) -> list[Resolved | None | HubError]:
-    """Per person, the first non-null value over the facets in trust order.
+async def resolve(ctx: HubContext, people: Sequence[PersonLike], pick: Callable[[Any], Any]) -> tuple[list[Any], list[str | None]]:
+    """Per person, the first non-null value over the facets in trust order, and the department it came from.
 
     A source that is down is skipped; a person left without a value while a source was down gets
     that source's error instead (the answer may be incomplete). The listed slot stands for the
     registry, so a person listed in two slots is described by the one listed.
     """
-    out: list[Resolved | None | HubError] = [None] * len(people)
+    values: list[Any] = [None] * len(people)
+    sources: list[str | None] = [None] * len(people)
     errors: dict[int, HubError] = {}
-    pending = list(range(len(people)))
+    pending: Sequence[int] = range(len(people))
     for name in RESOLUTION_ORDER:
         if not pending:
             break
         department = FACETS[name][0]
-        if name == "registry":
-            try:
+        try:
+            if name == "registry":
                 describing = await slots_of(ctx, [people[i] for i in pending])
-            except HubError as exc:
-                errors.update((i, exc) for i in pending)
-                continue
-        else:
-            try:
-                found = await facets(ctx, name, [people[i].id_number for i in pending])
-            except HubError as exc:
-                errors.update((i, exc) for i in pending if i not in errors)
-                continue
-            describing = [f[0] if f else None for f in found]
+            else:
+                describing = [f[0] if f else None for f in await facets(ctx, name, [people[i].id_number for i in pending])]
+        except HubError as exc:
+            errors.update((i, exc) for i in pending if i not in errors)
+            continue
         still = []
         for i, record in zip(pending, describing, strict=True):
-            value = pick(record) if record is not None else None
+            value = None if record is None else pick(record)
             if value is None:
                 still.append(i)
             else:
-                out[i] = Resolved(value, department)
+                values[i] = value
+                sources[i] = department
         pending = still
     for i in pending:
         if i in errors:
-            out[i] = errors[i]
-    return out
+            values[i] = errors[i]
+    return values, sources
 
 
 @lru_cache(maxsize=65536)

@@ -55,11 +55,31 @@ class SourceUnit:
     local_code: str = strawberry.field(description="该部门的单位编码 / the department's unit code")
 
 
+def institutions(views: Sequence[InstitutionView | None]) -> list[Institution | None]:
+    """The institution of each view; a view met many times (one unit, many records) is one object."""
+    made: dict[int, Institution] = {}
+    out: list[Institution | None] = []
+    for view in views:
+        if view is None:
+            out.append(None)
+        else:
+            found = made.get(id(view))
+            if found is None:
+                found = made[id(view)] = Institution(view=view)
+            out.append(found)
+    return out
+
+
+async def by_local(ctx: HubContext, department: str, local_ids: Sequence[str | None]) -> list[Institution | None]:
+    """The institutions behind a department's unit codes (one object per unit)."""
+    return institutions(await data.by_local(ctx, department, local_ids))
+
+
 async def _parents(ctx: HubContext, insts: Sequence[Institution]) -> list[Institution | None]:
     wanted = [
         i.view.unit.parent_local_id if i.view.unit and i.view.identity.primary == BASE else None for i in insts
     ]
-    return [Institution(view=v) if v else None for v in await data.by_local(ctx, BASE, wanted)]
+    return await by_local(ctx, BASE, wanted)
 
 
 async def _children(ctx: HubContext, insts: Sequence[Institution]) -> list[list[Institution]]:

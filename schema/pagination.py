@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Generic, TypeVar
 
 import orjson
@@ -54,6 +54,24 @@ class Edge(Generic[T]):
     @strawberry.field(description="本项的游标 / cursor of this item")
     def cursor(self) -> str:
         return encode_cursor(self.position)
+
+
+def edges(nodes: Iterable[T], positions: Iterable[Any]) -> list[Edge[T]]:
+    """An edge per node at its keyset position.
+
+    Made without the dataclass __init__ (keyword arguments cost half the time of a list of 10,000
+    edges); the instances are the same: the two attributes set, nothing else.
+    """
+    out = []
+    for node, position in zip(nodes, positions, strict=True):
+        made = _new(Edge)
+        made.node = node
+        made.position = position
+        out.append(made)
+    return out
+
+
+_new = object.__new__
 
 
 async def _total_counts(ctx: Any, connections: Sequence[Connection[Any]]) -> list[int]:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from operator import attrgetter
 from typing import Any
 
 import strawberry
@@ -27,7 +28,7 @@ from schema.enums import (
     Sex,
     SlotStatus,
 )
-from schema.institution import Institution
+from schema.institution import Institution, by_local, institutions
 
 Info = strawberry.Info[HubContext, None]
 
@@ -36,8 +37,7 @@ def institutions_of(department: str, unit: str = "unit_local_id"):  # type: igno
     """A batch function: the institution of each record, by the department's unit code on it."""
 
     async def batch(ctx: HubContext, records: Sequence[Any]) -> list[Institution | None]:
-        found = await inst.by_local(ctx, department, [getattr(r, unit) for r in records])
-        return [Institution(view=v) if v else None for v in found]
+        return await by_local(ctx, department, [getattr(r, unit) for r in records])
 
     return batch
 
@@ -172,8 +172,7 @@ async def _entries(
 
 
 async def _paying_institutions(ctx: HubContext, payrolls: Sequence[PayrollRecord]) -> list[Institution | None]:
-    found = await inst.by_local(ctx, "finance", [p.payees[0].unit_local_id for p in payrolls])
-    return [Institution(view=v) if v else None for v in found]
+    return await by_local(ctx, "finance", [p.payees[0].unit_local_id for p in payrolls])
 
 
 @strawberry.type(description="工资统发信息（财政局） / payroll record (finance bureau)")
@@ -201,19 +200,17 @@ class PayrollRecord:
         return await info.context.batchers.load(_entries, self, last=last, from_month=from_month, to_month=to_month)  # type: ignore[no-any-return]
 
 
-def _values(resolved: list[data.Resolved | None | HubError], source: bool = False) -> list[Any]:
-    return [
-        r if isinstance(r, HubError) else None if r is None else Department(r.source) if source else r.value
-        for r in resolved
-    ]
+_NAME = attrgetter("name")
+_DEPARTMENTS: dict[str | None, Department] = {d: Department(d) for d, _ in data.FACETS.values()}
 
 
 async def _names(ctx: HubContext, people: Sequence[Person]) -> list[Any]:
-    return _values(await data.resolve(ctx, people, lambda r: r.name))
+    return (await data.resolve(ctx, people, _NAME))[0]
 
 
 async def _name_sources(ctx: HubContext, people: Sequence[Person]) -> list[Any]:
-    return _values(await data.resolve(ctx, people, lambda r: r.name), source=True)
+    values, sources = await data.resolve(ctx, people, _NAME)
+    return [v if isinstance(v, HubError) else _DEPARTMENTS.get(s) for v, s in zip(values, sources, strict=True)]
 
 
 async def _institutions(ctx: HubContext, people: Sequence[Person]) -> list[Institution | None]:
@@ -226,7 +223,7 @@ async def _institutions(ctx: HubContext, people: Sequence[Person]) -> list[Insti
         from_hr = await inst.by_local(ctx, "hr", [s[0].unit_local_id if s else None for s in staff])
         for i, view in zip(missing, from_hr, strict=True):
             from_registry[i] = view
-    return [Institution(view=v) if v else None for v in from_registry]
+    return institutions(from_registry)
 
 
 async def _facet_lists(name: str, ctx: HubContext, people: Sequence[Person]) -> list[list[Any]]:
@@ -276,6 +273,24 @@ class Person:
         return Person(id_number=data.parse_id_number(id_number))
 
 
+def listed(slots: Iterable[RegistrySlot]) -> list[Person]:
+    """The people of registry slots that carry an ID number, each described by its slot.
+
+    Made without the dataclass __init__, as schema.pagination.edges (one per listed row).
+    """
+    out = []
+    for slot in slots:
+        if slot.id_number:
+            person = _new(Person)
+            person.id_number = slot.id_number
+            person.slot = slot
+            out.append(person)
+    return out
+
+
+_new = object.__new__
+
+
 async def people_of_institutions(ctx: HubContext, views: Sequence[InstitutionView], active_only: bool) -> list[list[Person]]:
     """The people holding registry slots of each institution, one batch per level."""
     locals_ = [v.identity.local_id(BASE) for v in views]
@@ -285,7 +300,4 @@ async def people_of_institutions(ctx: HubContext, views: Sequence[InstitutionVie
         loader = ctx.loaders.by(BASE, "registry_slot", "unit_local_id")
     known = [lid for lid in locals_ if lid is not None]
     by_unit = dict(zip(known, await loader.load_many(known), strict=True))
-    return [
-        [Person(id_number=s.id_number, slot=s) for s in by_unit.get(lid, []) if s.id_number] if lid else []
-        for lid in locals_
-    ]
+    return [listed(by_unit.get(lid, ())) if lid else [] for lid in locals_]

@@ -16,10 +16,11 @@ from resolvers import institutions as inst
 from resolvers import people
 from resolvers.batch import batched
 from resolvers.institutions import ACTIVE_SLOT, InstitutionView
+from schema import pagination
 from schema.enums import InstitutionType, QuotaType
 from schema.institution import Institution
 from schema.pagination import Connection, Edge, PageInfo, decode_cursor, encode_cursor, page_size
-from schema.person import Person
+from schema.person import Person, listed
 
 Info = strawberry.Info[HubContext, None]
 
@@ -121,7 +122,8 @@ async def _people(
             if i and i.local_id(BASE) and (not region_code or (i.region_code or "").startswith(region_code))
         ]
     slots, more = await _page(ctx, "registry_slot", "slot_id", where, first, after)
-    edges = [Edge(node=Person(id_number=s.id_number, slot=s), position=s.slot_id) for s in slots if s.id_number]
+    named = [s for s in slots if s.id_number]
+    edges = pagination.edges(listed(named), [s.slot_id for s in named])
     end = encode_cursor(slots[-1].slot_id) if slots else None
     return Connection(edges=edges, page_info=PageInfo(has_next_page=more, end_cursor=end), _count=lambda: _count(ctx, "registry_slot", where))
 
