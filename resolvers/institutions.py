@@ -84,7 +84,7 @@ async def by_local(ctx: HubContext, department: str, local_ids: Sequence[str | N
     admitted = [(lid, i) for lid, i in zip(distinct, found_ids, strict=True) if i is not None and ctx.scope.admits(i)]
     found = await views(ctx, [i for _, i in admitted])
     view_of: dict[str | None, InstitutionView] = {lid: view for (lid, _), view in zip(admitted, found, strict=True)}
-    return [view_of.get(lid) for lid in local_ids]
+    return list(map(view_of.get, local_ids))
 
 
 def list_where(region: str | None, types: list[str] | None, name: str | None) -> dict[str, Any]:

@@ -118,18 +118,6 @@ def id_facts(id_number: str) -> tuple[dt.date, str] | None:
     return birth, Sex.MALE if ids.id_sex(id_number) == "male" else Sex.FEMALE
 
 
-def birth_from_id(id_number: str) -> dt.date | None:
-    """The birth date an ID number carries, when it is valid."""
-    facts = id_facts(id_number)
-    return facts[0] if facts else None
-
-
-def sex_from_id(id_number: str) -> str | None:
-    """The sex an ID number carries, when it is valid."""
-    facts = id_facts(id_number)
-    return facts[1] if facts else None
-
-
 async def statutory_retirement(ctx: HubContext, people: Sequence[PersonLike]) -> list[dt.date | None | HubError]:
     """Each person's statutory retirement date (2025 progressive rule), from the ID's birth and sex.
 

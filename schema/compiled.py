@@ -74,6 +74,7 @@ class Selected:
     masker: Callable[[str], str] | None = None
     leaf: Any = None  # a leaf return type (Scalar or Enum, maybe non-null)
     passthrough: bool = False  # a String leaf, not masked: a str value is its own answer
+    memo: dict[Any, Any] | None = None  # value -> answer, kept across requests (see _PURE)
     object_type: GraphQLObjectType | None = None  # the object type of an object or object-list field
     items: bool | None = None  # a list of objects: whether its items are non-null (None: one object)
     general: bool = False  # lists of leaves, nested lists: shaped value by value
@@ -212,6 +213,8 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         else:
             plan.leaf = named
             plan.passthrough = named is GraphQLString and plan.masker is None
+            if plan.masker is None and (isinstance(named, GraphQLEnumType) or named.name in _PURE):
+                plan.memo = {}
         return plan
 
     def _arguments(self, plan: Selected) -> dict[str, Any]:
@@ -276,7 +279,7 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
             return [_call(getter, p) for p in parents]
 
     def _leaves(self, selected: Selected, level: _Level, outs: list[dict[str, Any]], values: list[Any]) -> None:
-        """Leaf values serialized in a tight loop; an enum's few values are serialized once each."""
+        """Leaf values serialized in a tight loop; enums and dates are serialized once per value."""
         key = selected.key
         if selected.passthrough:
             for out, value in zip(outs, values, strict=True):
@@ -287,17 +290,16 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
             return
         coerce = selected.leaf.coerce_output_value
         masker = selected.masker
-        memo: dict[Any, Any] | None = {} if isinstance(selected.leaf, GraphQLEnumType) and masker is None else None
+        memo = selected.memo
+        if memo is not None and len(memo) > _MEMO_LIMIT:
+            memo.clear()
         for out, value in zip(outs, values, strict=True):
             try:
-                if value is None or isinstance(value, Exception):
-                    result = None
-                elif memo is not None:
-                    result = memo.get(value, _MISSING)
-                    if result is _MISSING:
-                        result = memo[value] = coerce(value)
-                else:
-                    result = coerce(masker(str(value)) if masker is not None else value)
+                result = memo.get(value) if memo is not None else None
+                if result is None and value is not None and not isinstance(value, Exception):
+                    result = coerce(value if masker is None else masker(str(value)))
+                    if memo is not None and result is not None:
+                        memo[value] = result
             except Exception:
                 result = None  # the general path below reports it
             if result is None:
@@ -445,8 +447,11 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         return depth
 
 
-_MISSING = object()
 _NONE = type(None)
+# Scalars whose answer is a pure function of an immutable value (strawberry's isoformat), so the
+# answer of each value is remembered across requests, as for enums; at most _MEMO_LIMIT per field.
+_PURE = frozenset({"Date", "DateTime", "Time"})
+_MEMO_LIMIT = 65536
 
 
 def _plain(values: list[Any]) -> bool:

@@ -57,17 +57,9 @@ class SourceUnit:
 
 def institutions(views: Sequence[InstitutionView | None]) -> list[Institution | None]:
     """The institution of each view; a view met many times (one unit, many records) is one object."""
-    made: dict[int, Institution] = {}
-    out: list[Institution | None] = []
-    for view in views:
-        if view is None:
-            out.append(None)
-        else:
-            found = made.get(id(view))
-            if found is None:
-                found = made[id(view)] = Institution(view=view)
-            out.append(found)
-    return out
+    keys = list(map(id, views))
+    made = {key: Institution(view=view) for key, view in dict(zip(keys, views, strict=True)).items() if view is not None}
+    return list(map(made.get, keys))
 
 
 async def by_local(ctx: HubContext, department: str, local_ids: Sequence[str | None]) -> list[Institution | None]:

@@ -262,11 +262,13 @@ class Person:
 
     @strawberry.field(description="性别（以身份证号为准） / sex, from the ID number")
     def sex(self) -> Sex | None:
-        return data.sex_from_id(self.id_number)  # type: ignore[return-value]
+        facts = data.id_facts(self.id_number)
+        return facts[1] if facts else None  # type: ignore[return-value]
 
     @strawberry.field(description="出生日期（以身份证号为准） / birth date, from the ID number")
     def birth_date(self) -> dt.date | None:
-        return data.birth_from_id(self.id_number)
+        facts = data.id_facts(self.id_number)
+        return facts[0] if facts else None
 
     @classmethod
     async def resolve_reference(cls, info: Info, id_number: str) -> Person:
