@@ -226,11 +226,13 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
     # --- a level at a time ------------------------------------------------------------------------
 
     async def _run(self, plan: dict[str, Selected], root_value: Any) -> dict[str, Any] | None:
-        self._answer: dict[str, Any] = {}
-        self._nulled = False
-        self._root = plan
-        await self._fill(plan, [root_value], [self._answer], _Level(None, [self._answer], None))
-        return None if self._nulled else self._answer
+        answer: dict[str, Any] = {}
+        self._answer, self._nulled, self._root = answer, False, plan
+        try:
+            await self._fill(plan, [root_value], [answer], _Level(None, [answer], None))
+        finally:
+            del self._answer  # the executor ends up in reference cycles: the answer must not wait for the GC
+        return None if self._nulled else answer
 
     async def _fill(self, fields: dict[str, Selected], parents: list[Any], outs: list[dict[str, Any]], level: _Level) -> None:
         """Fill every selected field of `outs` (one dict per parent), a field at a time over all parents.
