@@ -8,12 +8,12 @@ A non-SQL source is a class implementing this protocol, registered under the ent
     class CsvAdapter:
         capabilities = frozenset({"read"})
         def __init__(self, department: str, mapping: Mapping, url: str) -> None: ...
-        async def fetch(self, entity, field, keys, where=None): ...
+        async def fetch(self, entity, field, keys, where=None, fields=None): ...
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -68,8 +68,15 @@ class Adapter(Protocol):
         """The field of an entity holding the department's unit code, for row scope."""
         ...
 
-    async def fetch(self, entity: str, field: str, keys: Sequence[Any], where: Where | None = None) -> list[Any]:
-        """All records whose `field` is one of `keys` (one statement), in no particular order."""
+    async def fetch(
+        self, entity: str, field: str, keys: Sequence[Any], where: Where | None = None,
+        fields: Collection[str] | None = None,
+    ) -> list[Any]:
+        """All records whose `field` is one of `keys` (one statement), in no particular order.
+
+        `fields`, when given, is all the caller reads of the records: an adapter may leave the
+        other fields unread (unset) or return whole records.
+        """
         ...
 
     async def scan(
@@ -80,8 +87,9 @@ class Adapter(Protocol):
         where: Where | None = None,
         after: Any = None,
         limit: int = 100,
+        fields: Collection[str] | None = None,
     ) -> list[Any]:
-        """Up to `limit` records ordered by the unique field `order_by`, after the cursor value."""
+        """Up to `limit` records ordered by the unique field `order_by`, after the cursor value (`fields` as in fetch)."""
         ...
 
     def stream(

@@ -15,17 +15,20 @@ from hub.scope import RowScope
 class RecordsByKeyLoader(DataLoader):  # type: ignore[misc]
     """Loads all records of a source's entity whose `field` equals each key, in key order."""
 
-    def __init__(self, adapter: Adapter, entity: str, field: str, where: Where | None = None) -> None:
+    def __init__(
+        self, adapter: Adapter, entity: str, field: str, where: Where | None = None, fields: frozenset[str] | None = None
+    ) -> None:
         super().__init__()
         self.adapter = adapter
         self.entity = entity
         self.field = field
         self.where = where
+        self.fields = fields
 
     async def batch_load_fn(self, keys: Sequence[Any]) -> list[list[Any]]:
         grouped: dict[Any, list[Any]] = {k: [] for k in keys}
         field = self.field
-        for record in await self.adapter.fetch(self.entity, field, list(grouped), self.where):
+        for record in await self.adapter.fetch(self.entity, field, list(grouped), self.where, self.fields):
             bucket = grouped.get(getattr(record, field))
             if bucket is not None:
                 bucket.append(record)
@@ -37,12 +40,17 @@ class RecordsByKeyLoader(DataLoader):  # type: ignore[misc]
 
 
 class Loaders:
-    """The request's loaders, created on first use; never shared between requests."""
+    """The request's loaders, created on first use; never shared between requests.
+
+    `fields` is the request's projection: per entity, the fields its answer reads (an entity not
+    named is read whole). The compiled read path sets it from the document before any load.
+    """
 
     def __init__(self, sources: Sources, scope: RowScope) -> None:
         self._sources = sources
         self._scope = scope
         self._loaders: dict[tuple[str, str, str, str], RecordsByKeyLoader] = {}
+        self.fields: dict[str, frozenset[str]] = {}
 
     def by(self, department: str, entity: str, field: str, where: Where | None = None, tag: str = "") -> RecordsByKeyLoader:
         """The loader of `entity` records by `field` in a department's source (`tag` names a `where`)."""
@@ -51,5 +59,5 @@ class Loaders:
         if loader is None:
             adapter = self._sources[department]
             scoped = self._scope.where(department, adapter.scope_field(entity), where) or None
-            loader = self._loaders[key] = RecordsByKeyLoader(adapter, entity, field, scoped)
+            loader = self._loaders[key] = RecordsByKeyLoader(adapter, entity, field, scoped, self.fields.get(entity))
         return loader
