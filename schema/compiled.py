@@ -26,7 +26,7 @@ import inspect
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from graphql import (
@@ -228,43 +228,56 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
     async def _run(self, plan: dict[str, Selected], root_value: Any) -> dict[str, Any] | None:
         answer: dict[str, Any] = {}
         self._answer, self._nulled, self._root = answer, False, plan
+        self._pending: list[tuple[int, tuple[int, ...], GraphQLError, Path | None]] = []
+        self._finished = self._wave = 0
         try:
             await self._fill(plan, [root_value], [answer], _Level(None, [answer], None))
         finally:
             del self._answer  # the executor ends up in reference cycles: the answer must not wait for the GC
+        self._pending.sort(key=itemgetter(0, 1))
+        for _, _, error, position in self._pending:
+            self.collected_errors.add(error, position)  # dropped when inside a position nulled before
         return None if self._nulled else answer
 
     async def _fill(self, fields: dict[str, Selected], parents: list[Any], outs: list[dict[str, Any]], level: _Level) -> None:
         """Fill every selected field of `outs` (one dict per parent), a field at a time over all parents.
 
         So every dict gets its keys in the document's order. The batch functions of a level run
-        together; errors are recorded field by field, each field's objects filled before the next field.
+        together, and each field's errors are of the wave of the last batch it waited for.
         """
         batched = [f for f in fields.values() if f.batch is not None]
-        if not batched:
-            found = {}
-        elif len(batched) == 1:
-            found = {batched[0].key: await self._batch(batched[0], parents)}
+        waves: dict[str, int] = {}
+        if len(batched) == 1:
+            found = {batched[0].key: await self._batch(batched[0], parents, waves)}
         else:
-            found = dict(zip([f.key for f in batched], await asyncio.gather(*(self._batch(f, parents) for f in batched)), strict=True))
-        for selected in fields.values():
-            if selected.return_type is None:  # __typename
-                for out in outs:
-                    out[selected.key] = selected.parent_type.name
-                continue
-            values = found[selected.key] if selected.batch is not None else self._read(selected, parents)
-            if selected.leaf is not None:
-                self._leaves(selected, level, outs, values)
-            else:
-                await self._objects(selected, level, outs, values)
+            found = dict(zip([f.key for f in batched], await asyncio.gather(*(self._batch(f, parents, waves) for f in batched)), strict=True))
+        inherited = self._wave
+        try:
+            for selected in fields.values():
+                self._wave = waves.get(selected.key, inherited)
+                if selected.return_type is None:  # __typename
+                    for out in outs:
+                        out[selected.key] = selected.parent_type.name
+                    continue
+                values = found[selected.key] if selected.batch is not None else self._read(selected, parents)
+                if selected.leaf is not None:
+                    self._leaves(selected, level, outs, values)
+                else:
+                    await self._objects(selected, level, outs, values)
+        finally:
+            self._wave = inherited
 
-    async def _batch(self, selected: Selected, parents: list[Any]) -> list[Any]:
+    async def _batch(self, selected: Selected, parents: list[Any], waves: dict[str, int]) -> list[Any]:
+        """A batch field's values for all parents; its wave is its rank among batches by finishing time."""
         assert selected.batch is not None
         try:
             args = selected.args if selected.args is not None else self._arguments(selected)
             return list(await selected.batch(self.context_value, list(parents), **args))
         except Exception as exc:  # the whole level failed: each parent gets the error
             return [exc] * len(parents)
+        finally:
+            self._finished += 1
+            waves[selected.key] = self._finished
 
     def _read(self, selected: Selected, parents: list[Any]) -> list[Any]:
         """An attribute or plain getter over all parents; a getter that raises is that parent's error."""
@@ -413,40 +426,43 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         return [*self._steps(level.up, level.outs[owner]), *below]
 
     def _record(self, error: GraphQLError, depth: int) -> None:
-        """Record an error at its nearest nullable position and null that position.
+        """Note an error at its nearest nullable position and null that position.
 
         Positions deeper than `depth` steps are nulled by the caller, which is still building them.
         """
         steps = error.path or []
-        nullable = self._nullable_depth(steps)
+        nullable, order = self._locate(steps)
         position = None
         for step in steps[:nullable]:
             position = Path(position, step, None)
-        if self.collected_errors.has_nulled_position(position):
-            return  # already inside a null: graphql-core drops it too
-        self.collected_errors.add(error, position)
+        self._pending.append((self._wave, order, error, position))
         if nullable == 0:
             self._nulled = True
         elif nullable < depth:
             container: Any = self._answer
             for step in steps[: nullable - 1]:
                 container = container[step]
+                if container is None:
+                    return  # inside a position nulled already
             container[steps[nullable - 1]] = None
 
-    def _nullable_depth(self, steps: Sequence[Any]) -> int:
-        """How many steps of a response path lead to its deepest nullable position (0: the data)."""
+    def _locate(self, steps: Sequence[Any]) -> tuple[int, tuple[int, ...]]:
+        """(how many steps lead to the deepest nullable position (0: the data), the path in document order)."""
         fields = self._root
         gql_type: Any = None
         depth = 0
+        order = []
         for n, step in enumerate(steps, 1):
             if isinstance(step, int):
                 gql_type = _nullable(gql_type).of_type
+                order.append(step)
             else:
+                order.append(list(fields).index(step))
                 selected = fields[step]
                 gql_type, fields = selected.return_type, selected.sub
             if not isinstance(gql_type, GraphQLNonNull):
                 depth = n
-        return depth
+        return depth, tuple(order)
 
 
 _NONE = type(None)
