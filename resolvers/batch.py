@@ -7,19 +7,27 @@ executor reaches it through a per-request DataLoader, one parent at a time. Exam
 
     async def names(ctx: HubContext, persons: list[Person]) -> list[str | None]: ...
 
-    name: str | None = batch_field(names, "姓名 / name")
+    name: str | None = batch_field(names, "姓名 / name", reads={"registry_slot": {"name"}, "personnel": {"name"}})
+
+Fields also declare which record fields they read (`reads`), so that the compiled path can have
+the adapters build only those (resolvers/loaders.py `Loaders.fields`): a plain field of a type
+marked `@records(entity)` reads its own name of that entity's records; a getter or batch field
+names, per entity, the fields it reads (`self`: the records it is a field of), nothing for an
+entity it does not read. A getter or batch field that declares nothing makes the whole request
+read complete records, so a forgotten declaration costs time, never a field.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import strawberry
 from aiodataloader import DataLoader
 
 BatchFn = Callable[..., Awaitable[Sequence[Any]]]
+C = TypeVar("C", bound=type)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,9 +37,27 @@ class Batched:
     fn: BatchFn
 
 
-def batched(fn: BatchFn) -> dict[str, Batched]:
-    """Metadata for `strawberry.field(metadata=...)` naming the field's batch function."""
-    return {"hub": Batched(fn)}
+Reads = Mapping[str, Collection[str]]  # entity -> the record fields read ("self": the parent's records)
+
+
+def batched(fn: BatchFn, reads: Reads | None = None) -> dict[str, Any]:
+    """Metadata for `strawberry.field(metadata=...)` naming the field's batch function (and its reads)."""
+    return {"hub": Batched(fn), **(reading(reads) if reads is not None else {})}
+
+
+def reading(reads: Reads) -> dict[str, Any]:
+    """Field metadata: the record fields a field reads, per entity ({}: none)."""
+    return {"reads": {entity: frozenset(fields) for entity, fields in reads.items()}}
+
+
+def records(entity: str) -> Callable[[C], C]:
+    """Mark a type whose objects are the records of `entity` (its plain fields read theirs)."""
+
+    def mark(cls: C) -> C:
+        cls.__records__ = entity  # type: ignore[attr-defined]
+        return cls
+
+    return mark
 
 
 class BatchLoader(DataLoader):  # type: ignore[misc]
@@ -70,10 +96,10 @@ def _frozen(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
 
-def batch_field(fn: BatchFn, description: str) -> Any:
-    """A strawberry field (without arguments) whose value comes from a batch function."""
+def batch_field(fn: BatchFn, description: str, reads: Reads | None = None) -> Any:
+    """A strawberry field (without arguments) whose value comes from a batch function (reading `reads`)."""
 
     async def resolve(root: strawberry.Parent[Any], info: strawberry.Info):  # type: ignore[no-untyped-def]
         return await info.context.batchers.load(fn, root)
 
-    return strawberry.field(resolver=resolve, description=description, metadata=batched(fn))
+    return strawberry.field(resolver=resolve, description=description, metadata=batched(fn, reads))

@@ -57,6 +57,9 @@ async def facets(ctx: HubContext, name: str, keys: Sequence[str]) -> list[list[A
     return await records(ctx, department, entity, keys)
 
 
+CURRENT_SLOT_READS = frozenset({"status", "left_on"})  # the slot fields current_slot reads
+
+
 def current_slot(slots: Sequence[Any]) -> Any:
     """The slot that describes a person: the first active one, else the first."""
     active = [s for s in slots if s.status in (SlotStatus.ACTIVE, SlotStatus.SECONDED) and s.left_on is None]

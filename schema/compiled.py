@@ -81,6 +81,14 @@ class Selected:
     sub: dict[str, Selected] = field(default_factory=dict)  # the object type's selected fields
 
 
+@dataclass(eq=False, slots=True)
+class Plan:
+    """An operation planned for one set of grants and directive values."""
+
+    fields: dict[str, Selected]  # the root type's selected fields
+    reads: dict[str, frozenset[str]] | None  # per entity, the record fields the answer reads (None: all)
+
+
 def _uses_variables(node: Node) -> bool:
     if isinstance(node, VariableNode):
         return True
@@ -150,7 +158,7 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
 
     # --- the plan ---------------------------------------------------------------------------------
 
-    def _plan(self, root_type: GraphQLObjectType, grouped: Any) -> dict[str, Selected] | None:
+    def _plan(self, root_type: GraphQLObjectType, grouped: Any) -> Plan | None:
         """The operation's plan for these grants and directive values (None: not covered), cached."""
         grants = self.context_value.grants
         flags = tuple((k, v) for k, v in self.variable_values.coerced.items() if v.__class__ is bool)
@@ -159,8 +167,11 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         if found is not None:
             self._plans.move_to_end(key)
             return found[-1]  # type: ignore[no-any-return]
+        self._reads: dict[str, set[str]] | None = {}
         try:
-            plan: dict[str, Selected] | None = self._select(root_type, grouped, grants.masked)
+            fields = self._select(root_type, grouped, grants.masked)
+            reads = None if self._reads is None else {entity: frozenset(names) for entity, names in self._reads.items()}
+            plan: Plan | None = Plan(fields, reads)
         except NotCompiled:
             plan = None
         # the keyed objects are kept with the plan, so that their ids are not reused meanwhile
@@ -175,63 +186,85 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
     def _selected(self, parent_type: GraphQLObjectType, key: str, details: Any, masked: frozenset[tuple[str, str]]) -> Selected:
         node = details[0].node
         name = node.name.value
-        plan = Selected(key, name, parent_type, [d.node for d in details])
+        selected = Selected(key, name, parent_type, [d.node for d in details])
         if name == "__typename":
-            return plan
+            return selected
         field_def = parent_type.fields.get(name) if not name.startswith("__") else None
         definition = (field_def.extensions or {}).get("strawberry-definition") if field_def else None
         if field_def is None or definition is None:
             raise NotCompiled(f"{parent_type.name}.{name}")
-        plan.return_type = return_type = field_def.type
-        plan.strawberry_field = definition
-        hub = definition.metadata.get("hub") if definition.metadata else None
+        selected.return_type = return_type = field_def.type
+        selected.strawberry_field = definition
+        metadata = definition.metadata or {}
+        hub = metadata.get("hub")
         if isinstance(hub, Batched):
-            plan.batch = hub.fn
+            selected.batch = hub.fn
             if not any(_uses_variables(a.value) for a in node.arguments or ()):
-                plan.args = self._arguments(plan)
+                selected.args = self._arguments(selected)
         elif definition.base_resolver is None:
-            plan.attribute = definition.python_name
+            selected.attribute = definition.python_name
         else:
             func = definition.base_resolver.wrapped_func
             if inspect.iscoroutinefunction(func) or list(inspect.signature(func).parameters) != ["self"]:
                 raise NotCompiled(f"{parent_type.name}.{name}")
-            plan.getter = func
+            selected.getter = func
+        self._note_reads(parent_type, selected, metadata.get("reads"))
         if (parent_type.name, name) in masked:
-            plan.masker = MASKERS[MASKABLE[(parent_type.name, name)]]
+            selected.masker = MASKERS[MASKABLE[(parent_type.name, name)]]
         named = _named(return_type)
         inner = _nullable(return_type)
         if isinstance(named, GraphQLObjectType):
-            plan.object_type = named
-            plan.sub = self._select(named, self.collect_subfields(named, details).grouped_field_set, masked)
+            selected.object_type = named
+            selected.sub = self._select(named, self.collect_subfields(named, details).grouped_field_set, masked)
             if isinstance(inner, GraphQLList):
-                plan.items = isinstance(inner.of_type, GraphQLNonNull)
-                plan.general = _named(inner.of_type) is not _nullable(inner.of_type)  # a list of lists
+                selected.items = isinstance(inner.of_type, GraphQLNonNull)
+                selected.general = _named(inner.of_type) is not _nullable(inner.of_type)  # a list of lists
         elif not is_leaf_type(named):
             raise NotCompiled(f"{parent_type.name}.{name}")
         elif isinstance(inner, GraphQLList):
-            plan.general = True
+            selected.general = True
         else:
-            plan.leaf = named
-            plan.passthrough = named is GraphQLString and plan.masker is None
-            if plan.masker is None and (isinstance(named, GraphQLEnumType) or named.name in _PURE):
-                plan.memo = {}
-        return plan
+            selected.leaf = named
+            selected.passthrough = named is GraphQLString and selected.masker is None
+            if selected.masker is None and (isinstance(named, GraphQLEnumType) or named.name in _PURE):
+                selected.memo = {}
+        return selected
 
-    def _arguments(self, plan: Selected) -> dict[str, Any]:
+    def _note_reads(self, parent_type: GraphQLObjectType, selected: Selected, declared: Any) -> None:
+        """Add the record fields a field reads to the plan's (resolvers/batch.py: what fields declare)."""
+        if self._reads is None:
+            return
+        definition = (parent_type.extensions or {}).get("strawberry-definition")
+        own = getattr(definition.origin, "__records__", None) if definition else None  # the parents are records of it
+        if selected.attribute is not None:
+            if own is not None:
+                self._reads.setdefault(own, set()).add(selected.attribute)
+        elif declared is None:
+            self._reads = None  # a getter or batch field that does not say what it reads: whole records
+        else:
+            for entity, names in declared.items():
+                target = own if entity == "self" else entity
+                if target is None:
+                    raise NotCompiled(f"{parent_type.name}.{selected.name} reads its own records, but has none")
+                self._reads.setdefault(target, set()).update(names)
+
+    def _arguments(self, selected: Selected) -> dict[str, Any]:
         """A batch field's arguments as its Python function takes them."""
-        args = get_argument_values(plan.parent_type.fields[plan.name], plan.nodes[0], self.variable_values)
+        args = get_argument_values(selected.parent_type.fields[selected.name], selected.nodes[0], self.variable_values)
         schema = self.schema._strawberry_schema  # type: ignore[attr-defined]
-        return convert_arguments(args, plan.strawberry_field.arguments, schema.schema_converter.scalar_registry, schema.config)  # type: ignore[no-any-return]
+        return convert_arguments(args, selected.strawberry_field.arguments, schema.schema_converter.scalar_registry, schema.config)  # type: ignore[no-any-return]
 
     # --- a level at a time ------------------------------------------------------------------------
 
-    async def _run(self, plan: dict[str, Selected], root_value: Any) -> dict[str, Any] | None:
+    async def _run(self, plan: Plan, root_value: Any) -> dict[str, Any] | None:
+        if plan.reads is not None:  # before any load: the adapters build only the fields the answer reads
+            self.context_value.loaders.fields.update(plan.reads)
         answer: dict[str, Any] = {}
-        self._answer, self._nulled, self._root = answer, False, plan
+        self._answer, self._nulled, self._root = answer, False, plan.fields
         self._pending: list[tuple[int, tuple[int, ...], GraphQLError, Path | None]] = []
         self._finished = self._wave = 0
         try:
-            await self._fill(plan, [root_value], [answer], _Level(None, [answer], None))
+            await self._fill(plan.fields, [root_value], [answer], _Level(None, [answer], None))
         finally:
             del self._answer  # the executor ends up in reference cycles: the answer must not wait for the GC
         self._pending.sort(key=itemgetter(0, 1))
@@ -280,12 +313,13 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
             waves[selected.key] = self._finished
 
     def _read(self, selected: Selected, parents: list[Any]) -> list[Any]:
-        """An attribute or plain getter over all parents; a getter that raises is that parent's error."""
+        """An attribute or plain getter over all parents; one that raises is that parent's error (as in strawberry)."""
         if selected.attribute is not None:
+            read = attrgetter(selected.attribute)
             try:
-                return list(map(attrgetter(selected.attribute), parents))
-            except AttributeError:
-                return [getattr(p, selected.attribute, None) for p in parents]
+                return list(map(read, parents))
+            except Exception:
+                return [_call(read, p) for p in parents]
         getter = selected.getter
         assert getter is not None
         try:

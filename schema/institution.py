@@ -12,7 +12,7 @@ from hub.codes import REGIONS
 from hub.context import HubContext
 from hub.crosswalk import BASE
 from resolvers import institutions as data
-from resolvers.batch import batch_field, batched
+from resolvers.batch import batch_field, batched, reading
 from resolvers.institutions import InstitutionView, PostLine, QuotaLine
 from schema.enums import Department, Funding, InstitutionType, PostLevel, PostScope, QuotaType, Rank
 
@@ -30,11 +30,11 @@ class QuotaSummary:
     document: str | None = strawberry.field(description="批准文号 / approval document")
     approved_on: dt.date | None = strawberry.field(description="批准日期 / approval date")
 
-    @strawberry.field(description="空编数 / vacant slots")
+    @strawberry.field(description="空编数 / vacant slots", metadata=reading({}))
     def vacant(self: QuotaLine) -> int:  # type: ignore[misc]
         return max(self.approved - self.occupied, 0)
 
-    @strawberry.field(description="超编数 / slots over the quota")
+    @strawberry.field(description="超编数 / slots over the quota", metadata=reading({}))
     def over(self: QuotaLine) -> int:  # type: ignore[misc]
         return max(self.occupied - self.approved, 0)
 
@@ -101,58 +101,67 @@ async def _people(ctx: HubContext, insts: Sequence[Institution], all: bool) -> l
 class Institution:
     view: strawberry.Private[InstitutionView]
 
-    @strawberry.field(description="统一社会信用代码，无则为枢纽交叉码 / USCC, or the hub's crosswalk code")
+    @strawberry.field(description="统一社会信用代码，无则为枢纽交叉码 / USCC, or the hub's crosswalk code", metadata=reading({}))
     def code(self) -> str:
         return self.view.identity.code
 
-    @strawberry.field(description="机构名称 / name")
+    @strawberry.field(description="机构名称 / name", metadata=reading({"unit": {"name"}}))
     def name(self) -> str | None:
         unit = self.view.unit
         return unit.name if unit else self.view.identity.name
 
-    @strawberry.field(description="行政区划代码 / division code (GB/T 2260, zones as sub-codes)")
+    @strawberry.field(description="行政区划代码 / division code (GB/T 2260, zones as sub-codes)", metadata=reading({}))
     def region_code(self) -> str | None:
         return self.view.identity.region_code
 
-    @strawberry.field(description="行政区划名称 / division name")
+    @strawberry.field(description="行政区划名称 / division name", metadata=reading({}))
     def region_name(self) -> str | None:
         code = self.view.identity.region_code
         return REGIONS.get(code) if code else None
 
-    @strawberry.field(description="机构类别 / institution type")
+    @strawberry.field(description="机构类别 / institution type", metadata=reading({"unit": {"type"}}))
     def type(self) -> InstitutionType | None:
         return self.view.unit.type if self.view.unit else None  # type: ignore[return-value]
 
-    @strawberry.field(description="机构规格 / rank")
+    @strawberry.field(description="机构规格 / rank", metadata=reading({"unit": {"rank"}}))
     def rank(self) -> Rank | None:
         return self.view.unit.rank if self.view.unit else None  # type: ignore[return-value]
 
-    @strawberry.field(description="经费形式 / funding mode")
+    @strawberry.field(description="经费形式 / funding mode", metadata=reading({"unit": {"funding"}}))
     def funding(self) -> Funding | None:
         return self.view.unit.funding if self.view.unit else None  # type: ignore[return-value]
 
-    @strawberry.field(description="学校类型（仅学校） / school type, schools only")
+    @strawberry.field(description="学校类型（仅学校） / school type, schools only", metadata=reading({"unit": {"school_type"}}))
     def school_type(self) -> str | None:
         return self.view.unit.school_type if self.view.unit else None
 
-    @strawberry.field(description="在校学生数（仅学校） / enrolled students, schools only")
+    @strawberry.field(description="在校学生数（仅学校） / enrolled students, schools only", metadata=reading({"unit": {"students"}}))
     def students(self) -> int | None:
         return self.view.unit.students if self.view.unit else None
 
-    @strawberry.field(description="成立日期 / established on")
+    @strawberry.field(description="成立日期 / established on", metadata=reading({"unit": {"established_on"}}))
     def established_on(self) -> dt.date | None:
         return self.view.unit.established_on if self.view.unit else None
 
-    @strawberry.field(description="各部门的单位编码 / the institution's code in each department")
+    @strawberry.field(description="各部门的单位编码 / the institution's code in each department", metadata=reading({}))
     def source_units(self) -> list[SourceUnit]:
         return [SourceUnit(department=Department(d), local_code=lid) for d, lid in self.view.identity.local]
 
-    parent: Institution | None = batch_field(_parents, "上级机构 / parent institution")
-    children: list[Institution] = batch_field(_children, "下属机构 / child institutions")
-    quotas: list[QuotaSummary] = batch_field(_quotas, "各类编制核定、实有、空编、超编 / quotas by type: approved, occupied, vacant, over")
-    leadership_posts: list[LeadershipPost] = batch_field(_posts, "领导职数核定与在任 / leadership posts: approved and filled")
+    parent: Institution | None = batch_field(_parents, "上级机构 / parent institution", reads={"unit": {"parent_local_id"}})
+    children: list[Institution] = batch_field(_children, "下属机构 / child institutions", reads={"unit": {"local_id", "parent_local_id"}})
+    quotas: list[QuotaSummary] = batch_field(
+        _quotas, "各类编制核定、实有、空编、超编 / quotas by type: approved, occupied, vacant, over",
+        reads={"quota": {"quota_type", "approved", "document", "approved_on"}, "registry_slot": {"quota_type"}},
+    )
+    leadership_posts: list[LeadershipPost] = batch_field(
+        _posts, "领导职数核定与在任 / leadership posts: approved and filled",
+        reads={"leadership_post": {"level", "scope", "approved"}, "appointment": {"role", "level_code"}, "unit": {"rank"}},
+    )
 
-    @strawberry.field(description="实名制在编人员 / people holding slots (active only unless all=true)", metadata=batched(_people))
+    @strawberry.field(
+        description="实名制在编人员 / people holding slots (active only unless all=true)",
+        metadata=batched(_people, {"registry_slot": {"id_number"}}),
+    )
     async def people(self, info: Info, all: bool = False) -> list[Annotated[Person, strawberry.lazy("schema.person")]]:
         return await info.context.batchers.load(_people, self, all=all)  # type: ignore[no-any-return]
 

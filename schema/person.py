@@ -15,7 +15,7 @@ from hub.errors import HubError
 from hub.records import Appointment, Cadre, Payee, PayLine, Personnel, RegistrySlot
 from resolvers import institutions as inst
 from resolvers import people as data
-from resolvers.batch import batch_field, batched
+from resolvers.batch import batch_field, batched, reading, records
 from resolvers.institutions import ACTIVE_SLOT, InstitutionView
 from schema.enums import (
     Department,
@@ -33,24 +33,25 @@ from schema.institution import Institution, by_local, institutions
 Info = strawberry.Info[HubContext, None]
 
 
-def institutions_of(department: str, unit: str = "unit_local_id"):  # type: ignore[no-untyped-def]
-    """A batch function: the institution of each record, by the department's unit code on it."""
+def institution_of(department: str, description: str) -> Any:
+    """A field: the institution of each record, by the department's unit code on it."""
 
     async def batch(ctx: HubContext, records: Sequence[Any]) -> list[Institution | None]:
-        return await by_local(ctx, department, [getattr(r, unit) for r in records])
+        return await by_local(ctx, department, [r.unit_local_id for r in records])
 
-    return batch
+    return batch_field(batch, description, reads={"self": {"unit_local_id"}})
 
 
-def by_id(department: str, entity: str, key: str = "id_number"):  # type: ignore[no-untyped-def]
-    """A batch function: each record's related records in a department, by its ID number."""
+def related(department: str, entity: str, description: str) -> Any:
+    """A field: each record's related records of an entity a department keeps by ID number."""
 
     async def batch(ctx: HubContext, parents: Sequence[Any]) -> list[list[Any]]:
-        return await data.records(ctx, department, entity, [getattr(p, key) or "" for p in parents])
+        return await data.records(ctx, department, entity, [p.id_number or "" for p in parents])
 
-    return batch
+    return batch_field(batch, description, reads={"self": {"id_number"}, entity: ()})
 
 
+@records("registry_slot")
 @strawberry.type(description="实名制信息（编办） / real-name registry slot (establishment office)")
 class RegistryEntry:
     slot_id: str = strawberry.field(description="实名制人员编号 / registry entry id")
@@ -65,9 +66,10 @@ class RegistryEntry:
     left_reason: str | None = strawberry.field(description="出编原因 / reason for leaving")
     status: SlotStatus | None = strawberry.field(description="状态 / status")
     plan_id: str | None = strawberry.field(description="使用的空编补员计划 / vacancy plan used")
-    institution: Institution | None = batch_field(institutions_of(BASE), "所在机构 / institution")
+    institution: Institution | None = institution_of(BASE, "所在机构 / institution")
 
 
+@records("post_assignment")
 @strawberry.type(description="岗位聘用（人社） / post held (HR)")
 class PostRecord:
     category: PostCategory | None = strawberry.field(description="岗位类别 / post category")
@@ -76,6 +78,7 @@ class PostRecord:
     end_on: dt.date | None = strawberry.field(description="聘用终止 / to")
 
 
+@records("title")
 @strawberry.type(description="职称（人社） / professional title (HR)")
 class TitleRecord:
     title: str | None = strawberry.field(description="职称名称 / title")
@@ -83,12 +86,14 @@ class TitleRecord:
     obtained_on: dt.date | None = strawberry.field(description="取得日期 / obtained on")
 
 
+@records("insurance")
 @strawberry.type(description="社会保险（人社） / social insurance (HR)")
 class InsuranceRecord:
     insured_no: str = strawberry.field(description="个人社保编号 / insured number")
     status: InsuranceStatus | None = strawberry.field(description="参保状态 / status")
 
 
+@records("personnel")
 @strawberry.type(description="人事档案信息（人社局） / personnel record (HR bureau)")
 class PersonnelRecord:
     person_no: str = strawberry.field(description="人员编号 / personnel number")
@@ -102,12 +107,13 @@ class PersonnelRecord:
     work_start: dt.date | None = strawberry.field(description="参加工作日期 / started work")
     status: EmploymentStatus | None = strawberry.field(description="人员状态 / status")
     status_on: dt.date | None = strawberry.field(description="状态日期 / status since")
-    institution: Institution | None = batch_field(institutions_of("hr"), "所在单位 / institution")
-    posts: list[PostRecord] = batch_field(by_id("hr", "post_assignment"), "岗位聘用 / posts")
-    titles: list[TitleRecord] = batch_field(by_id("hr", "title"), "职称 / professional titles")
-    insurance: list[InsuranceRecord] = batch_field(by_id("hr", "insurance"), "社会保险 / social insurance")
+    institution: Institution | None = institution_of("hr", "所在单位 / institution")
+    posts: list[PostRecord] = related("hr", "post_assignment", "岗位聘用 / posts")
+    titles: list[TitleRecord] = related("hr", "title", "职称 / professional titles")
+    insurance: list[InsuranceRecord] = related("hr", "insurance", "社会保险 / social insurance")
 
 
+@records("appointment")
 @strawberry.type(description="任职（组织部） / leadership appointment (organization department)")
 class AppointmentRecord:
     title: str | None = strawberry.field(description="职务名称 / post title")
@@ -116,7 +122,7 @@ class AppointmentRecord:
     start_on: dt.date | None = strawberry.field(description="任职时间 / from")
     document: str | None = strawberry.field(description="任职文号 / appointment document")
     end_on: dt.date | None = strawberry.field(description="免职时间 / to")
-    institution: Institution | None = batch_field(institutions_of("organization"), "任职机构 / institution")
+    institution: Institution | None = institution_of("organization", "任职机构 / institution")
 
 
 async def _appointments(ctx: HubContext, cadres: Sequence[Cadre]) -> list[list[Appointment]]:
@@ -124,6 +130,7 @@ async def _appointments(ctx: HubContext, cadres: Sequence[Cadre]) -> list[list[A
     return await loader.load_many([c.cadre_id for c in cadres])  # type: ignore[no-any-return]
 
 
+@records("cadre")
 @strawberry.type(description="干部信息（组织部） / cadre file (organization department)")
 class CadreRecord:
     cadre_id: str = strawberry.field(description="干部编号 / cadre id")
@@ -131,9 +138,12 @@ class CadreRecord:
     sex: Sex | None = strawberry.field(description="性别 / sex")
     birth: str | None = strawberry.field(description="出生年月 / birth (year-month)")
     ethnic_group: str | None = strawberry.field(description="民族代码 / ethnic group code")
-    appointments: list[AppointmentRecord] = batch_field(_appointments, "任职经历 / appointments")
+    appointments: list[AppointmentRecord] = batch_field(
+        _appointments, "任职经历 / appointments", reads={"self": {"cadre_id"}, "appointment": ()}
+    )
 
 
+@records("pay_line")
 @strawberry.type(description="月度工资（财政统发，金额单位：分） / one month of pay (unified payroll, amounts in fen)")
 class PayrollEntry:
     month: str = strawberry.field(description="工资年月 YYYY-MM / pay month")
@@ -179,21 +189,21 @@ async def _paying_institutions(ctx: HubContext, payrolls: Sequence[PayrollRecord
 class PayrollRecord:
     payees: strawberry.Private[list[Payee]]
     id_number: strawberry.Private[str]
-    institution: Institution | None = batch_field(_paying_institutions, "发放单位 / paying institution")
+    institution: Institution | None = batch_field(_paying_institutions, "发放单位 / paying institution", reads={"payee": {"unit_local_id"}})
 
-    @strawberry.field(description="财政人员编码 / payee codes")
+    @strawberry.field(description="财政人员编码 / payee codes", metadata=reading({"payee": {"payee_code"}}))
     def payee_codes(self) -> list[str]:
         return [p.payee_code for p in self.payees]
 
-    @strawberry.field(description="是否在统发名单 / on the payroll")
+    @strawberry.field(description="是否在统发名单 / on the payroll", metadata=reading({"payee": {"on_payroll"}}))
     def on_payroll(self) -> bool | None:
         return any(p.on_payroll for p in self.payees)
 
-    @strawberry.field(description="财政登记为在编 / registered as on-quota by finance")
+    @strawberry.field(description="财政登记为在编 / registered as on-quota by finance", metadata=reading({"payee": {"on_quota"}}))
     def on_quota(self) -> bool | None:
         return any(p.on_quota for p in self.payees)
 
-    @strawberry.field(description="月度工资，按月份倒序 / pay by month, newest first", metadata=batched(_entries))
+    @strawberry.field(description="月度工资，按月份倒序 / pay by month, newest first", metadata=batched(_entries, {"pay_line": {"month", "payee_code"}}))
     async def entries(
         self, info: Info, last: int | None = None, from_month: str | None = None, to_month: str | None = None
     ) -> list[PayrollEntry]:
@@ -201,6 +211,8 @@ class PayrollRecord:
 
 
 _NAME = attrgetter("name")
+# A resolved name reads each facet's name; the registry's describing slot is the listed or current one.
+_NAME_READS = {"registry_slot": {"name", *data.CURRENT_SLOT_READS}, "personnel": {"name"}, "cadre": {"name"}, "payee": {"name"}}
 _DEPARTMENTS: dict[str | None, Department] = {d: Department(d) for d, _ in data.FACETS.values()}
 
 
@@ -251,21 +263,27 @@ async def _payroll(ctx: HubContext, people: Sequence[Person]) -> list[PayrollRec
 class Person:
     id_number: str = strawberry.field(description="公民身份号码（18位规范化） / resident ID number, normalized")
     slot: strawberry.Private[RegistrySlot | None] = None  # the registry entry it was listed through
-    name: str | None = batch_field(_names, "姓名（按 编办→人社→组织部→财政 取第一个） / name, from the first source that has it")
-    name_source: Department | None = batch_field(_name_sources, "姓名取自哪个部门 / which department the name came from")
-    retirement_date: dt.date | None = batch_field(data.statutory_retirement, "法定退休日期（2025年渐进式规则） / statutory retirement date (2025 rule)")
-    institution: Institution | None = batch_field(_institutions, "所在机构（实名制优先） / institution, registry first")
-    registry: list[RegistryEntry] | None = batch_field(_registry, "实名制信息（编办） / registry slots (establishment office)")
-    personnel: PersonnelRecord | None = batch_field(_personnel, "人事信息（人社局） / personnel record (HR bureau)")
-    cadre: CadreRecord | None = batch_field(_cadre, "干部信息（组织部） / cadre file (organization department)")
-    payroll: PayrollRecord | None = batch_field(_payroll, "工资统发（财政局） / payroll (finance bureau)")
+    name: str | None = batch_field(_names, "姓名（按 编办→人社→组织部→财政 取第一个） / name, from the first source that has it", reads=_NAME_READS)
+    name_source: Department | None = batch_field(_name_sources, "姓名取自哪个部门 / which department the name came from", reads=_NAME_READS)
+    retirement_date: dt.date | None = batch_field(
+        data.statutory_retirement, "法定退休日期（2025年渐进式规则） / statutory retirement date (2025 rule)",
+        reads={"registry_slot": {"quota_type", *data.CURRENT_SLOT_READS}, "personnel": {"category"}, "post_assignment": {"category", "end_on"}},
+    )
+    institution: Institution | None = batch_field(
+        _institutions, "所在机构（实名制优先） / institution, registry first",
+        reads={"registry_slot": {"unit_local_id", *data.CURRENT_SLOT_READS}, "personnel": {"unit_local_id"}},
+    )
+    registry: list[RegistryEntry] | None = batch_field(_registry, "实名制信息（编办） / registry slots (establishment office)", reads={"registry_slot": ()})
+    personnel: PersonnelRecord | None = batch_field(_personnel, "人事信息（人社局） / personnel record (HR bureau)", reads={"personnel": ()})
+    cadre: CadreRecord | None = batch_field(_cadre, "干部信息（组织部） / cadre file (organization department)", reads={"cadre": ()})
+    payroll: PayrollRecord | None = batch_field(_payroll, "工资统发（财政局） / payroll (finance bureau)", reads={"payee": ()})
 
-    @strawberry.field(description="性别（以身份证号为准） / sex, from the ID number")
+    @strawberry.field(description="性别（以身份证号为准） / sex, from the ID number", metadata=reading({}))
     def sex(self) -> Sex | None:
         facts = data.id_facts(self.id_number)
         return facts[1] if facts else None  # type: ignore[return-value]
 
-    @strawberry.field(description="出生日期（以身份证号为准） / birth date, from the ID number")
+    @strawberry.field(description="出生日期（以身份证号为准） / birth date, from the ID number", metadata=reading({}))
     def birth_date(self) -> dt.date | None:
         facts = data.id_facts(self.id_number)
         return facts[0] if facts else None

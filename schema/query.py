@@ -14,7 +14,7 @@ from hub.crosswalk import BASE
 from hub.errors import HubError, SourceUnavailable
 from resolvers import institutions as inst
 from resolvers import people
-from resolvers.batch import batched
+from resolvers.batch import batched, reading
 from resolvers.institutions import ACTIVE_SLOT, InstitutionView
 from schema import pagination
 from schema.enums import InstitutionType, QuotaType
@@ -34,7 +34,9 @@ class Region:
 async def _page(ctx: HubContext, entity: str, key: str, where: dict[str, Any], first: int | None, after: str | None) -> tuple[list[Any], bool]:
     size = page_size(first, ctx.settings.max_page_size)
     scoped = ctx.scoped(BASE, entity, where)
-    rows = await ctx.sources[BASE].scan(entity, order_by=key, where=scoped, after=decode_cursor(after), limit=size + 1)
+    rows = await ctx.sources[BASE].scan(
+        entity, order_by=key, where=scoped, after=decode_cursor(after), limit=size + 1, fields=ctx.loaders.fields.get(entity)
+    )
     return rows[:size], len(rows) > size
 
 
@@ -133,11 +135,11 @@ INSTITUTION, INSTITUTIONS, PERSON, PEOPLE = _root(_institution), _root(_institut
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="按统一社会信用代码（或枢纽交叉码）查机构 / an institution by USCC or crosswalk code", metadata=batched(INSTITUTION))
+    @strawberry.field(description="按统一社会信用代码（或枢纽交叉码）查机构 / an institution by USCC or crosswalk code", metadata=batched(INSTITUTION, {"unit": ()}))
     async def institution(self, info: Info, code: str) -> Institution | None:
         return await info.context.batchers.load(INSTITUTION, self, code=code)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="机构列表（键集分页） / institutions, keyset-paged", metadata=batched(INSTITUTIONS))
+    @strawberry.field(description="机构列表（键集分页） / institutions, keyset-paged", metadata=batched(INSTITUTIONS, {"unit": {"local_id"}}))
     async def institutions(
         self,
         info: Info,
@@ -152,11 +154,14 @@ class Query:
             INSTITUTIONS, self, first=first, after=after, region_code=region_code, types=types, quota_type=quota_type, name=name
         )
 
-    @strawberry.field(description="按身份证号查人员（15位、小写x、全角均可） / a person by resident ID number", metadata=batched(PERSON))
+    @strawberry.field(
+        description="按身份证号查人员（15位、小写x、全角均可） / a person by resident ID number",
+        metadata=batched(PERSON, {entity: () for _, entity in people.FACETS.values()}),  # whether any facet has them
+    )
     async def person(self, info: Info, id_number: str) -> Person | None:
         return await info.context.batchers.load(PERSON, self, id_number=id_number)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="实名制人员列表（键集分页） / people in the real-name registry, keyset-paged", metadata=batched(PEOPLE))
+    @strawberry.field(description="实名制人员列表（键集分页） / people in the real-name registry, keyset-paged", metadata=batched(PEOPLE, {"registry_slot": {"slot_id", "id_number"}}))
     async def people(
         self,
         info: Info,
@@ -173,6 +178,6 @@ class Query:
             quota_type=quota_type, name=name, include_left=include_left,
         )
 
-    @strawberry.field(description="行政区划 / divisions of the league")
+    @strawberry.field(description="行政区划 / divisions of the league", metadata=reading({}))
     def regions(self) -> list[Region]:
         return [Region(code=c, name=n) for c, n in REGIONS.items()]
