@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from adapters.base import Contains, Prefix
 from hub.codes import UNIT_LEVELS, PostLevel, PostScope, Rank, SlotStatus
@@ -14,6 +14,8 @@ from hub.crosswalk import BASE, Identity
 from hub.errors import BadUserInput
 from hub.ids import normalize_code
 from hub.records import Appointment, Unit
+
+T = TypeVar("T")
 
 ACTIVE_SLOT = {"status": [SlotStatus.ACTIVE, SlotStatus.SECONDED], "left_on": None}
 
@@ -76,15 +78,17 @@ async def by_code(ctx: HubContext, code: str) -> InstitutionView | None:
     return (await views(ctx, [ident]))[0]
 
 
-async def by_local(ctx: HubContext, department: str, local_ids: Sequence[str | None]) -> list[InstitutionView | None]:
-    """The institutions behind a department's unit codes; each code is looked up once, and names one view."""
+async def by_local(
+    ctx: HubContext, department: str, local_ids: Sequence[str | None], make: Callable[[InstitutionView], T]
+) -> list[T | None]:
+    """`make` of the institution behind each of a department's unit codes; each code is looked up once, so one object."""
     cw = await ctx.crosswalk.get()
     distinct = [lid for lid in dict.fromkeys(local_ids) if lid is not None]
     found_ids = [cw.identity(c) if (c := cw.code_of(department, lid)) else None for lid in distinct]
     admitted = [(lid, i) for lid, i in zip(distinct, found_ids, strict=True) if i is not None and ctx.scope.admits(i)]
     found = await views(ctx, [i for _, i in admitted])
-    view_of: dict[str | None, InstitutionView] = {lid: view for (lid, _), view in zip(admitted, found, strict=True)}
-    return list(map(view_of.get, local_ids))
+    made: dict[str | None, T] = {lid: make(view) for (lid, _), view in zip(admitted, found, strict=True)}
+    return list(map(made.get, local_ids))
 
 
 def list_where(region: str | None, types: list[str] | None, name: str | None) -> dict[str, Any]:

@@ -55,16 +55,13 @@ class SourceUnit:
     local_code: str = strawberry.field(description="该部门的单位编码 / the department's unit code")
 
 
-def institutions(views: Sequence[InstitutionView | None]) -> list[Institution | None]:
-    """The institution of each view; a view met many times (one unit, many records) is one object."""
-    keys = list(map(id, views))
-    made = {key: Institution(view=view) for key, view in dict(zip(keys, views, strict=True)).items() if view is not None}
-    return list(map(made.get, keys))
-
-
 async def by_local(ctx: HubContext, department: str, local_ids: Sequence[str | None]) -> list[Institution | None]:
     """The institutions behind a department's unit codes (one object per unit)."""
-    return institutions(await data.by_local(ctx, department, local_ids))
+    return await data.by_local(ctx, department, local_ids, _institution)
+
+
+def _institution(view: InstitutionView) -> Institution:
+    return Institution(view=view)
 
 
 async def _parents(ctx: HubContext, insts: Sequence[Institution]) -> list[Institution | None]:
@@ -79,8 +76,8 @@ async def _children(ctx: HubContext, insts: Sequence[Institution]) -> list[list[
     loader = ctx.loaders.by(BASE, "unit", "parent_local_id")
     units = await loader.load_many([lid or "" for lid in locals_])
     flat = [u.local_id for group in units for u in group]
-    found = iter(await data.by_local(ctx, BASE, flat))
-    return [[Institution(view=v) for v in (next(found) for _ in group) if v] for group in units]
+    found = iter(await by_local(ctx, BASE, flat))
+    return [[i for i in (next(found) for _ in group) if i] for group in units]
 
 
 async def _quotas(ctx: HubContext, insts: Sequence[Institution]) -> list[list[QuotaLine]]:

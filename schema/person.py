@@ -13,7 +13,6 @@ from hub.context import HubContext
 from hub.crosswalk import BASE
 from hub.errors import HubError
 from hub.records import Appointment, Cadre, Payee, PayLine, Personnel, RegistrySlot
-from resolvers import institutions as inst
 from resolvers import people as data
 from resolvers.batch import batch_field, batched, reading, records
 from resolvers.institutions import ACTIVE_SLOT, InstitutionView
@@ -28,7 +27,7 @@ from schema.enums import (
     Sex,
     SlotStatus,
 )
-from schema.institution import Institution, by_local, institutions
+from schema.institution import Institution, by_local
 
 Info = strawberry.Info[HubContext, None]
 
@@ -228,14 +227,14 @@ async def _name_sources(ctx: HubContext, people: Sequence[Person]) -> list[Any]:
 async def _institutions(ctx: HubContext, people: Sequence[Person]) -> list[Institution | None]:
     """Registry first (the listed or current slot), then the HR unit."""
     slots = await data.slots_of(ctx, people)
-    from_registry = await inst.by_local(ctx, BASE, [s.unit_local_id if s else None for s in slots])
+    from_registry = await by_local(ctx, BASE, [s.unit_local_id if s else None for s in slots])
     missing = [i for i, s in enumerate(slots) if s is None]
     if missing:
         staff = await data.facets(ctx, "personnel", [people[i].id_number for i in missing])
-        from_hr = await inst.by_local(ctx, "hr", [s[0].unit_local_id if s else None for s in staff])
-        for i, view in zip(missing, from_hr, strict=True):
-            from_registry[i] = view
-    return institutions(from_registry)
+        from_hr = await by_local(ctx, "hr", [s[0].unit_local_id if s else None for s in staff])
+        for i, found in zip(missing, from_hr, strict=True):
+            from_registry[i] = found
+    return from_registry
 
 
 async def _facet_lists(name: str, ctx: HubContext, people: Sequence[Person]) -> list[list[Any]]:
