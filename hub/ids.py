@@ -14,7 +14,6 @@ USCC_VALUE = {c: i for i, c in enumerate(USCC_ALPHABET)}
 USCC_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
 ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 
-_SPACES = re.compile(r"\s+")
 _ID18 = re.compile(r"^\d{17}[\dX]$")
 _ID15 = re.compile(r"^\d{15}$")
 
@@ -23,7 +22,9 @@ def fold(text: str) -> str:
     """Fold full-width characters to ASCII (NFKC) and strip all white space."""
     if not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text)
-    return "".join(text.split()) if _SPACES.search(text) else text
+    # Every white-space character is a separator or a control character, which isprintable()
+    # rejects (all but the ASCII space): two C-level checks instead of a regex search.
+    return "".join(text.split()) if " " in text or not text.isprintable() else text
 
 
 def id_check_digit(body17: str) -> str:
@@ -46,8 +47,11 @@ def normalize_id_number(raw: str | None) -> str | None:
     """
     if raw is None:
         return None
-    if raw.__class__ is str and len(raw) == 18 and raw.isascii() and raw.isalnum():
-        return raw.upper()  # already canonical but for a lower-case x: the common case, kept fast
+    if raw.__class__ is str and len(raw) == 18 and raw.isascii():  # the common case, kept fast
+        if raw.isdigit():
+            return raw
+        if raw.isalnum():
+            return raw.upper()  # canonical but for a lower-case x
     text = fold(str(raw)).upper()
     if not text:
         return None
