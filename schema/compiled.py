@@ -151,15 +151,17 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
     def _leaves(self, selected: Selected, level: _Level, outs: list[dict[str, Any]], values: list[Any]) -> None:
         """Leaf values serialized in a tight loop; enums and dates are serialized once per value."""
         key = selected.key
+        masker = selected.masker
         if selected.passthrough:
             for out, value in zip(outs, values, strict=True):
-                if value.__class__ is str:
+                if value.__class__ is not str:
+                    self._settle(selected, level, out, value, [], [])
+                elif masker is None:
                     out[key] = value
                 else:
-                    self._settle(selected, level, out, value, [], [])
+                    out[key] = masker(value)  # a str, as GraphQLString gives it back
             return
         coerce = selected.leaf.coerce_output_value
-        masker = selected.masker
         memo = selected.memo
         if memo is not None and len(memo) > MEMO_LIMIT:
             memo.clear()

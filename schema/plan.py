@@ -62,7 +62,7 @@ class Selected:
     strawberry_field: Any = None
     masker: Callable[[str], str] | None = None
     leaf: Any = None  # a leaf return type (Scalar or Enum, maybe non-null)
-    passthrough: bool = False  # a String leaf, not masked: a str value is its own answer
+    passthrough: bool = False  # a String leaf: a str value (masked if the role must) is its own answer
     memo: dict[Any, Any] | None = None  # value -> answer, kept across requests (see _PURE)
     object_type: GraphQLObjectType | None = None  # the object type of an object or object-list field
     items: bool | None = None  # a list of objects: whether its items are non-null (None: one object)
@@ -167,7 +167,7 @@ class _Planner:
             selected.general = True
         else:
             selected.leaf = named
-            selected.passthrough = named is GraphQLString and selected.masker is None
+            selected.passthrough = named is GraphQLString
             if selected.masker is None and (isinstance(named, GraphQLEnumType) or named.name in _PURE):
                 selected.memo = {}
         return selected
