@@ -288,20 +288,20 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         Positions deeper than `depth` steps are nulled by the caller, which is still building them.
         """
         steps = error.path or []
-        nullable, order = self._locate(steps)
+        cut, order = self._locate(steps)
         position = None
-        for step in steps[:nullable]:
+        for step in steps[:cut]:
             position = Path(position, step, None)
         self._pending.append((self._wave, order, error, position))
-        if nullable == 0:
+        if cut == 0:
             self._nulled = True
-        elif nullable < depth:
+        elif cut < depth:
             container: Any = self._answer
-            for step in steps[: nullable - 1]:
+            for step in steps[: cut - 1]:
                 container = container[step]
                 if container is None:
                     return  # inside a position nulled already
-            container[steps[nullable - 1]] = None
+            container[steps[cut - 1]] = None
 
     def _locate(self, steps: Sequence[Any]) -> tuple[int, tuple[int, ...]]:
         """(how many steps lead to the deepest nullable position (0: the data), the path in document order)."""
