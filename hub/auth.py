@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,12 +88,16 @@ def create_token(settings: Settings, department: str | None, roles: list[str], r
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
+VERIFIED_TOKENS = 4096  # tokens remembered after verification
+
+
 class TokenVerifier:
     """Verifies bearer tokens against the configured secret, public key or JWKS file."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._keys: list[tuple[Any, list[str]]] = []
+        self._verified: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
         secret = settings.jwt_shared_secret()
         if secret:
             self._keys.append((secret, ["HS256"]))
@@ -111,7 +117,26 @@ class TokenVerifier:
         return self._keys + [(k.key, [k.algorithm_name]) for k in self._jwks.values()]
 
     def verify(self, token: str) -> Principal:
-        """The principal of a valid token; Unauthenticated (bilingual) otherwise."""
+        """The principal of a valid token; Unauthenticated (bilingual) otherwise.
+
+        A client sends the same token with every request until it expires: a token verified once
+        is remembered (bounded, least recently used out) with its expiry, which is still checked.
+        """
+        known = self._verified.get(token)
+        if known is not None:
+            expires, principal = known
+            if time.time() < expires:
+                self._verified.move_to_end(token)
+                return principal
+            del self._verified[token]
+            raise Unauthenticated("令牌已过期 / token expired")
+        principal = self._verify(token)
+        self._verified[token] = (float(principal.claims["exp"]), principal)
+        if len(self._verified) > VERIFIED_TOKENS:
+            self._verified.popitem(last=False)
+        return principal
+
+    def _verify(self, token: str) -> Principal:
         try:
             candidates = self._candidates(token)
         except jwt.PyJWTError as exc:

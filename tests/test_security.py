@@ -105,6 +105,19 @@ def test_tokens_expired_wrong_audience_or_key_are_refused(hub: Hub) -> None:
         assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
+def test_a_remembered_token_still_expires(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
+    exp = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
+    claims = {"sub": "y", "roles": ["admin"], "region": "152900", "iss": "staffing-hub", "aud": "staffing-hub", "exp": exp}
+    token = {"Authorization": f"Bearer {jwt.encode(claims, TEST_SECRET, algorithm='HS256')}"}
+    assert post(hub, PEOPLE, token).status_code == 200
+    assert post(hub, PEOPLE, token).status_code == 200  # verified once, remembered
+    later = exp.timestamp() + 1
+    monkeypatch.setattr("hub.auth.time.time", lambda: later)
+    response = post(hub, PEOPLE, token)
+    assert response.status_code == 401
+    assert "过期 / token expired" in response.json()["errors"][0]["message"]
+
+
 def test_rs256_tokens_from_a_jwks_file(tmp_path: Path, demo_dir: Path) -> None:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
