@@ -1,0 +1,37 @@
+"""What fields declare they read (resolvers/batch.py) names real entities and record fields."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from graphql import GraphQLObjectType
+
+from hub.records import RECORDS
+from schema import build_schema
+from tests.conftest import hub_settings
+
+
+def test_declared_reads_name_record_fields(tmp_path: Path) -> None:
+    schema = build_schema(hub_settings(tmp_path), compiled=True)
+    record_fields = {entity: {f.name for f in dataclasses.fields(cls)} for entity, cls in RECORDS.items()}
+    checked = 0
+    for gql in schema._schema.type_map.values():
+        if not isinstance(gql, GraphQLObjectType) or gql.name.startswith("__"):
+            continue
+        origin = getattr((gql.extensions or {}).get("strawberry-definition"), "origin", None)
+        own = getattr(origin, "__records__", None)
+        assert own is None or own in RECORDS, gql.name
+        for name, field in gql.fields.items():
+            definition = (field.extensions or {}).get("strawberry-definition")
+            if definition is None:
+                continue
+            if own is not None and definition.base_resolver is None and not definition.metadata:
+                assert definition.python_name in record_fields[own], f"{gql.name}.{name}"
+                checked += 1
+            for entity, names in ((definition.metadata or {}).get("reads") or {}).items():
+                target = own if entity == "self" else entity
+                assert target in RECORDS, f"{gql.name}.{name} reads unknown entity {entity}"
+                assert set(names) <= record_fields[target], f"{gql.name}.{name}: {set(names) - record_fields[target]}"
+                checked += 1
+    assert checked > 50  # the read schema's fields were seen
