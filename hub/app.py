@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager, nullcontext
 from typing import Any
 
 import orjson
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
+from strawberry.http.async_base_view import AsyncHTTPRequestAdapter
+from strawberry.types import ExecutionResult
 
 from adapters.registry import build_sources
 from hub.apikeys import ApiKeyVerifier
@@ -33,7 +37,12 @@ from schema.masking import MASKABLE
 
 
 class HubGraphQL(GraphQL[HubContext, None]):
-    """The /graphql endpoint: a fresh HubContext (and loaders) per request; UTF-8 JSON via orjson."""
+    """The /graphql endpoint: a fresh HubContext (and loaders) per request; UTF-8 JSON via orjson.
+
+    At most `HUB_MAX_CONCURRENT_OPERATIONS` operations execute at once (the lifespan's
+    `operations` semaphore; the others wait their turn in arrival order): the hub is one thread,
+    so interleaving more large answers only holds more of them in memory at once.
+    """
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -43,6 +52,19 @@ class HubGraphQL(GraphQL[HubContext, None]):
         # The GraphiQL page is served without credentials; its context may read nothing.
         principal = request.scope.get(PRINCIPAL_KEY) or ANONYMOUS
         return await state.context(principal, request_id.get())
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: HubContext,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """Execute one operation once the operations semaphore lets it in (at once when unlimited)."""
+        async with request.state.operations or nullcontext():
+            return await super().execute_single(request, request_adapter, sub_response, context, root_value, request_data)
 
 
 async def load_policies(settings: Settings, schema: HubSchema, store: Store) -> PolicyBook:
@@ -67,7 +89,7 @@ def lifespan(settings: Settings, schema: HubSchema) -> Callable[[Starlette], Any
             book = await load_policies(settings, schema, store)
             audit = None
             if settings.audit:
-                audit = AuditLog(store)
+                audit = AuditLog(store, linger=settings.audit_linger_seconds)
                 audit.start()
                 stack.push_async_callback(audit.close)
             if settings.policy_source == "store":
@@ -82,7 +104,9 @@ def lifespan(settings: Settings, schema: HubSchema) -> Callable[[Starlette], Any
             state = HubState(settings, sources, crosswalk, book, store, audit)
             authenticate = Authenticator(TokenVerifier(settings), ApiKeyVerifier(store, settings.apikey_cache_seconds))
             tune_gc(settings.gc_threshold)
-            yield {"hub": state, "authenticate": authenticate}
+            limit = settings.max_concurrent_operations
+            operations = asyncio.Semaphore(limit) if limit > 0 else None
+            yield {"hub": state, "authenticate": authenticate, "operations": operations}
 
     return run
 

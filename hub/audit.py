@@ -4,11 +4,14 @@ Each entry's hash covers its content and the previous entry's hash, so changing,
 deleting a row breaks the chain at that row; `verify` names the first entry that does not fit.
 Requests hand entries to a queue; one writer task per process appends them in batches, each
 batch in one transaction that locks the chain head (so replicas sharing a store keep one chain).
+After the first event of a batch the writer lingers briefly for more, so requests arriving one at
+a time share a transaction instead of paying one each; a full batch or closing ends the linger.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
@@ -53,19 +56,26 @@ class AuditLog:
     """Queues events and appends them to the chain from one background task.
 
     Closing drains the queue through the same task (never cancels it in the middle of a write,
-    which would drop the events it holds and leave the store's write lock behind).
+    which would drop the events it holds and leave the store's write lock behind). `linger` is
+    how long the first event of a batch may wait for others (0: write as soon as the writer is
+    free); events still in memory when the process is killed (not closed) are lost.
     """
 
-    def __init__(self, store: Store, batch: int = 500, retry_seconds: float = 1.0) -> None:
+    def __init__(self, store: Store, batch: int = 500, retry_seconds: float = 1.0, linger: float = 0.0) -> None:
         self.store = store
         self.batch = batch
         self.retry_seconds = retry_seconds
+        self.linger = linger
         self._queue: asyncio.Queue[AuditEvent | None] = asyncio.Queue()  # None: stop after what is queued
+        self._wake = asyncio.Event()  # ends a linger: a full batch is queued, or close() was called
+        self._closing = False
         self._task: asyncio.Task[None] | None = None
 
     def record(self, event: AuditEvent) -> None:
         """Queue an event (never blocks the request)."""
         self._queue.put_nowait(event)
+        if self._queue.qsize() >= self.batch - 1:  # with the event the writer holds, a full batch
+            self._wake.set()
 
     def start(self) -> None:
         """Start the writer task."""
@@ -74,16 +84,7 @@ class AuditLog:
     async def _run(self) -> None:
         stopping = False
         while not stopping:
-            events: list[AuditEvent] = []
-            item = await self._queue.get()
-            while True:
-                if item is None:
-                    stopping = True
-                else:
-                    events.append(item)
-                if len(events) >= self.batch or self._queue.empty():
-                    break
-                item = self._queue.get_nowait()
+            events, stopping = await self._take()
             while events:
                 try:
                     await append(self.store, events)
@@ -91,6 +92,22 @@ class AuditLog:
                 except Exception:  # the store is down: keep the events and try again shortly
                     log.exception("audit append failed; %d events kept for retry", len(events))
                     await asyncio.sleep(self.retry_seconds)
+
+    async def _take(self) -> tuple[list[AuditEvent], bool]:
+        """The next batch (up to `batch` events, gathered for up to `linger`) and whether to stop after it."""
+        item = await self._queue.get()
+        if item is not None and self.linger > 0 and not self._closing:
+            self._wake.clear()
+            if self._queue.qsize() < self.batch - 1:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.linger)
+        events: list[AuditEvent] = []
+        while item is not None:
+            events.append(item)
+            if len(events) >= self.batch or self._queue.empty():
+                return events, False
+            item = self._queue.get_nowait()
+        return events, True
 
     async def flush(self) -> None:
         """Write everything queued so far (when no writer task runs; tests use it)."""
@@ -107,7 +124,9 @@ class AuditLog:
         if self._task is None:
             await self.flush()
             return
+        self._closing = True
         self._queue.put_nowait(None)
+        self._wake.set()
         try:
             await asyncio.wait_for(asyncio.shield(self._task), timeout)
         except TimeoutError:

@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     max_depth: int = 8
     crosswalk_ttl: float = 300.0
     graphiql: bool = True
+    max_concurrent_operations: int = 3  # GraphQL operations executing at once (0: no limit)
     gc_threshold: int = 50_000  # allocations between young-generation GC passes (0: Python's default)
     compiled: bool = True  # the compiled read path; false: strawberry's executor for every query
     # Authentication: HS256 with a shared secret, or RS256/ES256 with a public key or a JWKS file.
@@ -55,6 +56,7 @@ class Settings(BaseSettings):
     policy_source: Literal["file", "store"] = "file"  # "store": edited at run time, shared by replicas
     policy_poll_seconds: float = 2.0
     audit: bool = True  # audit reads of personal fields in the hub store
+    audit_linger_seconds: float = 0.2  # how long the audit writer gathers events into one transaction
     check_interval: float = 0.0  # seconds between scheduled cross-checks; 0 disables (enable on one replica)
     check_delay: float = 60.0  # before the first scheduled check
     check_lookback_months: int = 12
