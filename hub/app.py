@@ -64,7 +64,10 @@ class HubGraphQL(GraphQL[HubContext, None]):
     ) -> ExecutionResult:
         """Execute one operation once the operations semaphore lets it in (at once when unlimited)."""
         async with request.state.operations or nullcontext():
-            return await super().execute_single(request, request_adapter, sub_response, context, root_value, request_data)
+            try:
+                return await super().execute_single(request, request_adapter, sub_response, context, root_value, request_data)
+            finally:
+                context.release()
 
 
 async def load_policies(settings: Settings, schema: HubSchema, store: Store) -> PolicyBook:

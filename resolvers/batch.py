@@ -88,6 +88,10 @@ class Batchers:
             loader = self._loaders[key] = BatchLoader(self.ctx, fn, args)
         return loader.load(ROOT if parent is None else parent)  # type: ignore[no-any-return]
 
+    def release(self) -> None:
+        """Drop the loaders and what they hold (new ones are made if asked again)."""
+        self._loaders.clear()
+
 
 ROOT = object()  # stands for the root value, which DataLoader cannot take as a key
 

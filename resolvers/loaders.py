@@ -61,3 +61,7 @@ class Loaders:
             scoped = self._scope.where(department, adapter.scope_field(entity), where) or None
             loader = self._loaders[key] = RecordsByKeyLoader(adapter, entity, field, scoped, self.fields.get(entity))
         return loader
+
+    def release(self) -> None:
+        """Drop the loaders and the records they hold (new ones are made if asked again)."""
+        self._loaders.clear()

@@ -161,3 +161,22 @@ def test_health_and_readiness_are_open(hub: Hub) -> None:
     assert hub.client.get("/healthz").json() == {"status": "ok"}
     ready = hub.client.get("/readyz").json()
     assert ready["status"] == "ok" and set(ready["sources"]) == {"establishment", "organization", "hr", "finance"}
+
+
+def test_a_request_lets_go_of_what_it_loaded(hub: Hub, monkeypatch: Any) -> None:
+    """The context, its loaders and the executor refer to each other: the view empties the loaders."""
+    from hub.context import HubContext
+
+    released: list[HubContext] = []
+    real = HubContext.release
+
+    def spy(ctx: HubContext) -> None:
+        real(ctx)
+        released.append(ctx)
+
+    monkeypatch.setattr(HubContext, "release", spy)
+    answer = hub.query("{ institutions(first: 3) { edges { node { name quotas { approved } people { name } } } } }")
+    assert "errors" not in answer and len(answer["data"]["institutions"]["edges"]) == 3
+    assert len(released) == 1
+    ctx = released[0]
+    assert ctx.loaders._loaders == {} and ctx.batchers._loaders == {}
