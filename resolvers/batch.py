@@ -12,8 +12,8 @@ executor reaches it through a per-request DataLoader, one parent at a time. Exam
 Fields also declare which record fields they read (`reads`), so that the compiled path can have
 the adapters build only those (resolvers/loaders.py `Loaders.fields`): a plain field of a type
 marked `@records(entity)` reads its own name of that entity's records; a getter or batch field
-names, per entity, the fields it reads (`self`: the records it is a field of), nothing for an
-entity it does not read. A getter or batch field that declares nothing makes the whole request
+names, per entity, the fields it reads (`self`: the records it is a field of; `entity@key`: of
+the records looked up by that key only), nothing for an entity it does not read. A getter or batch field that declares nothing makes the whole request
 read complete records, so a forgotten declaration costs time, never a field.
 """
 

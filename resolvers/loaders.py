@@ -43,7 +43,8 @@ class Loaders:
     """The request's loaders, created on first use; never shared between requests.
 
     `fields` is the request's projection: per entity, the fields its answer reads (an entity not
-    named is read whole). The compiled read path sets it from the document before any load.
+    named is read whole), and under "entity@key" what is read only of the records looked up by
+    that key. The compiled read path sets it from the document before any load.
     """
 
     def __init__(self, sources: Sources, scope: RowScope) -> None:
@@ -59,8 +60,14 @@ class Loaders:
         if loader is None:
             adapter = self._sources[department]
             scoped = self._scope.where(department, adapter.scope_field(entity), where) or None
-            loader = self._loaders[key] = RecordsByKeyLoader(adapter, entity, field, scoped, self.fields.get(entity))
+            loader = self._loaders[key] = RecordsByKeyLoader(adapter, entity, field, scoped, self._projection(entity, field))
         return loader
+
+    def _projection(self, entity: str, field: str) -> frozenset[str] | None:
+        general, by_key = self.fields.get(entity), self.fields.get(f"{entity}@{field}")
+        if general is None or by_key is None:
+            return general or by_key
+        return general | by_key
 
     def release(self) -> None:
         """Drop the loaders and the records they hold (new ones are made if asked again)."""

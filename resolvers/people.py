@@ -57,7 +57,8 @@ async def facets(ctx: HubContext, name: str, keys: Sequence[str]) -> list[list[A
     return await records(ctx, department, entity, keys)
 
 
-CURRENT_SLOT_READS = frozenset({"status", "left_on"})  # the slot fields current_slot reads
+# What current_slot reads, of the slots a person is looked up by (a listed person has its slot).
+CURRENT_SLOT_READS = {"registry_slot@id_number": {"status", "left_on"}}
 
 
 def current_slot(slots: Sequence[Any]) -> Any:

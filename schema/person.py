@@ -211,7 +211,7 @@ class PayrollRecord:
 
 _NAME = attrgetter("name")
 # A resolved name reads each facet's name; the registry's describing slot is the listed or current one.
-_NAME_READS = {"registry_slot": {"name", *data.CURRENT_SLOT_READS}, "personnel": {"name"}, "cadre": {"name"}, "payee": {"name"}}
+_NAME_READS = {"registry_slot": {"name"}, **data.CURRENT_SLOT_READS, "personnel": {"name"}, "cadre": {"name"}, "payee": {"name"}}
 _DEPARTMENTS: dict[str | None, Department] = {d: Department(d) for d, _ in data.FACETS.values()}
 
 
@@ -266,11 +266,11 @@ class Person:
     name_source: Department | None = batch_field(_name_sources, "姓名取自哪个部门 / which department the name came from", reads=_NAME_READS)
     retirement_date: dt.date | None = batch_field(
         data.statutory_retirement, "法定退休日期（2025年渐进式规则） / statutory retirement date (2025 rule)",
-        reads={"registry_slot": {"quota_type", *data.CURRENT_SLOT_READS}, "personnel": {"category"}, "post_assignment": {"category", "end_on"}},
+        reads={"registry_slot": {"quota_type"}, **data.CURRENT_SLOT_READS, "personnel": {"category"}, "post_assignment": {"category", "end_on"}},
     )
     institution: Institution | None = batch_field(
         _institutions, "所在机构（实名制优先） / institution, registry first",
-        reads={"registry_slot": {"unit_local_id", *data.CURRENT_SLOT_READS}, "personnel": {"unit_local_id"}},
+        reads={"registry_slot": {"unit_local_id"}, **data.CURRENT_SLOT_READS, "personnel": {"unit_local_id"}},
     )
     registry: list[RegistryEntry] | None = batch_field(_registry, "实名制信息（编办） / registry slots (establishment office)", reads={"registry_slot": ()})
     personnel: PersonnelRecord | None = batch_field(_personnel, "人事信息（人社局） / personnel record (HR bureau)", reads={"personnel": ()})
