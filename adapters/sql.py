@@ -175,7 +175,7 @@ class SqlAdapter:
         """The compiled statement of a shape, made on first use."""
         found = self._statements.get(key)
         if found is None:
-            stmt = make(Binder(self._column_of(key[1]), self.arrays))
+            stmt = make(Binder(self.entity(key[1]).column, self.arrays))
             sql = ""
             names: tuple[int, ...] = ()
             if self._native:  # asyncpg takes the text and the values in $n order
@@ -183,9 +183,6 @@ class SqlAdapter:
                 sql, names = str(compiled), tuple(int(n[1:]) for n in compiled.positiontup or ())
             found = self._statements[key] = _Statement(stmt, sql, names)
         return found
-
-    def _column_of(self, entity: str) -> Callable[[str], sa.ColumnElement[Any]]:
-        return self.entity(entity).column
 
     async def _native_pool(self) -> asyncpg.Pool:
         if self._pool is None:
