@@ -54,14 +54,15 @@ class _Entity:
         self.column(field)
         return self.dumpers[field]
 
-    def projection(self, fields: Collection[str] | None, *required: str) -> tuple[str, ...]:
-        """The mapped fields to read, in mapping order: those asked for, the keys and the order fields.
+    def projection(self, fields: Collection[str] | None, *required: str, grouped: bool = True) -> tuple[str, ...]:
+        """The mapped fields to read, in mapping order: those asked for, the keys, and the order fields
+        when the records are grouped by key (a key's records are sorted by them: `order_key`).
 
         None reads every mapped field; fields the mapping does not map are left to their defaults.
         """
         if fields is None:
             return tuple(self.columns)
-        wanted = {*fields, *required, *self.order_fields}
+        wanted = {*fields, *required, *(self.order_fields if grouped else ())}
         return tuple(f for f in self.columns if f in wanted)
 
     def selected(self, projection: tuple[str, ...]) -> list[sa.ColumnElement[Any]]:
@@ -251,7 +252,7 @@ class SqlAdapter:
         """Up to `limit` records in `order_by` order after the cursor value (keyset, never OFFSET)."""
         ent = self.entity(entity)
         col = ent.column(order_by)
-        projection = ent.projection(fields, order_by)
+        projection = ent.projection(fields, order_by, grouped=False)  # ordered by the SQL
         shape, values = split(where, ent.dumper)
         if after is not None:
             values.append(ent.dumpers[order_by](after)[0])
