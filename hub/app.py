@@ -14,6 +14,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLRequestData
 from strawberry.http.async_base_view import AsyncHTTPRequestAdapter
@@ -25,6 +26,7 @@ from hub.audit import AuditLog
 from hub.auth import ANONYMOUS, Authenticator, TokenVerifier
 from hub.context import HubContext, HubState
 from hub.crosswalk import CrosswalkCache
+from hub.fastpath import KnownQueries, read_body, replay
 from hub.logs import request_id
 from hub.middleware import PRINCIPAL_KEY, Authenticate, RequestId
 from hub.settings import Settings
@@ -41,8 +43,21 @@ class HubGraphQL(GraphQL[HubContext, None]):
 
     At most `HUB_MAX_CONCURRENT_OPERATIONS` operations execute at once (the lifespan's
     `operations` semaphore; the others wait their turn in arrival order): the hub is one thread,
-    so interleaving more large answers only holds more of them in memory at once.
+    so interleaving more large answers only holds more of them in memory at once. A query answered
+    cleanly is remembered, and its repeats skip the view and the extension hooks (hub/fastpath.py).
     """
+
+    def __init__(self, schema: HubSchema, *, fast_repeats: bool = True, **options: Any) -> None:
+        super().__init__(schema, **options)
+        self.known = KnownQueries(schema._schema, schema.execution_context_class) if fast_repeats else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.known is not None and scope["type"] == "http" and scope["method"] == "POST":
+            body = await read_body(receive)
+            if body is None or await self.known.answer(scope, body, send):
+                return
+            receive = replay(body, receive)
+        await super().__call__(scope, receive, send)
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -65,7 +80,10 @@ class HubGraphQL(GraphQL[HubContext, None]):
         """Execute one operation once the operations semaphore lets it in (at once when unlimited)."""
         async with request.state.operations or nullcontext():
             try:
-                return await super().execute_single(request, request_adapter, sub_response, context, root_value, request_data)
+                result = await super().execute_single(request, request_adapter, sub_response, context, root_value, request_data)
+                if self.known is not None:
+                    self.known.learn(request_data.query, request_data.operation_name, context, result)
+                return result
             finally:
                 context.release()
 
@@ -149,7 +167,7 @@ def create_app(settings: Settings | None = None, policy: bool = True) -> Starlet
     """The hub as an ASGI app (uvicorn: `hub.app:create_app --factory`)."""
     settings = settings or Settings()
     schema = build_schema(settings, policy)
-    graphql = HubGraphQL(schema, graphql_ide="graphiql" if settings.graphiql else None)
+    graphql = HubGraphQL(schema, fast_repeats=settings.fast_repeats, graphql_ide="graphiql" if settings.graphiql else None)
     return Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),

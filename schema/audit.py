@@ -50,31 +50,37 @@ def _rows(data: Any, personal: dict[tuple[str, ...], str]) -> int:
     return max((count_rows(data, parent, frozenset(keys)) for parent, keys in by_parent.items()), default=0)
 
 
+def record_read(ctx: Any, query: str, operation: str, data: Any, errors: list[Any]) -> None:
+    """Queue the audit event of one answered operation, if it asked for any personal field.
+
+    `ctx.fields_seen` (response path -> Type.field) comes from the policy verdict of the document.
+    """
+    audit = getattr(ctx, "audit", None)
+    if audit is None:
+        return
+    personal = {path: name for path, name in ctx.fields_seen.items() if name.split(".", 1)[0] in PERSONAL_TYPES}
+    if not personal:
+        return
+    principal = ctx.principal
+    audit.record(AuditEvent(
+        actor=principal.subject,
+        department=principal.department,
+        roles=principal.roles,
+        region=principal.region,
+        operation=operation,
+        operation_hash=hashlib.sha256(query.encode()).hexdigest(),
+        fields=tuple(sorted(set(personal.values()))),
+        rows=_rows(data, personal) if data else 0,
+        outcome=outcome(errors, data),
+    ))
+
+
 class AuditPersonalReads(SchemaExtension):
     """After each operation, queue an audit event if it asked for any personal field."""
 
     def on_operation(self) -> Iterator[None]:
         yield
-        ctx = self.execution_context.context
-        audit = getattr(ctx, "audit", None)
-        if audit is None:
-            return
-        personal = {path: name for path, name in ctx.fields_seen.items() if name.split(".", 1)[0] in PERSONAL_TYPES}
-        if not personal:
-            return
-        result = self.execution_context.result
-        data = getattr(result, "data", None)
-        errors = list(getattr(result, "errors", None) or [])
-        query = self.execution_context.query or ""
-        principal = ctx.principal
-        audit.record(AuditEvent(
-            actor=principal.subject,
-            department=principal.department,
-            roles=principal.roles,
-            region=principal.region,
-            operation=self.execution_context.operation_name or "",
-            operation_hash=hashlib.sha256(query.encode()).hexdigest(),
-            fields=tuple(sorted(set(personal.values()))),
-            rows=_rows(data, personal) if data else 0,
-            outcome=outcome(errors, data),
-        ))
+        ec = self.execution_context
+        result = ec.result
+        record_read(ec.context, ec.query or "", ec.operation_name or "", getattr(result, "data", None),
+                    list(getattr(result, "errors", None) or []))

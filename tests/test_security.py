@@ -190,3 +190,10 @@ def test_policy_changed_at_run_time_reaches_every_replica(tmp_path: Path, demo_d
         assert {"object": "Person.sex", "action": "read"} in rules
         bad = replica_a.query('mutation { addPolicyRule(subject: "analyst", object: "Person.sex", action: "write") }')
         assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+        assert "errors" not in replica_b.query(ANALYST_SEX, role="analyst")  # a repeat: answered lean (hub/fastpath.py)
+        removed = replica_a.query('mutation { removePolicyRule(subject: "analyst", object: "Person.sex", action: "read") }')
+        assert removed == {"data": {"removePolicyRule": True}}
+        deadline = time.monotonic() + 5
+        while "errors" not in (gone := replica_b.query(ANALYST_SEX, role="analyst")) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert gone["errors"][0]["extensions"]["code"] == "FORBIDDEN"  # the remembered answer is not served
