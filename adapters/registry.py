@@ -80,5 +80,8 @@ def build_sources(settings: Settings) -> Sources:
         if url is None:
             raise MappingError(f"数据源「{department}」未配置地址 / no URL for source '{department}'")
         cls = adapter_class(mapping.adapter)
-        adapters[department] = cls(department, mapping, url, connect_timeout=settings.connect_timeout)
+        options: dict[str, Any] = {"connect_timeout": settings.connect_timeout}
+        if cls is SqlAdapter:  # the row memo is the SQL adapter's own
+            options["row_memo_rows"] = settings.row_memo_rows
+        adapters[department] = cls(department, mapping, url, **options)
     return Sources(adapters)

@@ -119,13 +119,25 @@ def _engine_options(url: sa.URL, timeout: float) -> dict[str, Any]:
     return {}
 
 
-@dataclass(frozen=True, slots=True)
+# PostgreSQL result types whose equal values are the same value: a row of these alone always
+# converts to the same record. Not numeric (Decimal('1.0') == Decimal('1.00'), str() differs),
+# floats (0.0 == -0.0), timestamptz (equal instants in different zones) or anything else.
+_MEMO_TYPES = frozenset({"text", "varchar", "bpchar", "name", "int2", "int4", "int8", "bool", "date", "timestamp"})
+
+
+def _memo_safe(attributes: Sequence[Any]) -> bool:
+    """Whether rows with these result columns (asyncpg attributes) may go through the row memo."""
+    return all(a.type.schema == "pg_catalog" and a.type.name in _MEMO_TYPES for a in attributes)
+
+
+@dataclass(slots=True)
 class _Statement:
     """A read built once: the SQLAlchemy statement, and (for asyncpg) its SQL text and parameter order."""
 
     stmt: sa.Select[Any]
     sql: str
     names: tuple[int, ...]  # positional parameter i is value names[i]
+    memo: bool | None = False  # its rows may go through the row memo; None: learnt on first execution
 
 
 class SqlAdapter:
@@ -136,11 +148,22 @@ class SqlAdapter:
     SQLAlchemy's per-execution work cost ~0.4 ms a statement, the driver's ~0.05 ms. Other
     dialects execute the cached statement through SQLAlchemy. Streaming always goes through
     SQLAlchemy (server-side cursors).
+
+    Row memo (asyncpg only): the same rows are read again and again, so fetches and scans keep
+    raw row -> record, one dict per (entity, projection), and convert only rows not seen before.
+    The key is the raw row itself, so a changed row is a new key and is converted afresh; records
+    are frozen, so sharing one between requests is safe. Only statements whose result columns are
+    all of a type in `_MEMO_TYPES` (learnt once per statement) use it: equal rows of those types
+    convert to equal records. All memos share `row_memo_rows` rows: a batch that takes them past
+    it clears them all (so they hold at most that many rows between batches, and one batch more
+    during one); a batch larger than it is just converted; 0 disables the memo.
     """
 
     capabilities = frozenset({"read", "stream", "aggregate"})
 
-    def __init__(self, department: str, mapping: Mapping, url: str, *, connect_timeout: float = 3.0) -> None:
+    def __init__(
+        self, department: str, mapping: Mapping, url: str, *, connect_timeout: float = 3.0, row_memo_rows: int = 20_000,
+    ) -> None:
         self.department = department
         self.mapping = mapping
         parsed = async_url(url)
@@ -154,6 +177,9 @@ class SqlAdapter:
         self._entities = {name: _compile(name, spec) for name, spec in mapping.entities.items()}
         self._statements: dict[tuple[Any, ...], _Statement] = {}
         self.statements = 0  # executed statements, for tests and benchmarks
+        self.row_memo_rows = row_memo_rows if self._native else 0
+        self._memos: dict[tuple[str, tuple[str, ...]], dict[Any, Any]] = {}  # (entity, projection) -> row -> record
+        self._memo_size = 0  # rows in all memos
 
     def entity(self, name: str) -> _Entity:
         try:
@@ -172,8 +198,8 @@ class SqlAdapter:
         spec = self.mapping.entities.get(entity)
         return spec.scope if spec else None
 
-    def _statement(self, key: tuple[Any, ...], make: Callable[[Binder], sa.Select[Any]]) -> _Statement:
-        """The compiled statement of a shape, made on first use."""
+    def _statement(self, key: tuple[Any, ...], make: Callable[[Binder], sa.Select[Any]], *, records: bool = False) -> _Statement:
+        """The compiled statement of a shape, made on first use; `records`: its rows become records."""
         found = self._statements.get(key)
         if found is None:
             stmt = make(Binder(self.entity(key[1]).column, self.arrays))
@@ -182,7 +208,8 @@ class SqlAdapter:
             if self._native:  # asyncpg takes the text and the values in $n order
                 compiled = stmt.compile(dialect=self.engine.dialect)
                 sql, names = str(compiled), tuple(int(n[1:]) for n in compiled.positiontup or ())
-            found = self._statements[key] = _Statement(stmt, sql, names)
+            memo = None if records and self.row_memo_rows > 0 else False
+            found = self._statements[key] = _Statement(stmt, sql, names, memo)
         return found
 
     async def _native_pool(self) -> asyncpg.Pool:
@@ -202,6 +229,8 @@ class SqlAdapter:
             if self._native:
                 pool = await self._native_pool()
                 async with pool.acquire() as conn:
+                    if statement.memo is None:  # once per statement: its result column types
+                        statement.memo = _memo_safe((await conn.prepare(statement.sql)).get_attributes())
                     return await conn.fetch(statement.sql, *(values[i] for i in statement.names))  # type: ignore[no-any-return]
             async with self.engine.connect() as conn:
                 # Reads need no transaction: autocommit saves the BEGIN/ROLLBACK round trips.
@@ -211,6 +240,23 @@ class SqlAdapter:
         except _UNAVAILABLE as exc:
             log.warning("source %s unavailable: %s: %s", self.department, type(exc).__name__, exc)
             raise SourceUnavailable(self.department, type(exc).__name__) from exc
+
+    def _records(self, ent: _Entity, projection: tuple[str, ...], statement: _Statement, rows: Sequence[Any]) -> list[Any]:
+        """The records of a statement's rows, through the row memo when the statement may use it."""
+        build = ent.builder(projection)
+        if not statement.memo or len(rows) > self.row_memo_rows:
+            return [build(row) for row in rows]
+        memo = self._memos.get((ent.name, projection))
+        if memo is None:
+            memo = self._memos[(ent.name, projection)] = {}
+        before = len(memo)
+        get, put = memo.get, memo.setdefault
+        records = [get(row) or put(row, build(row)) for row in rows]  # a record is never falsy
+        self._memo_size += len(memo) - before
+        if self._memo_size > self.row_memo_rows:
+            self._memos.clear()
+            self._memo_size = 0
+        return records
 
     async def fetch(
         self, entity: str, field: str, keys: Sequence[Any], where: Where | None = None,
@@ -229,8 +275,8 @@ class SqlAdapter:
         def make(b: Binder) -> sa.Select[Any]:
             return sa.select(*ent.selected(projection)).select_from(ent.source).where(*b.clauses(shape))
 
-        build = ent.builder(projection)
-        return [build(row) for row in await self._run(self._statement(("fetch", entity, projection, shape), make), values)]
+        statement = self._statement(("fetch", entity, projection, shape), make, records=True)
+        return self._records(ent, projection, statement, await self._run(statement, values))
 
     def order_key(self, entity: str) -> Callable[[Any], tuple[Any, ...]]:
         """The sort key listing one key's records: the mapping's `order` (else every field).
@@ -264,14 +310,16 @@ class SqlAdapter:
                 conds.append(col > b.param())
             return sa.select(*ent.selected(projection)).select_from(ent.source).where(*conds).order_by(col).limit(b.param())
 
-        key = ("scan", entity, projection, shape, order_by, after is not None)
-        build = ent.builder(projection)
-        return [build(row) for row in await self._run(self._statement(key, make), values)]
+        statement = self._statement(("scan", entity, projection, shape, order_by, after is not None), make, records=True)
+        return self._records(ent, projection, statement, await self._run(statement, values))
 
     async def stream(
         self, entity: str, *, order_by: str | None = None, where: Where | None = None, chunk_size: int = 5000
     ) -> AsyncIterator[list[Any]]:
-        """Every matching record in chunks over a server-side cursor; ID numbers in normalized order."""
+        """Every matching record in chunks over a server-side cursor; ID numbers in normalized order.
+
+        Not through the row memo: whole tables in chunks would only churn it.
+        """
         ent = self.entity(entity)
         shape, values = split(where, ent.dumper)
         stmt = sa.select(*ent.columns.values()).select_from(ent.source).where(*Binder(ent.column, self.arrays).clauses(shape))

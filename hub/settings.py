@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     store_url: str = "sqlite+aiosqlite:///var/hub.db"  # the hub's own database (PostgreSQL in production)
     source: dict[str, SourceSettings] = Field(default_factory=dict)
     connect_timeout: float = 3.0
+    row_memo_rows: int = 20_000  # rows each source keeps converted, raw row -> record (asyncpg only, ~0.7 KB a row; 0: none)
     max_page_size: int = 1000
     max_depth: int = 8
     crosswalk_ttl: float = 300.0
