@@ -149,22 +149,25 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
             return [_call(getter, p) for p in parents]
 
     def _leaves(self, selected: Selected, level: _Level, outs: list[dict[str, Any]], values: list[Any]) -> None:
-        """Leaf values serialized in a tight loop; enums and dates are serialized once per value."""
+        """Leaf values serialized in a tight loop; enums, dates and masks are made once per value."""
         key = selected.key
         masker = selected.masker
+        memo = selected.memo
+        if memo is not None and len(memo) > MEMO_LIMIT:
+            memo.clear()
         if selected.passthrough:
             for out, value in zip(outs, values, strict=True):
                 if value.__class__ is not str:
                     self._settle(selected, level, out, value, [], [])
                 elif masker is None:
                     out[key] = value
-                else:
-                    out[key] = masker(value)  # a str, as GraphQLString gives it back
+                else:  # a str, as GraphQLString gives it back
+                    masked = memo.get(value)  # type: ignore[union-attr]
+                    if masked is None:
+                        masked = memo[value] = masker(value)  # type: ignore[index]
+                    out[key] = masked
             return
         coerce = selected.leaf.coerce_output_value
-        memo = selected.memo
-        if memo is not None and len(memo) > MEMO_LIMIT:
-            memo.clear()
         for out, value in zip(outs, values, strict=True):
             try:
                 result = memo.get(value) if memo is not None else None

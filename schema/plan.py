@@ -63,7 +63,7 @@ class Selected:
     masker: Callable[[str], str] | None = None
     leaf: Any = None  # a leaf return type (Scalar or Enum, maybe non-null)
     passthrough: bool = False  # a String leaf: a str value (masked if the role must) is its own answer
-    memo: dict[Any, Any] | None = None  # value -> answer, kept across requests (see _PURE)
+    memo: dict[Any, Any] | None = None  # value -> answer (or masked value), kept across requests (see _PURE)
     object_type: GraphQLObjectType | None = None  # the object type of an object or object-list field
     items: bool | None = None  # a list of objects: whether its items are non-null (None: one object)
     general: bool = False  # lists of leaves, nested lists: shaped value by value
@@ -170,6 +170,8 @@ class _Planner:
             selected.passthrough = named is GraphQLString
             if selected.masker is None and (isinstance(named, GraphQLEnumType) or named.name in _PURE):
                 selected.memo = {}
+            elif selected.masker is not None and selected.passthrough:
+                selected.memo = {}  # value -> masked value: a mask is a pure function of the value
         return selected
 
     def note_reads(self, parent_type: GraphQLObjectType, selected: Selected, declared: Any) -> None:
