@@ -16,14 +16,22 @@ which no entry matches.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from inspect import isawaitable
 from typing import Any
 
 import orjson
-from graphql import DocumentNode, ExecutionResult, GraphQLSchema, OperationType, execute, get_operation_ast, parse
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    GraphQLSchema,
+    OperationType,
+    execute,
+    get_operation_ast,
+    parse,
+)
+from starlette.types import Message, Receive, Scope, Send
 from strawberry.execution.is_awaitable import optimized_is_awaitable
 from strawberry.utils.operation import get_first_operation
 
@@ -31,9 +39,6 @@ from hub.logs import request_id
 from hub.middleware import PRINCIPAL_KEY
 from policies.grants import Grants
 from schema.audit import record_read
-
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 _JSON_HEADERS = (b"content-type", b"application/json")
 
@@ -76,7 +81,7 @@ class KnownQueries:
         if len(self._known) > self._limit:
             self._known.popitem(last=False)
 
-    async def answer(self, scope: dict[str, Any], body: bytes, send: Send) -> bool:
+    async def answer(self, scope: Scope, body: bytes, send: Send) -> bool:
         """Answer a POST of a known query and return True; False leaves the request to the full path."""
         request = _request(scope, body)
         principal = scope.get(PRINCIPAL_KEY)
@@ -105,14 +110,15 @@ class KnownQueries:
         return True
 
     async def _run(
-        self, scope: dict[str, Any], context: Any, document: DocumentNode, variables: Any, operation_name: str | None
+        self, scope: Scope, context: Any, document: DocumentNode, variables: Any, operation_name: str | None
     ) -> ExecutionResult | None:
         """The result, executed as strawberry's Schema.execute calls graphql-core (None if that raised)."""
         async with scope["state"].get("operations") or nullcontext():
             try:
                 result = execute(
                     self._schema, document, None, context, variables, operation_name,
-                    executor_class=self._executor, is_awaitable=optimized_is_awaitable, operation_extensions=None,
+                    executor_class=self._executor, operation_extensions=None,
+                    is_awaitable=optimized_is_awaitable,  # type: ignore[arg-type]  # strawberry's, as it passes it
                 )
                 return await result if isawaitable(result) else result  # type: ignore[no-any-return]
             except Exception:  # the full path makes (and reports) the same failure
@@ -121,7 +127,7 @@ class KnownQueries:
                 context.release()
 
 
-def _request(scope: dict[str, Any], body: bytes) -> tuple[str, dict[str, Any] | None, str | None] | None:
+def _request(scope: Scope, body: bytes) -> tuple[str, dict[str, Any] | None, str | None] | None:
     """(query, variables, operation name) of a plain JSON POST, or None for anything else."""
     content_type = accept = b""
     for name, value in scope["headers"]:
@@ -161,7 +167,7 @@ def replay(body: bytes, receive: Receive) -> Receive:
     """A receive that gives the body read already, then whatever the client sends next."""
     given = False
 
-    async def again() -> dict[str, Any]:
+    async def again() -> Message:
         nonlocal given
         if not given:
             given = True

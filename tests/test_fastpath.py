@@ -10,8 +10,8 @@ from typing import Any
 import orjson
 import pytest
 
-from hub.errors import SourceUnavailable
 from hub.audit import AuditEvent, AuditLog
+from hub.errors import SourceUnavailable
 from hub.fastpath import KnownQueries
 from hub.ids import make_id_number
 from resolvers.loaders import RecordsByKeyLoader
