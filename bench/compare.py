@@ -67,8 +67,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--max-load-seconds", type=int, default=120,
                    help="longest wrk run (a slow query runs for ~6 x concurrency x its median, within these bounds)")
     p.add_argument("--allow-mismatch", action="store_true", help="time the servers even if their answers differ")
+    p.add_argument("--hub-env", action="append", default=[], metavar="HUB_NAME=VALUE",
+                   help="a hub setting for this run (repeatable), e.g. HUB_ROW_MEMO_ROWS=0 HUB_FAST_REPEATS=false")
     p.add_argument("--output", type=Path, default=BENCH / "results.md")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    for item in args.hub_env:
+        name, sep, _ = item.partition("=")
+        if not sep or not name.startswith("HUB_"):
+            p.error(f"--hub-env 须为 HUB_名称=值 / --hub-env takes HUB_NAME=VALUE, not {item!r}")
+    return args
 
 
 def node_modules() -> Path:
@@ -124,6 +131,7 @@ class Bench:
             "HUB_WORKERS": "1",
             "HUB_DEMO_DIR": str(self.work / "hub"),
         }
+        env |= dict(item.split("=", 1) for item in self.args.hub_env)
         return env
 
     def server(self, side: str, db_port: int, phase: str) -> Server:
