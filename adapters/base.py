@@ -1,13 +1,13 @@
 """The adapter contract: what the hub asks of a department's database, whatever it is.
 
-An adapter declares its capabilities, is configured explicitly (department, mapping, URL) and
+An adapter declares its capabilities, is configured explicitly (department, mapping, URL, connect timeout) and
 returns canonical records (hub.records); a source that does not answer raises SourceUnavailable.
 A non-SQL source is a class implementing this protocol, registered under the entry-point group
 `staffing_hub.adapters` and named by `adapter:` in its mapping file. Example::
 
     class CsvAdapter:
         capabilities = frozenset({"read"})
-        def __init__(self, department: str, mapping: Mapping, url: str) -> None: ...
+        def __init__(self, department: str, mapping: Mapping, url: str, *, connect_timeout: float) -> None: ...
         async def fetch(self, entity, field, keys, where=None, fields=None): ...
 """
 
