@@ -81,7 +81,8 @@ def build_sources(settings: Settings) -> Sources:
             raise MappingError(f"数据源「{department}」未配置地址 / no URL for source '{department}'")
         cls = adapter_class(mapping.adapter)
         options: dict[str, Any] = {"connect_timeout": settings.connect_timeout}
-        if cls is SqlAdapter:  # the row memo is the SQL adapter's own
+        if cls is SqlAdapter:  # the row memo and the breaker's retry time are the SQL adapter's own
             options["row_memo_rows"] = settings.row_memo_rows
+            options["retry_seconds"] = settings.source_retry_seconds
         adapters[department] = cls(department, mapping, url, **options)
     return Sources(adapters)

@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Collection, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from adapters.base import Where
+from adapters.breaker import Breaker
 from adapters.convert import CONVERTERS, KEY_VARIANTS
 from adapters.mapping import ColumnSpec, EntitySpec, Mapping
 from adapters.rows import Builder, builder, column_loader, order_key
@@ -163,12 +165,14 @@ class SqlAdapter:
 
     def __init__(
         self, department: str, mapping: Mapping, url: str, *, connect_timeout: float = 3.0, row_memo_rows: int = 20_000,
+        retry_seconds: float = 5.0,
     ) -> None:
         self.department = department
         self.mapping = mapping
         parsed = async_url(url)
         self.url = parsed
         self.connect_timeout = connect_timeout
+        self.breaker = Breaker(department, retry_seconds)  # after a failed connect, fail at once for a while
         self.engine: AsyncEngine = create_async_engine(parsed, **_engine_options(parsed, connect_timeout))
         self.arrays = parsed.get_backend_name() == "postgresql"
         self._native = parsed.drivername == "postgresql+asyncpg"
@@ -222,17 +226,31 @@ class SqlAdapter:
                     )
         return self._pool
 
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[AsyncConnection]:
+        """A SQLAlchemy connection, made through the breaker within the connect timeout (which not every
+        driver applies to the whole handshake: asyncmy waits for a silent server's greeting forever)."""
+        conn = await self.breaker.connect(asyncio.wait_for(self.engine.connect().start(), self.connect_timeout))
+        try:
+            yield conn
+        finally:
+            await conn.close()
+
     async def _run(self, statement: _Statement, values: list[Any]) -> Sequence[Any]:
         """The rows of a compiled statement for these values (SourceUnavailable if the database fails)."""
         self.statements += 1
+        self.breaker.check()
         try:
             if self._native:
                 pool = await self._native_pool()
-                async with pool.acquire() as conn:
+                native = await self.breaker.connect(pool.acquire())
+                try:
                     if statement.memo is None:  # once per statement: its result column types
-                        statement.memo = _memo_safe((await conn.prepare(statement.sql)).get_attributes())
-                    return await conn.fetch(statement.sql, *(values[i] for i in statement.names))  # type: ignore[no-any-return]
-            async with self.engine.connect() as conn:
+                        statement.memo = _memo_safe((await native.prepare(statement.sql)).get_attributes())
+                    return await native.fetch(statement.sql, *(values[i] for i in statement.names))  # type: ignore[no-any-return]
+                finally:
+                    await pool.release(native)
+            async with self._connection() as conn:
                 # Reads need no transaction: autocommit saves the BEGIN/ROLLBACK round trips.
                 # A connection that died is invalidated by SQLAlchemy; the next statement reconnects.
                 conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
@@ -329,8 +347,9 @@ class SqlAdapter:
             stmt = stmt.order_by(*(normalized_id_sort_key(col) if normalize == "id_number" else (col,)))
         build = ent.builder(tuple(ent.columns))
         self.statements += 1
+        self.breaker.check()
         try:
-            async with self.engine.connect() as conn:
+            async with self._connection() as conn:
                 result = await conn.stream(stmt.execution_options(yield_per=chunk_size), params(values))
                 async for part in result.partitions(chunk_size):
                     yield [build(row) for row in part]

@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     store_url: str = "sqlite+aiosqlite:///var/hub.db"  # the hub's own database (PostgreSQL in production)
     source: dict[str, SourceSettings] = Field(default_factory=dict)
     connect_timeout: float = 3.0
+    source_retry_seconds: float = 5.0  # after a source fails to connect, its reads fail at once for this long (0: never)
     row_memo_rows: int = 20_000  # rows each source keeps converted, raw row -> record (asyncpg only, ~0.7 KB a row; 0: none)
     max_page_size: int = 1000
     max_depth: int = 8

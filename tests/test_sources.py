@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +111,48 @@ def test_a_source_down_mid_run_degrades_only_its_paths(tmp_path: Path, pg_databa
     errors = after["errors"]
     assert errors and {e["extensions"]["code"] for e in errors} == {"SOURCE_UNAVAILABLE"}
     assert all(e["path"][-1] == "payroll" and e["extensions"]["source"] == "finance" for e in errors)
+    assert ready.status_code == 503 and ready.json()["sources"]["finance"]["ok"] is False
+
+
+class SilentServer:
+    """A TCP server that accepts connections and never answers (a hung database host), in a thread."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.accepted: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                self.accepted.append(self.listener.accept()[0])
+            except OSError:
+                return
+
+    def close(self) -> None:
+        self.listener.close()
+        for conn in self.accepted:
+            conn.close()
+
+
+def test_a_hung_source_costs_its_timeout_once_not_every_request(demo_dir: Path) -> None:
+    hung = SilentServer()
+    settings = hub_settings(demo_dir, {"finance": f"postgresql+asyncpg://u@127.0.0.1:{hung.port}/db"},
+                            connect_timeout=0.5, source_retry_seconds=60, max_concurrent_operations=1)
+    try:
+        with running_hub(settings) as hub:
+            answers = [hub.query(PARTIAL) for _ in range(4)]
+            tried = len(hung.accepted)
+            answers += [hub.query(PARTIAL) for _ in range(4)]
+            ready = hub.client.get("/readyz")
+            assert len(hung.accepted) == tried >= 1  # the later requests failed at once, without connecting
+    finally:
+        hung.close()
+    for body in answers:
+        edges = body["data"]["people"]["edges"]
+        assert len(edges) == 20 and all(e["node"]["name"] and e["node"]["payroll"] is None for e in edges)
+        assert {e["extensions"]["source"] for e in body["errors"]} == {"finance"}
     assert ready.status_code == 503 and ready.json()["sources"]["finance"]["ok"] is False
 
 
