@@ -82,35 +82,41 @@ def pool() -> Iterator[ThreadPoolExecutor]:
         yield executor
 
 
+def two_at_once(hub: Hub, gate: Gate, pool: ThreadPoolExecutor, while_held: Callable[[], None]) -> None:
+    """Send two operations while the gate holds them; check `while_held`, open, and compare the answers."""
+    alone = hub.query(PEOPLE)
+    gate.close()
+    answers = [pool.submit(hub.query, PEOPLE) for _ in range(2)]
+    try:
+        while_held()
+    finally:
+        gate.opened.set()
+    assert [a.result(timeout=10) for a in answers] == [alone, alone]
+
+
 def test_with_limit_one_operations_do_not_overlap(gate: Gate, limited_hub: Callable[[int], Any], pool: ThreadPoolExecutor) -> None:
     """Given the limit 1, a second operation waits for the first; health checks do not."""
+
+    def one_at_a_time() -> None:
+        assert until(lambda: gate.started >= 1)
+        time.sleep(0.2)
+        assert gate.started == 1  # the other operation waits for the first to finish
+        assert hub.client.get("/healthz").status_code == 200
+        assert hub.client.get("/readyz").status_code == 200
+
     hub: Hub
     with limited_hub(1) as hub:
-        alone = hub.query(PEOPLE)
-        gate.close()
-        answers = [pool.submit(hub.query, PEOPLE) for _ in range(2)]
-        try:
-            assert until(lambda: gate.started >= 1)
-            time.sleep(0.2)
-            assert gate.started == 1  # the other operation waits for the first to finish
-            assert hub.client.get("/healthz").status_code == 200
-            assert hub.client.get("/readyz").status_code == 200
-        finally:
-            gate.opened.set()
-        assert [a.result(timeout=10) for a in answers] == [alone, alone]
+        two_at_once(hub, gate, pool, one_at_a_time)
         assert gate.started == 2 and gate.most == 1
 
 
 def test_unlimited_operations_overlap(gate: Gate, limited_hub: Callable[[int], Any], pool: ThreadPoolExecutor) -> None:
     """Given the limit 0, both operations run at once (so the test above can see an overlap)."""
+
+    def both_at_once() -> None:
+        assert until(lambda: gate.started == 2)
+
     hub: Hub
     with limited_hub(0) as hub:
-        alone = hub.query(PEOPLE)
-        gate.close()
-        answers = [pool.submit(hub.query, PEOPLE) for _ in range(2)]
-        try:
-            assert until(lambda: gate.started == 2)
-        finally:
-            gate.opened.set()
-        assert [a.result(timeout=10) for a in answers] == [alone, alone]
+        two_at_once(hub, gate, pool, both_at_once)
         assert gate.most == 2
