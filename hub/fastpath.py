@@ -67,6 +67,10 @@ class KnownQueries:
         """Remember a query the full path answered with data and no error."""
         if query is None or result.errors or result.data is None or result.extensions:
             return
+        key = (id(context.grants), operation_name, query)
+        known = self._known.get(key)
+        if known is not None and known.grants is context.grants:  # answered here but for its form (a GET, say)
+            return
         document = parse(query)
         operation = get_operation_ast(document, operation_name)
         if operation is None or operation.operation is not OperationType.QUERY:
@@ -76,7 +80,6 @@ class KnownQueries:
             name = first.name.value if first is not None and first.name else ""
         else:
             name = operation_name
-        key = (id(context.grants), operation_name, query)
         self._known[key] = _Known(context.grants, document, name, dict(context.fields_seen))
         if len(self._known) > self._limit:
             self._known.popitem(last=False)
