@@ -238,8 +238,8 @@ class SqlAdapter:
 
     async def _run(self, statement: _Statement, values: list[Any]) -> Sequence[Any]:
         """The rows of a compiled statement for these values (SourceUnavailable if the database fails)."""
+        self.breaker.check()  # a source known down fails at once (no statement runs)
         self.statements += 1
-        self.breaker.check()
         try:
             if self._native:
                 pool = await self._native_pool()
@@ -346,8 +346,8 @@ class SqlAdapter:
             normalize = ent.specs[order_by].normalize
             stmt = stmt.order_by(*(normalized_id_sort_key(col) if normalize == "id_number" else (col,)))
         build = ent.builder(tuple(ent.columns))
+        self.breaker.check()  # a source known down fails at once (no statement runs)
         self.statements += 1
-        self.breaker.check()
         try:
             async with self._connection() as conn:
                 result = await conn.stream(stmt.execution_options(yield_per=chunk_size), params(values))
