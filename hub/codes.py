@@ -1,4 +1,7 @@
-"""Canonical code lists of the hub (DOMAIN.md §2). Legacy spellings live only in the mapping files."""
+"""Canonical code lists of the hub (docs/domain.md §Code lists).
+
+Legacy spellings live only in the mapping files.
+"""
 
 from __future__ import annotations
 

@@ -1,9 +1,10 @@
 """The institution crosswalk: one canonical code per institution over four departments' unit codes.
 
-Matching order (DOMAIN.md §5): the organization code inside a valid USCC (or a valid 9-character
-organization code), then the exact normalized name as a last resort. The establishment office is
-authoritative for institutions, so its units are the base; another department's unit that matches
-none is "unplaced" (a data-quality finding) and keeps a code of its own, `<department>:<local id>`.
+Matching order (docs/domain.md §Institution identity): the organization code inside a valid USCC
+(or a valid 9-character organization code), then the exact normalized name as a last resort. The
+establishment office is authoritative for institutions, so its units are the base; another
+department's unit that matches none is "unplaced" (a data-quality finding) and keeps a code of its
+own, `<department>:<local id>`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Statutory retirement dates under the progressive rule in force since 2025-01-01 (DOMAIN.md §4)."""
+"""Statutory retirement dates under the progressive rule in force since 2025-01-01.
+
+The rule and its check table: docs/retirement.md §The rule, §Checks.
+"""
 
 from __future__ import annotations
 

@@ -127,7 +127,7 @@ async def quota_lines(ctx: HubContext, views: Sequence[InstitutionView]) -> list
 
 
 def is_unit_level(rank: str | None, appointment: Appointment) -> bool:
-    """Whether an appointment is at the unit's own head/deputy level for its rank (DOMAIN.md §6, R07)."""
+    """Whether an appointment holds its unit's own head/deputy level (docs/supervision.md §R07)."""
     if rank is None or appointment.role is None:
         return False
     head, deputy = UNIT_LEVELS[Rank(rank)]

@@ -126,7 +126,7 @@ async def statutory_retirement(ctx: HubContext, people: Sequence[PersonLike]) ->
     """Each person's statutory retirement date (2025 progressive rule), from the ID's birth and sex.
 
     A woman is in a worker post when her slot is GQ, her category is PI worker, or her current
-    post is a worker post (DOMAIN.md §6, R08).
+    post is a worker post (docs/retirement.md §Which group).
     """
     out: list[dt.date | None | HubError] = [None] * len(people)
     women = []

@@ -1,8 +1,8 @@
 """Planted anomalies: a per-rule planting table, the schedule, and the manifest findings.
 
-Each rule of DOMAIN.md §6 is planted by small edits to an otherwise clean record, following the
-"precise readings". Every finding a planting causes is listed (``implies``), so the manifest is the
-complete list of what a correct cross-check reports:
+Each rule (docs/supervision.md §Each rule as the code reads it) is planted by small edits to an
+otherwise clean record, following the readings stated there. Every finding a planting causes is
+listed (``implies``), so the manifest is the complete list of what a correct cross-check reports:
 
 ====  ==========================================================================  ================
 rule  how it is planted                                                           findings

@@ -1,4 +1,4 @@
-"""The four departments' legacy tables (DOMAIN.md §5), named exactly as their systems name them.
+"""The four departments' legacy tables (docs/legacy-databases.md), named exactly as their systems name them.
 
 Only this module and the adapters' mapping files know these names. Codes are VARCHAR, money is
 BIGINT fen, dates are DATE where the legacy system keeps a date and text where it keeps text.

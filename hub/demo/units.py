@@ -14,7 +14,7 @@ from hub.demo.names import REGION_SHORT
 from hub.demo.population import Person
 from hub.demo.world import World
 
-# Students per staff member by school type (national ratios, DOMAIN §8).
+# Students per staff member by school type (docs/domain.md §School staffing ratios).
 STUDENT_RATIO = {"小学": 19.0, "初中": 13.5, "高中": 12.5, "完全中学": 13.0}
 Rows = dict[str, list[tuple]]
 

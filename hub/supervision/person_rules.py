@@ -1,4 +1,6 @@
-"""Person rules: each a small function over one person's facts at the reference month (DOMAIN.md §6).
+"""Person rules: each a small function over one person's facts at the reference month.
+
+What each rule means is docs/supervision.md §Each rule as the code reads it.
 
 A function returns a Hit (stable facts + evidence) or None. Example::
 

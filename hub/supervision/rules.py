@@ -1,4 +1,6 @@
-"""The rule table (DOMAIN.md §6): id, severity, needed departments, bilingual title and message.
+"""The rule table: id, severity, needed departments, bilingual title and message.
+
+The table for readers is docs/supervision.md §The rules at a glance.
 
 The functions that decide each rule are in person_rules.py (one person at a time) and
 unit_rules.py (per-institution aggregates); this table is the data every other part reads.

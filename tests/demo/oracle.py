@@ -1,4 +1,4 @@
-"""An independent reading of DOMAIN.md §6 over the generated SQLite files, to check the manifest.
+"""An independent reading of docs/supervision.md over the generated SQLite files, to check the manifest.
 
 It shares nothing with the generator except the standards in hub.ids / hub.retirement / hub.codes,
 so a finding the generator did not plant (or a planted one that does not show) fails the tests.

@@ -24,7 +24,7 @@ from tests.demo.oracle import Oracle, expected
 PERSONS = 600
 SEED = 7
 
-# DOMAIN.md §5, written out independently of hub/demo/legacy.py.
+# docs/legacy-databases.md, written out independently of hub/demo/legacy.py.
 SHAPES = {
     "establishment": {
         "T_JG": "JGID JGMC TYSHXYDM JGLB JGGG JFXS XZQH SJJGID XXLB ZXSS CLRQ CXRQ",

@@ -1,4 +1,4 @@
-"""GB 11643 ID numbers and GB 32100 credit codes (DOMAIN.md §3 examples)."""
+"""GB 11643 ID numbers and GB 32100 credit codes (docs/domain.md §Worked examples)."""
 
 from __future__ import annotations
 

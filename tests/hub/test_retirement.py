@@ -1,4 +1,4 @@
-"""The progressive retirement rule in force since 2025 (DOMAIN.md §4 checks)."""
+"""The progressive retirement rule in force since 2025 (docs/retirement.md §Checks)."""
 
 from __future__ import annotations
 

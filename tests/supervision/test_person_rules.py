@@ -1,4 +1,7 @@
-"""Each person rule fires on a minimal bad case and stays silent on the near miss (DOMAIN.md §6)."""
+"""Each person rule fires on a minimal bad case and stays silent on the near miss.
+
+The rules are stated in docs/supervision.md §Each rule as the code reads it.
+"""
 
 from __future__ import annotations
 
