@@ -15,15 +15,12 @@ from hub.codes import LEAGUE
 from hub.context import HubContext
 from hub.crosswalk import institution_key
 from hub.errors import BadUserInput, Conflict, HubError, NotFound
-from hub.retirement import add_months
 from hub.store import Store
 from hub.supervision import alert_queries as q
 from hub.supervision import deferrals, freezes, precheck, service
 from hub.supervision.alerts import Alert, AlertEvent, AlertStatus, get_alert, history, transition
 from hub.supervision.model import Scope
 from resolvers.people import statutory_retirement
-
-DEFERRAL_MONTHS = 36  # a retirement may be deferred by at most three years
 
 
 def store_of(ctx: HubContext) -> Store:
@@ -157,17 +154,14 @@ async def check(ctx: HubContext, action: precheck.Action, code: str, id_number: 
 
 async def defer(ctx: HubContext, id_number: str, until: dt.date, document: str | None,
                 note: str | None) -> deferrals.Deferral:
-    """Record an approved retirement deferral: `until` after the person's statutory retirement date and at
-    most three years beyond it (the person is known to a department: schema/row_scope.py checked it)."""
+    """Record an approved retirement deferral of a person some department knows (schema/row_scope.py
+    checked that, and the scope), against the person's statutory retirement date."""
     key = deferrals.parse_id(id_number)
     due = (await statutory_retirement(ctx, [SimpleNamespace(id_number=key, slot=None)]))[0]
     if isinstance(due, HubError):
         raise due
-    if due is None or not due < until <= add_months(due, DEFERRAL_MONTHS):
-        latest = add_months(due, DEFERRAL_MONTHS) if due else None
-        raise BadUserInput(f"延迟退休须晚于法定退休日期 {due} 且不超过 {latest} / a deferral must end after the "
-                           f"statutory retirement date {due} and no later than {latest}: {until}", field="until")
-    return await deferrals.record_deferral(store_of(ctx), key, until, actor_of(ctx), document, note)
+    assert due is not None  # a valid ID number carries a birth date
+    return await deferrals.record_deferral(store_of(ctx), key, until, due, actor_of(ctx), document, note)
 
 
 async def deferrals_of(ctx: HubContext, id_number: str) -> list[deferrals.Deferral]:
