@@ -38,7 +38,7 @@ from hub.crosswalk import institution_key
 from hub.errors import HubError, SourceUnavailable
 from hub.ids import id_number_problem, normalize_id_number
 from hub.store.tables import alerts, freezes
-from resolvers.people import FACETS, RESOLUTION_ORDER
+from resolvers.people import FACETS, RESOLUTION_ORDER, facets
 from schema.arguments import Names, declared
 
 
@@ -164,28 +164,25 @@ async def _institution(ctx: Any, code: Any) -> Verdict:
 
 
 async def _person(ctx: Any, id_number: Any) -> Verdict:
-    """Inside when a department keeps a record of the person at a unit in scope (registry first: one
-    statement for most people); a department that is down while nothing decided it fails closed."""
+    """Inside when the caller's own reads show a record of the person (through the request's loaders,
+    registry first: for most people the one statement the answer then reuses); else outside when any
+    department knows the person. A department that is down while nothing decided it fails closed."""
     key = normalize_id_number(id_number) if isinstance(id_number, str) else None
     if not key or id_number_problem(key):
         return Verdict.UNKNOWN
-    scope, known, down = ctx.scope, False, None
+    down: HubError | None = None
     for facet in RESOLUTION_ORDER:
-        department, entity = FACETS[facet]
-        source = ctx.sources[department]
-        unit = source.scope_field(entity)
         try:
-            found = await source.fetch(entity, "id_number", [key], fields={"id_number", unit} if unit else None)
+            if (await facets(ctx, facet, [key]))[0]:
+                return Verdict.INSIDE
         except SourceUnavailable as exc:
             down = exc
-            continue
-        known = known or bool(found)
-        units = scope.units.get(department, frozenset())
-        if found and (scope.everything or any(getattr(r, unit or "", None) in units for r in found)):
-            return Verdict.INSIDE
     if down is not None:
         raise down
-    return Verdict.OUTSIDE if known else Verdict.UNKNOWN
+    for department, entity in FACETS.values():
+        if await ctx.sources[department].fetch(entity, "id_number", [key], fields={"id_number"}):
+            return Verdict.OUTSIDE
+    return Verdict.UNKNOWN
 
 
 async def _recorded(ctx: Any, table: sa.Table, value: Any) -> Verdict:
