@@ -23,6 +23,7 @@ from graphql import (
     GraphQLScalarType,
     GraphQLUnionType,
     Undefined,
+    get_named_type,
 )
 
 from hub.db import sync_url
@@ -144,12 +145,6 @@ def world(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 # --- one call per scoped argument ---------------------------------------------------------------------
 
 
-def _named(gql_type: Any) -> Any:
-    while isinstance(gql_type, GraphQLNonNull | GraphQLList):
-        gql_type = gql_type.of_type
-    return gql_type
-
-
 def _literal(gql_type: Any) -> str:
     """A plain literal of a type, for required arguments that name nothing."""
     inner = gql_type.of_type if isinstance(gql_type, GraphQLNonNull) else gql_type
@@ -173,7 +168,7 @@ def call(world: World, root: str, field_name: str, argument: str, values: dict[N
             if what is not Names.NOTHING:
                 variables[name] = world.inside[what]
     extra = "".join(f", ${n}: {field.args[n].type}" for n in variables if n != "v")
-    shape = _named(field.type)
+    shape = get_named_type(field.type)
     selection = " { __typename }" if isinstance(shape, GraphQLObjectType | GraphQLUnionType) else ""
     assert isinstance(shape, GraphQLObjectType | GraphQLUnionType | GraphQLScalarType | GraphQLEnumType)
     document = f"{root.lower()}($v: {field.args[argument].type}{extra}) {{ {field_name}({', '.join(given)}){selection} }}"
@@ -199,7 +194,7 @@ def test_an_argument_inside_the_callers_region_is_not_refused(world: World, root
     assert "FORBIDDEN" not in {e["extensions"]["code"] for e in body.get("errors", [])}, body
 
 
-def test_only_the_whole_leagues_principals_change_policy_rules(world: World) -> None:
+def test_a_league_principal_passes_the_check_on_a_policy_rule_subject(world: World) -> None:
     body = world.hub.query('mutation { addPolicyRule(subject: "analyst", object: "Person.name", action: "read") }')
     assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"]  # policies come from the file here
 
