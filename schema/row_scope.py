@@ -82,7 +82,8 @@ class ScopedExecutor(StrawberryGraphQLCoreExecutionContext):
 
     def _named(self, root_type: GraphQLObjectType, root: str, grouped: Any
                ) -> Iterator[tuple[Any, str, str, Names | None, Any]]:
-        """(node, Query|Mutation.field, argument, what it names, value) of every argument given a value."""
+        """(node, Query|Mutation.field, argument, what it names, value) of every argument given a value that
+        may name something (undeclared ones included)."""
         for details in grouped.values():
             node = details[0].node
             field = root_type.fields.get(node.name.value)
@@ -93,8 +94,8 @@ class ScopedExecutor(StrawberryGraphQLCoreExecutionContext):
             except GraphQLError:  # graphql-core reports the same error before the resolver runs
                 continue
             for name, value in values.items():
-                if value is not None:
-                    found = declared(root, node.name.value, name)
+                found = declared(root, node.name.value, name)
+                if value is not None and (found is None or found.names is not Names.NOTHING):
                     yield node, f"{root}.{node.name.value}", name, found.names if found else None, value
 
     def _checked(self, named: list[tuple[Any, str, str, Names | None, Any]], writes: bool,
@@ -119,8 +120,6 @@ async def _refusal(ctx: Any, node: Any, field: str, argument: str, names: Names 
     if names is None:
         return GraphQLError(f"参数 {field}({argument}) 未声明其范围 / argument {argument} of {field} is not declared",
                             node, path=[key], extensions={"code": "FORBIDDEN", **where})
-    if names is Names.NOTHING:
-        return None
     try:
         verdicts = [await _verdict(ctx, names, item) for item in (value if isinstance(value, list) else [value])]
     except HubError as exc:
