@@ -67,6 +67,13 @@ class Crosswalk:
         return [lid for ident in found if ident for lid in [ident.local_id(department)] if lid]
 
 
+def institution_key(code: str | None) -> str | None:
+    """A canonical institution code from user input: a USCC normalized, a crosswalk code (`dept:id`) kept."""
+    if code is None:
+        return None
+    return code.strip() if ":" in code else ids.normalize_code(code)
+
+
 def valid_org_code(code: str | None) -> str | None:
     """The organization code carried by a valid USCC or valid organization code, else None."""
     if code is None:

@@ -10,9 +10,8 @@ from typing import Any, TypeVar
 from adapters.base import Contains, Prefix
 from hub.codes import UNIT_LEVELS, PostLevel, PostScope, Rank, SlotStatus
 from hub.context import HubContext
-from hub.crosswalk import BASE, Identity
+from hub.crosswalk import BASE, Identity, institution_key
 from hub.errors import BadUserInput
-from hub.ids import normalize_code
 from hub.records import Appointment, Unit
 
 T = TypeVar("T")
@@ -69,7 +68,7 @@ async def views(ctx: HubContext, identities: list[Identity]) -> list[Institution
 
 async def by_code(ctx: HubContext, code: str) -> InstitutionView | None:
     """The institution with a canonical code (USCC or crosswalk code); BAD_USER_INPUT if malformed."""
-    key = normalize_code(code) if ":" not in code else code.strip()
+    key = institution_key(code)
     if not key:
         raise BadUserInput("机构代码不能为空 / institution code must not be empty")
     ident = (await ctx.crosswalk.get()).identity(key)

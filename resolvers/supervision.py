@@ -1,25 +1,26 @@
-"""Supervision data for the GraphQL layer: alerts, summaries, freezes, runs, prechecks, under row scope.
+"""Supervision data for the GraphQL layer: alerts, summaries, freezes, runs, prechecks, deferrals.
 
-Row scope (the principal's region) narrows every read; an alert or freeze outside it is NOT_FOUND
-to mutations as well, exactly as if it did not exist. Who acts is the principal's subject.
+What an argument names (an alert, a freeze, an institution, a person, a region) has already been
+checked against the caller's row scope before these run (schema/row_scope.py); lists without a
+region are narrowed to the caller's. Who acts is the principal's subject.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 from typing import Any
 
 from hub.codes import LEAGUE
 from hub.context import HubContext
+from hub.crosswalk import institution_key
 from hub.errors import BadUserInput, Conflict, HubError, NotFound
-from hub.ids import normalize_code
 from hub.store import Store
 from hub.supervision import alert_queries as q
 from hub.supervision import deferrals, freezes, precheck, service
 from hub.supervision.alerts import Alert, AlertEvent, AlertStatus, get_alert, history, transition
 from hub.supervision.model import Scope
-
-NOWHERE = "-"  # a region prefix no division code has: the caller asked outside its scope
+from resolvers.people import statutory_retirement
 
 
 def store_of(ctx: HubContext) -> Store:
@@ -37,21 +38,11 @@ def actor_of(ctx: HubContext) -> str:
 
 
 def scoped_region(ctx: HubContext, requested: str | None) -> str | None:
-    """The region filter: the requested one narrowed to the principal's row scope."""
-    scope = getattr(ctx, "scope", None)
-    own = getattr(scope, "region", LEAGUE) or LEAGUE
-    if own == LEAGUE:
-        return requested or None
-    if not requested or requested == LEAGUE or requested.startswith(own):
-        return requested if requested and requested.startswith(own) else own
-    return own if own.startswith(requested) else NOWHERE
-
-
-def institution_key(code: str | None) -> str | None:
-    """A canonical institution code from user input (USCC normalized; crosswalk codes kept)."""
-    if code is None:
-        return None
-    return code.strip() if ":" in code else normalize_code(code)
+    """The region filter: the requested one (already checked to lie in scope), else the caller's own."""
+    if requested:
+        return requested
+    own = getattr(getattr(ctx, "scope", None), "region", LEAGUE) or LEAGUE
+    return None if own == LEAGUE else own
 
 
 def alert_filter(ctx: HubContext, **given: Any) -> q.AlertFilter:
@@ -77,18 +68,14 @@ async def alert_count(ctx: HubContext, flt: q.AlertFilter) -> int:
 
 
 async def alert(ctx: HubContext, alert_id: int) -> tuple[Alert, list[AlertEvent]]:
-    """One alert in scope, or NOT_FOUND."""
+    """One alert, or NOT_FOUND."""
     async with store_of(ctx).connect() as conn:
         found = await get_alert(conn, alert_id)
-        region = scoped_region(ctx, None)
-        if region and not (found.region_code or "").startswith(region):
-            raise NotFound(f"预警 {alert_id} 不存在 / alert {alert_id} does not exist")
         return found, (await history(conn, [alert_id]))[alert_id]
 
 
 async def alert_step(ctx: HubContext, alert_id: int, to: AlertStatus, note: str | None) -> tuple[Alert, list[AlertEvent]]:
     """One lifecycle step by the caller."""
-    await alert(ctx, alert_id)  # scope first: outside it the alert does not exist
     await transition(store_of(ctx), alert_id, to, actor_of(ctx), note)
     return await alert(ctx, alert_id)
 
@@ -108,10 +95,9 @@ async def freeze_list(ctx: HubContext, code: str | None, statuses: list[freezes.
 
 
 async def freeze_one(ctx: HubContext, freeze_id: int) -> tuple[freezes.Freeze, list[freezes.FreezeEvent]]:
-    """One freeze in scope, or NOT_FOUND."""
-    region = scoped_region(ctx, None)
+    """One freeze, or NOT_FOUND."""
     async with store_of(ctx).connect() as conn:
-        found = [f for f in await freezes.list_freezes(conn, region=region) if f.id == freeze_id]
+        found = [f for f in await freezes.list_freezes(conn) if f.id == freeze_id]
         if not found:
             raise NotFound(f"冻结记录 {freeze_id} 不存在 / freeze {freeze_id} does not exist")
         return found[0], (await freezes.freeze_history(conn, [freeze_id]))[freeze_id]
@@ -119,11 +105,10 @@ async def freeze_one(ctx: HubContext, freeze_id: int) -> tuple[freezes.Freeze, l
 
 async def freeze_create(ctx: HubContext, code: str, hiring: bool, payroll: bool, reason: str, alert_ids: list[int],
                         note: str | None) -> tuple[freezes.Freeze, list[freezes.FreezeEvent]]:
-    """Freeze an institution (it must exist in the crosswalk and lie in the caller's scope)."""
+    """Freeze an institution (it must exist in the crosswalk)."""
     key = institution_key(code) or ""
     ident = (await ctx.crosswalk.get()).identity(key)
-    region = scoped_region(ctx, None)
-    if ident is None or (region and not (ident.region_code or "").startswith(region)):
+    if ident is None:
         raise BadUserInput(f"未知机构 / unknown institution: {code!r}", field="institutionCode")
     made = await freezes.freeze(store_of(ctx), key, ident.region_code, hiring=hiring, payroll=payroll, reason=reason,
                                 alert_ids=alert_ids, actor=actor_of(ctx), note=note)
@@ -169,8 +154,14 @@ async def check(ctx: HubContext, action: precheck.Action, code: str, id_number: 
 
 async def defer(ctx: HubContext, id_number: str, until: dt.date, document: str | None,
                 note: str | None) -> deferrals.Deferral:
-    """Record an approved retirement deferral."""
-    return await deferrals.record_deferral(store_of(ctx), id_number, until, actor_of(ctx), document, note)
+    """Record an approved retirement deferral of a person some department knows (schema/row_scope.py
+    checked that, and the scope), against the person's statutory retirement date."""
+    key = deferrals.parse_id(id_number)
+    due = (await statutory_retirement(ctx, [SimpleNamespace(id_number=key, slot=None)]))[0]
+    if isinstance(due, HubError):
+        raise due
+    assert due is not None  # a valid ID number carries a birth date
+    return await deferrals.record_deferral(store_of(ctx), key, until, due, actor_of(ctx), document, note)
 
 
 async def deferrals_of(ctx: HubContext, id_number: str) -> list[deferrals.Deferral]:

@@ -20,6 +20,7 @@ from schema.masking import install_masking
 from schema.person import Person
 from schema.policy import PolicyGuard, install_introspection_filter
 from schema.query import Query
+from schema.row_scope import ScopedExecutor
 from schema.supervision import SupervisionMutation, SupervisionQuery
 
 log = logging.getLogger(__name__)
@@ -75,7 +76,7 @@ def build_schema(settings: Settings, policy: bool = True, compiled: bool | None 
         mutation=merge_types("Mutation", (AdminMutation, SupervisionMutation)),
         types=[Institution, Person],
         extensions=[lambda: ParserCache(maxsize=1024), lambda: QueryDepthLimiter(max_depth=settings.max_depth), *guard, ErrorCodes],
-        execution_context_class=CompiledExecutor if compiled else None,
+        execution_context_class=CompiledExecutor if compiled else ScopedExecutor,
     )
     if policy:
         install_masking(schema._schema)

@@ -54,17 +54,19 @@ class AdminQuery:
         rules = info.context.policies.enforcer.get_policy()
         return [PolicyRule(subject=r[0], object=r[1], action=r[2]) for r in rules if subject is None or r[0] == subject]
 
-    @strawberry.field(description="审计日志（按时间倒序） / the audit log, newest first")
+    @strawberry.field(description="审计日志（按时间倒序；旗县区范围只见本区划的访问） / the audit log, newest first "
+                                  "(a banner's auditor sees the entries of principals scoped within its banner)")
     async def audit_entries(self, info: Info, first: int | None = 50, after: str | None = None, actor: str | None = None) -> Connection[AuditEntry]:
         store = _store(info)
         size = page_size(first, info.context.settings.max_page_size)
         where = [audit_log.c.actor == actor] if actor else []
+        if not info.context.scope.everything:
+            where.append(audit_log.c.region.startswith(info.context.scope.region, autoescape=True))
         cursor = decode_cursor(after)
-        if cursor is not None:
-            where.append(audit_log.c.id < int(cursor))
+        page = [*where, audit_log.c.id < int(cursor)] if cursor is not None else where
         async with store.connect() as conn:
-            rows = list(await conn.execute(sa.select(audit_log).where(*where).order_by(audit_log.c.id.desc()).limit(size + 1)))
-            total = (await conn.execute(sa.select(sa.func.count()).select_from(audit_log).where(*where[:1]))).scalar()
+            rows = list(await conn.execute(sa.select(audit_log).where(*page).order_by(audit_log.c.id.desc()).limit(size + 1)))
+            total = (await conn.execute(sa.select(sa.func.count()).select_from(audit_log).where(*where))).scalar()
         entries = [AuditEntry(**{k: r._mapping[k] for k in AuditEntry.__annotations__}) for r in rows[:size]]
 
         async def count() -> int:

@@ -23,9 +23,9 @@ from typing import Any
 
 from graphql import GraphQLError, GraphQLList, GraphQLNonNull, GraphQLObjectType, located_error
 from graphql.pyutils import Path, is_iterable
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from schema.plan import MEMO_LIMIT, Plan, Selected, arguments, nullable, plan
+from schema.row_scope import ScopedExecutor
 
 
 class _Level:
@@ -55,10 +55,13 @@ class _Level:
         return self._where[id(out)]
 
 
-class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
-    """graphql-core's executor, answering queries level by level where the whole document allows."""
+class CompiledExecutor(ScopedExecutor):
+    """graphql-core's executor, answering queries level by level where the whole document allows.
 
-    def execute_root_grouped_field_set(  # type: ignore[override]
+    What the root fields name is checked first, as on every path (schema/row_scope.py).
+    """
+
+    def answer_root(
         self,
         root_type: GraphQLObjectType,
         root_value: Any,
@@ -69,7 +72,7 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         ctx = self.context_value
         found = None if serially or getattr(ctx, "batchers", None) is None else plan(self, root_type, grouped_field_set)
         if found is None:
-            return super().execute_root_grouped_field_set(root_type, root_value, grouped_field_set, serially, position_context)
+            return super().answer_root(root_type, root_value, grouped_field_set, serially, position_context)
         return self._run(found, root_value)
 
     # --- a level at a time ------------------------------------------------------------------------

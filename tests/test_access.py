@@ -218,4 +218,4 @@ def test_banner_scope_never_returns_another_banners_rows(hub: Hub) -> None:
     )
     lookup = hub.query('query($id: String!) { person(idNumber: $id) { idNumber } }', {"id": outsider},
                        role="officer", department="finance", region=BANNER)
-    assert lookup["data"]["person"] is None
+    assert lookup["data"] is None and [e["extensions"]["code"] for e in lookup["errors"]] == ["FORBIDDEN"]

@@ -9,10 +9,12 @@ import sqlalchemy as sa
 
 from hub import ids
 from hub.errors import BadUserInput
-from hub.retirement import month_end
+from hub.retirement import add_months, month_end
 from hub.store import Store
 from hub.store.db import aware, utcnow
 from hub.store.tables import retirement_deferrals
+
+MAX_MONTHS = 36  # a retirement may be deferred by at most three years
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,10 +39,15 @@ def parse_id(raw: str) -> str:
     return key  # type: ignore[return-value]
 
 
-async def record_deferral(store: Store, id_number: str, until: dt.date, actor: str, document: str | None = None,
-                          note: str | None = None) -> Deferral:
-    """Record an approved deferral (at most three years are allowed by law; the document is the approval)."""
+async def record_deferral(store: Store, id_number: str, until: dt.date, due: dt.date, actor: str,
+                          document: str | None = None, note: str | None = None) -> Deferral:
+    """Record an approved deferral of a retirement due on `due`: it must end after that date and at
+    most three years beyond it (the law's limit); the document is the approval."""
     key = parse_id(id_number)
+    latest = add_months(due, MAX_MONTHS)
+    if not due < until <= latest:
+        raise BadUserInput(f"延迟退休须晚于法定退休日期 {due} 且不晚于 {latest} / a deferral must end after the statutory "
+                           f"retirement date {due} and no later than {latest}: {until}", field="until")
     now = utcnow()
     values = {"id_number": key, "until": until, "document": document, "note": note, "recorded_by": actor,
               "recorded_at": now}

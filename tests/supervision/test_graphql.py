@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from types import SimpleNamespace
 from typing import Any
 
@@ -9,14 +10,21 @@ import strawberry
 
 from adapters.registry import Sources
 from hub.crosswalk import CrosswalkCache
+from hub.retirement import add_months
+from hub.scope import RowScope
 from hub.settings import Settings
 from hub.store import Store
+from hub.supervision.deferrals import deferrals_of
 from hub.supervision.service import supervise
 from resolvers.batch import Batchers
+from resolvers.loaders import Loaders
+from resolvers.people import statutory_retirement
+from schema.row_scope import ScopedExecutor
 from schema.supervision import SupervisionMutation, SupervisionQuery
 from tests.supervision.conftest import Demo
 
 SCHEMA = strawberry.Schema(query=SupervisionQuery, mutation=SupervisionMutation)
+SCOPED = strawberry.Schema(query=SupervisionQuery, mutation=SupervisionMutation, execution_context_class=ScopedExecutor)
 
 ALERTS = """
 query($first: Int, $after: String, $rule: [String!], $region: String) {
@@ -48,8 +56,9 @@ query($code: String!) { precheck(action: HIRE, institutionCode: $code) { allowed
 def context(sources: Sources, store: Store, region: str = "152900", who: str = "officer-1") -> Any:
     """The parts of HubContext the supervision resolvers use."""
     ctx = SimpleNamespace(settings=Settings(), sources=sources, crosswalk=CrosswalkCache(sources), store=store,
-                          principal=SimpleNamespace(subject=who), scope=SimpleNamespace(region=region))
+                          principal=SimpleNamespace(subject=who), scope=RowScope(region, {}))
     ctx.batchers = Batchers(ctx)
+    ctx.loaders = Loaders(sources, ctx.scope)
     return ctx
 
 
@@ -89,7 +98,7 @@ async def test_alerts_page_summary_and_lifecycle(demo: Demo, store: Store) -> No
     assert result.errors and (result.errors[0].extensions or {})["code"] == "CONFLICT"
 
 
-async def test_row_scope_narrows_alerts_and_hides_others(demo: Demo, store: Store) -> None:
+async def test_row_scope_narrows_alerts_and_refuses_others(demo: Demo, store: Store) -> None:
     sources, _, _ = await demo(persons=400, seed=22)
     await supervise(sources, store)
     everything = (await run(context(sources, store), ALERTS, first=1000))["alerts"]["edges"]
@@ -98,9 +107,10 @@ async def test_row_scope_narrows_alerts_and_hides_others(demo: Demo, store: Stor
     outside = next(e["node"] for e in everything if not (e["node"]["regionCode"] or "").startswith(banner))
     scoped = context(sources, store, region=banner)
     assert (await run(scoped, ALERTS, first=1000))["alerts"]["totalCount"] == len(inside)
-    assert (await run(scoped, ALERTS, first=1000, region="152922"))["alerts"]["totalCount"] == 0
-    result = await SCHEMA.execute(ILLEGAL, variable_values={"id": outside["id"]}, context_value=scoped)
-    assert result.errors and (result.errors[0].extensions or {})["code"] == "NOT_FOUND"
+    for query, variables in ((ALERTS, {"first": 1000, "region": "152922"}), (ILLEGAL, {"id": outside["id"]})):
+        result = await SCOPED.execute(query, variable_values=variables, context_value=scoped)
+        assert result.data is None and [(e.extensions or {})["code"] for e in result.errors or []] == ["FORBIDDEN"]
+    assert (await run(context(sources, store), ALERTS, first=1000))["alerts"]["edges"] == everything  # nothing moved
 
 
 async def test_freeze_precheck_and_unfreeze(demo: Demo, store: Store) -> None:
@@ -138,13 +148,20 @@ async def test_run_check_mutation_and_runs(demo: Demo, store: Store) -> None:
     assert len(rules) == 16
 
 
-async def test_deferral_mutation(demo: Demo, store: Store) -> None:
-    sources, _, _ = await demo(persons=400, seed=25)
+async def test_deferral_mutation_validates_person_and_dates(demo: Demo, store: Store) -> None:
+    sources, manifest, _ = await demo(persons=400, seed=25)
     ctx = context(sources, store)
-    made = await run(ctx, 'mutation { recordRetirementDeferral(idNumber: "15292119850315002x", until: "2027-06-30", '
-                          'document: "阿人社发〔2026〕1号") { idNumber until recordedBy } }')
-    assert made["recordRetirementDeferral"] == {"idNumber": "15292119850315002X", "until": "2027-06-30",
+    person = next(a["idNumber"] for a in manifest["anomalies"] if a["rule"] == "R08")
+    due = (await statutory_retirement(ctx, [SimpleNamespace(id_number=person, slot=None)]))[0]
+    assert isinstance(due, dt.date)
+    record = "mutation($id: String!, $until: Date!) { recordRetirementDeferral(idNumber: $id, until: $until) { idNumber until recordedBy } }"
+    made = await run(ctx, record, id=person.lower(), until=add_months(due, 36).isoformat())
+    assert made["recordRetirementDeferral"] == {"idNumber": person, "until": add_months(due, 36).isoformat(),
                                                 "recordedBy": "officer-1"}
-    bad = await SCHEMA.execute('mutation { recordRetirementDeferral(idNumber: "123", until: "2027-06-30") { id } }',
-                               context_value=ctx)
-    assert bad.errors and (bad.errors[0].extensions or {})["code"] == "BAD_USER_INPUT"
+    unknown = "11010519491231002X"  # a valid ID number no department knows
+    for who, until, argument in ((person, due, "until"), (person, add_months(due, 36) + dt.timedelta(days=1), "until"),
+                                 ("123", due, "idNumber"), (unknown, due, "idNumber")):
+        bad = await SCOPED.execute(record, variable_values={"id": who, "until": until.isoformat()}, context_value=ctx)
+        assert bad.data is None and [((e.extensions or {})["code"], (e.extensions or {})["field"])
+                                     for e in bad.errors or []] == [("BAD_USER_INPUT", argument)]
+    assert [d.until for d in await deferrals_of(store, person)] == [add_months(due, 36)]  # only the valid one
