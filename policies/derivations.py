@@ -59,6 +59,8 @@ def load_derivations(path: Path = DERIVATIONS_PATH) -> tuple[Derivation, ...]:
     for row in rows:
         if len(row) < 4:
             raise ValueError(f"推导表行须有四列 / a derivation row needs four columns: {row}")
+        if row[2].strip() not in Treatment.__members__.values():
+            raise ValueError(f"未知处理方式 / unknown treatment {row[2].strip()!r} (same, coarsen, deny, keep): {row}")
         out.append(Derivation(_field(row[0]), _field(row[1]), Treatment(row[2].strip()), ",".join(row[3:]).strip()))
     return tuple(out)
 

@@ -23,7 +23,7 @@ from hub.supervision.model import Rule
 from hub.supervision.rules import RULES
 from policies.access import Access
 from policies.check import check_policy
-from policies.derivations import DERIVATIONS, Treatment, ceiling, reconstructible
+from policies.derivations import DERIVATIONS, Treatment, ceiling, load_derivations, narrow, reconstructible
 from policies.grants import POLICY_PATH, PolicyBook, new_enforcer
 from schema import build_schema
 from schema.alert_masks import ALL_MASKED, masks_for
@@ -98,6 +98,27 @@ def test_every_personal_field_of_the_schema_is_in_the_derivation_table(schema: A
     assert {f for f in named if f not in set(schema_fields_of(schema))} == set()
 
 
+def test_the_same_value_is_masked_wherever_one_place_masks_it() -> None:
+    """SAME narrows both ways and on until nothing changes: registry name masked -> resolved name -> cadre name."""
+    table = {("RegistryEntry", "name"): Access.MASK, ("Person", "name"): Access.READ, ("CadreRecord", "name"): Access.READ,
+             ("Person", "idNumber"): Access.READ, ("Person", "birthDate"): Access.READ}
+    narrowed = narrow(table, DERIVATIONS, MASKABLE)
+    assert narrowed == {**table, ("Person", "name"): Access.MASK, ("CadreRecord", "name"): Access.MASK}
+    assert reconstructible(table, DERIVATIONS, MASKABLE) != [] and reconstructible(narrowed, DERIVATIONS, MASKABLE) == []
+
+
+@pytest.mark.parametrize(("line", "says"), [
+    ("Person.birthDate, Person.idNumber, hide, x", "unknown treatment"),
+    ("Person.birthDate, Person.idNumber, deny", "four columns"),
+    ("birthDate, Person.idNumber, deny, x", "Type.field"),
+])
+def test_a_malformed_derivation_table_is_refused(tmp_path: Path, line: str, says: str) -> None:
+    bad = tmp_path / "derivations.csv"
+    bad.write_text(f"# comment\n{line}\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=says):
+        load_derivations(bad)
+
+
 def test_each_treatment_is_sound() -> None:
     for d in DERIVATIONS:
         if d.treatment is Treatment.COARSEN:
@@ -153,6 +174,7 @@ def test_a_role_cannot_filter_on_a_field_it_sees_masked(hub: Hub, role: str, dep
                                                        field: str) -> None:
     body = hub.query(query, {"n": "张"}, role=role, department=department)
     assert body.get("data") is None
+    assert "152921198605204818" not in repr(body) and "张" not in repr(body)  # the refusal does not echo the value
     assert [(e["extensions"]["code"], e["extensions"]["field"]) for e in body["errors"]] == [("FORBIDDEN", field)]
 
 
