@@ -240,7 +240,7 @@ def test_every_field_reads_what_it_declares(executors: Executors, root: str, rol
     """The compiled path has the adapters build only the record fields the document reads: all of them are there."""
     schema = executors.plain._schema
     connection = schema.query_type.fields[root.split("(")[0]].type
-    grants = PolicyBook(new_enforcer(), schema_fields(schema), MASKABLE).grants([role if department is None else f"{department}.{role}"])
+    grants = PolicyBook(new_enforcer(), schema_fields(executors.plain), MASKABLE).grants([role if department is None else f"{department}.{role}"])
     query = f"{{ {root} {{ {_everything(connection, 6, grants)} }} }}"
     compiled, plain = executors.both(query, {}, role, department)
     assert compiled == plain
