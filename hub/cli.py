@@ -221,9 +221,18 @@ def policy_explain(
     role: Annotated[str, typer.Option(help="策略主体，如 finance.officer / policy subject")],
 ) -> None:
     """解释某角色对字段的访问 / Explain which rule decides a role's access to a field."""
+    from policies.access import Access
+
     type_name, _, field = target.partition(".")
-    access, rule = _policy_book().explain(role, type_name, field)
+    book = _policy_book()
+    access, rule = book.explain(role, type_name, field)
     typer.echo(f"{role} {target}: {access.name.lower()}" + (f"  (rule: {', '.join(rule)})" if rule else "  (no rule allows it)"))
+    compiled = book.grants([role])
+    if compiled.access(type_name, field) < access:
+        sources = [".".join(masked) for d in book.derivations for masked, derived in d.edges()
+                   if derived == (type_name, field) and compiled.access(*masked) is Access.MASK]
+        typer.echo(f"  -> {compiled.access(type_name, field).name.lower()}: 推导表收窄 / narrowed by policies/derivations.csv "
+                   f"(reveals masked {', '.join(sources)})")
 
 
 audit_app = typer.Typer(help="审计日志 / audit log", no_args_is_help=True)

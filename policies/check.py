@@ -1,22 +1,31 @@
-"""`hub policy check`: every object names schema fields, every role is used, no rule is shadowed."""
+"""`hub policy check`: every object names schema fields, every role is used, no rule is shadowed, and
+no role can reconstruct a field it sees masked from another field it may read (derivations.csv)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import casbin
 from casbin.util import key_match
 
 from hub.auth import GLOBAL_ROLES
 from hub.settings import DEPARTMENTS
+from policies.derivations import DERIVATIONS, Derivation, reconstructible
+from policies.grants import PolicyBook
 
 
 def _covers(pattern: str, obj: str) -> bool:
     return key_match(obj.rstrip("*"), pattern) if obj.endswith("*") else key_match(obj, pattern)
 
 
-def check_policy(enforcer: casbin.Enforcer, fields: Iterable[tuple[str, str]], maskable: Iterable[tuple[str, str]]) -> list[str]:
+def check_policy(
+    enforcer: casbin.Enforcer,
+    fields: Iterable[tuple[str, str]],
+    maskable: Iterable[tuple[str, str]],
+    derivations: Sequence[Derivation] = DERIVATIONS,
+) -> list[str]:
     """Problems found in the loaded policy (bilingual lines); empty when it is sound."""
+    fields, maskable = list(fields), list(maskable)
     known = {f"{t}.{f}" for t, f in fields}
     maskable_names = {f"{t}.{f}" for t, f in maskable}
     policy = [tuple(p[:3]) for p in enforcer.get_policy()]
@@ -44,4 +53,25 @@ def check_policy(enforcer: casbin.Enforcer, fields: Iterable[tuple[str, str]], m
             if other[1] != obj and _covers(other[1], obj):
                 problems.append(f"规则被覆盖 / rule shadowed by ({', '.join(other)}): {sub}, {obj}, {act}")
                 break
+    return problems + check_derivations(PolicyBook(enforcer, fields, maskable, derivations=derivations), known)
+
+
+def check_derivations(book: PolicyBook, known: set[str]) -> list[str]:
+    """Per role: a derivation naming no schema field, a compiled table that still reveals a masked
+    field, and a policy line granting more than the derivation table lets the role have."""
+    problems = [
+        f"推导表字段不存在 / derivation names no schema field: {'.'.join(f)}"
+        for d in book.derivations for f in (d.derived, d.source) if ".".join(f) not in known
+    ]
+    explicit = {(sub, obj): act for sub, obj, act, *_ in book.enforcer.get_policy() if "*" not in obj}
+    for subject in sorted(book.enforcer.get_all_subjects()):
+        grants = book.grants([subject])
+        problems += [f"{subject}: {p}" for p in reconstructible(grants.fields, book.derivations, book.maskable)]
+        for (type_name, field), wanted in book.policy_access(subject).items():
+            act = explicit.get((subject, f"{type_name}.{field}"))
+            if act in ("read", "mask") and grants.access(type_name, field) < wanted:
+                problems.append(
+                    f"规则被推导表收窄 / rule narrowed by the derivation table: {subject}, {type_name}.{field}, {act} "
+                    f"-> {grants.access(type_name, field).name.lower()}"
+                )
     return problems

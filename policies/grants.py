@@ -2,7 +2,8 @@
 
 Casbin decides once per (subject, Type.field) when policies load; requests only read the table.
 A `mask` line narrows a `read`; Mutation fields need `call`; structural types (connections,
-edges, page info) carry no data of their own and are always readable.
+edges, page info) carry no data of their own and are always readable. A role set that sees a field
+masked has every field revealing it narrowed as the derivation table says (policies/derivations.py).
 """
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import IntEnum
 from pathlib import Path
 
 import casbin
+
+from policies.access import Access
+from policies.derivations import DERIVATIONS, Derivation, narrow
 
 # Casbin evaluates matchers with ast.parse, which CPython 3.11 does not make safe across threads;
 # several apps in one process (tests, embedded use) compile under this one lock.
@@ -22,14 +25,6 @@ _CASBIN = threading.Lock()
 POLICY_DIR = Path(__file__).parent
 MODEL_PATH = POLICY_DIR / "model.conf"
 POLICY_PATH = POLICY_DIR / "policy.csv"
-
-
-class Access(IntEnum):
-    """What a role may do with a field's value."""
-
-    DENY = 0
-    MASK = 1
-    READ = 2
 
 
 def is_structural(type_name: str) -> bool:
@@ -66,10 +61,12 @@ class PolicyBook:
         fields: Iterable[tuple[str, str]],
         maskable: Iterable[tuple[str, str]] = (),
         mutation_type: str = "Mutation",
+        derivations: Iterable[Derivation] = DERIVATIONS,
     ) -> None:
         self.enforcer = enforcer
         self.fields = tuple(fields)
         self.maskable = frozenset(maskable)
+        self.derivations = tuple(derivations)
         self.mutation_type = mutation_type
         self._by_subject: dict[str, dict[tuple[str, str], Access]] = {}
         self._by_set: dict[frozenset[str], Grants] = {}
@@ -105,16 +102,27 @@ class PolicyBook:
         with self._lock:
             merged: dict[tuple[str, str], Access] = {}
             for subject in sorted(key):
-                if subject not in self._by_subject:
-                    self._by_subject[subject] = self._compile_subject(subject)
-                for k, v in self._by_subject[subject].items():
+                for k, v in self._subject_table(subject).items():
                     merged[k] = max(merged.get(k, Access.DENY), v)
+            merged = narrow(merged, self.derivations, self.maskable)
             masked = frozenset(k for k, v in merged.items() if v is Access.MASK)
             found = self._by_set[key] = Grants(key, merged, masked)
         return found
 
+    def policy_access(self, subject: str) -> dict[tuple[str, str], Access]:
+        """A subject's field table as its policy lines grant it, before the derivation table narrows it."""
+        with self._lock:
+            return self._subject_table(subject)
+
+    def _subject_table(self, subject: str) -> dict[tuple[str, str], Access]:
+        """(Under the lock.) A subject's policy table, compiled once."""
+        found = self._by_subject.get(subject)
+        if found is None:
+            found = self._by_subject[subject] = self._compile_subject(subject)
+        return found
+
     def explain(self, subject: str, type_name: str, field: str) -> tuple[Access, list[str]]:
-        """The access a subject gets on a field and the policy line that decided it."""
+        """The access a subject's policy lines give a field and the line that decided it (before derivations)."""
         obj = f"{type_name}.{field}"
         actions = ("call",) if type_name == self.mutation_type else ("mask", "read")
         for action in actions:

@@ -30,9 +30,17 @@ def mask_tail(value: str) -> str:
     return "*" * max(len(value) - 4, 0) + value[-4:]
 
 
-MASKERS: dict[str, Callable[[str], str]] = {"id_number": mask_id_number, "name": mask_name, "tail": mask_tail}
+def year_only(value: str) -> str:
+    """A date at any precision coarsened to its year: 1978-12-14 -> 1978."""
+    return value[:4]
+
+
+MASKERS: dict[str, Callable[[str], str]] = {
+    "id_number": mask_id_number, "name": mask_name, "tail": mask_tail, "year": year_only,
+}
 
 # Fields that can be masked and how. A policy `mask` line on any other field denies it instead.
+# The derivation table (policies/derivations.csv) masks some of them for roles that see another masked.
 MASKABLE: dict[tuple[str, str], str] = {
     ("Person", "idNumber"): "id_number",
     ("Person", "name"): "name",
@@ -41,6 +49,10 @@ MASKABLE: dict[tuple[str, str], str] = {
     ("CadreRecord", "name"): "name",
     ("InsuranceRecord", "insuredNo"): "tail",
     ("Alert", "idNumber"): "id_number",
+    ("RetirementDeferral", "idNumber"): "id_number",
+    ("RegistryEntry", "birth"): "year",
+    ("PersonnelRecord", "birth"): "year",
+    ("CadreRecord", "birth"): "year",
 }
 
 

@@ -15,6 +15,7 @@ from graphql import (
     FieldNode,
     GraphQLError,
     GraphQLObjectType,
+    NullValueNode,
     ValidationRule,
     validate,
 )
@@ -22,6 +23,7 @@ from graphql.type import introspection
 from strawberry.extensions import SchemaExtension
 
 from policies.grants import Access, Grants
+from schema.filters import BY_FIELD
 
 
 def _response_path(node: FieldNode, ancestors: Any) -> list[str]:
@@ -34,7 +36,8 @@ def _response_path(node: FieldNode, ancestors: Any) -> list[str]:
 
 
 def policy_rule(grants: Grants, seen: dict[tuple[str, ...], str] | None = None) -> type[ValidationRule]:
-    """A validation rule reporting FORBIDDEN (bilingual, with path) for each denied field.
+    """A validation rule reporting FORBIDDEN (bilingual, with path) for each denied field, and for
+    each filter argument on a field the role does not read whole (schema/filters.py).
 
     It also records into `seen` each field's response path and `Type.field`, for the audit log.
     """
@@ -54,6 +57,25 @@ def policy_rule(grants: Grants, seen: dict[tuple[str, ...], str] | None = None) 
                         node,
                         path=_response_path(node, ancestors),
                         extensions={"code": "FORBIDDEN", "field": f"{parent.name}.{name}"},
+                    )
+                )
+            filters = BY_FIELD.get((parent.name, name))
+            if filters:
+                self.check_filters(node, filters, ancestors)
+
+        def check_filters(self, node: FieldNode, filters: dict[str, tuple[str, str]], ancestors: Any) -> None:
+            for arg in node.arguments or ():
+                target = filters.get(arg.name.value)
+                if target is None or isinstance(arg.value, NullValueNode) or grants.access(*target) is Access.READ:
+                    continue
+                field = ".".join(target)
+                self.report_error(
+                    GraphQLError(
+                        f"无权按字段 {field} 筛选（参数 {arg.name.value}） / not allowed to filter on {field} "
+                        f"(argument {arg.name.value}): filtering needs the right to read it",
+                        arg,
+                        path=_response_path(node, ancestors),
+                        extensions={"code": "FORBIDDEN", "field": field, "argument": arg.name.value},
                     )
                 )
 

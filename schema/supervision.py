@@ -24,6 +24,7 @@ from hub.supervision import service as sv
 from hub.supervision.model import Severity as SeverityCode
 from hub.supervision.rules import RULES
 from resolvers import supervision as data
+from schema.alert_masks import reader_masks
 from schema.enums import QuotaType, graphql_enum
 from schema.pagination import Connection, Edge, PageInfo, decode_cursor, encode_cursor, page_size
 
@@ -87,13 +88,22 @@ class Alert:
     id_number: str | None = strawberry.field(description="身份证号（人员类预警） / ID number (person alerts)")
     institution_code: str | None = strawberry.field(description="机构代码 / institution code")
     region_code: str | None = strawberry.field(description="行政区划 / division code")
-    message: str = strawberry.field(description="说明（中文 / English） / message naming the evidence")
-    evidence: JSON = strawberry.field(description="证据 / evidence")
     first_month: str = strawberry.field(description="首次发现的基准月 / reference month first found")
     last_month: str = strawberry.field(description="最近发现的基准月 / reference month last found")
     first_seen: dt.datetime = strawberry.field(description="首次发现时间 / first seen")
     last_seen: dt.datetime = strawberry.field(description="最近发现时间 / last seen")
     history: list[LifecycleEvent] = strawberry.field(description="处理记录 / lifecycle history")
+    stored: strawberry.Private[al.Alert]
+
+    @strawberry.field(description="说明（中文 / English），按读者的脱敏规则生成 / message naming the evidence, masked for the reader")
+    def message(self, info: Info) -> str:
+        rule = RULES.get(self.stored.rule)
+        return rule.message(self.stored.evidence, reader_masks(info, self.stored)) if rule else self.stored.rule
+
+    @strawberry.field(description="证据（个人信息按读者的脱敏规则） / evidence, personal values masked for the reader")
+    def evidence(self, info: Info) -> JSON:
+        rule = RULES.get(self.stored.rule)
+        return rule.evidence(self.stored.evidence, reader_masks(info, self.stored)) if rule else {}  # type: ignore[return-value]
 
     @classmethod
     def of(cls, a: al.Alert, events: list[al.AlertEvent]) -> Alert:
@@ -102,9 +112,9 @@ class Alert:
         return cls(id=strawberry.ID(str(a.id)), rule=a.rule,
                    rule_title=f"{rule.title_zh} / {rule.title_en}" if rule else a.rule,
                    severity=SeverityCode(a.severity), status=a.status, id_number=a.id_number,
-                   institution_code=a.institution_code, region_code=a.region_code, message=a.message,
-                   evidence=a.evidence, first_month=a.first_month, last_month=a.last_month,  # type: ignore[arg-type]
-                   first_seen=a.first_seen, last_seen=a.last_seen, history=_events(events))
+                   institution_code=a.institution_code, region_code=a.region_code,
+                   first_month=a.first_month, last_month=a.last_month,
+                   first_seen=a.first_seen, last_seen=a.last_seen, history=_events(events), stored=a)
 
 
 @strawberry.type(description="预警汇总 / alert counts of one group")

@@ -19,7 +19,7 @@ from tests.conftest import Hub, hub_settings, running_hub
 
 PERSON = """query Person($id: String!) { person(idNumber: $id) {
   idNumber name sex institution { code name } payroll { entries(last: 3) { month gross net } } } }"""
-ROSTER = "query Roster { people(first: 25) { totalCount edges { node { idNumber name birthDate institution { code } } } } }"
+ROSTER = "query Roster { people(first: 25) { totalCount edges { node { idNumber name sex institution { code } } } } }"
 INSTITUTIONS = "{ institutions(first: 5) { edges { node { code name quotas { quotaType approved occupied } people { name } } } } }"
 
 

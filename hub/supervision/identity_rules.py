@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hub import ids
 from hub.supervision.facts import Facts, World
-from hub.supervision.model import Hit
+from hub.supervision.model import Hit, listing
 
 
 def _sources(p: Facts) -> str:
@@ -34,15 +34,6 @@ def _disagree(values: list[tuple[str, str]]) -> bool:
     return False
 
 
-def _distinct(values: list[tuple[str, str]]) -> str:
-    seen: dict[str, list[str]] = {}
-    for source, value in values:
-        seen.setdefault(value, [])
-        if source not in seen[value]:
-            seen[value].append(source)
-    return ", ".join(f"{value} ({'/'.join(sources)})" for value, sources in seen.items())
-
-
 def birth_sex_mismatch(p: Facts, w: World) -> Hit | None:
     """R11: birth date (at each source's precision) or sex disagrees with the ID number or across sources."""
     v = p.view
@@ -61,7 +52,7 @@ def birth_sex_mismatch(p: Facts, w: World) -> Hit | None:
         return None
     facts = {"birth": sorted({b for _, b in births}) if bad_birth else [],
              "sex": sorted({s for _, s in sexes}) if bad_sex else []}
-    evidence = {"births": _distinct(births) if bad_birth else "—", "sexes": _distinct(sexes) if bad_sex else "—"}
+    evidence = {"births": listing(births) if bad_birth else "—", "sexes": listing(sexes) if bad_sex else "—"}
     return Hit(facts, evidence, p.home(w))
 
 
@@ -72,4 +63,4 @@ def name_mismatch(p: Facts, w: World) -> Hit | None:
              ("insurance", v.insurance), ("organization", v.cadres), ("finance", v.payees)) for r in records if r.name]
     if len({n for _, n in names}) < 2:
         return None
-    return Hit({"names": sorted({n for _, n in names})}, {"names": _distinct(names)}, p.home(w))
+    return Hit({"names": sorted({n for _, n in names})}, {"names": listing(names)}, p.home(w))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
@@ -26,6 +28,44 @@ class FreezeKind(StrEnum):
     PAYROLL = "PAYROLL"  # 冻结工资变动
 
 
+Masks = Mapping[str, Callable[[str], str]]  # kind of personal value -> its mask; a kind absent is shown whole
+NO_MASKS: Masks = {}
+# How evidence stored before it was structured listed values: "value (source/source), value (source)"
+_LISTED = re.compile(r"(.+?) \(([^()]*)\)(?:, |$)")
+
+
+def listing(values: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """(source, value) pairs as evidence: each distinct value with the sources that hold it."""
+    seen: dict[str, list[str]] = {}
+    for source, value in values:
+        sources = seen.setdefault(value, [])
+        if source not in sources:
+            sources.append(source)
+    return [{"value": value, "sources": sources} for value, sources in seen.items()]
+
+
+def _structured(value: Any) -> Any:
+    """A personal value as stored: a listing, a plain value, or an old "v (a/b), w (c)" text as a listing."""
+    if isinstance(value, str) and value.endswith(")"):
+        found = _LISTED.findall(value)
+        if found and "".join(f"{v} ({s}), " for v, s in found) == value + ", ":
+            return [{"value": v, "sources": s.split("/")} for v, s in found]
+    return value
+
+
+def _masked(value: Any, mask: Callable[[str], str]) -> Any:
+    if isinstance(value, list):
+        return [{**item, "value": mask(str(item.get("value", "")))} if isinstance(item, dict) else mask(str(item))
+                for item in value]
+    return value if value in (None, "—") else mask(str(value))
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(f"{i['value']} ({'/'.join(i['sources'])})" if isinstance(i, dict) else str(i) for i in value)
+    return str(value)
+
+
 @dataclass(frozen=True, slots=True)
 class Rule:
     """One cross-check rule: id, severity, the departments it needs, bilingual title and message.
@@ -33,6 +73,9 @@ class Rule:
     The message templates are `str.format` strings over the finding's evidence keys, e.g.
     Rule("R01", Severity.SEVERE, frozenset({"finance", "establishment"}), "person", "吃空饷", "ghost pay",
          "{month} 由财政发放 {amount} 元…", "paid {amount} in {month} by finance …").
+    Evidence is stored as facts (a personal value whole, a listing of values by source); `personal`
+    names the evidence keys holding personal values and their kind (id_number, name, birth), and
+    the message is rendered when it is read, with the reader's masks (`evidence`, `message`).
     """
 
     id: str
@@ -44,10 +87,23 @@ class Rule:
     template_zh: str
     template_en: str
     freeze: FreezeKind | None = None  # what a severe alert of this rule proposes to freeze
+    personal: Mapping[str, str] = field(default_factory=dict)  # evidence key -> kind of personal value
 
-    def message(self, evidence: dict[str, Any]) -> str:
-        """The bilingual message naming the evidence."""
-        return f"{self.template_zh.format(**evidence)} / {self.template_en.format(**evidence)}"
+    def evidence(self, evidence: dict[str, Any], masks: Masks = NO_MASKS) -> dict[str, Any]:
+        """The evidence with each personal value masked as the reader must see it."""
+        out = dict(evidence)
+        for key, kind in self.personal.items():
+            if key in out:
+                out[key] = _structured(out[key])
+                mask = masks.get(kind)
+                if mask is not None:
+                    out[key] = _masked(out[key], mask)
+        return out
+
+    def message(self, evidence: dict[str, Any], masks: Masks = NO_MASKS) -> str:
+        """The bilingual message naming the evidence, personal values masked for the reader."""
+        text = {k: _text(v) for k, v in self.evidence(evidence, masks).items()}
+        return f"{self.template_zh.format(**text)} / {self.template_en.format(**text)}"
 
 
 @dataclass(frozen=True, slots=True)
