@@ -1,0 +1,125 @@
+"""The GraphiQL console works without internet: every asset comes from the hub, and it renders."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from hub.console import STATIC
+from hub.console.fetch import PINS
+from tests.conftest import TEST_SECRET, Hub
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+CONTENT_TYPES = {".js": "text/javascript", ".css": "text/css"}
+
+
+class References(HTMLParser):
+    """Every src= and href= of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.urls += [value for name, value in attrs if name in ("src", "href") and value]
+
+
+def references(html: str) -> list[str]:
+    parser = References()
+    parser.feed(html)
+    return parser.urls
+
+
+def test_page_and_every_asset_it_references_are_served_by_the_hub(hub: Hub) -> None:
+    page = hub.client.get("/graphql", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    urls = references(page.text)
+    assert {urlsplit(u).path.rsplit(".", 1)[-1] for u in urls if not u.startswith("data:")} == {"js", "css"}
+    for url in urls:
+        parts = urlsplit(url)
+        assert not parts.netloc and parts.scheme in ("", "data"), f"external reference {url}"
+        if parts.scheme == "data":
+            continue
+        asset = hub.client.get(url)  # no credentials: the console's files are public
+        assert asset.status_code == 200, url
+        assert asset.headers["content-type"].startswith(CONTENT_TYPES[Path(parts.path).suffix]), url
+    assert "unpkg.com" not in page.text and "jsdelivr" not in page.text
+
+
+def test_vendored_files_are_the_pinned_ones_with_their_licences() -> None:
+    manifest = json.loads((STATIC / "vendor" / "manifest.json").read_text(encoding="utf-8"))
+    assert [(p["name"], p["version"]) for p in manifest] == [(p.name, p.version) for p in PINS]
+    for package, pin in zip(manifest, PINS, strict=True):
+        assert set(package["files"]) == {*pin.files, "LICENSE"} and package["license"]
+        folder = STATIC / "vendor" / package["folder"]
+        for name, digest in package["files"].items():
+            assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest, f"{folder / name} changed"
+    kept = {p.relative_to(STATIC / "vendor").as_posix() for p in (STATIC / "vendor").rglob("*") if p.is_file()}
+    listed = {f"{p['folder']}/{name}" for p in manifest for name in p["files"]}
+    assert kept == listed | {"manifest.json"}, "a vendored file is not in the manifest"
+
+
+def chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        if os.environ.get("HUB_REQUIRE_SERVICES") == "1":
+            pytest.fail("chromium required (apt-get install chromium) but not installed")
+        pytest.skip("chromium not installed")
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def served(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real `hub serve` subprocess over the demo data; yields its GraphiQL URL."""
+    port = free_port()
+    env = {**os.environ, "HUB_DEMO_DIR": str(demo_dir), "HUB_PORT": str(port), "HUB_JWT_SECRET": TEST_SECRET,
+           "HUB_STORE_URL": f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('console')}/store.db"}
+    server = subprocess.Popen([str(Path(sys.executable).parent / "hub"), "serve"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=2):
+                    break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "hub serve did not start"
+                time.sleep(0.5)
+        yield f"{base}/graphql"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_graphiql_renders_in_a_headless_browser(served: str) -> None:
+    browser = chromium()
+    ARTIFACTS.mkdir(exist_ok=True)
+    flags = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=10000",
+             "--window-size=1280,800"]
+    dom = subprocess.run([*flags, "--dump-dom", served], capture_output=True, text=True, timeout=120, check=True).stdout
+    (ARTIFACTS / "graphiql.html").write_text(dom, encoding="utf-8")
+    assert "graphiql-query-editor" in dom and "graphiql-execute-button" in dom, "GraphiQL did not render"
+    assert "Loading" not in dom
+    subprocess.run([*flags, f"--screenshot={ARTIFACTS / 'graphiql.png'}", served],
+                   capture_output=True, timeout=120, check=True)
+    assert (ARTIFACTS / "graphiql.png").stat().st_size > 10_000
