@@ -11,12 +11,14 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from websockets.sync.client import ClientConnection, connect
 
 from hub.console import STATIC
 from hub.console.fetch import PINS
@@ -123,3 +125,72 @@ def test_graphiql_renders_in_a_headless_browser(served: str) -> None:
     subprocess.run([*flags, f"--screenshot={ARTIFACTS / 'graphiql.png'}", served],
                    capture_output=True, timeout=120, check=True)
     assert (ARTIFACTS / "graphiql.png").stat().st_size > 10_000
+
+
+class Page:
+    """One tab of a headless Chromium, driven over the DevTools protocol (enough for this test)."""
+
+    def __init__(self, socket: ClientConnection) -> None:
+        self.socket = socket
+        self.calls = 0
+
+    def call(self, method: str, **params: object) -> dict:
+        self.calls += 1
+        self.socket.send(json.dumps({"id": self.calls, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.socket.recv(timeout=30))
+            if message.get("id") == self.calls:
+                assert "error" not in message, message
+                return message["result"]  # type: ignore[no-any-return]
+
+    def js(self, expression: str) -> object:
+        return self.call("Runtime.evaluate", expression=expression, returnByValue=True)["result"].get("value")
+
+
+def wait(ready: Callable[[], object], what: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not ready():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.2)
+
+
+@contextmanager
+def open_page(browser: str, profile: Path) -> Iterator[Page]:
+    """Start a headless Chromium with remote debugging and connect to its tab."""
+    process = subprocess.Popen([browser, "--headless", "--no-sandbox", "--disable-gpu", "--window-size=1280,800",
+                                f"--user-data-dir={profile}", "--remote-debugging-port=0", "about:blank"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        active = profile / "DevToolsActivePort"
+        wait(lambda: active.exists() and len(active.read_text().split()) == 2, "chromium did not start")
+        with urllib.request.urlopen(f"http://127.0.0.1:{active.read_text().split()[0]}/json/list", timeout=10) as listing:
+            tab = next(t for t in json.load(listing) if t["type"] == "page")
+        with connect(tab["webSocketDebuggerUrl"], max_size=None) as socket:
+            yield Page(socket)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_token_entered_once_is_sent_and_kept_for_the_tab(served: str, tmp_path: Path) -> None:
+    response = "(document.querySelector('.graphiql-response') || {}).innerText || ''"
+    stored = "sessionStorage.getItem('staffing-hub.token')"
+    token = subprocess.run([str(Path(sys.executable).parent / "hub"), "token", "create", "--role", "admin"],
+                           env={**os.environ, "HUB_JWT_SECRET": TEST_SECRET}, capture_output=True, text=True,
+                           check=True).stdout.strip()
+    with open_page(chromium(), tmp_path) as page:
+        page.call("Page.navigate", url=served)
+        wait(lambda: "UNAUTHENTICATED" in str(page.js(response)), "without a token the schema read is refused")
+        page.js(f"document.getElementById('token').value = {json.dumps(token)};"
+                "document.getElementById('token-bar').requestSubmit()")
+        wait(lambda: page.js(stored) == token, "the token is kept in the tab's session storage")
+        run = ("document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror.setValue('{ __typename }');"
+               "document.querySelector('.graphiql-execute-button').click()")
+        wait(lambda: page.js(run) is None and '"__typename": "Query"' in str(page.js(response)),
+             "the token is sent with the query")
+        assert token not in str(page.js("JSON.stringify(localStorage)")), "the token never reaches localStorage"
+        page.call("Page.reload")
+        wait(lambda: page.js("document.getElementById('token-state').textContent") == "已设置令牌 / token set",
+             "after a reload the tab still has its token")
+        page.js("document.getElementById('forget').click()")
+        wait(lambda: page.js(stored) is None, "clear forgets the token")
