@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import click
 import typer
 from sqlalchemy import exc as sa_exc
 from typer.core import TyperGroup
@@ -45,12 +44,10 @@ def describe(exc: BaseException) -> tuple[str, int] | None:
 class HubGroup(TyperGroup):
     """The `hub` command group: every subcommand runs inside `invoke`, so inside this handler."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
-            raise
-        except Exception as exc:
+        except Exception as exc:  # typer's own Exit and usage errors are not known failures: they pass
             known = describe(exc)
             if known is None:
                 raise
