@@ -87,5 +87,6 @@ def test_demo_serves_on_hub_port_unless_told(demo_dir: Path, tmp_path: Path, mon
     assert CliRunner().invoke(cli.app, ["demo"], env=env).exit_code == 0
     assert CliRunner().invoke(cli.app, ["demo", "--port", "8100"], env=env).exit_code == 0
     assert [s.port for s in served] == [8123, 8100]
-    dry = subprocess.run(["make", "-n", "demo", "PORT=8100"], cwd=ROOT, capture_output=True, text=True, check=True)
+    dry = subprocess.run(["make", "-n", "--no-print-directory", "demo", "PORT=8100"], cwd=ROOT, capture_output=True,
+                         text=True, check=True)
     assert dry.stdout.rstrip().splitlines()[-1].endswith("hub demo --port 8100")
