@@ -15,8 +15,8 @@ install: $(BIN)/python
 install-test: $(BIN)/python
 	$(BIN)/pip install $(PIP_FLAGS) -e '.[test]'
 
-demo: install
-	$(BIN)/hub demo
+demo: install  # `make demo PORT=8100` serves on another port (default: HUB_PORT, else 8000)
+	$(BIN)/hub demo $(if $(PORT),--port $(PORT))
 
 lint: install-test
 	$(BIN)/ruff check .

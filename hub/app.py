@@ -12,7 +12,7 @@ import orjson
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
@@ -24,6 +24,7 @@ from adapters.registry import build_sources
 from hub.apikeys import ApiKeyVerifier
 from hub.audit import AuditLog
 from hub.auth import ANONYMOUS, Authenticator, TokenVerifier
+from hub.console import page, static_mount
 from hub.context import HubContext, HubState
 from hub.crosswalk import CrosswalkCache
 from hub.fastpath import KnownQueries, read_body, replay
@@ -58,6 +59,10 @@ class HubGraphQL(GraphQL[HubContext, None]):
                 return
             receive = replay(body, receive)
         await super().__call__(scope, receive, send)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """Our GraphiQL page (hub/console): every asset served by the hub, none from a CDN."""
+        return HTMLResponse(page())
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -173,6 +178,7 @@ def create_app(settings: Settings | None = None, policy: bool = True) -> Starlet
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            static_mount(),
         ],
         middleware=[Middleware(RequestId), Middleware(Authenticate)],
         lifespan=lifespan(settings, schema),

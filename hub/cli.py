@@ -12,19 +12,37 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from hub.cli_errors import HubGroup
 from hub.settings import DEPARTMENTS, Settings
 from hub.supervision.cli import check_command
 
-app = typer.Typer(help="编制数据共享枢纽 Staffing Hub", no_args_is_help=True, add_completion=False)
+app = typer.Typer(cls=HubGroup, help="编制数据共享枢纽 Staffing Hub", no_args_is_help=True, add_completion=False)
 sources_app = typer.Typer(help="数据源 / department sources", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
 app.command("check")(check_command)
 console = Console(stderr=True)
 
 
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        from importlib.metadata import version
+
+        typer.echo(f"staffing-hub {version('staffing-hub')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    show_version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                               help="显示版本 / show the version and exit")] = False,
+) -> None:
+    pass
+
+
 def _progress() -> Progress:
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console,
+        transient=True, disable=not console.is_terminal
     )
 
 
@@ -47,7 +65,7 @@ def run_generate(targets: dict[str, str], persons: int, seed: int, institutions:
 
 @app.command("generate")
 def generate_cmd(
-    out: Annotated[Path, typer.Option(help="SQLite 文件与 manifest.json 的目录 / directory for SQLite files and manifest.json")] = Path("demo-data"),
+    out: Annotated[Path | None, typer.Option(help="SQLite 文件、manifest.json 与 jwt-secret 的目录（默认 HUB_DEMO_DIR） / directory for the SQLite files, manifest.json and jwt-secret (default: HUB_DEMO_DIR)")] = None,
     persons: Annotated[int, typer.Option(min=50, help="人数 / number of persons")] = 10_000,
     seed: Annotated[int, typer.Option(help="随机种子 / seed")] = 1,
     institutions: Annotated[int | None, typer.Option(help="机构数 / number of institutions")] = None,
@@ -56,15 +74,43 @@ def generate_cmd(
     url_hr: Annotated[str | None, typer.Option(help="人社库地址 / HR DB URL")] = None,
     url_finance: Annotated[str | None, typer.Option(help="财政库地址 / finance DB URL")] = None,
 ) -> None:
-    """生成四个部门的演示数据库 / Generate the four departments' demo databases."""
+    """生成四个部门的演示数据库 / Generate the four departments' demo databases.
+
+    The SQLite files and the manifest are written to a temporary folder beside `out` and moved in
+    only when everything succeeded; tables made in a given database are dropped if it fails.
+    """
+    import tempfile
+
+    from hub.db import sync_url
     from hub.demo.generate import sqlite_targets
 
-    out.mkdir(parents=True, exist_ok=True)
-    targets = sqlite_targets(out)
+    out = out or Settings().demo_dir
     given = dict(zip(DEPARTMENTS, (url_establishment, url_organization, url_hr, url_finance), strict=True))
-    targets.update({d: u for d, u in given.items() if u})
-    manifest = run_generate(targets, persons, seed, institutions, out / "manifest.json")
+    servers = {d: u for d, u in given.items() if u}
+    for url in servers.values():
+        sync_url(url).get_dialect()  # a bad URL or unknown dialect fails here, before anything is written
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.name}-") as staging:
+        staged = Path(staging)
+        manifest = run_generate({**sqlite_targets(staged), **servers}, persons, seed, institutions, staged / "manifest.json")
+        out.mkdir(exist_ok=True)
+        for done in staged.iterdir():
+            done.replace(out / done.name)
+    ensure_demo_secret(out)
     console.print(f"[green]done[/]: {len(manifest['anomalies'])} planted anomalies, manifest {out / 'manifest.json'}")
+
+
+def ensure_demo_secret(folder: Path) -> None:
+    """Give a demo folder its own HS256 signing secret (owner-only), unless it has one."""
+    import os
+    import secrets
+
+    try:
+        fd = os.open(folder / "jwt-secret", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    with os.fdopen(fd, "w", encoding="utf-8") as secret:
+        secret.write(secrets.token_urlsafe(32))
 
 
 def _serve(settings: Settings) -> None:
@@ -101,41 +147,37 @@ def serve(
 
 @app.command()
 def demo(
-    port: Annotated[int, typer.Option(help="端口 / port")] = 8000,
+    port: Annotated[int | None, typer.Option(help="端口（默认 HUB_PORT） / port (default: HUB_PORT)")] = None,
     persons: Annotated[int, typer.Option(help="首次生成的人数 / persons when generating")] = 10_000,
 ) -> None:
     """生成（如缺）演示数据并启动 / Generate the demo data if absent, then serve it with GraphiQL."""
     import os
 
+    if port is not None:
+        os.environ["HUB_PORT"] = str(port)  # workers re-read settings from the environment
     settings = Settings()
     out = settings.demo_dir
     if not all((out / f"{d}.db").exists() for d in DEPARTMENTS) or not (out / "manifest.json").exists():
         console.print(f"generating demo data in {out} …")
         generate_cmd(out=out, persons=persons, seed=1, institutions=None, url_establishment=None,
                      url_organization=None, url_hr=None, url_finance=None)
-    os.environ["HUB_PORT"] = str(port)
+    ensure_demo_secret(out)
     _demo_tokens(settings)
-    console.print(f"[bold]Staffing Hub[/] on http://{settings.host}:{port}/graphql")
-    _serve(Settings())
+    console.print(f"[bold]Staffing Hub[/] on http://{settings.host}:{settings.port}/graphql")
+    _serve(settings)
 
 
 def _demo_tokens(settings: Settings) -> None:
-    """Make sure the demo has a signing secret, and print tokens for a few roles to paste into GraphiQL."""
-    import secrets
-
+    """Print tokens for a few roles to paste into GraphiQL's token box."""
     from hub.auth import create_token
 
-    secret_file = settings.demo_dir / "jwt-secret"
-    if settings.jwt_shared_secret() is None:
-        secret_file.write_text(secrets.token_urlsafe(32), encoding="utf-8")
-        secret_file.chmod(0o600)
     demo_roles = [
         ("admin", None, "152900"),
         ("officer", "finance", "152900"),
         ("officer", "establishment", "152921"),
         ("auditor", None, "152900"),
     ]
-    console.print("Tokens for GraphiQL (headers: {\"Authorization\": \"Bearer <token>\"}), valid 12h:")
+    console.print("令牌（粘贴到 GraphiQL 的令牌框） / Tokens for GraphiQL's token box, valid 12h:")
     for role, department, region in demo_roles:
         token = create_token(settings, department, [role], region, "12h", subject=f"demo-{department or role}")
         console.print(f"  {department or ''}{'.' if department else ''}{role} @ {region}:\n    {token}", soft_wrap=True)
@@ -182,13 +224,8 @@ def token_create(
 ) -> None:
     """签发令牌（只输出令牌） / Create a bearer token; prints only the token."""
     from hub.auth import create_token
-    from hub.errors import HubError
 
-    try:
-        typer.echo(create_token(Settings(), department, role, region, ttl, subject))
-    except HubError as exc:
-        console.print(f"[red]{exc.message}[/]")
-        raise typer.Exit(2) from exc
+    typer.echo(create_token(Settings(), department, role, region, ttl, subject))
 
 
 def _policy_book():  # type: ignore[no-untyped-def]
@@ -221,10 +258,17 @@ def policy_explain(
     role: Annotated[str, typer.Option(help="策略主体，如 finance.officer / policy subject")],
 ) -> None:
     """解释某角色对字段的访问 / Explain which rule decides a role's access to a field."""
+    from hub.errors import BadUserInput
     from policies.access import Access
 
-    type_name, _, field = target.partition(".")
     book = _policy_book()
+    type_name, _, field = target.partition(".")
+    if (type_name, field) not in book.fields:
+        raise BadUserInput(f"未知字段 {target!r} / unknown field; expected Type.field, e.g. Person.name")
+    known = {name for rule in book.enforcer.get_grouping_policy() for name in rule[:2]}
+    known |= set(book.enforcer.get_all_subjects())
+    if role not in known:
+        raise BadUserInput(f"未知策略主体 {role!r} / unknown policy subject; known: {', '.join(sorted(known))}")
     access, rule = book.explain(role, type_name, field)
     typer.echo(f"{role} {target}: {access.name.lower()}" + (f"  (rule: {', '.join(rule)})" if rule else "  (no rule allows it)"))
     compiled = book.grants([role])
@@ -277,13 +321,8 @@ def apikey_create(
 ) -> None:
     """创建 API 密钥（仅显示一次） / Create an API key; the key is shown once."""
     from hub.apikeys import create_key
-    from hub.errors import HubError
 
-    try:
-        issued = _with_store(lambda store: create_key(store, name, department, role, region, "cli"))
-    except HubError as exc:
-        console.print(f"[red]{exc.message}[/]")
-        raise typer.Exit(2) from exc
+    issued = _with_store(lambda store: create_key(store, name, department, role, region, "cli"))
     typer.echo(issued.key)
 
 
@@ -291,13 +330,8 @@ def apikey_create(
 def apikey_revoke(key_id: Annotated[str, typer.Argument(help="密钥编号 / key id")]) -> None:
     """吊销 API 密钥 / Revoke an API key."""
     from hub.apikeys import revoke_key
-    from hub.errors import HubError
 
-    try:
-        _with_store(lambda store: revoke_key(store, key_id))
-    except HubError as exc:
-        console.print(f"[red]{exc.message}[/]")
-        raise typer.Exit(1) from exc
+    _with_store(lambda store: revoke_key(store, key_id))
     typer.echo(f"revoked {key_id}")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -9,6 +10,11 @@ from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEPARTMENTS = ("establishment", "organization", "hr", "finance")
+
+
+def _user_data_dir() -> Path:
+    """The user's data folder for the hub: $XDG_DATA_HOME/staffing-hub (~/.local/share/staffing-hub)."""
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "staffing-hub"
 
 
 class SourceSettings(BaseModel):
@@ -34,7 +40,9 @@ class Settings(BaseSettings):
     port: int = 8000
     workers: int = 1
     log_level: str = "info"
-    demo_dir: Path = Path("demo-data")
+    # The demo's databases, manifest and jwt-secret; an absolute per-user folder, so every command
+    # (`hub token create`, `hub serve` …) finds them from any working directory.
+    demo_dir: Path = Field(default_factory=lambda: _user_data_dir() / "demo-data")
     store_url: str = "sqlite+aiosqlite:///var/hub.db"  # the hub's own database (PostgreSQL in production)
     source: dict[str, SourceSettings] = Field(default_factory=dict)
     connect_timeout: float = 3.0

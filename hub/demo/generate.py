@@ -64,6 +64,9 @@ def generate(
             if done // step != before // step or inst is units[-1]:
                 report("persons", done, persons)
         sink.finish(report)
+    except BaseException:
+        sink.discard()
+        raise
     finally:
         sink.close()
     manifest = planting.manifest(seed, persons, reference_month)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from typing import Any
 
@@ -18,7 +19,8 @@ class _Database:
     def __init__(self, url: sa.URL) -> None:
         self.engine = sa.create_engine(url)
         self.dialect = self.engine.dialect
-        self.raw: Any = self.engine.raw_connection()
+        self.connection = self.engine.connect()  # not raw_connection(): its connect errors come unwrapped
+        self.raw: Any = self.connection.connection
         if self.dialect.name == "sqlite":
             self.run("PRAGMA synchronous=OFF")  # a generated file: durability per chunk is not needed
 
@@ -34,7 +36,7 @@ class _Database:
         try:
             self.raw.commit()
         finally:
-            self.raw.close()
+            self.connection.close()
             self.engine.dispose()
 
 
@@ -49,6 +51,15 @@ class Sink:
         self.buffers: dict[str, list[tuple]] = {}
         self.sql: dict[str, str] = {}
         self.dates: dict[str, tuple[int, ...]] = {}
+        self.created: list[str] = []
+        try:
+            self._connect(targets)
+        except BaseException:
+            self.close()
+            raise
+        self.rows_written = 0
+
+    def _connect(self, targets: dict[str, str]) -> None:
         for department, url in targets.items():
             sync = sync_url(url)
             key = sync.render_as_string(hide_password=False)
@@ -59,7 +70,6 @@ class Sink:
                 self.dates[table.name] = tuple(
                     i for i, c in enumerate(table.columns) if isinstance(c.type, sa.Date)
                 )
-        self.rows_written = 0
 
     @staticmethod
     def _insert(db: _Database, table: sa.Table) -> str:
@@ -78,6 +88,7 @@ class Sink:
             db = self.where[name]
             db.ddl(DropTable(table, if_exists=True))
             db.ddl(CreateTable(table))
+            self.created.append(name)
         for db in self.databases.values():
             db.raw.commit()
 
@@ -127,6 +138,16 @@ class Sink:
             self.where[name].raw.commit()
             if progress:
                 progress("indexes", done, len(self.tables))
+
+    def discard(self) -> None:
+        """After a failure: drop every table `create` made, so no half-written database is left."""
+        for name in reversed(self.created):
+            db = self.where[name]
+            with contextlib.suppress(Exception):  # a database that went away keeps what it has
+                db.raw.rollback()
+                db.ddl(DropTable(self.tables[name], if_exists=True))
+                db.raw.commit()
+        self.created.clear()
 
     def close(self) -> None:
         """Commit and close every connection (safe to call twice)."""

@@ -19,7 +19,6 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from hub.errors import HubError
 from hub.settings import Settings
 from hub.supervision.model import Finding, Scope
 
@@ -130,9 +129,6 @@ def check_command(
     try:
         asyncio.run(run(Settings(), Printer(target, fmt), month=reference_month, scope=scope, save=save,
                         lookback=lookback, chunk_size=chunk_size, console=console, show_progress=progress))
-    except HubError as exc:
-        console.print(f"[red]{exc.message}[/]")
-        raise typer.Exit(2) from exc
     finally:
         if out:
             target.close()

@@ -1,0 +1,43 @@
+"""The GraphiQL console, served entirely by the hub: no script or stylesheet from another host.
+
+The page (graphiql.html) loads the vendored React and GraphiQL builds listed in
+static/vendor/manifest.json (refreshed by `python -m hub.console.fetch`) and static/console.js,
+which asks for a bearer token once, keeps it in the tab's sessionStorage and sends it as
+`Authorization: Bearer …` with every request. The static files are public (no credentials).
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+STATIC = Path(__file__).parent / "static"
+PREFIX = "/static"
+
+
+def _vendored(suffix: str) -> list[str]:
+    """URLs of the vendored files ending in `suffix`, in the manifest's (load) order."""
+    manifest = json.loads((STATIC / "vendor" / "manifest.json").read_text(encoding="utf-8"))
+    return [f"{PREFIX}/vendor/{package['folder']}/{name}"
+            for package in manifest for name in package["files"] if name.endswith(suffix)]
+
+
+@cache
+def page() -> str:
+    """The console's HTML: vendored styles and scripts first, then the hub's own."""
+    styles = [*_vendored(".css"), f"{PREFIX}/console.css"]
+    scripts = [*_vendored(".js"), f"{PREFIX}/console.js"]
+    template = (Path(__file__).parent / "graphiql.html").read_text(encoding="utf-8")
+    return template.format(
+        styles="\n".join(f'<link rel="stylesheet" href="{url}">' for url in styles),
+        scripts="\n".join(f'<script src="{url}"></script>' for url in scripts),
+    )
+
+
+def static_mount() -> Mount:
+    """The console's files under /static, outside authentication (only /graphql is behind it)."""
+    return Mount(PREFIX, StaticFiles(directory=STATIC), name="static")

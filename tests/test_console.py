@@ -1,0 +1,198 @@
+"""The GraphiQL console works without internet: every asset comes from the hub, and it renders."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from websockets.sync.client import ClientConnection, connect
+
+from hub.console import STATIC
+from hub.console.fetch import PINS
+from tests.conftest import TEST_SECRET, Hub
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+CONTENT_TYPES = {".js": "text/javascript", ".css": "text/css"}
+
+
+class References(HTMLParser):
+    """Every src= and href= of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.urls += [value for name, value in attrs if name in ("src", "href") and value]
+
+
+def references(html: str) -> list[str]:
+    parser = References()
+    parser.feed(html)
+    return parser.urls
+
+
+def test_page_and_every_asset_it_references_are_served_by_the_hub(hub: Hub) -> None:
+    page = hub.client.get("/graphql", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    urls = references(page.text)
+    assert {urlsplit(u).path.rsplit(".", 1)[-1] for u in urls if not u.startswith("data:")} == {"js", "css"}
+    for url in urls:
+        parts = urlsplit(url)
+        assert not parts.netloc and parts.scheme in ("", "data"), f"external reference {url}"
+        if parts.scheme == "data":
+            continue
+        asset = hub.client.get(url)  # no credentials: the console's files are public
+        assert asset.status_code == 200, url
+        assert asset.headers["content-type"].startswith(CONTENT_TYPES[Path(parts.path).suffix]), url
+    assert "unpkg.com" not in page.text and "jsdelivr" not in page.text
+
+
+def test_vendored_files_are_the_pinned_ones_with_their_licences() -> None:
+    manifest = json.loads((STATIC / "vendor" / "manifest.json").read_text(encoding="utf-8"))
+    assert [(p["name"], p["version"]) for p in manifest] == [(p.name, p.version) for p in PINS]
+    for package, pin in zip(manifest, PINS, strict=True):
+        assert set(package["files"]) == {*pin.files, "LICENSE"} and package["license"]
+        folder = STATIC / "vendor" / package["folder"]
+        for name, digest in package["files"].items():
+            assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest, f"{folder / name} changed"
+    kept = {p.relative_to(STATIC / "vendor").as_posix() for p in (STATIC / "vendor").rglob("*") if p.is_file()}
+    listed = {f"{p['folder']}/{name}" for p in manifest for name in p["files"]}
+    assert kept == listed | {"manifest.json"}, "a vendored file is not in the manifest"
+
+
+def chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        if os.environ.get("HUB_REQUIRE_SERVICES") == "1":
+            pytest.fail("chromium required (apt-get install chromium) but not installed")
+        pytest.skip("chromium not installed")
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def served(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real `hub serve` subprocess over the demo data; yields its GraphiQL URL."""
+    port = free_port()
+    env = {**os.environ, "HUB_DEMO_DIR": str(demo_dir), "HUB_PORT": str(port), "HUB_JWT_SECRET": TEST_SECRET,
+           "HUB_STORE_URL": f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('console')}/store.db"}
+    server = subprocess.Popen([str(Path(sys.executable).parent / "hub"), "serve"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=2):
+                    break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "hub serve did not start"
+                time.sleep(0.5)
+        yield f"{base}/graphql"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_graphiql_renders_in_a_headless_browser(served: str) -> None:
+    browser = chromium()
+    ARTIFACTS.mkdir(exist_ok=True)
+    flags = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=10000",
+             "--window-size=1280,800"]
+    dom = subprocess.run([*flags, "--dump-dom", served], capture_output=True, text=True, timeout=120, check=True).stdout
+    (ARTIFACTS / "graphiql.html").write_text(dom, encoding="utf-8")
+    assert "graphiql-query-editor" in dom and "graphiql-execute-button" in dom, "GraphiQL did not render"
+    assert "Loading" not in dom
+    subprocess.run([*flags, f"--screenshot={ARTIFACTS / 'graphiql.png'}", served],
+                   capture_output=True, timeout=120, check=True)
+    assert (ARTIFACTS / "graphiql.png").stat().st_size > 10_000
+
+
+class Page:
+    """One tab of a headless Chromium, driven over the DevTools protocol (enough for this test)."""
+
+    def __init__(self, socket: ClientConnection) -> None:
+        self.socket = socket
+        self.calls = 0
+
+    def call(self, method: str, **params: object) -> dict:
+        self.calls += 1
+        self.socket.send(json.dumps({"id": self.calls, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.socket.recv(timeout=30))
+            if message.get("id") == self.calls:
+                assert "error" not in message, message
+                return message["result"]  # type: ignore[no-any-return]
+
+    def js(self, expression: str) -> object:
+        return self.call("Runtime.evaluate", expression=expression, returnByValue=True)["result"].get("value")
+
+
+def wait(ready: Callable[[], object], what: str, seconds: float = 90) -> None:
+    deadline = time.monotonic() + seconds
+    while not ready():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.2)
+
+
+@contextmanager
+def open_page(browser: str, profile: Path) -> Iterator[Page]:
+    """Start a headless Chromium with remote debugging and connect to its tab."""
+    process = subprocess.Popen([browser, "--headless", "--no-sandbox", "--disable-gpu", "--window-size=1280,800",
+                                f"--user-data-dir={profile}", "--remote-debugging-port=0", "about:blank"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        active = profile / "DevToolsActivePort"
+        wait(lambda: active.exists() and len(active.read_text().split()) == 2, "chromium did not start")
+        with urllib.request.urlopen(f"http://127.0.0.1:{active.read_text().split()[0]}/json/list", timeout=10) as listing:
+            tab = next(t for t in json.load(listing) if t["type"] == "page")
+        with connect(tab["webSocketDebuggerUrl"], max_size=None) as socket:
+            yield Page(socket)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_token_entered_once_is_sent_and_kept_for_the_tab(served: str, tmp_path: Path) -> None:
+    response = "(document.querySelector('.graphiql-response') || {}).innerText || ''"
+    stored = "sessionStorage.getItem('staffing-hub.token')"
+    token = subprocess.run([str(Path(sys.executable).parent / "hub"), "token", "create", "--role", "admin"],
+                           env={**os.environ, "HUB_JWT_SECRET": TEST_SECRET}, capture_output=True, text=True,
+                           check=True).stdout.strip()
+    with open_page(chromium(), tmp_path) as page:
+        page.call("Page.navigate", url=served)
+        wait(lambda: "UNAUTHENTICATED" in str(page.js(response)), "without a token the schema read is refused")
+        page.js(f"document.getElementById('token').value = {json.dumps(token)};"
+                "document.getElementById('token-bar').requestSubmit()")
+        wait(lambda: page.js(stored) == token, "the token is kept in the tab's session storage")
+        editor = "document.querySelector('.graphiql-query-editor .CodeMirror')"
+        wait(lambda: page.js(f"!!{editor}") and "UNAUTHENTICATED" not in str(page.js(response)),
+             "GraphiQL is shown afresh, its response pane empty")
+        page.js(f"{editor}.CodeMirror.setValue('{{ __typename }}');"
+                "document.querySelector('.graphiql-execute-button').click()")  # once: a second click stops it
+        wait(lambda: '"__typename": "Query"' in str(page.js(response)), "the token is sent with the query")
+        assert token not in str(page.js("JSON.stringify(localStorage)")), "the token never reaches localStorage"
+        page.call("Page.reload")
+        wait(lambda: page.js("document.getElementById('token-state').textContent") == "已设置令牌 / token set",
+             "after a reload the tab still has its token")
+        page.js("document.getElementById('forget').click()")
+        wait(lambda: page.js(stored) is None, "clear forgets the token")
