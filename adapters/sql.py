@@ -305,14 +305,18 @@ class SqlAdapter:
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[AsyncConnection]:
         """A SQLAlchemy connection, made through the breaker within the connect timeout (which not every
-        driver applies to the whole handshake: asyncmy waits for a silent server's greeting forever)."""
+        driver applies to the whole handshake: asyncmy waits for a silent server's greeting forever).
+
+        The pool has a connection for each of the source's turns (`_turn`), so taking one never waits
+        for another read to give one back: a wait here is the connect itself.
+        """
         conn = await self.breaker.connect(asyncio.wait_for(self.engine.connect().start(), self.connect_timeout))
         try:
             yield conn
         except (asyncio.CancelledError, TimeoutError):
             await conn.invalidate()  # stopped mid-statement (a timeout, a cancelled request): not reused
             raise
-        else:
+        finally:
             await conn.close()
 
     @asynccontextmanager
