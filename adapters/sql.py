@@ -326,18 +326,23 @@ class SqlAdapter:
         A read that cannot get one in time fails as "busy": that is contention (the source's own
         statements are each stopped at the timeout), not a failure of the source, so the breaker stays closed.
         """
-        self.breaker.check()  # a source known down fails at once (no statement runs)
+        trial = self.breaker.admit()  # a source known down fails at once (no statement runs)
         try:
-            async with asyncio.timeout(self.statement_timeout):
-                await self._turns.acquire()
-        except TimeoutError:
-            raise SourceUnavailable(self.department, "busy") from None
-        try:
-            self.breaker.check()  # it may have failed while this read waited
-            self.statements += 1
-            yield
+            try:
+                async with asyncio.timeout(self.statement_timeout):
+                    await self._turns.acquire()
+            except TimeoutError:
+                raise SourceUnavailable(self.department, "busy") from None
+            try:
+                trial = self.breaker.admit(trial)  # it may have failed while this read waited
+                self.statements += 1
+                yield
+                self.breaker.close()
+            finally:
+                self._turns.release()
         finally:
-            self._turns.release()
+            if trial:
+                self.breaker.end_trial()  # if it neither closed nor tripped the breaker
 
     def _failed(self, exc: BaseException) -> SourceUnavailable:
         """The error a read reports; a timeout also opens the breaker."""
