@@ -49,19 +49,35 @@ def ms(values: list[float]) -> str:
     return f"median {statistics.median(ordered) * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms, max {ordered[-1] * 1000:.1f} ms (n={len(ordered)})"
 
 
+def sample(client: Client, requests: dict[str, bytes], seconds: float, every: Any = None) -> dict[str, list[float]]:
+    """Each request's latency every 100 ms for `seconds`; `every` called every 5 s."""
+    found: dict[str, list[float]] = {name: [] for name in requests}
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        for name, request in requests.items():
+            took, got = answer(client, request)
+            assert not got.get("errors"), got
+            found[name].append(took)
+        if every is not None and len(found["regions"]) % 50 == 10:
+            every()
+        time.sleep(0.1)
+    return found
+
+
 def answer(client: Client, request: bytes) -> tuple[float, dict[str, Any]]:
     took, raw = client.post(request)
     return took, json.loads(raw)
 
 
 class Payroll(threading.Thread):
-    """A client asking for payroll again and again until stopped: (seconds, error codes) per answer."""
+    """A client asking for payroll again and again, `pause` seconds after each answer, until stopped."""
 
-    def __init__(self, port: int, auth: str, request: bytes, stop: threading.Event) -> None:
+    def __init__(self, port: int, auth: str, request: bytes, stop: threading.Event, pause: float) -> None:
         super().__init__(daemon=True)
         self.client = Client(port, auth, timeout=120)
         self.request = request
         self.stop = stop
+        self.pause = pause
         self.answers: list[tuple[float, float, tuple[str, ...]]] = []  # (finished at, seconds, error codes)
 
     def run(self) -> None:
@@ -69,6 +85,7 @@ class Payroll(threading.Thread):
             took, got = answer(self.client, self.request)
             codes = tuple(sorted({e.get("extensions", {}).get("code", "?") for e in got.get("errors", [])}))
             self.answers.append((time.monotonic(), took, codes))
+            self.stop.wait(self.pause)
         self.client.close()
 
 
@@ -80,6 +97,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--lock-seconds", type=float, default=40.0)
     p.add_argument("--in-flight", type=int, default=6, help="clients asking for payroll during the lock")
+    p.add_argument("--pause", type=float, default=0.1, help="seconds each payroll client waits after an answer")
     p.add_argument("--hub-env", action="append", default=[], metavar="HUB_NAME=VALUE", help="a hub setting (repeatable)")
     p.add_argument("--work", type=Path, default=BENCH / ".work" / "isolation")
     return p.parse_args(argv)
@@ -113,30 +131,23 @@ def measure(args: argparse.Namespace, port: int, auth: str, person: str) -> int:
     requests = {"regions": body(REGIONS), "institution": body(INSTITUTION, {"code": code})}
     payroll = body(PAYROLL, {"id": person})
     assert not answer(probe, payroll)[1].get("errors")
-    before: dict[str, list[float]] = {name: [] for name in requests}
-    for _ in range(30):
-        for name, request in requests.items():
-            before[name].append(answer(probe, request)[0])
-    during: dict[str, list[float]] = {name: [] for name in requests}
+    before = sample(probe, requests, args.lock_seconds)  # the same sampling, nothing locked, no payroll clients
     stop = threading.Event()
     lock = psycopg.connect(pg_url(args.database))
     tables = ", ".join(f'"{t}"' for t in PAY_TABLES)
     lock.execute(f"LOCK TABLE {tables} IN ACCESS EXCLUSIVE MODE")
     locked_at = time.monotonic()
-    workers = [Payroll(port, auth, payroll, stop) for _ in range(args.in_flight)]
+    workers = [Payroll(port, auth, payroll, stop, args.pause) for _ in range(args.in_flight)]
     for worker in workers:
         worker.start()
     ready: list[tuple[float, int, Any]] = []
-    while time.monotonic() < locked_at + args.lock_seconds:
-        for name, request in requests.items():
-            took, got = answer(probe, request)
-            assert not got.get("errors"), got
-            during[name].append(took)
-        if len(during["regions"]) % 50 == 10:
-            started = time.monotonic()
-            status, health = _get(port, "/readyz")
-            ready.append((time.monotonic() - started, status, health["sources"]["finance"]))
-        time.sleep(0.1)
+
+    def readyz() -> None:
+        started = time.monotonic()
+        status, health = _get(port, "/readyz")
+        ready.append((time.monotonic() - started, status, health["sources"]["finance"]))
+
+    during = sample(probe, requests, locked_at + args.lock_seconds - time.monotonic(), readyz)
     lock.rollback()
     unlocked_at = time.monotonic()
     lock.close()
@@ -150,9 +161,10 @@ def measure(args: argparse.Namespace, port: int, auth: str, person: str) -> int:
     for worker in workers:
         worker.join(180)
     locked = [a for w in workers for a in w.answers if a[0] <= unlocked_at]
-    print(f"finance's {', '.join(PAY_TABLES)} locked for {args.lock_seconds:.0f} s, {args.in_flight} clients asking for payroll")
+    print(f"finance's {', '.join(PAY_TABLES)} locked for {args.lock_seconds:.0f} s, {args.in_flight} clients asking for"
+          f" payroll ({args.pause:g} s after each answer)")
     for name in requests:
-        print(f"{name:12} before the lock: {ms(before[name])}")
+        print(f"{name:12} nothing locked:  {ms(before[name])}")
         print(f"{name:12} during the lock: {ms(during[name])}")
     kinds: dict[tuple[str, ...], int] = {}
     for _, _, codes in locked:
