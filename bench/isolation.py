@@ -147,9 +147,18 @@ def measure(args: argparse.Namespace, port: int, auth: str, person: str) -> int:
         status, health = _get(port, "/readyz")
         ready.append((time.monotonic() - started, status, health["sources"]["finance"]))
 
+    unlocked = threading.Event()
+    ended: list[float] = []
+
+    def unlock() -> None:  # on time, whatever the requests in flight
+        lock.rollback()
+        ended.append(time.monotonic())
+        unlocked.set()
+
+    threading.Timer(locked_at + args.lock_seconds - time.monotonic(), unlock).start()
     during = sample(probe, requests, locked_at + args.lock_seconds - time.monotonic(), readyz)
-    lock.rollback()
-    unlocked_at = time.monotonic()
+    unlocked.wait()
+    unlocked_at = ended[0]
     lock.close()
     recovered = None
     while recovered is None and time.monotonic() < unlocked_at + 60:

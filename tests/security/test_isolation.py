@@ -66,27 +66,21 @@ def tables(department: str) -> list[str]:
 
 
 @contextmanager
-def pg_lock(url: str, department: str) -> Iterator[None]:
+def server_lock(url: str, department: str) -> Iterator[None]:
+    """The department's tables locked from another connection: PostgreSQL ACCESS EXCLUSIVE, MariaDB WRITE."""
     engine = sa.create_engine(sync_url(url))
     try:
         with engine.connect() as conn:
-            quote = conn.dialect.identifier_preparer.quote
-            conn.execute(sa.text(f"LOCK TABLE {', '.join(quote(t) for t in tables(department))} IN ACCESS EXCLUSIVE MODE"))
+            names = [conn.dialect.identifier_preparer.quote(t) for t in tables(department)]
+            postgresql = conn.dialect.name == "postgresql"
+            if postgresql:
+                conn.execute(sa.text(f"LOCK TABLE {', '.join(names)} IN ACCESS EXCLUSIVE MODE"))
+            else:
+                conn.execute(sa.text(f"LOCK TABLES {', '.join(n + ' WRITE' for n in names)}"))
             yield
+            if not postgresql:
+                conn.execute(sa.text("UNLOCK TABLES"))
             conn.rollback()
-    finally:
-        engine.dispose()
-
-
-@contextmanager
-def mariadb_lock(url: str, department: str) -> Iterator[None]:
-    engine = sa.create_engine(sync_url(url))
-    try:
-        with engine.connect() as conn:
-            quote = conn.dialect.identifier_preparer.quote
-            conn.execute(sa.text(f"LOCK TABLES {', '.join(quote(t) + ' WRITE' for t in tables(department))}"))
-            yield
-            conn.execute(sa.text("UNLOCK TABLES"))
     finally:
         engine.dispose()
 
@@ -123,9 +117,8 @@ def dialect_hub(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     url = next(databases)()
     try:
         generate_into(dict.fromkeys(DEPARTMENTS, url), persons=120, seed=5)
-        lock = pg_lock if request.param == "postgresql" else mariadb_lock
         with running_hub(settings_for(directory, dict.fromkeys(DEPARTMENTS, url))) as hub:
-            yield hub, lambda department: lock(url, department)
+            yield hub, lambda department: server_lock(url, department)
     finally:
         next(databases, None)  # drops the database
 
