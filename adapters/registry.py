@@ -30,8 +30,9 @@ def adapter_class(name: str) -> Any:
 class Sources:
     """The department sources of one hub process, by department id."""
 
-    def __init__(self, adapters: dict[str, Adapter]) -> None:
+    def __init__(self, adapters: dict[str, Adapter], ready_timeout: float = 2.0) -> None:
         self._adapters = adapters
+        self.ready_timeout = ready_timeout
 
     def __getitem__(self, department: str) -> Adapter:
         return self._adapters[department]
@@ -44,11 +45,15 @@ class Sources:
         return list(self._adapters.items())
 
     async def readiness(self) -> dict[str, str | None]:
-        """Each source's problem, or None when it answers."""
+        """Each source's problem, or None when it reads a row of each mapped table within `ready_timeout`."""
+        timeout = self.ready_timeout
 
         async def check(adapter: Adapter) -> str | None:
             try:
-                await adapter.ping()
+                async with asyncio.timeout(timeout):
+                    await adapter.ping()
+            except TimeoutError:
+                return f"数据源「{adapter.department}」{timeout:g} 秒内未答 / source '{adapter.department}' did not answer within {timeout:g} s"
             except HubError as exc:
                 return exc.message
             return None
@@ -81,8 +86,10 @@ def build_sources(settings: Settings) -> Sources:
             raise MappingError(f"数据源「{department}」未配置地址 / no URL for source '{department}'")
         cls = adapter_class(mapping.adapter)
         options: dict[str, Any] = {"connect_timeout": settings.connect_timeout}
-        if cls is SqlAdapter:  # the row memo and the breaker's retry time are the SQL adapter's own
+        if cls is SqlAdapter:  # the row memo, the breaker and the limits are the SQL adapter's own
             options["row_memo_rows"] = settings.row_memo_rows
             options["retry_seconds"] = settings.source_retry_seconds
+            options["statement_timeout"] = settings.source_statement_timeout(department)
+            options["max_concurrent_reads"] = settings.source_max_concurrent_reads(department)
         adapters[department] = cls(department, mapping, url, **options)
-    return Sources(adapters)
+    return Sources(adapters, settings.ready_timeout)

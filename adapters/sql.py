@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
+import time
 from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -12,6 +14,7 @@ from typing import Any
 import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.util.concurrency import await_
 
 from adapters.base import Where
 from adapters.breaker import Breaker
@@ -23,6 +26,7 @@ from adapters.statements import Binder, params, split
 from hub.db import async_url
 from hub.errors import MappingError, SourceUnavailable
 from hub.records import RECORDS
+from hub.slots import away
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +34,24 @@ _UNAVAILABLE = (
     sa.exc.DBAPIError, sa.exc.InterfaceError, asyncpg.PostgresError, asyncpg.InterfaceError,
     OSError, TimeoutError, ConnectionError,
 )
+BACKSTOP = 1.0  # seconds past the statement timeout after which the hub stops waiting whatever the database does
+_TIMEOUT_CODES = (
+    1969,  # MariaDB: max_statement_time exceeded
+    3024,  # MySQL: max_execution_time exceeded
+    sqlite3.SQLITE_BUSY,  # SQLite: still locked when the busy timeout (= the statement timeout) ran out
+    sqlite3.SQLITE_INTERRUPT,  # SQLite: stopped by the progress handler at the statement timeout
+)
+
+
+def _timed_out(exc: BaseException) -> bool:
+    """Whether a read failed because the source was too slow (a statement or connect timeout)."""
+    if isinstance(exc, TimeoutError | asyncpg.QueryCanceledError):
+        return True
+    orig = getattr(exc, "orig", None)
+    if orig is None:
+        return False
+    code = getattr(orig, "sqlite_errorcode", None) or (orig.args[0] if orig.args else None)
+    return getattr(orig, "sqlstate", None) == "57014" or code in _TIMEOUT_CODES  # 57014: PostgreSQL query_canceled
 
 
 @dataclass(slots=True)
@@ -112,13 +134,63 @@ def _dumper(spec: ColumnSpec) -> Callable[[Any], list[Any]]:
     return lambda value: [dump(value)]
 
 
-def _engine_options(url: sa.URL, timeout: float) -> dict[str, Any]:
+def _engine(url: sa.URL, connect_timeout: float, statement_timeout: float, connections: int) -> AsyncEngine:
+    """The SQLAlchemy engine of a source: `connections` pooled connections, each statement stopped by
+    the database at the statement timeout (not streams, which read for as long as they need)."""
     backend = url.get_backend_name()
-    if backend == "postgresql":
-        return {"connect_args": {"timeout": timeout}}
+    options: dict[str, Any] = {}
+    if issubclass(url.get_dialect().get_pool_class(url), sa.pool.QueuePool):  # type: ignore[attr-defined]
+        options.update(pool_size=connections, max_overflow=0)  # never more than the source's read limit
+    if backend == "postgresql":  # per statement; a stream's statements are its cursor's fetches
+        settings = {"statement_timeout": str(int(statement_timeout * 1000))}
+        options["connect_args"] = {"timeout": connect_timeout, "server_settings": settings}
+    elif backend in ("mysql", "mariadb"):
+        options["connect_args"] = {"connect_timeout": int(max(connect_timeout, 1))}
+    elif backend == "sqlite":
+        options["connect_args"] = {"timeout": statement_timeout}  # how long a read waits for a lock
+    engine = create_async_engine(url, **options)
     if backend in ("mysql", "mariadb"):
-        return {"connect_args": {"connect_timeout": int(max(timeout, 1))}}
-    return {}
+        sa.event.listen(engine.sync_engine, "before_cursor_execute", _mysql_timeout(statement_timeout), retval=True)
+    elif backend == "sqlite":
+        _sqlite_timeout(engine, statement_timeout)
+    return engine
+
+
+def _streaming(context: Any) -> bool:
+    return context is not None and "yield_per" in context.execution_options
+
+
+def _mysql_timeout(seconds: float) -> Callable[..., tuple[str, Any]]:
+    """Each statement but a stream's stopped by the server after `seconds` (MariaDB: lock waits included)."""
+
+    def limit(conn: sa.Connection, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> tuple[str, Any]:
+        if _streaming(context) or not statement.startswith("SELECT"):
+            return statement, parameters
+        if conn.dialect.is_mariadb:  # type: ignore[attr-defined]
+            return f"SET STATEMENT max_statement_time={seconds:g} FOR {statement}", parameters
+        return f"SELECT /*+ MAX_EXECUTION_TIME({int(seconds * 1000)}) */{statement[6:]}", parameters
+
+    return limit
+
+
+def _sqlite_timeout(engine: AsyncEngine, seconds: float) -> None:
+    """Each SQLite statement but a stream's stopped after `seconds` (waiting for a lock: the busy timeout).
+
+    A progress handler on each connection stops the statement in its own thread once past the
+    deadline set when it starts (the deadline lives in the connection's pool record).
+    """
+
+    @sa.event.listens_for(engine.sync_engine, "connect")
+    def install(dbapi_connection: Any, record: Any) -> None:
+        deadline = record.info["deadline"] = [0.0]
+        check = lambda: 1 if deadline[0] and time.monotonic() > deadline[0] else 0  # noqa: E731  # nonzero stops it
+        await_(record.driver_connection.set_progress_handler(check, 1000))
+
+    @sa.event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def start(conn: sa.Connection, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        deadline = conn.info.get("deadline")
+        if deadline is not None:
+            deadline[0] = 0.0 if _streaming(context) else time.monotonic() + seconds
 
 
 # PostgreSQL result types whose equal values are the same value: a row of these alone always
@@ -165,15 +237,18 @@ class SqlAdapter:
 
     def __init__(
         self, department: str, mapping: Mapping, url: str, *, connect_timeout: float = 3.0, row_memo_rows: int = 20_000,
-        retry_seconds: float = 5.0,
+        retry_seconds: float = 5.0, statement_timeout: float = 10.0, max_concurrent_reads: int = 8,
     ) -> None:
         self.department = department
         self.mapping = mapping
         parsed = async_url(url)
         self.url = parsed
         self.connect_timeout = connect_timeout
-        self.breaker = Breaker(department, retry_seconds)  # after a failed connect, fail at once for a while
-        self.engine: AsyncEngine = create_async_engine(parsed, **_engine_options(parsed, connect_timeout))
+        self.statement_timeout = statement_timeout
+        self.max_concurrent_reads = max_concurrent_reads
+        self._turns = asyncio.Semaphore(max_concurrent_reads)  # statements and streams at once
+        self.breaker = Breaker(department, retry_seconds)  # after a failed connect or a timeout, fail at once for a while
+        self.engine = _engine(parsed, connect_timeout, statement_timeout, max_concurrent_reads)
         self.arrays = parsed.get_backend_name() == "postgresql"
         self._native = parsed.drivername == "postgresql+asyncpg"
         self._pool: asyncpg.Pool | None = None
@@ -222,42 +297,90 @@ class SqlAdapter:
                 if self._pool is None:
                     dsn = self.url.set(drivername="postgresql").render_as_string(hide_password=False)
                     self._pool = await asyncpg.create_pool(
-                        dsn, min_size=0, max_size=10, timeout=self.connect_timeout, reset=_keep_session,
+                        dsn, min_size=0, max_size=self.max_concurrent_reads, timeout=self.connect_timeout,
+                        reset=_keep_session, server_settings={"statement_timeout": str(int(self.statement_timeout * 1000))},
                     )
         return self._pool
 
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[AsyncConnection]:
         """A SQLAlchemy connection, made through the breaker within the connect timeout (which not every
-        driver applies to the whole handshake: asyncmy waits for a silent server's greeting forever)."""
+        driver applies to the whole handshake: asyncmy waits for a silent server's greeting forever).
+
+        The pool has a connection for each of the source's turns (`_turn`), so taking one never waits
+        for another read to give one back: a wait here is the connect itself.
+        """
         conn = await self.breaker.connect(asyncio.wait_for(self.engine.connect().start(), self.connect_timeout))
         try:
             yield conn
+        except (asyncio.CancelledError, TimeoutError):
+            await conn.invalidate()  # stopped mid-statement (a timeout, a cancelled request): not reused
+            raise
         finally:
             await conn.close()
 
-    async def _run(self, statement: _Statement, values: list[Any]) -> Sequence[Any]:
-        """The rows of a compiled statement for these values (SourceUnavailable if the database fails)."""
-        self.breaker.check()  # a source known down fails at once (no statement runs)
-        self.statements += 1
+    @asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        """One of the source's `max_concurrent_reads` places, waited for at most the statement timeout.
+
+        A read that cannot get one in time fails as "busy": that is contention (the source's own
+        statements are each stopped at the timeout), not a failure of the source, so the breaker stays closed.
+        """
+        trial = self.breaker.admit()  # a source known down fails at once (no statement runs)
         try:
-            if self._native:
-                pool = await self._native_pool()
-                native = await self.breaker.connect(pool.acquire())
-                try:
-                    if statement.memo is None:  # once per statement: its result column types
-                        statement.memo = _memo_safe((await native.prepare(statement.sql)).get_attributes())
-                    return await native.fetch(statement.sql, *(values[i] for i in statement.names))  # type: ignore[no-any-return]
-                finally:
-                    await pool.release(native)
-            async with self._connection() as conn:
-                # Reads need no transaction: autocommit saves the BEGIN/ROLLBACK round trips.
-                # A connection that died is invalidated by SQLAlchemy; the next statement reconnects.
-                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-                return (await conn.execute(statement.stmt, params(values))).all()
-        except _UNAVAILABLE as exc:
-            log.warning("source %s unavailable: %s: %s", self.department, type(exc).__name__, exc)
-            raise SourceUnavailable(self.department, type(exc).__name__) from exc
+            try:
+                async with asyncio.timeout(self.statement_timeout):
+                    await self._turns.acquire()
+            except TimeoutError:
+                raise SourceUnavailable(self.department, "busy") from None
+            try:
+                trial = self.breaker.admit(trial)  # it may have failed while this read waited
+                self.statements += 1
+                yield
+                self.breaker.close()
+            finally:
+                self._turns.release()
+        finally:
+            if trial:
+                self.breaker.end_trial()  # if it neither closed nor tripped the breaker
+
+    def _failed(self, exc: BaseException) -> SourceUnavailable:
+        """The error a read reports; a timeout also opens the breaker."""
+        log.warning("source %s unavailable: %s: %s", self.department, type(exc).__name__, exc)
+        reason = "timeout" if _timed_out(exc) else type(exc).__name__
+        if reason == "timeout":
+            self.breaker.trip(reason)
+        return SourceUnavailable(self.department, reason)
+
+    async def _run(self, statement: _Statement, values: list[Any]) -> Sequence[Any]:
+        """The rows of a compiled statement for these values (SourceUnavailable if the database fails).
+
+        The database stops the statement at the statement timeout; the hub stops waiting `BACKSTOP`
+        seconds later whatever the database does. While the read waits, its operation's slot may go
+        to another operation (hub/slots.py).
+        """
+        async with away(), self._turn():
+            try:
+                async with asyncio.timeout(self.statement_timeout + BACKSTOP):
+                    return await self._execute(statement, values)
+            except _UNAVAILABLE as exc:
+                raise self._failed(exc) from exc
+
+    async def _execute(self, statement: _Statement, values: list[Any]) -> Sequence[Any]:
+        if self._native:
+            pool = await self._native_pool()
+            native = await self.breaker.connect(pool.acquire())
+            try:
+                if statement.memo is None:  # once per statement: its result column types
+                    statement.memo = _memo_safe((await native.prepare(statement.sql)).get_attributes())
+                return await native.fetch(statement.sql, *(values[i] for i in statement.names))  # type: ignore[no-any-return]
+            finally:
+                await pool.release(native)
+        async with self._connection() as conn:
+            # Reads need no transaction: autocommit saves the BEGIN/ROLLBACK round trips.
+            # A connection that died is invalidated by SQLAlchemy; the next statement reconnects.
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            return (await conn.execute(statement.stmt, params(values))).all()
 
     def _records(self, ent: _Entity, projection: tuple[str, ...], statement: _Statement, rows: Sequence[Any]) -> list[Any]:
         """The records of a statement's rows, through the row memo when the statement may use it."""
@@ -346,15 +469,14 @@ class SqlAdapter:
             normalize = ent.specs[order_by].normalize
             stmt = stmt.order_by(*(normalized_id_sort_key(col) if normalize == "id_number" else (col,)))
         build = ent.builder(tuple(ent.columns))
-        self.breaker.check()  # a source known down fails at once (no statement runs)
-        self.statements += 1
-        try:
-            async with self._connection() as conn:
-                result = await conn.stream(stmt.execution_options(yield_per=chunk_size), params(values))
-                async for part in result.partitions(chunk_size):
-                    yield [build(row) for row in part]
-        except _UNAVAILABLE as exc:
-            raise SourceUnavailable(self.department, type(exc).__name__) from exc
+        async with self._turn():  # a stream holds one of the source's places until it ends
+            try:
+                async with self._connection() as conn:
+                    result = await conn.stream(stmt.execution_options(yield_per=chunk_size), params(values))
+                    async for part in result.partitions(chunk_size):
+                        yield [build(row) for row in part]
+            except _UNAVAILABLE as exc:
+                raise self._failed(exc) from exc
 
     async def count(
         self, entity: str, *, group_by: Sequence[str] = (), where: Where | None = None
@@ -376,11 +498,12 @@ class SqlAdapter:
         return [(*key, n) for key, n in merged.items()]
 
     async def ping(self) -> None:
-        """Raise SourceUnavailable unless the database answers."""
-        ent = next(iter(self._entities.values()), None)
-        if ent is None:
-            return
-        await self._run(self._statement(("ping", ent.name), lambda b: sa.select(sa.literal_column("1"))), [])
+        """Raise SourceUnavailable unless one row of every mapped table can be read (a locked table cannot)."""
+        for ent in self._entities.values():
+            def make(b: Binder, ent: _Entity = ent) -> sa.Select[Any]:
+                return sa.select(sa.literal_column("1")).select_from(ent.source).limit(b.param())
+
+            await self._run(self._statement(("ping", ent.name), make), [1])
 
     async def close(self) -> None:
         """Release the connection pools."""

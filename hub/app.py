@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager, nullcontext
@@ -31,6 +30,7 @@ from hub.fastpath import KnownQueries, read_body, replay
 from hub.logs import request_id
 from hub.middleware import PRINCIPAL_KEY, Authenticate, RequestId
 from hub.settings import Settings
+from hub.slots import OperationSlots
 from hub.store.db import Store, open_store
 from hub.supervision.schedule import CheckScheduler
 from policies.grants import POLICY_PATH, PolicyBook, new_enforcer
@@ -43,8 +43,9 @@ class HubGraphQL(GraphQL[HubContext, None]):
     """The /graphql endpoint: a fresh HubContext (and loaders) per request; UTF-8 JSON via orjson.
 
     At most `HUB_MAX_CONCURRENT_OPERATIONS` operations execute at once (the lifespan's
-    `operations` semaphore; the others wait their turn in arrival order): the hub is one thread,
-    so interleaving more large answers only holds more of them in memory at once. A query answered
+    `operations` slots; the others wait their turn in arrival order): the hub is one thread,
+    so interleaving more large answers only holds more of them in memory at once. An operation
+    kept waiting by a slow source lends its slot meanwhile (hub/slots.py). A query answered
     cleanly is remembered, and its repeats skip the view and the extension hooks (hub/fastpath.py).
     """
 
@@ -82,7 +83,7 @@ class HubGraphQL(GraphQL[HubContext, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
-        """Execute one operation once the operations semaphore lets it in (at once when unlimited)."""
+        """Execute one operation once it has an operation slot (at once when unlimited)."""
         async with request.state.operations or nullcontext():
             try:
                 result = await super().execute_single(request, request_adapter, sub_response, context, root_value, request_data)
@@ -131,7 +132,7 @@ def lifespan(settings: Settings, schema: HubSchema) -> Callable[[Starlette], Any
             authenticate = Authenticator(TokenVerifier(settings), ApiKeyVerifier(store, settings.apikey_cache_seconds))
             tune_gc(settings.gc_threshold)
             limit = settings.max_concurrent_operations
-            operations = asyncio.Semaphore(limit) if limit > 0 else None
+            operations = OperationSlots(limit) if limit > 0 else None
             yield {"hub": state, "authenticate": authenticate, "operations": operations}
 
     return run
@@ -158,12 +159,13 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 async def readyz(request: Request) -> JSONResponse:
-    """Readiness: each source's reachability; 503 when any is down (the hub still serves the rest)."""
+    """Readiness: each source reads a row of each mapped table within HUB_READY_TIMEOUT, else it is
+    `degraded` with the reason; 503 when any is (the hub still serves the rest). Never waits for an operation slot."""
     state: HubState = request.state.hub
     problems = await state.sources.readiness()
     body = {
         "status": "ok" if not any(problems.values()) else "degraded",
-        "sources": {d: {"ok": p is None, "error": p} for d, p in problems.items()},
+        "sources": {d: {"ok": p is None, "status": "degraded" if p else "ok", "error": p} for d, p in problems.items()},
     }
     return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
 

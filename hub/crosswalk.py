@@ -144,8 +144,9 @@ class CrosswalkCache:
         self._lock = asyncio.Lock()
 
     async def get(self) -> Crosswalk:
-        """The current crosswalk, rebuilt when stale."""
-        if self._value is not None and time.monotonic() < self._expires:
+        """The current crosswalk, rebuilt when stale; while one request rebuilds it, the others use the previous one
+        (a slow department must not hold every request up)."""
+        if self._value is not None and (time.monotonic() < self._expires or self._lock.locked()):
             return self._value
         async with self._lock:
             if self._value is None or time.monotonic() >= self._expires:

@@ -18,10 +18,15 @@ def _user_data_dir() -> Path:
 
 
 class SourceSettings(BaseModel):
-    """One department database: its SQLAlchemy URL and, optionally, its own mapping file."""
+    """One department database: its SQLAlchemy URL, optionally its own mapping file and limits.
+
+    `HUB_SOURCE_FINANCE_STATEMENT_TIMEOUT=30` overrides `HUB_STATEMENT_TIMEOUT` for finance alone.
+    """
 
     url: str | None = None
     mapping: Path | None = None
+    statement_timeout: float | None = Field(default=None, gt=0)
+    max_concurrent_reads: int | None = Field(default=None, gt=0)
 
 
 class Settings(BaseSettings):
@@ -46,7 +51,12 @@ class Settings(BaseSettings):
     store_url: str = "sqlite+aiosqlite:///var/hub.db"  # the hub's own database (PostgreSQL in production)
     source: dict[str, SourceSettings] = Field(default_factory=dict)
     connect_timeout: float = 3.0
-    source_retry_seconds: float = 5.0  # after a source fails to connect, its reads fail at once for this long (0: never)
+    source_retry_seconds: float = 5.0  # after a source fails to connect or a statement times out, its reads fail at once for this long (0: never)
+    # A read of a department database (waiting for its turn included) fails with SOURCE_UNAVAILABLE
+    # after this many seconds; the database is told to stop it (statement_timeout, max_statement_time).
+    statement_timeout: float = Field(default=10.0, gt=0)
+    max_concurrent_reads: int = Field(default=8, gt=0)  # statements (and streams) at once per source; the others wait their turn
+    ready_timeout: float = Field(default=2.0, gt=0)  # /readyz: seconds each source has to read one row of every mapped table
     row_memo_rows: int = 20_000  # rows each source keeps converted, raw row -> record (asyncpg only, ~0.7 KB a row; 0: none)
     max_page_size: int = 1000
     max_depth: int = 8
@@ -86,6 +96,16 @@ class Settings(BaseSettings):
         """The configured URL of a department's database, or None."""
         src = self.source.get(department)
         return src.url if src else None
+
+    def source_statement_timeout(self, department: str) -> float:
+        """A department's statement timeout: its own setting, else HUB_STATEMENT_TIMEOUT."""
+        src = self.source.get(department)
+        return src.statement_timeout if src and src.statement_timeout else self.statement_timeout
+
+    def source_max_concurrent_reads(self, department: str) -> int:
+        """A department's limit on reads at once: its own setting, else HUB_MAX_CONCURRENT_READS."""
+        src = self.source.get(department)
+        return src.max_concurrent_reads if src and src.max_concurrent_reads else self.max_concurrent_reads
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):  # type: ignore[no-untyped-def,override]

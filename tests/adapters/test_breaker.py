@@ -67,27 +67,34 @@ async def test_a_hung_source_is_not_tried_again_until_the_retry_time(silent: tup
         await adapter.close()
 
 
-async def test_the_breaker_closes_on_a_good_connect_and_zero_never_opens(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_after_the_retry_time_one_read_tries_and_its_answer_closes_the_breaker(monkeypatch: pytest.MonkeyPatch) -> None:
     now = [100.0]
     monkeypatch.setattr("adapters.breaker.time.monotonic", lambda: now[0])
 
     async def fails() -> None:
         raise OSError("connection refused")
 
-    async def works() -> str:
-        return "connection"
-
     breaker = Breaker("hr", retry_seconds=5)
+    assert breaker.admit() is False  # closed: every read goes through, none is a trial
     with pytest.raises(OSError):
         await breaker.connect(fails())
     with pytest.raises(SourceUnavailable, match="OSError"):
-        breaker.check()
+        breaker.admit()
     now[0] += 5.1
-    breaker.check()  # the retry time is over: the next read may try
-    assert await breaker.connect(works()) == "connection"
-    now[0] += 0.1
-    breaker.check()
+    assert breaker.admit() is True  # the retry time is over: this read is the trial
+    assert breaker.admit(True) is True  # it may ask again (after waiting for its turn)
+    with pytest.raises(SourceUnavailable):
+        breaker.admit()  # the others still fail at once while it tries
+    breaker.trip("timeout")  # it timed out: open for another retry time
+    with pytest.raises(SourceUnavailable, match="timeout"):
+        breaker.admit()
+    now[0] += 5.1
+    assert breaker.admit() is True
+    breaker.end_trial()  # it ended without an answer (cancelled): the next read is the trial
+    assert breaker.admit() is True
+    breaker.close()  # it answered
+    assert breaker.admit() is False and breaker.admit() is False and not breaker.open
     never = Breaker("hr", retry_seconds=0)
     with pytest.raises(OSError):
         await never.connect(fails())
-    never.check()
+    assert never.admit() is False
