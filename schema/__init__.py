@@ -16,6 +16,7 @@ from schema.admin import AdminMutation, AdminQuery
 from schema.audit import AuditPersonalReads
 from schema.compiled import CompiledExecutor
 from schema.institution import Institution
+from schema.idempotency import idempotent
 from schema.masking import install_masking
 from schema.person import Person
 from schema.policy import PolicyGuard, install_introspection_filter
@@ -72,7 +73,7 @@ def build_schema(settings: Settings, policy: bool = True, compiled: bool | None 
     compiled = settings.compiled if compiled is None else compiled
     schema = HubSchema(
         query=merge_types("Query", (Query, AdminQuery, SupervisionQuery)),
-        mutation=merge_types("Mutation", (AdminMutation, SupervisionMutation)),
+        mutation=idempotent(merge_types("Mutation", (AdminMutation, SupervisionMutation))),
         types=[Institution, Person],
         extensions=[lambda: ParserCache(maxsize=1024), lambda: QueryDepthLimiter(max_depth=settings.max_depth), *guard, ErrorCodes],
         execution_context_class=CompiledExecutor if compiled else None,
