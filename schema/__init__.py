@@ -15,8 +15,8 @@ from hub.settings import Settings
 from schema.admin import AdminMutation, AdminQuery
 from schema.audit import AuditPersonalReads
 from schema.compiled import CompiledExecutor
-from schema.institution import Institution
 from schema.idempotency import idempotent
+from schema.institution import Institution
 from schema.masking import install_masking
 from schema.person import Person
 from schema.policy import PolicyGuard, install_introspection_filter

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -24,18 +24,19 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hub.errors import Conflict, NotFound
 
 BATCH = 500
+S = TypeVar("S", bound=str)  # a lifecycle's states (a StrEnum)
 
 
 @dataclass(frozen=True, slots=True)
-class Lifecycle:
+class Lifecycle(Generic[S]):
     """A table whose rows move between states (columns id, status, updated_at) and its history table."""
 
     noun: str  # "预警 / alert"
     table: sa.Table
     history: sa.Table  # columns <owner>, from_status, to_status, actor, at, note
     owner: str  # the history column naming the row
-    steps: Mapping[str, frozenset[str]]  # the steps people may take: from-state -> to-states
-    labels: Mapping[str, str]  # state -> "中文 / English"
+    steps: Mapping[S, frozenset[S]]  # the steps people may take: from-state -> to-states
+    labels: Mapping[S, str]  # state -> "中文 / English"
 
     def missing(self, row_id: int) -> NotFound:
         """NOT_FOUND for a row that does not exist."""
@@ -50,11 +51,11 @@ class Lifecycle:
                         f"{en} {row_id} is {now_en}; it cannot become {to_en}", status=str(state))
 
     def _label(self, state: str) -> tuple[str, str]:
-        zh, _, en = self.labels.get(state, f"{state} / {state}").partition(" / ")
+        zh, _, en = self.labels.get(state, f"{state} / {state}").partition(" / ")  # type: ignore[arg-type]
         return zh, en
 
 
-async def advance(conn: AsyncConnection, life: Lifecycle, row_id: int, to: str, *, actor: str, note: str | None,
+async def advance(conn: AsyncConnection, life: Lifecycle[Any], row_id: int, to: str, *, actor: str, note: str | None,
                   now: dt.datetime, **history: Any) -> str:
     """Move one row to `to` by a step people may take, with its history row; returns the state it left.
 
@@ -68,12 +69,12 @@ async def advance(conn: AsyncConnection, life: Lifecycle, row_id: int, to: str, 
     if to not in life.steps.get(seen, frozenset()):
         raise life.conflict(row_id, seen, to)
     if not await advance_many(conn, life, {row_id: seen}, to, actor=actor, note=note, now=now, **history):
-        current = (await conn.execute(sa.select(table.c.status).where(table.c.id == row_id))).scalar_one()
+        current: str = (await conn.execute(sa.select(table.c.status).where(table.c.id == row_id))).scalar_one()
         raise life.conflict(row_id, current, to)
     return str(seen)
 
 
-async def advance_many(conn: AsyncConnection, life: Lifecycle, seen: Mapping[int, str], to: str, *, actor: str,
+async def advance_many(conn: AsyncConnection, life: Lifecycle[Any], seen: Mapping[int, str], to: str, *, actor: str,
                        note: str | None, now: dt.datetime, **history: Any) -> list[int]:
     """Move rows from the states they were read in (`seen`: id -> state) to `to`; the ids that moved.
 
