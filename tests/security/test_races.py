@@ -24,13 +24,16 @@ from hub.errors import Conflict
 from hub.settings import Settings
 from hub.store import Store, open_store
 from hub.store.db import utcnow
+from hub.store.lifecycle import advance_many
 from hub.store.tables import alert_events, freeze_events, metadata
-from hub.supervision import freezes
+from hub.supervision import alerts, freezes
 from hub.supervision.alerts import Alert, AlertStatus, record_findings, transition
 from hub.supervision.freezes import FreezeStatus
 from hub.supervision.model import Finding, Scope, Severity
 from hub.supervision.service import open_run
 from schema import build_schema
+from schema.admin import AdminMutation
+from schema.supervision import SupervisionMutation
 from tests.conftest import PG_ADMIN, Hub, _factory, hub_settings, running_hub
 
 CALLERS = 20
@@ -97,6 +100,19 @@ async def test_one_of_twenty_confirm_or_reject_wins(store_url: str) -> None:
         await store.close()
 
 
+async def test_a_system_step_leaves_a_row_someone_moved_meanwhile(store_url: str) -> None:
+    store = await open_store(store_url)
+    try:
+        alert_id, _ = await _proposal(store)  # acknowledged after the "run" below read it as OPEN
+        async with store.begin() as conn:
+            moved = await advance_many(conn, alerts.LIFECYCLE, {alert_id: AlertStatus.OPEN},
+                                       AlertStatus.RESOLVED_BY_DATA, actor="system", note=None, now=utcnow())
+        assert moved == []
+        assert await _moves_out_of(store, alert_events, "alert_id", alert_id, AlertStatus.OPEN) == ["ACKNOWLEDGED"]
+    finally:
+        await store.close()
+
+
 # --- through the real GraphQL app ------------------------------------------------------------
 
 ALERTS = "query($s: [AlertStatus!]) { alerts(first: 1000, status: $s) { edges { node { id status } } } }"
@@ -115,7 +131,8 @@ def app(request: pytest.FixtureRequest, demo_dir: Path, tmp_path_factory: pytest
             url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('store') / 'hub.db'}"
         else:
             url = stack.enter_context(contextlib.contextmanager(_factory)(PG_ADMIN, '"'))()
-        settings = hub_settings(demo_dir, store_url=url, policy_source="store", max_concurrent_operations=0)
+        settings = hub_settings(demo_dir, store_url=url, policy_source="store", max_concurrent_operations=0,
+                                policy_poll_seconds=3600)  # no reload of the rules this process changed itself
         running = stack.enter_context(running_hub(settings))
         assert data(running, RUN, k="seed")["runCheck"]["findings"] > 0
         yield running
@@ -271,6 +288,8 @@ def test_every_mutation_has_an_idempotency_key_argument() -> None:
         assert arg is not None, f"{name} has no idempotencyKey argument"
         assert isinstance(arg.type, GraphQLScalarType) and not isinstance(arg.type, GraphQLNonNull)
         assert arg.type.name == "String"
+    merged = [f for t in (AdminMutation, SupervisionMutation) for f in t.__strawberry_definition__.fields]
+    assert all(a.python_name != "idempotency_key" for f in merged for a in f.arguments)  # copies were keyed
 
 
 def test_every_mutation_retried_with_its_key_writes_nothing(app: Hub) -> None:
