@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import sqlalchemy as sa
@@ -27,7 +27,7 @@ from hub.store.db import utcnow
 from hub.store.lifecycle import advance_many
 from hub.store.tables import alert_events, freeze_events, metadata
 from hub.supervision import alerts, freezes
-from hub.supervision.alerts import Alert, AlertStatus, record_findings, transition
+from hub.supervision.alerts import AlertStatus, record_findings, transition
 from hub.supervision.freezes import FreezeStatus
 from hub.supervision.model import Finding, Scope, Severity
 from hub.supervision.service import open_run
@@ -35,17 +35,10 @@ from schema import build_schema
 from schema.admin import AdminMutation
 from schema.supervision import SupervisionMutation
 from tests.conftest import PG_ADMIN, Hub, _factory, hub_settings, running_hub
+from tests.supervision.test_store import store_url  # noqa: F401  (SQLite, or a PostgreSQL database of its own)
 
 CALLERS = 20
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh hub store URL: an SQLite file, or a PostgreSQL database of its own (dropped after)."""
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
-    make: Callable[[], str] = request.getfixturevalue("pg_database")
-    return make()
+T = TypeVar("T")
 
 
 async def _proposal(store: Store) -> tuple[int, int]:
@@ -67,50 +60,50 @@ async def _moves_out_of(store: Store, events: sa.Table, owner: str, row_id: int,
         return [r.to_status for r in rows]
 
 
-async def test_one_of_twenty_resolve_or_dismiss_wins(store_url: str) -> None:
+@pytest.fixture
+async def seeded(store_url: str) -> AsyncIterator[tuple[Store, int, int]]:  # noqa: F811
+    """A fresh store (SQLite, PostgreSQL) with an acknowledged severe alert and the freeze it proposes."""
     store = await open_store(store_url)
     try:
-        alert_id, _ = await _proposal(store)
-        steps = [AlertStatus.RESOLVED if i % 2 else AlertStatus.DISMISSED for i in range(CALLERS)]
-        results = await asyncio.gather(*(transition(store, alert_id, to, f"officer-{i}", "核实 / checked")
-                                         for i, to in enumerate(steps)), return_exceptions=True)
-        won = [r for r in results if isinstance(r, Alert)]
-        lost = [r for r in results if isinstance(r, Conflict)]
-        assert len(won) == 1 and len(lost) == CALLERS - 1, results
-        assert all(" / " in e.message and e.extensions["status"] == won[0].status for e in lost)
-        moves = await _moves_out_of(store, alert_events, "alert_id", alert_id, AlertStatus.ACKNOWLEDGED)
-        assert moves == [won[0].status]
+        yield store, *await _proposal(store)
     finally:
         await store.close()
 
 
-async def test_one_of_twenty_confirm_or_reject_wins(store_url: str) -> None:
-    store = await open_store(store_url)
-    try:
-        _, freeze_id = await _proposal(store)
-        steps = [FreezeStatus.ACTIVE if i % 2 else FreezeStatus.REJECTED for i in range(CALLERS)]
-        results = await asyncio.gather(*(freezes.decide(store, freeze_id, to, f"officer-{i}")
-                                         for i, to in enumerate(steps)), return_exceptions=True)
-        won = [r for r in results if isinstance(r, freezes.Freeze)]
-        assert len(won) == 1 and sum(isinstance(r, Conflict) for r in results) == CALLERS - 1, results
-        assert won[0].status == steps[results.index(won[0])]  # the winner is answered its own step
-        moves = await _moves_out_of(store, freeze_events, "freeze_id", freeze_id, FreezeStatus.PROPOSED)
-        assert moves == [won[0].status]
-    finally:
-        await store.close()
+async def one_wins(calls: list[Awaitable[T]]) -> tuple[int, T, list[Conflict]]:
+    """Run the calls at once: which one won, its answer, and the others' CONFLICTs (all of them)."""
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    won = [i for i, r in enumerate(results) if not isinstance(r, BaseException)]
+    lost = [r for r in results if isinstance(r, Conflict)]
+    assert len(won) == 1 and len(lost) == CALLERS - 1, results
+    return won[0], results[won[0]], lost  # type: ignore[return-value]
 
 
-async def test_a_system_step_leaves_a_row_someone_moved_meanwhile(store_url: str) -> None:
-    store = await open_store(store_url)
-    try:
-        alert_id, _ = await _proposal(store)  # acknowledged after the "run" below read it as OPEN
-        async with store.begin() as conn:
-            moved = await advance_many(conn, alerts.LIFECYCLE, {alert_id: AlertStatus.OPEN},
-                                       AlertStatus.RESOLVED_BY_DATA, actor="system", note=None, now=utcnow())
-        assert moved == []
-        assert await _moves_out_of(store, alert_events, "alert_id", alert_id, AlertStatus.OPEN) == ["ACKNOWLEDGED"]
-    finally:
-        await store.close()
+async def test_one_of_twenty_resolve_or_dismiss_wins(seeded: tuple[Store, int, int]) -> None:
+    store, alert_id, _ = seeded
+    steps = [AlertStatus.RESOLVED if i % 2 else AlertStatus.DISMISSED for i in range(CALLERS)]
+    i, won, lost = await one_wins([transition(store, alert_id, to, f"officer-{i}", "核实 / checked")
+                                   for i, to in enumerate(steps)])
+    assert won.status == steps[i]  # the winner is answered its own step
+    assert all(" / " in e.message and e.extensions["status"] == won.status for e in lost)
+    assert await _moves_out_of(store, alert_events, "alert_id", alert_id, AlertStatus.ACKNOWLEDGED) == [won.status]
+
+
+async def test_one_of_twenty_confirm_or_reject_wins(seeded: tuple[Store, int, int]) -> None:
+    store, _, freeze_id = seeded
+    steps = [FreezeStatus.ACTIVE if i % 2 else FreezeStatus.REJECTED for i in range(CALLERS)]
+    i, won, _ = await one_wins([freezes.decide(store, freeze_id, to, f"officer-{i}") for i, to in enumerate(steps)])
+    assert won.status == steps[i]  # rejectFreeze is never answered ACTIVE
+    assert await _moves_out_of(store, freeze_events, "freeze_id", freeze_id, FreezeStatus.PROPOSED) == [won.status]
+
+
+async def test_a_system_step_leaves_a_row_someone_moved_meanwhile(seeded: tuple[Store, int, int]) -> None:
+    store, alert_id, _ = seeded  # acknowledged after the "run" below read it as OPEN
+    async with store.begin() as conn:
+        moved = await advance_many(conn, alerts.LIFECYCLE, {alert_id: AlertStatus.OPEN},
+                                   AlertStatus.RESOLVED_BY_DATA, actor="system", note=None, now=utcnow())
+    assert moved == []
+    assert await _moves_out_of(store, alert_events, "alert_id", alert_id, AlertStatus.OPEN) == ["ACKNOWLEDGED"]
 
 
 # --- through the real GraphQL app ------------------------------------------------------------
