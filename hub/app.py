@@ -36,6 +36,7 @@ from hub.supervision.schedule import CheckScheduler
 from policies.grants import POLICY_PATH, PolicyBook, new_enforcer
 from policies.store import PolicyWatcher, store_enforcer
 from schema import HubSchema, build_schema, schema_fields
+from schema.idempotency import KEY_HEADER
 from schema.masking import MASKABLE
 
 
@@ -72,7 +73,9 @@ class HubGraphQL(GraphQL[HubContext, None]):
         state: HubState = request.state.hub
         # The GraphiQL page is served without credentials; its context may read nothing.
         principal = request.scope.get(PRINCIPAL_KEY) or ANONYMOUS
-        return await state.context(principal, request_id.get())
+        context = await state.context(principal, request_id.get())
+        context.idempotency_key = request.headers.get(KEY_HEADER)
+        return context
 
     async def execute_single(
         self,

@@ -30,6 +30,7 @@ class HubContext:
     audit: Any = None  # hub.audit.AuditLog, when the store is configured
     store: Any = None  # hub.store.db.Store
     policies: PolicyBook | None = None
+    idempotency_key: str | None = None  # the Idempotency-Key header (schema/idempotency.py)
     batchers: Batchers = field(init=False)
 
     def __post_init__(self) -> None:

@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     check_delay: float = 60.0  # before the first scheduled check
     check_lookback_months: int = 12
     apikey_cache_seconds: float = 5.0  # a revoked key stops working within this time
+    # Idempotent mutations (hub/store/idempotency.py): a key answers its retries for this long after first use,
+    # then may be used afresh; a retry while the first request runs waits this long for its answer, then CONFLICT.
+    idempotency_ttl_seconds: float = 86_400.0
+    idempotency_wait_seconds: float = 30.0
 
     def jwt_shared_secret(self) -> str | None:
         """The HS256 secret: the setting, its file, or (development) the demo directory's secret."""

@@ -76,8 +76,8 @@ async def alert(ctx: HubContext, alert_id: int) -> tuple[Alert, list[AlertEvent]
 
 async def alert_step(ctx: HubContext, alert_id: int, to: AlertStatus, note: str | None) -> tuple[Alert, list[AlertEvent]]:
     """One lifecycle step by the caller."""
-    await transition(store_of(ctx), alert_id, to, actor_of(ctx), note)
-    return await alert(ctx, alert_id)
+    changed = await transition(store_of(ctx), alert_id, to, actor_of(ctx), note)
+    return changed, (await alert(ctx, alert_id))[1]  # the status this step left, not a later one
 
 
 async def summary(ctx: HubContext, by: q.Dimension, flt: q.AlertFilter) -> list[q.SummaryRow]:
@@ -118,9 +118,8 @@ async def freeze_create(ctx: HubContext, code: str, hiring: bool, payroll: bool,
 async def freeze_step(ctx: HubContext, freeze_id: int, to: freezes.FreezeStatus, note: str | None
                       ) -> tuple[freezes.Freeze, list[freezes.FreezeEvent]]:
     """Confirm, reject or lift a freeze."""
-    await freeze_one(ctx, freeze_id)
-    await freezes.decide(store_of(ctx), freeze_id, to, actor_of(ctx), note)
-    return await freeze_one(ctx, freeze_id)
+    changed = await freezes.decide(store_of(ctx), freeze_id, to, actor_of(ctx), note)
+    return changed, (await freeze_one(ctx, freeze_id))[1]  # the status this step left, not a later one
 
 
 async def start_check(ctx: HubContext, institution_code: str | None, region: str | None, month: str | None,

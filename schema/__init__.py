@@ -15,6 +15,7 @@ from hub.settings import Settings
 from schema.admin import AdminMutation, AdminQuery
 from schema.audit import AuditPersonalReads
 from schema.compiled import CompiledExecutor
+from schema.idempotency import idempotent
 from schema.institution import Institution
 from schema.masking import install_masking
 from schema.person import Person
@@ -73,7 +74,7 @@ def build_schema(settings: Settings, policy: bool = True, compiled: bool | None 
     compiled = settings.compiled if compiled is None else compiled
     schema = HubSchema(
         query=merge_types("Query", (Query, AdminQuery, SupervisionQuery)),
-        mutation=merge_types("Mutation", (AdminMutation, SupervisionMutation)),
+        mutation=idempotent(merge_types("Mutation", (AdminMutation, SupervisionMutation))),
         types=[Institution, Person],
         extensions=[lambda: ParserCache(maxsize=1024), lambda: QueryDepthLimiter(max_depth=settings.max_depth), *guard, ErrorCodes],
         execution_context_class=CompiledExecutor if compiled else ScopedExecutor,

@@ -75,8 +75,17 @@ class Store:
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncConnection]:
-        """A connection inside one transaction, committed on success."""
+        """A connection inside one transaction, committed on success.
+
+        On SQLite the transaction begins IMMEDIATE: it takes the database's write lock at once
+        (waiting up to the connect timeout), so what it reads before writing cannot change under it,
+        and two writers never both hold a read lock each waits to upgrade ("database is locked").
+        PostgreSQL runs READ COMMITTED: its writes are compare-and-set (hub/store/lifecycle.py) or
+        guarded by unique constraints.
+        """
         async with self.engine.begin() as conn:
+            if self.dialect == "sqlite":
+                await conn.exec_driver_sql("BEGIN IMMEDIATE")
             yield conn
 
     @asynccontextmanager

@@ -178,3 +178,17 @@ policy_version = sa.Table(
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("changed_at", Stamp, nullable=False),
 )
+
+# --- idempotent mutations (revision 0003_idempotency) ----------------------------------------
+
+idempotency_keys = sa.Table(  # one row per (who, key): the first answer of a mutation sent with that key
+    "idempotency_keys",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),  # SHA-256 of who asked, the key and its field
+    sa.Column("actor", sa.String(128), nullable=False),
+    sa.Column("mutation", sa.String(64), nullable=False),
+    sa.Column("digest", sa.String(64), nullable=False),  # SHA-256 of the mutation and its arguments
+    sa.Column("answer", sa.JSON),  # set when the mutation has answered
+    sa.Column("created_at", Stamp, nullable=False, index=True),
+    sa.Column("completed_at", Stamp),  # null while the first request runs
+)

@@ -16,9 +16,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.errors import BadUserInput, Conflict, NotFound
+from hub.errors import BadUserInput
 from hub.store import Store
 from hub.store.db import aware, utcnow
+from hub.store.lifecycle import Lifecycle, advance, advance_many
 from hub.store.tables import alert_events, alerts
 from hub.supervision.model import Finding
 
@@ -53,6 +54,7 @@ LABELS = {
     AlertStatus.DISMISSED: "误报 / dismissed as a false positive",
     AlertStatus.RESOLVED_BY_DATA: "数据已消除 / resolved by data",
 }
+LIFECYCLE = Lifecycle("预警 / alert", alerts, alert_events, "alert_id", TRANSITIONS, LABELS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,25 +138,25 @@ async def record_findings(conn: AsyncConnection, run_id: int, findings: Sequence
             out.opened.extend(ids)
             events = [_event(i, None, AlertStatus.OPEN, SYSTEM, now, "首次发现 / first found", run_id) for i in ids]
             await conn.execute(sa.insert(alert_events), events)
-        updates, events = [], []
+        updates: list[dict[str, Any]] = []
+        reopen: dict[int, str] = {}
         for f in batch:
             row = known.get(f.fingerprint)
             if row is None:
                 continue
-            status = AlertStatus.OPEN if row.status in REOPENABLE else row.status
-            if status != row.status:
-                out.reopened.append(row.id)
-                events.append(_event(row.id, row.status, status, SYSTEM, now, "再次发现 / found again", run_id))
+            if row.status in REOPENABLE:
+                reopen[row.id] = row.status
             updates.append({
-                "b_id": row.id, "status": status, "severity": f.severity.value, "evidence": f.evidence,
+                "b_id": row.id, "severity": f.severity.value, "evidence": f.evidence,
                 "message": f.message, "institution_code": f.institution_code, "region_code": f.region_code,
                 "first_month": min(row.first_month, f.month), "last_month": max(row.last_month, f.month),
                 "last_seen": now, "last_run_id": run_id, "updated_at": now,
             })
         if updates:
             await conn.execute(sa.update(alerts).where(alerts.c.id == sa.bindparam("b_id")), updates)
-        if events:
-            await conn.execute(sa.insert(alert_events), events)
+        if reopen:
+            out.reopened.extend(await advance_many(conn, LIFECYCLE, reopen, AlertStatus.OPEN, actor=SYSTEM,
+                                                   note="再次发现 / found again", now=now, run_id=run_id))
     return out
 
 
@@ -184,43 +186,27 @@ async def resolve_missing(conn: AsyncConnection, run_id: int, *, month: str, rul
     rows = await conn.execute(sa.select(alerts.c.id, alerts.c.fingerprint, alerts.c.status, alerts.c.id_number).where(*cond))
     gone = [r for r in rows if r.fingerprint not in seen
             and (examined is None or r.id_number is None or r.id_number in examined)]
-    if gone:
-        ids = [r.id for r in gone]
-        for start in range(0, len(ids), BATCH):
-            part = ids[start:start + BATCH]
-            await conn.execute(sa.update(alerts).where(alerts.c.id.in_(part))
-                               .values(status=AlertStatus.RESOLVED_BY_DATA, updated_at=now))
-        await conn.execute(sa.insert(alert_events), [
-            _event(r.id, r.status, AlertStatus.RESOLVED_BY_DATA, SYSTEM, now, "核查未再发现 / no longer found", run_id)
-            for r in gone
-        ])
-    return [r.id for r in gone]
+    return await advance_many(conn, LIFECYCLE, {r.id: r.status for r in gone}, AlertStatus.RESOLVED_BY_DATA,
+                              actor=SYSTEM, note="核查未再发现 / no longer found", now=now, run_id=run_id)
 
 
 async def get_alert(conn: AsyncConnection, alert_id: int) -> Alert:
     """One alert, or NOT_FOUND."""
     row = (await conn.execute(sa.select(alerts).where(alerts.c.id == alert_id))).first()
     if row is None:
-        raise NotFound(f"预警 {alert_id} 不存在 / alert {alert_id} does not exist")
+        raise LIFECYCLE.missing(alert_id)
     return alert_from_row(row)
 
 
 async def transition(store: Store, alert_id: int, to: AlertStatus, actor: str, note: str | None = None) -> Alert:
-    """Move an alert one lifecycle step, recording who, when and why; an illegal step is CONFLICT."""
+    """Move an alert one lifecycle step, recording who, when and why; the alert as that step left it.
+
+    A compare-and-set (hub/store/lifecycle.py): an illegal step, or one another request took first, is CONFLICT.
+    """
     if to == AlertStatus.DISMISSED and not (note or "").strip():
         raise BadUserInput("标记误报须说明理由 / dismissing an alert as a false positive needs a note")
-    now = utcnow()
     async with store.begin() as conn:
-        current = await get_alert(conn, alert_id)
-        if to not in TRANSITIONS.get(current.status, frozenset()):
-            raise Conflict(
-                f"预警 {alert_id} 状态为「{LABELS[current.status]}」，不能改为「{LABELS[to]}」 / "
-                f"alert {alert_id} is {LABELS[current.status].split(' / ')[1]}; it cannot become "
-                f"{LABELS[to].split(' / ')[1]}",
-                status=current.status.value,
-            )
-        await conn.execute(sa.update(alerts).where(alerts.c.id == alert_id).values(status=to, updated_at=now))
-        await conn.execute(sa.insert(alert_events), [_event(alert_id, current.status, to, actor, now, note)])
+        await advance(conn, LIFECYCLE, alert_id, to, actor=actor, note=note, now=utcnow())
         return await get_alert(conn, alert_id)
 
 

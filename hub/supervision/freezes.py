@@ -15,9 +15,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.errors import BadUserInput, Conflict, NotFound
+from hub.errors import BadUserInput, NotFound
 from hub.store import Store
 from hub.store.db import aware, utcnow
+from hub.store.lifecycle import Lifecycle, advance
 from hub.store.tables import alerts, freeze_alerts, freeze_events, freezes
 from hub.supervision.model import FreezeKind, Severity
 from hub.supervision.rules import RULES
@@ -39,6 +40,13 @@ TRANSITIONS = {
     FreezeStatus.ACTIVE: frozenset({FreezeStatus.LIFTED}),
 }
 IN_FORCE = (FreezeStatus.PROPOSED, FreezeStatus.ACTIVE)
+LABELS = {
+    FreezeStatus.PROPOSED: "建议冻结 / proposed",
+    FreezeStatus.ACTIVE: "冻结中 / frozen",
+    FreezeStatus.LIFTED: "已解冻 / lifted",
+    FreezeStatus.REJECTED: "不予冻结 / rejected",
+}
+LIFECYCLE = Lifecycle("冻结记录 / freeze", freezes, freeze_events, "freeze_id", TRANSITIONS, LABELS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +112,7 @@ async def list_freezes(conn: AsyncConnection, institution_code: str | None = Non
 async def _get(conn: AsyncConnection, freeze_id: int) -> Freeze:
     found = await _load(conn, freezes.c.id == freeze_id)
     if not found:
-        raise NotFound(f"冻结记录 {freeze_id} 不存在 / freeze {freeze_id} does not exist")
+        raise LIFECYCLE.missing(freeze_id)
     return found[0]
 
 
@@ -186,17 +194,12 @@ async def freeze(store: Store, institution_code: str, region: str | None, *, hir
 
 
 async def decide(store: Store, freeze_id: int, to: FreezeStatus, actor: str, note: str | None = None) -> Freeze:
-    """Confirm or reject a proposal, or lift a freeze; an illegal step is CONFLICT."""
-    now = utcnow()
+    """Confirm or reject a proposal, or lift a freeze; the freeze as that step left it.
+
+    A compare-and-set (hub/store/lifecycle.py): an illegal step, or one another request took first, is CONFLICT.
+    """
     async with store.begin() as conn:
-        current = await _get(conn, freeze_id)
-        if to not in TRANSITIONS.get(current.status, frozenset()):
-            raise Conflict(f"冻结 {freeze_id} 状态为 {current.status.value}，不能改为 {to.value} / "
-                           f"freeze {freeze_id} is {current.status.value}; it cannot become {to.value}",
-                           status=current.status.value)
-        await conn.execute(sa.update(freezes).where(freezes.c.id == freeze_id).values(status=to, updated_at=now))
-        await conn.execute(sa.insert(freeze_events), [{"freeze_id": freeze_id, "from_status": current.status,
-                                                       "to_status": to, "actor": actor, "at": now, "note": note}])
+        await advance(conn, LIFECYCLE, freeze_id, to, actor=actor, note=note, now=utcnow())
         return await _get(conn, freeze_id)
 
 
