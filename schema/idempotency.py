@@ -18,8 +18,11 @@ whose selection is then resolved from the first answer.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
-from typing import Any
+from enum import Enum
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 
 from strawberry.annotation import StrawberryAnnotation
 from strawberry.extensions import FieldExtension
@@ -87,9 +90,7 @@ def encode(value: Any, kind: Any) -> Any:
         return kind.wrapped_cls(value).value
     if has_object_definition(kind):
         return {f.python_name: encode(getattr(value, f.python_name), f.type) for f in _stored(kind)}
-    if isinstance(value, dt.date):  # and datetime
-        return value.isoformat()
-    return value
+    return _plain(value)
 
 
 def decode(data: Any, kind: Any) -> Any:
@@ -104,8 +105,35 @@ def decode(data: Any, kind: Any) -> Any:
         return kind.wrapped_cls(data)
     if has_object_definition(kind):
         return kind(**{f.python_name: decode(data[f.python_name], f.type) for f in _stored(kind)})
+    return _unplain(data, kind)
+
+
+def _plain(value: Any) -> Any:
+    """A Python value kept by an object (a private field's record included) as JSON."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dt.date):  # and datetime
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def _unplain(data: Any, kind: Any) -> Any:
+    """The value `_plain` made JSON of, by its annotation (`Private[...]`, optionals, records)."""
+    if data is None:
+        return None
+    if get_origin(kind) is Annotated:  # strawberry.Private[T]
+        return _unplain(data, get_args(kind)[0])
+    if isinstance(kind, UnionType) or get_origin(kind) is Union:
+        return _unplain(data, next(a for a in get_args(kind) if a is not type(None)))
+    if isinstance(kind, type) and dataclasses.is_dataclass(kind):
+        hints = get_type_hints(kind)
+        return kind(**{f.name: _unplain(data[f.name], hints[f.name]) for f in dataclasses.fields(kind)})
     if kind is dt.datetime or kind is dt.date:
         return kind.fromisoformat(data)
+    if isinstance(kind, type) and issubclass(kind, Enum):
+        return kind(data)
     return data
 
 

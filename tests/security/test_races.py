@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -242,6 +243,15 @@ def _freeze_target(hub: Hub) -> str:
     return data(hub, FREEZES, s=["PROPOSED"])["freezes"][0]["institutionCode"]  # type: ignore[no-any-return]
 
 
+def _deferral_target(hub: Hub) -> dict[str, str]:
+    """A person past retirement (an R08 alert) and a date a year after their statutory retirement."""
+    alerts = data(hub, '{ alerts(first: 1, rule: ["R08"]) { edges { node { idNumber } } } }')["alerts"]["edges"]
+    person = alerts[0]["node"]["idNumber"]
+    due = dt.date.fromisoformat(data(hub, "query($id: String!) { person(idNumber: $id) { retirementDate } }",
+                                     id=person)["person"]["retirementDate"])
+    return {"id": person, "until": due.replace(year=due.year + 1, day=min(due.day, 28)).isoformat()}
+
+
 # Each mutation once, in an order where each finds what it needs; a mutation missing here fails the test.
 SAMPLES: list[tuple[str, str, Callable[[Hub], dict[str, Any]]]] = [
     ("runCheck", """mutation($code: String!, $k: String) {
@@ -259,9 +269,9 @@ SAMPLES: list[tuple[str, str, Callable[[Hub], dict[str, Any]]]] = [
      lambda h: {"code": _freeze_target(h)}),
     ("unfreezeInstitution", STEP % "unfreezeInstitution",
      lambda h: {"id": _ids(h, FREEZES, s=["ACTIVE"])[0], "note": "n"}),
-    ("recordRetirementDeferral", """mutation($k: String) { recordRetirementDeferral(idNumber: "152921196303150114",
-       until: "2027-03-31", document: "阿人社〔2026〕1号", idempotencyKey: $k) { id idNumber until recordedBy } }""",
-     lambda h: {}),
+    ("recordRetirementDeferral", """mutation($id: String!, $until: Date!, $k: String) { recordRetirementDeferral(
+       idNumber: $id, until: $until, document: "阿人社〔2026〕1号", idempotencyKey: $k) { id idNumber until recordedBy } }""",
+     lambda h: _deferral_target(h)),
     ("addPolicyRule", """mutation($k: String) {
        addPolicyRule(subject: "analyst", object: "Freeze.reason", action: "read", idempotencyKey: $k) }""",
      lambda h: {}),
