@@ -7,7 +7,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError, GraphQLObjectType
-from strawberry.extensions import MaskErrors, ParserCache, QueryDepthLimiter
+from strawberry.extensions import MaskErrors, QueryDepthLimiter
 from strawberry.tools import merge_types
 
 from hub.errors import HubError
@@ -16,7 +16,9 @@ from schema.admin import AdminMutation, AdminQuery
 from schema.audit import AuditPersonalReads
 from schema.compiled import CompiledExecutor
 from schema.institution import Institution
+from schema.limits import BadValues, LimitedExecutor
 from schema.masking import install_masking
+from schema.parsing import DigestParserCache
 from schema.person import Person
 from schema.policy import PolicyGuard, install_introspection_filter
 from schema.query import Query
@@ -74,8 +76,8 @@ def build_schema(settings: Settings, policy: bool = True, compiled: bool | None 
         query=merge_types("Query", (Query, AdminQuery, SupervisionQuery)),
         mutation=merge_types("Mutation", (AdminMutation, SupervisionMutation)),
         types=[Institution, Person],
-        extensions=[lambda: ParserCache(maxsize=1024), lambda: QueryDepthLimiter(max_depth=settings.max_depth), *guard, ErrorCodes],
-        execution_context_class=CompiledExecutor if compiled else None,
+        extensions=[BadValues, DigestParserCache, lambda: QueryDepthLimiter(max_depth=settings.max_depth), *guard, ErrorCodes],
+        execution_context_class=CompiledExecutor if compiled else LimitedExecutor,
     )
     if policy:
         install_masking(schema._schema)

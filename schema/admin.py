@@ -59,7 +59,7 @@ class AdminQuery:
         store = _store(info)
         size = page_size(first, info.context.settings.max_page_size)
         where = [audit_log.c.actor == actor] if actor else []
-        cursor = decode_cursor(after)
+        cursor = decode_cursor(after, int)
         if cursor is not None:
             where.append(audit_log.c.id < int(cursor))
         async with store.connect() as conn:

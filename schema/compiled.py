@@ -23,8 +23,8 @@ from typing import Any
 
 from graphql import GraphQLError, GraphQLList, GraphQLNonNull, GraphQLObjectType, located_error
 from graphql.pyutils import Path, is_iterable
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from schema.limits import LimitedExecutor
 from schema.plan import MEMO_LIMIT, Plan, Selected, arguments, nullable, plan
 
 
@@ -55,7 +55,7 @@ class _Level:
         return self._where[id(out)]
 
 
-class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
+class CompiledExecutor(LimitedExecutor):
     """graphql-core's executor, answering queries level by level where the whole document allows."""
 
     def execute_root_grouped_field_set(  # type: ignore[override]
