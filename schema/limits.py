@@ -120,9 +120,11 @@ class _Cost:
 
 def long_strings(document: DocumentNode, variables: Any, limit: int) -> Iterator[str]:
     """Every string of the document's values or of the variables longer than `limit` (its start)."""
-    for value in _document_strings(document):
-        if len(value) > limit:
-            yield value[:40]
+    loc = document.loc
+    if loc is None or loc.end - loc.start > limit:  # else no literal in its text can be that long
+        for value in _document_strings(document):
+            if len(value) > limit:
+                yield value[:40]
     for value in _strings(variables):
         if len(value) > limit:
             yield value[:40]
