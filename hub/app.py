@@ -81,10 +81,10 @@ class HubGraphQL(GraphQL[HubContext, None]):
     def should_render_graphql_ide(self, request: Any) -> bool:
         return is_ide_page(request.method, bool(request.query_params), request.headers.get("accept", ""))
 
-    async def run(self, request: Any, context: Any = None, root_value: Any = None) -> Any:  # type: ignore[override]
+    async def run(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         """strawberry's run; its HTTP errors (400, 405 …) in GraphQL's shape, bilingual."""
         try:
-            return await super().run(request)
+            return await super().run(request, *args, **kwargs)
         except HTTPException as exc:
             body = error_body(BadRequest(f"请求无效 / bad request: {exc.reason}"))
             return Response(body, status_code=exc.status_code, media_type="application/json")

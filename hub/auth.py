@@ -45,9 +45,6 @@ class Principal:
         return self.region == LEAGUE
 
 
-ANONYMOUS = Principal("anonymous", None, ())
-
-
 def check_claims(department: Any, roles: Any, region: Any) -> None:
     """Refuse unknown departments, regions or roles, and anything not of their types (BAD_USER_INPUT, bilingual).
 
