@@ -124,6 +124,7 @@ def main() -> None:
              lambda n: graphql(args.port, "{ __typename " + f"#{n}" + " " * 4_000_000 + "}", admin)),
             (f"300 distinct {limit:,}-character query texts (admin)", 300,
              lambda n: graphql(args.port, at_limit(n, limit), admin)),
+            ("300 more of them", 300, lambda n: graphql(args.port, at_limit(1000 + n, limit), admin)),
             ("1,000 aliases of people(first: 1000) (analyst) x 50", 50, lambda n: graphql(args.port, aliases(1000), analyst)),
             ("300 aliases of people(first: 1000) (analyst) x 50", 50, lambda n: graphql(args.port, aliases(300), analyst)),
         ]

@@ -45,7 +45,7 @@ from hub.errors import BadUserInput, HubError, QueryTooComplex, Unauthenticated
 from schema.pagination import DEFAULT_PAGE_SIZE
 
 SIZE_ARGUMENTS = ("first", "last")
-LIST_SIZE = 20  # the values a list without a size argument is counted for (an institution's quotas, people …)
+LIST_SIZE = 10  # the values a list without a size argument is counted for (an institution's quotas, people …)
 
 
 def cost_limit(settings: Any, subjects: frozenset[str]) -> int:

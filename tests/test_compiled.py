@@ -54,7 +54,7 @@ class Executors:
 
     def __init__(self, demo: Path, store: Path) -> None:
         # every field to depth 6 (below) costs more than the default limit allows
-        config = hub_settings(demo, store_url=f"sqlite+aiosqlite:///{store}", max_page_size=100, max_cost=10_000_000)
+        config = hub_settings(demo, store_url=f"sqlite+aiosqlite:///{store}", max_page_size=100, max_cost=10**9)
         self.compiled, self.plain = build_schema(config, compiled=True), build_schema(config, compiled=False)
         self.loop = asyncio.new_event_loop()
         self._life = lifespan(config, self.compiled)(None)  # type: ignore[arg-type]
