@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from hub.auth import Principal, check_claims
+from hub.caches import BoundedCache
 from hub.errors import NotFound, Unauthenticated
 from hub.store.db import Store, utcnow
 from hub.store.tables import api_keys
@@ -60,21 +62,29 @@ async def list_keys(store: Store) -> list[dict[str, Any]]:
         return [{k: v for k, v in r._mapping.items() if k != "key_hash"} for r in rows]
 
 
+_KEY = re.compile(rf"{PREFIX}_([0-9a-f]{{12}})_([A-Za-z0-9_-]{{32}})")  # as create_key makes them
+LOOKUPS = 4096  # key ids remembered, found or not (a key id is 12 characters, a row a few hundred bytes)
+
+
 class ApiKeyVerifier:
-    """Checks `X-API-Key` values against the store, caching lookups for a few seconds."""
+    """Checks `X-API-Key` values against the store, caching lookups (found or not) for a few seconds."""
 
     def __init__(self, store: Store, ttl: float = 5.0) -> None:
         self.store = store
         self.ttl = ttl
-        self._cache: dict[str, tuple[float, Any]] = {}
+        self._cache = BoundedCache("api key lookups", LOOKUPS, LOOKUPS * 1024)
 
     async def verify(self, key: str) -> Principal:
-        """The key's principal; Unauthenticated for unknown, malformed or revoked keys."""
-        parts = key.split("_", 2)
-        if len(parts) != 3 or parts[0] != PREFIX:
+        """The key's principal; Unauthenticated for unknown, malformed or revoked keys.
+
+        Only a key of the form `create_key` issues is looked up: anything else is refused before
+        the store is asked or anything is remembered.
+        """
+        match = _KEY.fullmatch(key)
+        if match is None:
             raise Unauthenticated("API 密钥格式错误 / malformed API key")
-        row = await self._lookup(parts[1])
-        if row is None or row.revoked_at is not None or not hmac.compare_digest(row.key_hash, _digest(parts[2])):
+        row = await self._lookup(match.group(1))
+        if row is None or row.revoked_at is not None or not hmac.compare_digest(row.key_hash, _digest(match.group(2))):
             raise Unauthenticated("API 密钥无效或已吊销 / invalid or revoked API key")
         return Principal(f"apikey:{row.key_id}:{row.name}", row.department, tuple(row.roles), row.region, "apikey")
 
@@ -84,5 +94,5 @@ class ApiKeyVerifier:
             return cached[1]
         async with self.store.connect() as conn:
             row = (await conn.execute(sa.select(api_keys).where(api_keys.c.key_id == key_id))).first()
-        self._cache[key_id] = (time.monotonic() + self.ttl, row)
+        self._cache.put(key_id, (time.monotonic() + self.ttl, row))
         return row

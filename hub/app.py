@@ -8,6 +8,8 @@ from contextlib import AsyncExitStack, asynccontextmanager, nullcontext
 from typing import Any
 
 import orjson
+from cross_web import HTTPException
+from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -22,17 +24,19 @@ from strawberry.types import ExecutionResult
 from adapters.registry import build_sources
 from hub.apikeys import ApiKeyVerifier
 from hub.audit import AuditLog
-from hub.auth import ANONYMOUS, Authenticator, TokenVerifier
+from hub.auth import Authenticator, TokenVerifier
 from hub.console import page, static_mount
 from hub.context import HubContext, HubState
 from hub.crosswalk import CrosswalkCache
+from hub.errors import BadRequest, QueryTooLarge
 from hub.fastpath import KnownQueries, read_body, replay
 from hub.logs import request_id
-from hub.middleware import PRINCIPAL_KEY, Authenticate, RequestId
+from hub.middleware import PRINCIPAL_KEY, Authenticate, RequestId, is_ide_page
 from hub.settings import Settings
 from hub.slots import OperationSlots
 from hub.store.db import Store, open_store
 from hub.supervision.schedule import CheckScheduler
+from hub.transport import BodyLimit, check_query_length, encode_answer, error_body
 from policies.grants import POLICY_PATH, PolicyBook, new_enforcer
 from policies.store import PolicyWatcher, store_enforcer
 from schema import HubSchema, build_schema, schema_fields
@@ -48,11 +52,14 @@ class HubGraphQL(GraphQL[HubContext, None]):
     so interleaving more large answers only holds more of them in memory at once. An operation
     kept waiting by a slow source lends its slot meanwhile (hub/slots.py). A query answered
     cleanly is remembered, and its repeats skip the view and the extension hooks (hub/fastpath.py).
+    Query texts over `max_query_chars` and answers over `max_answer_bytes` are refused
+    (hub/transport.py); malformed requests get a GraphQL-shaped, bilingual HTTP error.
     """
 
-    def __init__(self, schema: HubSchema, *, fast_repeats: bool = True, **options: Any) -> None:
+    def __init__(self, schema: HubSchema, settings: Settings, **options: Any) -> None:
         super().__init__(schema, **options)
-        self.known = KnownQueries(schema._schema, schema.execution_context_class) if fast_repeats else None
+        self.settings = settings
+        self.known = KnownQueries(schema._schema, schema.execution_context_class) if settings.fast_repeats else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.known is not None and scope["type"] == "http" and scope["method"] == "POST":
@@ -67,12 +74,34 @@ class HubGraphQL(GraphQL[HubContext, None]):
         return HTMLResponse(page())
 
     def encode_json(self, data: object) -> bytes:
-        return orjson.dumps(data)
+        return encode_answer(data, self.settings.max_answer_bytes)
 
-    async def get_context(self, request: Request, response: Any) -> HubContext:  # type: ignore[override]
+    def decode_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)  # its errors (bad UTF-8 too) are json.JSONDecodeError: strawberry's 400
+
+    def parse_json(self, data: str | bytes) -> Any:
+        parsed = super().parse_json(data)
+        if not isinstance(parsed, dict | list):  # a list: strawberry refuses batches itself
+            raise HTTPException(400, "请求须为 JSON 对象 / the request must be a JSON object")
+        return parsed
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        return is_ide_page(request.method, bool(request.query_params), request.headers.get("accept", ""))
+
+    async def run(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        """strawberry's run; its HTTP errors (400, 405 …) in GraphQL's shape, bilingual."""
+        try:
+            return await super().run(request, *args, **kwargs)
+        except HTTPException as exc:
+            body = error_body(BadRequest(f"请求无效 / bad request: {exc.reason}"))
+            return Response(body, status_code=exc.status_code, media_type="application/json")
+
+    async def get_context(self, request: Request, response: Any) -> HubContext | None:  # type: ignore[override]
+        """The request's context; none without a principal (the GraphiQL page): nothing can execute."""
+        principal = request.scope.get(PRINCIPAL_KEY)
+        if principal is None:
+            return None
         state: HubState = request.state.hub
-        # The GraphiQL page is served without credentials; its context may read nothing.
-        principal = request.scope.get(PRINCIPAL_KEY) or ANONYMOUS
         context = await state.context(principal, request_id.get())
         context.idempotency_key = request.headers.get(KEY_HEADER)
         return context
@@ -87,6 +116,10 @@ class HubGraphQL(GraphQL[HubContext, None]):
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
         """Execute one operation once it has an operation slot (at once when unlimited)."""
+        try:
+            check_query_length(request_data.query, self.settings.max_query_chars)
+        except QueryTooLarge as exc:
+            return ExecutionResult(data=None, errors=[GraphQLError(exc.message, extensions=exc.extensions)])
         async with request.state.operations or nullcontext():
             try:
                 result = await super().execute_single(request, request_adapter, sub_response, context, root_value, request_data)
@@ -94,7 +127,8 @@ class HubGraphQL(GraphQL[HubContext, None]):
                     self.known.learn(request_data.query, request_data.operation_name, context, result)
                 return result
             finally:
-                context.release()
+                if context is not None:
+                    context.release()
 
 
 async def load_policies(settings: Settings, schema: HubSchema, store: Store) -> PolicyBook:
@@ -177,7 +211,7 @@ def create_app(settings: Settings | None = None, policy: bool = True) -> Starlet
     """The hub as an ASGI app (uvicorn: `hub.app:create_app --factory`)."""
     settings = settings or Settings()
     schema = build_schema(settings, policy)
-    graphql = HubGraphQL(schema, fast_repeats=settings.fast_repeats, graphql_ide="graphiql" if settings.graphiql else None)
+    graphql = HubGraphQL(schema, settings, graphql_ide="graphiql" if settings.graphiql else None)
     return Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
@@ -185,6 +219,6 @@ def create_app(settings: Settings | None = None, policy: bool = True) -> Starlet
             Route("/readyz", readyz),
             static_mount(),
         ],
-        middleware=[Middleware(RequestId), Middleware(Authenticate)],
+        middleware=[Middleware(RequestId), Middleware(Authenticate), Middleware(BodyLimit, limit=settings.max_body_bytes)],
         lifespan=lifespan(settings, schema),
     )

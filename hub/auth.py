@@ -7,17 +7,19 @@ import json
 import re
 import time
 import uuid
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
 
+from hub.caches import BoundedCache, digest
 from hub.codes import LEAGUE, REGIONS
 from hub.errors import BadUserInput, Unauthenticated
 from hub.settings import DEPARTMENTS, Settings
 
 GLOBAL_ROLES = frozenset({"auditor", "analyst", "admin"})
+DEPARTMENT_ROLES = frozenset({"officer"})  # held within a department: the subject `<department>.officer`
+MAX_CREDENTIAL_CHARS = 8192  # a longer bearer token or API key is refused before anything else
 _TTL = re.compile(r"^(\d+)([smhd])$")
 
 
@@ -43,16 +45,20 @@ class Principal:
         return self.region == LEAGUE
 
 
-ANONYMOUS = Principal("anonymous", None, ())
+def check_claims(department: Any, roles: Any, region: Any) -> None:
+    """Refuse unknown departments, regions or roles, and anything not of their types (BAD_USER_INPUT, bilingual).
 
-
-def check_claims(department: str | None, roles: list[str], region: str) -> None:
-    """Refuse unknown departments, regions or empty roles (BAD_USER_INPUT, bilingual)."""
+    A department is None or a known department; roles a non-empty flat list of known role names;
+    the region a known region code (a string).
+    """
     if department is not None and department not in DEPARTMENTS:
         raise BadUserInput(f"未知部门 {department!r} / unknown department; known: {', '.join(DEPARTMENTS)}")
-    if not roles:
-        raise BadUserInput("至少需要一个角色 / at least one role is required")
-    if region not in REGIONS:
+    if not isinstance(roles, list) or not roles or not all(isinstance(r, str) for r in roles):
+        raise BadUserInput("角色须为非空的角色名列表 / roles must be a non-empty list of role names")
+    unknown = [r for r in roles if r not in GLOBAL_ROLES | DEPARTMENT_ROLES]
+    if unknown:
+        raise BadUserInput(f"未知角色 {unknown!r} / unknown roles; known: {', '.join(sorted(GLOBAL_ROLES | DEPARTMENT_ROLES))}")
+    if not isinstance(region, str) or region not in REGIONS:
         raise BadUserInput(f"未知行政区划 {region!r} / unknown region; known: {', '.join(REGIONS)}")
     if department is None and not set(roles) <= GLOBAL_ROLES:
         raise BadUserInput("部门角色需要指定部门 / a department role needs a department")
@@ -88,7 +94,8 @@ def create_token(settings: Settings, department: str | None, roles: list[str], r
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
-VERIFIED_TOKENS = 4096  # tokens remembered after verification
+VERIFIED_TOKENS = 4096  # tokens remembered after verification (by digest)
+_PRINCIPAL_BYTES = 2048  # a verified token's principal and claims, at most about
 
 
 class TokenVerifier:
@@ -97,7 +104,7 @@ class TokenVerifier:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._keys: list[tuple[Any, list[str]]] = []
-        self._verified: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
+        self._verified = BoundedCache("verified tokens", VERIFIED_TOKENS, VERIFIED_TOKENS * _PRINCIPAL_BYTES)
         secret = settings.jwt_shared_secret()
         if secret:
             self._keys.append((secret, ["HS256"]))
@@ -120,20 +127,21 @@ class TokenVerifier:
         """The principal of a valid token; Unauthenticated (bilingual) otherwise.
 
         A client sends the same token with every request until it expires: a token verified once
-        is remembered (bounded, least recently used out) with its expiry, which is still checked.
+        is remembered by its digest (bounded, least recently used out) with its expiry, which is
+        still checked. A token longer than any this hub issues is refused at once.
         """
-        known = self._verified.get(token)
+        if len(token) > MAX_CREDENTIAL_CHARS:
+            raise Unauthenticated("令牌过长 / token too long")
+        key = digest(token)
+        known = self._verified.get(key)
         if known is not None:
             expires, principal = known
             if time.time() < expires:
-                self._verified.move_to_end(token)
                 return principal
-            del self._verified[token]
+            del self._verified[key]
             raise Unauthenticated("令牌已过期 / token expired")
         principal = self._verify(token)
-        self._verified[token] = (float(principal.claims["exp"]), principal)
-        if len(self._verified) > VERIFIED_TOKENS:
-            self._verified.popitem(last=False)
+        self._verified.put(key, (float(principal.claims["exp"]), principal))
         return principal
 
     def _verify(self, token: str) -> Principal:
@@ -158,12 +166,13 @@ class TokenVerifier:
 
 
 def principal_from_claims(claims: dict[str, Any], via: str) -> Principal:
-    """A Principal from verified claims; claims naming unknown departments or regions are refused."""
-    roles = claims.get("roles") or ([claims["role"]] if claims.get("role") else [])
-    department = claims.get("dept")
-    region = str(claims.get("region") or LEAGUE)
+    """A Principal from verified claims; anything but a known department, a flat list of known roles and a
+    known region code is refused (no default: a token without a region sees nothing, not the league)."""
+    department: Any = claims.get("dept")
+    roles: Any = claims.get("roles")
+    region: Any = claims.get("region")
     try:
-        check_claims(department, list(roles), region)
+        check_claims(department, roles, region)
     except BadUserInput as exc:
         raise Unauthenticated(f"令牌声明无效 / invalid claims: {exc.message}") from exc
     return Principal(str(claims["sub"]), department, tuple(roles), region, via, claims)
@@ -181,6 +190,8 @@ class Authenticator:
         if authorization[:7].lower() == "bearer ":
             return self.tokens.verify(authorization[7:].strip())
         key = headers.get(b"x-api-key", b"").decode("latin-1").strip()
+        if len(key) > MAX_CREDENTIAL_CHARS:
+            raise Unauthenticated("API 密钥过长 / API key too long")
         if key and self.api_keys is not None:
             return await self.api_keys.verify(key)  # type: ignore[no-any-return]
         raise Unauthenticated(

@@ -70,3 +70,33 @@ class InstitutionFrozen(HubError):
     """The institution is frozen for this kind of change."""
 
     code = "INSTITUTION_FROZEN"
+
+
+class PayloadTooLarge(HubError):
+    """The request body is larger than `max_body_bytes` (HTTP 413)."""
+
+    code = "PAYLOAD_TOO_LARGE"
+
+
+class QueryTooLarge(HubError):
+    """The query text is longer than `max_query_chars`; it was not parsed."""
+
+    code = "QUERY_TOO_LARGE"
+
+
+class QueryTooComplex(HubError):
+    """The operation's estimated cost is over the caller's limit; nothing was executed."""
+
+    code = "QUERY_TOO_COMPLEX"
+
+
+class AnswerTooLarge(HubError):
+    """The answer is larger than `max_answer_bytes`; it was not sent."""
+
+    code = "ANSWER_TOO_LARGE"
+
+
+class BadRequest(HubError):
+    """The HTTP request itself is malformed (not a JSON object, a batch, no query …)."""
+
+    code = "BAD_REQUEST"

@@ -15,7 +15,6 @@ which no entry matches.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from contextlib import nullcontext
 from dataclasses import dataclass
 from inspect import isawaitable
@@ -29,16 +28,18 @@ from graphql import (
     OperationType,
     execute,
     get_operation_ast,
-    parse,
 )
 from starlette.types import Message, Receive, Scope, Send
 from strawberry.execution.is_awaitable import optimized_is_awaitable
 from strawberry.utils.operation import get_first_operation
 
+from hub.caches import ENTRIES, QUERY_CACHE_BYTES, BoundedCache, digest, document_bytes
 from hub.logs import request_id
 from hub.middleware import PRINCIPAL_KEY
+from hub.transport import encode_answer
 from policies.grants import Grants
 from schema.audit import record_read
+from schema.parsing import parsed
 
 _JSON_HEADERS = (b"content-type", b"application/json")
 
@@ -53,25 +54,28 @@ class _Known:
     seen: dict[tuple[str, ...], str]  # response path -> Type.field, from the policy verdict
 
 
-class KnownQueries:
-    """Queries answered cleanly before, by (grants, operation name, text); at most `limit`, least recent dropped."""
+def _known_bytes(known: _Known) -> int:
+    return document_bytes(known.document) + 200 * len(known.seen)
 
-    def __init__(self, schema: GraphQLSchema, executor: type | None, limit: int = 1024) -> None:
+
+class KnownQueries:
+    """Queries answered cleanly before, by (grants, operation name, digest of the text); least recent dropped."""
+
+    def __init__(self, schema: GraphQLSchema, executor: type | None) -> None:
         self._schema = schema
         self._executor = executor
-        self._limit = limit
-        self._known: OrderedDict[tuple[int, str | None, str], _Known] = OrderedDict()
+        self._known = BoundedCache("known queries", ENTRIES, QUERY_CACHE_BYTES, _known_bytes)
         self.served = 0  # answers given here (for tests and benchmarks)
 
     def learn(self, query: str | None, operation_name: str | None, context: Any, result: Any) -> None:
         """Remember a query the full path answered with data and no error."""
         if query is None or result.errors or result.data is None or result.extensions:
             return
-        key = (id(context.grants), operation_name, query)
+        key = (id(context.grants), operation_name, digest(query))
         known = self._known.get(key)
         if known is not None and known.grants is context.grants:  # answered here but for its form (a GET, say)
             return
-        document = parse(query)
+        document = parsed(query)
         operation = get_operation_ast(document, operation_name)
         if operation is None or operation.operation is not OperationType.QUERY:
             return
@@ -80,9 +84,7 @@ class KnownQueries:
             name = first.name.value if first is not None and first.name else ""
         else:
             name = operation_name
-        self._known[key] = _Known(context.grants, document, name, dict(context.fields_seen))
-        if len(self._known) > self._limit:
-            self._known.popitem(last=False)
+        self._known.put(key, _Known(context.grants, document, name, dict(context.fields_seen)))
 
     async def answer(self, scope: Scope, body: bytes, send: Send) -> bool:
         """Answer a POST of a known query and return True; False leaves the request to the full path."""
@@ -93,11 +95,10 @@ class KnownQueries:
         query, variables, operation_name = request
         state = scope["state"]["hub"]
         grants = state.policies.grants(principal.policy_subjects)
-        key = (id(grants), operation_name, query)
+        key = (id(grants), operation_name, digest(query))
         known = self._known.get(key)
         if known is None or known.grants is not grants:
             return False
-        self._known.move_to_end(key)
         context = await state.context(principal, request_id.get())
         context.fields_seen = known.seen
         result = await self._run(scope, context, known.document, variables, operation_name)
@@ -105,7 +106,7 @@ class KnownQueries:
             self._known.pop(key, None)  # until the full path answers it cleanly again
             return False
         record_read(context, query, known.operation, result.data, [])
-        content = orjson.dumps({"data": result.data})
+        content = encode_answer({"data": result.data}, state.settings.max_answer_bytes)
         headers = [(b"content-length", str(len(content)).encode()), _JSON_HEADERS]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": content})

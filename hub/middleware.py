@@ -42,7 +42,8 @@ class RequestId:
 
 
 class Authenticate:
-    """Every /graphql operation needs a bearer token or an API key; the GraphiQL page does not.
+    """Every /graphql request needs a bearer token or an API key, whatever its method or parameters;
+    only the GraphiQL page (see `is_ide_page`) does not.
 
     Unauthenticated requests get HTTP 401 with a bilingual GraphQL-shaped body; health endpoints
     are not behind this.
@@ -53,7 +54,7 @@ class Authenticate:
         self.path = path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != self.path or _is_ide_page(scope):
+        if scope["type"] != "http" or scope["path"] != self.path or _ide_page(scope):
             await self.app(scope, receive, send)
             return
         authenticate: Authenticator = scope["state"]["authenticate"]
@@ -65,9 +66,18 @@ class Authenticate:
         await self.app(scope, receive, send)
 
 
-def _is_ide_page(scope: Scope) -> bool:
-    """A browser GET for GraphiQL (no query in the URL) is served without credentials."""
-    return scope["method"] == "GET" and b"query=" not in scope.get("query_string", b"")
+def is_ide_page(method: str, has_parameters: bool, accept: str) -> bool:
+    """The GraphiQL page: a browser's GET (Accept: text/html) without any URL parameter, of any spelling.
+
+    Only it is served without credentials (and the view renders it for nothing else), so no
+    encoding of a parameter's name can turn an operation into a page request.
+    """
+    return method == "GET" and not has_parameters and "text/html" in accept
+
+
+def _ide_page(scope: Scope) -> bool:
+    accept = next((v for k, v in scope["headers"] if k == b"accept"), b"").decode("latin-1")
+    return is_ide_page(scope["method"], bool(scope.get("query_string")), accept)
 
 
 async def _unauthorized(send: Send, exc: Unauthenticated) -> None:

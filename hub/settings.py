@@ -86,6 +86,13 @@ class Settings(BaseSettings):
     # then may be used afresh; a retry while the first request runs waits this long for its answer, then CONFLICT.
     idempotency_ttl_seconds: float = 86_400.0
     idempotency_wait_seconds: float = 30.0
+    # Limits on what one request may make the hub hold (hub/transport.py, schema/limits.py).
+    max_body_bytes: int = 1024 * 1024  # a larger request body is refused with HTTP 413, counted as it streams in
+    max_query_chars: int = 20_000  # a longer query text is refused (QUERY_TOO_LARGE) before it is parsed
+    max_string_chars: int = 1_000  # a longer String/ID argument or variable is refused (BAD_USER_INPUT)
+    max_cost: int = 100_000  # estimated answer values an operation may ask for (QUERY_TOO_COMPLEX)
+    role_max_cost: dict[str, int] = Field(default_factory=dict)  # per-role overrides, e.g. {"admin": 500000}
+    max_answer_bytes: int = 32 * 1024 * 1024  # a larger answer is not sent (ANSWER_TOO_LARGE)
 
     def jwt_shared_secret(self) -> str | None:
         """The HS256 secret: the setting, its file, or (development) the demo directory's secret."""

@@ -7,7 +7,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError, GraphQLObjectType
-from strawberry.extensions import MaskErrors, ParserCache, QueryDepthLimiter
+from strawberry.extensions import MaskErrors, QueryDepthLimiter
 from strawberry.tools import merge_types
 
 from hub.errors import HubError
@@ -17,11 +17,12 @@ from schema.audit import AuditPersonalReads
 from schema.compiled import CompiledExecutor
 from schema.idempotency import idempotent
 from schema.institution import Institution
+from schema.limits import BadValues, LimitedExecutor
 from schema.masking import install_masking
+from schema.parsing import DigestParserCache
 from schema.person import Person
 from schema.policy import PolicyGuard, install_introspection_filter
 from schema.query import Query
-from schema.row_scope import ScopedExecutor
 from schema.supervision import SupervisionMutation, SupervisionQuery
 
 log = logging.getLogger(__name__)
@@ -76,8 +77,8 @@ def build_schema(settings: Settings, policy: bool = True, compiled: bool | None 
         query=merge_types("Query", (Query, AdminQuery, SupervisionQuery)),
         mutation=idempotent(merge_types("Mutation", (AdminMutation, SupervisionMutation))),
         types=[Institution, Person],
-        extensions=[lambda: ParserCache(maxsize=1024), lambda: QueryDepthLimiter(max_depth=settings.max_depth), *guard, ErrorCodes],
-        execution_context_class=CompiledExecutor if compiled else ScopedExecutor,
+        extensions=[BadValues, DigestParserCache, lambda: QueryDepthLimiter(max_depth=settings.max_depth), *guard, ErrorCodes],
+        execution_context_class=CompiledExecutor if compiled else LimitedExecutor,
     )
     if policy:
         install_masking(schema._schema)

@@ -62,7 +62,7 @@ class AdminQuery:
         where = [audit_log.c.actor == actor] if actor else []
         if not info.context.scope.everything:
             where.append(audit_log.c.region.startswith(info.context.scope.region, autoescape=True))
-        cursor = decode_cursor(after)
+        cursor = decode_cursor(after, int)
         page = [*where, audit_log.c.id < int(cursor)] if cursor is not None else where
         async with store.connect() as conn:
             rows = list(await conn.execute(sa.select(audit_log).where(*page).order_by(audit_log.c.id.desc()).limit(size + 1)))

@@ -24,8 +24,8 @@ from typing import Any
 from graphql import GraphQLError, GraphQLList, GraphQLNonNull, GraphQLObjectType, located_error
 from graphql.pyutils import Path, is_iterable
 
+from schema.limits import LimitedExecutor
 from schema.plan import MEMO_LIMIT, Plan, Selected, arguments, nullable, plan
-from schema.row_scope import ScopedExecutor
 
 
 class _Level:
@@ -55,7 +55,7 @@ class _Level:
         return self._where[id(out)]
 
 
-class CompiledExecutor(ScopedExecutor):
+class CompiledExecutor(LimitedExecutor):
     """graphql-core's executor, answering queries level by level where the whole document allows.
 
     What the root fields name is checked first, as on every path (schema/row_scope.py).

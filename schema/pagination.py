@@ -22,19 +22,35 @@ def encode_cursor(value: Any) -> str:
     return base64.urlsafe_b64encode(orjson.dumps(value)).decode()
 
 
-def decode_cursor(cursor: str | None) -> Any:
-    """The keyset position inside a cursor; a malformed cursor is BAD_USER_INPUT."""
+_INT64 = 2**63
+
+
+def decode_cursor(cursor: str | None, kind: type[int] | type[str] | None = None) -> Any:
+    """The keyset position inside a cursor: a string or a 64-bit integer (of `kind`, when given).
+
+    Anything else — not base64, not JSON, an object, a list, a number out of range — is
+    BAD_USER_INPUT, so no made-up cursor reaches a source's SQL.
+    """
     if cursor is None:
         return None
     try:
-        return json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        value = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except ValueError:
-        raise BadUserInput(f"无效的游标 / invalid cursor: {cursor!r}") from None
+        value = None
+    if isinstance(value, int) and not isinstance(value, bool) and -_INT64 <= value < _INT64:
+        if kind in (None, int):
+            return value
+    elif isinstance(value, str) and kind in (None, str):
+        return value
+    raise BadUserInput(f"无效的游标 / invalid cursor: {cursor[:40]!r}")
+
+
+DEFAULT_PAGE_SIZE = 100  # a connection's page when `first` is not given
 
 
 def page_size(first: int | None, maximum: int) -> int:
     """The page size asked for, checked against the configured maximum."""
-    size = 100 if first is None else first
+    size = DEFAULT_PAGE_SIZE if first is None else first
     if not 0 <= size <= maximum:
         raise BadUserInput(f"first 须在 0 到 {maximum} 之间 / first must be between 0 and {maximum}")
     return size

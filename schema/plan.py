@@ -12,7 +12,6 @@ the operation, the caller's compiled grants (masking) and the values of the Bool
 from __future__ import annotations
 
 import inspect
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +32,7 @@ from graphql import (
 from graphql.execution.values import get_argument_values
 from strawberry.types.arguments import convert_arguments
 
+from hub.caches import AST_BYTES_PER_CHAR, ENTRIES, QUERY_CACHE_BYTES, BoundedCache
 from resolvers.batch import Batched, BatchFn
 from schema.masking import MASKABLE, MASKERS
 
@@ -78,8 +78,13 @@ class Plan:
     reads: dict[str, frozenset[str]] | None  # per entity, the record fields the answer reads (None: all)
 
 
-_PLANS: OrderedDict[tuple[Any, ...], tuple[Any, ...]] = OrderedDict()
-_LIMIT = 1024
+def _plan_bytes(found: tuple[Any, ...]) -> int:
+    """A plan costs about what its operation's syntax tree does (it keeps the operation)."""
+    loc = found[1].loc
+    return AST_BYTES_PER_CHAR * (loc.end - loc.start) if loc is not None else 0
+
+
+_PLANS = BoundedCache("plans", ENTRIES, QUERY_CACHE_BYTES, _plan_bytes)
 
 
 def plan(executor: Any, root_type: GraphQLObjectType, grouped: Any) -> Plan | None:
@@ -89,16 +94,13 @@ def plan(executor: Any, root_type: GraphQLObjectType, grouped: Any) -> Plan | No
     key = (id(executor.schema), id(executor.operation), id(grants), flags)
     found = _PLANS.get(key)
     if found is not None:
-        _PLANS.move_to_end(key)
         return found[-1]  # type: ignore[no-any-return]
     try:
         made: Plan | None = _Planner(executor, grants.masked).plan(root_type, grouped)
     except NotCompiled:
         made = None
     # the keyed objects are kept with the plan, so that their ids are not reused meanwhile
-    _PLANS[key] = (executor.schema, executor.operation, grants, made)
-    if len(_PLANS) > _LIMIT:
-        _PLANS.popitem(last=False)
+    _PLANS.put(key, (executor.schema, executor.operation, grants, made))
     return made
 
 

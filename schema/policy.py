@@ -7,7 +7,6 @@ Introspection shows a role only the fields it may read.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,6 +21,7 @@ from graphql import (
 from graphql.type import introspection
 from strawberry.extensions import SchemaExtension
 
+from hub.caches import ENTRIES, QUERY_CACHE_BYTES, BoundedCache, digest
 from policies.grants import Access, Grants
 from schema.filters import BY_FIELD
 
@@ -86,14 +86,13 @@ class PolicyGuard(SchemaExtension):
     """Validates each operation: the schema's rules once per document, the policy once per document and role set.
 
     The schema's own rules do not depend on who asks, so a document that passed them is
-    remembered by its text. The policy rule's verdict depends on the caller's grants: it is
+    remembered by the digest of its text. The policy rule's verdict depends on the caller's grants: it is
     remembered per document text *and* compiled grants object (one per role set, replaced when
     policies change), so one role's verdict is never another's.
     """
 
-    _valid: OrderedDict[tuple[int, str], None] = OrderedDict()
-    _verdicts: OrderedDict[tuple[int, str, int], tuple[Grants, list[GraphQLError], dict[tuple[str, ...], str]]] = OrderedDict()
-    _limit = 2048
+    _valid = BoundedCache("valid documents", ENTRIES, QUERY_CACHE_BYTES)  # (schema, digest of the text)
+    _verdicts = BoundedCache("policy verdicts", ENTRIES, QUERY_CACHE_BYTES, lambda found: _VERDICT_BYTES * (len(found[1]) + len(found[2])))
 
     def on_validate(self) -> Iterator[None]:
         ec = self.execution_context
@@ -101,37 +100,32 @@ class PolicyGuard(SchemaExtension):
         document = ec.graphql_document
         if grants is not None and document is not None and ec.pre_execution_errors is None:
             schema = ec.schema._schema
-            key = (id(schema), ec.query or "")
+            text = digest(ec.query or "")
+            key = (id(schema), text)
             errors: list[GraphQLError] = []
-            if key in self._valid:
-                self._valid.move_to_end(key)
-            else:
+            if self._valid.get(key, _MISSING) is _MISSING:
                 errors = validate(schema, document, list(ec.validation_rules))
                 if not errors:
-                    _remember(self._valid, key, None, self._limit)
-            ec.pre_execution_errors = errors + self._policy_verdict(schema, ec, grants, document)
+                    self._valid.put(key, None)
+            ec.pre_execution_errors = errors + self._policy_verdict(schema, ec, grants, document, text)
         yield
 
-    def _policy_verdict(self, schema: Any, ec: Any, grants: Grants, document: Any) -> list[GraphQLError]:
-        key = (id(schema), ec.query or "", id(grants))
+    def _policy_verdict(self, schema: Any, ec: Any, grants: Grants, document: Any, text: bytes) -> list[GraphQLError]:
+        key = (id(schema), text, id(grants))
         found = self._verdicts.get(key)
         if found is None or found[0] is not grants:
             seen: dict[tuple[str, ...], str] = {}
             errors = validate(schema, document, [policy_rule(grants, seen)])
             found = (grants, errors, seen)  # the grants object is kept: its id is not reused meanwhile
-            _remember(self._verdicts, key, found, self._limit)
-        else:
-            self._verdicts.move_to_end(key)
+            self._verdicts.put(key, found)
         seen_by = getattr(ec.context, "fields_seen", None)
         if seen_by is not None:
             seen_by.update(found[2])
         return list(found[1])
 
 
-def _remember(cache: OrderedDict[Any, Any], key: Any, value: Any, limit: int) -> None:
-    cache[key] = value
-    if len(cache) > limit:
-        cache.popitem(last=False)
+_MISSING = object()
+_VERDICT_BYTES = 400  # a verdict's error or (response path, Type.field) pair, with its tuple and strings
 
 
 def install_introspection_filter() -> None:

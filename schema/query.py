@@ -35,7 +35,7 @@ async def _page(ctx: HubContext, entity: str, key: str, where: dict[str, Any], f
     size = page_size(first, ctx.settings.max_page_size)
     scoped = ctx.scoped(BASE, entity, where)
     rows = await ctx.sources[BASE].scan(
-        entity, order_by=key, where=scoped, after=decode_cursor(after), limit=size + 1, fields=ctx.loaders.fields.get(entity)
+        entity, order_by=key, where=scoped, after=decode_cursor(after, str), limit=size + 1, fields=ctx.loaders.fields.get(entity)
     )
     return rows[:size], len(rows) > size
 

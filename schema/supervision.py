@@ -224,7 +224,7 @@ class SupervisionQuery:
         month: str | None = None,
     ) -> Connection[Alert]:
         flt = _filter(info, rule, status, severity, region_code, institution_code, id_number, month)
-        cursor = decode_cursor(after)
+        cursor = decode_cursor(after, int)
         rows, more, events = await data.alerts_page(info.context, flt, page_size(first, info.context.settings.max_page_size),
                                                     int(cursor) if cursor is not None else None)
         edges = [Edge(node=Alert.of(a, events[a.id]), position=a.id) for a in rows]

@@ -55,7 +55,8 @@ class Executors:
     """Both executors over one hub state, driven on a loop of their own (hypothesis runs sync code)."""
 
     def __init__(self, demo: Path, store: Path) -> None:
-        config = hub_settings(demo, store_url=f"sqlite+aiosqlite:///{store}", max_page_size=100)
+        # every field to depth 6 (below) costs more than the default limit allows
+        config = hub_settings(demo, store_url=f"sqlite+aiosqlite:///{store}", max_page_size=100, max_cost=10**9)
         self.compiled, self.plain = build_schema(config, compiled=True), build_schema(config, compiled=False)
         self.loop = asyncio.new_event_loop()
         self._life = lifespan(config, self.compiled)(None)  # type: ignore[arg-type]
