@@ -120,15 +120,16 @@ def demo(
 
 
 def _demo_tokens(settings: Settings) -> None:
-    """Make sure the demo has a signing secret, and print tokens for a few roles to paste into GraphiQL."""
+    """Make sure the demo has a signing secret and an audit key, and print tokens for a few roles to paste into GraphiQL."""
     import secrets
 
     from hub.auth import create_token
 
-    secret_file = settings.demo_dir / "jwt-secret"
-    if settings.jwt_shared_secret() is None:
-        secret_file.write_text(secrets.token_urlsafe(32), encoding="utf-8")
-        secret_file.chmod(0o600)
+    for name, present in (("jwt-secret", settings.jwt_shared_secret()), ("audit-key", settings.audit_secret())):
+        if present is None:
+            secret_file = settings.demo_dir / name
+            secret_file.write_text(secrets.token_urlsafe(32), encoding="utf-8")
+            secret_file.chmod(0o600)
     demo_roles = [
         ("admin", None, "152900"),
         ("officer", "finance", "152900"),
@@ -247,15 +248,29 @@ def _with_store(work):  # type: ignore[no-untyped-def]
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
-    """校验审计日志哈希链 / Verify the audit log's hash chain; exit 1 at the first broken entry."""
+def audit_verify(
+    checkpoint: Annotated[list[Path] | None, typer.Option(help="检查点文件，可多次（每台主机一份） / checkpoint file, repeatable (one per host); default HUB_AUDIT_CHECKPOINT_FILE")] = None,
+) -> None:
+    """校验审计日志的密钥哈希链与检查点 / Verify the audit log's keyed chain against its checkpoints; exit 1 naming the problem."""
     from hub.audit import verify
+    from hub.errors import HubError
 
-    verdict = _with_store(verify)
-    if verdict.broken_id is None:
-        typer.echo(f"ok: {verdict.checked} entries, chain intact")
+    settings = Settings()
+    try:
+        key = settings.audit_secret()
+    except HubError as exc:
+        console.print(f"[red]{exc.message}[/]")
+        raise typer.Exit(2) from exc
+    if key is None:
+        console.print("[red]未配置审计密钥 / no audit key: set HUB_AUDIT_KEY or HUB_AUDIT_KEY_FILE[/]")
+        raise typer.Exit(2)
+    files = checkpoint or [settings.audit_checkpoints()]
+    verdict = _with_store(lambda store: verify(store, key, files))
+    if verdict.reason is None:
+        typer.echo(f"ok: {verdict.checked} entries, chain intact, checkpointed up to entry {verdict.checkpointed}")
         return
-    typer.echo(f"broken at entry {verdict.broken_id}: {verdict.reason} (after {verdict.checked} good entries)")
+    where = f" at entry {verdict.broken_id}" if verdict.broken_id is not None else ""
+    typer.echo(f"broken{where}: {verdict.reason} (after {verdict.checked} good entries)")
     raise typer.Exit(1)
 
 

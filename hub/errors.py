@@ -70,3 +70,13 @@ class InstitutionFrozen(HubError):
     """The institution is frozen for this kind of change."""
 
     code = "INSTITUTION_FROZEN"
+
+
+class AuditUnavailable(HubError):
+    """The audit log could not record a read of personal data, so its answer is not sent."""
+
+    code = "AUDIT_UNAVAILABLE"
+
+    def __init__(self, reason: str = "") -> None:
+        detail = f": {reason}" if reason else ""
+        super().__init__(f"审计日志无法记录，不予答复 / the audit log cannot record this read, so it is not answered{detail}")

@@ -35,6 +35,7 @@ from starlette.types import Message, Receive, Scope, Send
 from strawberry.execution.is_awaitable import optimized_is_awaitable
 from strawberry.utils.operation import get_first_operation
 
+from hub.errors import AuditUnavailable
 from hub.logs import request_id
 from hub.middleware import PRINCIPAL_KEY
 from policies.grants import Grants
@@ -104,7 +105,10 @@ class KnownQueries:
         if result is None or result.errors:
             self._known.pop(key, None)  # until the full path answers it cleanly again
             return False
-        record_read(context, query, known.operation, result.data, [])
+        try:
+            await record_read(self._schema, context, query, known.operation, result.data, [])
+        except AuditUnavailable:
+            return False  # the full path answers: with AUDIT_UNAVAILABLE if the audit log still fails
         content = orjson.dumps({"data": result.data})
         headers = [(b"content-length", str(len(content)).encode()), _JSON_HEADERS]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
