@@ -269,8 +269,10 @@ def audit_verify(
     if verdict.reason is None:
         typer.echo(f"ok: {verdict.checked} entries, chain intact, checkpointed up to entry {verdict.checkpointed}")
         return
-    where = f" at entry {verdict.broken_id}" if verdict.broken_id is not None else ""
-    typer.echo(f"broken{where}: {verdict.reason} (after {verdict.checked} good entries)")
+    if verdict.broken_id is None:
+        typer.echo(f"broken: {verdict.reason}")
+    else:
+        typer.echo(f"broken at entry {verdict.broken_id}: {verdict.reason} (after {verdict.checked} good entries)")
     raise typer.Exit(1)
 
 

@@ -90,9 +90,11 @@ async def record_read(schema: GraphQLSchema, ctx: Any, query: str, operation: st
         audit.count(AuditEvent(principal.subject, principal.department, principal.roles, principal.region,
                                "", "", denied, 0, "denied"))
     reads = personal_fields(schema)
-    personal = {path: name for path, name in ctx.fields_seen.items() if name in reads}
-    if not personal:
+    touched = {path: name for path, name in ctx.fields_seen.items() if name in reads}
+    if not touched:
         return
+    # The personal data read; else (a lookup such as precheck, `__typename` of a person) the fields that touched it.
+    personal = {path: name for path, name in touched.items() if name.split(".", 1)[0] in PERSONAL_TYPES} or touched
     await audit.write(AuditEvent(
         actor=principal.subject,
         department=principal.department,
