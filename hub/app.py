@@ -23,11 +23,11 @@ from strawberry.types import ExecutionResult
 from adapters.registry import build_sources
 from hub.apikeys import ApiKeyVerifier
 from hub.audit import AuditLog
-from hub.checkpoint import CheckpointFile
-from hub.errors import BadUserInput
 from hub.auth import ANONYMOUS, Authenticator, TokenVerifier
+from hub.checkpoint import CheckpointFile
 from hub.context import HubContext, HubState
 from hub.crosswalk import CrosswalkCache
+from hub.errors import BadUserInput
 from hub.fastpath import KnownQueries, read_body, replay
 from hub.logs import request_id
 from hub.middleware import PRINCIPAL_KEY, Authenticate, RequestId

@@ -28,15 +28,20 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.checkpoint import CheckpointFile, CheckpointMissing, CheckpointProblem, read_checkpoints
 from hub.errors import AuditUnavailable
 from hub.store.db import Store, aware, utcnow
 from hub.store.tables import audit_head, audit_log
+
+if TYPE_CHECKING:
+    from hub.auth import Principal
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +70,13 @@ class AuditEvent:
     fields: tuple[str, ...]
     rows: int
     outcome: str
+
+
+def refusal(outcome: str, who: str, principal: Principal | None = None, fields: tuple[str, ...] = ()) -> AuditEvent:
+    """A refused request to count (`AuditLog.count`): outcome, who (actor or client address), what was denied."""
+    if principal is None:
+        return AuditEvent(who, None, (), "", "", "", fields, 0, outcome)
+    return AuditEvent(who, principal.department, principal.roles, principal.region, "", "", fields, 0, outcome)
 
 
 _Item = tuple[AuditEvent, "asyncio.Future[None] | None"]  # an event and the request awaiting it, if any
@@ -119,7 +131,7 @@ class Tally:
 
 
 def _anyone(event: AuditEvent) -> AuditEvent:
-    return AuditEvent("*", None, (), "", event.operation, event.operation_hash, (), 0, event.outcome)
+    return refusal(event.outcome, "*")
 
 
 class AuditLog:
@@ -141,6 +153,7 @@ class AuditLog:
         self.tally = Tally()
         self._queue: asyncio.Queue[_Item | None] = asyncio.Queue()  # None: stop after what is queued
         self._task: asyncio.Task[None] | None = None
+        self._conn: AsyncConnection | None = None  # the writer's own connection (no pool checkout per batch)
 
     async def write(self, event: AuditEvent) -> None:
         """Append an event; return once it is committed and checkpointed (AuditUnavailable if it is not)."""
@@ -164,11 +177,17 @@ class AuditLog:
 
     async def _run(self) -> None:
         stopping = False
-        while not stopping:
-            items, stopping = await self._take()
-            items += [(event, None) for event in self.tally.due(everything=stopping)]
-            if items:
-                await self._commit(items)
+        try:
+            while not stopping:
+                items, stopping = await self._take()
+                items += [(event, None) for event in self.tally.due(everything=stopping)]
+                if items:
+                    await self._commit(items)
+        finally:  # stopped (or failed): no request may wait for a writer that is gone
+            while not self._queue.empty():
+                item = self._queue.get_nowait()
+                if item is not None:
+                    _settle([item], AuditUnavailable())
 
     async def _take(self) -> tuple[list[_Item], bool]:
         """What is queued (at least one item, at most `batch`; none when a minute ends) and whether to stop."""
@@ -188,7 +207,7 @@ class AuditLog:
         """Append the items' events and checkpoint the new head, then wake their requests."""
         while items:
             try:
-                head = await append(self.store, self.key, [event for event, _ in items])
+                head = await self._append([event for event, _ in items])
             except Exception:  # the store is down: fail the waiting requests, keep the rest
                 log.exception("audit append failed; %d waiting requests refused", sum(w is not None for _, w in items))
                 _settle(items, AuditUnavailable())
@@ -206,6 +225,20 @@ class AuditLog:
             _settle(items, None)
             return
 
+    async def _append(self, events: list[AuditEvent]) -> tuple[int, str]:
+        """Append on the writer's connection; a connection that fails is dropped, and a reused one retried once."""
+        while True:
+            fresh = self._conn is None
+            if self._conn is None:
+                self._conn = await self.store.engine.connect()
+            try:
+                return await append(self._conn, self.key, events)
+            except Exception:
+                conn, self._conn = self._conn, None
+                await conn.invalidate()
+                if fresh:
+                    raise
+
     async def close(self, timeout: float = 30.0) -> None:
         """Stop the writer once it has written what is queued (given up on after `timeout`)."""
         if self._task is not None:
@@ -216,6 +249,8 @@ class AuditLog:
                 self._task.cancel()
                 await asyncio.gather(self._task, return_exceptions=True)
                 log.error("audit store unreachable at shutdown; %d queued events not written", self._queue.qsize())
+        if self._conn is not None:
+            await self._conn.close()
         if self.checkpoints is not None:
             self.checkpoints.close()
 
@@ -230,11 +265,11 @@ def _settle(items: list[_Item], error: Exception | None) -> None:
                 waiter.set_exception(error)
 
 
-async def append(store: Store, key: bytes, events: Sequence[AuditEvent]) -> tuple[int, str]:
+async def append(conn: AsyncConnection, key: bytes, events: Sequence[AuditEvent]) -> tuple[int, str]:
     """Append events to the chain in one transaction that holds the chain head; the new head (position, MAC)."""
-    async with store.begin() as conn:
+    async with conn.begin():
         head_q = sa.select(audit_head.c.last_id, audit_head.c.last_hash).where(audit_head.c.id == 1)
-        if store.dialect != "sqlite":
+        if conn.dialect.name != "sqlite":
             head_q = head_q.with_for_update()
         head = (await conn.execute(head_q)).first()
         last_id, last_hash = (head.last_id, head.last_hash) if head else (0, GENESIS)
@@ -282,15 +317,7 @@ class Verdict:
 
 
 async def verify(store: Store, key: bytes, checkpoints: Sequence[Path]) -> Verdict:
-    """Walk the chain with the key and hold it to every checkpoint; report the first thing that does not fit."""
-    try:
-        marks = read_checkpoints(checkpoints, key)
-    except CheckpointMissing as problem:
-        if await _any_entry(store):
-            return Verdict(0, reason=str(problem))
-        marks = {}  # nothing written yet, so nothing checkpointed
-    except CheckpointProblem as problem:
-        return Verdict(0, reason=str(problem))
+    """Walk the chain with the key, then hold it to every checkpoint; report the first thing that does not fit."""
     expected_id, prev = 1, GENESIS
     async for row in entries(store):
         if row["id"] != expected_id:
@@ -300,23 +327,38 @@ async def verify(store: Store, key: bytes, checkpoints: Sequence[Path]) -> Verdi
         if not hmac.compare_digest(entry_hash(row, key), row["hash"]):
             return Verdict(expected_id - 1, broken_id=expected_id,
                            reason="内容被篡改或伪造（或密钥不对） / content altered or forged (or another key)")
-        if marks.get(expected_id, row["hash"]) != row["hash"]:
-            return Verdict(expected_id - 1, broken_id=expected_id,
-                           reason="与检查点不符：日志自此被重写 / differs from its checkpoint: the log was rewritten from here")
         prev, expected_id = row["hash"], expected_id + 1
     last = expected_id - 1
-    checkpointed = max(marks, default=0)
-    if checkpointed > last:
-        return Verdict(last, checkpointed, expected_id,
-                       f"检查点记到第 {checkpointed} 条，日志只到第 {last} 条：日志被截断 / "
-                       f"checkpointed up to entry {checkpointed}, but the log ends at entry {last}: it was cut")
     async with store.connect() as conn:
         head = (await conn.execute(sa.select(audit_head.c.last_id))).scalar()
     if head is not None and head != last:
-        return Verdict(last, checkpointed, expected_id, f"末尾条目缺失 / entries after {last} are missing")
+        return Verdict(last, broken_id=expected_id, reason=f"末尾条目缺失 / entries after {last} are missing")
+    return await _hold_to_checkpoints(store, key, checkpoints, last)
+
+
+async def _hold_to_checkpoints(store: Store, key: bytes, paths: Sequence[Path], last: int, chunk: int = 1000) -> Verdict:
+    """Each checkpoint names an entry the chain (intact up to `last`) still holds, with the same MAC.
+
+    The files are streamed, `chunk` lines at a time, so memory does not grow with them.
+    """
+    checkpointed = 0
+    marks = read_checkpoints(paths, key)
+    try:
+        while batch := sorted(islice(marks, chunk)):
+            async with store.connect() as conn:
+                q = sa.select(audit_log.c.id, audit_log.c.hash).where(audit_log.c.id.in_({p for p, _ in batch if p <= last}))
+                held = {position: digest for position, digest in await conn.execute(q)}
+            for position, digest in batch:
+                checkpointed = max(checkpointed, position)
+                if position <= last and held[position] != digest:
+                    return Verdict(last, checkpointed, position, "与检查点不符：日志被截断后重写 / "
+                                   "differs from its checkpoint: the log was cut and written again")
+    except CheckpointMissing as problem:
+        if last:  # else nothing was written yet, so nothing checkpointed
+            return Verdict(last, reason=str(problem))
+    except CheckpointProblem as problem:
+        return Verdict(last, reason=str(problem))
+    if checkpointed > last:
+        return Verdict(last, checkpointed, last + 1, f"检查点记到第 {checkpointed} 条，日志只到第 {last} 条：日志被截断 / "
+                       f"checkpointed up to entry {checkpointed}, but the log ends at entry {last}: it was cut")
     return Verdict(last, checkpointed)
-
-
-async def _any_entry(store: Store) -> bool:
-    async with store.connect() as conn:
-        return (await conn.execute(sa.select(audit_log.c.id).limit(1))).first() is not None

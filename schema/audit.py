@@ -17,7 +17,7 @@ from typing import Any
 from graphql import GraphQLError, GraphQLObjectType, GraphQLSchema, get_named_type
 from strawberry.extensions import SchemaExtension
 
-from hub.audit import AuditEvent
+from hub.audit import AuditEvent, refusal
 from hub.errors import AuditUnavailable
 
 # Types whose fields are about a person; reading any of them is audited.
@@ -87,8 +87,7 @@ async def record_read(schema: GraphQLSchema, ctx: Any, query: str, operation: st
     principal = ctx.principal
     if result == "denied":
         denied = tuple((e.extensions or {}).get("field") or "" for e in errors)
-        audit.count(AuditEvent(principal.subject, principal.department, principal.roles, principal.region,
-                               "", "", denied, 0, "denied"))
+        audit.count(refusal("denied", principal.subject, principal, denied))
     reads = personal_fields(schema)
     touched = {path: name for path, name in ctx.fields_seen.items() if name in reads}
     if not touched:

@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 import hub.audit
-from hub.audit import AuditEvent, AuditLog, Tally, verify
+from hub.audit import AuditEvent, AuditLog, Tally, refusal, verify
+from hub.auth import Principal
 from hub.checkpoint import CheckpointFile, read_checkpoints
 from hub.errors import AuditUnavailable
 from hub.store.db import Store, open_store
@@ -50,11 +52,11 @@ async def count_entries(store: Store) -> int:
 def appends(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The size of every batch the writer appends."""
     sizes: list[int] = []
-    real: Callable[[Store, bytes, Sequence[AuditEvent]], Awaitable[tuple[int, str]]] = hub.audit.append
+    real: Callable[[AsyncConnection, bytes, Sequence[AuditEvent]], Awaitable[tuple[int, str]]] = hub.audit.append
 
-    async def counted(store: Store, key: bytes, events: Sequence[AuditEvent]) -> tuple[int, str]:
+    async def counted(conn: AsyncConnection, key: bytes, events: Sequence[AuditEvent]) -> tuple[int, str]:
         sizes.append(len(events))
-        return await real(store, key, events)
+        return await real(conn, key, events)
 
     monkeypatch.setattr(hub.audit, "append", counted)
     return sizes
@@ -68,7 +70,7 @@ async def test_a_write_returns_once_committed_and_checkpointed(store: Store, tmp
         await log.write(event(i))
         assert time.monotonic() - started < 1.0
         assert await count_entries(store) == i + 1  # in the table when write returns
-        assert max(read_checkpoints([tmp_path / "checkpoints.jsonl"], KEY)) == i + 1
+        assert max(p for p, _ in read_checkpoints([tmp_path / "checkpoints.jsonl"], KEY)) == i + 1
     await log.close()
     assert appends == [1, 1, 1]
     assert (await verify(store, KEY, [tmp_path / "checkpoints.jsonl"])).checked == 3
@@ -129,15 +131,25 @@ def test_refusals_are_counted_per_minute_and_bounded(monkeypatch: pytest.MonkeyP
     now = [1_800_000_000.0]  # the start of a minute
     monkeypatch.setattr(hub.audit.time, "time", lambda: now[0])
     tally = Tally(limit=3)
-    refused = [AuditEvent(f"client:10.0.0.{i % 5}", None, (), "", "", "", (), 0, "unauthenticated") for i in range(1000)]
+    refused = [refusal("unauthenticated", f"client:10.0.0.{i % 5}") for i in range(1000)]
     for e in refused:
         tally.add(e)
     assert tally.due() == []  # the minute is not over
     now[0] += 60
-    tally.add(AuditEvent("alice", "hr", ("officer",), "152900", "", "", ("Person.cadre",), 0, "denied"))
+    tally.add(refusal("denied", "alice", Principal("alice", "hr", ("officer",)), ("Person.cadre",)))
     counts = {(e.actor, e.outcome): e.rows for e in tally.due()}
     assert counts == {("client:10.0.0.0", "unauthenticated"): 200, ("client:10.0.0.1", "unauthenticated"): 200,
                       ("client:10.0.0.2", "unauthenticated"): 200, ("*", "unauthenticated"): 400}
     [denied] = tally.due(everything=True)
     assert (denied.actor, denied.fields, denied.rows, denied.department) == ("alice", ("Person.cadre",), 1, "hr")
     assert denied.operation == "count:denied@2027-01-15T08:01Z"
+
+
+async def test_a_checkpoint_line_not_signed_with_the_key_is_reported(store: Store, tmp_path: Path) -> None:
+    log = writer(store, tmp_path)
+    await log.write(event(0))
+    await log.close()
+    path = tmp_path / "checkpoints.jsonl"
+    path.write_text(path.read_text().replace('"id": 1,', '"id": 7,'))
+    verdict = await verify(store, KEY, [path])
+    assert verdict.reason is not None and "checkpoints.jsonl:1 is not signed with this key" in verdict.reason

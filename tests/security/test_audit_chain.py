@@ -309,7 +309,7 @@ async def _fire(port: int, token: str, count: int, answered: list[str], enough: 
 
 
 def test_every_answered_read_survives_kill_9(tmp_path: Path, demo_dir: Path) -> None:
-    """Serve, fire 400 concurrent reads, kill -9 midway: every read that got its answer is in the log."""
+    """Serve, fire 200 concurrent reads, kill -9 midway: every read that got its answer is in the log."""
     from hub.auth import create_token
 
     port = _free_port()
@@ -335,7 +335,7 @@ def test_every_answered_read_survives_kill_9(tmp_path: Path, demo_dir: Path) -> 
 
         async def run() -> None:
             enough = asyncio.Event()
-            firing = asyncio.create_task(_fire(port, token, 400, answered, enough))
+            firing = asyncio.create_task(_fire(port, token, 200, answered, enough))
             await asyncio.wait_for(enough.wait(), 60)
             os.kill(server.pid, signal.SIGKILL)  # while the other half is in flight
             await asyncio.wait_for(firing, 60)
@@ -344,7 +344,7 @@ def test_every_answered_read_survives_kill_9(tmp_path: Path, demo_dir: Path) -> 
     finally:
         server.kill()
         server.wait(10)
-    assert 200 <= len(answered) < 400  # killed midway
+    assert 100 <= len(answered) < 200  # killed midway
     with sqlite3.connect(store) as conn:
         logged = [r[0] for r in conn.execute("SELECT operation FROM audit_log")]
     assert set(answered) - set(logged) == set()
