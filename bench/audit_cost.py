@@ -1,14 +1,14 @@
 """What auditing costs a small read of personal data: `hub serve` with the audit log on and off.
 
-    python -m bench.audit_cost [--requests 600] [--concurrency 8] [--rounds 3]
+    python -m bench.audit_cost [--requests 600] [--concurrency 8] [--rounds 3] [--base CHECKOUT]
 
 Serves the demo data (SQLite, 2,000 persons, generated once into bench/.data) with a fresh SQLite
 hub store, and times one small read of personal fields (three persons' ID numbers and names,
 audited as one entry): sequential requests over one connection (median and p90 wall time, and the
 server's CPU time per request), then `--concurrency` connections at once (requests/s, CPU per
-request, and how many entries each audit transaction held). Audit on and off alternate for
-`--rounds` rounds, so load on the machine affects both alike. With `PYTHONPATH=<a checkout>` it
-measures that checkout instead (an older commit, say).
+request). Audit on and off (and, with `--base`, another checkout of the hub with audit on, e.g.
+`git archive <commit> | tar -x -C /tmp/base`) alternate for `--rounds` rounds, so load on the
+machine affects all alike.
 """
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ from bench.servers import Server, free_port, running
 BODY = b'{"query":"query AuditCost { people(first: 3) { edges { node { idNumber name } } } }"}'
 
 
-def hub_server(data: Path, work: Path, audit: bool, secret: str) -> Server:
-    """`hub serve` over the demo data with a store of its own."""
+def hub_server(data: Path, work: Path, audit: bool, secret: str, code: Path | None) -> Server:
+    """`hub serve` (of the checkout `code`, else this one) over the demo data with a store of its own."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")} | {
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")} | ({"PYTHONPATH": str(code)} if code else {}) | {
         "HUB_DEMO_DIR": str(data), "HUB_STORE_URL": f"sqlite+aiosqlite:///{work}/store.db", "HUB_JWT_SECRET": secret,
         "HUB_AUDIT_KEY": secret, "HUB_AUDIT": str(audit).lower(), "HUB_PORT": str(port), "HUB_LOG_LEVEL": "warning",
         "HUB_GRAPHIQL": "false",
@@ -82,38 +82,34 @@ def measure(server: Server, requests: int, concurrency: int) -> dict[str, float]
             "conc_cpu_ms": 1000 * (server.cpu_seconds() - cpu) / done}
 
 
-def batches(store: Path) -> tuple[int, int]:
-    """(entries, transactions): the checkpoint file has one line per committed batch."""
-    with sqlite3.connect(store) as conn:
-        entries = int(conn.execute("SELECT count(*) FROM audit_log").fetchone()[0])
-    lines = store.with_suffix(".audit-checkpoints.jsonl")
-    return entries, len(lines.read_text().splitlines()) if lines.exists() else 0
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=600)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--base", type=Path, help="another checkout to measure with audit on")
     args = parser.parse_args()
     data = dataset(2000)
     secret = secrets.token_urlsafe(32)
-    results: dict[bool, list[dict[str, float]]] = {True: [], False: []}
+    variants: dict[str, tuple[bool, Path | None]] = {"audit on": (True, None), "audit off": (False, None)}
+    if args.base:
+        variants[f"{args.base} audit on"] = (True, args.base.resolve())
+    results: dict[str, list[dict[str, float]]] = {label: [] for label in variants}
     for _ in range(args.rounds):
-        for audit in (True, False):
+        for label, (audit, code) in variants.items():
             with tempfile.TemporaryDirectory() as tmp:
-                server = hub_server(data, Path(tmp), audit, secret)
-                with running(server):
-                    results[audit].append(measure(server, args.requests, args.concurrency))
+                with running(hub_server(data, Path(tmp), audit, secret, code)) as server:
+                    results[label].append(measure(server, args.requests, args.concurrency))
                 if audit:
-                    entries, transactions = batches(Path(tmp) / "store.db")
-                    print(f"audit on: {entries} entries in {transactions} transactions", file=sys.stderr)
+                    with sqlite3.connect(Path(tmp) / "store.db") as conn:
+                        entries = conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+                    print(f"{label}: {entries} entries", file=sys.stderr)
     print(f"{BODY.decode()}, {args.requests} requests, {args.concurrency} at once; medians of {args.rounds} rounds")
-    for audit, runs in results.items():
+    for label, runs in results.items():
         summary = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
-        print(f"  audit {'on ' if audit else 'off'}: sequential {summary['seq_median_ms']:.2f} ms "
-              f"(p90 {summary['seq_p90_ms']:.2f}), CPU {summary['seq_cpu_ms']:.2f} ms a request; "
-              f"concurrent {summary['conc_rps']:.0f} req/s, CPU {summary['conc_cpu_ms']:.2f} ms a request")
+        print(f"  {label}: sequential {summary['seq_median_ms']:.2f} ms (p90 {summary['seq_p90_ms']:.2f}), "
+              f"CPU {summary['seq_cpu_ms']:.2f} ms a request; concurrent {summary['conc_rps']:.0f} req/s, "
+              f"CPU {summary['conc_cpu_ms']:.2f} ms a request")
 
 
 if __name__ == "__main__":
