@@ -85,6 +85,14 @@ class Store:
         async with self.engine.connect() as conn:
             yield conn
 
+    def sync_engine(self) -> sa.Engine:
+        """A synchronous engine on the same database, for work done on a thread of its own."""
+        url = sync_url(self.engine.url)
+        engine = sa.create_engine(url, **_engine_options(url))
+        if url.get_backend_name() == "sqlite":
+            sa.event.listen(engine, "connect", _sqlite_wal)
+        return engine
+
     def spawn(self, coro: Any) -> asyncio.Task[Any]:
         """Run a coroutine in the background, holding a reference until it finishes."""
         task = asyncio.create_task(coro)

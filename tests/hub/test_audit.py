@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 import hub.audit
 from hub.audit import AuditEvent, AuditLog, Tally, refusal, verify
@@ -52,11 +51,11 @@ async def count_entries(store: Store) -> int:
 def appends(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The size of every batch the writer appends."""
     sizes: list[int] = []
-    real: Callable[[AsyncConnection, bytes, Sequence[AuditEvent]], Awaitable[tuple[int, str]]] = hub.audit.append
+    real: Callable[[sa.Connection, bytes, Sequence[AuditEvent]], tuple[int, str]] = hub.audit.append
 
-    async def counted(conn: AsyncConnection, key: bytes, events: Sequence[AuditEvent]) -> tuple[int, str]:
+    def counted(conn: sa.Connection, key: bytes, events: Sequence[AuditEvent]) -> tuple[int, str]:
         sizes.append(len(events))
-        return await real(conn, key, events)
+        return real(conn, key, events)
 
     monkeypatch.setattr(hub.audit, "append", counted)
     return sizes
