@@ -236,6 +236,8 @@ class AuditLog:
             if self._conn is None:
                 self._conn = self._engine.connect()
             try:
+                if fresh:
+                    _ensure_head(self._conn)
                 return append(self._conn, self.key, events)
             except Exception:
                 conn, self._conn = self._conn, None
@@ -274,14 +276,26 @@ def _settle(items: list[_Item], error: Exception | None) -> None:
                 waiter.set_exception(error)
 
 
+def _ensure_head(conn: sa.Connection) -> None:
+    """Make sure the chain head's row exists, so that appends can lock it (the first writers race here)."""
+    try:
+        with conn.begin():
+            if conn.execute(sa.select(audit_head.c.id).where(audit_head.c.id == 1)).first() is None:
+                conn.execute(audit_head.insert().values(id=1, last_id=0, last_hash=GENESIS))
+    except sa.exc.IntegrityError:
+        pass  # another writer made it
+
+
 def append(conn: sa.Connection, key: bytes, events: Sequence[AuditEvent]) -> tuple[int, str]:
     """Append events to the chain in one transaction that holds the chain head; the new head (position, MAC)."""
     with conn.begin():
         head_q = sa.select(audit_head.c.last_id, audit_head.c.last_hash).where(audit_head.c.id == 1)
-        if conn.dialect.name != "sqlite":
+        if conn.dialect.name == "sqlite":  # take the write lock before reading (processes sharing the file)
+            conn.execute(audit_head.update().where(audit_head.c.id == 1).values(last_id=audit_head.c.last_id))
+        else:
             head_q = head_q.with_for_update()
-        head = conn.execute(head_q).first()
-        last_id, last_hash = (head.last_id, head.last_hash) if head else (0, GENESIS)
+        head = conn.execute(head_q).one()
+        last_id, last_hash = int(head.last_id), str(head.last_hash)
         rows = []
         for event in events:
             last_id += 1
@@ -294,10 +308,7 @@ def append(conn: sa.Connection, key: bytes, events: Sequence[AuditEvent]) -> tup
             entry["hash"] = last_hash = entry_hash(entry, key)
             rows.append(entry)
         conn.execute(audit_log.insert(), rows)
-        if head is None:
-            conn.execute(audit_head.insert().values(id=1, last_id=last_id, last_hash=last_hash))
-        else:
-            conn.execute(audit_head.update().where(audit_head.c.id == 1).values(last_id=last_id, last_hash=last_hash))
+        conn.execute(audit_head.update().where(audit_head.c.id == 1).values(last_id=last_id, last_hash=last_hash))
     return last_id, last_hash
 
 

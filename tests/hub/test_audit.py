@@ -152,3 +152,14 @@ async def test_a_checkpoint_line_not_signed_with_the_key_is_reported(store: Stor
     path.write_text(path.read_text().replace('"id": 1,', '"id": 7,'))
     verdict = await verify(store, KEY, [path])
     assert verdict.reason is not None and "checkpoints.jsonl:1 is not signed with this key" in verdict.reason
+
+
+async def test_two_writers_on_one_store_keep_one_chain(store: Store, tmp_path: Path) -> None:
+    """Two processes' writers (each its own connection and checkpoint file) appending at once: one intact chain."""
+    first, second = writer(store, tmp_path), AuditLog(store, KEY, CheckpointFile(tmp_path / "other.jsonl", KEY))
+    second.start()
+    await asyncio.gather(*(log.write(event(i)) for i in range(100) for log in (first, second)))
+    await first.close()
+    await second.close()
+    verdict = await verify(store, KEY, [tmp_path / "checkpoints.jsonl", tmp_path / "other.jsonl"])
+    assert verdict.reason is None and verdict.checked == verdict.checkpointed == 200
