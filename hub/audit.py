@@ -138,9 +138,9 @@ class AuditLog:
     """Appends events to the keyed chain from one background task, checkpointing each batch.
 
     Closing drains the queue through the same task (never cancels it in the middle of a write,
-    which would drop the events it holds and leave the store's write lock behind). Events queued
-    with `record` (no request waits for them: the counts) are kept and retried while the store
-    is down; events of `write` fail their request instead.
+    which would drop the events it holds and leave the store's write lock behind). Entries no
+    request waits for (the counts) are kept and retried while the store is down; entries of
+    `write` fail their request instead.
     """
 
     def __init__(self, store: Store, key: bytes, checkpoints: CheckpointFile | None = None,
@@ -166,10 +166,6 @@ class AuditLog:
         written: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait((event, written))
         await written
-
-    def record(self, event: AuditEvent) -> None:
-        """Queue an event no request waits for."""
-        self._queue.put_nowait((event, None))
 
     def count(self, event: AuditEvent) -> None:
         """Count a refusal: written as one entry per minute, outcome and `event.actor`."""

@@ -85,35 +85,35 @@ async def test_concurrent_writes_share_transactions(store: Store, tmp_path: Path
     assert verdict.reason is None and verdict.checked == verdict.checkpointed == 200
 
 
-async def test_closing_the_writer_loses_no_recorded_event(store: Store, tmp_path: Path) -> None:
-    """Events recorded (no one waiting) while a batch is being written are all in the chain after close."""
+async def test_closing_the_writer_loses_no_queued_write(store: Store, tmp_path: Path) -> None:
+    """Writes queued while a batch is being written are all in the chain after close."""
     log = writer(store, tmp_path, batch=100)
-    for i in range(450):
-        log.record(event(i))
+    waiting = [asyncio.create_task(log.write(event(i))) for i in range(450)]
     await asyncio.sleep(0)  # the writer takes its first batch and starts writing it
     await log.close()
+    await asyncio.gather(*waiting)
     verdict = await verify(store, KEY, [tmp_path / "checkpoints.jsonl"])
     assert verdict.reason is None and verdict.checked == 450
 
 
-async def test_a_failed_write_refuses_its_request_and_keeps_counted_events(tmp_path: Path) -> None:
-    """Store down: a waiting write raises AuditUnavailable (its answer is not sent); recorded events are retried."""
+async def test_a_failed_write_refuses_its_request_and_keeps_the_counts(tmp_path: Path) -> None:
+    """Store down: a waiting write raises AuditUnavailable (its answer is not sent); counts are retried until written."""
     store = await open_store(f"sqlite+aiosqlite:///{tmp_path}/store.db")
     async with store.begin() as conn:  # the chain's table is gone: appends fail until it is back
         await conn.execute(sa.text("ALTER TABLE audit_log RENAME TO audit_log_away"))
     log = writer(store, tmp_path, retry_seconds=0.05)
     with pytest.raises(AuditUnavailable):
         await log.write(event(0))
-    for i in range(3):
-        log.record(event(i))
+    for _ in range(3):
+        log.count(refusal("unauthenticated", "client:10.0.0.1"))
+    closing = asyncio.create_task(log.close())  # writes the counts: failing, retried
     await asyncio.sleep(0.2)
     async with store.begin() as conn:
         await conn.execute(sa.text("ALTER TABLE audit_log_away RENAME TO audit_log"))
-    await log.write(event(9))
-    await log.close()
+    await closing
     async with store.connect() as conn:
-        ops = [r.operation for r in await conn.execute(sa.select(audit_log.c.operation).order_by(audit_log.c.id))]
-    assert ops == ["Op0", "Op1", "Op2", "Op9"]  # Op0 once: recorded, not the refused write
+        rows = [(r.outcome, r.rows) for r in await conn.execute(sa.select(audit_log).order_by(audit_log.c.id))]
+    assert rows == [("unauthenticated", 3)]  # the refused write is not in the log
     assert (await verify(store, KEY, [tmp_path / "checkpoints.jsonl"])).reason is None
     await store.close()
 
