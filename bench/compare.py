@@ -108,6 +108,7 @@ class Bench:
         self.args = args
         self.work = BENCH / ".work"
         self.secret = secrets.token_urlsafe(32)
+        self.audit_key = secrets.token_urlsafe(32)
         self.cases = [c for c in CASES if c.key in args.only.split(",")]
         self.results: dict[tuple[str, str], Measured] = {}
         self.problems: list[str] = []
@@ -124,6 +125,7 @@ class Bench:
         env |= {f"HUB_SOURCE_{d}_URL": url for d in ("ESTABLISHMENT", "ORGANIZATION", "HR", "FINANCE")}
         env |= {
             "HUB_JWT_SECRET": self.secret,
+            "HUB_AUDIT_KEY": self.audit_key,
             "HUB_STORE_URL": f"sqlite+aiosqlite:///{store}",
             "HUB_MAX_PAGE_SIZE": "10000",
             "HUB_LOG_LEVEL": "warning",

@@ -86,7 +86,7 @@ def main() -> None:
     parser.add_argument("--cpu", action="store_true", help="in-process CPU time instead of HTTP wall time")
     args = parser.parse_args()
     data = dataset(args.persons)
-    settings = Settings(demo_dir=data, jwt_secret=SECRET, max_page_size=10000,
+    settings = Settings(demo_dir=data, jwt_secret=SECRET, audit_key=SECRET, max_page_size=10000,
                         store_url=f"sqlite+aiosqlite:///{data}/bench-store.db")
     if args.cpu:
         times = asyncio.run(cpu_times(settings, args.rounds))

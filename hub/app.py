@@ -25,10 +25,11 @@ from adapters.registry import build_sources
 from hub.apikeys import ApiKeyVerifier
 from hub.audit import AuditLog
 from hub.auth import Authenticator, TokenVerifier
+from hub.checkpoint import CheckpointFile
 from hub.console import page, static_mount
 from hub.context import HubContext, HubState
 from hub.crosswalk import CrosswalkCache
-from hub.errors import BadRequest, QueryTooLarge
+from hub.errors import BadRequest, BadUserInput, QueryTooLarge
 from hub.fastpath import KnownQueries, read_body, replay
 from hub.logs import request_id
 from hub.middleware import PRINCIPAL_KEY, Authenticate, RequestId, is_ide_page
@@ -153,7 +154,10 @@ def lifespan(settings: Settings, schema: HubSchema) -> Callable[[Starlette], Any
             book = await load_policies(settings, schema, store)
             audit = None
             if settings.audit:
-                audit = AuditLog(store, linger=settings.audit_linger_seconds)
+                key = settings.audit_secret()
+                if key is None:
+                    raise BadUserInput("未配置审计密钥，拒绝启动 / no audit key (HUB_AUDIT_KEY or HUB_AUDIT_KEY_FILE): not starting")
+                audit = AuditLog(store, key, CheckpointFile(settings.audit_checkpoints(), key))
                 audit.start()
                 stack.push_async_callback(audit.close)
             if settings.policy_source == "store":

@@ -1,40 +1,60 @@
-"""The append-only, hash-chained audit log of reads of personal data (and of policy changes).
+"""The append-only audit log of reads of personal data, keyed, and checkpointed outside the store.
 
-Each entry's hash covers its content and the previous entry's hash, so changing, inserting or
-deleting a row breaks the chain at that row; `verify` names the first entry that does not fit.
-Requests hand entries to a queue; one writer task per process appends them in batches, each
-batch in one transaction that locks the chain head (so replicas sharing a store keep one chain).
-After the first event of a batch the writer lingers briefly for more, so requests arriving one at
-a time share a transaction instead of paying one each; a full batch or closing ends the linger.
+Each entry's MAC (HMAC-SHA256 with the audit key, which the store never holds) covers its content
+and the previous entry's MAC, so changing, inserting or deleting a row breaks the chain at that
+row, and nobody without the key can write a chain that verifies. After each batch it commits, the
+writer appends a signed checkpoint of the chain's head to a file outside the store
+(hub/checkpoint.py): cutting the tail, or emptying both tables, loses entries a checkpoint names.
+`verify` names the first entry that does not fit, or the checkpoint the table no longer holds.
+
+A request that read personal data awaits its entry (`write`). One writer task per process appends
+everything queued in one transaction that locks the chain head (replicas sharing a store keep one
+chain), appends the checkpoint, then wakes every request of the batch: the entry is committed
+before the answer leaves; requests arriving while a batch is written share the next transaction
+(group commit), and a lone request is written at once. If the write fails, its requests get
+`AuditUnavailable` instead of an answer. Refused requests (401) and policy denials are counted
+(`count`): one entry per minute, outcome and client address or actor, so a flood adds a bounded
+number of entries.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
+import hmac
 import json
 import logging
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from typing import Any
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from hub.checkpoint import CheckpointFile, CheckpointMissing, CheckpointProblem, read_checkpoints
+from hub.errors import AuditUnavailable
 from hub.store.db import Store, aware, utcnow
 from hub.store.tables import audit_head, audit_log
+
+if TYPE_CHECKING:
+    from hub.auth import Principal
 
 log = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
 FIELDS = ("id", "at", "actor", "department", "roles", "region", "operation", "operation_hash", "fields", "rows", "outcome", "prev_hash")
+COUNTED_PER_MINUTE = 1000  # distinct (outcome, who) counted per minute; beyond, they are counted as who "*"
 
 
-def entry_hash(entry: dict[str, Any]) -> str:
-    """SHA-256 over an entry's content (every column but `hash`), in a canonical JSON form."""
+def entry_hash(entry: dict[str, Any], key: bytes) -> str:
+    """HMAC-SHA256 with the audit key over an entry's content (every column but `hash`), as canonical JSON."""
     content = {k: entry[k] for k in FIELDS}
     content["at"] = aware(content["at"]).isoformat(timespec="microseconds")  # type: ignore[union-attr]
-    return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return hmac.new(key, json.dumps(content, sort_keys=True, ensure_ascii=False).encode(), hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,30 +72,104 @@ class AuditEvent:
     outcome: str
 
 
+def refusal(outcome: str, who: str, principal: Principal | None = None, fields: tuple[str, ...] = ()) -> AuditEvent:
+    """A refused request to count (`AuditLog.count`): outcome, who (actor or client address), what was denied."""
+    if principal is None:
+        return AuditEvent(who, None, (), "", "", "", fields, 0, outcome)
+    return AuditEvent(who, principal.department, principal.roles, principal.region, "", "", fields, 0, outcome)
+
+
+_Item = tuple[AuditEvent, "asyncio.Future[None] | None"]  # an event and the request awaiting it, if any
+
+
+@dataclass(slots=True)
+class _Count:
+    """Refusals of one outcome and actor (or client address) in one minute."""
+
+    first: AuditEvent  # who, as the first refusal named them
+    times: int = 0
+    fields: set[str] = field(default_factory=set)
+
+
+class Tally:
+    """Refusals counted per minute, outcome and who; at most `limit` of them per minute, the rest as who "*"."""
+
+    def __init__(self, limit: int = COUNTED_PER_MINUTE) -> None:
+        self.limit = limit
+        self._counts: dict[tuple[int, str, str], _Count] = {}
+        self._per_minute: Counter[int] = Counter()
+
+    def add(self, event: AuditEvent) -> None:
+        """Count one refusal (`event` names who and what; its `rows` are ignored)."""
+        minute = int(time.time() // 60)
+        key = (minute, event.outcome, event.actor)
+        if key not in self._counts and self._per_minute[minute] >= self.limit:
+            key = (minute, event.outcome, "*")
+        count = self._counts.get(key)
+        if count is None:
+            count = self._counts[key] = _Count(event if key[2] != "*" else _anyone(event))
+            self._per_minute[minute] += 1
+        count.times += 1
+        count.fields.update(event.fields)
+
+    def due(self, everything: bool = False) -> list[AuditEvent]:
+        """One entry per count of the minutes that are over (of all, with `everything`), forgotten here."""
+        now = int(time.time() // 60)
+        done = [key for key in self._counts if everything or key[0] < now]
+        events = []
+        for key in done:
+            count = self._counts.pop(key)
+            operation = f"count:{key[1]}@{time.strftime('%Y-%m-%dT%H:%MZ', time.gmtime(key[0] * 60))}"
+            events.append(AuditEvent(
+                actor=key[2], department=count.first.department, roles=count.first.roles, region=count.first.region,
+                operation=operation, operation_hash=hashlib.sha256(operation.encode()).hexdigest(),
+                fields=tuple(sorted(count.fields)), rows=count.times, outcome=key[1],
+            ))
+        for minute in {key[0] for key in done}:
+            del self._per_minute[minute]
+        return events
+
+
+def _anyone(event: AuditEvent) -> AuditEvent:
+    return refusal(event.outcome, "*")
+
+
 class AuditLog:
-    """Queues events and appends them to the chain from one background task.
+    """Appends events to the keyed chain from one background task, checkpointing each batch.
 
     Closing drains the queue through the same task (never cancels it in the middle of a write,
-    which would drop the events it holds and leave the store's write lock behind). `linger` is
-    how long the first event of a batch may wait for others (0: write as soon as the writer is
-    free); events still in memory when the process is killed (not closed) are lost.
+    which would drop the events it holds and leave the store's write lock behind). Entries no
+    request waits for (the counts) are kept and retried while the store is down; entries of
+    `write` fail their request instead.
     """
 
-    def __init__(self, store: Store, batch: int = 500, retry_seconds: float = 1.0, linger: float = 0.0) -> None:
+    def __init__(self, store: Store, key: bytes, checkpoints: CheckpointFile | None = None,
+                 batch: int = 500, retry_seconds: float = 1.0) -> None:
         self.store = store
+        self.key = key
+        self.checkpoints = checkpoints
         self.batch = batch
         self.retry_seconds = retry_seconds
-        self.linger = linger
-        self._queue: asyncio.Queue[AuditEvent | None] = asyncio.Queue()  # None: stop after what is queued
-        self._wake = asyncio.Event()  # ends a linger: a full batch is queued, or close() was called
-        self._closing = False
+        self.tally = Tally()
+        self._queue: asyncio.Queue[_Item | None] = asyncio.Queue()  # None: stop after what is queued
         self._task: asyncio.Task[None] | None = None
+        # Appends run synchronously on one thread with a connection of their own: one thread hop per
+        # batch instead of one per statement (half the CPU of the async driver on SQLite).
+        self._engine = store.sync_engine()
+        self._conn: sa.Connection | None = None
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="audit")
 
-    def record(self, event: AuditEvent) -> None:
-        """Queue an event (never blocks the request)."""
-        self._queue.put_nowait(event)
-        if self._queue.qsize() >= self.batch - 1:  # with the event the writer holds, a full batch
-            self._wake.set()
+    async def write(self, event: AuditEvent) -> None:
+        """Append an event; return once it is committed and checkpointed (AuditUnavailable if it is not)."""
+        if self._task is None or self._task.done():
+            raise AuditUnavailable()
+        written: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((event, written))
+        await written
+
+    def count(self, event: AuditEvent) -> None:
+        """Count a refusal: written as one entry per minute, outcome and `event.actor`."""
+        self.tally.add(event)
 
     def start(self) -> None:
         """Start the writer task."""
@@ -83,66 +177,121 @@ class AuditLog:
 
     async def _run(self) -> None:
         stopping = False
-        while not stopping:
-            events, stopping = await self._take()
-            while events:
-                try:
-                    await append(self.store, events)
-                    events = []
-                except Exception:  # the store is down: keep the events and try again shortly
-                    log.exception("audit append failed; %d events kept for retry", len(events))
-                    await asyncio.sleep(self.retry_seconds)
+        try:
+            while not stopping:
+                items, stopping = await self._take()
+                items += [(event, None) for event in self.tally.due(everything=stopping)]
+                if items:
+                    await self._commit(items)
+        finally:  # stopped (or failed): no request may wait for a writer that is gone
+            while not self._queue.empty():
+                item = self._queue.get_nowait()
+                if item is not None:
+                    _settle([item], AuditUnavailable())
 
-    async def _take(self) -> tuple[list[AuditEvent], bool]:
-        """The next batch (up to `batch` events, gathered for up to `linger`) and whether to stop after it."""
-        item = await self._queue.get()
-        if item is not None and self.linger > 0 and not self._closing:
-            self._wake.clear()
-            if self._queue.qsize() < self.batch - 1:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.linger)
-        events: list[AuditEvent] = []
+    async def _take(self) -> tuple[list[_Item], bool]:
+        """What is queued (at least one item, at most `batch`; none when a minute ends) and whether to stop."""
+        try:  # the writer wakes at least once a minute, to write the counts of the minute that ended
+            item = await asyncio.wait_for(self._queue.get(), 60.5 - time.time() % 60)
+        except TimeoutError:
+            return [], False
+        items: list[_Item] = []
         while item is not None:
-            events.append(item)
-            if len(events) >= self.batch or self._queue.empty():
-                return events, False
+            items.append(item)
+            if len(items) >= self.batch or self._queue.empty():
+                return items, False
             item = self._queue.get_nowait()
-        return events, True
+        return items, True
 
-    async def flush(self) -> None:
-        """Write everything queued so far (when no writer task runs; tests use it)."""
-        events = []
-        while not self._queue.empty():
-            item = self._queue.get_nowait()
-            if item is not None:
-                events.append(item)
-        if events:
-            await append(self.store, events)
+    async def _commit(self, items: list[_Item]) -> None:
+        """Append the items' events and checkpoint the new head, then wake their requests."""
+        while items:
+            try:
+                head = await asyncio.get_running_loop().run_in_executor(self._thread, self._append, [e for e, _ in items])
+            except Exception:  # the store is down: fail the waiting requests, keep the rest
+                log.exception("audit append failed; %d waiting requests refused", sum(w is not None for _, w in items))
+                _settle(items, AuditUnavailable())
+                items = [item for item in items if item[1] is None]
+                if items:
+                    await asyncio.sleep(self.retry_seconds)
+                continue
+            try:
+                if self.checkpoints is not None:
+                    self.checkpoints.append(*head)
+            except OSError as exc:  # committed but not checkpointed: the answers are not sent
+                log.exception("audit checkpoint failed")
+                _settle(items, AuditUnavailable(str(exc)))
+                return
+            _settle(items, None)
+            return
+
+    def _append(self, events: list[AuditEvent]) -> tuple[int, str]:
+        """Append on the writer's connection (on its thread); a failed connection is dropped, a reused one retried once."""
+        while True:
+            fresh = self._conn is None
+            if self._conn is None:
+                self._conn = self._engine.connect()
+            try:
+                if fresh:
+                    _ensure_head(self._conn)
+                return append(self._conn, self.key, events)
+            except Exception:
+                conn, self._conn = self._conn, None
+                conn.invalidate()
+                if fresh:
+                    raise
+
+    def _release(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+        self._engine.dispose()
 
     async def close(self, timeout: float = 30.0) -> None:
         """Stop the writer once it has written what is queued (given up on after `timeout`)."""
-        if self._task is None:
-            await self.flush()
-            return
-        self._closing = True
-        self._queue.put_nowait(None)
-        self._wake.set()
-        try:
-            await asyncio.wait_for(asyncio.shield(self._task), timeout)
-        except TimeoutError:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            log.error("audit store unreachable at shutdown; %d queued events not written", self._queue.qsize())
+        if self._task is not None:
+            self._queue.put_nowait(None)
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), timeout)
+            except TimeoutError:
+                self._task.cancel()
+                await asyncio.gather(self._task, return_exceptions=True)
+                log.error("audit store unreachable at shutdown; %d queued events not written", self._queue.qsize())
+        await asyncio.get_running_loop().run_in_executor(self._thread, self._release)
+        self._thread.shutdown()
+        if self.checkpoints is not None:
+            self.checkpoints.close()
 
 
-async def append(store: Store, events: list[AuditEvent]) -> None:
-    """Append events to the chain in one transaction that holds the chain head."""
-    async with store.begin() as conn:
+def _settle(items: list[_Item], error: Exception | None) -> None:
+    """Wake the requests awaiting these items: written (error None) or refused."""
+    for _, waiter in items:
+        if waiter is not None and not waiter.done():
+            if error is None:
+                waiter.set_result(None)
+            else:
+                waiter.set_exception(error)
+
+
+def _ensure_head(conn: sa.Connection) -> None:
+    """Make sure the chain head's row exists, so that appends can lock it (the first writers race here)."""
+    try:
+        with conn.begin():
+            if conn.execute(sa.select(audit_head.c.id).where(audit_head.c.id == 1)).first() is None:
+                conn.execute(audit_head.insert().values(id=1, last_id=0, last_hash=GENESIS))
+    except sa.exc.IntegrityError:
+        pass  # another writer made it
+
+
+def append(conn: sa.Connection, key: bytes, events: Sequence[AuditEvent]) -> tuple[int, str]:
+    """Append events to the chain in one transaction that holds the chain head; the new head (position, MAC)."""
+    with conn.begin():
         head_q = sa.select(audit_head.c.last_id, audit_head.c.last_hash).where(audit_head.c.id == 1)
-        if store.dialect != "sqlite":
+        if conn.dialect.name == "sqlite":  # take the write lock before reading (processes sharing the file)
+            conn.execute(audit_head.update().where(audit_head.c.id == 1).values(last_id=audit_head.c.last_id))
+        else:
             head_q = head_q.with_for_update()
-        head = (await conn.execute(head_q)).first()
-        last_id, last_hash = (head.last_id, head.last_hash) if head else (0, GENESIS)
+        head = conn.execute(head_q).one()
+        last_id, last_hash = int(head.last_id), str(head.last_hash)
         rows = []
         for event in events:
             last_id += 1
@@ -152,13 +301,11 @@ async def append(store: Store, events: list[AuditEvent]) -> None:
                 "operation_hash": event.operation_hash, "fields": list(event.fields), "rows": event.rows,
                 "outcome": event.outcome, "prev_hash": last_hash,
             }
-            entry["hash"] = last_hash = entry_hash(entry)
+            entry["hash"] = last_hash = entry_hash(entry, key)
             rows.append(entry)
-        await conn.execute(audit_log.insert(), rows)
-        if head is None:
-            await conn.execute(audit_head.insert().values(id=1, last_id=last_id, last_hash=last_hash))
-        else:
-            await conn.execute(audit_head.update().where(audit_head.c.id == 1).values(last_id=last_id, last_hash=last_hash))
+        conn.execute(audit_log.insert(), rows)
+        conn.execute(audit_head.update().where(audit_head.c.id == 1).values(last_id=last_id, last_hash=last_hash))
+    return last_id, last_hash
 
 
 async def entries(store: Store, chunk: int = 5000) -> AsyncIterator[dict[str, Any]]:
@@ -177,29 +324,57 @@ async def entries(store: Store, chunk: int = 5000) -> AsyncIterator[dict[str, An
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    """The outcome of checking the chain: entries checked and the first broken entry, if any."""
+    """The outcome of checking the chain: entries checked, the last checkpointed one, and the problem if any."""
 
     checked: int
+    checkpointed: int = 0
     broken_id: int | None = None
     reason: str | None = None
 
 
-async def verify(store: Store) -> Verdict:
-    """Walk the chain; report the first entry that was altered, inserted or follows a deleted one."""
+async def verify(store: Store, key: bytes, checkpoints: Sequence[Path]) -> Verdict:
+    """Walk the chain with the key, then hold it to every checkpoint; report the first thing that does not fit."""
     expected_id, prev = 1, GENESIS
-    checked = 0
     async for row in entries(store):
         if row["id"] != expected_id:
-            return Verdict(checked, expected_id, f"条目缺失 / entry {expected_id} is missing")
+            return Verdict(expected_id - 1, broken_id=expected_id, reason=f"条目缺失 / entry {expected_id} is missing")
         if row["prev_hash"] != prev:
-            return Verdict(checked, row["id"], "链接断裂 / does not follow the previous entry")
-        if entry_hash(row) != row["hash"]:
-            return Verdict(checked, row["id"], "内容被篡改 / content was altered")
-        prev, expected_id, checked = row["hash"], expected_id + 1, checked + 1
+            return Verdict(expected_id - 1, broken_id=expected_id, reason="链接断裂 / does not follow the previous entry")
+        if not hmac.compare_digest(entry_hash(row, key), row["hash"]):
+            return Verdict(expected_id - 1, broken_id=expected_id,
+                           reason="内容被篡改或伪造（或密钥不对） / content altered or forged (or another key)")
+        prev, expected_id = row["hash"], expected_id + 1
+    last = expected_id - 1
     async with store.connect() as conn:
         head = (await conn.execute(sa.select(audit_head.c.last_id))).scalar()
-    if head is not None and head != expected_id - 1:
-        return Verdict(checked, expected_id, f"末尾条目缺失 / entries after {expected_id - 1} are missing")
-    return Verdict(checked)
+    if head is not None and head != last:
+        return Verdict(last, broken_id=expected_id, reason=f"末尾条目缺失 / entries after {last} are missing")
+    return await _hold_to_checkpoints(store, key, checkpoints, last)
 
 
+async def _hold_to_checkpoints(store: Store, key: bytes, paths: Sequence[Path], last: int, chunk: int = 1000) -> Verdict:
+    """Each checkpoint names an entry the chain (intact up to `last`) still holds, with the same MAC.
+
+    The files are streamed, `chunk` lines at a time, so memory does not grow with them.
+    """
+    checkpointed = 0
+    marks = read_checkpoints(paths, key)
+    try:
+        while batch := sorted(islice(marks, chunk)):
+            async with store.connect() as conn:
+                q = sa.select(audit_log.c.id, audit_log.c.hash).where(audit_log.c.id.in_({p for p, _ in batch if p <= last}))
+                held = {position: digest for position, digest in await conn.execute(q)}
+            for position, digest in batch:
+                checkpointed = max(checkpointed, position)
+                if position <= last and held[position] != digest:
+                    return Verdict(last, checkpointed, position, "与检查点不符：日志被截断后重写 / "
+                                   "differs from its checkpoint: the log was cut and written again")
+    except CheckpointMissing as problem:
+        if last:  # else nothing was written yet, so nothing checkpointed
+            return Verdict(last, reason=str(problem))
+    except CheckpointProblem as problem:
+        return Verdict(last, reason=str(problem))
+    if checkpointed > last:
+        return Verdict(last, checkpointed, last + 1, f"检查点记到第 {checkpointed} 条，日志只到第 {last} 条：日志被截断 / "
+                       f"checkpointed up to entry {checkpointed}, but the log ends at entry {last}: it was cut")
+    return Verdict(last, checkpointed)

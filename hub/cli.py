@@ -101,16 +101,17 @@ def generate_cmd(
 
 
 def ensure_demo_secret(folder: Path) -> None:
-    """Give a demo folder its own HS256 signing secret (owner-only), unless it has one."""
+    """Give a demo folder its own HS256 signing secret and audit key (owner-only), unless it has them."""
     import os
     import secrets
 
-    try:
-        fd = os.open(folder / "jwt-secret", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return
-    with os.fdopen(fd, "w", encoding="utf-8") as secret:
-        secret.write(secrets.token_urlsafe(32))
+    for name in ("jwt-secret", "audit-key"):
+        try:
+            fd = os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            continue
+        with os.fdopen(fd, "w", encoding="utf-8") as secret:
+            secret.write(secrets.token_urlsafe(32))
 
 
 def _serve(settings: Settings) -> None:
@@ -300,15 +301,31 @@ def _with_store(work):  # type: ignore[no-untyped-def]
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
-    """校验审计日志哈希链 / Verify the audit log's hash chain; exit 1 at the first broken entry."""
+def audit_verify(
+    checkpoint: Annotated[list[Path] | None, typer.Option(help="检查点文件，可多次（每台主机一份） / checkpoint file, repeatable (one per host); default HUB_AUDIT_CHECKPOINT_FILE")] = None,
+) -> None:
+    """校验审计日志的密钥哈希链与检查点 / Verify the audit log's keyed chain against its checkpoints; exit 1 naming the problem."""
     from hub.audit import verify
+    from hub.errors import HubError
 
-    verdict = _with_store(verify)
-    if verdict.broken_id is None:
-        typer.echo(f"ok: {verdict.checked} entries, chain intact")
+    settings = Settings()
+    try:
+        key = settings.audit_secret()
+    except HubError as exc:
+        console.print(f"[red]{exc.message}[/]")
+        raise typer.Exit(2) from exc
+    if key is None:
+        console.print("[red]未配置审计密钥 / no audit key: set HUB_AUDIT_KEY or HUB_AUDIT_KEY_FILE[/]")
+        raise typer.Exit(2)
+    files = checkpoint or [settings.audit_checkpoints()]
+    verdict = _with_store(lambda store: verify(store, key, files))
+    if verdict.reason is None:
+        typer.echo(f"ok: {verdict.checked} entries, chain intact, checkpointed up to entry {verdict.checkpointed}")
         return
-    typer.echo(f"broken at entry {verdict.broken_id}: {verdict.reason} (after {verdict.checked} good entries)")
+    if verdict.broken_id is None:
+        typer.echo(f"broken: {verdict.reason}")
+    else:
+        typer.echo(f"broken at entry {verdict.broken_id}: {verdict.reason} (after {verdict.checked} good entries)")
     raise typer.Exit(1)
 
 

@@ -100,3 +100,13 @@ class BadRequest(HubError):
     """The HTTP request itself is malformed (not a JSON object, a batch, no query …)."""
 
     code = "BAD_REQUEST"
+
+
+class AuditUnavailable(HubError):
+    """The audit log could not record a read of personal data, so its answer is not sent."""
+
+    code = "AUDIT_UNAVAILABLE"
+
+    def __init__(self, reason: str = "") -> None:
+        detail = f": {reason}" if reason else ""
+        super().__init__(f"审计日志无法记录，不予答复 / the audit log cannot record this read, so it is not answered{detail}")

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hub.audit import refusal
 from hub.auth import Principal
 from hub.errors import Unauthenticated
 from hub.logs import request_id
@@ -61,6 +62,8 @@ class Authenticate:
         try:
             scope[PRINCIPAL_KEY] = await authenticate(dict(scope["headers"]))
         except Unauthenticated as exc:
+            if (audit := scope["state"]["hub"].audit) is not None:  # counted per minute and client address
+                audit.count(refusal("unauthenticated", f"client:{(scope.get('client') or ('?',))[0]}"))
             await _unauthorized(send, exc)
             return
         await self.app(scope, receive, send)

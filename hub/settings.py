@@ -8,6 +8,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import make_url
+
+from hub.errors import BadUserInput
 
 DEPARTMENTS = ("establishment", "organization", "hr", "finance")
 
@@ -77,7 +80,13 @@ class Settings(BaseSettings):
     policy_source: Literal["file", "store"] = "file"  # "store": edited at run time, shared by replicas
     policy_poll_seconds: float = 2.0
     audit: bool = True  # audit reads of personal fields in the hub store
-    audit_linger_seconds: float = 0.2  # how long the audit writer gathers events into one transaction
+    # The audit chain's HMAC key (never in the store; the demo directory's `audit-key` in development).
+    # Without a key the hub refuses to start while `audit` is on.
+    audit_key: str | None = None
+    audit_key_file: Path | None = None
+    # Signed checkpoints of the chain's head, outside the store: default next to an SQLite store's file,
+    # else var/audit-checkpoints.jsonl. One file per host; `hub audit verify --checkpoint` takes each.
+    audit_checkpoint_file: Path | None = None
     check_interval: float = 0.0  # seconds between scheduled cross-checks; 0 disables (enable on one replica)
     check_delay: float = 60.0  # before the first scheduled check
     check_lookback_months: int = 12
@@ -102,6 +111,27 @@ class Settings(BaseSettings):
             if path is not None and path.exists():
                 return path.read_text(encoding="utf-8").strip()
         return None
+
+    def audit_secret(self) -> bytes | None:
+        """The audit key: the setting, its file, or (development) the demo directory's `audit-key`."""
+        key = self.audit_key
+        if not key:
+            for path in (self.audit_key_file, self.demo_dir / "audit-key"):
+                if path is not None and path.exists():
+                    key = path.read_text(encoding="utf-8").strip()
+                    break
+        if key and len(key) < 32:
+            raise BadUserInput("审计密钥至少 32 个字符 / the audit key needs at least 32 characters")
+        return key.encode() if key else None
+
+    def audit_checkpoints(self) -> Path:
+        """The file this process appends the audit chain's signed checkpoints to."""
+        if self.audit_checkpoint_file is not None:
+            return self.audit_checkpoint_file
+        url = make_url(self.store_url)
+        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+            return Path(url.database).with_suffix(".audit-checkpoints.jsonl")
+        return Path("var/audit-checkpoints.jsonl")
 
     def source_url(self, department: str) -> str | None:
         """The configured URL of a department's database, or None."""

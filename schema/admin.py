@@ -85,7 +85,7 @@ async def _change(info: Info, add: bool, subject: str, object: str, action: str)
     changed = await policy_store.change_rule(_store(info), ctx.policies, add, subject, object, action)
     if ctx.audit is not None:
         text = f"{'add' if add else 'remove'} {subject}, {object}, {action}"
-        ctx.audit.record(AuditEvent(
+        await ctx.audit.write(AuditEvent(
             actor=ctx.principal.subject, department=ctx.principal.department, roles=ctx.principal.roles,
             region=ctx.principal.region, operation=f"policy:{'add' if add else 'remove'}",
             operation_hash=hashlib.sha256(text.encode()).hexdigest(), fields=(f"{subject}|{object}|{action}",),

@@ -1,20 +1,44 @@
-"""Audits every operation that touches personal data: who, which fields, how many rows, outcome."""
+"""Audits every operation that touches personal data: who, which fields, how many rows, outcome.
+
+A field touches personal data if it belongs to a personal type, returns one, or looks a person
+up by an `idNumber` argument (`precheck`, say): `personal_fields` derives the set from the schema,
+so a new field is covered without anyone listing it. The answer of such an operation waits until
+its entry is committed (hub/audit.py); if it cannot be, the answer is replaced by an
+`AUDIT_UNAVAILABLE` error. Policy denials are also counted per minute and actor.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
+from functools import cache
 from typing import Any
 
+from graphql import GraphQLError, GraphQLObjectType, GraphQLSchema, get_named_type
 from strawberry.extensions import SchemaExtension
 
-from hub.audit import AuditEvent
+from hub.audit import AuditEvent, refusal
+from hub.errors import AuditUnavailable
 
 # Types whose fields are about a person; reading any of them is audited.
 PERSONAL_TYPES = frozenset({
     "Person", "RegistryEntry", "PersonnelRecord", "PostRecord", "TitleRecord", "InsuranceRecord",
     "CadreRecord", "AppointmentRecord", "PayrollRecord", "PayrollEntry", "Alert", "RetirementDeferral",
 })
+PERSON_ARGUMENTS = frozenset({"idNumber"})  # an argument that names a person
+
+
+@cache
+def personal_fields(schema: GraphQLSchema) -> frozenset[str]:
+    """`Type.field` of every field that reads personal data."""
+    return frozenset(
+        f"{name}.{field_name}"
+        for name, gql_type in schema.type_map.items()
+        if isinstance(gql_type, GraphQLObjectType) and not name.startswith("__")
+        for field_name, field in gql_type.fields.items()
+        if name in PERSONAL_TYPES or get_named_type(field.type).name in PERSONAL_TYPES
+        or not PERSON_ARGUMENTS.isdisjoint(field.args)
+    )
 
 
 def count_rows(data: Any, path: tuple[str, ...], keys: frozenset[str]) -> int:
@@ -50,19 +74,27 @@ def _rows(data: Any, personal: dict[tuple[str, ...], str]) -> int:
     return max((count_rows(data, parent, frozenset(keys)) for parent, keys in by_parent.items()), default=0)
 
 
-def record_read(ctx: Any, query: str, operation: str, data: Any, errors: list[Any]) -> None:
-    """Queue the audit event of one answered operation, if it asked for any personal field.
+async def record_read(schema: GraphQLSchema, ctx: Any, query: str, operation: str, data: Any, errors: list[Any]) -> None:
+    """Write the audit entry of one answered operation, if it touched any personal field; count a denial.
 
     `ctx.fields_seen` (response path -> Type.field) comes from the policy verdict of the document.
+    Returns once the entry is committed; raises AuditUnavailable if it cannot be.
     """
     audit = getattr(ctx, "audit", None)
     if audit is None:
         return
-    personal = {path: name for path, name in ctx.fields_seen.items() if name.split(".", 1)[0] in PERSONAL_TYPES}
-    if not personal:
-        return
+    result = outcome(errors, data)
     principal = ctx.principal
-    audit.record(AuditEvent(
+    if result == "denied":
+        denied = tuple((e.extensions or {}).get("field") or "" for e in errors)
+        audit.count(refusal("denied", principal.subject, principal, denied))
+    reads = personal_fields(schema)
+    touched = {path: name for path, name in ctx.fields_seen.items() if name in reads}
+    if not touched:
+        return
+    # The personal data read; else (a lookup such as precheck, `__typename` of a person) the fields that touched it.
+    personal = {path: name for path, name in touched.items() if name.split(".", 1)[0] in PERSONAL_TYPES} or touched
+    await audit.write(AuditEvent(
         actor=principal.subject,
         department=principal.department,
         roles=principal.roles,
@@ -71,16 +103,21 @@ def record_read(ctx: Any, query: str, operation: str, data: Any, errors: list[An
         operation_hash=hashlib.sha256(query.encode()).hexdigest(),
         fields=tuple(sorted(set(personal.values()))),
         rows=_rows(data, personal) if data else 0,
-        outcome=outcome(errors, data),
+        outcome=result,
     ))
 
 
 class AuditPersonalReads(SchemaExtension):
-    """After each operation, queue an audit event if it asked for any personal field."""
+    """After each operation, write its audit entry if it touched any personal field; no entry, no answer."""
 
-    def on_operation(self) -> Iterator[None]:
+    async def on_operation(self) -> AsyncIterator[None]:  # type: ignore[override]
         yield
         ec = self.execution_context
         result = ec.result
-        record_read(ec.context, ec.query or "", ec.operation_name or "", getattr(result, "data", None),
-                    list(getattr(result, "errors", None) or []))
+        try:
+            await record_read(ec.schema._schema, ec.context, ec.query or "", ec.operation_name or "",
+                              getattr(result, "data", None), list(getattr(result, "errors", None) or []))
+        except AuditUnavailable as exc:
+            if result is not None:  # the same object strawberry returns: the answer becomes the error
+                result.data = None
+                result.errors = [GraphQLError(exc.message, extensions=exc.extensions)]

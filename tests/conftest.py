@@ -95,10 +95,12 @@ def hub_settings(demo: Path, urls: dict[str, str] | None = None, **overrides: An
     """Settings for a hub over a demo directory (or explicit source URLs) with a test JWT secret."""
     sources = {d: {"url": u} for d, u in (urls or {}).items()}
     overrides.setdefault("store_url", f"sqlite+aiosqlite:///{demo}/hub-store.db")
+    overrides.setdefault("audit_key", TEST_AUDIT_KEY)
     return Settings(demo_dir=demo, source=sources, jwt_secret=TEST_SECRET, **overrides)
 
 
 TEST_SECRET = "test-secret-of-sufficient-length-for-hs256"
+TEST_AUDIT_KEY = "test-audit-key-of-sufficient-length-0123456789"
 
 
 class Hub:

@@ -71,7 +71,11 @@ def test_a_repeat_is_served_lean_with_the_same_bytes(hubs: tuple[Hub, Hub]) -> N
 def test_a_lean_answer_is_audited_as_the_full_path_audits(hubs: tuple[Hub, Hub], monkeypatch: pytest.MonkeyPatch) -> None:
     lean, _ = hubs
     events: list[AuditEvent] = []
-    monkeypatch.setattr(AuditLog, "record", lambda self, event: events.append(event))
+
+    async def write(self: AuditLog, event: AuditEvent) -> None:
+        events.append(event)
+
+    monkeypatch.setattr(AuditLog, "write", write)
     query = ROSTER.replace("Roster", "RosterAudited")
     before = known(lean).served
     token = lean.token("officer", department="hr")

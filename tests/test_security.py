@@ -19,14 +19,14 @@ from policies.check import check_policy
 from policies.grants import new_enforcer
 from schema import build_schema, schema_fields
 from schema.masking import MASKABLE
-from tests.conftest import TEST_SECRET, Hub, hub_settings, running_hub
+from tests.conftest import TEST_AUDIT_KEY, TEST_SECRET, Hub, hub_settings, running_hub
 
 PEOPLE = "{ people(first: 5) { edges { node { idNumber name } } } }"
 runner = CliRunner()
 
 
 def cli_env(hub: Hub) -> dict[str, str]:
-    return {"HUB_STORE_URL": hub.settings.store_url, "HUB_JWT_SECRET": TEST_SECRET}
+    return {"HUB_STORE_URL": hub.settings.store_url, "HUB_JWT_SECRET": TEST_SECRET, "HUB_AUDIT_KEY": TEST_AUDIT_KEY}
 
 
 def post(hub: Hub, query: str, headers: dict[str, str]) -> Any:

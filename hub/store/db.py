@@ -94,6 +94,14 @@ class Store:
         async with self.engine.connect() as conn:
             yield conn
 
+    def sync_engine(self) -> sa.Engine:
+        """A synchronous engine on the same database, for work done on a thread of its own."""
+        url = sync_url(self.engine.url)
+        engine = sa.create_engine(url, **_engine_options(url))
+        if url.get_backend_name() == "sqlite":
+            sa.event.listen(engine, "connect", _sqlite_wal)
+        return engine
+
     def spawn(self, coro: Any) -> asyncio.Task[Any]:
         """Run a coroutine in the background, holding a reference until it finishes."""
         task = asyncio.create_task(coro)
@@ -128,4 +136,21 @@ async def open_store(url: str | sa.URL, *, migrate: bool = True) -> Store:
         await asyncio.to_thread(upgrade, parsed)
     else:
         _prepare_sqlite(parsed)
-    return Store(create_async_engine(parsed, **_engine_options(parsed)))
+    engine = create_async_engine(parsed, **_engine_options(parsed))
+    if parsed.get_backend_name() == "sqlite":
+        sa.event.listen(engine.sync_engine, "connect", _sqlite_wal)
+    return Store(engine)
+
+
+def _sqlite_wal(dbapi_connection: Any, _record: Any) -> None:
+    """Write-ahead log without a sync per commit: a commit costs microseconds, not milliseconds.
+
+    Answers wait for their audit entry's commit (hub/audit.py). In WAL mode with
+    `synchronous=NORMAL` a committed transaction survives the hub being killed, though not a power
+    cut or an operating system crash (the last commits may be lost); PostgreSQL stores are durable
+    at commit.
+    """
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
