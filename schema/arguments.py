@@ -9,9 +9,13 @@ for any root argument declared nowhere, so a field added later cannot forget its
 
 An argument name with one meaning wherever it appears is declared once in `BY_NAME` (a new
 field taking `idNumber` is scoped by default); a name whose meaning depends on the field (`id`,
-`code`, `subject`) is declared per field in `BY_FIELD`, which wins. `Argument` is a record so
-that other per-argument facts (say, the `Type.field` a filter reads, for read rights) can be
-declared in the same place.
+`code`, `subject`) is declared per field in `BY_FIELD`, which wins.
+
+An argument that filters on a field also names that field (`reads`): filtering needs the same
+right as reading it whole (a role that sees names masked must not confirm a name by filtering on
+it), which the policy rule (schema/policy.py) checks for arguments of any type's fields;
+`tests/security/test_masking.py` fails for an argument named like a masked or derived field that
+declares no `reads`.
 """
 
 from __future__ import annotations
@@ -38,9 +42,11 @@ class Argument:
     """What one argument is declared to be."""
 
     names: Names
+    reads: tuple[str, str] | None = None  # the field whose value the argument matches, if it filters on one
 
 
-INSTITUTION, PERSON, REGION = Argument(Names.INSTITUTION), Argument(Names.PERSON), Argument(Names.REGION)
+PERSON_ID = ("Person", "idNumber")
+INSTITUTION, PERSON, REGION = Argument(Names.INSTITUTION), Argument(Names.PERSON, PERSON_ID), Argument(Names.REGION)
 ALERT, FREEZE, NOTHING = Argument(Names.ALERT), Argument(Names.FREEZE), Argument(Names.NOTHING)
 
 BY_NAME: dict[str, Argument] = {
@@ -48,7 +54,7 @@ BY_NAME: dict[str, Argument] = {
     "idNumber": PERSON,
     "regionCode": REGION,
     "alertIds": ALERT,
-    "representations": Argument(Names.ENTITIES),
+    "representations": Argument(Names.ENTITIES, PERSON_ID),  # Person representations carry idNumber
     **dict.fromkeys(
         ("first", "after", "last", "note", "reason", "document", "types", "quotaType", "name", "includeLeft", "rule",
          "status", "severity", "month", "by", "action", "hiring", "payroll", "wait", "referenceMonth", "until",
@@ -62,6 +68,11 @@ BY_FIELD: dict[tuple[str, str, str], Argument] = {
     ("Query", "alert", "id"): ALERT,
     **{("Mutation", m, "id"): ALERT for m in ("acknowledgeAlert", "startRectifyingAlert", "resolveAlert", "dismissAlert")},
     **{("Mutation", m, "id"): FREEZE for m in ("confirmFreeze", "rejectFreeze", "unfreezeInstitution")},
+    ("Query", "people", "name"): Argument(Names.NOTHING, ("Person", "name")),
+    ("Query", "institutions", "name"): Argument(Names.NOTHING, ("Institution", "name")),
+    ("Query", "alerts", "idNumber"): Argument(Names.PERSON, ("Alert", "idNumber")),
+    ("Query", "retirementDeferrals", "idNumber"): Argument(Names.PERSON, ("RetirementDeferral", "idNumber")),
+    ("Mutation", "recordRetirementDeferral", "idNumber"): Argument(Names.PERSON, ("RetirementDeferral", "idNumber")),
     ("Query", "policyRules", "subject"): NOTHING,  # reading the rules in force
     ("Mutation", "addPolicyRule", "subject"): Argument(Names.LEAGUE),  # a rule binds the role league-wide
     ("Mutation", "removePolicyRule", "subject"): Argument(Names.LEAGUE),
@@ -69,5 +80,11 @@ BY_FIELD: dict[tuple[str, str, str], Argument] = {
 
 
 def declared(type_name: str, field: str, argument: str) -> Argument | None:
-    """The declaration of a root field's argument (GraphQL names), or None when it has none."""
+    """The declaration of a field's argument (GraphQL names), or None when it has none."""
     return BY_FIELD.get((type_name, field, argument)) or BY_NAME.get(argument)
+
+
+def filtered_field(type_name: str, field: str, argument: str) -> tuple[str, str] | None:
+    """The field an argument filters on (reading it whole is needed to filter on it), if any."""
+    found = declared(type_name, field, argument)
+    return found.reads if found else None

@@ -23,7 +23,7 @@ from strawberry.extensions import SchemaExtension
 
 from hub.caches import ENTRIES, QUERY_CACHE_BYTES, BoundedCache, digest
 from policies.grants import Access, Grants
-from schema.filters import BY_FIELD
+from schema.arguments import filtered_field
 
 
 def _response_path(node: FieldNode, ancestors: Any) -> list[str]:
@@ -37,7 +37,7 @@ def _response_path(node: FieldNode, ancestors: Any) -> list[str]:
 
 def policy_rule(grants: Grants, seen: dict[tuple[str, ...], str] | None = None) -> type[ValidationRule]:
     """A validation rule reporting FORBIDDEN (bilingual, with path) for each denied field, and for
-    each filter argument on a field the role does not read whole (schema/filters.py).
+    each filter argument on a field the role does not read whole (schema/arguments.py `reads`).
 
     It also records into `seen` each field's response path and `Type.field`, for the audit log.
     """
@@ -59,13 +59,12 @@ def policy_rule(grants: Grants, seen: dict[tuple[str, ...], str] | None = None) 
                         extensions={"code": "FORBIDDEN", "field": f"{parent.name}.{name}"},
                     )
                 )
-            filters = BY_FIELD.get((parent.name, name))
-            if filters:
-                self.check_filters(node, filters, ancestors)
+            if node.arguments:
+                self.check_filters(node, parent.name, ancestors)
 
-        def check_filters(self, node: FieldNode, filters: dict[str, tuple[str, str]], ancestors: Any) -> None:
+        def check_filters(self, node: FieldNode, parent: str, ancestors: Any) -> None:
             for arg in node.arguments or ():
-                target = filters.get(arg.name.value)
+                target = filtered_field(parent, node.name.value, arg.name.value)
                 if target is None or isinstance(arg.value, NullValueNode) or grants.access(*target) is Access.READ:
                     continue
                 field = ".".join(target)
