@@ -15,10 +15,11 @@ from typing import Any
 
 import orjson
 import pytest
-from graphql import GraphQLObjectType, get_named_type, parse, validate
+from graphql import GraphQLError, GraphQLObjectType, get_named_type, parse, validate
+from strawberry.types import ExecutionResult
 
 from hub.audit import AuditEvent, AuditLog
-from hub.transport import GRAPHQL_RESPONSE, JSON, answer_type
+from hub.transport import GRAPHQL_RESPONSE, JSON, answer_type, request_error_status
 from policies.grants import Grants
 from schema import build_schema
 from schema.policy import policy_rule
@@ -121,3 +122,14 @@ def test_an_unknown_field_is_not_counted_as_a_denial(tmp_path: Path, demo_dir: P
         denied = post(running, _body(CADRE), GRAPHQL_RESPONSE, "officer", "finance")  # a real denial still counts
         assert denied.status_code == 403
     assert [e.outcome for e in counted] == ["denied"]
+
+
+@pytest.mark.parametrize(("data", "errors", "status"), [
+    (None, [GraphQLError("x", path=["person"], extensions={"code": "SOURCE_UNAVAILABLE"})], None),  # a field error: executed
+    ({"regions": []}, [GraphQLError("x", extensions={"code": "BAD_USER_INPUT"})], None),
+    (None, [GraphQLError("x", extensions={"code": "AUDIT_UNAVAILABLE"})], 503),  # the answer withheld
+    (None, [GraphQLError("x", extensions={"code": "INTERNAL"}), GraphQLError("y", extensions={"code": "BAD_USER_INPUT"})], 500),
+    (None, [GraphQLError("x", extensions={"code": "FORBIDDEN"}), GraphQLError("y")], 400),
+])
+def test_the_status_of_results_that_did_not_execute(data: Any, errors: list[GraphQLError], status: int | None) -> None:
+    assert request_error_status(ExecutionResult(data=data, errors=errors)) == status
