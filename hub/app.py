@@ -117,7 +117,7 @@ class HubGraphQL(GraphQL[HubContext, None]):
         return sub_response
 
     def create_response(self, response_data: Any, sub_response: Response) -> Response:
-        """The answer in the negotiated media type; a request error (status 4xx/5xx set below) has no data entry."""
+        """The answer in the negotiated media type; a request error (its status set by execute_single) has no data entry."""
         if (sub_response.status_code or 200) >= 400 and isinstance(response_data, dict):
             response_data.pop("data", None)
         response = super().create_response(response_data, sub_response)
