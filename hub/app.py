@@ -37,7 +37,16 @@ from hub.settings import Settings
 from hub.slots import OperationSlots
 from hub.store.db import Store, open_store
 from hub.supervision.schedule import CheckScheduler
-from hub.transport import BodyLimit, check_query_length, encode_answer, error_body
+from hub.transport import (
+    GRAPHQL_RESPONSE,
+    JSON,
+    BodyLimit,
+    answer_type,
+    check_query_length,
+    encode_answer,
+    error_body,
+    request_error_status,
+)
 from policies.grants import POLICY_PATH, PolicyBook, new_enforcer
 from policies.store import PolicyWatcher, store_enforcer
 from schema import HubSchema, build_schema, schema_fields
@@ -54,7 +63,9 @@ class HubGraphQL(GraphQL[HubContext, None]):
     kept waiting by a slow source lends its slot meanwhile (hub/slots.py). A query answered
     cleanly is remembered, and its repeats skip the view and the extension hooks (hub/fastpath.py).
     Query texts over `max_query_chars` and answers over `max_answer_bytes` are refused
-    (hub/transport.py); malformed requests get a GraphQL-shaped, bilingual HTTP error.
+    (hub/transport.py); malformed requests get a GraphQL-shaped, bilingual HTTP error. The answer's
+    media type follows the Accept header; with application/graphql-response+json a request that
+    fails before execution gets a 4xx status and no `data` entry (hub/transport.py).
     """
 
     def __init__(self, schema: HubSchema, settings: Settings, **options: Any) -> None:
@@ -94,8 +105,24 @@ class HubGraphQL(GraphQL[HubContext, None]):
         try:
             return await super().run(request, *args, **kwargs)
         except HTTPException as exc:
-            body = error_body(BadRequest(f"请求无效 / bad request: {exc.reason}"))
-            return Response(body, status_code=exc.status_code, media_type="application/json")
+            media_type = answer_type(request.headers.get("accept", ""))
+            body = error_body(BadRequest(f"请求无效 / bad request: {exc.reason}"), media_type)
+            headers = {"allow": "GET, POST"} if exc.status_code == 405 else None
+            return Response(body, status_code=exc.status_code, headers=headers, media_type=media_type)
+
+    async def get_sub_response(self, request: Request) -> Response:  # type: ignore[override]
+        """strawberry's sub-response, carrying the media type the client asked for."""
+        sub_response = await super().get_sub_response(request)
+        sub_response.media_type = answer_type(request.headers.get("accept", ""))
+        return sub_response
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        """The answer in the negotiated media type; a request error (its status set by execute_single) has no data entry."""
+        if (sub_response.status_code or 200) >= 400 and isinstance(response_data, dict):
+            response_data.pop("data", None)
+        response = super().create_response(response_data, sub_response)
+        response.headers["content-type"] = sub_response.media_type or JSON
+        return response
 
     async def get_context(self, request: Request, response: Any) -> HubContext | None:  # type: ignore[override]
         """The request's context; none without a principal (the GraphiQL page): nothing can execute."""
@@ -116,20 +143,24 @@ class HubGraphQL(GraphQL[HubContext, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
-        """Execute one operation once it has an operation slot (at once when unlimited)."""
+        """Execute one operation once it has an operation slot (at once when unlimited); with
+        application/graphql-response+json, a request error's status goes on the sub-response."""
         try:
             check_query_length(request_data.query, self.settings.max_query_chars)
         except QueryTooLarge as exc:
-            return ExecutionResult(data=None, errors=[GraphQLError(exc.message, extensions=exc.extensions)])
-        async with request.state.operations or nullcontext():
-            try:
-                result = await super().execute_single(request, request_adapter, sub_response, context, root_value, request_data)
-                if self.known is not None:
-                    self.known.learn(request_data.query, request_data.operation_name, context, result)
-                return result
-            finally:
-                if context is not None:
-                    context.release()
+            result = ExecutionResult(data=None, errors=[GraphQLError(exc.message, extensions=exc.extensions)])
+        else:
+            async with request.state.operations or nullcontext():
+                try:
+                    result = await super().execute_single(request, request_adapter, sub_response, context, root_value, request_data)
+                    if self.known is not None:
+                        self.known.learn(request_data.query, request_data.operation_name, context, result)
+                finally:
+                    if context is not None:
+                        context.release()
+        if sub_response.media_type == GRAPHQL_RESPONSE:
+            sub_response.status_code = request_error_status(result)  # type: ignore[assignment]  # None: 200
+        return result
 
 
 async def load_policies(settings: Settings, schema: HubSchema, store: Store) -> PolicyBook:
@@ -218,7 +249,7 @@ def create_app(settings: Settings | None = None, policy: bool = True) -> Starlet
     graphql = HubGraphQL(schema, settings, graphql_ide="graphiql" if settings.graphiql else None)
     return Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", graphql),  # every method: the view answers others with a GraphQL-shaped 405
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             static_mount(),

@@ -37,12 +37,10 @@ from hub.caches import ENTRIES, QUERY_CACHE_BYTES, BoundedCache, digest, documen
 from hub.errors import AuditUnavailable
 from hub.logs import request_id
 from hub.middleware import PRINCIPAL_KEY
-from hub.transport import encode_answer
+from hub.transport import answer_type, encode_answer
 from policies.grants import Grants
 from schema.audit import record_read
 from schema.parsing import parsed
-
-_JSON_HEADERS = (b"content-type", b"application/json")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +91,7 @@ class KnownQueries:
         principal = scope.get(PRINCIPAL_KEY)
         if request is None or principal is None:
             return False
-        query, variables, operation_name = request
+        query, variables, operation_name, media_type = request
         state = scope["state"]["hub"]
         grants = state.policies.grants(principal.policy_subjects)
         key = (id(grants), operation_name, digest(query))
@@ -111,7 +109,7 @@ class KnownQueries:
         except AuditUnavailable:
             return False  # the full path answers: with AUDIT_UNAVAILABLE if the audit log still fails
         content = encode_answer({"data": result.data}, state.settings.max_answer_bytes)
-        headers = [(b"content-length", str(len(content)).encode()), _JSON_HEADERS]
+        headers = [(b"content-length", str(len(content)).encode()), (b"content-type", media_type.encode())]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": content})
         self.served += 1
@@ -135,8 +133,8 @@ class KnownQueries:
                 context.release()
 
 
-def _request(scope: Scope, body: bytes) -> tuple[str, dict[str, Any] | None, str | None] | None:
-    """(query, variables, operation name) of a plain JSON POST, or None for anything else."""
+def _request(scope: Scope, body: bytes) -> tuple[str, dict[str, Any] | None, str | None, str] | None:
+    """(query, variables, operation name, the answer's media type) of a plain JSON POST, or None for anything else."""
     content_type = accept = b""
     for name, value in scope["headers"]:
         if name == b"content-type":
@@ -156,7 +154,7 @@ def _request(scope: Scope, body: bytes) -> tuple[str, dict[str, Any] | None, str
         return None
     if not (operation_name is None or operation_name.__class__ is str):
         return None
-    return query, variables, operation_name
+    return query, variables, operation_name, answer_type(accept.decode("latin-1"))
 
 
 async def read_body(receive: Receive) -> bytes | None:

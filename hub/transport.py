@@ -5,19 +5,59 @@ Content-Length says so, else when the bytes streamed in pass the limit — so no
 than that much of the process's memory. Errors outside GraphQL execution (a body that is not a
 JSON object, a query too long, an answer too large) are answered in GraphQL's shape, bilingual,
 with a code in `extensions`.
+
+Answers follow GraphQL over HTTP: a client that prefers `application/graphql-response+json` gets
+that media type, and a request that fails before execution (parse, validation, policy, variable
+coercion, limits) gets a 4xx status and no `data` entry; `application/json` (also for `*/*` or no
+Accept) keeps the legacy rules: 200 for every GraphQL answer.
 """
 
 from __future__ import annotations
 
+import mimeparse
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.types import ExecutionResult
+from strawberry.types.execution import PreExecutionError
 
 from hub.errors import AnswerTooLarge, HubError, PayloadTooLarge, QueryTooLarge
 
+JSON = "application/json"
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+_STATUS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "INTERNAL": 500, "AUDIT_UNAVAILABLE": 503}  # else 400
 
-def error_body(error: HubError) -> bytes:
-    """A GraphQL-shaped answer with one error and no data."""
-    return orjson.dumps({"data": None, "errors": [{"message": error.message, "extensions": error.extensions}]})
+
+def answer_type(accept: str) -> str:
+    """The media type of an answer: application/graphql-response+json when the Accept header prefers it."""
+    try:
+        return mimeparse.best_match((GRAPHQL_RESPONSE, JSON), accept) or JSON  # ties (`*/*`) go to JSON
+    except ValueError:  # a malformed Accept header
+        return JSON
+
+
+def request_error_status(result: ExecutionResult) -> int | None:
+    """The HTTP status of a result whose request failed before execution, None for an executed one.
+
+    Such a result has no data and its errors come from before execution (strawberry's
+    PreExecutionError: parse, validation, policy) or have no response path (variable coercion,
+    limits, a withheld answer). Field errors always have a path, so `data: null` from a field
+    error stays an execution result. The status is that of the errors' codes, 400 if they differ
+    (a server error wins).
+    """
+    errors = result.errors or []
+    if result.data is not None or not errors:
+        return None
+    if not isinstance(result, PreExecutionError) and any(e.path for e in errors):
+        return None
+    statuses = {_STATUS.get((e.extensions or {}).get("code", ""), 400) for e in errors}
+    worst = max(statuses)
+    return worst if worst >= 500 or len(statuses) == 1 else 400
+
+
+def error_body(error: HubError, media_type: str = JSON) -> bytes:
+    """A GraphQL-shaped answer with one error and no data (no `data` entry at all in a graphql-response)."""
+    errors = [{"message": error.message, "extensions": error.extensions}]
+    return orjson.dumps({"errors": errors} if media_type == GRAPHQL_RESPONSE else {"data": None, "errors": errors})
 
 
 def check_query_length(query: str | None, limit: int) -> None:

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError, GraphQLObjectType
+from graphql import GraphQLError, GraphQLObjectType, GraphQLSyntaxError
 from strawberry.extensions import MaskErrors, QueryDepthLimiter
 from strawberry.tools import merge_types
 
@@ -35,7 +35,8 @@ def _is_internal(error: GraphQLError) -> bool:
 
 
 class ErrorCodes(MaskErrors):
-    """Every error gets extensions.code; internal errors are masked (logged, never shown)."""
+    """Every error gets extensions.code (GraphQL's own: GRAPHQL_PARSE_FAILED for a text that does not
+    parse, else GRAPHQL_VALIDATION_FAILED); internal errors are masked (logged, never shown)."""
 
     def __init__(self) -> None:
         super().__init__(should_mask_error=_is_internal, error_message="内部错误 / internal error")
@@ -50,7 +51,8 @@ class ErrorCodes(MaskErrors):
                 out.append(masked)
             else:
                 if not (error.extensions or {}).get("code"):
-                    error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"}
+                    code = "GRAPHQL_PARSE_FAILED" if isinstance(error, GraphQLSyntaxError) else "GRAPHQL_VALIDATION_FAILED"
+                    error.extensions = {**(error.extensions or {}), "code": code}
                 out.append(error)
         return out
 

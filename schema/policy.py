@@ -48,6 +48,8 @@ def policy_rule(grants: Grants, seen: dict[tuple[str, ...], str] | None = None) 
             name = node.name.value
             if parent is None or name.startswith("__") or parent.name.startswith("__"):
                 return
+            if self.context.get_field_def() is None:  # no such field: graphql-core's validation error, not a denial
+                return
             if seen is not None:
                 seen[tuple(_response_path(node, ancestors))] = f"{parent.name}.{name}"
             if grants.access(parent.name, name) is Access.DENY:

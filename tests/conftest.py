@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -145,3 +150,33 @@ def hub(demo_dir: Path) -> Iterator[Hub]:
 def manifest(demo_dir: Path) -> dict[str, Any]:
     """The planted-anomaly manifest of the session's demo data."""
     return json.loads((demo_dir / "manifest.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def served(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real `hub serve` subprocess over the demo data; yields its /graphql URL."""
+    port = free_port()
+    env = {**os.environ, "HUB_DEMO_DIR": str(demo_dir), "HUB_PORT": str(port), "HUB_JWT_SECRET": TEST_SECRET,
+           "HUB_AUDIT_KEY": TEST_AUDIT_KEY, "HUB_STORE_URL": f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('served')}/store.db"}
+    server = subprocess.Popen([str(Path(sys.executable).parent / "hub"), "serve"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=2):
+                    break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "hub serve did not start"
+                time.sleep(0.5)
+        yield f"{base}/graphql"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

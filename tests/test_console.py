@@ -6,7 +6,6 @@ import hashlib
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -22,7 +21,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from hub.console import STATIC
 from hub.console.fetch import PINS
-from tests.conftest import TEST_AUDIT_KEY, TEST_SECRET, Hub
+from tests.conftest import TEST_SECRET, Hub
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 CONTENT_TYPES = {".js": "text/javascript", ".css": "text/css"}
@@ -81,36 +80,6 @@ def chromium() -> str:
             pytest.fail("chromium required (apt-get install chromium) but not installed")
         pytest.skip("chromium not installed")
     return found
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def served(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real `hub serve` subprocess over the demo data; yields its GraphiQL URL."""
-    port = free_port()
-    env = {**os.environ, "HUB_DEMO_DIR": str(demo_dir), "HUB_PORT": str(port), "HUB_JWT_SECRET": TEST_SECRET,
-           "HUB_AUDIT_KEY": TEST_AUDIT_KEY, "HUB_STORE_URL": f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('console')}/store.db"}
-    server = subprocess.Popen([str(Path(sys.executable).parent / "hub"), "serve"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=2):
-                    break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, "hub serve did not start"
-                time.sleep(0.5)
-        yield f"{base}/graphql"
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def test_graphiql_renders_in_a_headless_browser(served: str) -> None:
