@@ -15,13 +15,14 @@ from hub.settings import Settings
 from schema.admin import AdminMutation, AdminQuery
 from schema.audit import AuditPersonalReads
 from schema.compiled import CompiledExecutor
+from schema.federation import FEDERATION_VERSION, ServiceQuery
 from schema.idempotency import idempotent
 from schema.institution import Institution
 from schema.limits import BadValues, LimitedExecutor
 from schema.masking import install_masking
 from schema.parsing import DigestParserCache
 from schema.person import Person
-from schema.policy import PolicyGuard, install_introspection_filter
+from schema.policy import PolicyGuard
 from schema.query import Query
 from schema.supervision import SupervisionMutation, SupervisionQuery
 
@@ -74,15 +75,15 @@ def build_schema(settings: Settings, policy: bool = True, compiled: bool | None 
     guard = [PolicyGuard, AuditPersonalReads] if policy else []
     compiled = settings.compiled if compiled is None else compiled
     schema = HubSchema(
-        query=merge_types("Query", (Query, AdminQuery, SupervisionQuery)),
+        query=merge_types("Query", (Query, AdminQuery, SupervisionQuery, ServiceQuery)),
         mutation=idempotent(merge_types("Mutation", (AdminMutation, SupervisionMutation))),
         types=[Institution, Person],
         extensions=[BadValues, DigestParserCache, lambda: QueryDepthLimiter(max_depth=settings.max_depth), *guard, ErrorCodes],
         execution_context_class=CompiledExecutor if compiled else LimitedExecutor,
+        federation_version=FEDERATION_VERSION,
     )
     if policy:
         install_masking(schema._schema)
-        install_introspection_filter()
     return schema
 
 

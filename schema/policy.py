@@ -2,7 +2,7 @@
 
 The rule reads the request's compiled grants (a dict lookup per field in the document, never the
 enforcer). Its verdict is remembered per document and compiled grants (one object per role set).
-Introspection shows a role only the fields it may read.
+Introspection shows a role only the fields it may read (schema/role_schema.py).
 """
 
 from __future__ import annotations
@@ -13,12 +13,10 @@ from typing import Any
 from graphql import (
     FieldNode,
     GraphQLError,
-    GraphQLObjectType,
     NullValueNode,
     ValidationRule,
     validate,
 )
-from graphql.type import introspection
 from strawberry.extensions import SchemaExtension
 
 from hub.caches import ENTRIES, QUERY_CACHE_BYTES, BoundedCache, digest
@@ -128,24 +126,4 @@ _MISSING = object()
 _VERDICT_BYTES = 400  # a verdict's error or (response path, Type.field) pair, with its tuple and strings
 
 
-def install_introspection_filter() -> None:
-    """Make `__Type.fields` list only the fields the caller's grants allow (idempotent)."""
-    type_type = introspection.introspection_types["__Type"]
-    assert isinstance(type_type, GraphQLObjectType)
-    field = type_type.fields["fields"]
-    original = field.resolve
-    if getattr(original, "policy_filtered", False):
-        return
-
-    def visible_fields(type_: Any, info: Any, includeDeprecated: bool = False) -> Any:  # noqa: N803
-        items = original(type_, info, includeDeprecated=includeDeprecated)  # type: ignore[misc]
-        grants = getattr(info.context, "grants", None)
-        if items is None or grants is None or not isinstance(type_, GraphQLObjectType):
-            return items
-        return [(name, f) for name, f in items if grants.access(type_.name, name) is not Access.DENY]
-
-    visible_fields.policy_filtered = True  # type: ignore[attr-defined]
-    field.resolve = visible_fields
-
-
-__all__ = ["PolicyGuard", "install_introspection_filter", "policy_rule"]
+__all__ = ["PolicyGuard", "policy_rule"]
