@@ -33,11 +33,13 @@ def _response_path(node: FieldNode, ancestors: Any) -> list[str]:
     return [*path, (node.alias or node.name).value]
 
 
-def policy_rule(grants: Grants, seen: dict[tuple[str, ...], str] | None = None) -> type[ValidationRule]:
+def policy_rule(grants: Grants, seen: set[tuple[tuple[str, ...], str]] | None = None) -> type[ValidationRule]:
     """A validation rule reporting FORBIDDEN (bilingual, with path) for each denied field, and for
     each filter argument on a field the role does not read whole (schema/filters.py).
 
-    It also records into `seen` each field's response path and `Type.field`, for the audit log.
+    It also records into `seen` each field's response path and `Type.field`, for the audit log (a
+    pair each: one response path may be a field of several types, `_entities { ... on Person { name }
+    ... on Institution { name } }`).
     """
 
     class PolicyRule(ValidationRule):
@@ -47,7 +49,7 @@ def policy_rule(grants: Grants, seen: dict[tuple[str, ...], str] | None = None) 
             if parent is None or name.startswith("__") or parent.name.startswith("__"):
                 return
             if seen is not None:
-                seen[tuple(_response_path(node, ancestors))] = f"{parent.name}.{name}"
+                seen.add((tuple(_response_path(node, ancestors)), f"{parent.name}.{name}"))
             if grants.access(parent.name, name) is Access.DENY:
                 self.report_error(
                     GraphQLError(
@@ -112,7 +114,7 @@ class PolicyGuard(SchemaExtension):
         key = (id(schema), text, id(grants))
         found = self._verdicts.get(key)
         if found is None or found[0] is not grants:
-            seen: dict[tuple[str, ...], str] = {}
+            seen: set[tuple[tuple[str, ...], str]] = set()
             errors = validate(schema, document, [policy_rule(grants, seen)])
             found = (grants, errors, seen)  # the grants object is kept: its id is not reused meanwhile
             self._verdicts.put(key, found)
