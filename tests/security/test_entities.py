@@ -22,7 +22,6 @@ from tests.conftest import Hub, hub_settings, running_hub
 from tests.security.test_scope_arguments import BANNER, OTHER, World
 
 
-
 @dataclass(frozen=True)
 class Case:
     """An entity type: its key, the `Query` field that looks one up by it, and the fields to compare."""
