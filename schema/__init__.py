@@ -8,6 +8,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError, GraphQLObjectType
 from strawberry.extensions import MaskErrors, QueryDepthLimiter
+from strawberry.federation.schema import FederationAny
 from strawberry.tools import merge_types
 
 from hub.errors import HubError
@@ -15,7 +16,7 @@ from hub.settings import Settings
 from schema.admin import AdminMutation, AdminQuery
 from schema.audit import AuditPersonalReads
 from schema.compiled import CompiledExecutor
-from schema.federation import FEDERATION_VERSION, ServiceQuery
+from schema.federation import FEDERATION_VERSION, Info, ServiceQuery, check_representations
 from schema.idempotency import idempotent
 from schema.institution import Institution
 from schema.limits import BadValues, LimitedExecutor
@@ -63,6 +64,11 @@ class HubSchema(strawberry.federation.Schema):
         for error in errors:
             if (error.extensions or {}).get("code") in (None, "INTERNAL") and error.original_error is None:
                 log.warning("graphql error: %s", error.message)
+
+    def entities_resolver(self, info: Info, representations: list[FederationAny]) -> list[FederationAny]:
+        """strawberry's `_entities`, after every representation is checked to name an entity type."""
+        check_representations(info, representations)
+        return super().entities_resolver(info, representations)
 
 
 def build_schema(settings: Settings, policy: bool = True, compiled: bool | None = None) -> HubSchema:

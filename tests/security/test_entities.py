@@ -159,3 +159,10 @@ def test_a_response_key_of_two_entity_types_is_audited_as_the_personal_one(place
                      role="officer", department="hr")
     fields = {r[0]: json.loads(r[1]) for r in audit_rows(places.hub)}["EntitiesBoth"]
     assert fields == ["Person.idNumber", "Person.institution", "Person.name"]
+
+
+@pytest.mark.parametrize("bad", [["x"], [{}], [{"__typename": "Nope"}], [{"__typename": "Alert", "id": "1"}]], ids=repr)
+def test_a_representation_of_no_entity_type_is_bad_input(places: Places, bad: list[Any]) -> None:
+    body = places.hub.query("query($r: [_Any!]!) { _entities(representations: $r) { __typename } }", {"r": bad})
+    assert body["data"] is None and [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"], body
+    assert " / " in body["errors"][0]["message"]
