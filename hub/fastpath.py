@@ -50,7 +50,7 @@ class _Known:
     grants: Grants
     document: DocumentNode
     operation: str  # the operation's name, as the audit log records it
-    seen: dict[tuple[str, ...], str]  # response path -> Type.field, from the policy verdict
+    seen: frozenset[tuple[tuple[str, ...], str]]  # (response path, Type.field) pairs, from the policy verdict
 
 
 def _known_bytes(known: _Known) -> int:
@@ -83,7 +83,7 @@ class KnownQueries:
             name = first.name.value if first is not None and first.name else ""
         else:
             name = operation_name
-        self._known.put(key, _Known(context.grants, document, name, dict(context.fields_seen)))
+        self._known.put(key, _Known(context.grants, document, name, frozenset(context.fields_seen)))
 
     async def answer(self, scope: Scope, body: bytes, send: Send) -> bool:
         """Answer a POST of a known query and return True; False leaves the request to the full path."""
@@ -99,7 +99,7 @@ class KnownQueries:
         if known is None or known.grants is not grants:
             return False
         context = await state.context(principal, request_id.get())
-        context.fields_seen = known.seen
+        context.fields_seen = set(known.seen)
         result = await self._run(scope, context, known.document, variables, operation_name)
         if result is None or result.errors:
             self._known.pop(key, None)  # until the full path answers it cleanly again

@@ -8,6 +8,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError, GraphQLObjectType, GraphQLSyntaxError
 from strawberry.extensions import MaskErrors, QueryDepthLimiter
+from strawberry.federation.schema import FederationAny
 from strawberry.tools import merge_types
 
 from hub.errors import HubError
@@ -15,13 +16,14 @@ from hub.settings import Settings
 from schema.admin import AdminMutation, AdminQuery
 from schema.audit import AuditPersonalReads
 from schema.compiled import CompiledExecutor
+from schema.federation import FEDERATION_VERSION, Info, ServiceQuery, check_representations
 from schema.idempotency import idempotent
 from schema.institution import Institution
 from schema.limits import BadValues, LimitedExecutor
 from schema.masking import install_masking
 from schema.parsing import DigestParserCache
 from schema.person import Person
-from schema.policy import PolicyGuard, install_introspection_filter
+from schema.policy import PolicyGuard
 from schema.query import Query
 from schema.supervision import SupervisionMutation, SupervisionQuery
 
@@ -65,6 +67,11 @@ class HubSchema(strawberry.federation.Schema):
             if (error.extensions or {}).get("code") in (None, "INTERNAL") and error.original_error is None:
                 log.warning("graphql error: %s", error.message)
 
+    def entities_resolver(self, info: Info, representations: list[FederationAny]) -> list[FederationAny]:
+        """strawberry's `_entities`, after every representation is checked to name an entity type."""
+        check_representations(info, representations)
+        return super().entities_resolver(info, representations)
+
 
 def build_schema(settings: Settings, policy: bool = True, compiled: bool | None = None) -> HubSchema:
     """The schema with depth limits, the policy guard, masking, auditing and error codes.
@@ -76,15 +83,15 @@ def build_schema(settings: Settings, policy: bool = True, compiled: bool | None 
     guard = [PolicyGuard, AuditPersonalReads] if policy else []
     compiled = settings.compiled if compiled is None else compiled
     schema = HubSchema(
-        query=merge_types("Query", (Query, AdminQuery, SupervisionQuery)),
+        query=merge_types("Query", (Query, AdminQuery, SupervisionQuery, ServiceQuery)),
         mutation=idempotent(merge_types("Mutation", (AdminMutation, SupervisionMutation))),
         types=[Institution, Person],
         extensions=[BadValues, DigestParserCache, lambda: QueryDepthLimiter(max_depth=settings.max_depth), *guard, ErrorCodes],
         execution_context_class=CompiledExecutor if compiled else LimitedExecutor,
+        federation_version=FEDERATION_VERSION,
     )
     if policy:
         install_masking(schema._schema)
-        install_introspection_filter()
     return schema
 
 

@@ -25,7 +25,7 @@ PERSONAL_TYPES = frozenset({
     "Person", "RegistryEntry", "PersonnelRecord", "PostRecord", "TitleRecord", "InsuranceRecord",
     "CadreRecord", "AppointmentRecord", "PayrollRecord", "PayrollEntry", "Alert", "RetirementDeferral",
 })
-PERSON_ARGUMENTS = frozenset({"idNumber"})  # an argument that names a person
+PERSON_ARGUMENTS = frozenset({"idNumber", "representations"})  # an argument that names (federation entities: may name) a person
 
 
 @cache
@@ -66,10 +66,10 @@ def outcome(errors: list[Any], data: Any) -> str:
     return "partial" if errors else "ok"
 
 
-def _rows(data: Any, personal: dict[tuple[str, ...], str]) -> int:
+def _rows(data: Any, personal: set[tuple[tuple[str, ...], str]]) -> int:
     """Rows read: the most objects carrying personal fields at any one place in the answer."""
     by_parent: dict[tuple[str, ...], set[str]] = {}
-    for path in personal:
+    for path, _ in personal:
         by_parent.setdefault(path[:-1], set()).add(path[-1])
     return max((count_rows(data, parent, frozenset(keys)) for parent, keys in by_parent.items()), default=0)
 
@@ -77,7 +77,7 @@ def _rows(data: Any, personal: dict[tuple[str, ...], str]) -> int:
 async def record_read(schema: GraphQLSchema, ctx: Any, query: str, operation: str, data: Any, errors: list[Any]) -> None:
     """Write the audit entry of one answered operation, if it touched any personal field; count a denial.
 
-    `ctx.fields_seen` (response path -> Type.field) comes from the policy verdict of the document.
+    `ctx.fields_seen` ((response path, Type.field) pairs) comes from the policy verdict of the document.
     Returns once the entry is committed; raises AuditUnavailable if it cannot be.
     """
     audit = getattr(ctx, "audit", None)
@@ -89,11 +89,11 @@ async def record_read(schema: GraphQLSchema, ctx: Any, query: str, operation: st
         denied = tuple((e.extensions or {}).get("field") or "" for e in errors)
         audit.count(refusal("denied", principal.subject, principal, denied))
     reads = personal_fields(schema)
-    touched = {path: name for path, name in ctx.fields_seen.items() if name in reads}
+    touched = {(path, name) for path, name in ctx.fields_seen if name in reads}
     if not touched:
         return
     # The personal data read; else (a lookup such as precheck, `__typename` of a person) the fields that touched it.
-    personal = {path: name for path, name in touched.items() if name.split(".", 1)[0] in PERSONAL_TYPES} or touched
+    personal = {(path, name) for path, name in touched if name.split(".", 1)[0] in PERSONAL_TYPES} or touched
     await audit.write(AuditEvent(
         actor=principal.subject,
         department=principal.department,
@@ -101,7 +101,7 @@ async def record_read(schema: GraphQLSchema, ctx: Any, query: str, operation: st
         region=principal.region,
         operation=operation,
         operation_hash=hashlib.sha256(query.encode()).hexdigest(),
-        fields=tuple(sorted(set(personal.values()))),
+        fields=tuple(sorted({name for _, name in personal})),
         rows=_rows(data, personal) if data else 0,
         outcome=result,
     ))

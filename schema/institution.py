@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
@@ -163,6 +163,8 @@ class Institution:
         return await info.context.batchers.load(_people, self, all=all)  # type: ignore[no-any-return]
 
     @classmethod
-    async def resolve_reference(cls, info: Info, code: str) -> Institution | None:
-        view = await data.by_code(info.context, code)
+    async def resolve_reference(cls, info: Info, **representation: Any) -> Institution | None:
+        """A federation entity `{__typename: "Institution", code}`: the institution as `Query.institution` finds one."""
+        code = representation.get("code")
+        view = await data.by_code(info.context, code if isinstance(code, str) else "")
         return Institution(view=view) if view else None

@@ -11,7 +11,7 @@ import strawberry
 
 from hub.context import HubContext
 from hub.crosswalk import BASE
-from hub.errors import HubError
+from hub.errors import HubError, SourceUnavailable
 from hub.records import Appointment, Cadre, Payee, PayLine, Personnel, RegistrySlot
 from resolvers import people as data
 from resolvers.batch import batch_field, batched, reading, records
@@ -288,8 +288,23 @@ class Person:
         return facts[0] if facts else None
 
     @classmethod
-    async def resolve_reference(cls, info: Info, id_number: str) -> Person:
-        return Person(id_number=data.parse_id_number(id_number))
+    async def resolve_reference(cls, info: Info, **representation: Any) -> Person | None:
+        """A federation entity `{__typename: "Person", idNumber}`: the person as `Query.person` finds one."""
+        raw = representation.get("idNumber")
+        return await find_person(info.context, raw if isinstance(raw, str) else "")
+
+
+async def find_person(ctx: HubContext, id_number: str) -> Person | None:
+    """The person if any department knows the ID number (or one that is down might)."""
+    key = data.parse_id_number(id_number)
+    unsure = False
+    for facet in data.RESOLUTION_ORDER:  # most people are in the registry: usually one statement
+        try:
+            if (await data.facets(ctx, facet, [key]))[0]:
+                return Person(id_number=key)
+        except SourceUnavailable:
+            unsure = True
+    return Person(id_number=key) if unsure else None
 
 
 def listed(slots: Iterable[RegistrySlot]) -> list[Person]:

@@ -2,7 +2,7 @@
 
 The rule reads the request's compiled grants (a dict lookup per field in the document, never the
 enforcer). Its verdict is remembered per document and compiled grants (one object per role set).
-Introspection shows a role only the fields it may read.
+Introspection shows a role only the fields it may read (schema/role_schema.py).
 """
 
 from __future__ import annotations
@@ -13,12 +13,10 @@ from typing import Any
 from graphql import (
     FieldNode,
     GraphQLError,
-    GraphQLObjectType,
     NullValueNode,
     ValidationRule,
     validate,
 )
-from graphql.type import introspection
 from strawberry.extensions import SchemaExtension
 
 from hub.caches import ENTRIES, QUERY_CACHE_BYTES, BoundedCache, digest
@@ -35,11 +33,13 @@ def _response_path(node: FieldNode, ancestors: Any) -> list[str]:
     return [*path, (node.alias or node.name).value]
 
 
-def policy_rule(grants: Grants, seen: dict[tuple[str, ...], str] | None = None) -> type[ValidationRule]:
+def policy_rule(grants: Grants, seen: set[tuple[tuple[str, ...], str]] | None = None) -> type[ValidationRule]:
     """A validation rule reporting FORBIDDEN (bilingual, with path) for each denied field, and for
     each filter argument on a field the role does not read whole (schema/arguments.py `reads`).
 
-    It also records into `seen` each field's response path and `Type.field`, for the audit log.
+    It also records into `seen` each field's response path and `Type.field`, for the audit log (a
+    pair each: one response path may be a field of several types, `_entities { ... on Person { name }
+    ... on Institution { name } }`).
     """
 
     class PolicyRule(ValidationRule):
@@ -51,7 +51,7 @@ def policy_rule(grants: Grants, seen: dict[tuple[str, ...], str] | None = None) 
             if self.context.get_field_def() is None:  # no such field: graphql-core's validation error, not a denial
                 return
             if seen is not None:
-                seen[tuple(_response_path(node, ancestors))] = f"{parent.name}.{name}"
+                seen.add((tuple(_response_path(node, ancestors)), f"{parent.name}.{name}"))
             if grants.access(parent.name, name) is Access.DENY:
                 self.report_error(
                     GraphQLError(
@@ -115,7 +115,7 @@ class PolicyGuard(SchemaExtension):
         key = (id(schema), text, id(grants))
         found = self._verdicts.get(key)
         if found is None or found[0] is not grants:
-            seen: dict[tuple[str, ...], str] = {}
+            seen: set[tuple[tuple[str, ...], str]] = set()
             errors = validate(schema, document, [policy_rule(grants, seen)])
             found = (grants, errors, seen)  # the grants object is kept: its id is not reused meanwhile
             self._verdicts.put(key, found)
@@ -129,24 +129,4 @@ _MISSING = object()
 _VERDICT_BYTES = 400  # a verdict's error or (response path, Type.field) pair, with its tuple and strings
 
 
-def install_introspection_filter() -> None:
-    """Make `__Type.fields` list only the fields the caller's grants allow (idempotent)."""
-    type_type = introspection.introspection_types["__Type"]
-    assert isinstance(type_type, GraphQLObjectType)
-    field = type_type.fields["fields"]
-    original = field.resolve
-    if getattr(original, "policy_filtered", False):
-        return
-
-    def visible_fields(type_: Any, info: Any, includeDeprecated: bool = False) -> Any:  # noqa: N803
-        items = original(type_, info, includeDeprecated=includeDeprecated)  # type: ignore[misc]
-        grants = getattr(info.context, "grants", None)
-        if items is None or grants is None or not isinstance(type_, GraphQLObjectType):
-            return items
-        return [(name, f) for name, f in items if grants.access(type_.name, name) is not Access.DENY]
-
-    visible_fields.policy_filtered = True  # type: ignore[attr-defined]
-    field.resolve = visible_fields
-
-
-__all__ = ["PolicyGuard", "install_introspection_filter", "policy_rule"]
+__all__ = ["PolicyGuard", "policy_rule"]

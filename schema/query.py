@@ -11,7 +11,7 @@ from adapters.base import Contains
 from hub.codes import REGIONS
 from hub.context import HubContext
 from hub.crosswalk import BASE
-from hub.errors import HubError, SourceUnavailable
+from hub.errors import HubError
 from resolvers import institutions as inst
 from resolvers import people
 from resolvers.batch import batched, reading
@@ -20,7 +20,7 @@ from schema import pagination
 from schema.enums import InstitutionType, QuotaType
 from schema.institution import Institution
 from schema.pagination import Connection, Edge, PageInfo, decode_cursor, encode_cursor, page_size
-from schema.person import Person, listed
+from schema.person import Person, find_person, listed
 
 Info = strawberry.Info[HubContext, None]
 
@@ -86,19 +86,6 @@ async def _institutions(
     return Connection(edges=edges, page_info=PageInfo(has_next_page=more, end_cursor=end), _count=lambda: _count(ctx, "unit", where))
 
 
-async def _person(ctx: HubContext, id_number: str) -> Person | None:
-    """The person if any department knows the ID number (or one that is down might)."""
-    key = people.parse_id_number(id_number)
-    unsure = False
-    for facet in people.RESOLUTION_ORDER:  # most people are in the registry: usually one statement
-        try:
-            if (await people.facets(ctx, facet, [key]))[0]:
-                return Person(id_number=key)
-        except SourceUnavailable:
-            unsure = True
-    return Person(id_number=key) if unsure else None
-
-
 async def _people(
     ctx: HubContext,
     first: int | None,
@@ -130,7 +117,7 @@ async def _people(
     return Connection(edges=edges, page_info=PageInfo(has_next_page=more, end_cursor=end), _count=lambda: _count(ctx, "registry_slot", where))
 
 
-INSTITUTION, INSTITUTIONS, PERSON, PEOPLE = _root(_institution), _root(_institutions), _root(_person), _root(_people)
+INSTITUTION, INSTITUTIONS, PERSON, PEOPLE = _root(_institution), _root(_institutions), _root(find_person), _root(_people)
 
 
 @strawberry.type

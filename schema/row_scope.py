@@ -31,7 +31,6 @@ from typing import Any
 import sqlalchemy as sa
 from graphql import GraphQLError, GraphQLObjectType
 from graphql.execution.values import get_argument_values
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from hub.codes import REGIONS, in_scope
 from hub.crosswalk import institution_key
@@ -40,6 +39,7 @@ from hub.ids import id_number_problem, normalize_id_number
 from hub.store.tables import alerts, freezes
 from resolvers.people import FACETS, RESOLUTION_ORDER, facets
 from schema.arguments import Names, declared
+from schema.role_schema import RoleIntrospection
 
 
 class Verdict(Enum):
@@ -57,8 +57,9 @@ LABELS = {  # (Chinese, English) of what an argument names, for messages
 }
 
 
-class ScopedExecutor(StrawberryGraphQLCoreExecutionContext):
-    """graphql-core's executor, checking the operation's named things before its root fields run."""
+class ScopedExecutor(RoleIntrospection):
+    """graphql-core's executor, checking the operation's named things before its root fields run
+    (and answering introspection from the caller's role schema)."""
 
     def execute_root_grouped_field_set(  # type: ignore[override]
         self, root_type: GraphQLObjectType, root_value: Any, grouped_field_set: Any, serially: bool,
