@@ -255,7 +255,8 @@ class SqlAdapter:
         self._pool_lock = asyncio.Lock()
         self._entities = {name: _compile(name, spec) for name, spec in mapping.entities.items()}
         self._statements: dict[tuple[Any, ...], _Statement] = {}
-        self.statements = 0  # executed statements, for tests and benchmarks
+        self.statements = 0  # executed statements (hub/metrics.py, tests, benchmarks)
+        self.rows = 0  # rows read by those statements (hub/metrics.py)
         self.row_memo_rows = row_memo_rows if self._native else 0
         self._memos: dict[tuple[str, tuple[str, ...]], dict[Any, Any]] = {}  # (entity, projection) -> row -> record
         self._memo_size = 0  # rows in all memos
@@ -362,7 +363,9 @@ class SqlAdapter:
         async with away(), self._turn():
             try:
                 async with asyncio.timeout(self.statement_timeout + BACKSTOP):
-                    return await self._execute(statement, values)
+                    rows = await self._execute(statement, values)
+                    self.rows += len(rows)
+                    return rows
             except _UNAVAILABLE as exc:
                 raise self._failed(exc) from exc
 
@@ -474,6 +477,7 @@ class SqlAdapter:
                 async with self._connection() as conn:
                     result = await conn.stream(stmt.execution_options(yield_per=chunk_size), params(values))
                     async for part in result.partitions(chunk_size):
+                        self.rows += len(part)
                         yield [build(row) for row in part]
             except _UNAVAILABLE as exc:
                 raise self._failed(exc) from exc

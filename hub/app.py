@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager, nullcontext
 from typing import Any
@@ -12,6 +13,8 @@ from cross_web import HTTPException
 from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
@@ -32,6 +35,7 @@ from hub.crosswalk import CrosswalkCache
 from hub.errors import BadRequest, BadUserInput, QueryTooLarge
 from hub.fastpath import KnownQueries, read_body, replay
 from hub.logs import request_id
+from hub.metrics import HubMetrics
 from hub.middleware import PRINCIPAL_KEY, Authenticate, RequestId, is_ide_page
 from hub.settings import Settings
 from hub.slots import OperationSlots
@@ -41,6 +45,7 @@ from hub.transport import BodyLimit, check_query_length, encode_answer, error_bo
 from policies.grants import POLICY_PATH, PolicyBook, new_enforcer
 from policies.store import PolicyWatcher, store_enforcer
 from schema import HubSchema, build_schema, schema_fields
+from schema.audit import outcome
 from schema.idempotency import KEY_HEADER
 from schema.masking import MASKABLE
 
@@ -116,20 +121,24 @@ class HubGraphQL(GraphQL[HubContext, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
-        """Execute one operation once it has an operation slot (at once when unlimited)."""
+        """Execute one operation once it has an operation slot (at once when unlimited); count it in the metrics."""
+        started = time.perf_counter()
         try:
             check_query_length(request_data.query, self.settings.max_query_chars)
         except QueryTooLarge as exc:
-            return ExecutionResult(data=None, errors=[GraphQLError(exc.message, extensions=exc.extensions)])
-        async with request.state.operations or nullcontext():
-            try:
-                result = await super().execute_single(request, request_adapter, sub_response, context, root_value, request_data)
-                if self.known is not None:
-                    self.known.learn(request_data.query, request_data.operation_name, context, result)
-                return result
-            finally:
-                if context is not None:
-                    context.release()
+            result = ExecutionResult(data=None, errors=[GraphQLError(exc.message, extensions=exc.extensions)])
+        else:
+            async with request.state.operations or nullcontext():
+                try:
+                    result = await super().execute_single(request, request_adapter, sub_response, context, root_value, request_data)
+                    if self.known is not None:
+                        self.known.learn(request_data.query, request_data.operation_name, context, result)
+                finally:
+                    if context is not None:
+                        context.release()
+        request.state.metrics.request(request_data.operation_name, outcome(list(result.errors or []), result.data),
+                                      time.perf_counter() - started)
+        return result
 
 
 async def load_policies(settings: Settings, schema: HubSchema, store: Store) -> PolicyBook:
@@ -141,7 +150,7 @@ async def load_policies(settings: Settings, schema: HubSchema, store: Store) -> 
     return book
 
 
-def lifespan(settings: Settings, schema: HubSchema) -> Callable[[Starlette], Any]:
+def lifespan(settings: Settings, schema: HubSchema, metrics: HubMetrics | None = None) -> Callable[[Starlette], Any]:
     """Open sources, store, policies, audit and authentication when the app starts; close them after."""
 
     @asynccontextmanager
@@ -149,7 +158,7 @@ def lifespan(settings: Settings, schema: HubSchema) -> Callable[[Starlette], Any
         async with AsyncExitStack() as stack:
             sources = build_sources(settings)
             stack.push_async_callback(sources.close)
-            store = await open_store(settings.store_url)
+            store = await open_store(settings.store_url, migrate=settings.store_auto_upgrade)
             stack.push_async_callback(store.close)
             book = await load_policies(settings, schema, store)
             audit = None
@@ -169,12 +178,14 @@ def lifespan(settings: Settings, schema: HubSchema) -> Callable[[Starlette], Any
             scheduler.start()
             stack.push_async_callback(scheduler.stop)
             crosswalk = CrosswalkCache(sources, ttl=settings.crosswalk_ttl)
-            state = HubState(settings, sources, crosswalk, book, store, audit)
+            measured = metrics or HubMetrics()
+            measured.sources.sources = sources
+            state = HubState(settings, sources, crosswalk, book, store, audit, measured)
             authenticate = Authenticator(TokenVerifier(settings), ApiKeyVerifier(store, settings.apikey_cache_seconds))
             tune_gc(settings.gc_threshold)
             limit = settings.max_concurrent_operations
             operations = OperationSlots(limit) if limit > 0 else None
-            yield {"hub": state, "authenticate": authenticate, "operations": operations}
+            yield {"hub": state, "authenticate": authenticate, "operations": operations, "metrics": measured}
 
     return run
 
@@ -216,13 +227,31 @@ def create_app(settings: Settings | None = None, policy: bool = True) -> Starlet
     settings = settings or Settings()
     schema = build_schema(settings, policy)
     graphql = HubGraphQL(schema, settings, graphql_ide="graphiql" if settings.graphiql else None)
+    metrics = HubMetrics(settings.metrics_token)
     return Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics.endpoint),
             static_mount(),
         ],
-        middleware=[Middleware(RequestId), Middleware(Authenticate), Middleware(BodyLimit, limit=settings.max_body_bytes)],
-        lifespan=lifespan(settings, schema),
+        middleware=middleware(settings),
+        lifespan=lifespan(settings, schema, metrics),
     )
+
+
+GZIP_LEVEL = 5  # a tenth of level 9's CPU on large JSON answers, a few percent larger
+
+
+def middleware(settings: Settings) -> list[Middleware]:
+    """Request ids; gzip of large answers; CORS before authentication (a preflight carries no
+    credentials); authentication; the body limit."""
+    stack = [Middleware(RequestId)]
+    if settings.gzip_min_bytes > 0:
+        stack.append(Middleware(GZipMiddleware, minimum_size=settings.gzip_min_bytes, compresslevel=GZIP_LEVEL))
+    if settings.cors_origins:
+        stack.append(Middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
+                                allow_headers=["authorization", "content-type", "x-api-key", "x-request-id", KEY_HEADER],
+                                expose_headers=["x-request-id"], max_age=600))
+    return [*stack, Middleware(Authenticate), Middleware(BodyLimit, limit=settings.max_body_bytes)]

@@ -163,6 +163,9 @@ def demo(
         generate_cmd(out=out, persons=persons, seed=1, institutions=None, url_establishment=None,
                      url_organization=None, url_hr=None, url_finance=None)
     ensure_demo_secret(out)
+    from hub.store.db import upgrade
+
+    upgrade(settings.store_url)  # the demo's store is the developer's own: migrated here, not by the app
     _demo_tokens(settings)
     console.print(f"[bold]Staffing Hub[/] on http://{settings.host}:{settings.port}/graphql")
     _serve(settings)
@@ -278,6 +281,53 @@ def policy_explain(
                    if derived == (type_name, field) and compiled.access(*masked) is Access.MASK]
         typer.echo(f"  -> {compiled.access(type_name, field).name.lower()}: 推导表收窄 / narrowed by policies/derivations.csv "
                    f"(reveals masked {', '.join(sources)})")
+
+
+db_app = typer.Typer(help="枢纽库 / the hub store", no_args_is_help=True)
+schema_app = typer.Typer(help="模式 / the GraphQL schema", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(schema_app, name="schema")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """将枢纽库迁移到最新版本 / Migrate the hub store (HUB_STORE_URL) to the latest revision."""
+    from hub.store.db import head, upgrade
+
+    upgrade(Settings().store_url)
+    typer.echo(f"ok: at {head()}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """显示枢纽库版本 / Show the hub store's revision and the latest one; exit 1 when behind."""
+    import sqlalchemy as sa
+
+    from hub.db import sync_url
+    from hub.store.db import current, head
+
+    engine = sa.create_engine(sync_url(Settings().store_url))
+    try:
+        with engine.connect() as conn:
+            at = current(conn)
+    finally:
+        engine.dispose()
+    latest = head()
+    typer.echo(f"{at or '(empty)'} (head {latest})")
+    if at != latest:
+        raise typer.Exit(1)
+
+
+@schema_app.command("export")
+def schema_export(
+    out: Annotated[Path | None, typer.Option(help="输出文件（默认 schema/schema.graphql） / output file (default: schema/schema.graphql)")] = None,
+) -> None:
+    """导出 SDL 以供评审 / Write the schema's SDL (commit it; a test fails while it differs from the code)."""
+    from schema.sdl import SDL_PATH, sdl
+
+    target = out or SDL_PATH
+    target.write_text(sdl(), encoding="utf-8")
+    typer.echo(f"wrote {target}")
 
 
 audit_app = typer.Typer(help="审计日志 / audit log", no_args_is_help=True)

@@ -15,6 +15,7 @@ which no entry matches.
 
 from __future__ import annotations
 
+import time
 from contextlib import nullcontext
 from dataclasses import dataclass
 from inspect import isawaitable
@@ -100,6 +101,7 @@ class KnownQueries:
         known = self._known.get(key)
         if known is None or known.grants is not grants:
             return False
+        started = time.perf_counter()
         context = await state.context(principal, request_id.get())
         context.fields_seen = known.seen
         result = await self._run(scope, context, known.document, variables, operation_name)
@@ -115,6 +117,7 @@ class KnownQueries:
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": content})
         self.served += 1
+        scope["state"]["metrics"].request(operation_name, "ok", time.perf_counter() - started)
         return True
 
     async def _run(

@@ -96,6 +96,7 @@ def hub_settings(demo: Path, urls: dict[str, str] | None = None, **overrides: An
     sources = {d: {"url": u} for d, u in (urls or {}).items()}
     overrides.setdefault("store_url", f"sqlite+aiosqlite:///{demo}/hub-store.db")
     overrides.setdefault("audit_key", TEST_AUDIT_KEY)
+    overrides.setdefault("store_auto_upgrade", True)  # a fresh store per test: migrated as the app starts
     return Settings(demo_dir=demo, source=sources, jwt_secret=TEST_SECRET, **overrides)
 
 

@@ -67,7 +67,7 @@ class Chain:
         """Append through the hub's own writer, in batches of 50 concurrent writes."""
 
         async def run() -> None:
-            store = await open_store(self.url)
+            store = await open_store(self.url, migrate=True)
             log = AuditLog(store, KEY, CheckpointFile(self.checkpoints, KEY))
             log.start()
             for start in range(0, len(events), 50):
