@@ -118,6 +118,10 @@ def _serve(settings: Settings) -> None:
     import uvicorn
 
     from hub.logs import configure
+    from hub.store.db import at_head, revision
+
+    if not settings.store_auto_upgrade:
+        at_head(revision(settings.store_url))  # a store behind: one clear line here, not a traceback per worker
 
     configure(settings.log_level)
     uvicorn.run(
@@ -301,18 +305,9 @@ def db_upgrade() -> None:
 @db_app.command("current")
 def db_current() -> None:
     """显示枢纽库版本 / Show the hub store's revision and the latest one; exit 1 when behind."""
-    import sqlalchemy as sa
+    from hub.store.db import head, revision
 
-    from hub.db import sync_url
-    from hub.store.db import current, head
-
-    engine = sa.create_engine(sync_url(Settings().store_url))
-    try:
-        with engine.connect() as conn:
-            at = current(conn)
-    finally:
-        engine.dispose()
-    latest = head()
+    at, latest = revision(Settings().store_url), head()
     typer.echo(f"{at or '(empty)'} (head {latest})")
     if at != latest:
         raise typer.Exit(1)

@@ -138,6 +138,8 @@ def test_the_app_refuses_a_store_behind_and_hub_db_upgrade_migrates_it(demo_dir:
     with pytest.raises(StoreBehind, match="hub db upgrade"), running_hub(settings):
         pass
     monkeypatch.setenv("HUB_STORE_URL", url)
+    refused = CliRunner().invoke(cli, ["serve"])  # one line before any server starts
+    assert refused.exit_code == 1 and "hub db upgrade" in refused.output
     assert CliRunner().invoke(cli, ["db", "current"]).exit_code == 1
     assert CliRunner().invoke(cli, ["db", "upgrade"]).exit_code == 0
     current = CliRunner().invoke(cli, ["db", "current"])

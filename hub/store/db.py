@@ -157,14 +157,34 @@ async def open_store(url: str | sa.URL, *, migrate: bool = False) -> Store:
     if parsed.get_backend_name() == "sqlite":
         sa.event.listen(engine.sync_engine, "connect", _sqlite_wal)
     if not migrate:
-        async with engine.connect() as conn:
-            at = await conn.run_sync(current)
-        if at != (latest := head()):
+        try:
+            async with engine.connect() as conn:
+                at_head(await conn.run_sync(current))
+        except BaseException:
             await engine.dispose()
-            raise StoreBehind(
-                f"枢纽库版本 {at or '（空）'} 落后于 {latest}，请先运行 `hub db upgrade` / the hub store is at revision "
-                f"{at or '(empty)'}, not {latest}: run `hub db upgrade` first", revision=at, head=latest)
+            raise
     return Store(engine)
+
+
+def at_head(revision: str) -> None:
+    """Raise StoreBehind, naming `hub db upgrade`, unless `revision` is the latest."""
+    if revision != (latest := head()):
+        raise StoreBehind(
+            f"枢纽库版本 {revision or '（空）'} 落后于 {latest}，请先运行 `hub db upgrade` / the hub store is at revision "
+            f"{revision or '(empty)'}, not {latest}: run `hub db upgrade` first", revision=revision, head=latest)
+
+
+def revision(url: str | sa.URL) -> str:
+    """The revision of the store at `url` (synchronous; "" for an SQLite file not made yet, which it does not make)."""
+    parsed = sync_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).exists():
+        return ""
+    engine = sa.create_engine(parsed)
+    try:
+        with engine.connect() as conn:
+            return current(conn)
+    finally:
+        engine.dispose()
 
 
 def _sqlite_wal(dbapi_connection: Any, _record: Any) -> None:
