@@ -7,7 +7,7 @@ import logging
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Collection, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -257,6 +257,7 @@ class SqlAdapter:
         self._statements: dict[tuple[Any, ...], _Statement] = {}
         self.statements = 0  # executed statements (hub/metrics.py, tests, benchmarks)
         self.rows = 0  # rows read by those statements (hub/metrics.py)
+        self.tracer: Any = None  # an OpenTelemetry tracer: a span per read (hub/tracing.py)
         self.row_memo_rows = row_memo_rows if self._native else 0
         self._memos: dict[tuple[str, tuple[str, ...]], dict[Any, Any]] = {}  # (entity, projection) -> row -> record
         self._memo_size = 0  # rows in all memos
@@ -327,23 +328,26 @@ class SqlAdapter:
         A read that cannot get one in time fails as "busy": that is contention (the source's own
         statements are each stopped at the timeout), not a failure of the source, so the breaker stays closed.
         """
-        trial = self.breaker.admit()  # a source known down fails at once (no statement runs)
-        try:
+        span = nullcontext() if self.tracer is None else self.tracer.start_as_current_span(
+            "source read", attributes={"hub.source": self.department})
+        with span:  # OpenTelemetry (hub/tracing.py), when configured
+            trial = self.breaker.admit()  # a source known down fails at once (no statement runs)
             try:
-                async with asyncio.timeout(self.statement_timeout):
-                    await self._turns.acquire()
-            except TimeoutError:
-                raise SourceUnavailable(self.department, "busy") from None
-            try:
-                trial = self.breaker.admit(trial)  # it may have failed while this read waited
-                self.statements += 1
-                yield
-                self.breaker.close()
+                try:
+                    async with asyncio.timeout(self.statement_timeout):
+                        await self._turns.acquire()
+                except TimeoutError:
+                    raise SourceUnavailable(self.department, "busy") from None
+                try:
+                    trial = self.breaker.admit(trial)  # it may have failed while this read waited
+                    self.statements += 1
+                    yield
+                    self.breaker.close()
+                finally:
+                    self._turns.release()
             finally:
-                self._turns.release()
-        finally:
-            if trial:
-                self.breaker.end_trial()  # if it neither closed nor tripped the breaker
+                if trial:
+                    self.breaker.end_trial()  # if it neither closed nor tripped the breaker
 
     def _failed(self, exc: BaseException) -> SourceUnavailable:
         """The error a read reports; a timeout also opens the breaker."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager, nullcontext
 from typing import Any
@@ -41,6 +40,7 @@ from hub.settings import Settings
 from hub.slots import OperationSlots
 from hub.store.db import Store, open_store
 from hub.supervision.schedule import CheckScheduler
+from hub.tracing import tracer_provider
 from hub.transport import BodyLimit, check_query_length, encode_answer, error_body
 from policies.grants import POLICY_PATH, PolicyBook, new_enforcer
 from policies.store import PolicyWatcher, store_enforcer
@@ -121,23 +121,22 @@ class HubGraphQL(GraphQL[HubContext, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
-        """Execute one operation once it has an operation slot (at once when unlimited); count it in the metrics."""
-        started = time.perf_counter()
-        try:
-            check_query_length(request_data.query, self.settings.max_query_chars)
-        except QueryTooLarge as exc:
-            result = ExecutionResult(data=None, errors=[GraphQLError(exc.message, extensions=exc.extensions)])
-        else:
-            async with request.state.operations or nullcontext():
-                try:
-                    result = await super().execute_single(request, request_adapter, sub_response, context, root_value, request_data)
-                    if self.known is not None:
-                        self.known.learn(request_data.query, request_data.operation_name, context, result)
-                finally:
-                    if context is not None:
-                        context.release()
-        request.state.metrics.request(request_data.operation_name, outcome(list(result.errors or []), result.data),
-                                      time.perf_counter() - started)
+        """Execute one operation once it has an operation slot (at once when unlimited); measure it (hub/metrics.py)."""
+        with request.state.metrics.measure(request_data.operation_name) as measured:
+            try:
+                check_query_length(request_data.query, self.settings.max_query_chars)
+            except QueryTooLarge as exc:
+                result = ExecutionResult(data=None, errors=[GraphQLError(exc.message, extensions=exc.extensions)])
+            else:
+                async with request.state.operations or nullcontext():
+                    try:
+                        result = await super().execute_single(request, request_adapter, sub_response, context, root_value, request_data)
+                        if self.known is not None:
+                            self.known.learn(request_data.query, request_data.operation_name, context, result)
+                    finally:
+                        if context is not None:
+                            context.release()
+            measured.outcome = outcome(list(result.errors or []), result.data)
         return result
 
 
@@ -180,6 +179,10 @@ def lifespan(settings: Settings, schema: HubSchema, metrics: HubMetrics | None =
             crosswalk = CrosswalkCache(sources, ttl=settings.crosswalk_ttl)
             measured = metrics or HubMetrics()
             measured.sources.sources = sources
+            if measured.provider is not None:
+                stack.callback(measured.provider.shutdown)  # sends the spans still held
+                for _, adapter in sources.items():
+                    adapter.tracer = measured.tracer  # type: ignore[attr-defined]
             state = HubState(settings, sources, crosswalk, book, store, audit, measured)
             authenticate = Authenticator(TokenVerifier(settings), ApiKeyVerifier(store, settings.apikey_cache_seconds))
             tune_gc(settings.gc_threshold)
@@ -227,7 +230,7 @@ def create_app(settings: Settings | None = None, policy: bool = True) -> Starlet
     settings = settings or Settings()
     schema = build_schema(settings, policy)
     graphql = HubGraphQL(schema, settings, graphql_ide="graphiql" if settings.graphiql else None)
-    metrics = HubMetrics(settings.metrics_token)
+    metrics = HubMetrics(settings.metrics_token, tracer_provider(settings))
     return Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),

@@ -10,7 +10,10 @@ are read from the adapters when `/metrics` is scraped; nothing is counted twice.
 from __future__ import annotations
 
 import hmac
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -43,11 +46,20 @@ class SourceCollector(Collector):
         yield from (statements, rows, state)
 
 
-class HubMetrics:
-    """The app's registry and its instruments."""
+@dataclass(slots=True)
+class Operation:
+    """One operation being measured: its outcome once known (None: not counted)."""
 
-    def __init__(self, token: str | None = None) -> None:
+    outcome: str | None = None
+
+
+class HubMetrics:
+    """The app's registry and its instruments, and its OpenTelemetry tracer provider if any (hub/tracing.py)."""
+
+    def __init__(self, token: str | None = None, provider: Any = None) -> None:
         self.token = token
+        self.provider = provider
+        self.tracer = provider.get_tracer("staffing-hub") if provider is not None else None
         self.registry = CollectorRegistry()
         self.requests = Counter("hub_requests", "GraphQL operations by operation name and outcome",
                                 ["operation", "outcome"], registry=self.registry)
@@ -78,6 +90,20 @@ class HubMetrics:
         self.latency.labels(outcome).observe(seconds)
         if outcome == "denied":
             self.denials.labels("denied").inc()
+
+    @contextmanager
+    def measure(self, name: str | None) -> Iterator[Operation]:
+        """Time (and trace, with a tracer) one operation; the caller sets the outcome it counts as."""
+        operation = Operation()
+        span = nullcontext() if self.tracer is None else self.tracer.start_as_current_span(
+            "graphql operation", attributes={"graphql.operation.name": name or ""})
+        started = time.perf_counter()
+        with span as current:
+            yield operation
+            if current is not None:
+                current.set_attribute("hub.outcome", operation.outcome or "passed on")
+        if operation.outcome is not None:
+            self.request(name, operation.outcome, time.perf_counter() - started)
 
     def batch(self, source: str, entity: str, size: int) -> None:
         """One batched read of `size` keys."""

@@ -107,6 +107,8 @@ class Settings(BaseSettings):
     metrics_token: str | None = None  # set: GET /metrics wants `Authorization: Bearer <token>`; unset: open
     # Browser origins allowed to call the hub, comma-separated (https://a.example,https://b.example); empty: no CORS.
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # OpenTelemetry traces to this OTLP/HTTP endpoint (http://collector:4318/v1/traces); needs the `otel` extra.
+    otlp_endpoint: str | None = None
     gzip_min_bytes: int = Field(default=1000, ge=0)  # answers this large or larger are gzipped when accepted (0: never)
     # Migrate the store when the app starts (one process only); off: the app refuses a store behind `hub db upgrade`.
     store_auto_upgrade: bool = False
