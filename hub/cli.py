@@ -351,17 +351,12 @@ def audit_verify(
 ) -> None:
     """校验审计日志的密钥哈希链与检查点 / Verify the audit log's keyed chain against its checkpoints; exit 1 naming the problem."""
     from hub.audit import verify
-    from hub.errors import HubError
+    from hub.errors import BadUserInput
 
     settings = Settings()
-    try:
-        key = settings.audit_secret()
-    except HubError as exc:
-        console.print(f"[red]{exc.message}[/]")
-        raise typer.Exit(2) from exc
+    key = settings.audit_secret()  # a key too short: BadUserInput, one line and exit 2 (hub/cli_errors.py)
     if key is None:
-        console.print("[red]未配置审计密钥 / no audit key: set HUB_AUDIT_KEY or HUB_AUDIT_KEY_FILE[/]")
-        raise typer.Exit(2)
+        raise BadUserInput("未配置审计密钥 / no audit key: set HUB_AUDIT_KEY or HUB_AUDIT_KEY_FILE")
     files = checkpoint or [settings.audit_checkpoints()]
     verdict = _with_store(lambda store: verify(store, key, files))
     if verdict.reason is None:

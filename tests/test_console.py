@@ -22,7 +22,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from hub.console import STATIC
 from hub.console.fetch import PINS
-from tests.conftest import TEST_SECRET, Hub
+from tests.conftest import TEST_AUDIT_KEY, TEST_SECRET, Hub
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 CONTENT_TYPES = {".js": "text/javascript", ".css": "text/css"}
@@ -94,7 +94,9 @@ def served(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     """A real `hub serve` subprocess over the demo data; yields its GraphiQL URL."""
     port = free_port()
     env = {**os.environ, "HUB_DEMO_DIR": str(demo_dir), "HUB_PORT": str(port), "HUB_JWT_SECRET": TEST_SECRET,
+           "HUB_AUDIT_KEY": TEST_AUDIT_KEY,
            "HUB_STORE_URL": f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('console')}/store.db"}
+    subprocess.run([str(Path(sys.executable).parent / "hub"), "db", "upgrade"], env=env, check=True, capture_output=True)
     server = subprocess.Popen([str(Path(sys.executable).parent / "hub"), "serve"], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
