@@ -13,7 +13,7 @@ install: $(BIN)/python
 	$(BIN)/pip install $(PIP_FLAGS) -e .
 
 install-test: $(BIN)/python
-	$(BIN)/pip install $(PIP_FLAGS) -e '.[test]'
+	$(BIN)/pip install $(PIP_FLAGS) -e '.[test,otel]'
 
 demo: install  # `make demo PORT=8100` serves on another port (default: HUB_PORT, else 8000)
 	$(BIN)/hub demo $(if $(PORT),--port $(PORT))

@@ -7,7 +7,7 @@ import logging
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Collection, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -255,7 +255,9 @@ class SqlAdapter:
         self._pool_lock = asyncio.Lock()
         self._entities = {name: _compile(name, spec) for name, spec in mapping.entities.items()}
         self._statements: dict[tuple[Any, ...], _Statement] = {}
-        self.statements = 0  # executed statements, for tests and benchmarks
+        self.statements = 0  # executed statements (hub/metrics.py, tests, benchmarks)
+        self.rows = 0  # rows read by those statements (hub/metrics.py)
+        self.tracer: Any = None  # an OpenTelemetry tracer: a span per read (hub/tracing.py)
         self.row_memo_rows = row_memo_rows if self._native else 0
         self._memos: dict[tuple[str, tuple[str, ...]], dict[Any, Any]] = {}  # (entity, projection) -> row -> record
         self._memo_size = 0  # rows in all memos
@@ -326,23 +328,26 @@ class SqlAdapter:
         A read that cannot get one in time fails as "busy": that is contention (the source's own
         statements are each stopped at the timeout), not a failure of the source, so the breaker stays closed.
         """
-        trial = self.breaker.admit()  # a source known down fails at once (no statement runs)
-        try:
+        span = nullcontext() if self.tracer is None else self.tracer.start_as_current_span(
+            "source read", attributes={"hub.source": self.department})
+        with span:  # OpenTelemetry (hub/tracing.py), when configured
+            trial = self.breaker.admit()  # a source known down fails at once (no statement runs)
             try:
-                async with asyncio.timeout(self.statement_timeout):
-                    await self._turns.acquire()
-            except TimeoutError:
-                raise SourceUnavailable(self.department, "busy") from None
-            try:
-                trial = self.breaker.admit(trial)  # it may have failed while this read waited
-                self.statements += 1
-                yield
-                self.breaker.close()
+                try:
+                    async with asyncio.timeout(self.statement_timeout):
+                        await self._turns.acquire()
+                except TimeoutError:
+                    raise SourceUnavailable(self.department, "busy") from None
+                try:
+                    trial = self.breaker.admit(trial)  # it may have failed while this read waited
+                    self.statements += 1
+                    yield
+                    self.breaker.close()
+                finally:
+                    self._turns.release()
             finally:
-                self._turns.release()
-        finally:
-            if trial:
-                self.breaker.end_trial()  # if it neither closed nor tripped the breaker
+                if trial:
+                    self.breaker.end_trial()  # if it neither closed nor tripped the breaker
 
     def _failed(self, exc: BaseException) -> SourceUnavailable:
         """The error a read reports; a timeout also opens the breaker."""
@@ -362,7 +367,9 @@ class SqlAdapter:
         async with away(), self._turn():
             try:
                 async with asyncio.timeout(self.statement_timeout + BACKSTOP):
-                    return await self._execute(statement, values)
+                    rows = await self._execute(statement, values)
+                    self.rows += len(rows)
+                    return rows
             except _UNAVAILABLE as exc:
                 raise self._failed(exc) from exc
 
@@ -474,6 +481,7 @@ class SqlAdapter:
                 async with self._connection() as conn:
                     result = await conn.stream(stmt.execution_options(yield_per=chunk_size), params(values))
                     async for part in result.partitions(chunk_size):
+                        self.rows += len(part)
                         yield [build(row) for row in part]
             except _UNAVAILABLE as exc:
                 raise self._failed(exc) from exc

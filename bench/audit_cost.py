@@ -37,7 +37,7 @@ def hub_server(data: Path, work: Path, audit: bool, secret: str, code: Path | No
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")} | ({"PYTHONPATH": str(code)} if code else {}) | {
         "HUB_DEMO_DIR": str(data), "HUB_STORE_URL": f"sqlite+aiosqlite:///{work}/store.db", "HUB_JWT_SECRET": secret,
         "HUB_AUDIT_KEY": secret, "HUB_AUDIT": str(audit).lower(), "HUB_PORT": str(port), "HUB_LOG_LEVEL": "warning",
-        "HUB_GRAPHIQL": "false",
+        "HUB_GRAPHIQL": "false", "HUB_STORE_AUTO_UPGRADE": "true",  # a store of its own, one process
     }
     hub = str(Path(sys.executable).parent / "hub")
     return Server("hub", [hub, "serve"], env, port, work / "hub.log", work, auth=token(secret))

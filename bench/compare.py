@@ -127,6 +127,7 @@ class Bench:
             "HUB_JWT_SECRET": self.secret,
             "HUB_AUDIT_KEY": self.audit_key,
             "HUB_STORE_URL": f"sqlite+aiosqlite:///{store}",
+            "HUB_STORE_AUTO_UPGRADE": "true",  # a fresh store, one worker
             "HUB_MAX_PAGE_SIZE": "10000",
             "HUB_LOG_LEVEL": "warning",
             "HUB_GRAPHIQL": "false",

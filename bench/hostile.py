@@ -49,7 +49,7 @@ def rss_mib(pid: int) -> float:
 def served(data: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
     """The hub over the demo data, in its own process, until the block ends."""
     env = {**os.environ, "HUB_DEMO_DIR": str(data), "HUB_JWT_SECRET": SECRET, "HUB_LOG_LEVEL": "warning",
-           "HUB_STORE_URL": f"sqlite+aiosqlite:///{data}/store.db", "HUB_PORT": str(port)}
+           "HUB_STORE_URL": f"sqlite+aiosqlite:///{data}/store.db", "HUB_STORE_AUTO_UPGRADE": "true", "HUB_PORT": str(port)}
     argv = [sys.executable, "-m", "uvicorn", "hub.app:create_app", "--factory", "--port", str(port), "--log-level", "warning"]
     server = subprocess.Popen(argv, env=env)
     try:

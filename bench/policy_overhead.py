@@ -87,7 +87,7 @@ def main() -> None:
     args = parser.parse_args()
     data = dataset(args.persons)
     settings = Settings(demo_dir=data, jwt_secret=SECRET, audit_key=SECRET, max_page_size=10000,
-                        store_url=f"sqlite+aiosqlite:///{data}/bench-store.db")
+                        store_url=f"sqlite+aiosqlite:///{data}/bench-store.db", store_auto_upgrade=True)
     if args.cpu:
         times = asyncio.run(cpu_times(settings, args.rounds))
         report(f"10,000-row query, {args.persons} persons, CPU time per execution, median of {args.rounds} interleaved rounds:", times)

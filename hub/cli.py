@@ -118,6 +118,10 @@ def _serve(settings: Settings) -> None:
     import uvicorn
 
     from hub.logs import configure
+    from hub.store.db import at_head, revision
+
+    if not settings.store_auto_upgrade:
+        at_head(revision(settings.store_url))  # a store behind: one clear line here, not a traceback per worker
 
     configure(settings.log_level)
     uvicorn.run(
@@ -163,6 +167,9 @@ def demo(
         generate_cmd(out=out, persons=persons, seed=1, institutions=None, url_establishment=None,
                      url_organization=None, url_hr=None, url_finance=None)
     ensure_demo_secret(out)
+    from hub.store.db import upgrade
+
+    upgrade(settings.store_url)  # the demo's store is the developer's own: migrated here, not by the app
     _demo_tokens(settings)
     console.print(f"[bold]Staffing Hub[/] on http://{settings.host}:{settings.port}/graphql")
     _serve(settings)
@@ -280,6 +287,44 @@ def policy_explain(
                    f"(reveals masked {', '.join(sources)})")
 
 
+db_app = typer.Typer(help="枢纽库 / the hub store", no_args_is_help=True)
+schema_app = typer.Typer(help="模式 / the GraphQL schema", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(schema_app, name="schema")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """将枢纽库迁移到最新版本 / Migrate the hub store (HUB_STORE_URL) to the latest revision."""
+    from hub.store.db import head, upgrade
+
+    upgrade(Settings().store_url)
+    typer.echo(f"ok: at {head()}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """显示枢纽库版本 / Show the hub store's revision and the latest one; exit 1 when behind."""
+    from hub.store.db import head, revision
+
+    at, latest = revision(Settings().store_url), head()
+    typer.echo(f"{at or '(empty)'} (head {latest})")
+    if at != latest:
+        raise typer.Exit(1)
+
+
+@schema_app.command("export")
+def schema_export(
+    out: Annotated[Path | None, typer.Option(help="输出文件（默认 schema/schema.graphql） / output file (default: schema/schema.graphql)")] = None,
+) -> None:
+    """导出 SDL 以供评审 / Write the schema's SDL (commit it; a test fails while it differs from the code)."""
+    from schema.sdl import SDL_PATH, sdl
+
+    target = out or SDL_PATH
+    target.write_text(sdl(), encoding="utf-8")
+    typer.echo(f"wrote {target}")
+
+
 audit_app = typer.Typer(help="审计日志 / audit log", no_args_is_help=True)
 apikey_app = typer.Typer(help="API 密钥 / API keys", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
@@ -309,7 +354,7 @@ def audit_verify(
     from hub.errors import BadUserInput
 
     settings = Settings()
-    key = settings.audit_secret()  # a key too short is BadUserInput: one line, exit 2
+    key = settings.audit_secret()  # a key too short: BadUserInput, one line and exit 2 (hub/cli_errors.py)
     if key is None:
         raise BadUserInput("未配置审计密钥 / no audit key: set HUB_AUDIT_KEY or HUB_AUDIT_KEY_FILE")
     files = checkpoint or [settings.audit_checkpoints()]

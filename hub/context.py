@@ -62,12 +62,13 @@ class HubState:
     policies: PolicyBook
     store: Any = None
     audit: Any = None
+    metrics: Any = None  # hub.metrics.HubMetrics: loader batch sizes
 
     async def context(self, principal: Principal, request_id: str = "") -> HubContext:
         """A fresh request context (new loaders: aiodataloader binds to the running loop)."""
         scope = scope_for(await self.crosswalk.get(), principal.region)
         grants = self.policies.grants(principal.policy_subjects)
-        loaders = Loaders(self.sources, scope)
+        loaders = Loaders(self.sources, scope, self.metrics.batch if self.metrics is not None else None)
         return HubContext(
             self.settings, self.sources, self.crosswalk, principal, grants, scope, loaders, request_id,
             audit=self.audit, store=self.store, policies=self.policies,

@@ -110,3 +110,9 @@ class AuditUnavailable(HubError):
     def __init__(self, reason: str = "") -> None:
         detail = f": {reason}" if reason else ""
         super().__init__(f"审计日志无法记录，不予答复 / the audit log cannot record this read, so it is not answered{detail}")
+
+
+class StoreBehind(HubError):
+    """The hub store is not at the shipped migrations' head; `hub db upgrade` migrates it."""
+
+    code = "STORE_BEHIND"

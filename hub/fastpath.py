@@ -98,16 +98,18 @@ class KnownQueries:
         known = self._known.get(key)
         if known is None or known.grants is not grants:
             return False
-        context = await state.context(principal, request_id.get())
-        context.fields_seen = set(known.seen)
-        result = await self._run(scope, context, known.document, variables, operation_name)
-        if result is None or result.errors:
-            self._known.pop(key, None)  # until the full path answers it cleanly again
-            return False
-        try:
-            await record_read(self._schema, context, query, known.operation, result.data, [])
-        except AuditUnavailable:
-            return False  # the full path answers: with AUDIT_UNAVAILABLE if the audit log still fails
+        with scope["state"]["metrics"].measure(operation_name) as measured:  # passed on to the full path: not counted
+            context = await state.context(principal, request_id.get())
+            context.fields_seen = set(known.seen)
+            result = await self._run(scope, context, known.document, variables, operation_name)
+            if result is None or result.errors:
+                self._known.pop(key, None)  # until the full path answers it cleanly again
+                return False
+            try:
+                await record_read(self._schema, context, query, known.operation, result.data, [])
+            except AuditUnavailable:
+                return False  # the full path answers: with AUDIT_UNAVAILABLE if the audit log still fails
+            measured.outcome = "ok"
         content = encode_answer({"data": result.data}, state.settings.max_answer_bytes)
         headers = [(b"content-length", str(len(content)).encode()), (b"content-type", media_type.encode())]
         await send({"type": "http.response.start", "status": 200, "headers": headers})

@@ -62,6 +62,7 @@ class Authenticate:
         try:
             scope[PRINCIPAL_KEY] = await authenticate(dict(scope["headers"]))
         except Unauthenticated as exc:
+            scope["state"]["metrics"].denials.labels("unauthenticated").inc()
             if (audit := scope["state"]["hub"].audit) is not None:  # counted per minute and client address
                 audit.count(refusal("unauthenticated", f"client:{(scope.get('client') or ('?',))[0]}"))
             await _unauthorized(send, exc)

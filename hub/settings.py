@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy import make_url
 
 from hub.errors import BadUserInput
@@ -102,6 +103,29 @@ class Settings(BaseSettings):
     max_cost: int = 100_000  # estimated answer values an operation may ask for (QUERY_TOO_COMPLEX)
     role_max_cost: dict[str, int] = Field(default_factory=dict)  # per-role overrides, e.g. {"admin": 500000}
     max_answer_bytes: int = 32 * 1024 * 1024  # a larger answer is not sent (ANSWER_TOO_LARGE)
+    # Operations (hub/metrics.py, README "Use it from your tools").
+    metrics_token: str | None = None  # set: GET /metrics wants `Authorization: Bearer <token>`; unset: open
+    # Browser origins allowed to call the hub, comma-separated (https://a.example,https://b.example); empty: no CORS.
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # OpenTelemetry traces to this OTLP/HTTP endpoint (http://collector:4318/v1/traces); needs the `otel` extra.
+    otlp_endpoint: str | None = None
+    gzip_min_bytes: int = Field(default=1000, ge=0)  # answers this large or larger are gzipped when accepted (0: never)
+    # Migrate the store when the app starts (one process only); off: the app refuses a store behind `hub db upgrade`.
+    store_auto_upgrade: bool = False
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> object:
+        """Comma-separated origins, each `*` or scheme://host[:port] without a path."""
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        for origin in value if isinstance(value, list) else ():
+            parsed = urlsplit(origin) if isinstance(origin, str) else None
+            if origin != "*" and (parsed is None or parsed.scheme not in ("http", "https") or not parsed.netloc
+                                  or parsed.path or parsed.query or parsed.fragment):
+                raise ValueError(f"无效的来源 {origin!r}，应为 https://host[:port] / bad CORS origin, "
+                                 "expected scheme://host[:port]")
+        return value
 
     def jwt_shared_secret(self) -> str | None:
         """The HS256 secret: the setting, its file, or (development) the demo directory's secret."""

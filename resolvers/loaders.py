@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from aiodataloader import DataLoader
@@ -11,14 +11,18 @@ from adapters.base import Adapter, Where
 from adapters.registry import Sources
 from hub.scope import RowScope
 
+BatchObserver = Callable[[str, str, int], None]  # (source, entity, keys in the batch)
+
 
 class RecordsByKeyLoader(DataLoader):  # type: ignore[misc]
     """Loads all records of a source's entity whose `field` equals each key, in key order."""
 
     def __init__(
-        self, adapter: Adapter, entity: str, field: str, where: Where | None = None, fields: frozenset[str] | None = None
+        self, adapter: Adapter, entity: str, field: str, where: Where | None = None, fields: frozenset[str] | None = None,
+        observe: BatchObserver | None = None,
     ) -> None:
         super().__init__()
+        self.observe = observe
         self.adapter = adapter
         self.entity = entity
         self.field = field
@@ -26,6 +30,8 @@ class RecordsByKeyLoader(DataLoader):  # type: ignore[misc]
         self.fields = fields
 
     async def batch_load_fn(self, keys: Sequence[Any]) -> list[list[Any]]:
+        if self.observe is not None:
+            self.observe(self.adapter.department, self.entity, len(keys))
         grouped: dict[Any, list[Any]] = {k: [] for k in keys}
         field = self.field
         for record in await self.adapter.fetch(self.entity, field, list(grouped), self.where, self.fields):
@@ -47,9 +53,10 @@ class Loaders:
     that key. The compiled read path sets it from the document before any load.
     """
 
-    def __init__(self, sources: Sources, scope: RowScope) -> None:
+    def __init__(self, sources: Sources, scope: RowScope, observe: BatchObserver | None = None) -> None:
         self._sources = sources
         self._scope = scope
+        self._observe = observe  # told each batch's size (hub/metrics.py)
         self._loaders: dict[tuple[str, str, str, str], RecordsByKeyLoader] = {}
         self.fields: dict[str, frozenset[str]] = {}
 
@@ -60,7 +67,8 @@ class Loaders:
         if loader is None:
             adapter = self._sources[department]
             scoped = self._scope.where(department, adapter.scope_field(entity), where) or None
-            loader = self._loaders[key] = RecordsByKeyLoader(adapter, entity, field, scoped, self._projection(entity, field))
+            loader = self._loaders[key] = RecordsByKeyLoader(adapter, entity, field, scoped, self._projection(entity, field),
+                                                              self._observe)
         return loader
 
     def _projection(self, entity: str, field: str) -> frozenset[str] | None:

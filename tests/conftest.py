@@ -101,6 +101,7 @@ def hub_settings(demo: Path, urls: dict[str, str] | None = None, **overrides: An
     sources = {d: {"url": u} for d, u in (urls or {}).items()}
     overrides.setdefault("store_url", f"sqlite+aiosqlite:///{demo}/hub-store.db")
     overrides.setdefault("audit_key", TEST_AUDIT_KEY)
+    overrides.setdefault("store_auto_upgrade", True)  # a fresh store per test: migrated as the app starts
     return Settings(demo_dir=demo, source=sources, jwt_secret=TEST_SECRET, **overrides)
 
 
@@ -164,6 +165,7 @@ def served(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     port = free_port()
     env = {**os.environ, "HUB_DEMO_DIR": str(demo_dir), "HUB_PORT": str(port), "HUB_JWT_SECRET": TEST_SECRET,
            "HUB_AUDIT_KEY": TEST_AUDIT_KEY, "HUB_STORE_URL": f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('served')}/store.db"}
+    subprocess.run([str(Path(sys.executable).parent / "hub"), "db", "upgrade"], env=env, check=True, capture_output=True)
     server = subprocess.Popen([str(Path(sys.executable).parent / "hub"), "serve"], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"

@@ -1,4 +1,4 @@
-"""Opening the hub store: an async engine over SQLite (default) or PostgreSQL, migrated to head first."""
+"""Opening the hub store: an async engine over SQLite (default) or PostgreSQL, at the migrations' head."""
 
 from __future__ import annotations
 
@@ -13,9 +13,12 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from hub.db import async_url, sync_url
+from hub.errors import StoreBehind
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 log = logging.getLogger(__name__)
@@ -129,8 +132,22 @@ def _engine_options(url: sa.URL) -> dict[str, Any]:
     return {"pool_pre_ping": True}
 
 
-async def open_store(url: str | sa.URL, *, migrate: bool = True) -> Store:
-    """The store at `url`, migrated to the latest revision unless `migrate` is false."""
+def head() -> str:
+    """The latest revision of the shipped migrations."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head() or ""
+
+
+def current(conn: sa.Connection) -> str:
+    """The revision a store is at ("" before its first migration)."""
+    return MigrationContext.configure(conn).get_current_revision() or ""
+
+
+async def open_store(url: str | sa.URL, *, migrate: bool = False) -> Store:
+    """The store at `url`: migrated to the latest revision with `migrate`, else it must be there already.
+
+    Without `migrate` a store at another revision raises StoreBehind naming `hub db upgrade`:
+    migrations run once, by that command, not by every process that starts.
+    """
     parsed = async_url(url)
     if migrate:
         await asyncio.to_thread(upgrade, parsed)
@@ -139,7 +156,35 @@ async def open_store(url: str | sa.URL, *, migrate: bool = True) -> Store:
     engine = create_async_engine(parsed, **_engine_options(parsed))
     if parsed.get_backend_name() == "sqlite":
         sa.event.listen(engine.sync_engine, "connect", _sqlite_wal)
+    if not migrate:
+        try:
+            async with engine.connect() as conn:
+                at_head(await conn.run_sync(current))
+        except BaseException:
+            await engine.dispose()
+            raise
     return Store(engine)
+
+
+def at_head(revision: str) -> None:
+    """Raise StoreBehind, naming `hub db upgrade`, unless `revision` is the latest."""
+    if revision != (latest := head()):
+        raise StoreBehind(
+            f"枢纽库版本 {revision or '（空）'} 落后于 {latest}，请先运行 `hub db upgrade` / the hub store is at revision "
+            f"{revision or '(empty)'}, not {latest}: run `hub db upgrade` first", revision=revision, head=latest)
+
+
+def revision(url: str | sa.URL) -> str:
+    """The revision of the store at `url` (synchronous; "" for an SQLite file not made yet, which it does not make)."""
+    parsed = sync_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).exists():
+        return ""
+    engine = sa.create_engine(parsed)
+    try:
+        with engine.connect() as conn:
+            return current(conn)
+    finally:
+        engine.dispose()
 
 
 def _sqlite_wal(dbapi_connection: Any, _record: Any) -> None:

@@ -74,7 +74,7 @@ async def run(settings: Settings, printer: Printer, *, month: str | None, scope:
     from hub.supervision.service import supervise
 
     sources = build_sources(settings)
-    store = await open_store(settings.store_url, migrate=save) if _store_wanted(settings.store_url, save) else None
+    store = await open_store(settings.store_url) if _store_wanted(settings.store_url, save) else None
     bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                    console=console, disable=not show_progress, transient=False)
     task = bar.add_task("核查人员 / checking persons", total=None)

@@ -31,7 +31,7 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         url = f"sqlite+aiosqlite:///{tmp_path}/store.db"
     else:
         url = request.getfixturevalue("pg_database")()
-    opened = await open_store(url)
+    opened = await open_store(url, migrate=True)
     yield opened
     await opened.close()
 
@@ -98,7 +98,7 @@ async def test_closing_the_writer_loses_no_queued_write(store: Store, tmp_path: 
 
 async def test_a_failed_write_refuses_its_request_and_keeps_the_counts(tmp_path: Path) -> None:
     """Store down: a waiting write raises AuditUnavailable (its answer is not sent); counts are retried until written."""
-    store = await open_store(f"sqlite+aiosqlite:///{tmp_path}/store.db")
+    store = await open_store(f"sqlite+aiosqlite:///{tmp_path}/store.db", migrate=True)
     async with store.begin() as conn:  # the chain's table is gone: appends fail until it is back
         await conn.execute(sa.text("ALTER TABLE audit_log RENAME TO audit_log_away"))
     log = writer(store, tmp_path, retry_seconds=0.05)

@@ -67,7 +67,7 @@ class Chain:
         """Append through the hub's own writer, in batches of 50 concurrent writes."""
 
         async def run() -> None:
-            store = await open_store(self.url)
+            store = await open_store(self.url, migrate=True)
             log = AuditLog(store, KEY, CheckpointFile(self.checkpoints, KEY))
             log.start()
             for start in range(0, len(events), 50):
@@ -318,6 +318,7 @@ def test_every_answered_read_survives_kill_9(tmp_path: Path, demo_dir: Path) -> 
         "HUB_DEMO_DIR": str(demo_dir), "HUB_STORE_URL": f"sqlite+aiosqlite:///{store}", "HUB_JWT_SECRET": TEST_SECRET,
         "HUB_AUDIT_KEY": TEST_AUDIT_KEY, "HUB_PORT": str(port), "HUB_LOG_LEVEL": "warning", "HUB_GRAPHIQL": "false",
     }
+    subprocess.run([str(Path(sys.executable).parent / "hub"), "db", "upgrade"], env=env, check=True, capture_output=True)
     server = subprocess.Popen([str(Path(sys.executable).parent / "hub"), "serve"], env=env, cwd=tmp_path,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

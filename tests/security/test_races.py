@@ -64,7 +64,7 @@ async def _moves_out_of(store: Store, events: sa.Table, owner: str, row_id: int,
 @pytest.fixture
 async def seeded(store_url: str) -> AsyncIterator[tuple[Store, int, int]]:  # noqa: F811
     """A fresh store (SQLite, PostgreSQL) with an acknowledged severe alert and the freeze it proposes."""
-    store = await open_store(store_url)
+    store = await open_store(store_url, migrate=True)
     try:
         yield store, *await _proposal(store)
     finally:

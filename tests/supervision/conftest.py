@@ -44,6 +44,6 @@ async def demo(tmp_path: Path) -> AsyncIterator[Demo]:
 @pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[Store]:
     """A fresh, migrated SQLite hub store."""
-    opened = await open_store(f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}")
+    opened = await open_store(f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}", migrate=True)
     yield opened
     await opened.close()

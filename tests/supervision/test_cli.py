@@ -50,6 +50,9 @@ def test_csv_and_table_and_out_file(demo_env: dict) -> None:
 
 
 def test_save_records_alerts_and_bad_month_is_refused(demo_env: dict) -> None:
+    behind = CliRunner().invoke(app, ["check", "--save", "--no-progress", "--reference-month", "2026-10"])
+    assert behind.exit_code != 0 and "hub db upgrade" in behind.output  # a new store is not migrated by `check`
+    assert CliRunner().invoke(app, ["db", "upgrade"]).exit_code == 0
     saved = CliRunner().invoke(app, ["check", "--save", "--no-progress", "--reference-month", "2026-10"])
     assert saved.exit_code == 0, saved.output
     assert (demo_env["dir"] / "hub.db").exists()

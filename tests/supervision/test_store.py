@@ -52,7 +52,7 @@ async def test_migrations_create_exactly_the_tables(store_url: str) -> None:
 
 
 async def test_alerts_round_trip(store_url: str) -> None:
-    store = await open_store(store_url)
+    store = await open_store(store_url, migrate=True)
     try:
         now = utcnow()
         from hub.supervision.model import Scope
