@@ -55,7 +55,7 @@ def test_metrics_count_operations_outcomes_sources_batches_and_denials(ops_hub: 
     before = samples(ops_hub)
     for _ in range(2):  # the second is answered by the fast path: counted all the same
         assert "errors" not in post(ops_hub, ROSTER, name="Roster")
-    assert post(ops_hub, "{ auditLog(first: 1) { totalCount } }", role="analyst")["errors"]  # denied by the policy
+    assert post(ops_hub, "{ auditEntries(first: 1) { totalCount } }", role="analyst")["errors"]  # denied by the policy
     assert ops_hub.client.post("/graphql", json={"query": "{ __typename }"}).status_code == 401
     after = samples(ops_hub)
     assert value(after, "hub_requests_total", operation="Roster", outcome="ok") - value(
