@@ -11,10 +11,9 @@ import datetime as dt
 from types import SimpleNamespace
 from typing import Any
 
-from hub.codes import LEAGUE
 from hub.context import HubContext
 from hub.crosswalk import institution_key
-from hub.errors import BadUserInput, Conflict, HubError, NotFound
+from hub.errors import BadUserInput, Conflict, HubError
 from hub.store import Store
 from hub.supervision import alert_queries as q
 from hub.supervision import deferrals, freezes, precheck, service
@@ -41,8 +40,7 @@ def scoped_region(ctx: HubContext, requested: str | None) -> str | None:
     """The region filter: the requested one (already checked to lie in scope), else the caller's own."""
     if requested:
         return requested
-    own = getattr(getattr(ctx, "scope", None), "region", LEAGUE) or LEAGUE
-    return None if own == LEAGUE else own
+    return None if ctx.scope.everything else ctx.scope.region
 
 
 def alert_filter(ctx: HubContext, **given: Any) -> q.AlertFilter:
@@ -97,10 +95,8 @@ async def freeze_list(ctx: HubContext, code: str | None, statuses: list[freezes.
 async def freeze_one(ctx: HubContext, freeze_id: int) -> tuple[freezes.Freeze, list[freezes.FreezeEvent]]:
     """One freeze, or NOT_FOUND."""
     async with store_of(ctx).connect() as conn:
-        found = [f for f in await freezes.list_freezes(conn) if f.id == freeze_id]
-        if not found:
-            raise NotFound(f"冻结记录 {freeze_id} 不存在 / freeze {freeze_id} does not exist")
-        return found[0], (await freezes.freeze_history(conn, [freeze_id]))[freeze_id]
+        found = await freezes.get_freeze(conn, freeze_id)
+        return found, (await freezes.freeze_history(conn, [freeze_id]))[freeze_id]
 
 
 async def freeze_create(ctx: HubContext, code: str, hiring: bool, payroll: bool, reason: str, alert_ids: list[int],

@@ -109,7 +109,8 @@ async def list_freezes(conn: AsyncConnection, institution_code: str | None = Non
     return await _load(conn, *cond)
 
 
-async def _get(conn: AsyncConnection, freeze_id: int) -> Freeze:
+async def get_freeze(conn: AsyncConnection, freeze_id: int) -> Freeze:
+    """One freeze by id, or NOT_FOUND."""
     found = await _load(conn, freezes.c.id == freeze_id)
     if not found:
         raise LIFECYCLE.missing(freeze_id)
@@ -166,7 +167,7 @@ async def propose_for_alerts(conn: AsyncConnection, alert_ids: Sequence[int], no
             reason = f"严重预警建议冻结 / severe alerts propose a freeze: {', '.join(rules)}"
             new_id = await _create(conn, code, regions.get(code), FreezeKind.HIRING in missing,
                                    FreezeKind.PAYROLL in missing, FreezeStatus.PROPOSED, reason, SYSTEM, None, now)
-            in_force.append(await _get(conn, new_id))
+            in_force.append(await get_freeze(conn, new_id))
             created.append(new_id)
         for kind, items in kinds.items():
             target = next(f for f in in_force if f.covers(kind))
@@ -190,7 +191,7 @@ async def freeze(store: Store, institution_code: str, region: str | None, *, hir
         freeze_id = await _create(conn, institution_code, region, hiring, payroll, FreezeStatus.ACTIVE, reason, actor,
                                   note, now)
         await _link(conn, freeze_id, alert_ids)
-        return await _get(conn, freeze_id)
+        return await get_freeze(conn, freeze_id)
 
 
 async def decide(store: Store, freeze_id: int, to: FreezeStatus, actor: str, note: str | None = None) -> Freeze:
@@ -200,7 +201,7 @@ async def decide(store: Store, freeze_id: int, to: FreezeStatus, actor: str, not
     """
     async with store.begin() as conn:
         await advance(conn, LIFECYCLE, freeze_id, to, actor=actor, note=note, now=utcnow())
-        return await _get(conn, freeze_id)
+        return await get_freeze(conn, freeze_id)
 
 
 async def freeze_history(conn: AsyncConnection, freeze_ids: Sequence[int]) -> dict[int, list[FreezeEvent]]:
