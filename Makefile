@@ -20,7 +20,8 @@ demo: install  # `make demo PORT=8100` serves on another port (default: HUB_PORT
 
 lint: install-test
 	$(BIN)/ruff check .
-	$(BIN)/mypy hub adapters resolvers schema
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy hub adapters resolvers schema policies
 
 test: lint
 	$(BIN)/pytest -q

@@ -10,9 +10,9 @@ from typing import Any
 from adapters.base import Adapter
 from adapters.mapping import Mapping, default_mappings, load_mapping
 from adapters.sql import SqlAdapter
-from hub.db import sqlite_file_url
-from hub.errors import HubError, MappingError
-from hub.settings import DEPARTMENTS, Settings
+from hub.core.db import sqlite_file_url
+from hub.core.errors import HubError, MappingError
+from hub.core.settings import DEPARTMENTS, Settings
 
 ENTRY_POINT_GROUP = "staffing_hub.adapters"
 
@@ -33,6 +33,25 @@ class Sources:
     def __init__(self, adapters: dict[str, Adapter], ready_timeout: float = 2.0) -> None:
         self._adapters = adapters
         self.ready_timeout = ready_timeout
+        holders: dict[str, list[str]] = {}
+        for department, adapter in adapters.items():
+            for entity in adapter.entities():
+                holders.setdefault(entity, []).append(department)
+        self._holders = holders
+
+    def holder(self, entity: str) -> str:
+        """The department whose source maps `entity` (MappingError when none or several do).
+
+        Upper layers name entities (`personnel`, `pay_line` …), never departments; which department
+        keeps an entity is what its mapping says. `unit` is every department's own and is asked by
+        department instead.
+        """
+        found = self._holders.get(entity, [])
+        if len(found) != 1:
+            where = "、".join(found) if found else "无 / none"
+            raise MappingError(f"实体 {entity!r} 应由且仅由一个部门映射（现为：{where}） / "
+                               f"entity {entity!r} must be mapped by exactly one department (now: {where})")
+        return found[0]
 
     def __getitem__(self, department: str) -> Adapter:
         return self._adapters[department]

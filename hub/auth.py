@@ -7,61 +7,18 @@ import json
 import re
 import time
 import uuid
-from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
 
-from hub.caches import BoundedCache, digest
-from hub.codes import LEAGUE, REGIONS
-from hub.errors import BadUserInput, Unauthenticated
-from hub.settings import DEPARTMENTS, Settings
+from hub.core.caches import BoundedCache, digest
+from hub.core.codes import LEAGUE
+from hub.core.errors import BadUserInput, Unauthenticated
+from hub.core.principal import Principal, check_claims
+from hub.core.settings import Settings
 
-GLOBAL_ROLES = frozenset({"auditor", "analyst", "admin"})
-DEPARTMENT_ROLES = frozenset({"officer"})  # held within a department: the subject `<department>.officer`
 MAX_CREDENTIAL_CHARS = 8192  # a longer bearer token or API key is refused before anything else
 _TTL = re.compile(r"^(\d+)([smhd])$")
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """An authenticated caller: department, roles and the region whose rows it may see."""
-
-    subject: str
-    department: str | None
-    roles: tuple[str, ...]
-    region: str = LEAGUE
-    via: str = "jwt"
-    claims: dict[str, Any] = field(default_factory=dict, compare=False)
-
-    @property
-    def policy_subjects(self) -> frozenset[str]:
-        """The Casbin subjects: `auditor`, `analyst`, `admin`, or `<department>.<role>`."""
-        return frozenset(r if r in GLOBAL_ROLES else f"{self.department}.{r}" for r in self.roles)
-
-    @property
-    def league_wide(self) -> bool:
-        """Whether the principal sees every region."""
-        return self.region == LEAGUE
-
-
-def check_claims(department: Any, roles: Any, region: Any) -> None:
-    """Refuse unknown departments, regions or roles, and anything not of their types (BAD_USER_INPUT, bilingual).
-
-    A department is None or a known department; roles a non-empty flat list of known role names;
-    the region a known region code (a string).
-    """
-    if department is not None and department not in DEPARTMENTS:
-        raise BadUserInput(f"未知部门 {department!r} / unknown department; known: {', '.join(DEPARTMENTS)}")
-    if not isinstance(roles, list) or not roles or not all(isinstance(r, str) for r in roles):
-        raise BadUserInput("角色须为非空的角色名列表 / roles must be a non-empty list of role names")
-    unknown = [r for r in roles if r not in GLOBAL_ROLES | DEPARTMENT_ROLES]
-    if unknown:
-        raise BadUserInput(f"未知角色 {unknown!r} / unknown roles; known: {', '.join(sorted(GLOBAL_ROLES | DEPARTMENT_ROLES))}")
-    if not isinstance(region, str) or region not in REGIONS:
-        raise BadUserInput(f"未知行政区划 {region!r} / unknown region; known: {', '.join(REGIONS)}")
-    if department is None and not set(roles) <= GLOBAL_ROLES:
-        raise BadUserInput("部门角色需要指定部门 / a department role needs a department")
 
 
 def parse_ttl(text: str) -> dt.timedelta:

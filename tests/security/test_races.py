@@ -21,8 +21,8 @@ import sqlalchemy as sa
 from graphql import GraphQLNonNull, GraphQLScalarType
 
 from hub.auth import create_token
-from hub.errors import Conflict
-from hub.settings import Settings
+from hub.core.errors import Conflict
+from hub.core.settings import Settings
 from hub.store import Store, open_store
 from hub.store.db import utcnow
 from hub.store.lifecycle import advance_many
@@ -135,7 +135,7 @@ def app(request: pytest.FixtureRequest, demo_dir: Path, tmp_path_factory: pytest
 def post(hub: Hub, query: str, variables: dict[str, Any], *, who: str = "officer-a",
          headers: dict[str, str] | None = None) -> dict[str, Any]:
     """POST an operation as the admin `who` (a key belongs to who asks); the JSON body."""
-    token = create_token(hub.settings, None, ["admin"], "152900", "1h", subject=who)
+    token = create_token(hub.core.settings, None, ["admin"], "152900", "1h", subject=who)
     response = hub.client.post("/graphql", json={"query": query, "variables": variables},
                                headers={"Authorization": f"Bearer {token}", **(headers or {})})
     assert response.status_code == 200, response.text
@@ -157,7 +157,7 @@ def at_once(calls: list[Callable[[], dict[str, Any]]]) -> list[dict[str, Any]]:
 
 def counts(hub: Hub) -> dict[str, int]:
     """Rows per store table (the audit log aside: a retry's answer is still a read of personal data)."""
-    engine = sa.create_engine(_sync(hub.settings.store_url))
+    engine = sa.create_engine(_sync(hub.core.settings.store_url))
     try:
         with engine.connect() as conn:
             return {t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
@@ -167,7 +167,7 @@ def counts(hub: Hub) -> dict[str, int]:
 
 
 def _sync(url: str) -> str:
-    from hub.db import sync_url
+    from hub.core.db import sync_url
 
     return sync_url(url).render_as_string(hide_password=False)
 

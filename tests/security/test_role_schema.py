@@ -27,8 +27,9 @@ from graphql import (
     parse,
 )
 
-from hub.auth import DEPARTMENT_ROLES, GLOBAL_ROLES, create_token
-from hub.settings import DEPARTMENTS
+from hub.auth import create_token
+from hub.core.principal import DEPARTMENT_ROLES, GLOBAL_ROLES
+from hub.core.settings import DEPARTMENTS
 from policies.grants import Access, Grants
 from schema import build_schema
 from schema.federation import FEDERATION_VERSION
@@ -53,7 +54,7 @@ enum link__Purpose { SECURITY EXECUTION }
 
 def ask(hub: Hub, query: str, role: Role) -> dict[str, Any]:
     roles, department = role
-    token = create_token(hub.settings, department, list(roles), "152900", "1h")
+    token = create_token(hub.core.settings, department, list(roles), "152900", "1h")
     response = hub.client.post("/graphql", json={"query": query}, headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
@@ -69,7 +70,7 @@ def grants_of(hub: Hub, role: Role) -> Grants:
 
 @pytest.fixture(scope="module")
 def whole(hub: Hub) -> GraphQLSchema:
-    return build_schema(hub.settings)._schema
+    return build_schema(hub.core.settings)._schema
 
 
 def object_fields(schema: GraphQLSchema) -> set[tuple[str, str]]:

@@ -26,8 +26,8 @@ from graphql import (
     get_named_type,
 )
 
-from hub.db import sync_url
-from hub.settings import Settings
+from hub.core.db import sync_url
+from hub.core.settings import Settings
 from schema import build_schema
 from schema.arguments import BY_FIELD, Names, declared
 from tests.conftest import Hub, hub_settings, running_hub
@@ -94,7 +94,7 @@ class World:
 
     def store_rows(self) -> dict[str, list[tuple[Any, ...]]]:
         """Every row of the hub store but the audit log's."""
-        engine = sa.create_engine(sync_url(self.hub.settings.store_url))
+        engine = sa.create_engine(sync_url(self.hub.core.settings.store_url))
         try:
             meta = sa.MetaData()
             meta.reflect(engine)
