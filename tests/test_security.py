@@ -26,7 +26,7 @@ runner = CliRunner()
 
 
 def cli_env(hub: Hub) -> dict[str, str]:
-    return {"HUB_STORE_URL": hub.core.settings.store_url, "HUB_JWT_SECRET": TEST_SECRET, "HUB_AUDIT_KEY": TEST_AUDIT_KEY}
+    return {"HUB_STORE_URL": hub.settings.store_url, "HUB_JWT_SECRET": TEST_SECRET, "HUB_AUDIT_KEY": TEST_AUDIT_KEY}
 
 
 def post(hub: Hub, query: str, headers: dict[str, str]) -> Any:

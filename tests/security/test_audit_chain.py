@@ -197,7 +197,7 @@ def own_hub(tmp_path: Path, demo_dir: Path) -> Iterator[Hub]:
 
 
 def entries_of(hub: Hub) -> list[sqlite3.Row]:
-    with sqlite3.connect(hub.core.settings.store_url.split("///", 1)[1]) as conn:
+    with sqlite3.connect(hub.settings.store_url.split("///", 1)[1]) as conn:
         conn.row_factory = sqlite3.Row
         return conn.execute("SELECT * FROM audit_log ORDER BY id").fetchall()
 

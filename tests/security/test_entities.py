@@ -132,7 +132,7 @@ def test_a_role_that_sees_a_field_masked_gets_the_entity_masked(places: Places) 
 
 
 def audit_rows(hub: Hub) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(hub.core.settings.store_url.split("///", 1)[1]) as conn:
+    with sqlite3.connect(hub.settings.store_url.split("///", 1)[1]) as conn:
         return conn.execute("SELECT operation, fields, rows, outcome FROM audit_log ORDER BY id").fetchall()
 
 

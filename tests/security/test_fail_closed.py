@@ -143,7 +143,7 @@ def test_a_body_that_is_not_a_json_object_is_400(hub: Hub, body: bytes) -> None:
 
 
 def _root_fields(hub: Hub) -> Iterator[tuple[str, str, GraphQLObjectType]]:
-    built = build_schema(hub.core.settings)._schema
+    built = build_schema(hub.settings)._schema
     for kind, root in (("query", built.query_type), ("mutation", built.mutation_type)):
         assert root is not None
         for name in root.fields:
@@ -179,7 +179,7 @@ def _string_arguments(argument: GraphQLArgument) -> bool:
 
 def test_every_string_argument_of_every_root_field_has_the_length_limit(hub: Hub) -> None:
     """Over-long strings are refused before anything executes: as a literal and as a variable."""
-    limit = hub.core.settings.max_string_chars
+    limit = hub.settings.max_string_chars
     long = "名" * (limit + 1)
     checked = 0
     for kind, name, root in _root_fields(hub):

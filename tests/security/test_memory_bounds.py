@@ -86,7 +86,7 @@ def test_over_long_credentials_are_refused_at_once(hub: Hub) -> None:
 
 
 def test_a_body_over_the_limit_is_413_declared_or_streamed(hub: Hub) -> None:
-    limit = hub.core.settings.max_body_bytes
+    limit = hub.settings.max_body_bytes
     big = b'{"query": "{ __typename }", "pad": "' + b"x" * limit + b'"}'
     headers = {"Authorization": f"Bearer {hub.token()}", "content-type": "application/json"}
 
@@ -102,7 +102,7 @@ def test_a_body_over_the_limit_is_413_declared_or_streamed(hub: Hub) -> None:
 
 
 def test_a_query_over_the_length_limit_is_not_parsed(hub: Hub) -> None:
-    limit = hub.core.settings.max_query_chars
+    limit = hub.settings.max_query_chars
     query = "{ __typename " + " " * limit + "}"
     for send in (lambda: _post(hub, {"query": query}),
                  lambda: hub.client.get("/graphql", params={"query": query}, headers={"Authorization": f"Bearer {hub.token()}"})):
@@ -152,12 +152,12 @@ def test_both_executors_and_the_repeat_path_share_the_limits(hub: Hub, demo_dir:
     view = hub.client.app.router.routes[0].app  # type: ignore[attr-defined]
     assert view.known is not None and issubclass(view.known._executor, LimitedExecutor)
     for compiled in (True, False):
-        schema = build_schema(hub.core.settings, compiled=compiled)
+        schema = build_schema(hub.settings, compiled=compiled)
         executor = schema.execution_context_class
         assert executor is not None and issubclass(executor, LimitedExecutor)
 
         class Context:
-            settings = hub.core.settings
+            settings = hub.settings
             grants = object()
             principal = type("P", (), {"policy_subjects": frozenset({"analyst"})})()
 

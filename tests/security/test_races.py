@@ -157,7 +157,7 @@ def at_once(calls: list[Callable[[], dict[str, Any]]]) -> list[dict[str, Any]]:
 
 def counts(hub: Hub) -> dict[str, int]:
     """Rows per store table (the audit log aside: a retry's answer is still a read of personal data)."""
-    engine = sa.create_engine(_sync(hub.core.settings.store_url))
+    engine = sa.create_engine(_sync(hub.settings.store_url))
     try:
         with engine.connect() as conn:
             return {t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()

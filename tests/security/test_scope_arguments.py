@@ -94,7 +94,7 @@ class World:
 
     def store_rows(self) -> dict[str, list[tuple[Any, ...]]]:
         """Every row of the hub store but the audit log's."""
-        engine = sa.create_engine(sync_url(self.hub.core.settings.store_url))
+        engine = sa.create_engine(sync_url(self.hub.settings.store_url))
         try:
             meta = sa.MetaData()
             meta.reflect(engine)
