@@ -366,6 +366,7 @@ def describe_machine() -> dict[str, str]:
 
     dirty = run("git", "status", "--porcelain", "--untracked-files=no")
     pg_version = run("psql", "-h", "127.0.0.1", "-U", "postgres", "-Atc", "SHOW server_version")
+    node_modules()  # a fresh checkout installs PostGraphile first
     postgraphile = json.loads((BENCH / "node_modules" / "postgraphile" / "package.json").read_text())["version"]
     return {
         "machine": f"{os.cpu_count()} CPUs ({cpu}), {platform.python_implementation()} {platform.python_version()}",
