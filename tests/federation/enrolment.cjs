@@ -59,8 +59,10 @@ const resolvers = {
 };
 
 async function main() {
-  // stdout carries only the startup line
-  const server = new ApolloServer({ schema: buildSubgraphSchema({ typeDefs, resolvers }), logger: new console.Console(process.stderr) });
+  const server = new ApolloServer({
+    schema: buildSubgraphSchema({ typeDefs, resolvers }),
+    logger: new console.Console(process.stderr), // stdout carries only the startup line
+  });
   const { url } = await startStandaloneServer(server, {
     listen: { host: "127.0.0.1", port: 0 },
     context: async ({ req }) => {

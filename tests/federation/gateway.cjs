@@ -64,8 +64,11 @@ async function main() {
     supergraphSdl: composed.supergraphSdl,
     buildService: ({ url }) => new PassThroughDataSource({ url }),
   });
-  // stdout carries only the startup line
-  const server = new ApolloServer({ gateway, logger: new console.Console(process.stderr) });
+  const server = new ApolloServer({
+    gateway,
+    includeStacktraceInErrorResponses: false,
+    logger: new console.Console(process.stderr), // stdout carries only the startup line
+  });
   const { url } = await startStandaloneServer(server, {
     listen: { host: "127.0.0.1", port: 0 },
     context: async ({ req }) => ({ headers: Object.fromEntries(FORWARDED.map((h) => [h, req.headers[h]])) }),
