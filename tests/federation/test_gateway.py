@@ -91,8 +91,13 @@ class Federation:
 
 
 @pytest.fixture(scope="module")
-def federation(served: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federation]:
-    node = node_peer(HERE)
+def node() -> str:
+    return node_peer(HERE)
+
+
+@pytest.fixture(scope="module")
+def federation(node: str, served: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federation]:
+    """The enrolment subgraph and the gateway in front of it and the hub (Node and the packages first)."""
     folder = tmp_path_factory.mktemp("federation")
     log = folder / "enrolment.jsonl"
     log.touch()
