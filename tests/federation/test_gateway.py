@@ -251,3 +251,11 @@ def test_a_caller_the_hub_does_not_know_gets_its_unauthenticated(federation: Fed
                       authorization=authorization)
     assert errors(through) == errors(direct)
     assert through["data"] == {"institutions": None}
+
+
+def test_a_composition_error_stops_the_gateway(federation: Federation, node: str) -> None:
+    """The hub composed with itself defines every field twice without `@shareable`: the gateway refuses to start."""
+    run = subprocess.run([node, "gateway.cjs", f"hub={federation.hub}", f"copy={federation.hub}"], cwd=HERE, timeout=60,
+                         capture_output=True, text=True, env={**os.environ, "SDL_AUTHORIZATION": ADMIN.authorization()})
+    assert run.returncode == 1 and run.stdout == ""
+    assert "composition error: INVALID_FIELD_SHARING: " in run.stderr
