@@ -22,7 +22,7 @@ from starlette.testclient import TestClient
 from hub.app import create_app
 from hub.auth import create_token
 from hub.demo.generate import generate, sqlite_targets
-from hub.settings import Settings
+from hub.core.settings import Settings
 
 QUERY = "{ people(first: 10000) { edges { node { idNumber name sex birthDate retirementDate nameSource } } } }"
 SECRET = "bench-secret-of-sufficient-length-for-hs256"
@@ -47,7 +47,7 @@ async def cpu_times(settings: Settings, rounds: int) -> dict[str, list[float]]:
     to; wall time on a shared machine mostly measures the neighbours.
     """
     from hub.app import lifespan
-    from hub.auth import Principal
+    from hub.core.principal import Principal
     from schema import build_schema
 
     async with AsyncExitStack() as stack:

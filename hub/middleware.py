@@ -8,9 +8,9 @@ from collections.abc import Awaitable, Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hub.audit import refusal
-from hub.auth import Principal
-from hub.errors import Unauthenticated
+from hub.store.audit import refusal
+from hub.core.principal import Principal
+from hub.core.errors import Unauthenticated
 from hub.logs import request_id
 
 PRINCIPAL_KEY = "hub.principal"

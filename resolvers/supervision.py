@@ -11,9 +11,9 @@ import datetime as dt
 from types import SimpleNamespace
 from typing import Any
 
-from hub.context import HubContext
-from hub.crosswalk import institution_key
-from hub.errors import BadUserInput, Conflict, HubError
+from resolvers.context import HubContext
+from hub.core.crosswalk import institution_key
+from hub.core.errors import BadUserInput, Conflict, HubError
 from hub.store import Store
 from hub.supervision import alert_queries as q
 from hub.supervision import deferrals, freezes, precheck, service

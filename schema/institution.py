@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
-from hub.codes import REGIONS
-from hub.context import HubContext
-from hub.crosswalk import BASE
+from hub.core.codes import REGIONS
+from resolvers.context import HubContext
+from hub.core.crosswalk import BASE
 from resolvers import institutions as data
 from resolvers.batch import batch_field, batched, reading
 from resolvers.institutions import InstitutionView, PostLine, QuotaLine

@@ -13,8 +13,8 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
-from hub.context import HubContext
-from hub.errors import BadUserInput
+from resolvers.context import HubContext
+from hub.core.errors import BadUserInput
 from hub.supervision import alert_queries as q
 from hub.supervision import alerts as al
 from hub.supervision import deferrals as df

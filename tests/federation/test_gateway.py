@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 
 from hub.auth import create_token
-from hub.settings import Settings
+from hub.core.settings import Settings
 from tests.conftest import TEST_SECRET
 from tests.node import node_peer
 

@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 
 from hub.auth import create_token
-from hub.settings import Settings
+from hub.core.settings import Settings
 from tests.conftest import TEST_SECRET
 from tests.node import node_peer
 
