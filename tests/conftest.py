@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 import sqlalchemy as sa
@@ -25,6 +25,13 @@ from hub.core.settings import Settings
 PG_ADMIN = os.environ.get("HUB_TEST_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 MARIADB_ADMIN = os.environ.get("HUB_TEST_MARIADB", "mysql+asyncmy://root@127.0.0.1:3306/test")
 
+def unavailable(reason: str) -> NoReturn:
+    """Skip the test for a missing service or tool, or fail it when HUB_REQUIRE_SERVICES=1 (CI)."""
+    if os.environ.get("HUB_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"required but unavailable: {reason}")
+    pytest.skip(reason)
+
+
 def _server_or_skip(admin_url: str) -> sa.Engine:
     engine = sa.create_engine(sync_url(admin_url), isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     try:
@@ -32,9 +39,7 @@ def _server_or_skip(admin_url: str) -> sa.Engine:
             pass
     except Exception as exc:  # any driver error means the server is not reachable
         engine.dispose()
-        if os.environ.get("HUB_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"database server required but unreachable: {admin_url}: {exc}")
-        pytest.skip(f"database server unreachable: {admin_url}")
+        unavailable(f"database server unreachable: {admin_url}: {exc}")
     return engine
 
 
