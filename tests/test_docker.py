@@ -33,20 +33,25 @@ NOT_HUB_SETTINGS = {"FORWARDED_ALLOW_IPS"}  # uvicorn's own, read by `hub serve`
 INTERPOLATION = re.compile(r"\$\{(\w+)(?::?-([^}]*))?\}")
 
 
-def interpolate(value: Any) -> Any:
-    """A value as compose would see it with no variable set: each ${VAR:-default} its default."""
+def interpolate(value: Any, variables: dict[str, str]) -> Any:
+    """A value as compose would see it with these variables: ${VAR:-default} the variable, else its default."""
     if isinstance(value, str):
-        return INTERPOLATION.sub(lambda m: os.environ.get(m.group(1)) or m.group(2) or "", value)
+        return INTERPOLATION.sub(lambda m: variables.get(m.group(1)) or m.group(2) or "", value)
     if isinstance(value, list):
-        return [interpolate(v) for v in value]
+        return [interpolate(v, variables) for v in value]
     if isinstance(value, dict):
-        return {k: interpolate(v) for k, v in value.items()}
+        return {k: interpolate(v, variables) for k, v in value.items()}
     return value
+
+
+def load_compose(variables: dict[str, str] | None = None) -> dict[str, Any]:
+    """docker/compose.yaml, anchors merged and variables interpolated (none set: their defaults)."""
+    return interpolate(yaml.safe_load(COMPOSE.read_text(encoding="utf-8")), variables or {})  # type: ignore[no-any-return]
 
 
 @pytest.fixture(scope="module")
 def compose() -> dict[str, Any]:
-    return interpolate(yaml.safe_load(COMPOSE.read_text(encoding="utf-8")))  # type: ignore[no-any-return]
+    return load_compose()
 
 
 def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
