@@ -24,7 +24,7 @@ SECRETS_DIR ?= docker/secrets
 docker-secrets:
 	mkdir -p $(SECRETS_DIR) && chmod 700 $(SECRETS_DIR)
 	for name in jwt-secret audit-key; do \
-	  [ -s $(SECRETS_DIR)/$$name ] || $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(48))' > $(SECRETS_DIR)/$$name; \
+	  [ -s $(SECRETS_DIR)/$$name ] || LC_ALL=C tr -dc 'A-Za-z0-9' < /dev/urandom | head -c 64 > $(SECRETS_DIR)/$$name; \
 	  chmod 644 $(SECRETS_DIR)/$$name; \
 	done
 

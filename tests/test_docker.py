@@ -17,7 +17,6 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import click
 import pytest
 import typer.main
 import yaml
@@ -129,10 +128,10 @@ def test_every_command_is_a_hub_command_line(compose: dict[str, Any]) -> None:
     for name, service in hub_services(compose).items():
         command = service.get("command") or ["hub", "serve"]
         assert command[0] == "hub", name
-        at: click.Command = typer.main.get_command(cli_app)
+        at: Any = typer.main.get_command(cli_app)
         args, ctx = list(command[1:]), None
-        while isinstance(at, click.Group):  # hub db upgrade: the group db, then its command upgrade
-            ctx = click.Context(at, info_name=at.name, parent=ctx)
+        while hasattr(at, "list_commands"):  # a group: hub db upgrade is the group db, then its command upgrade
+            ctx = at.context_class(at, info_name=at.name, parent=ctx)
             sub = at.get_command(ctx, args[0]) if args else None
             assert sub is not None, f"{name}: {command} is no hub command"
             at, args = sub, args[1:]

@@ -24,6 +24,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -253,8 +254,8 @@ def test_a_keyed_mutation_replayed_on_the_other_replica_takes_effect_once(topolo
 def test_the_same_key_at_once_on_both_replicas_takes_effect_once(topology: Topology) -> None:
     alert = open_alerts(topology)[0]
     keys = topology.rows(idempotency_keys)
-    answers = at_once([lambda i=i: post(topology.replicas[i % 2], topology.token, STEP % "acknowledgeAlert",
-                                        {"id": alert, "k": "ack-race"}) for i in range(AT_ONCE)])
+    answers = at_once([partial(post, topology.replicas[i % 2], topology.token, STEP % "acknowledgeAlert",
+                               {"id": alert, "k": "ack-race"}) for i in range(AT_ONCE)])
     assert all(status == 200 and not body.get("errors") for status, body in answers), answers
     assert all(body == answers[0][1] for _, body in answers)
     assert topology.rows(alert_events, alert_events.c.to_status == "ACKNOWLEDGED") == 2  # ack-1's and this one
@@ -272,7 +273,7 @@ def test_a_state_change_through_one_replica_is_what_the_other_answers(topology: 
 
 
 def test_both_replicas_writing_at_once_keep_one_audit_chain(topology: Topology) -> None:
-    answers = at_once([lambda i=i: post(topology.replicas[i % 2], topology.token, PEOPLE) for i in range(4 * AT_ONCE)])
+    answers = at_once([partial(post, topology.replicas[i % 2], topology.token, PEOPLE) for i in range(4 * AT_ONCE)])
     assert all(status == 200 and not body.get("errors") for status, body in answers)
     for replica in topology.replicas:
         replica.stop()  # nothing is written while the chain is checked
