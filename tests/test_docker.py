@@ -22,7 +22,7 @@ import typer.main
 import yaml
 
 from hub.cli import app as cli_app
-from hub.settings import DEPARTMENTS, Settings, SourceSettings
+from hub.core.settings import DEPARTMENTS, Settings, SourceSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKER = ROOT / "docker"
@@ -148,7 +148,7 @@ def setting_of(variable: str) -> tuple[str, str | None]:
         department, _, field = name.removeprefix("source_").partition("_")
         assert department in DEPARTMENTS and field in SourceSettings.model_fields, f"{variable} is no setting"
         return field, department
-    assert name in Settings.model_fields, f"{variable} is no setting of hub/settings.py"
+    assert name in Settings.model_fields, f"{variable} is no setting of hub/core/settings.py"
     return name, None
 
 

@@ -32,7 +32,7 @@ import pytest
 import sqlalchemy as sa
 
 from hub.app import NO_TOKEN_KEYS
-from hub.db import sync_url
+from hub.core.db import sync_url
 from hub.demo.legacy import DEPARTMENT_TABLES
 from hub.store.tables import alert_events, check_runs, idempotency_keys
 from tests.conftest import MARIADB_ADMIN, PG_ADMIN, _factory, free_port
@@ -230,7 +230,7 @@ def test_a_token_works_on_both_replicas_and_a_foreign_one_on_neither(topology: T
     a, b = (data(topology, r, PEOPLE) for r in topology.replicas)
     assert a == b and a["people"]["totalCount"] > 0 and len(a["people"]["edges"]) == 5
     from hub.auth import create_token
-    from hub.settings import Settings
+    from hub.core.settings import Settings
 
     foreign = create_token(Settings(jwt_secret="another-secret-of-sufficient-length-0123"), None, ["admin"])
     assert [post(r, foreign, PEOPLE)[0] for r in topology.replicas] == [401, 401]

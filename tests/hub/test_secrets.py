@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from hub import cli
 from hub.app import NO_TOKEN_KEYS
 from hub.auth import create_token
-from hub.settings import Settings
+from hub.core.settings import Settings
 from tests.conftest import TEST_AUDIT_KEY, TEST_SECRET, running_hub
 
 COMMANDS = {"HUB_JWT_SECRET_FILE": ["token", "create", "--role", "admin"], "HUB_AUDIT_KEY_FILE": ["audit", "verify"]}
