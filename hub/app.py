@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager, nullcontext
 from typing import Any
@@ -58,6 +59,13 @@ from schema.audit import outcome
 from schema.idempotency import KEY_HEADER
 from schema.masking import MASKABLE
 
+log = logging.getLogger(__name__)
+NO_TOKEN_KEYS = (
+    "未配置令牌验证密钥（HUB_JWT_SECRET、HUB_JWT_SECRET_FILE、HUB_JWT_PUBLIC_KEY_FILE 或 HUB_JWT_JWKS_FILE），"
+    "所有 Bearer 令牌都将被拒绝（401），只有 API 密钥可用 / no token verification configured (HUB_JWT_SECRET, "
+    "HUB_JWT_SECRET_FILE, HUB_JWT_PUBLIC_KEY_FILE or HUB_JWT_JWKS_FILE): every bearer token is refused with 401, "
+    "only API keys work"
+)
 
 class HubGraphQL(GraphQL[HubContext, None]):
     """The /graphql endpoint: a fresh HubContext (and loaders) per request; UTF-8 JSON via orjson.
@@ -214,7 +222,10 @@ def lifespan(settings: Settings, schema: HubSchema, metrics: HubMetrics | None =
                 for _, adapter in sources.items():
                     adapter.tracer = measured.tracer  # type: ignore[attr-defined]
             state = HubState(settings, sources, crosswalk, book, store, audit, measured)
-            authenticate = Authenticator(TokenVerifier(settings), ApiKeyVerifier(store, settings.apikey_cache_seconds))
+            tokens = TokenVerifier(settings)
+            if not tokens.configured:
+                log.warning(NO_TOKEN_KEYS)
+            authenticate = Authenticator(tokens, ApiKeyVerifier(store, settings.apikey_cache_seconds))
             tune_gc(settings.gc_threshold)
             limit = settings.max_concurrent_operations
             operations = OperationSlots(limit) if limit > 0 else None

@@ -73,6 +73,11 @@ class TokenVerifier:
         else:
             self._jwks = {}
 
+    @property
+    def configured(self) -> bool:
+        """Whether any key can verify a token (without one, every bearer token is refused)."""
+        return bool(self._keys or self._jwks)
+
     def _candidates(self, token: str) -> list[tuple[Any, list[str]]]:
         kid = jwt.get_unverified_header(token).get("kid")
         if kid and kid in self._jwks:

@@ -73,6 +73,8 @@ def generate_cmd(
     url_organization: Annotated[str | None, typer.Option(help="组织部库地址 / organization DB URL")] = None,
     url_hr: Annotated[str | None, typer.Option(help="人社库地址 / HR DB URL")] = None,
     url_finance: Annotated[str | None, typer.Option(help="财政库地址 / finance DB URL")] = None,
+    skip_existing: Annotated[bool, typer.Option(help="各库已有完整的演示表时不做任何事 / do nothing when every "
+                                                "target already holds complete demo tables (a one-shot container's rerun)")] = False,
 ) -> None:
     """生成四个部门的演示数据库 / Generate the four departments' demo databases.
 
@@ -83,12 +85,16 @@ def generate_cmd(
 
     from hub.core.db import sync_url
     from hub.demo.generate import sqlite_targets
+    from hub.demo.writer import generated
 
     out = out or Settings().demo_dir
     given = dict(zip(DEPARTMENTS, (url_establishment, url_organization, url_hr, url_finance), strict=True))
     servers = {d: u for d, u in given.items() if u}
     for url in servers.values():
         sync_url(url).get_dialect()  # a bad URL or unknown dialect fails here, before anything is written
+    if skip_existing and generated({**sqlite_targets(out), **servers}):
+        console.print("already generated: every target holds complete demo tables; nothing written")
+        return
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.name}-") as staging:
         staged = Path(staging)

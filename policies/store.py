@@ -17,7 +17,7 @@ from casbin_async_sqlalchemy_adapter import Adapter
 
 from hub.core.errors import BadUserInput
 from hub.store.db import Store, utcnow
-from hub.store.tables import policy_version
+from hub.store.tables import casbin_rule, policy_version
 from policies.grants import MODEL_PATH, POLICY_PATH, PolicyBook
 
 log = logging.getLogger(__name__)
@@ -36,16 +36,42 @@ def read_policy_file(path: Path) -> list[list[str]]:
 
 async def store_enforcer(store: Store, seed: Path = POLICY_PATH) -> casbin.AsyncEnforcer:
     """An enforcer over the store's rules, seeded from the policy file the first time."""
+    await seed_rules(store, seed)
     enforcer = casbin.AsyncEnforcer(str(MODEL_PATH), Adapter(store.engine))
     await enforcer.load_policy()
-    if not enforcer.get_policy():
-        for row in read_policy_file(seed):
-            if row[0] == "p":
-                await enforcer.add_policy(*row[1:])
-            elif row[0] == "g":
-                await enforcer.add_grouping_policy(*row[1:])
-        await bump_version(store)
     return enforcer
+
+
+async def seed_rules(store: Store, seed: Path) -> bool:
+    """Copy the policy file's rules into a store that has none, in one transaction; whether this call did.
+
+    Replicas starting at once on a new store must neither both seed it nor load it half seeded: each
+    first moves the version row (its row lock on PostgreSQL, the write lock on SQLite, makes the others
+    wait for this transaction to end), then seeds only if the rules are still empty. The very first
+    inserts of the version row meet on its key instead: the one that loses tries once more.
+    """
+    count = sa.select(sa.func.count()).select_from(casbin_rule)
+    async with store.connect() as conn:
+        if (await conn.execute(count)).scalar():
+            return False
+    lines = dict.fromkeys(tuple(row) for row in read_policy_file(seed) if row[0] in ("p", "g"))  # in order, once each
+    rows = [{"ptype": ptype, **{f"v{i}": values[i] if i < len(values) else None for i in range(6)}}
+            for ptype, *values in lines]
+    for attempt in range(2):
+        try:
+            async with store.begin() as conn:
+                moved = await conn.execute(policy_version.update().where(policy_version.c.id == 1)
+                                           .values(version=policy_version.c.version + 1, changed_at=utcnow()))
+                if not moved.rowcount:
+                    await conn.execute(policy_version.insert().values(id=1, version=1, changed_at=utcnow()))
+                if (await conn.execute(count)).scalar():
+                    return False  # another replica seeded it while this one waited
+                await conn.execute(casbin_rule.insert(), rows)
+                return True
+        except sa.exc.IntegrityError:
+            if attempt:
+                raise
+    return False
 
 
 async def current_version(store: Store) -> int:

@@ -21,6 +21,20 @@ def _user_data_dir() -> Path:
     return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "staffing-hub"
 
 
+def _secret(configured: Path | None, variable: str, development: Path) -> str | None:
+    """A secret read from its file: the configured one (which must exist and hold it: a secret mounted
+    nowhere is an error, not a silent fallback), else the demo directory's, if there."""
+    if configured is None:
+        return development.read_text(encoding="utf-8").strip() if development.exists() else None
+    try:
+        secret = configured.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise BadUserInput(f"{variable} 指向的文件不可读 / {variable}: cannot read {configured}: {exc.strerror}") from exc
+    if not secret:
+        raise BadUserInput(f"{variable} 指向的文件为空 / {variable}: {configured} is empty")
+    return secret
+
+
 class SourceSettings(BaseModel):
     """One department database: its SQLAlchemy URL, optionally its own mapping file and limits.
 
@@ -131,19 +145,11 @@ class Settings(BaseSettings):
         """The HS256 secret: the setting, its file, or (development) the demo directory's secret."""
         if self.jwt_secret:
             return self.jwt_secret
-        for path in (self.jwt_secret_file, self.demo_dir / "jwt-secret"):
-            if path is not None and path.exists():
-                return path.read_text(encoding="utf-8").strip()
-        return None
+        return _secret(self.jwt_secret_file, "HUB_JWT_SECRET_FILE", self.demo_dir / "jwt-secret")
 
     def audit_secret(self) -> bytes | None:
         """The audit key: the setting, its file, or (development) the demo directory's `audit-key`."""
-        key = self.audit_key
-        if not key:
-            for path in (self.audit_key_file, self.demo_dir / "audit-key"):
-                if path is not None and path.exists():
-                    key = path.read_text(encoding="utf-8").strip()
-                    break
+        key = self.audit_key or _secret(self.audit_key_file, "HUB_AUDIT_KEY_FILE", self.demo_dir / "audit-key")
         if key and len(key) < 32:
             raise BadUserInput("审计密钥至少 32 个字符 / the audit key needs at least 32 characters")
         return key.encode() if key else None

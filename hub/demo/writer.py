@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -154,3 +155,24 @@ class Sink:
         for db in self.databases.values():
             db.close()
         self.databases.clear()
+
+
+def generated(targets: dict[str, str]) -> bool:
+    """Whether every target (department -> URL) already holds its department's legacy tables, fully
+    written: their indexes, which `Sink.finish` builds after the last row, all exist."""
+    for department, url in targets.items():
+        sync = sync_url(url)
+        if sync.get_backend_name() == "sqlite" and not Path(sync.database or "").exists():
+            return False  # connecting would create the file
+        engine = sa.create_engine(sync)
+        try:
+            inspector = sa.inspect(engine)
+            for table in DEPARTMENT_TABLES[department]:
+                if not inspector.has_table(table.name):
+                    return False
+                have = {index["name"] for index in inspector.get_indexes(table.name)}
+                if any(index.name not in have for index in table.indexes):
+                    return False
+        finally:
+            engine.dispose()
+    return True

@@ -26,7 +26,7 @@ from hub.core.settings import Settings
 from hub.store import Store, open_store
 from hub.store.db import utcnow
 from hub.store.lifecycle import advance_many
-from hub.store.tables import alert_events, freeze_events, metadata
+from hub.store.tables import alert_events, casbin_rule, freeze_events, metadata
 from hub.supervision import alerts, freezes
 from hub.supervision.alerts import AlertStatus, record_findings, transition
 from hub.supervision.freezes import FreezeStatus
@@ -303,3 +303,24 @@ def test_every_mutation_retried_with_its_key_writes_nothing(app: Hub) -> None:
         again = data(app, query, **given)
         assert again == first, name
         assert counts(app) == before, name
+
+
+# --- replicas starting at once ----------------------------------------------------------------
+
+
+async def test_replicas_starting_at_once_on_a_new_store_seed_the_policies_once(store_url: str) -> None:  # noqa: F811
+    """Each replica finds every rule of the file, and the store holds each once (not once per replica)."""
+    from policies.grants import POLICY_PATH
+    from policies.store import read_policy_file, store_enforcer
+
+    stores = [await open_store(store_url, migrate=i == 0) for i in range(3)]
+    try:
+        enforcers = await asyncio.gather(*(store_enforcer(store, POLICY_PATH) for store in stores))
+        lines = {tuple(row) for row in read_policy_file(POLICY_PATH)}
+        for enforcer in enforcers:
+            assert {("p", *rule) for rule in enforcer.get_policy()} | {("g", *rule) for rule in enforcer.get_grouping_policy()} == lines
+        async with stores[0].connect() as conn:
+            assert (await conn.execute(sa.select(sa.func.count()).select_from(casbin_rule))).scalar() == len(lines)
+    finally:
+        for store in stores:
+            await store.close()
