@@ -31,7 +31,7 @@ async def main(calls: int) -> None:
             texts = {"short": SHORT, "2,000 chars": LONG[:2000]}
             await documents.add(store, [documents.Document(hashlib.sha256(t.encode()).hexdigest(), t, (), "bench")
                                         for t in texts.values()])
-            apq, only = (TrustedDocuments(store, mode, 3600, 20_000) for mode in ("apq", "only"))
+            apq, only = TrustedDocuments(store, "apq", 3600, 20_000), TrustedDocuments(store, "only", 3600, 20_000)
             print(f"{'case':<28}{'short µs':>10}{'2,000 chars µs':>16}")
             for label, trusted, with_text, with_hash in (("text, apq", apq, True, False), ("hash alone, apq", apq, False, True),
                                                          ("text, only", only, True, False)):
