@@ -40,12 +40,14 @@ from typing import Any, Literal
 
 import orjson
 from graphql import GraphQLError, GraphQLSchema, OperationDefinitionNode, parse, specified_rules, validate
+from sqlalchemy.exc import SQLAlchemyError
 from strawberry.extensions.query_depth_limiter import create_validator
 
 from hub.caches import ENTRIES, QUERY_CACHE_BYTES, BoundedCache
 from hub.errors import (
     BadRequest,
     BadUserInput,
+    HubError,
     PersistedQueryHashMismatch,
     PersistedQueryNotAllowed,
     PersistedQueryNotFound,
@@ -96,7 +98,8 @@ class TrustedDocuments:
         """The text to run (None when the request brings neither text nor hash).
 
         Refuses with BAD_REQUEST (a malformed persistedQuery), PERSISTED_QUERY_NOT_FOUND,
-        PERSISTED_QUERY_NOT_SUPPORTED, PERSISTED_QUERY_HASH_MISMATCH or PERSISTED_QUERY_NOT_ALLOWED.
+        PERSISTED_QUERY_NOT_SUPPORTED, PERSISTED_QUERY_HASH_MISMATCH or PERSISTED_QUERY_NOT_ALLOWED;
+        INTERNAL when the store cannot be read.
         """
         persisted = extensions.get("persistedQuery") if isinstance(extensions, dict) else None
         if persisted is None:
@@ -126,7 +129,10 @@ class TrustedDocuments:
         cached = self._texts.get(key)
         if cached is not None and cached[0] > time.monotonic():
             return cached[1]  # type: ignore[no-any-return]
-        text = await documents.text(self.store, digest)
+        try:
+            text = await documents.text(self.store, digest)
+        except (SQLAlchemyError, OSError) as exc:  # not remembered: the next request asks again
+            raise HubError("无法从枢纽库读取可信文档 / cannot read the trusted documents from the hub store") from exc
         self._texts.put(key, (time.monotonic() + self.ttl, text))
         return text
 

@@ -10,10 +10,12 @@ from typing import Any
 
 import orjson
 import pytest
+from sqlalchemy import exc as sa_exc
 from typer.testing import CliRunner
 
 from hub import cli
 from hub.fastpath import KnownQueries
+from hub.store import documents as store_documents
 from hub.store import upgrade
 from tests.conftest import Hub, hub_settings, running_hub
 
@@ -220,3 +222,19 @@ def test_documents_add_refuses_a_bad_document_and_stores_nothing(tmp_path: Path,
     assert len(out.stderr.splitlines()) == 1
     assert json.loads(documents("list").stdout) == []  # the good file was not stored either
     assert documents("remove", "not-a-hash").exit_code == 2
+
+
+def test_a_store_that_cannot_be_read_is_an_internal_error_in_graphqls_shape(demo_dir: Path, tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = hub_settings(demo_dir, store_url=f"sqlite+aiosqlite:///{tmp_path}/hub.db", trusted_documents="only")
+    with running_hub(settings) as hub:
+        async def unreadable(store: Any, digest: str) -> str | None:
+            raise sa_exc.OperationalError("SELECT", {}, OSError("connection refused"))
+
+        monkeypatch.setattr(store_documents, "text", unreadable)
+        for accept, status in ((JSON, 200), (GRAPHQL_RESPONSE, 500)):
+            response = post(hub, {"query": REGIONS}, accept)
+            assert response.status_code == status and code(response) == "INTERNAL"
+            assert "cannot read the trusted documents" in response.json()["errors"][0]["message"]
+        monkeypatch.undo()
+        assert code(post(hub, {"query": REGIONS})) == "PERSISTED_QUERY_NOT_ALLOWED"  # the failure was not remembered
