@@ -4,10 +4,10 @@ A query the full path (strawberry's view, validation, policy, audit and error ex
 answered without any error is remembered per query text, operation name and compiled grants:
 its document has passed validation and the policy for those grants, and what it reads of personal
 data is known. The same request again (a JSON POST) is executed directly on graphql-core with the
-same executor, document and variables; the same audit entry is written (and committed) before the answer leaves.
-A persisted query's hash is resolved to its text (or an allow-listed text checked) first, by the same
-`TrustedDocuments.resolve` as the full path (hub/trusted.py); whatever it refuses goes to the full path. That saves 0.3–0.6 ms of CPU a
-request (strawberry's view and hooks cost more than a small query's own work).
+same executor, document and variables; the same audit entry is written (and committed) before the answer leaves. That saves 0.3–0.6 ms of CPU a
+request (strawberry's view and hooks cost more than a small query's own work). A persisted query's
+hash is first resolved to its text (or an allow-listed text checked) by the same
+`TrustedDocuments.resolve` as the full path's (hub/trusted.py); what it refuses goes to the full path.
 
 Only clean answers are served here. An answer with any error is thrown away, the entry is
 forgotten and the request goes through the full path, so errors are always made and shaped by
