@@ -14,6 +14,7 @@ from sqlalchemy import exc as sa_exc
 from typer.testing import CliRunner
 
 from hub import cli
+from hub.audit import AuditEvent, AuditLog
 from hub.fastpath import KnownQueries
 from hub.store import documents as store_documents
 from hub.store import upgrade
@@ -33,8 +34,8 @@ def pq(text_or_hash: str, version: int = 1) -> dict[str, Any]:
     return {"persistedQuery": {"version": version, "sha256Hash": digest}}
 
 
-def post(hub: Hub, body: dict[str, Any], accept: str = JSON) -> Any:
-    headers = {"Authorization": f"Bearer {hub.token()}", "Accept": accept, "Content-Type": "application/json"}
+def post(hub: Hub, body: dict[str, Any], accept: str = JSON, role: str = "admin") -> Any:
+    headers = {"Authorization": f"Bearer {hub.token(role)}", "Accept": accept, "Content-Type": "application/json"}
     return hub.client.post("/graphql", content=orjson.dumps(body), headers=headers)
 
 
@@ -115,6 +116,26 @@ def test_a_hash_that_is_not_the_texts_is_refused_and_registers_nothing(apq_hub: 
         assert "provided sha does not match query" in response.json()["errors"][0]["message"]
     assert code(post(apq_hub, {"extensions": pq(text)})) == "PERSISTED_QUERY_NOT_FOUND"
     assert code(post(apq_hub, {"extensions": pq(other)})) == "PERSISTED_QUERY_NOT_FOUND"
+
+
+def test_a_document_run_by_hash_passes_the_policy_and_the_audit_as_its_text(apq_hub: Hub,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    denied = "{ auditEntries(first: 1) { totalCount } }"
+    assert "errors" not in post(apq_hub, {"query": denied, "extensions": pq(denied)})  # admin registers it
+    for accept, status in ((JSON, 200), (GRAPHQL_RESPONSE, 403)):
+        response = post(apq_hub, {"extensions": pq(denied)}, accept, role="analyst")
+        assert response.status_code == status and code(response) == "FORBIDDEN"
+    events: list[AuditEvent] = []
+
+    async def write(self: AuditLog, event: AuditEvent) -> None:
+        events.append(event)
+
+    monkeypatch.setattr(AuditLog, "write", write)
+    personal = "query Names { people(first: 2) { edges { node { idNumber name } } } }"
+    assert "errors" not in post(apq_hub, {"query": personal, "extensions": pq(personal)})
+    for _ in range(2):  # the full path, then the fast path
+        assert "errors" not in post(apq_hub, {"extensions": pq(personal)})
+    assert len(events) == 3 and all(e.operation == "Names" and e.operation_hash == sha(personal) for e in events)
 
 
 @pytest.mark.parametrize("persisted", [{"version": 2, "sha256Hash": "0" * 64}, {"version": 1, "sha256Hash": "abc"},
