@@ -121,7 +121,7 @@ def test_a_hash_that_is_not_the_texts_is_refused_and_registers_nothing(apq_hub: 
 def test_a_document_run_by_hash_passes_the_policy_and_the_audit_as_its_text(apq_hub: Hub,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     denied = "{ auditEntries(first: 1) { totalCount } }"
-    assert "errors" not in post(apq_hub, {"query": denied, "extensions": pq(denied)})  # admin registers it
+    assert "errors" not in post(apq_hub, {"query": denied, "extensions": pq(denied)}).json()  # admin registers it
     for accept, status in ((JSON, 200), (GRAPHQL_RESPONSE, 403)):
         response = post(apq_hub, {"extensions": pq(denied)}, accept, role="analyst")
         assert response.status_code == status and code(response) == "FORBIDDEN"
@@ -132,9 +132,9 @@ def test_a_document_run_by_hash_passes_the_policy_and_the_audit_as_its_text(apq_
 
     monkeypatch.setattr(AuditLog, "write", write)
     personal = "query Names { people(first: 2) { edges { node { idNumber name } } } }"
-    assert "errors" not in post(apq_hub, {"query": personal, "extensions": pq(personal)})
+    assert "errors" not in post(apq_hub, {"query": personal, "extensions": pq(personal)}).json()
     for _ in range(2):  # the full path, then the fast path
-        assert "errors" not in post(apq_hub, {"extensions": pq(personal)})
+        assert "errors" not in post(apq_hub, {"extensions": pq(personal)}).json()
     assert len(events) == 3 and all(e.operation == "Names" and e.operation_hash == sha(personal) for e in events)
 
 
