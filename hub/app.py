@@ -25,19 +25,18 @@ from strawberry.types import ExecutionResult
 
 from adapters.registry import build_sources
 from hub.apikeys import ApiKeyVerifier
-from hub.audit import AuditLog
 from hub.auth import Authenticator, TokenVerifier
-from hub.checkpoint import CheckpointFile
 from hub.console import page, static_mount
-from hub.context import HubContext, HubState
-from hub.crosswalk import CrosswalkCache
-from hub.errors import BadRequest, BadUserInput, HubError
+from hub.core.crosswalk import CrosswalkCache
+from hub.core.errors import BadRequest, BadUserInput, HubError
+from hub.core.settings import Settings
+from hub.core.slots import OperationSlots
 from hub.fastpath import KnownQueries, read_body, replay
 from hub.logs import request_id
 from hub.metrics import HubMetrics
 from hub.middleware import PRINCIPAL_KEY, Authenticate, RequestId, is_ide_page
-from hub.settings import Settings
-from hub.slots import OperationSlots
+from hub.store.audit import AuditLog
+from hub.store.checkpoint import CheckpointFile
 from hub.store.db import Store, open_store
 from hub.supervision.schedule import CheckScheduler
 from hub.tracing import tracer_provider
@@ -54,6 +53,7 @@ from hub.transport import (
 from hub.trusted import TrustedDocuments
 from policies.grants import POLICY_PATH, PolicyBook, new_enforcer
 from policies.store import PolicyWatcher, store_enforcer
+from resolvers.context import HubContext, HubState
 from schema import HubSchema, build_schema, schema_fields
 from schema.audit import outcome
 from schema.idempotency import KEY_HEADER
@@ -66,7 +66,7 @@ class HubGraphQL(GraphQL[HubContext, None]):
     At most `HUB_MAX_CONCURRENT_OPERATIONS` operations execute at once (the lifespan's
     `operations` slots; the others wait their turn in arrival order): the hub is one thread,
     so interleaving more large answers only holds more of them in memory at once. An operation
-    kept waiting by a slow source lends its slot meanwhile (hub/slots.py). A query answered
+    kept waiting by a slow source lends its slot meanwhile (hub/core/slots.py). A query answered
     cleanly is remembered, and its repeats skip the view and the extension hooks (hub/fastpath.py).
     Both paths first resolve a persisted query's hash, or check an allow-listed text, by the same
     `TrustedDocuments.resolve` (hub/trusted.py).

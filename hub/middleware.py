@@ -8,10 +8,10 @@ from collections.abc import Awaitable, Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hub.audit import refusal
-from hub.auth import Principal
-from hub.errors import Unauthenticated
+from hub.core.errors import Unauthenticated
+from hub.core.principal import Principal
 from hub.logs import request_id
+from hub.store.audit import refusal
 
 PRINCIPAL_KEY = "hub.principal"
 Authenticator = Callable[[dict[bytes, bytes]], Awaitable[Principal]]

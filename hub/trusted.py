@@ -43,8 +43,8 @@ from graphql import GraphQLError, GraphQLSchema, OperationDefinitionNode, parse,
 from sqlalchemy.exc import SQLAlchemyError
 from strawberry.extensions.query_depth_limiter import create_validator
 
-from hub.caches import ENTRIES, QUERY_CACHE_BYTES, BoundedCache
-from hub.errors import (
+from hub.core.caches import ENTRIES, QUERY_CACHE_BYTES, BoundedCache
+from hub.core.errors import (
     BadRequest,
     BadUserInput,
     HubError,

@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from hub.errors import NotFound
+from hub.core.errors import NotFound
 from hub.store.db import Store, utcnow
 from hub.store.tables import trusted_documents as documents
 

@@ -14,10 +14,10 @@ from sqlalchemy import exc as sa_exc
 from typer.testing import CliRunner
 
 from hub import cli
-from hub.audit import AuditEvent, AuditLog
 from hub.fastpath import KnownQueries
 from hub.store import documents as store_documents
 from hub.store import upgrade
+from hub.store.audit import AuditEvent, AuditLog
 from tests.conftest import Hub, hub_settings, running_hub
 
 REGIONS = "query Regions { regions { code name } }\n"
