@@ -29,7 +29,7 @@ from hub.apikeys import ApiKeyVerifier
 from hub.auth import Authenticator, TokenVerifier
 from hub.console import page, static_mount
 from hub.core.crosswalk import CrosswalkCache
-from hub.core.errors import BadRequest, BadUserInput, QueryTooLarge
+from hub.core.errors import BadRequest, BadUserInput, HubError
 from hub.core.settings import Settings
 from hub.core.slots import OperationSlots
 from hub.fastpath import KnownQueries, read_body, replay
@@ -51,6 +51,7 @@ from hub.transport import (
     error_body,
     request_error_status,
 )
+from hub.trusted import TrustedDocuments
 from policies.grants import POLICY_PATH, PolicyBook, new_enforcer
 from policies.store import PolicyWatcher, store_enforcer
 from resolvers.context import HubContext, HubState
@@ -75,6 +76,8 @@ class HubGraphQL(GraphQL[HubContext, None]):
     so interleaving more large answers only holds more of them in memory at once. An operation
     kept waiting by a slow source lends its slot meanwhile (hub/core/slots.py). A query answered
     cleanly is remembered, and its repeats skip the view and the extension hooks (hub/fastpath.py).
+    Both paths first resolve a persisted query's hash, or check an allow-listed text, by the same
+    `TrustedDocuments.resolve` (hub/trusted.py).
     Query texts over `max_query_chars` and answers over `max_answer_bytes` are refused
     (hub/transport.py); malformed requests get a GraphQL-shaped, bilingual HTTP error. The answer's
     media type follows the Accept header; with application/graphql-response+json a request that
@@ -95,8 +98,8 @@ class HubGraphQL(GraphQL[HubContext, None]):
         await super().__call__(scope, receive, send)
 
     async def render_graphql_ide(self, request: Request) -> Response:
-        """Our GraphiQL page (hub/console): every asset served by the hub, none from a CDN."""
-        return HTMLResponse(page())
+        """Our GraphiQL page (hub/console): every asset served by the hub, none from a CDN; it states allow-list mode."""
+        return HTMLResponse(page(trusted_only=self.settings.trusted_documents == "only"))
 
     def encode_json(self, data: object) -> bytes:
         return encode_answer(data, self.settings.max_answer_bytes)
@@ -157,11 +160,15 @@ class HubGraphQL(GraphQL[HubContext, None]):
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
         """Execute one operation once it has an operation slot (at once when unlimited); measure it (hub/metrics.py);
-        with application/graphql-response+json, a request error's status goes on the sub-response."""
+        with application/graphql-response+json, a request error's status goes on the sub-response. The text
+        run is the one trusted documents resolve (hub/trusted.py): a hash's document, or the text if allowed."""
         with request.state.metrics.measure(request_data.operation_name) as measured:
             try:
+                request_data.query = await request.state.trusted.resolve(request_data.query, request_data.extensions)
                 check_query_length(request_data.query, self.settings.max_query_chars)
-            except QueryTooLarge as exc:
+            except BadRequest as exc:  # a malformed persistedQuery: refused as any malformed request
+                raise HTTPException(400, exc.message) from exc
+            except HubError as exc:  # too long; not found, not allowed, a hash that does not match (hub/trusted.py)
                 result = ExecutionResult(data=None, errors=[GraphQLError(exc.message, extensions=exc.extensions)])
             else:
                 async with request.state.operations or nullcontext():
@@ -229,7 +236,10 @@ def lifespan(settings: Settings, schema: HubSchema, metrics: HubMetrics | None =
             tune_gc(settings.gc_threshold)
             limit = settings.max_concurrent_operations
             operations = OperationSlots(limit) if limit > 0 else None
-            yield {"hub": state, "authenticate": authenticate, "operations": operations, "metrics": measured}
+            trusted = TrustedDocuments(store, settings.trusted_documents, settings.trusted_documents_cache_seconds,
+                                       settings.max_query_chars)
+            yield {"hub": state, "authenticate": authenticate, "operations": operations, "metrics": measured,
+                   "trusted": trusted}
 
     return run
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -405,3 +406,52 @@ def apikey_list() -> None:
 
     keys = _with_store(list_keys)
     typer.echo(json.dumps(keys, ensure_ascii=False, indent=2, default=str))
+
+
+documents_app = typer.Typer(help="可信文档（持久化查询） / trusted documents (persisted queries)", no_args_is_help=True)
+app.add_typer(documents_app, name="documents")
+
+
+def _hash_argument(value: str) -> str:
+    from hub.core.errors import BadUserInput
+
+    if not re.fullmatch(r"[0-9a-fA-F]{64}", value):
+        raise BadUserInput(f"哈希须为 64 位十六进制 / a hash is 64 hexadecimal digits: {value[:80]!r}")
+    return value.lower()
+
+
+@documents_app.command("add")
+def documents_add(
+    files: Annotated[list[Path], typer.Argument(help=".graphql 文件（整个文件为一个文档）或 JSON 清单（Apollo 清单、{哈希: 文档}） / "
+                                                      ".graphql files (each one document) or JSON manifests (Apollo's, {hash: document})")],
+) -> None:
+    """登记文档：先全部按模式校验，任一无效则不登记 / Register documents; all are checked against the schema first, none is stored if one fails."""
+    from hub.store import documents
+    from hub.trusted import read_documents
+    from schema import build_schema
+
+    settings = Settings()
+    found = read_documents(files, build_schema(settings)._schema, settings.max_depth, settings.max_query_chars)
+    added = {d.sha256 for d in _with_store(lambda store: documents.add(store, found))}
+    for d in found:
+        state = "added" if d.sha256 in added else "known"
+        typer.echo(f"{state} {d.sha256}  {','.join(o or '(anonymous)' for o in d.operations)}  {d.source}")
+    typer.echo(f"ok: {len(added)} added, {len(found) - len(added)} registered already")
+
+
+@documents_app.command("list")
+def documents_list() -> None:
+    """列出已登记文档（哈希、操作、来源） / List registered documents: hash, operations, where from."""
+    from hub.store import documents
+
+    typer.echo(json.dumps(_with_store(documents.listing), ensure_ascii=False, indent=2, default=str))
+
+
+@documents_app.command("remove")
+def documents_remove(sha256: Annotated[str, typer.Argument(help="文档的 SHA-256 / the document's SHA-256")]) -> None:
+    """注销文档（各副本在缓存时间内停止接受） / Unregister a document (replicas stop accepting it within HUB_TRUSTED_DOCUMENTS_CACHE_SECONDS)."""
+    from hub.store import documents
+
+    digest = _hash_argument(sha256)
+    _with_store(lambda store: documents.remove(store, digest))
+    typer.echo(f"removed {digest}")

@@ -5,7 +5,9 @@ answered without any error is remembered per query text, operation name and comp
 its document has passed validation and the policy for those grants, and what it reads of personal
 data is known. The same request again (a JSON POST) is executed directly on graphql-core with the
 same executor, document and variables; the same audit entry is written (and committed) before the answer leaves. That saves 0.3–0.6 ms of CPU a
-request (strawberry's view and hooks cost more than a small query's own work).
+request (strawberry's view and hooks cost more than a small query's own work). A persisted query's
+hash is first resolved to its text (or an allow-listed text checked) by the same
+`TrustedDocuments.resolve` as the full path's (hub/trusted.py); what it refuses goes to the full path.
 
 Only clean answers are served here. An answer with any error is thrown away, the entry is
 forgotten and the request goes through the full path, so errors are always made and shaped by
@@ -34,7 +36,7 @@ from strawberry.execution.is_awaitable import optimized_is_awaitable
 from strawberry.utils.operation import get_first_operation
 
 from hub.core.caches import ENTRIES, QUERY_CACHE_BYTES, BoundedCache, digest, document_bytes
-from hub.core.errors import AuditUnavailable
+from hub.core.errors import AuditUnavailable, HubError
 from hub.logs import request_id
 from hub.middleware import PRINCIPAL_KEY
 from hub.transport import answer_type, encode_answer
@@ -91,7 +93,13 @@ class KnownQueries:
         principal = scope.get(PRINCIPAL_KEY)
         if request is None or principal is None:
             return False
-        query, variables, operation_name, media_type = request
+        sent, extensions, variables, operation_name, media_type = request
+        try:
+            query = await scope["state"]["trusted"].resolve(sent, extensions)  # the full path's own first step
+        except HubError:
+            return False  # the full path refuses it
+        if query is None:
+            return False
         state = scope["state"]["hub"]
         grants = state.policies.grants(principal.policy_subjects)
         key = (id(grants), operation_name, digest(query))
@@ -135,8 +143,9 @@ class KnownQueries:
                 context.release()
 
 
-def _request(scope: Scope, body: bytes) -> tuple[str, dict[str, Any] | None, str | None, str] | None:
-    """(query, variables, operation name, the answer's media type) of a plain JSON POST, or None for anything else."""
+def _request(scope: Scope, body: bytes) -> tuple[str | None, dict[str, Any] | None, dict[str, Any] | None, str | None, str] | None:
+    """(query, extensions, variables, operation name, the answer's media type) of a plain JSON POST, or None for
+    anything else."""
     content_type = accept = b""
     for name, value in scope["headers"]:
         if name == b"content-type":
@@ -149,14 +158,17 @@ def _request(scope: Scope, body: bytes) -> tuple[str, dict[str, Any] | None, str
         data = orjson.loads(body)
     except orjson.JSONDecodeError:
         return None
-    if data.__class__ is not dict or data.get("extensions") is not None:
+    if data.__class__ is not dict:
         return None
-    query, variables, operation_name = data.get("query"), data.get("variables"), data.get("operationName")
-    if query.__class__ is not str or not (variables is None or variables.__class__ is dict):
+    query, extensions = data.get("query"), data.get("extensions")
+    variables, operation_name = data.get("variables"), data.get("operationName")
+    if not (query is None or query.__class__ is str) or not (extensions is None or extensions.__class__ is dict):
+        return None
+    if not (variables is None or variables.__class__ is dict):
         return None
     if not (operation_name is None or operation_name.__class__ is str):
         return None
-    return query, variables, operation_name, answer_type(accept.decode("latin-1"))
+    return query, extensions, variables, operation_name, answer_type(accept.decode("latin-1"))
 
 
 async def read_body(receive: Receive) -> bytes | None:

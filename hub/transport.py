@@ -8,7 +8,8 @@ with a code in `extensions`.
 
 Answers follow GraphQL over HTTP: a client that prefers `application/graphql-response+json` gets
 that media type, and a request that fails before execution (parse, validation, policy, variable
-coercion, limits) gets a 4xx status and no `data` entry; `application/json` (also for `*/*` or no
+coercion, limits) gets a 4xx status and no `data` entry — except Apollo's PersistedQueryNotFound and
+PersistedQueryNotSupported, 200 as Apollo Server sends them; `application/json` (also for `*/*` or no
 Accept) keeps the legacy rules: 200 for every GraphQL answer.
 """
 
@@ -24,7 +25,10 @@ from hub.core.errors import AnswerTooLarge, HubError, PayloadTooLarge, QueryTooL
 
 JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
-_STATUS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "INTERNAL": 500, "AUDIT_UNAVAILABLE": 503}  # else 400
+_STATUS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "INTERNAL": 500, "AUDIT_UNAVAILABLE": 503,  # else 400
+           "PERSISTED_QUERY_NOT_ALLOWED": 403,
+           # 200 as Apollo Server answers them: Apollo Client's persisted-query link gives up hashes on a 400
+           "PERSISTED_QUERY_NOT_FOUND": 200, "PERSISTED_QUERY_NOT_SUPPORTED": 200}
 
 
 def answer_type(accept: str) -> str:

@@ -26,15 +26,21 @@ def _vendored(suffix: str) -> list[str]:
             for package in manifest for name in package["files"] if name.endswith(suffix)]
 
 
+TRUSTED_ONLY = ('<p id="trusted-only">仅运行已登记的文档（HUB_TRUSTED_DOCUMENTS=only）：未登记的查询，包括本页读取模式的'
+                '内省查询，都会被拒绝 / trusted documents only (HUB_TRUSTED_DOCUMENTS=only): queries not registered with '
+                '<code>hub documents add</code>, this page\'s introspection included, are refused</p>')
+
+
 @cache
-def page() -> str:
-    """The console's HTML: vendored styles and scripts first, then the hub's own."""
+def page(trusted_only: bool = False) -> str:
+    """The console's HTML: vendored styles and scripts first, then the hub's own; in allow-list mode, a notice."""
     styles = [*_vendored(".css"), f"{PREFIX}/console.css"]
     scripts = [*_vendored(".js"), f"{PREFIX}/console.js"]
     template = (Path(__file__).parent / "graphiql.html").read_text(encoding="utf-8")
     return template.format(
         styles="\n".join(f'<link rel="stylesheet" href="{url}">' for url in styles),
         scripts="\n".join(f'<script src="{url}"></script>' for url in scripts),
+        notice=TRUSTED_ONLY if trusted_only else "",
     )
 
 

@@ -116,3 +116,36 @@ class StoreBehind(HubError):
     """The hub store is not at the shipped migrations' head; `hub db upgrade` migrates it."""
 
     code = "STORE_BEHIND"
+
+
+class PersistedQueryNotFound(HubError):
+    """Automatic persisted queries: the hash is not known here; the client sends it again with the
+    query text. The message is Apollo's protocol token, which clients match on; `detail` explains it."""
+
+    code = "PERSISTED_QUERY_NOT_FOUND"
+
+    def __init__(self) -> None:
+        super().__init__("PersistedQueryNotFound", detail="未找到该哈希的查询，请连同查询文本重发 / no document with "
+                         "this hash here: send the request again with the query text")
+
+
+class PersistedQueryNotSupported(HubError):
+    """Persisted queries are off (HUB_TRUSTED_DOCUMENTS=off); Apollo's token as the message, as above."""
+
+    code = "PERSISTED_QUERY_NOT_SUPPORTED"
+
+    def __init__(self) -> None:
+        super().__init__("PersistedQueryNotSupported", detail="本枢纽未启用持久化查询，请发送查询文本 / persisted "
+                         "queries are off on this hub: send the query text")
+
+
+class PersistedQueryHashMismatch(HubError):
+    """The request's sha256Hash is not the SHA-256 of its query text; nothing was registered or run."""
+
+    code = "PERSISTED_QUERY_HASH_MISMATCH"
+
+
+class PersistedQueryNotAllowed(HubError):
+    """Allow-list mode (HUB_TRUSTED_DOCUMENTS=only): the document is not registered, so it does not run."""
+
+    code = "PERSISTED_QUERY_NOT_ALLOWED"

@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     gc_threshold: int = 50_000  # allocations between young-generation GC passes (0: Python's default)
     compiled: bool = True  # the compiled read path; false: strawberry's executor for every query
     fast_repeats: bool = True  # a query answered cleanly before skips strawberry's view and hooks (hub/fastpath.py)
+    # Trusted documents (hub/trusted.py): "apq" runs any query and lets clients register theirs by hash (Apollo's
+    # automatic persisted queries); "only" runs only documents registered with `hub documents add`; "off": no hashes.
+    trusted_documents: Literal["off", "apq", "only"] = "apq"
+    trusted_documents_cache_seconds: float = Field(default=10.0, ge=0)  # a replica sees documents added/removed within this
     # Authentication: HS256 with a shared secret, or RS256/ES256 with a public key or a JWKS file.
     jwt_secret: str | None = None
     jwt_secret_file: Path | None = None

@@ -192,3 +192,15 @@ idempotency_keys = sa.Table(  # one row per (who, key): the first answer of a mu
     sa.Column("created_at", Stamp, nullable=False, index=True),
     sa.Column("completed_at", Stamp),  # null while the first request runs
 )
+
+# --- trusted documents (revision 0004_trusted_documents) ---------------------------------------
+
+trusted_documents = sa.Table(  # GraphQL documents registered by `hub documents add`, by the SHA-256 of their text
+    "trusted_documents",
+    metadata,
+    sa.Column("sha256", sa.String(64), primary_key=True),  # lower-case hex, as clients send it in sha256Hash
+    sa.Column("document", sa.Text, nullable=False),  # the text exactly as clients send it
+    sa.Column("operations", sa.JSON, nullable=False),  # the names of its operations ("" for an anonymous one)
+    sa.Column("source", sa.String(255), nullable=False),  # the file (and entry) it was registered from
+    sa.Column("added_at", Stamp, nullable=False),
+)

@@ -18,6 +18,7 @@ ARGS = {  # the required arguments of each command; a new command must be added 
     "token create": ["--role", "admin"], "policy check": [], "policy explain": ["Person.name", "--role", "admin"],
     "audit verify": [], "apikey create": ["--name", "x", "--role", "admin"], "apikey revoke": ["k1"], "apikey list": [],
     "db upgrade": [], "db current": [], "schema export": ["--out", "/dev/null"],
+    "documents add": [str(Path(__file__).parent / "regions.graphql")], "documents list": [], "documents remove": ["0" * 64],
 }
 NO_DATABASE = {"policy check", "policy explain", "schema export"}  # succeed whatever the databases
 NO_CONNECTION = {"sources list"}  # reads the URLs, connects to none

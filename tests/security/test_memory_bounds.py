@@ -19,7 +19,8 @@ from schema.limits import LimitedExecutor
 from tests.conftest import Hub, hub_settings, running_hub
 
 # Every cache the hub keeps across requests (a new one must be a BoundedCache, and be listed here).
-EXPECTED = {"documents", "valid documents", "policy verdicts", "plans", "known queries", "verified tokens", "api key lookups"}
+EXPECTED = {"documents", "valid documents", "policy verdicts", "plans", "known queries", "verified tokens", "api key lookups",
+            "trusted documents"}
 
 
 @pytest.fixture(scope="module")
