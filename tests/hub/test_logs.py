@@ -96,15 +96,17 @@ def test_hub_serve_logs_json_lines_with_each_requests_id(demo_dir: Path, tmp_pat
     """Two worker processes: uvicorn applies the hub's logging in each; its access lines carry the id."""
     port = free_port()
     env = {**os.environ, "HUB_DEMO_DIR": str(demo_dir), "HUB_PORT": str(port), "HUB_WORKERS": "2",
-           "HUB_JWT_SECRET": TEST_SECRET, "HUB_AUDIT_KEY": TEST_AUDIT_KEY, "HUB_STORE_AUTO_UPGRADE": "true",
+           "HUB_JWT_SECRET": TEST_SECRET, "HUB_AUDIT_KEY": TEST_AUDIT_KEY,
            "HUB_STORE_URL": f"sqlite+aiosqlite:///{tmp_path}/store.db"}
+    hub = str(Path(sys.executable).parent / "hub")
+    subprocess.run([hub, "db", "upgrade"], env=env, check=True, capture_output=True)  # not by both workers at once
     token = create_token(hub_settings(demo_dir), None, ["admin"], "152900", "1h")
     stderr = tmp_path / "stderr"
     with stderr.open("wb") as sink:
-        server = subprocess.Popen([str(Path(sys.executable).parent / "hub"), "serve"], env=env,
+        server = subprocess.Popen([hub, "serve"], env=env,
                                   stdout=subprocess.DEVNULL, stderr=sink)
     try:
-        _wait_ready(server, f"http://127.0.0.1:{port}/healthz")
+        _wait_ready(server, f"http://127.0.0.1:{port}/healthz", stderr)
         sent = {}
         for given in ("from-the-caller", None, "not valid!"):
             request = urllib.request.Request(
@@ -124,12 +126,12 @@ def test_hub_serve_logs_json_lines_with_each_requests_id(demo_dir: Path, tmp_pat
     assert any(e["logger"] == "uvicorn.error" and e["request_id"] == "-" for e in logged)  # start-up, outside requests
 
 
-def _wait_ready(server: subprocess.Popen[bytes], url: str) -> None:
+def _wait_ready(server: subprocess.Popen[bytes], url: str, stderr: Path) -> None:
     deadline = time.monotonic() + 90
     while True:
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return
         except (OSError, urllib.error.URLError):
-            assert server.poll() is None and time.monotonic() < deadline, "hub serve did not start"
+            assert server.poll() is None and time.monotonic() < deadline, stderr.read_text(encoding="utf-8")[-3000:]
             time.sleep(0.5)
