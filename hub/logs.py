@@ -1,4 +1,4 @@
-"""JSON-lines logging and request ids, from two libraries.
+"""JSON-lines logging, each line with the request id it was logged in (two libraries).
 
 Every line on stderr is one JSON object: `time` (UTC, RFC 3339 with microseconds), `level`,
 `logger`, `request_id` (`-` outside a request), `message`, and `exception` (the traceback) when
@@ -51,4 +51,3 @@ def config(level: str = "info") -> dict[str, Any]:
             "casbin": {"level": quiet},
         },
     }
-
