@@ -12,9 +12,10 @@ line included) are JSON too and carry the request id.
 
 They replaced a hand-written formatter and middleware: `python -m bench.request_id_logging`
 (CPU per request, in-process, interleaved) measured the request-id layer at 2.6-5.1 µs against
-1.4-3.2 µs, an access line at 8.9 µs against 8.3 µs, a line with a traceback at 38 µs against
-44 µs; a request's id and access line together +2.4 µs, 1.8% of `{ __typename }` through the
-whole app (139 µs without HTTP; over HTTP a request costs more, so the share is smaller).
+1.3-3.2 µs, an access line at 8.4-8.9 µs against 8.3 µs, a line with a traceback at 38-41 µs
+against 40-44 µs (two runs); a request's id and access line together +1.9 to +2.4 µs, 1.2-1.8% of
+`{ __typename }` through the whole app (139-156 µs without HTTP; over HTTP a request costs more,
+so the share is smaller).
 """
 
 from __future__ import annotations
