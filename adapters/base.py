@@ -1,7 +1,7 @@
 """The adapter contract: what the hub asks of a department's database, whatever it is.
 
 An adapter declares its capabilities, is configured explicitly (department, mapping, URL, connect timeout) and
-returns canonical records (hub.records); a source that does not answer raises SourceUnavailable.
+returns canonical records (hub.core.records); a source that does not answer raises SourceUnavailable.
 A non-SQL source is a class implementing this protocol, registered under the entry-point group
 `staffing_hub.adapters` and named by `adapter:` in its mapping file. Example::
 

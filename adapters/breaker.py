@@ -17,7 +17,7 @@ import time
 from collections.abc import Awaitable
 from typing import TypeVar
 
-from hub.errors import SourceUnavailable
+from hub.core.errors import SourceUnavailable
 
 T = TypeVar("T")
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from hub import ids
+from hub.core import ids
 
 
 def _text(raw: Any) -> str | None:

@@ -1,6 +1,6 @@
 """Mapping files: the only place that knows a department's legacy table, column and code names.
 
-A mapping names, per canonical entity (see hub.records.RECORDS), the legacy table, an optional
+A mapping names, per canonical entity (see hub.core.records.RECORDS), the legacy table, an optional
 join (to reach e.g. the ID number of a pay row), and per canonical field the column, a converter
 (adapters.convert.CONVERTERS), a key normalizer and a value map. Example::
 
@@ -25,8 +25,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from adapters.convert import CONVERTERS, NORMALIZERS
-from hub.errors import MappingError
-from hub.records import RECORDS
+from hub.core.errors import MappingError
+from hub.core.records import RECORDS
 
 MAPPINGS_DIR = Path(__file__).parent / "mappings"
 

@@ -10,9 +10,9 @@ from typing import Any
 from adapters.base import Adapter
 from adapters.mapping import Mapping, default_mappings, load_mapping
 from adapters.sql import SqlAdapter
-from hub.db import sqlite_file_url
-from hub.errors import HubError, MappingError
-from hub.settings import DEPARTMENTS, Settings
+from hub.core.db import sqlite_file_url
+from hub.core.errors import HubError, MappingError
+from hub.core.settings import DEPARTMENTS, Settings
 
 ENTRY_POINT_GROUP = "staffing_hub.adapters"
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from adapters.convert import CONVERTERS, NORMALIZERS
 from adapters.mapping import ColumnSpec
-from hub.errors import MappingError
+from hub.core.errors import MappingError
 
 Builder = Callable[[Sequence[Any]], Any]
 

@@ -23,10 +23,10 @@ from adapters.mapping import ColumnSpec, EntitySpec, Mapping
 from adapters.rows import Builder, builder, column_loader, order_key
 from adapters.sqlexpr import normalized_id_sort_key
 from adapters.statements import Binder, params, split
-from hub.db import async_url
-from hub.errors import MappingError, SourceUnavailable
-from hub.records import RECORDS
-from hub.slots import away
+from hub.core.db import async_url
+from hub.core.errors import MappingError, SourceUnavailable
+from hub.core.records import RECORDS
+from hub.core.slots import away
 
 log = logging.getLogger(__name__)
 
@@ -362,7 +362,7 @@ class SqlAdapter:
 
         The database stops the statement at the statement timeout; the hub stops waiting `BACKSTOP`
         seconds later whatever the database does. While the read waits, its operation's slot may go
-        to another operation (hub/slots.py).
+        to another operation (hub/core/slots.py).
         """
         async with away(), self._turn():
             try:

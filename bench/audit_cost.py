@@ -46,7 +46,7 @@ def hub_server(data: Path, work: Path, audit: bool, secret: str, code: Path | No
 def token(secret: str) -> str:
     """An admin token signed with the server's secret."""
     from hub.auth import create_token
-    from hub.settings import Settings
+    from hub.core.settings import Settings
 
     return "Bearer " + create_token(Settings(jwt_secret=secret), None, ["admin"], "152900", "1h")
 

@@ -381,7 +381,7 @@ NOTES = [
     "Both servers read the same PostgreSQL database; only one server runs at a time, on the same 2 cores as "
     "PostgreSQL and the load generator.",
     "Before timing, every query's answers from both servers are compared after normalising field names and "
-    "values (ID numbers and names with hub.ids; institutions as the establishment office's JGID, the hub's "
+    "values (ID numbers and names with hub.core.ids; institutions as the establishment office's JGID, the hub's "
     "codes mapped through its own `sourceUnits`; hub people lists compared as sorted lists). Q1 is compared "
     "for every person it cycles through.",
     "Hub: `hub serve` with `HUB_SOURCE_<ID>_URL` of all four departments on the database, a fresh SQLite hub "

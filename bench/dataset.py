@@ -15,7 +15,7 @@ from typing import Any
 import psycopg
 
 import hub
-from hub.ids import id_number_problem, normalize_id_number
+from hub.core.ids import id_number_problem, normalize_id_number
 
 SETUP_SQL = Path(__file__).parent / "postgraphile" / "setup.sql"
 TABLES = ("T_JG", "T_BZ", "T_SMZ", "RS_RYXX", "A01", "GZ_RY", "GZ_YB")

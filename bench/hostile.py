@@ -32,7 +32,7 @@ from typing import Any
 import orjson
 
 from hub.auth import create_token
-from hub.settings import Settings
+from hub.core.settings import Settings
 
 SECRET = "hostile-bench-secret-of-sufficient-length"
 

@@ -21,8 +21,8 @@ from starlette.testclient import TestClient
 
 from hub.app import create_app
 from hub.auth import create_token
+from hub.core.settings import Settings
 from hub.demo.generate import generate, sqlite_targets
-from hub.settings import Settings
 
 QUERY = "{ people(first: 10000) { edges { node { idNumber name sex birthDate retirementDate nameSource } } } }"
 SECRET = "bench-secret-of-sufficient-length-for-hs256"
@@ -46,8 +46,9 @@ async def cpu_times(settings: Settings, rounds: int) -> dict[str, list[float]]:
     CPU time of this process (SQLite's reader threads included) is what the policy layer can add
     to; wall time on a shared machine mostly measures the neighbours.
     """
+    from hub.core.principal import Principal
+
     from hub.app import lifespan
-    from hub.auth import Principal
     from schema import build_schema
 
     async with AsyncExitStack() as stack:

@@ -2,7 +2,7 @@
 
 The hub answers in canonical values (normalized ID numbers and names, crosswalk institution codes);
 PostGraphile answers with the legacy columns. Both answers are brought to one form: ID numbers and
-names normalized with hub.ids (PostGraphile's masked and derived fields are computed in SQL by
+names normalized with hub.core.ids (PostGraphile's masked and derived fields are computed in SQL by
 bench/postgraphile/setup.sql, see there), institutions as the establishment office's unit id
 (JGID; a hub code is mapped to it with the hub's own `sourceUnits`), months as YYYY-MM.
 """
@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from hub.ids import normalize_id_number, normalize_name
+from hub.core.ids import normalize_id_number, normalize_name
 
 ACTIVE = '{ryzt: {in: ["在编", "借调"]}, cbrq: {isNull: true}}'  # the hub's ACTIVE_SLOT, as a filter
 

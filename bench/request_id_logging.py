@@ -38,9 +38,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub.app import create_app
 from hub.auth import create_token
+from hub.core.settings import Settings
 from hub.logs import config
 from hub.middleware import request_ids
-from hub.settings import Settings
 
 from .policy_overhead import SECRET, dataset
 

@@ -12,9 +12,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from hub.auth import Principal, check_claims
-from hub.caches import BoundedCache
-from hub.errors import NotFound, Unauthenticated
+from hub.core.caches import BoundedCache
+from hub.core.errors import NotFound, Unauthenticated
+from hub.core.principal import Principal, check_claims
 from hub.store.db import Store, utcnow
 from hub.store.tables import api_keys
 

@@ -25,18 +25,17 @@ from strawberry.types import ExecutionResult
 
 from adapters.registry import build_sources
 from hub.apikeys import ApiKeyVerifier
-from hub.audit import AuditLog
 from hub.auth import Authenticator, TokenVerifier
-from hub.checkpoint import CheckpointFile
 from hub.console import page, static_mount
-from hub.context import HubContext, HubState
-from hub.crosswalk import CrosswalkCache
-from hub.errors import BadRequest, BadUserInput, QueryTooLarge
+from hub.core.crosswalk import CrosswalkCache
+from hub.core.errors import BadRequest, BadUserInput, QueryTooLarge
+from hub.core.settings import Settings
+from hub.core.slots import OperationSlots
 from hub.fastpath import KnownQueries, read_body, replay
 from hub.metrics import HubMetrics
 from hub.middleware import PRINCIPAL_KEY, Authenticate, is_ide_page, request_ids
-from hub.settings import Settings
-from hub.slots import OperationSlots
+from hub.store.audit import AuditLog
+from hub.store.checkpoint import CheckpointFile
 from hub.store.db import Store, open_store
 from hub.supervision.schedule import CheckScheduler
 from hub.tracing import tracer_provider
@@ -52,6 +51,7 @@ from hub.transport import (
 )
 from policies.grants import POLICY_PATH, PolicyBook, new_enforcer
 from policies.store import PolicyWatcher, store_enforcer
+from resolvers.context import HubContext, HubState
 from schema import HubSchema, build_schema, schema_fields
 from schema.audit import outcome
 from schema.idempotency import KEY_HEADER
@@ -64,7 +64,7 @@ class HubGraphQL(GraphQL[HubContext, None]):
     At most `HUB_MAX_CONCURRENT_OPERATIONS` operations execute at once (the lifespan's
     `operations` slots; the others wait their turn in arrival order): the hub is one thread,
     so interleaving more large answers only holds more of them in memory at once. An operation
-    kept waiting by a slow source lends its slot meanwhile (hub/slots.py). A query answered
+    kept waiting by a slow source lends its slot meanwhile (hub/core/slots.py). A query answered
     cleanly is remembered, and its repeats skip the view and the extension hooks (hub/fastpath.py).
     Query texts over `max_query_chars` and answers over `max_answer_bytes` are refused
     (hub/transport.py); malformed requests get a GraphQL-shaped, bilingual HTTP error. The answer's

@@ -12,10 +12,10 @@ from typing import Any
 
 import jwt
 
-from hub.caches import BoundedCache, digest
-from hub.codes import LEAGUE, REGIONS
-from hub.errors import BadUserInput, Unauthenticated
-from hub.settings import DEPARTMENTS, Settings
+from hub.core.caches import BoundedCache, digest
+from hub.core.codes import LEAGUE, REGIONS
+from hub.core.errors import BadUserInput, Unauthenticated
+from hub.core.settings import DEPARTMENTS, Settings
 
 GLOBAL_ROLES = frozenset({"auditor", "analyst", "admin"})
 DEPARTMENT_ROLES = frozenset({"officer"})  # held within a department: the subject `<department>.officer`

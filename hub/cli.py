@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from hub.cli_errors import HubGroup
-from hub.settings import DEPARTMENTS, Settings
+from hub.core.settings import DEPARTMENTS, Settings
 from hub.supervision.cli import check_command
 
 app = typer.Typer(cls=HubGroup, help="编制数据共享枢纽 Staffing Hub", no_args_is_help=True, add_completion=False)
@@ -81,7 +81,7 @@ def generate_cmd(
     """
     import tempfile
 
-    from hub.db import sync_url
+    from hub.core.db import sync_url
     from hub.demo.generate import sqlite_targets
 
     out = out or Settings().demo_dir
@@ -265,7 +265,7 @@ def policy_explain(
     role: Annotated[str, typer.Option(help="策略主体，如 finance.officer / policy subject")],
 ) -> None:
     """解释某角色对字段的访问 / Explain which rule decides a role's access to a field."""
-    from hub.errors import BadUserInput
+    from hub.core.errors import BadUserInput
     from policies.access import Access
 
     book = _policy_book()
@@ -349,8 +349,8 @@ def audit_verify(
     checkpoint: Annotated[list[Path] | None, typer.Option(help="检查点文件，可多次（每台主机一份） / checkpoint file, repeatable (one per host); default HUB_AUDIT_CHECKPOINT_FILE")] = None,
 ) -> None:
     """校验审计日志的密钥哈希链与检查点 / Verify the audit log's keyed chain against its checkpoints; exit 1 naming the problem."""
-    from hub.audit import verify
-    from hub.errors import BadUserInput
+    from hub.core.errors import BadUserInput
+    from hub.store.audit import verify
 
     settings = Settings()
     key = settings.audit_secret()  # a key too short: BadUserInput, one line and exit 2 (hub/cli_errors.py)

@@ -15,7 +15,7 @@ import typer
 from sqlalchemy import exc as sa_exc
 from typer.core import TyperGroup
 
-from hub.errors import BadUserInput, HubError
+from hub.core.errors import BadUserInput, HubError
 
 USAGE, FAILED = 2, 1
 MAX_DETAIL = 300

@@ -33,8 +33,8 @@ from starlette.types import Message, Receive, Scope, Send
 from strawberry.execution.is_awaitable import optimized_is_awaitable
 from strawberry.utils.operation import get_first_operation
 
-from hub.caches import ENTRIES, QUERY_CACHE_BYTES, BoundedCache, digest, document_bytes
-from hub.errors import AuditUnavailable
+from hub.core.caches import ENTRIES, QUERY_CACHE_BYTES, BoundedCache, digest, document_bytes
+from hub.core.errors import AuditUnavailable
 from hub.middleware import PRINCIPAL_KEY
 from hub.transport import answer_type, encode_answer
 from policies.grants import Grants

@@ -11,9 +11,9 @@ from asgi_correlation_id import CorrelationIdMiddleware
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from hub.audit import refusal
-from hub.auth import Principal
-from hub.errors import Unauthenticated
+from hub.core.errors import Unauthenticated
+from hub.core.principal import Principal
+from hub.store.audit import refusal
 
 PRINCIPAL_KEY = "hub.principal"
 Authenticator = Callable[[dict[bytes, bytes]], Awaitable[Principal]]

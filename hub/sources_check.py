@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from adapters.registry import build_sources
-from hub.errors import HubError
-from hub.settings import Settings
+from hub.core.errors import HubError
+from hub.core.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)

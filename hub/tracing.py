@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub.errors import BadUserInput
-from hub.settings import Settings
+from hub.core.errors import BadUserInput
+from hub.core.settings import Settings
 
 
 def tracer_provider(settings: Settings, exporter: Any = None) -> Any:

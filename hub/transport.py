@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
-from hub.errors import AnswerTooLarge, HubError, PayloadTooLarge, QueryTooLarge
+from hub.core.errors import AnswerTooLarge, HubError, PayloadTooLarge, QueryTooLarge
 
 JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"

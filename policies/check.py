@@ -7,9 +7,9 @@ from collections.abc import Iterable, Sequence
 
 import casbin
 from casbin.util import key_match
+from hub.core.principal import GLOBAL_ROLES
 
-from hub.auth import GLOBAL_ROLES
-from hub.settings import DEPARTMENTS
+from hub.core.settings import DEPARTMENTS
 from policies.derivations import DERIVATIONS, Derivation, reconstructible
 from policies.grants import PolicyBook
 

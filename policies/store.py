@@ -15,7 +15,7 @@ import casbin
 import sqlalchemy as sa
 from casbin_async_sqlalchemy_adapter import Adapter
 
-from hub.errors import BadUserInput
+from hub.core.errors import BadUserInput
 from hub.store.db import Store, utcnow
 from hub.store.tables import policy_version
 from policies.grants import MODEL_PATH, POLICY_PATH, PolicyBook

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from adapters.base import Contains, Prefix
-from hub.codes import UNIT_LEVELS, PostLevel, PostScope, Rank, SlotStatus
-from hub.context import HubContext
-from hub.crosswalk import BASE, Identity, institution_key
-from hub.errors import BadUserInput
-from hub.records import Appointment, Unit
+from hub.core.codes import UNIT_LEVELS, PostLevel, PostScope, Rank, SlotStatus
+from hub.core.crosswalk import BASE, Identity, institution_key
+from hub.core.errors import BadUserInput
+from hub.core.records import Appointment, Unit
+from resolvers.context import HubContext
 
 T = TypeVar("T")
 

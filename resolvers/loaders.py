@@ -9,7 +9,7 @@ from aiodataloader import DataLoader
 
 from adapters.base import Adapter, Where
 from adapters.registry import Sources
-from hub.scope import RowScope
+from policies.scope import RowScope
 
 BatchObserver = Callable[[str, str, int], None]  # (source, entity, keys in the batch)
 

@@ -12,11 +12,11 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any, Protocol
 
-from hub import ids
-from hub.codes import PersonnelCategory, PostCategory, QuotaType, Sex, SlotStatus
-from hub.context import HubContext
-from hub.errors import BadUserInput, HubError
-from hub.retirement import retirement_date, retirement_group
+from hub.core import ids
+from hub.core.codes import PersonnelCategory, PostCategory, QuotaType, Sex, SlotStatus
+from hub.core.errors import BadUserInput, HubError
+from hub.core.retirement import retirement_date, retirement_group
+from resolvers.context import HubContext
 
 # Facets by department: (department, entity) of the records that describe a person by ID number.
 FACETS: dict[str, tuple[str, str]] = {

@@ -11,14 +11,14 @@ import datetime as dt
 from types import SimpleNamespace
 from typing import Any
 
-from hub.context import HubContext
-from hub.crosswalk import institution_key
-from hub.errors import BadUserInput, Conflict, HubError
+from hub.core.crosswalk import institution_key
+from hub.core.errors import BadUserInput, Conflict, HubError
 from hub.store import Store
 from hub.supervision import alert_queries as q
 from hub.supervision import deferrals, freezes, precheck, service
 from hub.supervision.alerts import Alert, AlertEvent, AlertStatus, get_alert, history, transition
 from hub.supervision.model import Scope
+from resolvers.context import HubContext
 from resolvers.people import statutory_retirement
 
 

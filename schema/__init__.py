@@ -11,8 +11,8 @@ from strawberry.extensions import MaskErrors, QueryDepthLimiter
 from strawberry.federation.schema import FederationAny
 from strawberry.tools import merge_types
 
-from hub.errors import HubError
-from hub.settings import Settings
+from hub.core.errors import HubError
+from hub.core.settings import Settings
 from schema.admin import AdminMutation, AdminQuery
 from schema.audit import AuditPersonalReads
 from schema.compiled import CompiledExecutor

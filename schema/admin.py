@@ -8,11 +8,11 @@ import hashlib
 import sqlalchemy as sa
 import strawberry
 
-from hub.audit import AuditEvent
-from hub.context import HubContext
-from hub.errors import BadUserInput
+from hub.core.errors import BadUserInput
+from hub.store.audit import AuditEvent
 from hub.store.tables import audit_log
 from policies import store as policy_store
+from resolvers.context import HubContext
 from schema.pagination import Connection, Edge, PageInfo, decode_cursor, page_size
 
 Info = strawberry.Info[HubContext, None]

@@ -3,7 +3,7 @@
 A field touches personal data if it belongs to a personal type, returns one, or looks a person
 up by an `idNumber` argument (`precheck`, say): `personal_fields` derives the set from the schema,
 so a new field is covered without anyone listing it. The answer of such an operation waits until
-its entry is committed (hub/audit.py); if it cannot be, the answer is replaced by an
+its entry is committed (hub/store/audit.py); if it cannot be, the answer is replaced by an
 `AUDIT_UNAVAILABLE` error. Policy denials are also counted per minute and actor.
 """
 
@@ -17,8 +17,8 @@ from typing import Any
 from graphql import GraphQLError, GraphQLObjectType, GraphQLSchema, get_named_type
 from strawberry.extensions import SchemaExtension
 
-from hub.audit import AuditEvent, refusal
-from hub.errors import AuditUnavailable
+from hub.core.errors import AuditUnavailable
+from hub.store.audit import AuditEvent, refusal
 
 # Types whose fields are about a person; reading any of them is audited.
 PERSONAL_TYPES = frozenset({

@@ -1,4 +1,4 @@
-"""GraphQL enums: the canonical code lists of hub.codes, each value described in Chinese and English."""
+"""GraphQL enums: the canonical code lists of hub.core.codes, each value described in Chinese and English."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from typing import Any
 
 import strawberry
 
-from hub import codes
+from hub.core import codes
 
 
 def graphql_enum(cls: type[Enum], description: str, labels: dict[str, str]) -> Any:
-    """Expose a hub.codes enum to GraphQL with a bilingual description for each value."""
+    """Expose a hub.core.codes enum to GraphQL with a bilingual description for each value."""
     strawberry.enum(cls, description=description)
     for value in cls.__strawberry_definition__.values:  # type: ignore[attr-defined]
         value.description = labels.get(value.name)

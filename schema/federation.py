@@ -17,8 +17,8 @@ from typing import Final
 import strawberry
 from graphql import GraphQLUnionType
 
-from hub.context import HubContext
-from hub.errors import BadUserInput
+from hub.core.errors import BadUserInput
+from resolvers.context import HubContext
 from schema.role_schema import role_schema
 
 Info = strawberry.Info[HubContext, None]

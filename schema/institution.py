@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
-from hub.codes import REGIONS
-from hub.context import HubContext
-from hub.crosswalk import BASE
+from hub.core.codes import REGIONS
+from hub.core.crosswalk import BASE
 from resolvers import institutions as data
 from resolvers.batch import batch_field, batched, reading
+from resolvers.context import HubContext
 from resolvers.institutions import InstitutionView, PostLine, QuotaLine
 from schema.enums import Department, Funding, InstitutionType, PostLevel, PostScope, QuotaType, Rank
 

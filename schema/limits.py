@@ -40,7 +40,7 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
-from hub.errors import BadUserInput, HubError, QueryTooComplex, Unauthenticated
+from hub.core.errors import BadUserInput, HubError, QueryTooComplex, Unauthenticated
 from schema.pagination import DEFAULT_PAGE_SIZE
 from schema.row_scope import ScopedExecutor
 

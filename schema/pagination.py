@@ -11,7 +11,7 @@ from typing import Any, Generic, TypeVar
 import orjson
 import strawberry
 
-from hub.errors import BadUserInput
+from hub.core.errors import BadUserInput
 from resolvers.batch import batch_field, reading
 
 T = TypeVar("T")

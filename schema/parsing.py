@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from graphql import DocumentNode, GraphQLError, parse
 from strawberry.extensions import SchemaExtension
 
-from hub.caches import ENTRIES, QUERY_CACHE_BYTES, BoundedCache, digest, document_bytes
+from hub.core.caches import ENTRIES, QUERY_CACHE_BYTES, BoundedCache, digest, document_bytes
 
 DOCUMENTS = BoundedCache("documents", ENTRIES, QUERY_CACHE_BYTES, document_bytes)
 

@@ -9,12 +9,12 @@ from typing import Any
 
 import strawberry
 
-from hub.context import HubContext
-from hub.crosswalk import BASE
-from hub.errors import HubError, SourceUnavailable
-from hub.records import Appointment, Cadre, Payee, PayLine, Personnel, RegistrySlot
+from hub.core.crosswalk import BASE
+from hub.core.errors import HubError, SourceUnavailable
+from hub.core.records import Appointment, Cadre, Payee, PayLine, Personnel, RegistrySlot
 from resolvers import people as data
 from resolvers.batch import batch_field, batched, reading, records
+from resolvers.context import HubContext
 from resolvers.institutions import ACTIVE_SLOT, InstitutionView
 from schema.enums import (
     Department,

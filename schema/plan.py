@@ -32,7 +32,7 @@ from graphql import (
 from graphql.execution.values import get_argument_values
 from strawberry.types.arguments import convert_arguments
 
-from hub.caches import AST_BYTES_PER_CHAR, ENTRIES, QUERY_CACHE_BYTES, BoundedCache
+from hub.core.caches import AST_BYTES_PER_CHAR, ENTRIES, QUERY_CACHE_BYTES, BoundedCache
 from resolvers.batch import Batched, BatchFn
 from schema.masking import MASKABLE, MASKERS
 

@@ -19,7 +19,7 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
-from hub.caches import ENTRIES, QUERY_CACHE_BYTES, BoundedCache, digest
+from hub.core.caches import ENTRIES, QUERY_CACHE_BYTES, BoundedCache, digest
 from policies.grants import Access, Grants
 from schema.arguments import filtered_field
 

@@ -8,13 +8,13 @@ from typing import Any
 import strawberry
 
 from adapters.base import Contains
-from hub.codes import REGIONS
-from hub.context import HubContext
-from hub.crosswalk import BASE
-from hub.errors import HubError
+from hub.core.codes import REGIONS
+from hub.core.crosswalk import BASE
+from hub.core.errors import HubError
 from resolvers import institutions as inst
 from resolvers import people
 from resolvers.batch import batched, reading
+from resolvers.context import HubContext
 from resolvers.institutions import ACTIVE_SLOT, InstitutionView
 from schema import pagination
 from schema.enums import InstitutionType, QuotaType

@@ -51,7 +51,7 @@ from graphql.pyutils import Path
 from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from hub.caches import BoundedCache
+from hub.core.caches import BoundedCache
 from policies.grants import Access, Grants
 
 

@@ -32,10 +32,10 @@ import sqlalchemy as sa
 from graphql import GraphQLError, GraphQLObjectType
 from graphql.execution.values import get_argument_values
 
-from hub.codes import REGIONS, in_scope
-from hub.crosswalk import institution_key
-from hub.errors import HubError, SourceUnavailable
-from hub.ids import id_number_problem, normalize_id_number
+from hub.core.codes import REGIONS, in_scope
+from hub.core.crosswalk import institution_key
+from hub.core.errors import HubError, SourceUnavailable
+from hub.core.ids import id_number_problem, normalize_id_number
 from hub.store.tables import alerts, freezes
 from resolvers.people import FACETS, RESOLUTION_ORDER, facets
 from schema.arguments import Names, declared

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hub.settings import Settings
+from hub.core.settings import Settings
 
 SDL_PATH = Path(__file__).parent / "schema.graphql"
 

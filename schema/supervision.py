@@ -13,8 +13,7 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
-from hub.context import HubContext
-from hub.errors import BadUserInput
+from hub.core.errors import BadUserInput
 from hub.supervision import alert_queries as q
 from hub.supervision import alerts as al
 from hub.supervision import deferrals as df
@@ -24,6 +23,7 @@ from hub.supervision import service as sv
 from hub.supervision.model import Severity as SeverityCode
 from hub.supervision.rules import RULES
 from resolvers import supervision as data
+from resolvers.context import HubContext
 from schema.alert_masks import reader_masks
 from schema.enums import QuotaType, graphql_enum
 from schema.pagination import Connection, Edge, PageInfo, decode_cursor, encode_cursor, page_size

@@ -19,8 +19,8 @@ import pytest
 import sqlalchemy as sa
 from starlette.testclient import TestClient
 
-from hub.db import sync_url
-from hub.settings import Settings
+from hub.core.db import sync_url
+from hub.core.settings import Settings
 
 PG_ADMIN = os.environ.get("HUB_TEST_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 MARIADB_ADMIN = os.environ.get("HUB_TEST_MARIADB", "mysql+asyncmy://root@127.0.0.1:3306/test")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from hub.ids import make_id_number
+from hub.core.ids import make_id_number
 from tests.conftest import Hub
 
 INSTITUTIONS_PAGE = """
@@ -165,7 +165,7 @@ def test_health_and_readiness_are_open(hub: Hub) -> None:
 
 def test_a_request_lets_go_of_what_it_loaded(hub: Hub, monkeypatch: Any) -> None:
     """The context, its loaders and the executor refer to each other: the view empties the loaders."""
-    from hub.context import HubContext
+    from resolvers.context import HubContext
 
     released: list[HubContext] = []
     real = HubContext.release

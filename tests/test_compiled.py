@@ -12,13 +12,13 @@ from typing import Any
 import orjson
 import pytest
 from graphql import GraphQLNonNull, GraphQLObjectType, Undefined, get_named_type
+from hub.core.principal import Principal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import from_schema
 
 from hub.app import lifespan
-from hub.auth import Principal
-from hub.errors import SourceUnavailable
+from hub.core.errors import SourceUnavailable
 from policies.grants import Access, PolicyBook, new_enforcer
 from resolvers.batch import Batchers
 from resolvers.loaders import RecordsByKeyLoader

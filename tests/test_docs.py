@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from hub import ids
-from hub.retirement import RetirementGroup, delay_months, retirement_date
+from hub.core import ids
+from hub.core.retirement import RetirementGroup, delay_months, retirement_date
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -63,9 +63,9 @@ def _value(text: str) -> object:
     return dt.date(*map(int, date.groups())) if date else ast.literal_eval(text)
 
 
-@pytest.mark.parametrize("row", _examples("domain.md", "hub.ids"), ids=lambda r: r["call"])
+@pytest.mark.parametrize("row", _examples("domain.md", "hub.core.ids"), ids=lambda r: r["call"])
 def test_identifier_examples_hold(row: dict[str, str]) -> None:
-    """Every worked example of docs/domain.md is what hub/ids.py returns."""
+    """Every worked example of docs/domain.md is what hub/core/ids.py returns."""
     call = CALL.match(row["call"])
     assert call, f"not a call: {row['call']}"
     function = getattr(ids, call.group(1))
@@ -73,10 +73,10 @@ def test_identifier_examples_hold(row: dict[str, str]) -> None:
 
 
 @pytest.mark.parametrize(
-    "row", _examples("retirement.md", "hub.retirement"), ids=lambda r: f"{r['group']} {r['born']}"
+    "row", _examples("retirement.md", "hub.core.retirement"), ids=lambda r: f"{r['group']} {r['born']}"
 )
 def test_retirement_examples_hold(row: dict[str, str]) -> None:
-    """Every row of docs/retirement.md's check table is what hub/retirement.py computes."""
+    """Every row of docs/retirement.md's check table is what hub/core/retirement.py computes."""
     group, born = RetirementGroup(row["group"]), dt.date.fromisoformat(row["born"])
     assert delay_months(born, group) == int(row["delay (months)"])
     assert retirement_date(born, group) == dt.date.fromisoformat(row["retires"])

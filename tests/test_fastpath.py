@@ -11,10 +11,10 @@ from typing import Any
 import orjson
 import pytest
 
-from hub.audit import AuditEvent, AuditLog
-from hub.errors import SourceUnavailable
+from hub.core.errors import SourceUnavailable
+from hub.core.ids import make_id_number
 from hub.fastpath import KnownQueries
-from hub.ids import make_id_number
+from hub.store.audit import AuditEvent, AuditLog
 from resolvers.loaders import RecordsByKeyLoader
 from tests.conftest import Hub, hub_settings, running_hub
 

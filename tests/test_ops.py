@@ -14,9 +14,9 @@ from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from hub.cli import app as cli
-from hub.errors import StoreBehind
+from hub.core.errors import StoreBehind
+from hub.core.settings import Settings
 from hub.metrics import OPERATION_NAMES
-from hub.settings import Settings
 from hub.store.db import head, open_store
 from schema.sdl import SDL_PATH, sdl
 from tests.conftest import Hub, hub_settings, running_hub

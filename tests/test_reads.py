@@ -7,7 +7,7 @@ from pathlib import Path
 
 from graphql import GraphQLObjectType
 
-from hub.records import RECORDS
+from hub.core.records import RECORDS
 from schema import build_schema
 from tests.conftest import hub_settings
 

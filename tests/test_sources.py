@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from hub.db import sync_url
+from hub.core.db import sync_url
 from hub.demo.generate import sqlite_targets
 from tests.conftest import DatabaseFactory, Hub, generate_into, hub_settings, running_hub
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from hub.errors import BadUserInput
-from hub.settings import Settings
+from hub.core.errors import BadUserInput
+from hub.core.settings import Settings
 from hub.tracing import tracer_provider
 from tests.conftest import hub_settings, running_hub
 

@@ -18,7 +18,7 @@ R05   RS_RYXX.RYLB contradicts the slot type (XZ/ZF->04, CG->01, SY/JS->01,     
 R06   paid on the other scale in every month (XZ/ZF/CG on GWGZ/XJGZ, others on    R06
       ZWGZ/JBGZ)
 R07   T_LDZS.HDZS of one (正职/副职, 单位/内设) cell = leaders in post - 1          R07 (unit, cell)
-R08   birth moved so the statutory date (hub.retirement, own group) is 0-8 months R08
+R08   birth moved so the statutory date (hub.core.retirement, own group) is 0-8 months R08
       before the end of the reference month; active, paid, consistent everywhere
 R09   (a) second active slot of the same type in another unit (own JHS=1 plan),   R09
       paid by both units: every pay row's unit is one of the registry units (no
@@ -56,7 +56,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from hub.codes import (
+from hub.core.codes import (
     EmploymentStatus,
     Funding,
     InsuranceStatus,
@@ -66,10 +66,10 @@ from hub.codes import (
     QuotaType,
     SlotStatus,
 )
+from hub.core.ids import USCC_ALPHABET
 from hub.demo.institutions import USCC_SOURCES, Institution
 from hub.demo.names import other_name
 from hub.demo.population import Person, Slot, birth_retiring_on
-from hub.ids import USCC_ALPHABET
 
 if TYPE_CHECKING:
     from hub.demo.planting import Planting

@@ -7,7 +7,7 @@ import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from hub.codes import (
+from hub.core.codes import (
     CIVIL_SERVICE_SCALE,
     UNIT_LEVELS,
     InstitutionType,

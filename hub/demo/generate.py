@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from hub.codes import PostLevel, PostScope
+from hub.core.codes import PostLevel, PostScope
 from hub.demo.institutions import Institution, build_institutions
 from hub.demo.plans import build_plans
 from hub.demo.planting import Planting

@@ -6,8 +6,8 @@ import datetime as dt
 import random
 from dataclasses import dataclass, field
 
-from hub import ids
-from hub.codes import (
+from hub.core import ids
+from hub.core.codes import (
     REGIONS,
     UNIT_LEVELS,
     Funding,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from hub.codes import CIVIL_SERVICE_SCALE, PostCategory
+from hub.core.codes import CIVIL_SERVICE_SCALE, PostCategory
 from hub.demo.population import Person
 
 # 职务(职级)工资 by A0221 level code, yuan; non-leaders by years of service below.

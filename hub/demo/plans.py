@@ -6,7 +6,7 @@ import datetime as dt
 import random
 from collections import defaultdict
 
-from hub.codes import PlanStatus, QuotaType
+from hub.core.codes import PlanStatus, QuotaType
 from hub.demo.institutions import Institution
 from hub.demo.population import Slot
 from hub.demo.spellings import PLAN_ZT

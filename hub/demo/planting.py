@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 
-from hub.codes import SlotStatus
+from hub.core.codes import SlotStatus
+from hub.core.ids import ID_CHECK, normalize_id_number
+from hub.core.retirement import add_months
 from hub.demo.anomalies import PERSON_PLANTS, UNIT_PLANTS, UnitFacts, Variant
 from hub.demo.institutions import Institution
 from hub.demo.population import Person
 from hub.demo.world import World
-from hub.ids import ID_CHECK, normalize_id_number
-from hub.retirement import add_months
 
 YOUNG_YEARS = 45  # planted people (except R08) are younger, so no retirement reading can flip
 

@@ -7,8 +7,8 @@ import random
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from hub import ids
-from hub.codes import (
+from hub.core import ids
+from hub.core.codes import (
     EmploymentStatus,
     Funding,
     InsuranceStatus,
@@ -17,12 +17,12 @@ from hub.codes import (
     QuotaType,
     SlotStatus,
 )
+from hub.core.retirement import RULES, add_months, delay_months, retirement_date, retirement_group
 from hub.demo import names as N
 from hub.demo.cadres import Appointment, appoint
 from hub.demo.institutions import Institution
 from hub.demo.spellings import LEFT_REASON, TRANSFER_REASON
 from hub.demo.world import World, years_after
-from hub.retirement import RULES, add_months, delay_months, retirement_date, retirement_group
 
 C = PersonnelCategory
 E = EmploymentStatus

@@ -7,7 +7,7 @@ import random
 import uuid
 from collections.abc import Callable
 
-from hub.codes import CIVIL_SERVICE_SCALE, EmploymentStatus, PostCategory
+from hub.core.codes import CIVIL_SERVICE_SCALE, EmploymentStatus, PostCategory
 from hub.demo import spellings as S
 from hub.demo.names import REGION_SHORT
 from hub.demo.payroll import pay_base, pay_row

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hub.codes import (
+from hub.core.codes import (
     EmploymentStatus,
     Funding,
     InstitutionType,

@@ -6,7 +6,7 @@ import datetime as dt
 import random
 from collections import Counter
 
-from hub.codes import REGIONS, PostLevel, PostScope, QuotaType
+from hub.core.codes import REGIONS, PostLevel, PostScope, QuotaType
 from hub.demo import spellings as S
 from hub.demo.anomalies import UnitFacts
 from hub.demo.institutions import Institution

@@ -7,9 +7,9 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from hub.codes import QuotaType
+from hub.core.codes import QuotaType
+from hub.core.retirement import add_months, month_end
 from hub.demo.institutions import Institution
-from hub.retirement import add_months, month_end
 
 
 def years_after(day: dt.date, years: float) -> dt.date:

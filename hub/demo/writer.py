@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.schema import CreateIndex, CreateTable, DropTable
 
-from hub.db import sync_url
+from hub.core.db import sync_url
 from hub.demo.legacy import DEPARTMENT_TABLES
 
 

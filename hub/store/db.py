@@ -17,8 +17,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from hub.db import async_url, sync_url
-from hub.errors import StoreBehind
+from hub.core.db import async_url, sync_url
+from hub.core.errors import StoreBehind
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 log = logging.getLogger(__name__)
@@ -190,7 +190,7 @@ def revision(url: str | sa.URL) -> str:
 def _sqlite_wal(dbapi_connection: Any, _record: Any) -> None:
     """Write-ahead log without a sync per commit: a commit costs microseconds, not milliseconds.
 
-    Answers wait for their audit entry's commit (hub/audit.py). In WAL mode with
+    Answers wait for their audit entry's commit (hub/store/audit.py). In WAL mode with
     `synchronous=NORMAL` a committed transaction survives the hub being killed, though not a power
     cut or an operating system crash (the last commits may be lost); PostgreSQL stores are durable
     at commit.

@@ -43,7 +43,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from hub.errors import BadUserInput, Conflict, HubError
+from hub.core.errors import BadUserInput, Conflict, HubError
 from hub.store.db import Store, aware, utcnow
 from hub.store.tables import idempotency_keys as keys
 

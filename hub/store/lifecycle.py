@@ -21,7 +21,7 @@ from typing import Any, Generic, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.errors import Conflict, NotFound
+from hub.core.errors import Conflict, NotFound
 
 BATCH = 500
 S = TypeVar("S", bound=str)  # a lifecycle's states (a StrEnum)

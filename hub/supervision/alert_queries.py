@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.codes import LEAGUE
+from hub.core.codes import LEAGUE
 from hub.store.tables import alerts
 from hub.supervision.alerts import OPEN_STATES, Alert, AlertStatus, alert_from_row
 from hub.supervision.model import Severity

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.errors import BadUserInput
+from hub.core.errors import BadUserInput
 from hub.store import Store
 from hub.store.db import aware, utcnow
 from hub.store.lifecycle import Lifecycle, advance, advance_many

@@ -19,7 +19,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from hub.settings import Settings
+from hub.core.settings import Settings
 from hub.supervision.model import Finding, Scope
 
 CSV_COLUMNS = ("rule", "severity", "month", "idNumber", "institutionCode", "regionCode", "message", "evidence")

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from hub import ids
-from hub.errors import BadUserInput
-from hub.retirement import add_months, month_end
+from hub.core import ids
+from hub.core.errors import BadUserInput
+from hub.core.retirement import add_months, month_end
 from hub.store import Store
 from hub.store.db import aware, utcnow
 from hub.store.tables import retirement_deferrals

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from adapters.registry import Sources
-from hub.crosswalk import Crosswalk
-from hub.errors import BadUserInput, SourceUnavailable
+from hub.core.crosswalk import Crosswalk
+from hub.core.errors import BadUserInput, SourceUnavailable
 from hub.supervision.deferred import Deferred, PayHistory, PlanLookup
 from hub.supervision.facts import Facts, PersonView, World
 from hub.supervision.merge import Feed, merge

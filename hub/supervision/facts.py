@@ -9,9 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from hub.codes import EmploymentStatus, SlotStatus
-from hub.crosswalk import BASE, Crosswalk
-from hub.records import (
+from hub.core.codes import EmploymentStatus, SlotStatus
+from hub.core.crosswalk import BASE, Crosswalk
+from hub.core.records import (
     Cadre,
     Insurance,
     Payee,
@@ -22,7 +22,7 @@ from hub.records import (
     Unit,
     VacancyPlan,
 )
-from hub.retirement import month_end
+from hub.core.retirement import month_end
 
 ACTIVE_STATUSES = frozenset({SlotStatus.ACTIVE, SlotStatus.SECONDED})
 

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.errors import BadUserInput, NotFound
+from hub.core.errors import BadUserInput, NotFound
 from hub.store import Store
 from hub.store.db import aware, utcnow
 from hub.store.lifecycle import Lifecycle, advance

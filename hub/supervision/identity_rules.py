@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hub import ids
+from hub.core import ids
 from hub.supervision.facts import Facts, World
 from hub.supervision.model import Hit, listing
 

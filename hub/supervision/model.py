@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
-from hub.codes import in_scope
+from hub.core.codes import in_scope
 
 
 class Severity(StrEnum):

@@ -15,8 +15,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from hub import ids
-from hub.codes import (
+from hub.core import ids
+from hub.core.codes import (
     CIVIL_SERVICE_SCALE,
     QUOTA_CATEGORIES,
     EmploymentStatus,
@@ -26,9 +26,9 @@ from hub.codes import (
     PostCategory,
     QuotaType,
 )
-from hub.crosswalk import BASE
-from hub.records import PayLine, RegistrySlot
-from hub.retirement import retirement_date, retirement_group
+from hub.core.crosswalk import BASE
+from hub.core.records import PayLine, RegistrySlot
+from hub.core.retirement import retirement_date, retirement_group
 from hub.supervision.facts import Facts, World, current_at, month_of, yuan
 from hub.supervision.identity_rules import birth_sex_mismatch, invalid_id, name_mismatch
 from hub.supervision.model import Hit

@@ -11,8 +11,8 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from hub.codes import PlanStatus
-from hub.records import RegistrySlot, VacancyPlan
+from hub.core.codes import PlanStatus
+from hub.core.records import RegistrySlot, VacancyPlan
 
 
 def entry_order(slot: RegistrySlot) -> tuple[Any, ...]:

@@ -14,11 +14,11 @@ from enum import StrEnum
 import sqlalchemy as sa
 
 from adapters.registry import Sources
-from hub import ids
-from hub.codes import PlanStatus, SlotStatus
-from hub.crosswalk import BASE, Crosswalk
-from hub.errors import BadUserInput
-from hub.retirement import retirement_date, retirement_group
+from hub.core import ids
+from hub.core.codes import PlanStatus, SlotStatus
+from hub.core.crosswalk import BASE, Crosswalk
+from hub.core.errors import BadUserInput
+from hub.core.retirement import retirement_date, retirement_group
 from hub.store import Store
 from hub.store.tables import alerts
 from hub.supervision.alerts import OPEN_STATES

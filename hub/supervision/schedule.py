@@ -13,7 +13,7 @@ import contextlib
 import logging
 
 from adapters.registry import Sources
-from hub.errors import HubError
+from hub.core.errors import HubError
 from hub.store import Store
 from hub.supervision.service import CheckRun, supervise
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 import sqlalchemy as sa
 
 from adapters.registry import Sources
-from hub.errors import Conflict, NotFound
+from hub.core.errors import Conflict, NotFound
 from hub.store import Store
 from hub.store.db import aware, utcnow
 from hub.store.tables import check_runs

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from hub import ids
-from hub.codes import UNIT_LEVELS, PostLevel, PostScope, Rank
-from hub.crosswalk import BASE
-from hub.records import Unit
+from hub.core import ids
+from hub.core.codes import UNIT_LEVELS, PostLevel, PostScope, Rank
+from hub.core.crosswalk import BASE
+from hub.core.records import Unit
 from hub.supervision.facts import World
 from hub.supervision.model import Hit
 

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from adapters.registry import Sources
-from hub.crosswalk import BASE, build_crosswalk
-from hub.errors import BadUserInput, SourceUnavailable
-from hub.records import Unit
+from hub.core.crosswalk import BASE, build_crosswalk
+from hub.core.errors import BadUserInput, SourceUnavailable
+from hub.core.records import Unit
 from hub.supervision.facts import World
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ import pytest
 from adapters.breaker import Breaker
 from adapters.mapping import default_mappings
 from adapters.sql import SqlAdapter
-from hub.errors import SourceUnavailable
+from hub.core.errors import SourceUnavailable
 
 MAPPING = default_mappings()["establishment"]
 

@@ -19,8 +19,8 @@ import pytest
 from adapters.base import AnyOf
 from adapters.mapping import default_mappings
 from adapters.sql import SqlAdapter
+from hub.core.errors import SourceUnavailable
 from hub.demo.generate import sqlite_targets
-from hub.errors import SourceUnavailable
 from tests.conftest import DEPARTMENTS, MARIADB_ADMIN, PG_ADMIN, _factory, generate_into
 
 MAPPINGS = default_mappings()

@@ -8,9 +8,9 @@ import pytest
 
 from adapters.convert import id_number_variants
 from adapters.mapping import default_mappings, load_mapping
-from hub.errors import MappingError
-from hub.ids import normalize_id_number
-from hub.settings import DEPARTMENTS
+from hub.core.errors import MappingError
+from hub.core.ids import normalize_id_number
+from hub.core.settings import DEPARTMENTS
 
 
 def test_every_department_has_a_mapping() -> None:

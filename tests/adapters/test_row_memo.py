@@ -16,9 +16,9 @@ import sqlalchemy as sa
 from adapters.mapping import Mapping, default_mappings
 from adapters.registry import build_sources
 from adapters.sql import SqlAdapter
-from hub.db import sync_url
-from hub.records import RECORDS
-from hub.settings import DEPARTMENTS, Settings, SourceSettings
+from hub.core.db import sync_url
+from hub.core.records import RECORDS
+from hub.core.settings import DEPARTMENTS, Settings, SourceSettings
 from tests.conftest import PG_ADMIN, DatabaseFactory, _factory, generate_into
 
 MAPPINGS = default_mappings()

@@ -1,6 +1,6 @@
 """An independent reading of docs/supervision.md over the generated SQLite files, to check the manifest.
 
-It shares nothing with the generator except the standards in hub.ids / hub.retirement / hub.codes,
+It shares nothing with the generator except the standards in hub.core.ids / hub.core.retirement / hub.core.codes,
 so a finding the generator did not plant (or a planted one that does not show) fails the tests.
 """
 
@@ -11,9 +11,9 @@ import sqlite3
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from hub import ids
-from hub.codes import QUOTA_CATEGORIES, UNIT_LEVELS, PersonnelCategory, QuotaType, Rank
-from hub.retirement import month_end, retirement_date, retirement_group
+from hub.core import ids
+from hub.core.codes import QUOTA_CATEGORIES, UNIT_LEVELS, PersonnelCategory, QuotaType, Rank
+from hub.core.retirement import month_end, retirement_date, retirement_group
 
 RANKS = {
     "正处": Rank.DEPARTMENT_HEAD,

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from hub import ids
-from hub.codes import CIVIL_SERVICE_SCALE, QuotaType
-from hub.db import sync_url
+from hub.core import ids
+from hub.core.codes import CIVIL_SERVICE_SCALE, QuotaType
+from hub.core.db import sync_url
+from hub.core.retirement import month_end, retirement_date, retirement_group
 from hub.demo.generate import DEPARTMENTS, generate, sqlite_targets
 from hub.demo.legacy import DEPARTMENT_TABLES
-from hub.retirement import month_end, retirement_date, retirement_group
 from tests.demo.oracle import Oracle, expected
 
 PERSONS = 600

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from hub.auth import create_token
-from hub.settings import Settings
+from hub.core.settings import Settings
 from tests.conftest import TEST_SECRET
 
 HERE = Path(__file__).parent

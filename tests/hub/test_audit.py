@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hub.core.principal import Principal
 
-import hub.audit
-from hub.audit import AuditEvent, AuditLog, Tally, refusal, verify
-from hub.auth import Principal
-from hub.checkpoint import CheckpointFile, read_checkpoints
-from hub.errors import AuditUnavailable
+import hub.store.audit
+from hub.core.errors import AuditUnavailable
+from hub.store.audit import AuditEvent, AuditLog, Tally, refusal, verify
+from hub.store.checkpoint import CheckpointFile, read_checkpoints
 from hub.store.db import Store, open_store
 from hub.store.tables import audit_log
 
@@ -51,13 +51,13 @@ async def count_entries(store: Store) -> int:
 def appends(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The size of every batch the writer appends."""
     sizes: list[int] = []
-    real: Callable[[sa.Connection, bytes, Sequence[AuditEvent]], tuple[int, str]] = hub.audit.append
+    real: Callable[[sa.Connection, bytes, Sequence[AuditEvent]], tuple[int, str]] = hub.store.audit.append
 
     def counted(conn: sa.Connection, key: bytes, events: Sequence[AuditEvent]) -> tuple[int, str]:
         sizes.append(len(events))
         return real(conn, key, events)
 
-    monkeypatch.setattr(hub.audit, "append", counted)
+    monkeypatch.setattr(hub.store.audit, "append", counted)
     return sizes
 
 
@@ -128,7 +128,7 @@ async def test_a_closed_log_refuses_writes(store: Store, tmp_path: Path) -> None
 def test_refusals_are_counted_per_minute_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     """A flood from one address is one entry a minute; past `limit` addresses, the rest count as "*"."""
     now = [1_800_000_000.0]  # the start of a minute
-    monkeypatch.setattr(hub.audit.time, "time", lambda: now[0])
+    monkeypatch.setattr(hub.store.audit.time, "time", lambda: now[0])
     tally = Tally(limit=3)
     refused = [refusal("unauthenticated", f"client:10.0.0.{i % 5}") for i in range(1000)]
     for e in refused:

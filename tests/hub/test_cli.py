@@ -15,9 +15,9 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from hub import cli
-from hub.db import sync_url
+from hub.core.db import sync_url
+from hub.core.settings import DEPARTMENTS, Settings
 from hub.demo.writer import Sink
-from hub.settings import DEPARTMENTS, Settings
 from tests.conftest import DatabaseFactory
 
 HUB = str(Path(sys.executable).parent / "hub")

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from hub import ids
+from hub.core import ids
 
 
 def test_id_check_digit_example() -> None:

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from hub.retirement import RetirementGroup, add_months, retirement_date, retirement_group
+from hub.core.retirement import RetirementGroup, add_months, retirement_date, retirement_group
 
 MEN, WOMEN55, WOMEN50 = RetirementGroup.MEN, RetirementGroup.WOMEN_CADRE, RetirementGroup.WOMEN_WORKER
 

@@ -28,11 +28,11 @@ import sqlalchemy as sa
 from graphql import GraphQLEnumType, GraphQLNonNull, GraphQLScalarType, get_named_type
 from typer.testing import CliRunner
 
-import hub.audit
-from hub.audit import GENESIS, AuditEvent, AuditLog, entry_hash
-from hub.checkpoint import CheckpointFile
+import hub.store.audit
 from hub.cli import app as cli
-from hub.db import sync_url
+from hub.core.db import sync_url
+from hub.store.audit import GENESIS, AuditEvent, AuditLog, entry_hash
+from hub.store.checkpoint import CheckpointFile
 from hub.store.db import open_store
 from hub.store.tables import audit_head, audit_log
 from schema import build_schema
@@ -227,13 +227,13 @@ def test_every_root_field_that_reads_personal_data_is_audited(own_hub: Hub) -> N
 
 def test_an_answer_leaves_only_after_its_entry_is_committed(own_hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
     """With a slow store, the answer still finds its entry committed (full path and lean repeat alike)."""
-    real = hub.audit.append
+    real = hub.store.audit.append
 
     def slow(*args: Any) -> tuple[int, str]:
         time.sleep(0.3)  # on the writer's thread
         return real(*args)
 
-    monkeypatch.setattr(hub.audit, "append", slow)
+    monkeypatch.setattr(hub.store.audit, "append", slow)
     for i in range(3):
         body = own_hub.query("query Slow { people(first: 2) { edges { node { idNumber } } } }")
         assert body["data"] and [e["operation"] for e in entries_of(own_hub)].count("Slow") == i + 1

@@ -18,7 +18,7 @@ import pytest
 from graphql import GraphQLError, GraphQLObjectType, get_named_type, parse, validate
 from strawberry.types import ExecutionResult
 
-from hub.audit import AuditEvent, AuditLog
+from hub.store.audit import AuditEvent, AuditLog
 from hub.transport import GRAPHQL_RESPONSE, JSON, answer_type, request_error_status
 from policies.grants import Grants
 from schema import build_schema

@@ -24,11 +24,11 @@ import sqlalchemy as sa
 from adapters.mapping import default_mappings
 from adapters.registry import Sources
 from adapters.sql import SqlAdapter
-from hub.crosswalk import CrosswalkCache
-from hub.db import sync_url
+from hub.core.crosswalk import CrosswalkCache
+from hub.core.db import sync_url
+from hub.core.errors import SourceUnavailable
+from hub.core.slots import STEP_OUT_AFTER, OperationSlots, away
 from hub.demo.generate import sqlite_targets
-from hub.errors import SourceUnavailable
-from hub.slots import STEP_OUT_AFTER, OperationSlots, away
 from tests.conftest import (
     DEPARTMENTS,
     MARIADB_ADMIN,

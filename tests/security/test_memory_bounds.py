@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from graphql import execute, parse
 
-from hub.caches import ENTRIES, BoundedCache, caches
+from hub.core.caches import ENTRIES, BoundedCache, caches
 from schema import build_schema
 from schema.limits import LimitedExecutor
 from tests.conftest import Hub, hub_settings, running_hub

@@ -21,8 +21,8 @@ import sqlalchemy as sa
 from graphql import GraphQLNonNull, GraphQLScalarType
 
 from hub.auth import create_token
-from hub.errors import Conflict
-from hub.settings import Settings
+from hub.core.errors import Conflict
+from hub.core.settings import Settings
 from hub.store import Store, open_store
 from hub.store.db import utcnow
 from hub.store.lifecycle import advance_many
@@ -167,7 +167,7 @@ def counts(hub: Hub) -> dict[str, int]:
 
 
 def _sync(url: str) -> str:
-    from hub.db import sync_url
+    from hub.core.db import sync_url
 
     return sync_url(url).render_as_string(hide_password=False)
 

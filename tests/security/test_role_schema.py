@@ -28,7 +28,7 @@ from graphql import (
 )
 
 from hub.auth import DEPARTMENT_ROLES, GLOBAL_ROLES, create_token
-from hub.settings import DEPARTMENTS
+from hub.core.settings import DEPARTMENTS
 from policies.grants import Access, Grants
 from schema import build_schema
 from schema.federation import FEDERATION_VERSION

@@ -26,8 +26,8 @@ from graphql import (
     get_named_type,
 )
 
-from hub.db import sync_url
-from hub.settings import Settings
+from hub.core.db import sync_url
+from hub.core.settings import Settings
 from schema import build_schema
 from schema.arguments import BY_FIELD, Names, declared
 from tests.conftest import Hub, hub_settings, running_hub

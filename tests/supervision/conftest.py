@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from adapters.registry import Sources, build_sources
-from hub.settings import Settings, SourceSettings
+from hub.core.settings import Settings, SourceSettings
 from hub.store import Store, open_store
 
 Demo = Callable[..., Awaitable[tuple[Sources, dict[str, Any], dict[str, str]]]]

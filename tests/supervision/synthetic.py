@@ -6,9 +6,18 @@ import datetime as dt
 from dataclasses import replace
 from typing import Any
 
-from hub import ids
-from hub.crosswalk import build_crosswalk
-from hub.records import Insurance, Payee, PayLine, Personnel, PostAssignment, RegistrySlot, Unit, VacancyPlan
+from hub.core import ids
+from hub.core.crosswalk import build_crosswalk
+from hub.core.records import (
+    Insurance,
+    Payee,
+    PayLine,
+    Personnel,
+    PostAssignment,
+    RegistrySlot,
+    Unit,
+    VacancyPlan,
+)
 from hub.supervision.facts import Facts, PersonView, World
 
 MONTH = "2026-10"

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from hub.errors import BadUserInput, Conflict, NotFound
+from hub.core.errors import BadUserInput, Conflict, NotFound
 from hub.store import Store
 from hub.store.tables import alert_events, alerts, freezes
 from hub.supervision.alerts import AlertStatus, transition

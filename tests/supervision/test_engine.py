@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from hub.codes import in_scope
-from hub.crosswalk import CrosswalkCache
-from hub.errors import BadUserInput
+from hub.core.codes import in_scope
+from hub.core.crosswalk import CrosswalkCache
+from hub.core.errors import BadUserInput
 from hub.store import Store
 from hub.supervision.engine import run_check
 from hub.supervision.merge import Feed, merge

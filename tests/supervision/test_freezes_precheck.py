@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hub.crosswalk import BASE, CrosswalkCache
-from hub.errors import BadUserInput, Conflict
+from hub.core.crosswalk import BASE, CrosswalkCache
+from hub.core.errors import BadUserInput, Conflict
 from hub.store import Store
 from hub.supervision import freezes
 from hub.supervision.freezes import FreezeStatus

@@ -9,13 +9,13 @@ from typing import Any
 import strawberry
 
 from adapters.registry import Sources
-from hub.crosswalk import CrosswalkCache
-from hub.retirement import add_months
-from hub.scope import RowScope
-from hub.settings import Settings
+from hub.core.crosswalk import CrosswalkCache
+from hub.core.retirement import add_months
+from hub.core.settings import Settings
 from hub.store import Store
 from hub.supervision.deferrals import deferrals_of
 from hub.supervision.service import supervise
+from policies.scope import RowScope
 from resolvers.batch import Batchers
 from resolvers.loaders import Loaders
 from resolvers.people import statutory_retirement

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from hub import ids
+from hub.core import ids
 from hub.supervision.person_rules import PERSON_RULES
 from tests.supervision.synthetic import (
     MAN,

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from hub.db import sync_url
+from hub.core.db import sync_url
 from hub.store import open_store, upgrade
 from hub.store.db import utcnow
 from hub.store.tables import metadata

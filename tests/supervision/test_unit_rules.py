@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hub.records import Unit
+from hub.core.records import Unit
 from hub.supervision.unit_rules import bad_credit_codes, over_posts, over_quota, post_scope
 from tests.supervision.synthetic import UNITS, A, world
 

@@ -16,9 +16,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from hub import ids
-from hub.errors import HubError
-from hub.records import Unit
+from hub.core import ids
+from hub.core.errors import HubError
+from hub.core.records import Unit
 
 log = logging.getLogger(__name__)
 

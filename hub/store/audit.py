@@ -4,7 +4,7 @@ Each entry's MAC (HMAC-SHA256 with the audit key, which the store never holds) c
 and the previous entry's MAC, so changing, inserting or deleting a row breaks the chain at that
 row, and nobody without the key can write a chain that verifies. After each batch it commits, the
 writer appends a signed checkpoint of the chain's head to a file outside the store
-(hub/checkpoint.py): cutting the tail, or emptying both tables, loses entries a checkpoint names.
+(hub/store/checkpoint.py): cutting the tail, or emptying both tables, loses entries a checkpoint names.
 `verify` names the first entry that does not fit, or the checkpoint the table no longer holds.
 
 A request that read personal data awaits its entry (`write`). One writer task per process appends
@@ -35,13 +35,13 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from hub.checkpoint import CheckpointFile, CheckpointMissing, CheckpointProblem, read_checkpoints
-from hub.errors import AuditUnavailable
+from hub.core.errors import AuditUnavailable
+from hub.store.checkpoint import CheckpointFile, CheckpointMissing, CheckpointProblem, read_checkpoints
 from hub.store.db import Store, aware, utcnow
 from hub.store.tables import audit_head, audit_log
 
 if TYPE_CHECKING:
-    from hub.auth import Principal
+    from hub.core.principal import Principal
 
 log = logging.getLogger(__name__)
 

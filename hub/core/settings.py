@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy import make_url
 
-from hub.errors import BadUserInput
+from hub.core.errors import BadUserInput
 
 DEPARTMENTS = ("establishment", "organization", "hr", "finance")
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters.base import NEVER, AnyOf
-from hub.codes import LEAGUE, in_scope
-from hub.crosswalk import Crosswalk, Identity
+from hub.core.codes import LEAGUE, in_scope
+from hub.core.crosswalk import Crosswalk, Identity
 
 
 @dataclass(frozen=True, slots=True)

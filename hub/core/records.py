@@ -2,7 +2,7 @@
 
 Plain frozen slotted dataclasses (cheap to build, safe to share across a request). Dates are
 `datetime.date`; months are 'YYYY-MM' strings; birth dates are ISO strings at the precision the
-source holds ('1975-08' or '1975-08-20'); money is integer fen; codes are the enums of hub.codes.
+source holds ('1975-08' or '1975-08-20'); money is integer fen; codes are the enums of hub.core.codes.
 """
 
 from __future__ import annotations

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from hub.core.principal import Principal
+
 from adapters.registry import Sources
-from hub.auth import Principal
-from hub.crosswalk import CrosswalkCache
-from hub.scope import RowScope, scope_for
-from hub.settings import Settings
+from hub.core.crosswalk import CrosswalkCache
+from hub.core.settings import Settings
 from policies.grants import Grants, PolicyBook
+from policies.scope import RowScope, scope_for
 from resolvers.batch import Batchers
 from resolvers.loaders import Loaders
 
@@ -26,7 +27,7 @@ class HubContext:
     grants: Grants
     scope: RowScope
     loaders: Loaders
-    audit: Any = None  # hub.audit.AuditLog, when the store is configured
+    audit: Any = None  # hub.store.audit.AuditLog, when the store is configured
     store: Any = None  # hub.store.db.Store
     policies: PolicyBook | None = None
     idempotency_key: str | None = None  # the Idempotency-Key header (schema/idempotency.py)
