@@ -33,9 +33,8 @@ from hub.core.errors import BadRequest, BadUserInput, HubError
 from hub.core.settings import Settings
 from hub.core.slots import OperationSlots
 from hub.fastpath import KnownQueries, read_body, replay
-from hub.logs import request_id
 from hub.metrics import HubMetrics
-from hub.middleware import PRINCIPAL_KEY, Authenticate, RequestId, is_ide_page
+from hub.middleware import PRINCIPAL_KEY, Authenticate, is_ide_page, request_ids
 from hub.store.audit import AuditLog
 from hub.store.checkpoint import CheckpointFile
 from hub.store.db import Store, open_store
@@ -146,7 +145,7 @@ class HubGraphQL(GraphQL[HubContext, None]):
         if principal is None:
             return None
         state: HubState = request.state.hub
-        context = await state.context(principal, request_id.get())
+        context = await state.context(principal)
         context.idempotency_key = request.headers.get(KEY_HEADER)
         return context
 
@@ -303,7 +302,7 @@ GZIP_LEVEL = 6
 def middleware(settings: Settings) -> list[Middleware]:
     """Request ids; gzip of large answers; CORS before authentication (a preflight carries no
     credentials); authentication; the body limit."""
-    stack = [Middleware(RequestId)]
+    stack = [request_ids()]
     if settings.gzip_min_bytes > 0:
         stack.append(Middleware(GZipMiddleware, minimum_size=settings.gzip_min_bytes, compresslevel=GZIP_LEVEL))
     if settings.cors_origins:

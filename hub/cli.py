@@ -124,21 +124,20 @@ def ensure_demo_secret(folder: Path) -> None:
 def _serve(settings: Settings) -> None:
     import uvicorn
 
-    from hub.logs import configure
+    from hub.logs import config
     from hub.store.db import at_head, revision
 
     if not settings.store_auto_upgrade:
         at_head(revision(settings.store_url))  # a store behind: one clear line here, not a traceback per worker
 
-    configure(settings.log_level)
-    uvicorn.run(
+    uvicorn.run(  # applies the logging config here and again in each worker process
         "hub.app:create_app",
         factory=True,
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
         log_level=settings.log_level,
-        log_config=None,
+        log_config=config(settings.log_level),
     )
 
 

@@ -37,7 +37,6 @@ from strawberry.utils.operation import get_first_operation
 
 from hub.core.caches import ENTRIES, QUERY_CACHE_BYTES, BoundedCache, digest, document_bytes
 from hub.core.errors import AuditUnavailable, HubError
-from hub.logs import request_id
 from hub.middleware import PRINCIPAL_KEY
 from hub.transport import answer_type, encode_answer
 from policies.grants import Grants
@@ -107,7 +106,7 @@ class KnownQueries:
         if known is None or known.grants is not grants:
             return False
         with scope["state"]["metrics"].measure(operation_name) as measured:  # passed on to the full path: not counted
-            context = await state.context(principal, request_id.get())
+            context = await state.context(principal)
             context.fields_seen = set(known.seen)
             result = await self._run(scope, context, known.document, variables, operation_name)
             if result is None or result.errors:

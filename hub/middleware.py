@@ -1,45 +1,47 @@
-"""Pure ASGI middleware: request ids for the logs, and authentication of /graphql requests."""
+"""ASGI middleware: request ids for the logs, and authentication of /graphql requests."""
 
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from asgi_correlation_id import CorrelationIdMiddleware
+from starlette.middleware import Middleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hub.core.errors import Unauthenticated
 from hub.core.principal import Principal
-from hub.logs import request_id
 from hub.store.audit import refusal
 
 PRINCIPAL_KEY = "hub.principal"
 Authenticator = Callable[[dict[bytes, bytes]], Awaitable[Principal]]
 
 
-class RequestId:
-    """Take or make an X-Request-Id, expose it to the logs and return it on the response."""
+REQUEST_ID_HEADER = "X-Request-ID"
+# A caller's id is kept if it is 1-64 of these characters (UUIDs, hex, ULIDs and W3C trace ids fit);
+# anything else, or none, is replaced by a new uuid4 in hex.
+_VALID_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")[:64]
-        rid = given or uuid.uuid4().hex
-        token = request_id.set(rid)
+def request_ids() -> Middleware:
+    """Take or make the request's X-Request-ID, expose it to the logs (`hub.logs`), return it on the response.
 
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message.setdefault("headers", []).append((b"x-request-id", rid.encode("latin-1")))
-            await send(message)
+    asgi-correlation-id's middleware, in front of everything else, so the normal and the fast path
+    share it. Its contextvar, `asgi_correlation_id.correlation_id`, holds the id while the request runs.
+    """
+    return Middleware(CorrelationIdMiddleware, header_name=REQUEST_ID_HEADER, generator=_new_id,
+                      validator=None, transformer=_kept_or_new, update_request_header=False)
 
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            request_id.reset(token)
+
+def _new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _kept_or_new(given: str) -> str:
+    """The caller's id if well-formed, else a new one (quietly: a line per bad header would let anyone fill the log)."""
+    return given if _VALID_ID.fullmatch(given) else _new_id()
 
 
 class Authenticate:

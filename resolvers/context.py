@@ -26,7 +26,6 @@ class HubContext:
     grants: Grants
     scope: RowScope
     loaders: Loaders
-    request_id: str = ""
     audit: Any = None  # hub.store.audit.AuditLog, when the store is configured
     store: Any = None  # hub.store.db.Store
     policies: PolicyBook | None = None
@@ -64,12 +63,12 @@ class HubState:
     audit: Any = None
     metrics: Any = None  # hub.metrics.HubMetrics: loader batch sizes
 
-    async def context(self, principal: Principal, request_id: str = "") -> HubContext:
+    async def context(self, principal: Principal) -> HubContext:
         """A fresh request context (new loaders: aiodataloader binds to the running loop)."""
         scope = scope_for(await self.crosswalk.get(), principal.region)
         grants = self.policies.grants(principal.policy_subjects)
         loaders = Loaders(self.sources, scope, self.metrics.batch if self.metrics is not None else None)
         return HubContext(
-            self.settings, self.sources, self.crosswalk, principal, grants, scope, loaders, request_id,
+            self.settings, self.sources, self.crosswalk, principal, grants, scope, loaders,
             audit=self.audit, store=self.store, policies=self.policies,
         )
