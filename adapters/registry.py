@@ -84,8 +84,9 @@ class Sources:
             else:
                 asked = [(d, need.entity) for d in self._holders.get(need.entity, [])[:1]]
             for department, entity in asked:
-                if need.capability not in self._adapters[department].capabilities:
-                    name = need.capability.name
+                lacking = need.capability & ~self._adapters[department].capabilities
+                if lacking:
+                    name = " ".join(lacking.names).upper()
                     problems.append(f"数据源「{department}」的适配器不支持 {entity} 的 {name}（{need.purpose}） / "
                                     f"source {department!r}: its adapter cannot {name} {entity} ({need.purpose})")
         if problems:
