@@ -272,9 +272,9 @@ class SupervisionQuery:
 
     @strawberry.field(description="核查规则表 / the cross-check rules")
     def supervision_rules(self, info: Info) -> list[SupervisionRule]:
-        holder = info.context.sources.holder
+        holders = info.context.sources.holders()
         return [SupervisionRule(id=r.id, severity=r.severity, title_zh=r.title_zh, title_en=r.title_en,
-                                needs=r.departments(holder)) for r in RULES.values()]
+                                needs=r.departments(holders)) for r in RULES.values()]
 
     @strawberry.field(description="延迟退休备案 / a person's recorded retirement deferrals")
     async def retirement_deferrals(self, info: Info, id_number: str) -> list[RetirementDeferral]:

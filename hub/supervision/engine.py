@@ -20,7 +20,7 @@ from hub.core.errors import BadUserInput, SourceUnavailable
 from hub.supervision.deferred import Deferred
 from hub.supervision.facts import Facts, PersonView, World
 from hub.supervision.merge import Feed, merge
-from hub.supervision.model import Finding, Hit, Rule, Scope
+from hub.supervision.model import Finding, Hit, Scope
 from hub.supervision.person_rules import PERSON_RULES
 from hub.supervision.rules import RULES
 from hub.supervision.unit_rules import INSTITUTION_RULES
@@ -73,12 +73,6 @@ class CheckResult:
     persons: int = 0
     unplaced: list[tuple[str, str, str | None]] = field(default_factory=list)  # (department, unit, name)
     seconds: float = 0.0
-
-
-def _unmet(rule: Rule, sources: Sources, available: set[str]) -> list[str]:
-    """The departments (or unmapped entities) a rule needs that do not answer."""
-    holders = sources.holders()
-    return sorted({holders.get(e, e) for e in rule.needs} - available)
 
 
 def _finding(rule_id: str, hit: Hit, world: World, id_number: str | None, institutions: tuple[str, ...]) -> Finding:
@@ -179,7 +173,8 @@ async def run_check(
     world, agg = await build_world(sources, available, ref, frozenset(deferred))
     result = CheckResult(ref, scope, missing=missing)
     result.unplaced = [(d, u.local_id, u.name) for d, u in world.crosswalk.unplaced]
-    unmet = {r.id: _unmet(r, sources, available) for r in RULES.values()}
+    holders = sources.holders()
+    unmet = {r.id: [d for d in r.departments(holders) if d not in available] for r in RULES.values()}
     result.rules = tuple(rid for rid, lacking in unmet.items() if not lacking)
     result.skipped = {rid: "缺少数据源 / source unavailable: " + ", ".join(lacking) for rid, lacking in unmet.items() if lacking}
 

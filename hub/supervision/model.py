@@ -108,9 +108,10 @@ class Rule:
         text = {k: _text(v) for k, v in self.evidence(evidence, masks).items()}
         return f"{self.template_zh.format(**text)} / {self.template_en.format(**text)}"
 
-    def departments(self, holder: Callable[[str], str]) -> list[str]:
-        """The departments the rule reads: the keepers of its entities (`holder`: entity -> department)."""
-        return sorted({holder(entity) for entity in self.needs})
+    def departments(self, holders: Mapping[str, str]) -> list[str]:
+        """The departments the rule reads: the keepers of its entities (`holders`: entity -> department;
+        an entity no department keeps is listed as itself)."""
+        return sorted({holders.get(entity, entity) for entity in self.needs})
 
 
 @dataclass(frozen=True, slots=True)

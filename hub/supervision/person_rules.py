@@ -290,6 +290,10 @@ class PersonRule:
     lookup: type[Deferred] | None = None
     wants: Callable[[Facts, World], bool] | None = None
 
+    def __post_init__(self) -> None:
+        if (self.lookup is None) != (self.wants is None):
+            raise ValueError("a person rule's lookup and who wants it go together")
+
     def __call__(self, p: Facts, w: World) -> Hit | None:
         return self.check(p, w)
 
