@@ -72,10 +72,10 @@ class Sources:
         institution is matched to (hub.core.crosswalk) and whose quotas and slots are counted."""
         return self.holder(REGISTRY)
 
-    def check_needs(self, needs: Iterable[Need]) -> None:
-        """Refuse (MappingError, bilingual, every problem listed) a source whose adapter lacks a capability
-        the hub needs of an entity it maps; an entity no department maps is not asked."""
-        problems = []
+    def unmet(self, needs: Iterable[Need]) -> list[tuple[str, str, str]]:
+        """(department, entity, bilingual problem) for each need a source's adapter lacks a capability for;
+        an entity no department maps is not asked."""
+        problems: dict[tuple[str, str, str], None] = {}
         for need in needs:
             if need.entity == "*":
                 asked = [(d, e) for d, a in self._adapters.items() for e in a.entities()]
@@ -87,10 +87,15 @@ class Sources:
                 lacking = need.capability & ~self._adapters[department].capabilities
                 if lacking:
                     name = " ".join(lacking.names).upper()
-                    problems.append(f"数据源「{department}」的适配器不支持 {entity} 的 {name}（{need.purpose}） / "
-                                    f"source {department!r}: its adapter cannot {name} {entity} ({need.purpose})")
+                    problems[department, entity, f"数据源「{department}」的适配器不支持 {entity} 的 {name}（{need.purpose}） / "
+                             f"source {department!r}: its adapter cannot {name} {entity} ({need.purpose})"] = None
+        return list(problems)
+
+    def check_needs(self, needs: Iterable[Need]) -> None:
+        """Refuse (MappingError, bilingual, every problem listed) sources lacking a capability the hub needs."""
+        problems = self.unmet(needs)
         if problems:
-            raise MappingError("；".join(dict.fromkeys(problems)))
+            raise MappingError("；".join(problem for _, _, problem in problems))
 
     def __getitem__(self, department: str) -> Adapter:
         return self._adapters[department]

@@ -65,3 +65,14 @@ def test_the_hub_refuses_to_start_over_a_source_lacking_a_capability(
     settings = hub_settings(demo_dir).model_copy(update={"source": read_only_hr})
     with pytest.raises(MappingError, match="source 'hr': its adapter cannot"), running_hub(settings):
         pass
+
+
+async def test_sources_check_reports_the_capabilities_a_source_lacks(
+        demo_dir: Path, read_only_hr: dict[str, SourceSettings]) -> None:
+    from hub.sources_check import check_sources
+
+    results = await check_sources(Settings(demo_dir=demo_dir, source=read_only_hr))
+    lacking = {(r.department, r.entity) for r in results if r.problem and "cannot" in r.problem}
+    assert ("hr", "personnel") in lacking and ("hr", "unit") in lacking
+    assert {d for d, _ in lacking} == {"hr"}
+    assert all(r.problem is None for r in results if r.rows is not None)  # every table still reads
