@@ -17,7 +17,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Flag, auto
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from adapters.mapping import Mapping as MappingFile
 
 
 class Capability(Flag):
@@ -87,6 +90,7 @@ class Adapter(Protocol):
     """A department source: batch fetch by key, keyset scans, streaming, counts."""
 
     department: str
+    mapping: MappingFile  # what it was configured with (hub sources check reads every mapped entity)
     capabilities: Capability
 
     def entities(self) -> tuple[str, ...]:

@@ -28,9 +28,9 @@ async def check_sources(settings: Settings) -> list[EntityCheck]:
     results = [EntityCheck(d, e, None, problem) for d, e, problem in sources.unmet([*QUERY_NEEDS, *CHECK_NEEDS])]
     try:
         for department, adapter in sources.items():
-            for entity in adapter.mapping.entities:  # type: ignore[attr-defined]
+            for entity in adapter.mapping.entities:
                 try:
-                    await adapter.scan(entity, order_by=next(iter(adapter.mapping.entities[entity].columns)), limit=1)  # type: ignore[attr-defined]
+                    await adapter.scan(entity, order_by=next(iter(adapter.mapping.entities[entity].columns)), limit=1)
                     rows = sum(r[-1] for r in await adapter.count(entity))
                     results.append(EntityCheck(department, entity, rows, None))
                 except HubError as exc:
