@@ -1,12 +1,13 @@
 """The adapter contract: what the hub asks of a department's database, whatever it is.
 
-An adapter declares its capabilities, is configured explicitly (department, mapping, URL, connect timeout) and
+An adapter declares its capabilities (a `Capability` flag: READ, STREAM, AGGREGATE, WRITE), checked when
+the sources are built against what the hub asks of each entity (`Need`, adapters.registry.check_needs), is configured explicitly (department, mapping, URL, connect timeout) and
 returns canonical records (hub.core.records); a source that does not answer raises SourceUnavailable.
 A non-SQL source is a class implementing this protocol, registered under the entry-point group
 `staffing_hub.adapters` and named by `adapter:` in its mapping file. Example::
 
     class CsvAdapter:
-        capabilities = frozenset({"read"})
+        capabilities = Capability.READ
         def __init__(self, department: str, mapping: Mapping, url: str, *, connect_timeout: float) -> None: ...
         async def fetch(self, entity, field, keys, where=None, fields=None): ...
 """
@@ -15,7 +16,38 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from enum import Flag, auto
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from adapters.mapping import Mapping as MappingFile
+
+
+class Capability(Flag):
+    """What an adapter can do; each maps to methods of the protocol below."""
+
+    READ = auto()  # fetch by key, keyset scan, ping
+    STREAM = auto()  # every matching record in chunks, in a normalized order (stream)
+    AGGREGATE = auto()  # grouped counts done by the source (count)
+    WRITE = auto()  # write-back to the department's database (the workflow issue)
+
+    @property
+    def names(self) -> list[str]:
+        """The single capabilities held, lower case: ['read', 'stream']."""
+        return [c.name.lower() for c in Capability if c in self and c.name]
+
+
+@dataclass(frozen=True, slots=True)
+class Need:
+    """What a part of the hub asks of the source keeping an entity: a capability, and why (bilingual).
+
+    `entity` "unit" is asked of every department that maps it, "*" of every entity every source maps,
+    any other entity of the one department keeping it.
+    """
+
+    entity: str
+    capability: Capability
+    purpose: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +90,8 @@ class Adapter(Protocol):
     """A department source: batch fetch by key, keyset scans, streaming, counts."""
 
     department: str
-    capabilities: frozenset[str]  # of "read", "stream", "aggregate"
+    mapping: MappingFile  # what it was configured with (hub sources check reads every mapped entity)
+    capabilities: Capability
 
     def entities(self) -> tuple[str, ...]:
         """The entities this source maps."""

@@ -1,11 +1,14 @@
 """Mapping files: the only place that knows a department's legacy table, column and code names.
 
-A mapping names, per canonical entity (see hub.core.records.RECORDS), the legacy table, an optional
+The header declares the department (hub.core.departments): its id (lower-case letters and digits,
+also the settings key HUB_SOURCE_<ID>_URL), its title '中文 / English' and its trust rank for a
+person's identity fields (lowest first). A mapping names, per canonical entity (see hub.core.records.RECORDS), the legacy table, an optional
 join (to reach e.g. the ID number of a pay row), and per canonical field the column, a converter
 (adapters.convert.CONVERTERS), a key normalizer and a value map. Example::
 
     department: finance
-    title: 财政局 Finance bureau
+    title: 财政局 / Finance bureau
+    trust: 4
     entities:
       payee:
         table: GZ_RY
@@ -18,6 +21,7 @@ join (to reach e.g. the ID number of a pay row), and per canonical field the col
 from __future__ import annotations
 
 import dataclasses
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +29,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from adapters.convert import CONVERTERS, NORMALIZERS
+from hub.core.departments import DEPARTMENT_ID
 from hub.core.errors import MappingError
 from hub.core.records import RECORDS
 
@@ -103,7 +108,8 @@ class Mapping(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     department: str
-    title: str
+    title: str  # '中文 / English'
+    trust: int = 100  # identity fields (name, birth date, sex) are taken from the lowest rank first
     adapter: str = "sql"
     entities: dict[str, EntitySpec] = Field(default_factory=dict)
 
@@ -134,6 +140,14 @@ class Mapping(BaseModel):
         return self
 
 
+    @field_validator("department")
+    @classmethod
+    def _department_id(cls, value: str) -> str:
+        if not DEPARTMENT_ID.match(value):
+            raise ValueError(f"department id {value!r} must be lower-case letters and digits, starting with a letter")
+        return value
+
+
 def load_mapping(path: Path) -> Mapping:
     """Read and check a mapping file; a bad file raises MappingError naming the file and the fault."""
     try:
@@ -142,7 +156,13 @@ def load_mapping(path: Path) -> Mapping:
         raise MappingError(f"映射文件有误 / bad mapping file {path}: {exc}") from exc
 
 
+@functools.cache
+def shipped_mappings() -> dict[str, tuple[Path, Mapping]]:
+    """The shipped mapping files (read once), by the department id each declares."""
+    found = ((p, load_mapping(p)) for p in sorted(MAPPINGS_DIR.glob("*.yaml")))
+    return {m.department: (p, m) for p, m in found}
+
+
 def default_mappings() -> dict[str, Mapping]:
     """The shipped mapping of each department, by department id."""
-    found = (load_mapping(p) for p in sorted(MAPPINGS_DIR.glob("*.yaml")))
-    return {m.department: m for m in found}
+    return {department: mapping for department, (_, mapping) in shipped_mappings().items()}

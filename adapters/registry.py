@@ -1,18 +1,27 @@
-"""Builds one adapter per department from settings and mapping files."""
+"""Builds one adapter per department from settings and mapping files, and the department table from them.
+
+The departments are the mappings in use: the shipped ones (adapters/mappings/*.yaml) and any
+configured with `HUB_SOURCE_<ID>_MAPPING`; a fifth department is one more mapping file and its
+settings, with no code to change.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any
 
-from adapters.base import Adapter
-from adapters.mapping import Mapping, default_mappings, load_mapping
+from adapters.base import Adapter, Need
+from adapters.mapping import Mapping, load_mapping, shipped_mappings
 from adapters.sql import SqlAdapter
 from hub.core.db import sqlite_file_url
+from hub.core.departments import Department, Departments
 from hub.core.errors import HubError, MappingError
-from hub.core.settings import DEPARTMENTS, Settings
+from hub.core.settings import Settings
+
+REGISTRY = "registry_slot"  # the entity whose holder is the registry base (hub.core.crosswalk)
 
 ENTRY_POINT_GROUP = "staffing_hub.adapters"
 
@@ -53,6 +62,41 @@ class Sources:
                                f"entity {entity!r} must be mapped by exactly one department (now: {where})")
         return found[0]
 
+    def holders(self) -> dict[str, str]:
+        """Entity -> the one department mapping it (entities several map, like `unit`, left out)."""
+        return {entity: found[0] for entity, found in self._holders.items() if len(found) == 1}
+
+    @property
+    def base(self) -> str:
+        """The registry base: the department keeping the staffing registry, whose units every
+        institution is matched to (hub.core.crosswalk) and whose quotas and slots are counted."""
+        return self.holder(REGISTRY)
+
+    def unmet(self, needs: Iterable[Need]) -> list[tuple[str, str, str]]:
+        """(department, entity, bilingual problem) for each need a source's adapter lacks a capability for;
+        an entity no department maps is not asked."""
+        problems: dict[tuple[str, str, str], None] = {}
+        for need in needs:
+            if need.entity == "*":
+                asked = [(d, e) for d, a in self._adapters.items() for e in a.entities()]
+            elif need.entity == "unit":
+                asked = [(d, "unit") for d, a in self._adapters.items() if a.supports("unit")]
+            else:
+                asked = [(d, need.entity) for d in self._holders.get(need.entity, [])[:1]]
+            for department, entity in asked:
+                lacking = need.capability & ~self._adapters[department].capabilities
+                if lacking:
+                    name = " ".join(lacking.names).upper()
+                    problems[department, entity, f"数据源「{department}」的适配器不支持 {entity} 的 {name}（{need.purpose}） / "
+                             f"source {department!r}: its adapter cannot {name} {entity} ({need.purpose})"] = None
+        return list(problems)
+
+    def check_needs(self, needs: Iterable[Need]) -> None:
+        """Refuse (MappingError, bilingual, every problem listed) sources lacking a capability the hub needs."""
+        problems = self.unmet(needs)
+        if problems:
+            raise MappingError("；".join(problem for _, _, problem in problems))
+
     def __getitem__(self, department: str) -> Adapter:
         return self._adapters[department]
 
@@ -85,24 +129,47 @@ class Sources:
         await asyncio.gather(*(a.close() for a in self._adapters.values()))
 
 
-def source_mappings(settings: Settings) -> dict[str, Mapping]:
-    """The mapping of each department: its own file when configured, else the shipped one."""
-    mappings = default_mappings()
+def mapping_files(settings: Settings) -> dict[str, tuple[Path, Mapping]]:
+    """Each department's mapping file and mapping: its own file when configured, else the shipped one.
+
+    A configured department (`HUB_SOURCE_<ID>_…`) with neither, or whose file declares another
+    department, is refused with MappingError.
+    """
+    files = dict(shipped_mappings())
     for department, src in settings.source.items():
         if src.mapping is not None:
-            mappings[department] = load_mapping(src.mapping)
-    return mappings
+            mapping = load_mapping(src.mapping)
+            if mapping.department != department:
+                raise MappingError(f"映射文件 {src.mapping} 声明的部门是「{mapping.department}」，不是「{department}」 / "
+                                   f"mapping file {src.mapping} declares department {mapping.department!r}, not {department!r}")
+            files[department] = (src.mapping, mapping)
+        elif department not in files:
+            raise MappingError(f"数据源「{department}」没有映射文件（HUB_SOURCE_{department.upper()}_MAPPING） / "
+                               f"source {department!r} has no mapping file (HUB_SOURCE_{department.upper()}_MAPPING)")
+    return files
+
+
+def source_mappings(settings: Settings) -> dict[str, Mapping]:
+    """The mapping of each department, by department id."""
+    return {department: mapping for department, (_, mapping) in mapping_files(settings).items()}
+
+
+def load_departments(settings: Settings) -> Departments:
+    """The department table: one row per mapping in use, named and ranked by the mapping's header."""
+    return Departments(Department.titled(m.department, m.title, m.trust, path) for path, m in mapping_files(settings).values())
 
 
 def build_sources(settings: Settings) -> Sources:
-    """One adapter per department; a department without a URL reads the demo SQLite file."""
+    """One adapter per department; a shipped department without a URL reads its demo SQLite file."""
     adapters: dict[str, Adapter] = {}
+    shipped = shipped_mappings()
     for department, mapping in source_mappings(settings).items():
         url = settings.source_url(department)
-        if url is None and department in DEPARTMENTS:
+        if url is None and department in shipped:
             url = sqlite_file_url(str(settings.demo_dir.resolve() / f"{department}.db"))
         if url is None:
-            raise MappingError(f"数据源「{department}」未配置地址 / no URL for source '{department}'")
+            raise MappingError(f"数据源「{department}」未配置地址（HUB_SOURCE_{department.upper()}_URL） / "
+                               f"no URL for source {department!r} (HUB_SOURCE_{department.upper()}_URL)")
         cls = adapter_class(mapping.adapter)
         options: dict[str, Any] = {"connect_timeout": settings.connect_timeout}
         if cls is SqlAdapter:  # the row memo, the breaker and the limits are the SQL adapter's own

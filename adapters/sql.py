@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.util.concurrency import await_
 
-from adapters.base import Where
+from adapters.base import Capability, Where
 from adapters.breaker import Breaker
 from adapters.convert import CONVERTERS, KEY_VARIANTS
 from adapters.mapping import ColumnSpec, EntitySpec, Mapping
@@ -233,7 +233,7 @@ class SqlAdapter:
     during one); a batch larger than it is just converted; 0 disables the memo.
     """
 
-    capabilities = frozenset({"read", "stream", "aggregate"})
+    capabilities = Capability.READ | Capability.STREAM | Capability.AGGREGATE
 
     def __init__(
         self, department: str, mapping: Mapping, url: str, *, connect_timeout: float = 3.0, row_memo_rows: int = 20_000,

@@ -33,9 +33,10 @@ class IssuedKey:
     key: str
 
 
-async def create_key(store: Store, name: str, department: str | None, roles: list[str], region: str, created_by: str) -> IssuedKey:
-    """Issue a key; only its hash is stored."""
-    check_claims(department, roles, region)
+async def create_key(store: Store, name: str, department: str | None, roles: list[str], region: str, created_by: str,
+                     departments: tuple[str, ...]) -> IssuedKey:
+    """Issue a key for a department of `departments` (the department table's ids); only its hash is stored."""
+    check_claims(department, roles, region, departments)
     key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(24)
     async with store.begin() as conn:
         await conn.execute(api_keys.insert().values(

@@ -38,6 +38,7 @@ from hub.middleware import PRINCIPAL_KEY, Authenticate, is_ide_page, request_ids
 from hub.store.audit import AuditLog
 from hub.store.checkpoint import CheckpointFile
 from hub.store.db import Store, open_store
+from hub.supervision.engine import NEEDS as CHECK_NEEDS
 from hub.supervision.schedule import CheckScheduler
 from hub.tracing import tracer_provider
 from hub.transport import (
@@ -54,6 +55,7 @@ from hub.trusted import TrustedDocuments
 from policies.grants import POLICY_PATH, PolicyBook, new_enforcer
 from policies.store import PolicyWatcher, store_enforcer
 from resolvers.context import HubContext, HubState
+from schema import NEEDS as QUERY_NEEDS
 from schema import HubSchema, build_schema, schema_fields
 from schema.audit import outcome
 from schema.idempotency import KEY_HEADER
@@ -201,6 +203,7 @@ def lifespan(settings: Settings, schema: HubSchema, metrics: HubMetrics | None =
         async with AsyncExitStack() as stack:
             sources = build_sources(settings)
             stack.push_async_callback(sources.close)
+            sources.check_needs([*QUERY_NEEDS, *CHECK_NEEDS])
             store = await open_store(settings.store_url, migrate=settings.store_auto_upgrade)
             stack.push_async_callback(store.close)
             book = await load_policies(settings, schema, store)

@@ -11,6 +11,7 @@ from typing import Any
 
 import jwt
 
+from adapters.registry import load_departments
 from hub.core.caches import BoundedCache, digest
 from hub.core.codes import LEAGUE
 from hub.core.errors import BadUserInput, Unauthenticated
@@ -32,8 +33,8 @@ def parse_ttl(text: str) -> dt.timedelta:
 
 def create_token(settings: Settings, department: str | None, roles: list[str], region: str = LEAGUE,
                  ttl: str = "8h", subject: str | None = None) -> str:
-    """An HS256 token signed with the configured secret."""
-    check_claims(department, roles, region)
+    """An HS256 token signed with the configured secret, for a department of the configured table."""
+    check_claims(department, roles, region, load_departments(settings).ids)
     secret = settings.jwt_shared_secret()
     if not secret:
         raise BadUserInput("未配置 HUB_JWT_SECRET / no JWT secret configured (HUB_JWT_SECRET or HUB_JWT_SECRET_FILE)")
@@ -60,6 +61,7 @@ class TokenVerifier:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.departments = load_departments(settings).ids
         self._keys: list[tuple[Any, list[str]]] = []
         self._verified = BoundedCache("verified tokens", VERIFIED_TOKENS, VERIFIED_TOKENS * _PRINCIPAL_BYTES)
         secret = settings.jwt_shared_secret()
@@ -123,18 +125,18 @@ class TokenVerifier:
             except jwt.PyJWTError as exc:
                 last = exc
                 continue
-            return principal_from_claims(claims, via="jwt")
+            return principal_from_claims(claims, "jwt", self.departments)
         raise Unauthenticated(f"令牌无效 / invalid token: {last or 'no key configured'}")
 
 
-def principal_from_claims(claims: dict[str, Any], via: str) -> Principal:
+def principal_from_claims(claims: dict[str, Any], via: str, departments: tuple[str, ...]) -> Principal:
     """A Principal from verified claims; anything but a known department, a flat list of known roles and a
     known region code is refused (no default: a token without a region sees nothing, not the league)."""
     department: Any = claims.get("dept")
     roles: Any = claims.get("roles")
     region: Any = claims.get("region")
     try:
-        check_claims(department, roles, region)
+        check_claims(department, roles, region, departments)
     except BadUserInput as exc:
         raise Unauthenticated(f"令牌声明无效 / invalid claims: {exc.message}") from exc
     return Principal(str(claims["sub"]), department, tuple(roles), region, via, claims)

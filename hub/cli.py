@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from hub.cli_errors import HubGroup
-from hub.core.settings import DEPARTMENTS, Settings
+from hub.core.settings import Settings
 from hub.supervision.cli import check_command
 
 app = typer.Typer(cls=HubGroup, help="编制数据共享枢纽 Staffing Hub", no_args_is_help=True, add_completion=False)
@@ -85,7 +85,7 @@ def generate_cmd(
     import tempfile
 
     from hub.core.db import sync_url
-    from hub.demo.generate import sqlite_targets
+    from hub.demo.generate import DEPARTMENTS, sqlite_targets
     from hub.demo.writer import generated
 
     out = out or Settings().demo_dir
@@ -164,6 +164,8 @@ def demo(
     """生成（如缺）演示数据并启动 / Generate the demo data if absent, then serve it with GraphiQL."""
     import os
 
+    from hub.demo.generate import DEPARTMENTS
+
     if port is not None:
         os.environ["HUB_PORT"] = str(port)  # workers re-read settings from the environment
     settings = Settings()
@@ -184,15 +186,10 @@ def demo(
 def _demo_tokens(settings: Settings) -> None:
     """Print tokens for a few roles to paste into GraphiQL's token box."""
     from hub.auth import create_token
+    from hub.demo.generate import DEMO_USERS
 
-    demo_roles = [
-        ("admin", None, "152900"),
-        ("officer", "finance", "152900"),
-        ("officer", "establishment", "152921"),
-        ("auditor", None, "152900"),
-    ]
     console.print("令牌（粘贴到 GraphiQL 的令牌框） / Tokens for GraphiQL's token box, valid 12h:")
-    for role, department, region in demo_roles:
+    for role, department, region in DEMO_USERS:
         token = create_token(settings, department, [role], region, "12h", subject=f"demo-{department or role}")
         console.print(f"  {department or ''}{'.' if department else ''}{role} @ {region}:\n    {token}", soft_wrap=True)
 
@@ -217,7 +214,7 @@ def sources_list() -> None:
     from adapters.registry import build_sources
 
     sources = build_sources(Settings())
-    out = {d: {"url": str(getattr(a, "url", "")), "capabilities": sorted(a.capabilities)} for d, a in sources.items()}
+    out = {d: {"url": str(getattr(a, "url", "")), "capabilities": a.capabilities.names} for d, a in sources.items()}
     asyncio.run(sources.close())
     typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
 
@@ -254,11 +251,12 @@ def _policy_book():  # type: ignore[no-untyped-def]
 @policy_app.command("check")
 def policy_check() -> None:
     """检查策略 / Check the policies against the schema."""
+    from adapters.registry import load_departments
     from policies.check import check_policy
     from schema.masking import MASKABLE
 
     book = _policy_book()
-    problems = check_policy(book.enforcer, book.fields, MASKABLE)
+    problems = check_policy(book.enforcer, book.fields, MASKABLE, departments=load_departments(Settings()).ids)
     for p in problems:
         typer.echo(p)
     if problems:
@@ -383,9 +381,11 @@ def apikey_create(
     region: Annotated[str, typer.Option(help="行政区划范围 / region scope")] = "152900",
 ) -> None:
     """创建 API 密钥（仅显示一次） / Create an API key; the key is shown once."""
+    from adapters.registry import load_departments
     from hub.apikeys import create_key
 
-    issued = _with_store(lambda store: create_key(store, name, department, role, region, "cli"))
+    departments = load_departments(Settings()).ids
+    issued = _with_store(lambda store: create_key(store, name, department, role, region, "cli", departments))
     typer.echo(issued.key)
 
 

@@ -3,13 +3,13 @@ no role can reconstruct a field it sees masked from another field it may read (d
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
 import casbin
 from casbin.util import key_match
 
+from adapters.mapping import shipped_mappings
 from hub.core.principal import GLOBAL_ROLES
-from hub.core.settings import DEPARTMENTS
 from policies.derivations import DERIVATIONS, Derivation, reconstructible
 from policies.grants import PolicyBook
 
@@ -23,8 +23,14 @@ def check_policy(
     fields: Iterable[tuple[str, str]],
     maskable: Iterable[tuple[str, str]],
     derivations: Sequence[Derivation] = DERIVATIONS,
+    departments: Collection[str] | None = None,
 ) -> list[str]:
-    """Problems found in the loaded policy (bilingual lines); empty when it is sound."""
+    """Problems found in the loaded policy (bilingual lines); empty when it is sound.
+
+    `departments` are the ids a `<department>.<role>` subject may name (the department table;
+    the shipped mappings' departments when not given).
+    """
+    departments = set(shipped_mappings()) if departments is None else set(departments)
     fields, maskable = list(fields), list(maskable)
     known = {f"{t}.{f}" for t, f in fields}
     maskable_names = {f"{t}.{f}" for t, f in maskable}
@@ -40,7 +46,7 @@ def check_policy(
             problems.append(f"字段不可脱敏，将被拒绝 / field cannot be masked and will be denied: {sub}, {obj}")
     inherited = {role for _, role in grouping}
     for sub in {p[0] for p in policy} | {g[0] for g in grouping}:
-        is_principal = sub in GLOBAL_ROLES or sub.split(".", 1)[0] in DEPARTMENTS
+        is_principal = sub in GLOBAL_ROLES or sub.split(".", 1)[0] in departments
         if not is_principal and sub not in inherited:
             problems.append(f"角色未被使用 / role is never assigned: {sub}")
     for role in inherited - {p[0] for p in policy}:

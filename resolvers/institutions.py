@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from adapters.base import Contains, Prefix
 from hub.core.codes import UNIT_LEVELS, PostLevel, PostScope, Rank, SlotStatus
-from hub.core.crosswalk import BASE, Identity, institution_key
+from hub.core.crosswalk import Identity, institution_key
 from hub.core.errors import BadUserInput
 from hub.core.records import Appointment, Unit
 from resolvers.context import HubContext
@@ -104,10 +104,11 @@ def list_where(region: str | None, types: list[str] | None, name: str | None) ->
 
 async def quota_lines(ctx: HubContext, views: Sequence[InstitutionView]) -> list[list[QuotaLine]]:
     """Per institution, approved and occupied slots per quota type (occupied = active registry slots)."""
-    locals_ = [v.identity.local_id(BASE) for v in views]
+    base = ctx.sources.base
+    locals_ = [v.identity.local_id(base) for v in views]
     known = [lid for lid in locals_ if lid is not None]
-    quotas_of = ctx.loaders.by(BASE, "quota", "unit_local_id")
-    slots_of = ctx.loaders.by(BASE, "registry_slot", "unit_local_id", ACTIVE_SLOT, "active")
+    quotas_of = ctx.loaders.by(base, "quota", "unit_local_id")
+    slots_of = ctx.loaders.by(base, "registry_slot", "unit_local_id", ACTIVE_SLOT, "active")
     quotas, slots = await asyncio.gather(quotas_of.load_many(known), slots_of.load_many(known))
     by_unit = {lid: (q, s) for lid, q, s in zip(known, quotas, slots, strict=True)}
     out: list[list[QuotaLine]] = []
@@ -136,9 +137,10 @@ def is_unit_level(rank: str | None, appointment: Appointment) -> bool:
 
 async def post_lines(ctx: HubContext, views: Sequence[InstitutionView]) -> list[list[PostLine]]:
     """Per institution, approved leadership posts (编办) against appointments in post (组织部)."""
-    posts_of = ctx.loaders.by(BASE, "leadership_post", "unit_local_id")
+    base = ctx.sources.base
+    posts_of = ctx.loaders.by(base, "leadership_post", "unit_local_id")
     current = ctx.loaders.by("organization", "appointment", "unit_local_id", {"end_on": None}, "current")
-    locals_ = [v.identity.local_id(BASE) for v in views]
+    locals_ = [v.identity.local_id(base) for v in views]
     org_locals = [v.identity.local_id("organization") for v in views]
     known = list(dict.fromkeys(lid for lid in locals_ if lid is not None))
     org_known = list(dict.fromkeys(lid for lid in org_locals if lid is not None))

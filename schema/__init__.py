@@ -11,11 +11,14 @@ from strawberry.extensions import MaskErrors, QueryDepthLimiter
 from strawberry.federation.schema import FederationAny
 from strawberry.tools import merge_types
 
+from adapters.base import Capability, Need
+from adapters.registry import load_departments
 from hub.core.errors import HubError
 from hub.core.settings import Settings
 from schema.admin import AdminMutation, AdminQuery
 from schema.audit import AuditPersonalReads
 from schema.compiled import CompiledExecutor
+from schema.enums import install_departments
 from schema.federation import FEDERATION_VERSION, Info, ServiceQuery, check_representations
 from schema.idempotency import idempotent
 from schema.institution import Institution
@@ -28,6 +31,16 @@ from schema.query import Query
 from schema.supervision import SupervisionMutation, SupervisionQuery
 
 log = logging.getLogger(__name__)
+_QUERIES = "查询 / queries"
+# What answering queries asks of the sources (checked with their capabilities when the hub starts):
+# every entity read by key and by keyset pages, units streamed into the crosswalk, and counts on the
+# registry's keeper (institutions, people, quotas of a type).
+NEEDS: tuple[Need, ...] = (
+    Need("*", Capability.READ, _QUERIES),
+    Need("unit", Capability.STREAM, "机构对照 / the institution crosswalk"),
+    Need("registry_slot", Capability.AGGREGATE, _QUERIES),
+    Need("quota", Capability.AGGREGATE, _QUERIES),
+)
 
 
 def _is_internal(error: GraphQLError) -> bool:
@@ -74,7 +87,8 @@ class HubSchema(strawberry.federation.Schema):
 
 
 def build_schema(settings: Settings, policy: bool = True, compiled: bool | None = None) -> HubSchema:
-    """The schema with depth limits, the policy guard, masking, auditing and error codes.
+    """The schema with depth limits, the policy guard, masking, auditing and error codes; its
+    `Department` enum lists the departments the settings' mappings declare.
 
     `policy=False` leaves out the guard, masking and auditing: only the benchmark that measures
     what the policy layer costs builds such a schema. `compiled` answers queries level by level
@@ -90,6 +104,7 @@ def build_schema(settings: Settings, policy: bool = True, compiled: bool | None 
         execution_context_class=CompiledExecutor if compiled else LimitedExecutor,
         federation_version=FEDERATION_VERSION,
     )
+    install_departments(schema._schema, load_departments(settings))
     if policy:
         install_masking(schema._schema)
     return schema

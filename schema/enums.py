@@ -6,8 +6,10 @@ from enum import Enum
 from typing import Any
 
 import strawberry
+from graphql import GraphQLEnumType, GraphQLEnumValue, GraphQLSchema
 
 from hub.core import codes
+from hub.core.departments import Departments
 
 
 def graphql_enum(cls: type[Enum], description: str, labels: dict[str, str]) -> Any:
@@ -98,7 +100,16 @@ PlanStatus = graphql_enum(codes.PlanStatus, "空编补员计划状态 / vacancy 
 
 @strawberry.enum(description="数据来源部门 / source department")
 class Department(Enum):
-    ESTABLISHMENT = strawberry.enum_value("establishment", description="编办 / establishment office")
-    ORGANIZATION = strawberry.enum_value("organization", description="组织部 / organization department")
-    HR = strawberry.enum_value("hr", description="人社局 / HR and social security bureau")
-    FINANCE = strawberry.enum_value("finance", description="财政局 / finance bureau")
+    """The departments are data (hub.core.departments), not code: this class only names the GraphQL
+    type; `install_departments` gives it one value per department of the configured table when the
+    schema is built, and fields of this type return the department id as it is."""
+
+    UNCONFIGURED = strawberry.enum_value("", description="（构建时替换） / replaced when the schema is built")
+
+
+def install_departments(schema: GraphQLSchema, departments: Departments) -> None:
+    """Make the `Department` enum list the table's departments: name the id upper-cased, value the id."""
+    enum = schema.type_map[Department.__name__]
+    assert isinstance(enum, GraphQLEnumType)
+    enum.values = {d.id.upper(): GraphQLEnumValue(d.id, description=d.label) for d in departments}
+    enum.__dict__.pop("_value_lookup", None)  # graphql-core's cached value -> name map

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 
 from hub.core.codes import REGIONS
-from hub.core.crosswalk import BASE
 from resolvers import institutions as data
 from resolvers.batch import batch_field, batched, reading
 from resolvers.context import HubContext
@@ -65,18 +64,20 @@ def _institution(view: InstitutionView) -> Institution:
 
 
 async def _parents(ctx: HubContext, insts: Sequence[Institution]) -> list[Institution | None]:
+    base = ctx.sources.base
     wanted = [
-        i.view.unit.parent_local_id if i.view.unit and i.view.identity.primary == BASE else None for i in insts
+        i.view.unit.parent_local_id if i.view.unit and i.view.identity.primary == base else None for i in insts
     ]
-    return await by_local(ctx, BASE, wanted)
+    return await by_local(ctx, base, wanted)
 
 
 async def _children(ctx: HubContext, insts: Sequence[Institution]) -> list[list[Institution]]:
-    locals_ = [i.view.identity.local_id(BASE) for i in insts]
-    loader = ctx.loaders.by(BASE, "unit", "parent_local_id")
+    base = ctx.sources.base
+    locals_ = [i.view.identity.local_id(base) for i in insts]
+    loader = ctx.loaders.by(base, "unit", "parent_local_id")
     units = await loader.load_many([lid or "" for lid in locals_])
     flat = [u.local_id for group in units for u in group]
-    found = iter(await by_local(ctx, BASE, flat))
+    found = iter(await by_local(ctx, base, flat))
     return [[i for i in (next(found) for _ in group) if i] for group in units]
 
 
@@ -142,7 +143,8 @@ class Institution:
 
     @strawberry.field(description="各部门的单位编码 / the institution's code in each department", metadata=reading({}))
     def source_units(self) -> list[SourceUnit]:
-        return [SourceUnit(department=Department(d), local_code=lid) for d, lid in self.view.identity.local]
+        # the enum's values are the department ids themselves (schema.enums.install_departments)
+        return [SourceUnit(department=d, local_code=lid) for d, lid in self.view.identity.local]  # type: ignore[arg-type]
 
     parent: Institution | None = batch_field(_parents, "上级机构 / parent institution", reads={"unit": {"parent_local_id"}})
     children: list[Institution] = batch_field(_children, "下属机构 / child institutions", reads={"unit": {"local_id", "parent_local_id"}})

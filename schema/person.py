@@ -9,7 +9,6 @@ from typing import Any
 
 import strawberry
 
-from hub.core.crosswalk import BASE
 from hub.core.errors import HubError, SourceUnavailable
 from hub.core.records import Appointment, Cadre, Payee, PayLine, Personnel, RegistrySlot
 from resolvers import people as data
@@ -32,11 +31,11 @@ from schema.institution import Institution, by_local
 Info = strawberry.Info[HubContext, None]
 
 
-def institution_of(department: str, description: str) -> Any:
-    """A field: the institution of each record, by the department's unit code on it."""
+def institution_of(entity: str, description: str) -> Any:
+    """A field: the institution of each record of `entity`, by the unit code of the department keeping it."""
 
     async def batch(ctx: HubContext, records: Sequence[Any]) -> list[Institution | None]:
-        return await by_local(ctx, department, [r.unit_local_id for r in records])
+        return await by_local(ctx, ctx.sources.holder(entity), [r.unit_local_id for r in records])
 
     return batch_field(batch, description, reads={"self": {"unit_local_id"}})
 
@@ -65,7 +64,7 @@ class RegistryEntry:
     left_reason: str | None = strawberry.field(description="出编原因 / reason for leaving")
     status: SlotStatus | None = strawberry.field(description="状态 / status")
     plan_id: str | None = strawberry.field(description="使用的空编补员计划 / vacancy plan used")
-    institution: Institution | None = institution_of(BASE, "所在机构 / institution")
+    institution: Institution | None = institution_of("registry_slot", "所在机构 / institution")
 
 
 @records("post_assignment")
@@ -106,7 +105,7 @@ class PersonnelRecord:
     work_start: dt.date | None = strawberry.field(description="参加工作日期 / started work")
     status: EmploymentStatus | None = strawberry.field(description="人员状态 / status")
     status_on: dt.date | None = strawberry.field(description="状态日期 / status since")
-    institution: Institution | None = institution_of("hr", "所在单位 / institution")
+    institution: Institution | None = institution_of("personnel", "所在单位 / institution")
     posts: list[PostRecord] = related("hr", "post_assignment", "岗位聘用 / posts")
     titles: list[TitleRecord] = related("hr", "title", "职称 / professional titles")
     insurance: list[InsuranceRecord] = related("hr", "insurance", "社会保险 / social insurance")
@@ -121,7 +120,7 @@ class AppointmentRecord:
     start_on: dt.date | None = strawberry.field(description="任职时间 / from")
     document: str | None = strawberry.field(description="任职文号 / appointment document")
     end_on: dt.date | None = strawberry.field(description="免职时间 / to")
-    institution: Institution | None = institution_of("organization", "任职机构 / institution")
+    institution: Institution | None = institution_of("appointment", "任职机构 / institution")
 
 
 async def _appointments(ctx: HubContext, cadres: Sequence[Cadre]) -> list[list[Appointment]]:
@@ -212,7 +211,6 @@ class PayrollRecord:
 _NAME = attrgetter("name")
 # A resolved name reads each facet's name; the registry's describing slot is the listed or current one.
 _NAME_READS = {"registry_slot": {"name"}, **data.CURRENT_SLOT_READS, "personnel": {"name"}, "cadre": {"name"}, "payee": {"name"}}
-_DEPARTMENTS: dict[str | None, Department] = {d: Department(d) for d, _ in data.FACETS.values()}
 
 
 async def _names(ctx: HubContext, people: Sequence[Person]) -> list[Any]:
@@ -221,13 +219,13 @@ async def _names(ctx: HubContext, people: Sequence[Person]) -> list[Any]:
 
 async def _name_sources(ctx: HubContext, people: Sequence[Person]) -> list[Any]:
     values, sources = await data.resolve(ctx, people, _NAME)
-    return [v if isinstance(v, HubError) else _DEPARTMENTS.get(s) for v, s in zip(values, sources, strict=True)]
+    return [v if isinstance(v, HubError) else s for v, s in zip(values, sources, strict=True)]
 
 
 async def _institutions(ctx: HubContext, people: Sequence[Person]) -> list[Institution | None]:
     """Registry first (the listed or current slot), then the HR unit."""
     slots = await data.slots_of(ctx, people)
-    from_registry = await by_local(ctx, BASE, [s.unit_local_id if s else None for s in slots])
+    from_registry = await by_local(ctx, ctx.sources.base, [s.unit_local_id if s else None for s in slots])
     missing = [i for i, s in enumerate(slots) if s is None]
     if missing:
         staff = await data.facets(ctx, "personnel", [people[i].id_number for i in missing])
@@ -327,11 +325,12 @@ _new = object.__new__
 
 async def people_of_institutions(ctx: HubContext, views: Sequence[InstitutionView], active_only: bool) -> list[list[Person]]:
     """The people holding registry slots of each institution, one batch per level."""
-    locals_ = [v.identity.local_id(BASE) for v in views]
+    base = ctx.sources.base
+    locals_ = [v.identity.local_id(base) for v in views]
     if active_only:
-        loader = ctx.loaders.by(BASE, "registry_slot", "unit_local_id", ACTIVE_SLOT, "active")
+        loader = ctx.loaders.by(base, "registry_slot", "unit_local_id", ACTIVE_SLOT, "active")
     else:
-        loader = ctx.loaders.by(BASE, "registry_slot", "unit_local_id")
+        loader = ctx.loaders.by(base, "registry_slot", "unit_local_id")
     known = [lid for lid in locals_ if lid is not None]
     by_unit = dict(zip(known, await loader.load_many(known), strict=True))
     return [listed(by_unit.get(lid, ())) if lid else [] for lid in locals_]

@@ -9,7 +9,6 @@ import strawberry
 
 from adapters.base import Contains
 from hub.core.codes import REGIONS
-from hub.core.crosswalk import BASE
 from hub.core.errors import HubError
 from resolvers import institutions as inst
 from resolvers import people
@@ -33,15 +32,17 @@ class Region:
 
 async def _page(ctx: HubContext, entity: str, key: str, where: dict[str, Any], first: int | None, after: str | None) -> tuple[list[Any], bool]:
     size = page_size(first, ctx.settings.max_page_size)
-    scoped = ctx.scoped(BASE, entity, where)
-    rows = await ctx.sources[BASE].scan(
+    base = ctx.sources.base
+    scoped = ctx.scoped(base, entity, where)
+    rows = await ctx.sources[base].scan(
         entity, order_by=key, where=scoped, after=decode_cursor(after, str), limit=size + 1, fields=ctx.loaders.fields.get(entity)
     )
     return rows[:size], len(rows) > size
 
 
 async def _count(ctx: HubContext, entity: str, where: dict[str, Any]) -> int:
-    return int(sum(row[-1] for row in await ctx.sources[BASE].count(entity, where=ctx.scoped(BASE, entity, where))))
+    base = ctx.sources.base
+    return int(sum(row[-1] for row in await ctx.sources[base].count(entity, where=ctx.scoped(base, entity, where))))
 
 
 def _root(fn):  # type: ignore[no-untyped-def]
@@ -72,14 +73,15 @@ async def _institutions(
 ) -> Connection[Institution]:
     where = inst.list_where(region_code, [t.value for t in types] if types else None, name)
     if quota_type is not None:
-        scoped = ctx.scoped(BASE, "quota", {"quota_type": quota_type.value})
-        counts = await ctx.sources[BASE].count("quota", group_by=["unit_local_id"], where=scoped)
+        base = ctx.sources.base
+        scoped = ctx.scoped(base, "quota", {"quota_type": quota_type.value})
+        counts = await ctx.sources[base].count("quota", group_by=["unit_local_id"], where=scoped)
         where["local_id"] = sorted({row[0] for row in counts})
     units, more = await _page(ctx, "unit", "local_id", where, first, after)
     cw = await ctx.crosswalk.get()
     edges = []
     for unit in units:
-        ident = cw.identity(cw.code_of(BASE, unit.local_id) or "")
+        ident = cw.identity(cw.code_of(cw.base, unit.local_id) or "")
         if ident is not None:
             edges.append(Edge(node=Institution(view=InstitutionView(ident, unit)), position=unit.local_id))
     end = encode_cursor(units[-1].local_id) if units else None
@@ -106,9 +108,9 @@ async def _people(
         codes = [institution_code] if institution_code else list(cw.by_code)
         idents = [cw.identity(c) for c in codes]
         where["unit_local_id"] = [
-            i.local_id(BASE)
+            i.local_id(cw.base)
             for i in idents
-            if i and i.local_id(BASE) and (not region_code or (i.region_code or "").startswith(region_code))
+            if i and i.local_id(cw.base) and (not region_code or (i.region_code or "").startswith(region_code))
         ]
     slots, more = await _page(ctx, "registry_slot", "slot_id", where, first, after)
     named = [s for s in slots if s.id_number]

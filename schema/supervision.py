@@ -271,9 +271,10 @@ class SupervisionQuery:
         return [CheckRun.of(r) for r in await data.runs(info.context, last)]
 
     @strawberry.field(description="核查规则表 / the cross-check rules")
-    def supervision_rules(self) -> list[SupervisionRule]:
+    def supervision_rules(self, info: Info) -> list[SupervisionRule]:
+        holders = info.context.sources.holders()
         return [SupervisionRule(id=r.id, severity=r.severity, title_zh=r.title_zh, title_en=r.title_en,
-                                needs=sorted(r.needs)) for r in RULES.values()]
+                                needs=r.departments(holders)) for r in RULES.values()]
 
     @strawberry.field(description="延迟退休备案 / a person's recorded retirement deferrals")
     async def retirement_deferrals(self, info: Info, id_number: str) -> list[RetirementDeferral]:

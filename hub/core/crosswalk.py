@@ -2,7 +2,8 @@
 
 Matching order (docs/domain.md §Institution identity): the organization code inside a valid USCC
 (or a valid 9-character organization code), then the exact normalized name as a last resort. The
-establishment office is authoritative for institutions, so its units are the base; another
+department keeping the staffing registry (the holder of `registry_slot`, `Sources.base`; the
+establishment office) is authoritative for institutions, so its units are the base; another
 department's unit that matches none is "unplaced" (a data-quality finding) and keeps a code of its
 own, `<department>:<local id>`.
 """
@@ -14,15 +15,13 @@ import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from hub.core import ids
 from hub.core.errors import HubError
 from hub.core.records import Unit
 
 log = logging.getLogger(__name__)
-
-BASE = "establishment"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +46,7 @@ class Identity:
 class Crosswalk:
     """Lookups both ways between canonical codes and departments' local unit codes."""
 
+    base: str  # the department whose units are the base (the registry's keeper)
     by_code: dict[str, Identity] = field(default_factory=dict)
     by_local: dict[tuple[str, str], str] = field(default_factory=dict)
     unplaced: list[tuple[str, Unit]] = field(default_factory=list)
@@ -87,9 +87,9 @@ def _valid_uscc(code: str | None) -> str | None:
     return code if code and len(code) == 18 and ids.uscc_problem(code) is None else None
 
 
-def build_crosswalk(units: dict[str, list[Unit]], missing: tuple[str, ...] = ()) -> Crosswalk:
-    """Match every department's units to the establishment office's, by org code then by name."""
-    base_units = units.get(BASE, [])
+def build_crosswalk(units: dict[str, list[Unit]], base: str, missing: tuple[str, ...] = ()) -> Crosswalk:
+    """Match every department's units to the base department's, by org code then by name."""
+    base_units = units.get(base, [])
     by_org: dict[str, int] = {}
     by_name: dict[str, int] = {}
     for i, unit in enumerate(base_units):
@@ -99,10 +99,10 @@ def build_crosswalk(units: dict[str, list[Unit]], missing: tuple[str, ...] = ())
         name = ids.normalize_name(unit.name)
         if name:
             by_name.setdefault(name, i)
-    members: list[list[tuple[str, Unit]]] = [[(BASE, u)] for u in base_units]
-    cw = Crosswalk(missing=missing)
+    members: list[list[tuple[str, Unit]]] = [[(base, u)] for u in base_units]
+    cw = Crosswalk(base, missing=missing)
     for department, dept_units in units.items():
-        if department == BASE:
+        if department == base:
             continue
         for unit in dept_units:
             org = valid_org_code(unit.credit_code)
@@ -114,9 +114,9 @@ def build_crosswalk(units: dict[str, list[Unit]], missing: tuple[str, ...] = ())
             else:
                 members[index].append((department, unit))
     for group in members:
-        base = group[0][1]
+        head = group[0][1]
         uscc = next((c for _, u in group if (c := _valid_uscc(u.credit_code))), None)
-        _add(cw, uscc or f"{BASE}:{base.local_id}", group, BASE)
+        _add(cw, uscc or f"{base}:{head.local_id}", group, base)
     for department, unit in cw.unplaced:
         _add(cw, _valid_uscc(unit.credit_code) or f"{department}:{unit.local_id}", [(department, unit)], department)
     return cw
@@ -132,10 +132,19 @@ def _add(cw: Crosswalk, code: str, group: list[tuple[str, Unit]], primary: str) 
         cw.by_local[(department, unit.local_id)] = code
 
 
+class UnitSources(Protocol):
+    """What the crosswalk reads of the sources (adapters.registry.Sources): the base and each one's units."""
+
+    @property
+    def base(self) -> str: ...
+
+    def items(self) -> list[tuple[str, Any]]: ...
+
+
 class CrosswalkCache:
     """Builds the crosswalk from the sources and rebuilds it after `ttl` seconds (or sooner after a miss)."""
 
-    def __init__(self, sources: object, ttl: float = 300.0, retry: float = 10.0) -> None:
+    def __init__(self, sources: UnitSources, ttl: float = 300.0, retry: float = 10.0) -> None:
         self._sources = sources
         self._ttl = ttl
         self._retry = retry
@@ -162,7 +171,7 @@ class CrosswalkCache:
     async def _build(self) -> Crosswalk:
         units: dict[str, list[Unit]] = {}
         missing: list[str] = []
-        for department, adapter in self._sources.items():  # type: ignore[attr-defined]
+        for department, adapter in self._sources.items():
             if not adapter.supports("unit"):
                 continue
             try:
@@ -170,4 +179,4 @@ class CrosswalkCache:
             except HubError as exc:
                 log.warning("crosswalk built without %s: %s", department, exc.message)
                 missing.append(department)
-        return build_crosswalk(units, tuple(missing))
+        return build_crosswalk(units, self._sources.base, tuple(missing))

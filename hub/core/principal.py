@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
 from hub.core.codes import LEAGUE, REGIONS
 from hub.core.errors import BadUserInput
-from hub.core.settings import DEPARTMENTS
 
 GLOBAL_ROLES = frozenset({"auditor", "analyst", "admin"})
 DEPARTMENT_ROLES = frozenset({"officer"})  # held within a department: the subject `<department>.officer`
@@ -35,14 +35,14 @@ class Principal:
         return self.region == LEAGUE
 
 
-def check_claims(department: Any, roles: Any, region: Any) -> None:
+def check_claims(department: Any, roles: Any, region: Any, departments: Collection[str]) -> None:
     """Refuse unknown departments, regions or roles, and anything not of their types (BAD_USER_INPUT, bilingual).
 
-    A department is None or a known department; roles a non-empty flat list of known role names;
+    A department is None or one of `departments` (the department table's ids); roles a non-empty flat list of known role names;
     the region a known region code (a string).
     """
-    if department is not None and department not in DEPARTMENTS:
-        raise BadUserInput(f"未知部门 {department!r} / unknown department; known: {', '.join(DEPARTMENTS)}")
+    if department is not None and (not isinstance(department, str) or department not in departments):
+        raise BadUserInput(f"未知部门 {department!r} / unknown department; known: {', '.join(departments)}")
     if not isinstance(roles, list) or not roles or not all(isinstance(r, str) for r in roles):
         raise BadUserInput("角色须为非空的角色名列表 / roles must be a non-empty list of role names")
     unknown = [r for r in roles if r not in GLOBAL_ROLES | DEPARTMENT_ROLES]

@@ -13,8 +13,6 @@ from sqlalchemy import make_url
 
 from hub.core.errors import BadUserInput
 
-DEPARTMENTS = ("establishment", "organization", "hr", "finance")
-
 
 def _user_data_dir() -> Path:
     """The user's data folder for the hub: $XDG_DATA_HOME/staffing-hub (~/.local/share/staffing-hub)."""
@@ -38,7 +36,9 @@ def _secret(configured: Path | None, variable: str, development: Path) -> str | 
 class SourceSettings(BaseModel):
     """One department database: its SQLAlchemy URL, optionally its own mapping file and limits.
 
-    `HUB_SOURCE_FINANCE_STATEMENT_TIMEOUT=30` overrides `HUB_STATEMENT_TIMEOUT` for finance alone.
+    `HUB_SOURCE_FINANCE_STATEMENT_TIMEOUT=30` overrides `HUB_STATEMENT_TIMEOUT` for finance alone. Any
+    department id is accepted here (`HUB_SOURCE_EDUCATION_URL`, `HUB_SOURCE_EDUCATION_MAPPING`): which
+    departments exist is what the mappings declare (hub.core.departments).
     """
 
     url: str | None = None

@@ -18,6 +18,13 @@ from hub.demo.world import World
 from hub.demo.writer import Sink
 
 DEPARTMENTS = ("establishment", "organization", "hr", "finance")
+# Who `hub demo` prints tokens for: (role, department, region).
+DEMO_USERS = (
+    ("admin", None, "152900"),
+    ("officer", "finance", "152900"),
+    ("officer", "establishment", "152921"),
+    ("auditor", None, "152900"),
+)
 Progress = Callable[[str, int, int], None]
 MAX_INSTITUTIONS = 99_999  # the width of the legacy unit codes
 

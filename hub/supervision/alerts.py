@@ -21,7 +21,7 @@ from hub.store import Store
 from hub.store.db import aware, utcnow
 from hub.store.lifecycle import Lifecycle, advance, advance_many
 from hub.store.tables import alert_events, alerts
-from hub.supervision.model import Finding
+from hub.supervision.model import Finding, Observation, Severity
 
 SYSTEM = "system"
 BATCH = 500
@@ -58,25 +58,21 @@ LIFECYCLE = Lifecycle("预警 / alert", alerts, alert_events, "alert_id", TRANSI
 
 
 @dataclass(frozen=True, slots=True)
-class Alert:
-    """One alert as stored."""
+class Alert(Observation):
+    """One alert as stored: a finding (its latest `month`) kept across runs, with its lifecycle."""
 
     id: int
     fingerprint: str
-    rule: str
-    severity: str
     status: AlertStatus
-    id_number: str | None
-    institution_code: str | None
-    region_code: str | None
-    facts: dict[str, Any]
-    evidence: dict[str, Any]
-    message: str
     first_month: str
-    last_month: str
     first_seen: dt.datetime
     last_seen: dt.datetime
     updated_at: dt.datetime
+
+    @property
+    def last_month(self) -> str:
+        """The latest month a run found it in."""
+        return self.month
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,9 +92,10 @@ def alert_from_row(row: Any) -> Alert:
     """An Alert from a row of the alerts table."""
     m = row._mapping
     return Alert(
-        m["id"], m["fingerprint"], m["rule"], m["severity"], AlertStatus(m["status"]), m["id_number"],
-        m["institution_code"], m["region_code"], m["facts"], m["evidence"], m["message"], m["first_month"],
-        m["last_month"], aware(m["first_seen"]), aware(m["last_seen"]), aware(m["updated_at"]),  # type: ignore[arg-type]
+        m["rule"], Severity(m["severity"]), m["last_month"], m["id_number"], m["institution_code"], m["region_code"],
+        m["facts"], m["evidence"], m["message"], id=m["id"], fingerprint=m["fingerprint"],
+        status=AlertStatus(m["status"]), first_month=m["first_month"], first_seen=aware(m["first_seen"]),  # type: ignore[arg-type]
+        last_seen=aware(m["last_seen"]), updated_at=aware(m["updated_at"]),  # type: ignore[arg-type]
     )
 
 
@@ -146,11 +143,10 @@ async def record_findings(conn: AsyncConnection, run_id: int, findings: Sequence
                 continue
             if row.status in REOPENABLE:
                 reopen[row.id] = row.status
+            changed = {k: v for k, v in f.observed().items() if k not in ("rule", "id_number", "facts")}
             updates.append({
-                "b_id": row.id, "severity": f.severity.value, "evidence": f.evidence,
-                "message": f.message, "institution_code": f.institution_code, "region_code": f.region_code,
-                "first_month": min(row.first_month, f.month), "last_month": max(row.last_month, f.month),
-                "last_seen": now, "last_run_id": run_id, "updated_at": now,
+                **changed, "b_id": row.id, "first_month": min(row.first_month, f.month),
+                "last_month": max(row.last_month, f.month), "last_seen": now, "last_run_id": run_id, "updated_at": now,
             })
         if updates:
             await conn.execute(sa.update(alerts).where(alerts.c.id == sa.bindparam("b_id")), updates)
@@ -162,9 +158,7 @@ async def record_findings(conn: AsyncConnection, run_id: int, findings: Sequence
 
 def _new_row(f: Finding, run_id: int, now: dt.datetime) -> dict[str, Any]:
     return {
-        "fingerprint": f.fingerprint, "rule": f.rule, "severity": f.severity.value, "status": AlertStatus.OPEN,
-        "id_number": f.id_number, "institution_code": f.institution_code, "region_code": f.region_code,
-        "facts": f.facts, "evidence": f.evidence, "message": f.message, "first_month": f.month,
+        **f.observed(), "fingerprint": f.fingerprint, "status": AlertStatus.OPEN, "first_month": f.month,
         "last_month": f.month, "first_seen": now, "last_seen": now, "first_run_id": run_id,
         "last_run_id": run_id, "updated_at": now,
     }

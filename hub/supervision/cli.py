@@ -70,10 +70,11 @@ async def run(settings: Settings, printer: Printer, *, month: str | None, scope:
     from adapters.registry import build_sources
     from hub.store import open_store
     from hub.supervision import deferrals
-    from hub.supervision.engine import run_check
+    from hub.supervision.engine import NEEDS, run_check
     from hub.supervision.service import supervise
 
     sources = build_sources(settings)
+    sources.check_needs(NEEDS)
     store = await open_store(settings.store_url) if _store_wanted(settings.store_url, save) else None
     bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                    console=console, disable=not show_progress, transient=False)

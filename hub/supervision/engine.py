@@ -13,18 +13,18 @@ from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
+from adapters.base import Capability, Need
 from adapters.registry import Sources
 from hub.core.crosswalk import Crosswalk
 from hub.core.errors import BadUserInput, SourceUnavailable
-from hub.supervision.deferred import Deferred, PayHistory, PlanLookup
+from hub.supervision.deferred import Deferred
 from hub.supervision.facts import Facts, PersonView, World
 from hub.supervision.merge import Feed, merge
 from hub.supervision.model import Finding, Hit, Scope
-from hub.supervision.person_rules import DEFERRED_RULES, PERSON_RULES
+from hub.supervision.person_rules import PERSON_RULES
 from hub.supervision.rules import RULES
-from hub.supervision.unit_rules import bad_credit_codes, over_posts, over_quota
+from hub.supervision.unit_rules import INSTITUTION_RULES
 from hub.supervision.world import (
-    Aggregates,
     available_departments,
     build_world,
     check_month,
@@ -35,22 +35,27 @@ Progress = Callable[[str, int, int], None]
 Sink = Callable[[Finding], None]
 Batch = Callable[[list[Finding]], Awaitable[None]]
 
-# (PersonView field, department, entity) of every per-person stream.
+# (PersonView field, entity) of every per-person stream; each is read from the department keeping it.
 STREAMS = (
-    ("slots", "establishment", "registry_slot"),
-    ("personnel", "hr", "personnel"),
-    ("posts", "hr", "post_assignment"),
-    ("insurance", "hr", "insurance"),
-    ("cadres", "organization", "cadre"),
-    ("payees", "finance", "payee"),
-    ("pay", "finance", "pay_line"),
+    ("slots", "registry_slot"),
+    ("personnel", "personnel"),
+    ("posts", "post_assignment"),
+    ("insurance", "insurance"),
+    ("cadres", "cadre"),
+    ("payees", "payee"),
+    ("pay", "pay_line"),
 )
-# Where each department records a person's unit, to find the persons of a scoped institution.
-UNIT_FIELDS = (
-    ("establishment", "registry_slot"), ("hr", "personnel"), ("organization", "cadre"),
-    ("finance", "payee"), ("finance", "pay_line"),
-)
+# The entities recording a person's unit, to find the persons of a scoped institution.
+UNIT_FIELDS = ("registry_slot", "personnel", "cadre", "payee", "pay_line")
 KEY_BATCH = 500
+_RUN = "核查 / cross-check"
+# What a run asks of the sources (checked with their capabilities when the hub starts).
+NEEDS: tuple[Need, ...] = (
+    *(Need(entity, Capability.STREAM | Capability.AGGREGATE | Capability.READ, _RUN) for _, entity in STREAMS),
+    *(Need(entity, Capability.STREAM, _RUN) for entity in ("unit", "quota", "leadership_post")),
+    Need("appointment", Capability.AGGREGATE, _RUN),
+    *(need for rule in PERSON_RULES.values() if rule.lookup is not None for need in rule.lookup.needs),
+)
 
 
 @dataclass(slots=True)
@@ -89,7 +94,9 @@ async def _scope_ids(sources: Sources, available: set[str], cw: Crosswalk, codes
                      window: dict[str, Any]) -> list[str]:
     """The ID numbers any department ties to the scoped institutions."""
     found: set[str] = set()
-    for department, entity in UNIT_FIELDS:
+    holders = sources.holders()
+    for entity in UNIT_FIELDS:
+        department = holders.get(entity, "")
         local = cw.local_ids(department, codes)
         if department not in available or not local:
             continue
@@ -159,16 +166,17 @@ async def run_check(
     started = time.monotonic()
     scope = scope or Scope()
     available, missing = await available_departments(sources)
-    if month is None and "finance" not in available:
-        raise SourceUnavailable("finance", missing.get("finance", ""))
+    pay = sources.holder("pay_line")
+    if month is None and pay not in available:
+        raise SourceUnavailable(pay, missing.get(pay, ""))
     ref = check_month(month) if month else await latest_pay_month(sources)
     world, agg = await build_world(sources, available, ref, frozenset(deferred))
     result = CheckResult(ref, scope, missing=missing)
     result.unplaced = [(d, u.local_id, u.name) for d, u in world.crosswalk.unplaced]
-    ran = [r for r in RULES.values() if r.needs <= available]
-    result.rules = tuple(r.id for r in ran)
-    result.skipped = {r.id: "缺少数据源 / source unavailable: " + ", ".join(sorted(r.needs - available))
-                      for r in RULES.values() if not r.needs <= available}
+    holders = sources.holders()
+    unmet = {r.id: [d for d in r.departments(holders) if d not in available] for r in RULES.values()}
+    result.rules = tuple(rid for rid, lacking in unmet.items() if not lacking)
+    result.skipped = {rid: "缺少数据源 / source unavailable: " + ", ".join(lacking) for rid, lacking in unmet.items() if lacking}
 
     outbox = Outbox(result, sink, on_batch, collect)
 
@@ -178,8 +186,9 @@ async def run_check(
         if scope.everything or any(scope.admits_institution(c, world.region(c)) for c in finding.institutions):
             outbox.put(finding)
 
-    # R10 on credit codes now, so every department's unit list can go before the person pass
-    credit_hits = list(bad_credit_codes(world, agg.units)) if "R10" in result.rules else []
+    # rules reading every department's unit list run now, so the lists can go before the person pass
+    early = {rid: list(rule.check(world, agg)) for rid, rule in INSTITUTION_RULES.items()
+             if rule.before_persons and rid in result.rules}
     agg.units = {}
     window = {"month": ref}  # earlier months are fetched for the few who need them (deferred.py)
     keys = None
@@ -189,14 +198,16 @@ async def run_check(
             raise BadUserInput(f"未知机构 / unknown institutions: {', '.join(unknown)}", field="institutionCode")
         keys = await _scope_ids(sources, available, world.crosswalk, scope.institutions, window)
         result.examined = frozenset(keys)
-    queues: dict[str, Deferred] = {}
-    if "R14" in result.rules:
-        queues["R14"] = PayHistory(sources["finance"], world, "R14", PERSON_RULES["R14"], emit, lookback)
-    if "R13" in result.rules:
-        queues["R13"] = PlanLookup(sources["establishment"], world, "R13", PERSON_RULES["R13"], emit)
-    headcount = await _persons(sources, available, world, window, keys, chunk_size, progress, result, emit, queues,
-                               outbox)
-    _institutions(world, agg, headcount, set(result.rules), credit_hits, emit)
+    queues: dict[str, Deferred] = {
+        rid: rule.lookup(sources, world, rid, rule.check, emit, lookback=lookback)
+        for rid, rule in PERSON_RULES.items() if rule.lookup is not None and rid in result.rules
+    }
+    agg.headcount = await _persons(sources, available, world, window, keys, chunk_size, progress, result, emit,
+                                   queues, outbox)
+    for rid, rule in INSTITUTION_RULES.items():
+        if rid in result.rules:
+            for hit in early[rid] if rid in early else rule.check(world, agg):
+                emit(rid, hit, None, ())
     await outbox.drain()
     result.seconds = time.monotonic() - started
     return result
@@ -207,7 +218,8 @@ async def _persons(sources: Sources, available: set[str], world: World, window: 
                    emit: Callable[[str, Hit, str | None, tuple[str, ...]], None],
                    queues: dict[str, Deferred], outbox: Outbox) -> dict[tuple[str, str], int]:
     """The per-person pass; returns active slots per (JGID, quota type) for R04."""
-    specs = [(name, dep, ent) for name, dep, ent in STREAMS if dep in available and sources[dep].supports(ent)]
+    holders = sources.holders()
+    specs = [(name, holders[ent], ent) for name, ent in STREAMS if holders.get(ent) in available]
     total = 0
     if keys is None:
         for _, dep, ent in specs:
@@ -222,8 +234,8 @@ async def _persons(sources: Sources, available: set[str], world: World, window: 
             feeds.append(Feed(name, chunks, counter))
         else:
             feeds.append(Feed(name, _by_keys(sources[dep], ent, keys, where)))
-    checks = [(rid, fn) for rid, fn in PERSON_RULES.items() if rid in result.rules and rid not in DEFERRED_RULES]
-    wants = [(DEFERRED_RULES[rid], queue) for rid, queue in queues.items()]
+    checks = [(rid, rule.check) for rid, rule in PERSON_RULES.items() if rid in result.rules and rid not in queues]
+    wants = [(want, queue) for rid, queue in queues.items() if (want := PERSON_RULES[rid].wants) is not None]
     headcount: dict[tuple[str, str], int] = {}
     async with aclosing(merge(feeds)) as groups:  # an error below must stop the readers too
         async for _, group in groups:
@@ -252,16 +264,3 @@ async def _persons(sources: Sources, available: set[str], world: World, window: 
     for queue in queues.values():
         await queue.flush()
     return headcount
-
-
-def _institutions(world: World, agg: Aggregates, headcount: dict[tuple[str, str], int], rules: set[str],
-                  credit_hits: list[Hit], emit: Callable[[str, Hit, str | None, tuple[str, ...]], None]) -> None:
-    """The institution rules over the aggregates."""
-    if "R04" in rules:
-        for hit in over_quota(world, headcount, agg.quotas):
-            emit("R04", hit, None, ())
-    if "R07" in rules:
-        for hit in over_posts(world, agg.appointments, agg.posts):
-            emit("R07", hit, None, ())
-    for hit in credit_hits:
-        emit("R10", hit, None, ())

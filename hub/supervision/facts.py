@@ -7,10 +7,11 @@ rule re-implements them.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from hub.core.codes import EmploymentStatus, SlotStatus
-from hub.core.crosswalk import BASE, Crosswalk
+from hub.core.crosswalk import Crosswalk
 from hub.core.records import (
     Cadre,
     Insurance,
@@ -23,6 +24,7 @@ from hub.core.records import (
     VacancyPlan,
 )
 from hub.core.retirement import month_end
+from hub.supervision.model import Hit
 
 ACTIVE_STATUSES = frozenset({SlotStatus.ACTIVE, SlotStatus.SECONDED})
 
@@ -43,12 +45,17 @@ class PersonView:
 
 @dataclass(slots=True)
 class World:
-    """What a run knows beyond one person: reference month, crosswalk, units, quotas, plans, deferrals."""
+    """What a run knows beyond one person: reference month, crosswalk, units, quotas, plans, deferrals.
+
+    `holders` says which department keeps each entity (adapters.registry.Sources.holders): a record's
+    unit code is its keeper's, so `institution(entity, local_id)` places it; no rule names a department.
+    """
 
     month: str
     crosswalk: Crosswalk
-    units: dict[str, Unit] = field(default_factory=dict)  # establishment units by JGID
-    org_units: dict[str, Unit] = field(default_factory=dict)  # organization units by B0111
+    holders: Mapping[str, str]  # entity -> the department keeping it
+    units: dict[str, Unit] = field(default_factory=dict)  # the registry base's units by local id
+    appointing_units: dict[str, Unit] = field(default_factory=dict)  # units of the keeper of appointments
     plans: dict[str, VacancyPlan] = field(default_factory=dict)
     plan_excess: frozenset[str] = frozenset()  # slot ids entered after their plan's places ran out
     deferred: frozenset[str] = frozenset()  # ID numbers with a recorded deferral covering the month
@@ -63,10 +70,18 @@ class World:
             return None
         return self.crosswalk.code_of(department, local_id) or f"{department}:{local_id}"
 
+    def institution(self, entity: str, local_id: str | None) -> str | None:
+        """The canonical code of the institution a record of `entity` names by its keeper's unit code."""
+        return self.code(self.holders[entity], local_id)
+
+    def source(self, entity: str) -> str:
+        """The department keeping an entity (the entity itself when none does), to list values by source."""
+        return self.holders.get(entity, entity)
+
     def placed(self, code: str | None) -> bool:
-        """Whether an institution code is one the establishment office knows (comparable across sources)."""
+        """Whether an institution code is one the registry base knows (comparable across sources)."""
         ident = self.crosswalk.identity(code) if code else None
-        return ident is not None and ident.local_id(BASE) is not None
+        return ident is not None and ident.local_id(self.crosswalk.base) is not None
 
     def region(self, code: str | None) -> str | None:
         """The division code of an institution."""
@@ -79,7 +94,7 @@ class World:
         return f"{ident.name} ({code})" if ident and ident.name else str(code or "—")
 
     def funding(self, unit_local_id: str) -> str | None:
-        """The establishment office's funding mode of a unit."""
+        """The registry base's funding mode of a unit."""
         unit = self.units.get(unit_local_id)
         return unit.funding if unit else None
 
@@ -114,6 +129,9 @@ def yuan(fen: int) -> str:
     return f"{fen / 100:,.2f}"
 
 
+PersonCheck = Callable[["Facts", World], Hit | None]  # a person rule: its hit, or None
+
+
 class Facts:
     """One person at the reference month: active slots, pay lines of the month, current HR record."""
 
@@ -133,7 +151,7 @@ class Facts:
 
     def pay_units(self, world: World) -> list[str]:
         """Canonical codes of the institutions that paid the person in the reference month."""
-        return sorted({c for line in self.lines if (c := world.code("finance", self.pay_unit(line)))})
+        return sorted({c for line in self.lines if (c := world.institution("pay_line", self.pay_unit(line)))})
 
     def pay_unit(self, line: PayLine) -> str | None:
         """The finance unit of a pay line (the payee's unit when the line has none)."""
@@ -144,23 +162,23 @@ class Facts:
 
     def institutions(self, world: World) -> tuple[str, ...]:
         """Every institution the person is tied to in any source (for scoping findings)."""
-        codes = {world.code(BASE, s.unit_local_id) for s in self.view.slots}
-        codes |= {world.code("finance", p.unit_local_id) for p in self.view.payees}
-        codes |= {world.code("hr", p.unit_local_id) for p in self.view.personnel}
-        codes |= {world.code("organization", c.unit_local_id) for c in self.view.cadres}
+        codes = {world.institution("registry_slot", s.unit_local_id) for s in self.view.slots}
+        codes |= {world.institution("payee", p.unit_local_id) for p in self.view.payees}
+        codes |= {world.institution("personnel", p.unit_local_id) for p in self.view.personnel}
+        codes |= {world.institution("cadre", c.unit_local_id) for c in self.view.cadres}
         codes |= set(self.pay_units(world))
         return tuple(sorted(c for c in codes if c))
 
     def home(self, world: World) -> str | None:
         """The person's main institution: an active slot's, else the payer's, else HR's, else any slot's."""
         for slot in self.active:
-            return world.code(BASE, slot.unit_local_id)
+            return world.institution("registry_slot", slot.unit_local_id)
         units = self.pay_units(world)
         if units:
             return units[0]
         for p in self.employed:
             if p.unit_local_id:
-                return world.code("hr", p.unit_local_id)
+                return world.institution("personnel", p.unit_local_id)
         for slot in sorted(self.view.slots, key=lambda s: s.left_on or dt.date.max, reverse=True):
-            return world.code(BASE, slot.unit_local_id)
+            return world.institution("registry_slot", slot.unit_local_id)
         return None

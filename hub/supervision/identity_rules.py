@@ -1,16 +1,30 @@
-"""Identity rules: the ID number itself (R10), birth date and sex (R11) and names (R12) across sources."""
+"""Identity rules: the ID number itself (R10), birth date and sex (R11) and names (R12) across sources.
+
+Each value is listed with its source: the department keeping the record's entity (World.holders),
+and `insurance` for the insurance records (kept apart from the same department's personnel file).
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from hub.core import ids
 from hub.supervision.facts import Facts, World
 from hub.supervision.model import Hit, listing
 
 
-def _sources(p: Facts) -> str:
-    kinds = (("establishment", p.view.slots), ("hr", p.view.personnel or p.view.insurance),
-             ("organization", p.view.cadres), ("finance", p.view.payees or p.view.pay))
+def _sources(p: Facts, w: World) -> str:
+    v = p.view
+    kinds = ((w.source("registry_slot"), v.slots), (w.source("personnel"), v.personnel or v.insurance),
+             (w.source("cadre"), v.cadres), (w.source("payee"), v.payees or v.pay))
     return ", ".join(name for name, records in kinds if records)
+
+
+def _labelled(p: Facts, w: World, entities: tuple[str, ...]) -> list[tuple[str, list[Any]]]:
+    """(source label, records) of the person for each entity, in the order given."""
+    records: dict[str, list[Any]] = {"registry_slot": p.view.slots, "personnel": p.view.personnel, "cadre": p.view.cadres,
+               "insurance": p.view.insurance, "payee": p.view.payees}
+    return [(e if e == "insurance" else w.source(e), records[e]) for e in entities]
 
 
 def invalid_id(p: Facts, w: World) -> Hit | None:
@@ -20,7 +34,7 @@ def invalid_id(p: Facts, w: World) -> Hit | None:
         return None
     zh, _, en = problem.partition(" / ")
     evidence = {"kindZh": "身份证号码", "kindEn": "ID number", "code": p.id_number, "problemZh": zh,
-                "problemEn": en or zh, "sources": _sources(p)}
+                "problemEn": en or zh, "sources": _sources(p, w)}
     return Hit({"problem": en or zh}, evidence, p.home(w))
 
 
@@ -36,11 +50,9 @@ def _disagree(values: list[tuple[str, str]]) -> bool:
 
 def birth_sex_mismatch(p: Facts, w: World) -> Hit | None:
     """R11: birth date (at each source's precision) or sex disagrees with the ID number or across sources."""
-    v = p.view
-    births = [(src, r.birth) for src, records in (("establishment", v.slots), ("hr", v.personnel),
-              ("organization", v.cadres), ("insurance", v.insurance)) for r in records if r.birth]
-    sexes = [(src, r.sex) for src, records in (("establishment", v.slots), ("hr", v.personnel),
-             ("organization", v.cadres), ("insurance", v.insurance), ("finance", v.payees))
+    births = [(src, r.birth) for src, records in _labelled(p, w, ("registry_slot", "personnel", "cadre", "insurance"))
+              for r in records if r.birth]
+    sexes = [(src, r.sex) for src, records in _labelled(p, w, ("registry_slot", "personnel", "cadre", "insurance", "payee"))
              for r in records if r.sex in ("MALE", "FEMALE")]
     born = ids.id_birth_date(p.id_number) if len(p.id_number) == 18 and p.id_number[:17].isdigit() else None
     if born is not None:
@@ -58,9 +70,8 @@ def birth_sex_mismatch(p: Facts, w: World) -> Hit | None:
 
 def name_mismatch(p: Facts, w: World) -> Hit | None:
     """R12: the same ID number carries different normalized names in different records."""
-    v = p.view
-    names = [(src, r.name) for src, records in (("establishment", v.slots), ("hr", v.personnel),
-             ("insurance", v.insurance), ("organization", v.cadres), ("finance", v.payees)) for r in records if r.name]
+    names = [(src, r.name) for src, records in _labelled(p, w, ("registry_slot", "personnel", "insurance", "cadre", "payee"))
+             for r in records if r.name]
     if len({n for _, n in names}) < 2:
         return None
     return Hit({"names": sorted({n for _, n in names})}, {"names": listing(names)}, p.home(w))

@@ -1,7 +1,8 @@
-"""What the cross-check produces: rules (as data), findings, and the scope a run covers."""
+"""What the cross-check produces: rules (as data), observations (a run's findings, stored alerts), the scope of a run."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -68,10 +69,12 @@ def _text(value: Any) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """One cross-check rule: id, severity, the departments it needs, bilingual title and message.
+    """One cross-check rule: id, severity, the entities it reads, bilingual title and message.
 
-    The message templates are `str.format` strings over the finding's evidence keys, e.g.
-    Rule("R01", Severity.SEVERE, frozenset({"finance", "establishment"}), "person", "吃空饷", "ghost pay",
+    `needs` names entities (hub.core.records), never departments: the rule runs when the departments
+    keeping them (adapters.registry.Sources.holder) answer. The message templates are `str.format`
+    strings over the finding's evidence keys, e.g.
+    Rule("R01", Severity.SEVERE, frozenset({"pay_line", "payee", "registry_slot"}), "person", "吃空饷", "ghost pay",
          "{month} 由财政发放 {amount} 元…", "paid {amount} in {month} by finance …").
     Evidence is stored as facts (a personal value whole, a listing of values by source); `personal`
     names the evidence keys holding personal values and their kind (id_number, name, birth), and
@@ -80,7 +83,7 @@ class Rule:
 
     id: str
     severity: Severity
-    needs: frozenset[str]
+    needs: frozenset[str]  # entities
     subject: Literal["person", "institution", "both"]
     title_zh: str
     title_en: str
@@ -105,6 +108,11 @@ class Rule:
         text = {k: _text(v) for k, v in self.evidence(evidence, masks).items()}
         return f"{self.template_zh.format(**text)} / {self.template_en.format(**text)}"
 
+    def departments(self, holders: Mapping[str, str]) -> list[str]:
+        """The departments the rule reads: the keepers of its entities (`holders`: entity -> department;
+        an entity no department keeps is listed as itself)."""
+        return sorted({holders.get(entity, entity) for entity in self.needs})
+
 
 @dataclass(frozen=True, slots=True)
 class Hit:
@@ -116,8 +124,12 @@ class Hit:
 
 
 @dataclass(frozen=True, slots=True)
-class Finding:
-    """One finding of one rule about one person or institution, as of a reference month."""
+class Observation:
+    """What one rule observed about one person or institution as of a month.
+
+    A run's `Finding` and a stored alert (hub.supervision.alerts.Alert: the same observation kept
+    across runs, `month` its latest, with a lifecycle) are both observations.
+    """
 
     rule: str
     severity: Severity
@@ -128,12 +140,24 @@ class Finding:
     facts: dict[str, Any]
     evidence: dict[str, Any]
     message: str
-    institutions: tuple[str, ...] = field(default=(), compare=False)  # every institution involved (scope)
 
     @property
     def subject(self) -> str:
         """The person's ID number, else the institution code."""
         return self.id_number or self.institution_code or ""
+
+    def observed(self) -> dict[str, Any]:
+        """The observation's fields by name as the alerts table keeps them (the month aside)."""
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(Observation) if f.name != "month"}
+        out["severity"] = self.severity.value
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Finding(Observation):
+    """One finding of one rule about one person or institution in one run."""
+
+    institutions: tuple[str, ...] = field(default=(), compare=False)  # every institution involved (scope)
 
     @property
     def fingerprint(self) -> str:

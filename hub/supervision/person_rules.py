@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from hub.core import ids
 from hub.core.codes import (
@@ -26,15 +27,14 @@ from hub.core.codes import (
     PostCategory,
     QuotaType,
 )
-from hub.core.crosswalk import BASE
 from hub.core.records import PayLine, RegistrySlot
 from hub.core.retirement import retirement_date, retirement_group
-from hub.supervision.facts import Facts, World, current_at, month_of, yuan
+from hub.supervision.deferred import Deferred, PayHistory, PlanLookup
+from hub.supervision.facts import Facts, PersonCheck, World, current_at, month_of, yuan
 from hub.supervision.identity_rules import birth_sex_mismatch, invalid_id, name_mismatch
 from hub.supervision.model import Hit
 from hub.supervision.plans import plan_problem
 
-PersonCheck = Callable[[Facts, World], Hit | None]
 QUOTA_TYPES: dict[str | None, QuotaType] = {q.value: q for q in QuotaType}
 LEFT_BY_HR = {EmploymentStatus.DECEASED: ("死亡", "died"), EmploymentStatus.RESIGNED: ("辞职", "resigned")}
 
@@ -44,7 +44,7 @@ def _amount(lines: list[PayLine]) -> str:
 
 
 def _slot_label(w: World, slot: RegistrySlot) -> str:
-    return f"{w.label(w.code(BASE, slot.unit_local_id))} {slot.slot_id}"
+    return f"{w.label(w.institution('registry_slot', slot.unit_local_id))} {slot.slot_id}"
 
 
 def on_quota_lines(p: Facts) -> list[PayLine]:
@@ -79,7 +79,7 @@ def unpaid(p: Facts, w: World) -> Hit | None:
     if not slots:
         return None
     slot = slots[0]
-    code = w.code(BASE, slot.unit_local_id)
+    code = w.institution("registry_slot", slot.unit_local_id)
     evidence = {"month": w.month, "unit": w.label(code), "quotaType": slot.quota_type or "—",
                 "entered": str(slot.entered_on or "—")}
     return Hit({"slots": sorted(s.slot_id for s in slots)}, evidence, code)
@@ -89,7 +89,7 @@ def unit_mismatch(p: Facts, w: World) -> Hit | None:
     """R03: paid in the month by an institution where the person holds no active slot (both placed)."""
     if not p.active or not p.lines:
         return None
-    held = {w.code(BASE, s.unit_local_id) for s in p.active}
+    held = {w.institution("registry_slot", s.unit_local_id) for s in p.active}
     stray = [c for c in p.pay_units(w) if c not in held and w.placed(c)]
     if not stray:
         return None
@@ -110,7 +110,7 @@ def category_mismatch(p: Facts, w: World) -> Hit | None:
         quota_type = QUOTA_TYPES.get(slot.quota_type)
         allowed = QUOTA_CATEGORIES.get(quota_type) if quota_type else None
         if allowed is not None and PersonnelCategory(category) not in allowed:
-            code = w.code(BASE, slot.unit_local_id)
+            code = w.institution("registry_slot", slot.unit_local_id)
             evidence = {"unit": w.label(code), "quotaType": slot.quota_type, "category": category}
             return Hit({"slot": slot.slot_id, "quotaType": slot.quota_type, "category": category}, evidence, code)
     return None
@@ -118,9 +118,9 @@ def category_mismatch(p: Facts, w: World) -> Hit | None:
 
 def _slot_for(p: Facts, w: World, line: PayLine) -> RegistrySlot | None:
     """The active slot a pay line belongs to: the one at the paying institution, else the only one."""
-    payer = w.code("finance", p.pay_unit(line))
+    payer = w.institution("pay_line", p.pay_unit(line))
     for slot in p.active:
-        if w.code(BASE, slot.unit_local_id) == payer:
+        if w.institution("registry_slot", slot.unit_local_id) == payer:
             return slot
     return p.active[0] if len(p.active) == 1 else None
 
@@ -143,7 +143,7 @@ def scale_mismatch(p: Facts, w: World) -> Hit | None:
             continue
         zh, en = {"PI": ("事业单位岗位/薪级工资", "PI post/step"), "CIVIL": ("公务员职务/级别工资", "civil-servant post/grade")}[scale]
         evidence = {"month": w.month, "quotaType": slot.quota_type, "scaleZh": zh, "scaleEn": en, "items": items}
-        return Hit({"slot": slot.slot_id, "scale": scale}, evidence, w.code(BASE, slot.unit_local_id))
+        return Hit({"slot": slot.slot_id, "scale": scale}, evidence, w.institution("registry_slot", slot.unit_local_id))
     return None
 
 
@@ -199,7 +199,7 @@ def no_plan(p: Facts, w: World) -> Hit | None:
     en = "; ".join(f"{_slot_label(w, s)} entered {s.entered_on} (plan {s.plan_id or 'none'}): {r[1]}" for s, r in bad)
     slot = bad[0][0]
     return Hit({"slots": sorted(s.slot_id for s, _ in bad)}, {"entriesZh": zh, "entriesEn": en},
-               w.code(BASE, slot.unit_local_id))
+               w.institution("registry_slot", slot.unit_local_id))
 
 
 Event = tuple[dt.date, str, str, str, str | None]  # (date, zh, en, reference, institution code)
@@ -214,11 +214,11 @@ def leaving_events(p: Facts, w: World) -> list[Event]:
             slot = max(left, key=lambda s: s.left_on or dt.date.min)
             reason = slot.left_reason or "出编"
             events.append((slot.left_on, f"出编（{reason}）", "left the slot", slot.slot_id,  # type: ignore[arg-type]
-                           w.code(BASE, slot.unit_local_id)))
+                           w.institution("registry_slot", slot.unit_local_id)))
     for x in p.view.personnel:
         if x.status in LEFT_BY_HR and x.status_on and x.status_on <= w.end:
             zh, en = LEFT_BY_HR[EmploymentStatus(x.status)]
-            events.append((x.status_on, f"人社登记{zh}", en, x.person_no, w.code("hr", x.unit_local_id)))
+            events.append((x.status_on, f"人社登记{zh}", en, x.person_no, w.institution("personnel", x.unit_local_id)))
     return events
 
 
@@ -271,7 +271,7 @@ def quota_flag_mismatch(p: Facts, w: World) -> Hit | None:
         registry = ("无在编记录", "no active slot") if payee.on_quota else ("在编", "an active slot")
         evidence = {"payee": code, "flagZh": flag[0], "flagEn": flag[1], "registryZh": registry[0],
                     "registryEn": registry[1]}
-        return Hit({"payee": code, "onQuota": payee.on_quota}, evidence, w.code("finance", payee.unit_local_id))
+        return Hit({"payee": code, "onQuota": payee.on_quota}, evidence, w.institution("payee", payee.unit_local_id))
     return None
 
 
@@ -280,23 +280,37 @@ def needs_plans(p: Facts, w: World) -> bool:
     return any(s.entered_on is not None and s.entered_on <= w.end for s in p.view.slots)
 
 
-# Rules that need a lookup for some persons, and who needs it: the engine queues those persons and
-# looks up a batch at a time (deferred.py) instead of holding every plan or streaming every month.
-DEFERRED_RULES: dict[str, Callable[[Facts, World], bool]] = {"R13": needs_plans, "R14": needs_pay_history}
+@dataclass(frozen=True, slots=True)
+class PersonRule:
+    """How the engine applies a person rule: its check, and, for a rule that needs data only some persons
+    need, who needs it (`wants`) and the lookup fetching it a batch at a time (deferred.py) instead of
+    holding every plan or streaming every month. A rule is added by declaring it here."""
 
-PERSON_RULES: dict[str, PersonCheck] = {
-    "R01": ghost_pay,
-    "R02": unpaid,
-    "R03": unit_mismatch,
-    "R05": category_mismatch,
-    "R06": scale_mismatch,
-    "R08": past_retirement,
-    "R09": duplicate,
-    "R10": invalid_id,
-    "R11": birth_sex_mismatch,
-    "R12": name_mismatch,
-    "R13": no_plan,
-    "R14": pay_after_leaving,
-    "R15": insurance_mismatch,
-    "R16": quota_flag_mismatch,
+    check: PersonCheck
+    lookup: type[Deferred] | None = None
+    wants: Callable[[Facts, World], bool] | None = None
+
+    def __post_init__(self) -> None:
+        if (self.lookup is None) != (self.wants is None):
+            raise ValueError("a person rule's lookup and who wants it go together")
+
+    def __call__(self, p: Facts, w: World) -> Hit | None:
+        return self.check(p, w)
+
+
+PERSON_RULES: dict[str, PersonRule] = {
+    "R01": PersonRule(ghost_pay),
+    "R02": PersonRule(unpaid),
+    "R03": PersonRule(unit_mismatch),
+    "R05": PersonRule(category_mismatch),
+    "R06": PersonRule(scale_mismatch),
+    "R08": PersonRule(past_retirement),
+    "R09": PersonRule(duplicate),
+    "R10": PersonRule(invalid_id),
+    "R11": PersonRule(birth_sex_mismatch),
+    "R12": PersonRule(name_mismatch),
+    "R13": PersonRule(no_plan, PlanLookup, needs_plans),
+    "R14": PersonRule(pay_after_leaving, PayHistory, needs_pay_history),
+    "R15": PersonRule(insurance_mismatch),
+    "R16": PersonRule(quota_flag_mismatch),
 }

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from adapters.registry import Sources
 from hub.core import ids
 from hub.core.codes import PlanStatus, SlotStatus
-from hub.core.crosswalk import BASE, Crosswalk
+from hub.core.crosswalk import Crosswalk
 from hub.core.errors import BadUserInput
 from hub.core.retirement import retirement_date, retirement_group
 from hub.store import Store
@@ -79,7 +79,7 @@ async def precheck(sources: Sources, crosswalk: Crosswalk, store: Store, action:
     today = today or dt.date.today()
     out = PrecheckResult(action, institution_code, person)
     await _freezes(store, out)
-    local = ident.local_id(BASE)
+    local = ident.local_id(crosswalk.base)
     if action in ENTERING and local is not None:
         await _vacancy(sources, local, quota_type, today, out)
     await _alerts(store, out)
@@ -106,21 +106,21 @@ async def _freezes(store: Store, out: PrecheckResult) -> None:
 
 async def _vacancy(sources: Sources, local: str, quota_type: str | None, today: dt.date, out: PrecheckResult) -> None:
     """No vacant slot of the type (all types when none is given), no plan with places left: blockers."""
-    est = sources[BASE]
+    quotas, slots, plans_source = (sources[sources.holder(e)] for e in ("quota", "registry_slot", "vacancy_plan"))
     approved: dict[str, int] = {}
-    for q in await est.fetch("quota", "unit_local_id", [local]):
+    for q in await quotas.fetch("quota", "unit_local_id", [local]):
         approved[q.quota_type] = approved.get(q.quota_type, 0) + q.approved
-    occupied = {t: n for t, n in await est.count("registry_slot", group_by=["quota_type"],
+    occupied = {t: n for t, n in await slots.count("registry_slot", group_by=["quota_type"],
                                                   where={**ACTIVE_NOW, "unit_local_id": local})}
     types = [quota_type] if quota_type else sorted(approved)
     vacant = {t: approved.get(t, 0) - occupied.get(t, 0) for t in types}
     if not any(v > 0 for v in vacant.values()):
         detail = ", ".join(f"{t} {approved.get(t, 0)}/{occupied.get(t, 0)}" for t in types) or "—"
         out.blockers.append(Item("QUOTA_EXCEEDED", f"无空编（核定/实有：{detail}） / no vacant slot (approved/in post: {detail})"))
-    plans = [p for p in await est.fetch("vacancy_plan", "unit_local_id", [local])
+    plans = [p for p in await plans_source.fetch("vacancy_plan", "unit_local_id", [local])
              if p.status != PlanStatus.REVOKED and p.approved_on is not None and p.approved_on <= today
              and (quota_type is None or p.quota_type == quota_type)]
-    used = {pid: n for pid, n in await est.count("registry_slot", group_by=["plan_id"],
+    used = {pid: n for pid, n in await slots.count("registry_slot", group_by=["plan_id"],
                                                   where={"plan_id": [p.plan_id for p in plans]})} if plans else {}
     if not any(p.planned - used.get(p.plan_id, 0) > 0 for p in plans):
         out.blockers.append(Item("NO_VACANCY_PLAN", "无名额剩余的已批准空编补员计划 / no approved vacancy plan with places left"
@@ -148,7 +148,7 @@ async def _alerts(store: Store, out: PrecheckResult) -> None:
 
 async def _person(sources: Sources, local: str | None, person: str, today: dt.date, out: PrecheckResult) -> None:
     """Slots the person already holds (hiring, starting pay) and statutory retirement."""
-    slots = await sources[BASE].fetch("registry_slot", "id_number", [person], ACTIVE_NOW)
+    slots = await sources[sources.holder("registry_slot")].fetch("registry_slot", "id_number", [person], ACTIVE_NOW)
     if out.action == Action.HIRE and slots:
         out.blockers.append(Item("ALREADY_IN_SLOT", "该人员已占用在编实名制编制，应走调入 / the person already holds an "
                                  "active slot: use a transfer (R09)"))

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 
 from hub.core import ids
 from hub.core.codes import UNIT_LEVELS, PostLevel, PostScope, Rank
-from hub.core.crosswalk import BASE
 from hub.core.records import Unit
 from hub.supervision.facts import World
 from hub.supervision.model import Hit
+from hub.supervision.world import Aggregates
 
 LEVELS = {PostLevel.HEAD: ("正职", "head"), PostLevel.DEPUTY: ("副职", "deputy")}
 RANKS = frozenset(r.value for r in Rank)
@@ -24,7 +25,7 @@ def over_quota(w: World, headcount: dict[tuple[str, str], int], quotas: dict[tup
         if n > approved:
             evidence = {"quotaType": quota_type, "approved": approved, "headcount": n, "over": n - approved,
                         "month": w.month}
-            yield Hit({"quotaType": quota_type}, evidence, w.code(BASE, unit))
+            yield Hit({"quotaType": quota_type}, evidence, w.institution("registry_slot", unit))
 
 
 def post_scope(rank: str | None, role: str | None, level_code: str | None) -> str:
@@ -38,11 +39,11 @@ def post_scope(rank: str | None, role: str | None, level_code: str | None) -> st
 
 
 def rank_of(w: World, code: str) -> str | None:
-    """An institution's rank: the establishment office's, else the organization department's."""
+    """An institution's rank: the registry base's, else that of the department keeping appointments."""
     ident = w.crosswalk.identity(code)
     if ident is None:
         return None
-    for department, units in ((BASE, w.units), ("organization", w.org_units)):
+    for department, units in ((w.crosswalk.base, w.units), (w.holders["appointment"], w.appointing_units)):
         local = ident.local_id(department)
         unit = units.get(local) if local else None
         if unit is not None and unit.rank:
@@ -51,16 +52,16 @@ def rank_of(w: World, code: str) -> str | None:
 
 
 def over_posts(w: World, appointments: list[tuple[str, str, str, int]], posts: dict[tuple[str, str, str], int]) -> Iterator[Hit]:
-    """R07: appointments in post (organization unit, role, level code, n) over approved posts by level and scope."""
+    """R07: appointments in post (appointing unit, role, level code, n) over approved posts by level and scope."""
     filled: dict[tuple[str, str, str], int] = {}
     for org_unit, role, level_code, n in appointments:
-        code = w.crosswalk.code_of("organization", org_unit)
+        code = w.crosswalk.code_of(w.holders["appointment"], org_unit)
         if code is None or not w.placed(code) or role not in ROLES:
             continue
         key = (code, role, post_scope(rank_of(w, code), role, level_code))
         filled[key] = filled.get(key, 0) + n
     for (code, role, scope), n in sorted(filled.items()):
-        local = w.crosswalk.identity(code).local_id(BASE)  # type: ignore[union-attr]
+        local = w.crosswalk.identity(code).local_id(w.holders["leadership_post"])  # type: ignore[union-attr]
         approved = posts.get((local or "", role, scope), 0)
         if n > approved:
             (level_zh, level_en), (scope_zh, scope_en) = LEVELS[PostLevel(role)], SCOPES[PostScope(scope)]
@@ -90,3 +91,23 @@ def bad_credit_codes(w: World, units: dict[str, list[Unit]]) -> Iterator[Hit]:
         evidence = {"kindZh": "统一社会信用代码", "kindEn": "USCC", "code": ", ".join(c for _, c, _ in bad),
                     "problemZh": zh, "problemEn": en or zh, "sources": ", ".join(d for d, _, _ in bad)}
         yield Hit({"codes": sorted(f"{d}:{c}" for d, c, _ in bad)}, evidence, code)
+
+
+@dataclass(frozen=True, slots=True)
+class InstitutionRule:
+    """How the engine applies an institution rule: its check over the run's aggregates.
+
+    `before_persons`: the check reads every department's unit list, which is released before the
+    person pass, so it is computed first (its findings still come out after the person rules').
+    A rule is added by declaring it here.
+    """
+
+    check: Callable[[World, Aggregates], Iterable[Hit]]
+    before_persons: bool = False
+
+
+INSTITUTION_RULES: dict[str, InstitutionRule] = {
+    "R04": InstitutionRule(lambda w, agg: over_quota(w, agg.headcount, agg.quotas)),
+    "R07": InstitutionRule(lambda w, agg: over_posts(w, agg.appointments, agg.posts)),
+    "R10": InstitutionRule(lambda w, agg: bad_credit_codes(w, agg.units), before_persons=True),
+}

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from adapters.registry import Sources
-from hub.core.crosswalk import BASE, build_crosswalk
+from hub.core.crosswalk import build_crosswalk
 from hub.core.errors import BadUserInput, SourceUnavailable
 from hub.core.records import Unit
 from hub.supervision.facts import World
@@ -22,9 +22,10 @@ class Aggregates:
     """Per-institution inputs of the institution rules (small: one entry per unit, type, level)."""
 
     units: dict[str, list[Unit]] = field(default_factory=dict)  # every department's units (until R10 ran)
-    quotas: dict[tuple[str, str], int] = field(default_factory=dict)  # (JGID, type) -> approved
-    posts: dict[tuple[str, str, str], int] = field(default_factory=dict)  # (JGID, level, scope) -> approved
-    appointments: list[tuple[str, str, str, int]] = field(default_factory=list)  # (B0111, role, level code, n)
+    quotas: dict[tuple[str, str], int] = field(default_factory=dict)  # (unit, type) -> approved
+    posts: dict[tuple[str, str, str], int] = field(default_factory=dict)  # (unit, level, scope) -> approved
+    appointments: list[tuple[str, str, str, int]] = field(default_factory=list)  # (unit, role, level code, n)
+    headcount: dict[tuple[str, str], int] = field(default_factory=dict)  # (unit, type) -> active slots, after the person pass
 
 
 async def available_departments(sources: Sources) -> tuple[set[str], dict[str, str]]:
@@ -34,8 +35,8 @@ async def available_departments(sources: Sources) -> tuple[set[str], dict[str, s
 
 
 async def latest_pay_month(sources: Sources) -> str:
-    """The latest pay month in the finance data (the default reference month)."""
-    rows = await sources["finance"].count("pay_line", group_by=["month"])
+    """The latest pay month in the pay data (the default reference month)."""
+    rows = await sources[sources.holder("pay_line")].count("pay_line", group_by=["month"])
     months = [r[0] for r in rows if r[0]]
     if not months:
         raise BadUserInput("财政库中没有工资数据，请指定基准月份 / no pay data in finance: give a reference month")
@@ -65,20 +66,21 @@ async def build_world(sources: Sources, available: set[str], month: str, deferre
                 missing.append(department)
         elif department not in available:
             missing.append(department)
-    crosswalk = build_crosswalk(agg.units, tuple(missing))
-    world = World(month, crosswalk, deferred=deferred)
-    world.units = {u.local_id: u for u in agg.units.get(BASE, [])}
-    world.org_units = {u.local_id: u for u in agg.units.get("organization", [])}
-    if BASE in available:
-        est = sources[BASE]
-        for q in await _all(est, "quota"):
+    crosswalk = build_crosswalk(agg.units, sources.base, tuple(missing))
+    holders = sources.holders()
+    world = World(month, crosswalk, holders, deferred=deferred)
+    world.units = {u.local_id: u for u in agg.units.get(sources.base, [])}
+    world.appointing_units = {u.local_id: u for u in agg.units.get(holders.get("appointment", ""), [])}
+    if holders.get("quota") in available:
+        for q in await _all(sources[holders["quota"]], "quota"):
             key = (q.unit_local_id, q.quota_type)
             agg.quotas[key] = agg.quotas.get(key, 0) + q.approved
-        for p in await _all(est, "leadership_post"):
+    if holders.get("leadership_post") in available:
+        for p in await _all(sources[holders["leadership_post"]], "leadership_post"):
             key3 = (p.unit_local_id, p.level, p.scope)
             agg.posts[key3] = agg.posts.get(key3, 0) + p.approved
-    if "organization" in available:
-        rows = await sources["organization"].count(
+    if holders.get("appointment") in available:
+        rows = await sources[holders["appointment"]].count(
             "appointment", group_by=["unit_local_id", "role", "level_code"], where={"end_on": None}
         )
         agg.appointments = [(u, r, lc, n) for u, r, lc, n in rows if u]

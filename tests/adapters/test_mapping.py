@@ -10,7 +10,7 @@ from adapters.convert import id_number_variants
 from adapters.mapping import default_mappings, load_mapping
 from hub.core.errors import MappingError
 from hub.core.ids import normalize_id_number
-from hub.core.settings import DEPARTMENTS
+from tests.conftest import DEPARTMENTS
 
 
 def test_every_department_has_a_mapping() -> None:

@@ -18,8 +18,8 @@ from adapters.registry import build_sources
 from adapters.sql import SqlAdapter
 from hub.core.db import sync_url
 from hub.core.records import RECORDS
-from hub.core.settings import DEPARTMENTS, Settings, SourceSettings
-from tests.conftest import PG_ADMIN, DatabaseFactory, _factory, generate_into
+from hub.core.settings import Settings, SourceSettings
+from tests.conftest import DEPARTMENTS, PG_ADMIN, DatabaseFactory, _factory, generate_into
 
 MAPPINGS = default_mappings()
 QUOTA_ROWS = [("U1", "01", 5), ("U1", "02", 2), ("U2", "01", 7), ("U2", "02", 1), ("U3", "01", 3)]

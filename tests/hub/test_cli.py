@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 
 from hub import cli
 from hub.core.db import sync_url
-from hub.core.settings import DEPARTMENTS, Settings
+from hub.core.settings import Settings
 from hub.demo.writer import Sink
-from tests.conftest import DatabaseFactory
+from tests.conftest import DEPARTMENTS, DatabaseFactory
 
 HUB = str(Path(sys.executable).parent / "hub")
 ROOT = Path(__file__).parents[2]

@@ -29,11 +29,10 @@ from graphql import (
 
 from hub.auth import create_token
 from hub.core.principal import DEPARTMENT_ROLES, GLOBAL_ROLES
-from hub.core.settings import DEPARTMENTS
 from policies.grants import Access, Grants
 from schema import build_schema
 from schema.federation import FEDERATION_VERSION
-from tests.conftest import Hub
+from tests.conftest import DEPARTMENTS, Hub
 
 Role = tuple[tuple[str, ...], str | None]  # (roles, department) of a token
 ROLES: list[Role] = [((r,), None) for r in sorted(GLOBAL_ROLES)] + [((r,), d) for r in sorted(DEPARTMENT_ROLES) for d in DEPARTMENTS]

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import replace
 from typing import Any
 
+from adapters.mapping import default_mappings
 from hub.core import ids
 from hub.core.crosswalk import build_crosswalk
 from hub.core.records import (
@@ -46,9 +47,10 @@ PLANS = {
 
 def world(**changes: Any) -> World:
     """The test league at the reference month."""
-    w = World(MONTH, build_crosswalk(UNITS), plans=dict(PLANS))
+    holders = {e: d for d, m in default_mappings().items() for e in m.entities if e != "unit"}
+    w = World(MONTH, build_crosswalk(UNITS, "establishment"), holders, plans=dict(PLANS))
     w.units = {u.local_id: u for u in UNITS["establishment"]}
-    w.org_units = {u.local_id: u for u in UNITS["organization"]}
+    w.appointing_units = {u.local_id: u for u in UNITS["organization"]}
     for key, value in changes.items():
         setattr(w, key, value)
     return w

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hub.core.crosswalk import BASE, CrosswalkCache
+from hub.core.crosswalk import CrosswalkCache
 from hub.core.errors import BadUserInput, Conflict
 from hub.store import Store
 from hub.supervision import freezes
@@ -54,7 +54,7 @@ async def test_precheck_quota_plans_alerts_and_person(demo: Demo, store: Store) 
     assert "FREEZE_PROPOSED" in _codes(blocked, "warnings")  # the severe R04 alert proposed a hiring freeze
 
     results = [await precheck(sources, cw, store, Action.HIRE, code) for code, ident in cw.by_code.items()
-               if ident.local_id(BASE)]
+               if ident.local_id(cw.base)]
     assert any(r.allowed for r in results), "some institution has a vacant slot and a plan with places left"
     assert any("NO_VACANCY_PLAN" in _codes(r, "blockers") for r in results)
 

@@ -65,6 +65,9 @@ async def test_alerts_round_trip(store_url: str) -> None:
         assert len(recorded.opened) == 3
         alert = await transition(store, recorded.opened[0], AlertStatus.ACKNOWLEDGED, "u1", "ok")
         assert alert.first_seen.tzinfo is not None and alert.evidence == {"amount": "5,820.00"}
+        # an alert is its finding as stored: the same observation, the same fingerprint
+        assert alert.observed() == findings[0].observed() and alert.fingerprint == findings[0].fingerprint
+        assert (alert.severity, alert.last_month) == (Severity.SEVERE, findings[0].month)
 
         async with store.connect() as conn:
             page, more = await q.list_alerts(conn, q.AlertFilter(rules=["R01"]), 1, None)
