@@ -54,7 +54,7 @@ from policies.grants import POLICY_PATH, PolicyBook, new_enforcer
 from policies.store import PolicyWatcher, store_enforcer
 from resolvers.context import HubContext, HubState
 from schema import HubSchema, build_schema, schema_fields
-from schema.audit import outcome
+from schema.execution.extensions.audit import outcome
 from schema.idempotency import KEY_HEADER
 from schema.masking import MASKABLE
 

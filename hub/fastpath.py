@@ -39,7 +39,7 @@ from hub.logs import request_id
 from hub.middleware import PRINCIPAL_KEY
 from hub.transport import answer_type, encode_answer
 from policies.grants import Grants
-from schema.audit import record_read
+from schema.execution.extensions.audit import record_read
 from schema.parsing import parsed
 
 

@@ -14,16 +14,16 @@ from strawberry.tools import merge_types
 from hub.core.errors import HubError
 from hub.core.settings import Settings
 from schema.admin import AdminMutation, AdminQuery
-from schema.audit import AuditPersonalReads
-from schema.compiled import CompiledExecutor
+from schema.execution.executor.compiled import CompiledExecutor
+from schema.execution.executor.limits import BadValues, LimitedExecutor
+from schema.execution.extensions.audit import AuditPersonalReads
+from schema.execution.extensions.policy import PolicyGuard
 from schema.federation import FEDERATION_VERSION, Info, ServiceQuery, check_representations
 from schema.idempotency import idempotent
 from schema.institution import Institution
-from schema.limits import BadValues, LimitedExecutor
 from schema.masking import install_masking
 from schema.parsing import DigestParserCache
 from schema.person import Person
-from schema.policy import PolicyGuard
 from schema.query import Query
 from schema.supervision import SupervisionMutation, SupervisionQuery
 

@@ -96,7 +96,7 @@ class Settings(BaseSettings):
     # then may be used afresh; a retry while the first request runs waits this long for its answer, then CONFLICT.
     idempotency_ttl_seconds: float = 86_400.0
     idempotency_wait_seconds: float = 30.0
-    # Limits on what one request may make the hub hold (hub/transport.py, schema/limits.py).
+    # Limits on what one request may make the hub hold (hub/transport.py, schema/execution/executor/limits.py).
     max_body_bytes: int = 1024 * 1024  # a larger request body is refused with HTTP 413, counted as it streams in
     max_query_chars: int = 20_000  # a longer query text is refused (QUERY_TOO_LARGE) before it is parsed
     max_string_chars: int = 1_000  # a longer String/ID argument or variable is refused (BAD_USER_INPUT)

@@ -36,7 +36,7 @@ from hub.store.checkpoint import CheckpointFile
 from hub.store.db import open_store
 from hub.store.tables import audit_head, audit_log
 from schema import build_schema
-from schema.audit import personal_fields
+from schema.execution.extensions.audit import personal_fields
 from tests.conftest import TEST_AUDIT_KEY, TEST_SECRET, Hub, hub_settings, running_hub
 
 KEY = TEST_AUDIT_KEY.encode()

@@ -27,7 +27,7 @@ from graphql import (
 )
 
 from schema import build_schema
-from schema.limits import LimitedExecutor
+from schema.execution.executor.limits import LimitedExecutor
 from tests.conftest import TEST_SECRET, Hub, hub_settings, running_hub
 
 

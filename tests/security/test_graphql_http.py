@@ -22,7 +22,7 @@ from hub.store.audit import AuditEvent, AuditLog
 from hub.transport import GRAPHQL_RESPONSE, JSON, answer_type, request_error_status
 from policies.grants import Grants
 from schema import build_schema
-from schema.policy import policy_rule
+from schema.execution.extensions.policy import policy_rule
 from tests.conftest import Hub, hub_settings, running_hub
 
 COERCION = "query T($name: String!) { __type(name: $name) { name } }"

@@ -15,7 +15,7 @@ from graphql import execute, parse
 
 from hub.core.caches import ENTRIES, BoundedCache, caches
 from schema import build_schema
-from schema.limits import LimitedExecutor
+from schema.execution.executor.limits import LimitedExecutor
 from tests.conftest import Hub, hub_settings, running_hub
 
 # Every cache the hub keeps across requests (a new one must be a BoundedCache, and be listed here).

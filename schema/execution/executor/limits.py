@@ -1,7 +1,7 @@
 """Limits every operation meets before anything executes, on every executor.
 
 `LimitedExecutor.build` is where graphql-core turns a validated document, a context and the raw
-variables into an executor; strawberry's path, the compiled path (schema/compiled.py derives from
+variables into an executor; strawberry's path, the compiled path (schema/execution/executor/compiled.py derives from
 it) and the repeat fast path (hub/fastpath.py) all go through it. It refuses, with nothing
 executed:
 
@@ -41,8 +41,8 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 
 from hub.core.errors import BadUserInput, HubError, QueryTooComplex, Unauthenticated
+from schema.execution.executor.row_scope import ScopedExecutor
 from schema.pagination import DEFAULT_PAGE_SIZE
-from schema.row_scope import ScopedExecutor
 
 SIZE_ARGUMENTS = ("first", "last")
 LIST_SIZE = 10  # the values a list without a size argument is counted for (an institution's quotas, people …)

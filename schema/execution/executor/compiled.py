@@ -2,7 +2,7 @@
 
 graphql-core resolves every field of every object separately (~3 µs a field, far more when the
 resolver is async). This executor walks the same validated, authorized document breadth-first,
-following its plan (schema/plan.py, made once per operation and grants): per selected field it
+following its plan (schema/execution/executor/plan.py, made once per operation and grants): per selected field it
 makes one call for all parents at that level — an attribute read, a plain getter, or the field's
 batch function (resolvers/batch.py, the same definition strawberry's path uses) — and writes the
 answer's dictionaries directly. Leaves are serialized by graphql-core's own coercion; objects of a
@@ -24,8 +24,8 @@ from typing import Any
 from graphql import GraphQLError, GraphQLList, GraphQLNonNull, GraphQLObjectType, located_error
 from graphql.pyutils import Path, is_iterable
 
-from schema.limits import LimitedExecutor
-from schema.plan import MEMO_LIMIT, Plan, Selected, arguments, nullable, plan
+from schema.execution.executor.limits import LimitedExecutor
+from schema.execution.executor.plan import MEMO_LIMIT, Plan, Selected, arguments, nullable, plan
 
 
 class _Level:
@@ -58,7 +58,7 @@ class _Level:
 class CompiledExecutor(LimitedExecutor):
     """graphql-core's executor, answering queries level by level where the whole document allows.
 
-    What the root fields name is checked first, as on every path (schema/row_scope.py).
+    What the root fields name is checked first, as on every path (schema/execution/executor/row_scope.py).
     """
 
     def answer_root(
