@@ -145,7 +145,7 @@ def test_token_cli_prints_only_a_token() -> None:
 
 
 def test_policy_check_finds_unknown_objects_unused_roles_and_shadowed_rules(tmp_path: Path) -> None:
-    fields = schema_fields(build_schema(hub_settings(tmp_path)))
+    fields = schema_fields(build_schema())
     assert check_policy(new_enforcer(), fields, MASKABLE) == []
     bad = tmp_path / "policy.csv"
     bad.write_text(

@@ -68,8 +68,8 @@ class Settings(BaseSettings):
     graphiql: bool = True
     max_concurrent_operations: int = 3  # GraphQL operations executing at once (0: no limit)
     gc_threshold: int = 50_000  # allocations between young-generation GC passes (0: Python's default)
-    compiled: bool = True  # the compiled read path; false: strawberry's executor for every query
-    fast_repeats: bool = True  # a query answered cleanly before skips strawberry's view and hooks (hub/fastpath.py)
+    # Prepared documents (parsed, validated, authorized, planned: schema/execution/prepared.py) kept, in estimated bytes.
+    prepared_cache_bytes: int = Field(default=16 * 1024 * 1024, ge=0)
     # Authentication: HS256 with a shared secret, or RS256/ES256 with a public key or a JWKS file.
     jwt_secret: str | None = None
     jwt_secret_file: Path | None = None

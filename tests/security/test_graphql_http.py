@@ -90,7 +90,7 @@ def test_other_methods_get_a_graphql_shaped_405(hub: Hub) -> None:
 
 def _object_roots(hub: Hub) -> Iterator[tuple[str, str]]:
     """(operation keyword, field) of every root field of Query and Mutation that returns an object."""
-    schema = build_schema(hub.settings)._schema
+    schema = build_schema()._schema
     for keyword, root in (("query", schema.query_type), ("mutation", schema.mutation_type)):
         assert root is not None
         for name, field in root.fields.items():
@@ -100,7 +100,7 @@ def _object_roots(hub: Hub) -> Iterator[tuple[str, str]]:
 
 def test_an_unknown_field_under_every_root_field_is_no_denial(hub: Hub) -> None:
     """With grants that deny everything, each root field is FORBIDDEN, an unknown field below it never is."""
-    schema = build_schema(hub.settings)._schema
+    schema = build_schema()._schema
     nothing = Grants(frozenset(), {}, frozenset())
     roots = list(_object_roots(hub))
     assert len(roots) > 20

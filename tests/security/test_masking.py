@@ -37,7 +37,7 @@ PERSONAL = re.compile(r"(?i)birth|sex|retire|idnumber|^name$|^namesource$|insure
 
 @pytest.fixture(scope="module")
 def schema(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    return build_schema(hub_settings(tmp_path_factory.mktemp("schema")))._schema
+    return build_schema()._schema
 
 
 @pytest.fixture(scope="module")

@@ -70,7 +70,7 @@ def grants_of(hub: Hub, role: Role) -> Grants:
 
 @pytest.fixture(scope="module")
 def whole(hub: Hub) -> GraphQLSchema:
-    return build_schema(hub.settings)._schema
+    return build_schema()._schema
 
 
 def object_fields(schema: GraphQLSchema) -> set[tuple[str, str]]:
