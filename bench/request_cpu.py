@@ -1,25 +1,30 @@
-"""CPU per request through the whole app (HTTP, authentication, execution, JSON), in process.
+"""CPU per request on the server side, in process: through the whole app, and through the Execution alone.
 
-    python -m bench.request_cpu [--persons 12000] [--rounds 200] [--gc 50000] [--set NAME=VALUE ...]
+    python -m bench.request_cpu [--persons 12000] [--rounds 300] [--set NAME=VALUE ...]
 
-Sends each query once to warm up, then `rounds` times (10,000-row query: rounds // 20), and prints
-the median CPU time of this process (the ASGI app's thread and SQLite's reader threads included)
-per request: a small query, a one-person lookup, and a 10,000-row query, as `admin` and as
-`auditor` (identifiers masked). `--set` passes settings (`--set gc_threshold=0`), to compare.
+Drives the ASGI app directly (no HTTP client, no socket: only the server's work is timed) with
+its lifespan running, over the demo data (SQLite, generated once into bench/.data). For each
+query and role it sends the request once to warm up, then `rounds` times (10,000-row query:
+rounds // 30), interleaving "app" (middleware, authentication, strawberry's view, execution, JSON)
+and "execution" (`Execution.answer` and the JSON encoding only: what any path skipping the view
+could at best save), and prints the median CPU time of this process per request (SQLite's reader
+threads included). `--set` passes settings, to compare (`--set gc_threshold=0`).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import statistics
 import time
 from typing import Any
 
-from starlette.testclient import TestClient
+import orjson
 
 from bench.policy_overhead import SECRET, dataset
 from hub.app import create_app
 from hub.auth import create_token
+from hub.core.principal import Principal
 from hub.core.settings import Settings
 
 SMALL = "{ regions { code name } }"
@@ -28,39 +33,74 @@ PERSON = """query Q1($id: String!) { person(idNumber: $id) {
 ROWS = "{ people(first: 10000) { edges { node { idNumber name sex institution { code name } } } } }"
 
 
-def run(settings: Settings, rounds: int) -> dict[str, float]:
-    """Median CPU milliseconds per request, per (query, role)."""
-    out: dict[str, float] = {}
-    with TestClient(create_app(settings)) as client:
+async def post(app: Any, state: dict[str, Any], body: bytes, token: str) -> bytes:
+    """One POST /graphql through the app; the response body."""
+    scope = {
+        "type": "http", "method": "POST", "path": "/graphql", "raw_path": b"/graphql", "query_string": b"",
+        "root_path": "", "scheme": "http", "http_version": "1.1", "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80),
+        "headers": [(b"content-type", b"application/json"), (b"accept", b"application/json"),
+                    (b"authorization", f"Bearer {token}".encode()), (b"content-length", str(len(body)).encode())],
+        "state": dict(state),
+    }
+    sent = False
+    out: list[bytes] = []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if sent:
+            await asyncio.sleep(3600)
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.body":
+            out.append(message.get("body", b""))
+
+    await app(scope, receive, send)
+    return b"".join(out)
+
+
+async def run(settings: Settings, rounds: int) -> None:
+    app = create_app(settings)
+    async with app.router.lifespan_context(app) as state:
+        hub, execution = state["hub"], state.get("execution")
         tokens = {role: create_token(settings, None, [role], "152900", "1h") for role in ("admin", "auditor")}
-        first = client.post("/graphql", json={"query": "{ people(first: 1) { edges { node { idNumber } } } }"},
-                            headers={"Authorization": f"Bearer {tokens['admin']}"}).json()
+        first = orjson.loads(await post(app, state, orjson.dumps({"query": "{ people(first: 1) { edges { node { idNumber } } } }"}),
+                                        tokens["admin"]))
         person = first["data"]["people"]["edges"][0]["node"]["idNumber"]
         cases: list[tuple[str, str, dict[str, Any] | None, int]] = [
-            ("small", SMALL, None, rounds), ("person", PERSON, {"id": person}, rounds), ("10k rows", ROWS, None, max(3, rounds // 20)),
+            ("small", SMALL, None, rounds), ("person", PERSON, {"id": person}, rounds // 3),
+            ("10k rows", ROWS, None, max(5, rounds // 30)),
         ]
         for label, query, variables, times in cases:
             for role in ("admin", "auditor"):
                 if role == "auditor" and label == "person":
                     continue  # the auditor may not look a person up by ID number
-                headers = {"Authorization": f"Bearer {tokens[role]}"}
-                body = {"query": query, "variables": variables}
-                answer = client.post("/graphql", json=body, headers=headers).json()
+                body = orjson.dumps({"query": query, "variables": variables})
+                answer = orjson.loads(await post(app, state, body, tokens[role]))
                 assert "errors" not in answer, answer["errors"][:2]
-                spent = []
+                principal = Principal("bench", None, (role,))
+                spent: dict[str, list[float]] = {"app": [], "execution": []}
                 for _ in range(times):
                     start = time.process_time()
-                    client.post("/graphql", json=body, headers=headers)
-                    spent.append(time.process_time() - start)
-                out[f"{label} ({role})"] = statistics.median(spent) * 1000
-                print(f"  {label + ' (' + role + ')':22s} {out[label + ' (' + role + ')']:8.2f} ms CPU / request", flush=True)
-    return out
+                    await post(app, state, body, tokens[role])
+                    spent["app"].append(time.process_time() - start)
+                    if execution is not None:
+                        start = time.process_time()
+                        ctx = await hub.context(principal)
+                        result = await execution.answer(ctx, query, variables)
+                        orjson.dumps({"data": result.data})
+                        spent["execution"].append(time.process_time() - start)
+                line = f"  {label + ' (' + role + ')':18s} app {statistics.median(spent['app']) * 1000:8.2f} ms"
+                if spent["execution"]:
+                    line += f"   execution alone {statistics.median(spent['execution']) * 1000:8.2f} ms"
+                print(line, flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--persons", type=int, default=12000)
-    parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=300)
     parser.add_argument("--set", action="append", default=[], help="a setting, NAME=VALUE")
     args = parser.parse_args()
     data = dataset(args.persons)
@@ -68,7 +108,7 @@ def main() -> None:
     settings = Settings(demo_dir=data, jwt_secret=SECRET, audit_key=SECRET, max_page_size=10000, max_cost=10**7,
                         store_url=f"sqlite+aiosqlite:///{data}/bench-store.db", store_auto_upgrade=True, **extra)
     print(f"CPU per request, median ({', '.join(args.set) or 'settings as configured'}):")
-    run(settings, args.rounds)
+    asyncio.run(run(settings, args.rounds))
 
 
 if __name__ == "__main__":
