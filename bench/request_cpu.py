@@ -1,6 +1,6 @@
 """CPU per request on the server side, in process: through the whole app, and through the Execution alone.
 
-    python -m bench.request_cpu [--persons 12000] [--rounds 300] [--set NAME=VALUE ...]
+    python -m bench.request_cpu [--persons 12000] [--rounds 300] [--only small,person,10k] [--set NAME=VALUE ...]
 
 Drives the ASGI app directly (no HTTP client, no socket: only the server's work is timed) with
 its lifespan running, over the demo data (SQLite, generated once into bench/.data). For each
@@ -60,7 +60,7 @@ async def post(app: Any, state: dict[str, Any], body: bytes, token: str) -> byte
     return b"".join(out)
 
 
-async def run(settings: Settings, rounds: int) -> None:
+async def run(settings: Settings, rounds: int, only: set[str]) -> None:
     app = create_app(settings)
     async with app.router.lifespan_context(app) as state:
         hub, execution = state["hub"], state.get("execution")
@@ -73,6 +73,8 @@ async def run(settings: Settings, rounds: int) -> None:
             ("10k rows", ROWS, None, max(5, rounds // 30)),
         ]
         for label, query, variables, times in cases:
+            if label.split()[0] not in only:
+                continue
             for role in ("admin", "auditor"):
                 if role == "auditor" and label == "person":
                     continue  # the auditor may not look a person up by ID number
@@ -101,6 +103,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--persons", type=int, default=12000)
     parser.add_argument("--rounds", type=int, default=300)
+    parser.add_argument("--only", default="small,person,10k", help="the cases to run, comma-separated")
     parser.add_argument("--set", action="append", default=[], help="a setting, NAME=VALUE")
     args = parser.parse_args()
     data = dataset(args.persons)
@@ -108,7 +111,7 @@ def main() -> None:
     settings = Settings(demo_dir=data, jwt_secret=SECRET, audit_key=SECRET, max_page_size=10000, max_cost=10**7,
                         store_url=f"sqlite+aiosqlite:///{data}/bench-store.db", store_auto_upgrade=True, **extra)
     print(f"CPU per request, median ({', '.join(args.set) or 'settings as configured'}):")
-    asyncio.run(run(settings, args.rounds))
+    asyncio.run(run(settings, args.rounds, set(args.only.split(","))))
 
 
 if __name__ == "__main__":

@@ -86,6 +86,8 @@ class Execution:
         whose operation cannot be found, or of a type `allowed` does not include (a mutation by GET)."""
         if not query:
             raise MissingQueryError
+        if operation_name is not None and not isinstance(operation_name, str):
+            raise CannotGetOperationTypeError(operation_name)  # no operation has such a name
         grants = getattr(context, "grants", None)
         if grants is None:  # fail closed, whatever let the request in
             error = Unauthenticated("需要身份认证 / authentication required: no grants for this request")
