@@ -1,13 +1,13 @@
 """CPU per request on the server side, in process: through the whole app, and through the Execution alone.
 
-    python -m bench.request_cpu [--persons 12000] [--rounds 300] [--only small,person,10k] [--set NAME=VALUE ...]
+    python -m bench.request_cpu [--persons 12000] [--rounds 300] [--only small,person,10k] [--app-only] [--set NAME=VALUE ...]
 
 Drives the ASGI app directly (no HTTP client, no socket: only the server's work is timed) with
 its lifespan running, over the demo data (SQLite, generated once into bench/.data). For each
 query and role it sends the request once to warm up, then `rounds` times (10,000-row query:
-rounds // 30), interleaving "app" (middleware, authentication, strawberry's view, execution, JSON)
-and "execution" (`Execution.answer` and the JSON encoding only: what any path skipping the view
-could at best save), and prints the median CPU time of this process per request (SQLite's reader
+rounds // 30) through the "app" (middleware, authentication, strawberry's view, execution, JSON),
+then as many times through the "execution" (`Execution.answer` and the JSON encoding only: what any
+path skipping the view could at best save; left out with --app-only), and prints the median CPU time of this process per request (SQLite's reader
 threads included). `--set` passes settings, to compare (`--set gc_threshold=0`).
 """
 
@@ -60,7 +60,7 @@ async def post(app: Any, state: dict[str, Any], body: bytes, token: str) -> byte
     return b"".join(out)
 
 
-async def run(settings: Settings, rounds: int, only: set[str]) -> None:
+async def run(settings: Settings, rounds: int, only: set[str], direct: bool) -> None:
     app = create_app(settings)
     async with app.router.lifespan_context(app) as state:
         hub, execution = state["hub"], state.get("execution")
@@ -87,12 +87,12 @@ async def run(settings: Settings, rounds: int, only: set[str]) -> None:
                     start = time.process_time()
                     await post(app, state, body, tokens[role])
                     spent["app"].append(time.process_time() - start)
-                    if execution is not None:
-                        start = time.process_time()
-                        ctx = await hub.context(principal)
-                        result = await execution.answer(ctx, query, variables)
-                        orjson.dumps({"data": result.data})
-                        spent["execution"].append(time.process_time() - start)
+                for _ in range(times if execution is not None and direct else 0):
+                    start = time.process_time()
+                    ctx = await hub.context(principal)
+                    result = await execution.answer(ctx, query, variables)
+                    orjson.dumps({"data": result.data})
+                    spent["execution"].append(time.process_time() - start)
                 line = f"  {label + ' (' + role + ')':18s} app {statistics.median(spent['app']) * 1000:8.2f} ms"
                 if spent["execution"]:
                     line += f"   execution alone {statistics.median(spent['execution']) * 1000:8.2f} ms"
@@ -103,6 +103,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--persons", type=int, default=12000)
     parser.add_argument("--rounds", type=int, default=300)
+    parser.add_argument("--app-only", action="store_true", help="only through the app")
     parser.add_argument("--only", default="small,person,10k", help="the cases to run, comma-separated")
     parser.add_argument("--set", action="append", default=[], help="a setting, NAME=VALUE")
     args = parser.parse_args()
@@ -111,7 +112,7 @@ def main() -> None:
     settings = Settings(demo_dir=data, jwt_secret=SECRET, audit_key=SECRET, max_page_size=10000, max_cost=10**7,
                         store_url=f"sqlite+aiosqlite:///{data}/bench-store.db", store_auto_upgrade=True, **extra)
     print(f"CPU per request, median ({', '.join(args.set) or 'settings as configured'}):")
-    asyncio.run(run(settings, args.rounds, set(args.only.split(","))))
+    asyncio.run(run(settings, args.rounds, set(args.only.split(",")), not args.app_only))
 
 
 if __name__ == "__main__":
