@@ -65,8 +65,8 @@ class HubGraphQL(GraphQL[HubContext, None]):
     """The /graphql endpoint: turns a request into an operation for the app's `Execution`
     (schema/execution/), with a fresh HubContext (and loaders), and its result into a response
     (UTF-8 JSON via orjson). strawberry's view reads the request (GET parameters, a JSON or
-    multipart body) in one place, `parse_http_body`. Query texts over `max_query_chars` and answers over `max_answer_bytes` are refused
-    (hub/transport.py); malformed requests get a GraphQL-shaped, bilingual HTTP error. The answer's
+    multipart body) in one place, `parse_http_body`; `execute_single` hands it on. Query texts over
+    `max_query_chars` and answers over `max_answer_bytes` are refused (hub/transport.py); malformed requests get a GraphQL-shaped, bilingual HTTP error. The answer's
     media type follows the Accept header; with application/graphql-response+json a request that
     fails before execution gets a 4xx status and no `data` entry (hub/transport.py).
     """
