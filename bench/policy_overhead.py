@@ -24,7 +24,7 @@ from hub.auth import create_token
 from hub.core.settings import Settings
 from hub.demo.generate import generate, sqlite_targets
 
-QUERY = "{ people(first: 10000) { edges { node { idNumber name sex birthDate retirementDate nameSource } } } }"
+QUERY = "{ people(first: 10000) { edges { node { idNumber name sex nameSource institution { code name } } } } }"  # what the auditor may read
 SECRET = "bench-secret-of-sufficient-length-for-hs256"
 
 
