@@ -68,7 +68,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="longest wrk run (a slow query runs for ~6 x concurrency x its median, within these bounds)")
     p.add_argument("--allow-mismatch", action="store_true", help="time the servers even if their answers differ")
     p.add_argument("--hub-env", action="append", default=[], metavar="HUB_NAME=VALUE",
-                   help="a hub setting for this run (repeatable), e.g. HUB_ROW_MEMO_ROWS=0 HUB_FAST_REPEATS=false")
+                   help="a hub setting for this run (repeatable), e.g. HUB_ROW_MEMO_ROWS=0")
     p.add_argument("--output", type=Path, default=BENCH / "results.md")
     args = p.parse_args(argv)
     for item in args.hub_env:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack, asynccontextmanager, nullcontext
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import orjson
@@ -18,11 +18,13 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import MissingQueryError
 from strawberry.http import GraphQLRequestData
 from strawberry.http.async_base_view import AsyncHTTPRequestAdapter
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from adapters.registry import build_sources
 from hub.apikeys import ApiKeyVerifier
@@ -32,7 +34,6 @@ from hub.core.crosswalk import CrosswalkCache
 from hub.core.errors import BadRequest, BadUserInput, HubError
 from hub.core.settings import Settings
 from hub.core.slots import OperationSlots
-from hub.fastpath import KnownQueries, read_body, replay
 from hub.metrics import HubMetrics
 from hub.middleware import PRINCIPAL_KEY, Authenticate, is_ide_page, request_ids
 from hub.store.audit import AuditLog
@@ -57,7 +58,8 @@ from policies.store import PolicyWatcher, store_enforcer
 from resolvers.context import HubContext, HubState
 from schema import NEEDS as QUERY_NEEDS
 from schema import HubSchema, build_schema, schema_fields
-from schema.audit import outcome
+from schema.execution import Execution, PreparedDocuments
+from schema.execution.extensions.audit import outcome
 from schema.idempotency import KEY_HEADER
 from schema.masking import MASKABLE
 
@@ -69,34 +71,21 @@ NO_TOKEN_KEYS = (
     "only API keys work"
 )
 
-class HubGraphQL(GraphQL[HubContext, None]):
-    """The /graphql endpoint: a fresh HubContext (and loaders) per request; UTF-8 JSON via orjson.
 
-    At most `HUB_MAX_CONCURRENT_OPERATIONS` operations execute at once (the lifespan's
-    `operations` slots; the others wait their turn in arrival order): the hub is one thread,
-    so interleaving more large answers only holds more of them in memory at once. An operation
-    kept waiting by a slow source lends its slot meanwhile (hub/core/slots.py). A query answered
-    cleanly is remembered, and its repeats skip the view and the extension hooks (hub/fastpath.py).
-    Both paths first resolve a persisted query's hash, or check an allow-listed text, by the same
-    `TrustedDocuments.resolve` (hub/trusted.py).
-    Query texts over `max_query_chars` and answers over `max_answer_bytes` are refused
-    (hub/transport.py); malformed requests get a GraphQL-shaped, bilingual HTTP error. The answer's
+class HubGraphQL(GraphQL[HubContext, None]):
+    """The /graphql endpoint: turns a request into an operation for the app's `Execution`
+    (schema/execution/), with a fresh HubContext (and loaders), and its result into a response
+    (UTF-8 JSON via orjson). strawberry's view reads the request (GET parameters, a JSON or
+    multipart body) in one place, `parse_http_body`; `execute_single` hands it on. Query texts over
+    `max_query_chars` and answers over `max_answer_bytes` are refused (hub/transport.py); malformed requests get a GraphQL-shaped, bilingual HTTP error. The answer's
     media type follows the Accept header; with application/graphql-response+json a request that
-    fails before execution gets a 4xx status and no `data` entry (hub/transport.py).
+    fails before execution gets a 4xx status and no `data` entry (hub/transport.py). Before anything
+    else a persisted query's hash is resolved, or an allow-listed text checked (hub/trusted.py).
     """
 
     def __init__(self, schema: HubSchema, settings: Settings, **options: Any) -> None:
         super().__init__(schema, **options)
         self.settings = settings
-        self.known = KnownQueries(schema._schema, schema.execution_context_class) if settings.fast_repeats else None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.known is not None and scope["type"] == "http" and scope["method"] == "POST":
-            body = await read_body(receive)
-            if body is None or await self.known.answer(scope, body, send):
-                return
-            receive = replay(body, receive)
-        await super().__call__(scope, receive, send)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """Our GraphiQL page (hub/console): every asset served by the hub, none from a CDN; it states allow-list mode."""
@@ -160,26 +149,27 @@ class HubGraphQL(GraphQL[HubContext, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
-        """Execute one operation once it has an operation slot (at once when unlimited); measure it (hub/metrics.py);
-        with application/graphql-response+json, a request error's status goes on the sub-response. The text
+        """Answer one operation through the app's Execution; measure it (hub/metrics.py); with
+        application/graphql-response+json, a request error's status goes on the sub-response. The text
         run is the one trusted documents resolve (hub/trusted.py): a hash's document, or the text if allowed."""
+        execution: Execution = request.state.execution
+        allowed = OperationType.from_http(request_adapter.method)
         with request.state.metrics.measure(request_data.operation_name) as measured:
             try:
                 request_data.query = await request.state.trusted.resolve(request_data.query, request_data.extensions)
                 check_query_length(request_data.query, self.settings.max_query_chars)
+                result = await execution.answer(context, request_data.query, request_data.variables,
+                                                request_data.operation_name, allowed)
             except BadRequest as exc:  # a malformed persistedQuery: refused as any malformed request
                 raise HTTPException(400, exc.message) from exc
             except HubError as exc:  # too long; not found, not allowed, a hash that does not match (hub/trusted.py)
                 result = ExecutionResult(data=None, errors=[GraphQLError(exc.message, extensions=exc.extensions)])
-            else:
-                async with request.state.operations or nullcontext():
-                    try:
-                        result = await super().execute_single(request, request_adapter, sub_response, context, root_value, request_data)
-                        if self.known is not None:
-                            self.known.learn(request_data.query, request_data.operation_name, context, result)
-                    finally:
-                        if context is not None:
-                            context.release()
+            except CannotGetOperationTypeError as exc:  # as strawberry's view answers them
+                raise HTTPException(400, exc.as_http_error_reason()) from exc
+            except InvalidOperationTypeError as exc:
+                raise HTTPException(400, exc.as_http_error_reason(request_adapter.method)) from exc
+            except MissingQueryError as exc:
+                raise HTTPException(400, "No GraphQL query found in the request") from exc
             measured.outcome = outcome(list(result.errors or []), result.data)
         if sub_response.media_type == GRAPHQL_RESPONSE:
             sub_response.status_code = request_error_status(result)  # type: ignore[assignment]  # None: 200
@@ -195,8 +185,14 @@ async def load_policies(settings: Settings, schema: HubSchema, store: Store) -> 
     return book
 
 
-def lifespan(settings: Settings, schema: HubSchema, metrics: HubMetrics | None = None) -> Callable[[Starlette], Any]:
-    """Open sources, store, policies, audit and authentication when the app starts; close them after."""
+def lifespan(settings: Settings, schema: HubSchema, metrics: HubMetrics | None = None, policy: bool = True
+             ) -> Callable[[Starlette], Any]:
+    """Open sources, store, policies, audit and authentication when the app starts; close them after.
+
+    The app's `execution` answers every operation (schema/execution/), with the app's one cache of
+    prepared documents and its operation slots. `policy=False` leaves out the policy rule and the
+    audit log: only the benchmark measuring what they cost runs such an app.
+    """
 
     @asynccontextmanager
     async def run(app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -238,9 +234,11 @@ def lifespan(settings: Settings, schema: HubSchema, metrics: HubMetrics | None =
             tune_gc(settings.gc_threshold)
             limit = settings.max_concurrent_operations
             operations = OperationSlots(limit) if limit > 0 else None
+            execution = Execution(schema, PreparedDocuments(settings.prepared_cache_bytes), operations,
+                                  max_depth=settings.max_depth, policy=policy)
             trusted = TrustedDocuments(store, settings.trusted_documents, settings.trusted_documents_cache_seconds,
                                        settings.max_query_chars)
-            yield {"hub": state, "authenticate": authenticate, "operations": operations, "metrics": measured,
+            yield {"hub": state, "authenticate": authenticate, "execution": execution, "metrics": measured,
                    "trusted": trusted}
 
     return run
@@ -281,7 +279,7 @@ async def readyz(request: Request) -> JSONResponse:
 def create_app(settings: Settings | None = None, policy: bool = True) -> Starlette:
     """The hub as an ASGI app (uvicorn: `hub.app:create_app --factory`)."""
     settings = settings or Settings()
-    schema = build_schema(settings, policy)
+    schema = build_schema(settings)
     graphql = HubGraphQL(schema, settings, graphql_ide="graphiql" if settings.graphiql else None)
     metrics = HubMetrics(settings.metrics_token, tracer_provider(settings))
     return Starlette(
@@ -293,7 +291,7 @@ def create_app(settings: Settings | None = None, policy: bool = True) -> Starlet
             static_mount(),
         ],
         middleware=middleware(settings),
-        lifespan=lifespan(settings, schema, metrics),
+        lifespan=lifespan(settings, schema, metrics, policy),
     )
 
 

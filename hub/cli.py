@@ -245,7 +245,7 @@ def _policy_book():  # type: ignore[no-untyped-def]
     from schema.masking import MASKABLE
 
     settings = Settings()
-    return PolicyBook(new_enforcer(settings.policy_file or POLICY_PATH), schema_fields(build_schema(settings)), MASKABLE)
+    return PolicyBook(new_enforcer(settings.policy_file or POLICY_PATH), schema_fields(build_schema()), MASKABLE)
 
 
 @policy_app.command("check")

@@ -28,8 +28,8 @@ _VALID_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 def request_ids() -> Middleware:
     """Take or make the request's X-Request-ID, expose it to the logs (`hub.logs`), return it on the response.
 
-    asgi-correlation-id's middleware, in front of everything else, so the normal and the fast path
-    share it. Its contextvar, `asgi_correlation_id.correlation_id`, holds the id while the request runs.
+    asgi-correlation-id's middleware, in front of everything else, so every answer (a 401 too) carries
+    it. Its contextvar, `asgi_correlation_id.correlation_id`, holds the id while the request runs.
     """
     return Middleware(CorrelationIdMiddleware, header_name=REQUEST_ID_HEADER, generator=_new_id,
                       validator=None, transformer=_kept_or_new, update_request_header=False)

@@ -2,8 +2,8 @@
 
 A client may send `extensions.persistedQuery = {"version": 1, "sha256Hash": <hex SHA-256 of the
 query text>}` instead of, or with, the text. `TrustedDocuments.resolve` turns what a request
-brings into the text to run, before anything else looks at it (the full path in hub/app.py and
-the repeat fast path in hub/fastpath.py both call it), so parsing, validation, policies, limits
+brings into the text to run, before anything else looks at it (hub/app.py calls it before the
+operation reaches schema/execution), so parsing, validation, policies, limits
 and audit then treat the text exactly as if the client had sent it. `HUB_TRUSTED_DOCUMENTS`:
 
 - `apq` (default): any query runs. A hash alone runs the document known by it — registered with

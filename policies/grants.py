@@ -8,6 +8,8 @@ masked has every field revealing it narrowed as the derivation table says (polic
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -39,6 +41,13 @@ class Grants:
     subjects: frozenset[str]
     fields: dict[tuple[str, str], Access]
     masked: frozenset[tuple[str, str]]
+    # SHA-256 of the role set and every decision: what caches of per-role work are keyed by (two role
+    # sets never share a digest; a policy change that alters a decision makes a new one).
+    digest: bytes = dataclasses.field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        text = repr((sorted(self.subjects), sorted((k, v.value) for k, v in self.fields.items()), sorted(self.masked)))
+        object.__setattr__(self, "digest", hashlib.sha256(text.encode()).digest())
 
     def access(self, type_name: str, field: str) -> Access:
         """read / mask / deny for one field."""

@@ -34,7 +34,6 @@ class HubContext:
 
     def __post_init__(self) -> None:
         self.batchers = Batchers(self)
-    fields_seen: set[tuple[tuple[str, ...], str]] = field(default_factory=set)  # (response path, Type.field) pairs
 
     def release(self) -> None:
         """Let go of the request's records once its answer is made.

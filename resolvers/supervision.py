@@ -1,7 +1,7 @@
 """Supervision data for the GraphQL layer: alerts, summaries, freezes, runs, prechecks, deferrals.
 
 What an argument names (an alert, a freeze, an institution, a person, a region) has already been
-checked against the caller's row scope before these run (schema/row_scope.py); lists without a
+checked against the caller's row scope before these run (schema/execution/executor/row_scope.py); lists without a
 region are narrowed to the caller's. Who acts is the principal's subject.
 """
 
@@ -149,7 +149,7 @@ async def check(ctx: HubContext, action: precheck.Action, code: str, id_number: 
 
 async def defer(ctx: HubContext, id_number: str, until: dt.date, document: str | None,
                 note: str | None) -> deferrals.Deferral:
-    """Record an approved retirement deferral of a person some department knows (schema/row_scope.py
+    """Record an approved retirement deferral of a person some department knows (schema/execution/executor/row_scope.py
     checked that, and the scope), against the person's statutory retirement date."""
     key = deferrals.parse_id(id_number)
     due = (await statutory_retirement(ctx, [SimpleNamespace(id_number=key, slot=None)]))[0]

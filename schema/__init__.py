@@ -2,35 +2,26 @@
 
 from __future__ import annotations
 
-import logging
-from typing import Any
+from typing import Any, NoReturn
 
 import strawberry
-from graphql import GraphQLError, GraphQLObjectType, GraphQLSyntaxError
-from strawberry.extensions import MaskErrors, QueryDepthLimiter
+from graphql import GraphQLObjectType
 from strawberry.federation.schema import FederationAny
 from strawberry.tools import merge_types
 
 from adapters.base import Capability, Need
 from adapters.registry import load_departments
-from hub.core.errors import HubError
 from hub.core.settings import Settings
 from schema.admin import AdminMutation, AdminQuery
-from schema.audit import AuditPersonalReads
-from schema.compiled import CompiledExecutor
 from schema.enums import install_departments
+from schema.execution.executor import HubExecutor
 from schema.federation import FEDERATION_VERSION, Info, ServiceQuery, check_representations
 from schema.idempotency import idempotent
 from schema.institution import Institution
-from schema.limits import BadValues, LimitedExecutor
-from schema.masking import install_masking
-from schema.parsing import DigestParserCache
 from schema.person import Person
-from schema.policy import PolicyGuard
 from schema.query import Query
 from schema.supervision import SupervisionMutation, SupervisionQuery
 
-log = logging.getLogger(__name__)
 _QUERIES = "查询 / queries"
 # What answering queries asks of the sources (checked with their capabilities when the hub starts):
 # every entity read by key and by keyset pages, units streamed into the crosswalk, and counts on the
@@ -43,42 +34,15 @@ NEEDS: tuple[Need, ...] = (
 )
 
 
-def _is_internal(error: GraphQLError) -> bool:
-    """Errors that are neither ours nor GraphQL's own are internal: their text is not shown."""
-    original = error.original_error
-    return original is not None and not isinstance(original, HubError | GraphQLError)
-
-
-class ErrorCodes(MaskErrors):
-    """Every error gets extensions.code (GraphQL's own: GRAPHQL_PARSE_FAILED for a text that does not
-    parse, else GRAPHQL_VALIDATION_FAILED); internal errors are masked (logged, never shown)."""
-
-    def __init__(self) -> None:
-        super().__init__(should_mask_error=_is_internal, error_message="内部错误 / internal error")
-
-    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
-        out = []
-        for error in errors:
-            if _is_internal(error):
-                log.error("internal error at %s", error.path, exc_info=error.original_error)
-                masked = self.anonymise_error(error)
-                masked.extensions = {"code": "INTERNAL"}
-                out.append(masked)
-            else:
-                if not (error.extensions or {}).get("code"):
-                    code = "GRAPHQL_PARSE_FAILED" if isinstance(error, GraphQLSyntaxError) else "GRAPHQL_VALIDATION_FAILED"
-                    error.extensions = {**(error.extensions or {}), "code": code}
-                out.append(error)
-        return out
-
-
 class HubSchema(strawberry.federation.Schema):
-    """The federation schema; expected errors (with a code) are answers, not log noise."""
+    """The federation schema. Operations are answered by schema.execution.Execution, never by strawberry's
+    `execute`: that would skip the policy, the limits and the audit log, so it refuses."""
 
-    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
-        for error in errors:
-            if (error.extensions or {}).get("code") in (None, "INTERNAL") and error.original_error is None:
-                log.warning("graphql error: %s", error.message)
+    async def execute(self, *args: Any, **kwargs: Any) -> NoReturn:  # type: ignore[override]
+        raise TypeError("operations are answered by schema.execution.Execution")
+
+    def execute_sync(self, *args: Any, **kwargs: Any) -> NoReturn:  # type: ignore[override]
+        raise TypeError("operations are answered by schema.execution.Execution")
 
     def entities_resolver(self, info: Info, representations: list[FederationAny]) -> list[FederationAny]:
         """strawberry's `_entities`, after every representation is checked to name an entity type."""
@@ -86,27 +50,17 @@ class HubSchema(strawberry.federation.Schema):
         return super().entities_resolver(info, representations)
 
 
-def build_schema(settings: Settings, policy: bool = True, compiled: bool | None = None) -> HubSchema:
-    """The schema with depth limits, the policy guard, masking, auditing and error codes; its
-    `Department` enum lists the departments the settings' mappings declare.
-
-    `policy=False` leaves out the guard, masking and auditing: only the benchmark that measures
-    what the policy layer costs builds such a schema. `compiled` answers queries level by level
-    (schema/compiled.py); without it every field goes through strawberry's executor.
-    """
-    guard = [PolicyGuard, AuditPersonalReads] if policy else []
-    compiled = settings.compiled if compiled is None else compiled
+def build_schema(settings: Settings | None = None) -> HubSchema:
+    """The schema: its types, and the executor graphql-core runs it with (schema/execution/); its
+    `Department` enum lists the departments the settings' mappings declare."""
     schema = HubSchema(
         query=merge_types("Query", (Query, AdminQuery, SupervisionQuery, ServiceQuery)),
         mutation=idempotent(merge_types("Mutation", (AdminMutation, SupervisionMutation))),
         types=[Institution, Person],
-        extensions=[BadValues, DigestParserCache, lambda: QueryDepthLimiter(max_depth=settings.max_depth), *guard, ErrorCodes],
-        execution_context_class=CompiledExecutor if compiled else LimitedExecutor,
+        execution_context_class=HubExecutor,
         federation_version=FEDERATION_VERSION,
     )
-    install_departments(schema._schema, load_departments(settings))
-    if policy:
-        install_masking(schema._schema)
+    install_departments(schema._schema, load_departments(settings or Settings()))
     return schema
 
 

@@ -3,7 +3,7 @@
 Every argument of the root `Query` and `Mutation` types is declared here, by its GraphQL name:
 either the kind of thing it names — an institution, a person, a region, an alert, a freeze,
 federation entity representations, or something that spans the whole league — or `NOTHING`
-(paging, value filters, notes, choices). `schema/row_scope.py` checks every named thing against
+(paging, value filters, notes, choices). `schema/execution/executor/row_scope.py` checks every named thing against
 the caller's row scope before a resolver runs; `tests/security/test_scope_arguments.py` fails
 for any root argument declared nowhere, so a field added later cannot forget its arguments.
 
@@ -13,7 +13,7 @@ field taking `idNumber` is scoped by default); a name whose meaning depends on t
 
 An argument that filters on a field also names that field (`reads`): filtering needs the same
 right as reading it whole (a role that sees names masked must not confirm a name by filtering on
-it), which the policy rule (schema/policy.py) checks for arguments of any type's fields;
+it), which the policy rule (schema/execution/extensions/policy.py) checks for arguments of any type's fields;
 `tests/security/test_masking.py` fails for an argument named like a masked or derived field that
 declares no `reads`.
 """

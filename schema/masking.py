@@ -1,12 +1,8 @@
-"""Masked values: which fields can be masked, how, and the resolver wrapper that masks per role."""
+"""Masked values: which fields can be masked and how (the executor applies them: schema/execution/executor/masks.py)."""
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
-from typing import Any
-
-from graphql import GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema, default_field_resolver
 
 _STARS = ["*" * n for n in range(65)]  # masks run per value: no string multiplication for usual lengths
 
@@ -54,38 +50,3 @@ MASKABLE: dict[tuple[str, str], str] = {
     ("PersonnelRecord", "birth"): "year",
     ("CadreRecord", "birth"): "year",
 }
-
-
-def _masked(value: Any, masker: Callable[[str], str]) -> Any:
-    if value is None:
-        return None
-    return masker(str(value))
-
-
-def _wrap(resolve: Callable[..., Any], key: tuple[str, str], masker: Callable[[str], str]) -> Callable[..., Any]:
-    async def resolve_async(root: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
-        value = await resolve(root, info, **args)
-        return _masked(value, masker) if key in info.context.grants.masked else value
-
-    def resolve_sync(root: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
-        value = resolve(root, info, **args)
-        if inspect.isawaitable(value):
-            return _finish(value, info, key, masker)
-        return _masked(value, masker) if key in info.context.grants.masked else value
-
-    return resolve_async if inspect.iscoroutinefunction(resolve) else resolve_sync
-
-
-async def _finish(value: Any, info: GraphQLResolveInfo, key: tuple[str, str], masker: Callable[[str], str]) -> Any:
-    resolved = await value
-    return _masked(resolved, masker) if key in info.context.grants.masked else resolved
-
-
-def install_masking(schema: GraphQLSchema) -> None:
-    """Wrap the resolver of every maskable field so roles with a `mask` grant see masked values."""
-    for (type_name, field_name), kind in MASKABLE.items():
-        gql_type = schema.type_map.get(type_name)
-        if not isinstance(gql_type, GraphQLObjectType) or field_name not in gql_type.fields:
-            raise KeyError(f"maskable field {type_name}.{field_name} is not in the schema")
-        field = gql_type.fields[field_name]
-        field.resolve = _wrap(field.resolve or default_field_resolver, (type_name, field_name), MASKERS[kind])

@@ -6,7 +6,7 @@ types that leaves empty, until nothing changes; a union keeps its members that r
 with the last of them; input, enum and scalar types stay only while a field, argument or
 directive still uses them. The introspection types are never filtered.
 
-The view is made once per schema and compiled grants (one object per role set) and kept in a
+The view is made once per schema and grants (keyed by their digest) and kept in a
 bounded cache. It is served two ways, from the same pruning of the same names:
 
 - introspection: `RoleIntrospection`, the executor's hook, hands `__schema` and `__type` (and
@@ -135,8 +135,8 @@ def _reachable(schema: GraphQLSchema, fields: dict[str, set[str]], dead: set[str
 class RoleSchema:
     """A role's view of one schema, as a GraphQL schema (for introspection) and as subgraph SDL."""
 
-    source: GraphQLSchema
-    grants: Grants  # kept so that its id, part of the cache key, is not reused meanwhile
+    source: GraphQLSchema  # kept so that its id, part of the cache key, is not reused meanwhile
+    grants: Grants
     view: RoleView
     schema: GraphQLSchema = field(init=False)
 
@@ -162,10 +162,10 @@ _ROLE_SCHEMAS = BoundedCache("role schemas", 16, 16 * ROLE_SCHEMA_BYTES, lambda 
 
 
 def role_schema(schema: GraphQLSchema, grants: Grants) -> RoleSchema:
-    """The role's view of a schema, made once per schema and compiled grants."""
-    key = (id(schema), id(grants))
+    """The role's view of a schema, made once per schema and grants (their digest: the same decisions, the same view)."""
+    key = (id(schema), grants.digest)
     found: RoleSchema | None = _ROLE_SCHEMAS.get(key)
-    if found is None or found.source is not schema or found.grants is not grants:
+    if found is None or found.source is not schema:
         found = RoleSchema(schema, grants, role_view(schema, grants))
         _ROLE_SCHEMAS.put(key, found)
     return found

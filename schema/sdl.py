@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hub.core.settings import Settings
-
 SDL_PATH = Path(__file__).parent / "schema.graphql"
 
 
-def sdl(settings: Settings | None = None) -> str:
+def sdl() -> str:
     """The federation subgraph's SDL as strawberry prints it (types in their definition order), newline-ended."""
     from schema import build_schema
 
-    return build_schema(settings or Settings()).as_str().rstrip("\n") + "\n"
+    return build_schema().as_str().rstrip("\n") + "\n"

@@ -81,7 +81,7 @@ def _query_for(path: list[str], field: str, is_object: bool) -> str:
 @pytest.fixture(scope="module")
 def field_cases(hub: Hub) -> list[tuple[str, str, list[str], list[str], bool]]:
     """(type, field, path from Query, parent type of each step, is-object) for every reachable field."""
-    schema = build_schema(hub.settings)._schema
+    schema = build_schema()._schema
     paths = _paths(schema)
     cases = []
     for type_name, field in _hub_state(hub).policies.fields:

@@ -1,4 +1,5 @@
-"""The compiled read path gives byte-identical answers to strawberry's executor (data and errors)."""
+"""The hub's executor (the compiled read path) gives byte-identical answers to the reference executor
+(graphql-core field by field, schema/execution/executor/__init__.py), data and errors."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ from policies.grants import Access, PolicyBook, new_enforcer
 from resolvers.batch import Batchers
 from resolvers.loaders import RecordsByKeyLoader
 from schema import build_schema, schema_fields
+from schema.execution import Execution, PreparedDocuments
+from schema.execution.executor import HubExecutor, ReferenceExecutor
 from schema.masking import MASKABLE
 from tests.conftest import hub_settings
 
@@ -52,28 +55,33 @@ CORPUS = [
 
 
 class Executors:
-    """Both executors over one hub state, driven on a loop of their own (hypothesis runs sync code)."""
+    """The app's Execution (HubExecutor) and one with the reference executor over one hub state, driven on a
+    loop of their own (hypothesis runs sync code)."""
 
     def __init__(self, demo: Path, store: Path) -> None:
         # every field to depth 6 (below) costs more than the default limit allows
         config = hub_settings(demo, store_url=f"sqlite+aiosqlite:///{store}", max_page_size=100, max_cost=10**9)
-        self.compiled, self.plain = build_schema(config, compiled=True), build_schema(config, compiled=False)
+        self.schema = build_schema()
         self.loop = asyncio.new_event_loop()
-        self._life = lifespan(config, self.compiled)(None)  # type: ignore[arg-type]
-        self.state = self.loop.run_until_complete(self._life.__aenter__())["hub"]
+        self._life = lifespan(config, self.schema)(None)  # type: ignore[arg-type]
+        started = self.loop.run_until_complete(self._life.__aenter__())
+        self.state, self.compiled = started["hub"], started["execution"]
+        assert self.compiled.executor is HubExecutor
+        self.plain = Execution(self.schema, PreparedDocuments(config.prepared_cache_bytes), max_depth=config.max_depth,
+                               executor=ReferenceExecutor)
 
-    def answer(self, schema: Any, query: str, variables: dict[str, Any], role: str, department: str | None) -> bytes:
+    def answer(self, execution: Execution, query: str, variables: dict[str, Any], role: str, department: str | None) -> bytes:
         """The JSON bytes of an answer, as the HTTP layer would send them."""
 
         async def run() -> bytes:
             ctx = await self.state.context(Principal("test", department, (role,)))
-            result = await schema.execute(query, variable_values=variables, context_value=ctx)
+            result = await execution.answer(ctx, query, variables)
             return orjson.dumps({"data": result.data, "errors": [e.formatted for e in result.errors or []]})
 
         return self.loop.run_until_complete(run())
 
     def both(self, query: str, variables: dict[str, Any], role: str, department: str | None) -> tuple[bytes, bytes]:
-        """(compiled, strawberry) answers."""
+        """(hub executor, reference executor) answers."""
         plain = self.answer(self.plain, query, variables, role, department)
         return self.answer(self.compiled, query, variables, role, department), plain
 
@@ -107,19 +115,19 @@ def test_the_compiled_path_is_taken(executors: Executors, monkeypatch: pytest.Mo
         calls.append(fn)
         return original(self, fn, parent, **args)
 
-    monkeypatch.setattr(Batchers, "load", spy)  # strawberry's path loads per parent; the compiled one never
+    monkeypatch.setattr(Batchers, "load", spy)  # the reference loads per parent; the compiled path never
     query = "{ people(first: 10) { edges { node { name payroll { onQuota } } } } }"
     body = orjson.loads(executors.answer(executors.compiled, query, {}, "admin", None))
     assert not body["errors"] and len(body["data"]["people"]["edges"]) == 10
     assert calls == []
     executors.answer(executors.plain, query, {}, "admin", None)
-    assert calls  # and the spy does see strawberry's path
+    assert calls  # and the spy does see the reference
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_generated_queries_are_byte_identical(executors: Executors, data: st.DataObject) -> None:
-    query = data.draw(from_schema(executors.plain._schema, fields=["people", "institutions", "regions"]))
+    query = data.draw(from_schema(executors.schema._schema, fields=["people", "institutions", "regions"]))
     for role, department in (("admin", None), ("auditor", None)):
         compiled, plain = executors.both(query, {}, role, department)
         assert compiled == plain, query
@@ -171,8 +179,8 @@ def _settled(answer: bytes) -> tuple[Any, list[bytes]]:
     own path reduced to that position.
 
     Which batch finishes first can depend on the SQLite driver's thread timing, and with it, in
-    strawberry's executor, the order of the errors and which of several errors racing to null one
-    position is kept: strawberry's own answers to one query differ from run to run. The data, the
+    the reference executor (graphql-core), the order of the errors and which of several errors racing to null one
+    position is kept: its own answers to one query differ from run to run. The data, the
     nulled positions and every other error must still be identical.
     """
     body = orjson.loads(answer)
@@ -239,9 +247,9 @@ ROOTS = ["people(first: 100, includeLeft: true)", 'people(first: 100, after: "Il
 @pytest.mark.parametrize(("role", "department"), ROLES[:2])
 def test_every_field_reads_what_it_declares(executors: Executors, root: str, role: str, department: str | None) -> None:
     """The compiled path has the adapters build only the record fields the document reads: all of them are there."""
-    schema = executors.plain._schema
+    schema = executors.schema._schema
     connection = schema.query_type.fields[root.split("(")[0]].type
-    grants = PolicyBook(new_enforcer(), schema_fields(executors.plain), MASKABLE).grants([role if department is None else f"{department}.{role}"])
+    grants = PolicyBook(new_enforcer(), schema_fields(executors.schema), MASKABLE).grants([role if department is None else f"{department}.{role}"])
     query = f"{{ {root} {{ {_everything(connection, 6, grants)} }} }}"
     compiled, plain = executors.both(query, {}, role, department)
     assert compiled == plain

@@ -53,7 +53,7 @@ def post(hub: Hub, query: str, role: str = "admin", name: str | None = None, **h
 
 def test_metrics_count_operations_outcomes_sources_batches_and_denials(ops_hub: Hub) -> None:
     before = samples(ops_hub)
-    for _ in range(2):  # the second is answered by the fast path: counted all the same
+    for _ in range(2):  # the second is answered from its prepared document: counted all the same
         assert "errors" not in post(ops_hub, ROSTER, name="Roster")
     assert post(ops_hub, "{ auditEntries(first: 1) { totalCount } }", role="analyst")["errors"]  # denied by the policy
     assert ops_hub.client.post("/graphql", json={"query": "{ __typename }"}).status_code == 401

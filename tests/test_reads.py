@@ -9,11 +9,10 @@ from graphql import GraphQLObjectType
 
 from hub.core.records import RECORDS
 from schema import build_schema
-from tests.conftest import hub_settings
 
 
 def test_declared_reads_name_record_fields(tmp_path: Path) -> None:
-    schema = build_schema(hub_settings(tmp_path), compiled=True)
+    schema = build_schema()
     record_fields = {entity: {f.name for f in dataclasses.fields(cls)} for entity, cls in RECORDS.items()}
     checked = 0
     for gql in schema._schema.type_map.values():

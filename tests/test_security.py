@@ -145,7 +145,7 @@ def test_token_cli_prints_only_a_token() -> None:
 
 
 def test_policy_check_finds_unknown_objects_unused_roles_and_shadowed_rules(tmp_path: Path) -> None:
-    fields = schema_fields(build_schema(hub_settings(tmp_path)))
+    fields = schema_fields(build_schema())
     assert check_policy(new_enforcer(), fields, MASKABLE) == []
     bad = tmp_path / "policy.csv"
     bad.write_text(
@@ -190,7 +190,7 @@ def test_policy_changed_at_run_time_reaches_every_replica(tmp_path: Path, demo_d
         assert {"object": "Person.sex", "action": "read"} in rules
         bad = replica_a.query('mutation { addPolicyRule(subject: "analyst", object: "Person.sex", action: "write") }')
         assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
-        assert "errors" not in replica_b.query(ANALYST_SEX, role="analyst")  # a repeat: answered lean (hub/fastpath.py)
+        assert "errors" not in replica_b.query(ANALYST_SEX, role="analyst")  # a repeat: its prepared document, for the new grants
         removed = replica_a.query('mutation { removePolicyRule(subject: "analyst", object: "Person.sex", action: "read") }')
         assert removed == {"data": {"removePolicyRule": True}}
         deadline = time.monotonic() + 5

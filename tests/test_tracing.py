@@ -32,7 +32,7 @@ def test_an_operation_and_its_source_reads_are_spans(demo_dir: Path, tmp_path: P
     exporter = InMemorySpanExporter()
     monkeypatch.setattr("hub.app.tracer_provider", lambda settings: tracer_provider(settings, exporter))
     with running_hub(hub_settings(demo_dir, store_url=f"sqlite+aiosqlite:///{tmp_path}/hub.db")) as hub:
-        for _ in range(2):  # the repeat is answered by the fast path: traced all the same
+        for _ in range(2):  # the repeat is answered from its prepared document: traced all the same
             response = hub.client.post("/graphql", json={"query": ROSTER, "operationName": "Roster"},
                                        headers={"Authorization": f"Bearer {hub.token()}"})
             assert "errors" not in response.json()

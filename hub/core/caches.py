@@ -17,7 +17,7 @@ from typing import Any
 
 import cachetools
 
-ENTRIES = 1024  # entries of each cache of queries (documents, verdicts, plans, known queries)
+ENTRIES = 1024  # entries of a cache of queries at most (the prepared documents)
 QUERY_CACHE_BYTES = 4 * 1024 * 1024  # bytes of each cache of queries
 AST_BYTES_PER_CHAR = 120  # a parsed document costs ~110 bytes per character of its text (measured)
 

@@ -82,12 +82,12 @@ class Settings(BaseSettings):
     graphiql: bool = True
     max_concurrent_operations: int = 3  # GraphQL operations executing at once (0: no limit)
     gc_threshold: int = 50_000  # allocations between young-generation GC passes (0: Python's default)
-    compiled: bool = True  # the compiled read path; false: strawberry's executor for every query
-    fast_repeats: bool = True  # a query answered cleanly before skips strawberry's view and hooks (hub/fastpath.py)
     # Trusted documents (hub/trusted.py): "apq" runs any query and lets clients register theirs by hash (Apollo's
     # automatic persisted queries); "only" runs only documents registered with `hub documents add`; "off": no hashes.
     trusted_documents: Literal["off", "apq", "only"] = "apq"
     trusted_documents_cache_seconds: float = Field(default=10.0, ge=0)  # a replica sees documents added/removed within this
+    # Prepared documents (parsed, validated, authorized, planned: schema/execution/prepared.py) kept, in estimated bytes.
+    prepared_cache_bytes: int = Field(default=16 * 1024 * 1024, ge=0)
     # Authentication: HS256 with a shared secret, or RS256/ES256 with a public key or a JWKS file.
     jwt_secret: str | None = None
     jwt_secret_file: Path | None = None
@@ -114,7 +114,7 @@ class Settings(BaseSettings):
     # then may be used afresh; a retry while the first request runs waits this long for its answer, then CONFLICT.
     idempotency_ttl_seconds: float = 86_400.0
     idempotency_wait_seconds: float = 30.0
-    # Limits on what one request may make the hub hold (hub/transport.py, schema/limits.py).
+    # Limits on what one request may make the hub hold (hub/transport.py, schema/execution/executor/limits.py).
     max_body_bytes: int = 1024 * 1024  # a larger request body is refused with HTTP 413, counted as it streams in
     max_query_chars: int = 20_000  # a longer query text is refused (QUERY_TOO_LARGE) before it is parsed
     max_string_chars: int = 1_000  # a longer String/ID argument or variable is refused (BAD_USER_INPUT)

@@ -8,8 +8,8 @@ has waited `STEP_OUT_AFTER` seconds hands its operation's slot to the next opera
 the operation takes a slot again (in arrival order) when the read ends. Reads that answer sooner,
 as healthy ones do, never give the slot up, so normal operation is as before.
 
-`OperationSlots` is used as `async with slots:` around an operation (in the app and in
-hub/fastpath.py); adapters wrap their waits in `async with away():`, which does nothing outside
+`OperationSlots` is used as `async with slots:` around an operation (by schema.execution.Execution,
+the one place operations are answered); adapters wrap their waits in `async with away():`, which does nothing outside
 an operation (the CLI, the scheduled check, /readyz).
 """
 

@@ -78,7 +78,7 @@ def representation(type_name: str, key: str) -> dict[str, str]:
 
 
 def test_every_entity_type_has_a_case() -> None:
-    union = build_schema(hub_settings(Path("unused")))._schema.type_map["_Entity"]
+    union = build_schema()._schema.type_map["_Entity"]
     assert isinstance(union, GraphQLUnionType)
     assert {t.name for t in union.types} == set(CASES)
 

@@ -22,7 +22,7 @@ from hub.store.audit import AuditEvent, AuditLog
 from hub.transport import GRAPHQL_RESPONSE, JSON, answer_type, request_error_status
 from policies.grants import Grants
 from schema import build_schema
-from schema.policy import policy_rule
+from schema.execution.extensions.policy import policy_rule
 from tests.conftest import Hub, hub_settings, running_hub
 
 COERCION = "query T($name: String!) { __type(name: $name) { name } }"
@@ -90,7 +90,7 @@ def test_other_methods_get_a_graphql_shaped_405(hub: Hub) -> None:
 
 def _object_roots(hub: Hub) -> Iterator[tuple[str, str]]:
     """(operation keyword, field) of every root field of Query and Mutation that returns an object."""
-    schema = build_schema(hub.settings)._schema
+    schema = build_schema()._schema
     for keyword, root in (("query", schema.query_type), ("mutation", schema.mutation_type)):
         assert root is not None
         for name, field in root.fields.items():
@@ -100,7 +100,7 @@ def _object_roots(hub: Hub) -> Iterator[tuple[str, str]]:
 
 def test_an_unknown_field_under_every_root_field_is_no_denial(hub: Hub) -> None:
     """With grants that deny everything, each root field is FORBIDDEN, an unknown field below it never is."""
-    schema = build_schema(hub.settings)._schema
+    schema = build_schema()._schema
     nothing = Grants(frozenset(), {}, frozenset())
     roots = list(_object_roots(hub))
     assert len(roots) > 20

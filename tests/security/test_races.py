@@ -22,7 +22,6 @@ from graphql import GraphQLNonNull, GraphQLScalarType
 
 from hub.auth import create_token
 from hub.core.errors import Conflict
-from hub.core.settings import Settings
 from hub.store import Store, open_store
 from hub.store.db import utcnow
 from hub.store.lifecycle import advance_many
@@ -282,7 +281,7 @@ SAMPLES: list[tuple[str, str, Callable[[Hub], dict[str, Any]]]] = [
 
 
 def test_every_mutation_has_an_idempotency_key_argument() -> None:
-    schema = build_schema(Settings())._schema
+    schema = build_schema()._schema
     assert schema.mutation_type is not None
     fields = schema.mutation_type.fields
     assert sorted(fields) == sorted(name for name, _, _ in SAMPLES), "add the new mutation to SAMPLES"

@@ -69,7 +69,7 @@ def grants_of(hub: Hub, role: Role) -> Grants:
 
 @pytest.fixture(scope="module")
 def whole(hub: Hub) -> GraphQLSchema:
-    return build_schema(hub.settings)._schema
+    return build_schema()._schema
 
 
 def object_fields(schema: GraphQLSchema) -> set[tuple[str, str]]:
@@ -89,7 +89,7 @@ def client_schemas(hub: Hub) -> dict[str, tuple[GraphQLSchema, dict[str, Any]]]:
     found = {}
     for name, role in zip(IDS, ROLES, strict=True):
         answer = ask(hub, INTROSPECTION, role)
-        assert ask(hub, INTROSPECTION, role) == answer  # a repeat is answered by the lean path (hub/fastpath.py)
+        assert ask(hub, INTROSPECTION, role) == answer  # a repeat is answered from its prepared document
         found[name] = (build_client_schema(answer), answer)  # type: ignore[arg-type]
     return found
 

@@ -27,14 +27,13 @@ from graphql import (
 )
 
 from hub.core.db import sync_url
-from hub.core.settings import Settings
 from schema import build_schema
 from schema.arguments import BY_FIELD, Names, declared
 from tests.conftest import Hub, hub_settings, running_hub
 
 BANNER = "152921"  # 阿拉善左旗: the caller's region
 OTHER = "152922"  # 阿拉善右旗
-SCHEMA = build_schema(Settings())._schema
+SCHEMA = build_schema()._schema
 AUDIT_TABLES = frozenset({"audit_log", "audit_head"})  # reads are audited: those may grow
 
 

@@ -19,7 +19,7 @@ from policies.scope import RowScope
 from resolvers.batch import Batchers
 from resolvers.loaders import Loaders
 from resolvers.people import statutory_retirement
-from schema.row_scope import ScopedExecutor
+from schema.execution.executor.row_scope import ScopedExecutor
 from schema.supervision import SupervisionMutation, SupervisionQuery
 from tests.supervision.conftest import Demo
 

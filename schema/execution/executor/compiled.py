@@ -2,16 +2,16 @@
 
 graphql-core resolves every field of every object separately (~3 µs a field, far more when the
 resolver is async). This executor walks the same validated, authorized document breadth-first,
-following its plan (schema/plan.py, made once per operation and grants): per selected field it
-makes one call for all parents at that level — an attribute read, a plain getter, or the field's
-batch function (resolvers/batch.py, the same definition strawberry's path uses) — and writes the
-answer's dictionaries directly. Leaves are serialized by graphql-core's own coercion; objects of a
+following its plan (plan.py, made once per prepared document): per selected field it makes one
+call for all parents at that level — an attribute read, a plain getter, or the field's batch
+function (resolvers/batch.py, the same definition graphql-core's path uses) — and writes the
+answer's dictionaries directly, masking leaves as masks.py says. Leaves are serialized by graphql-core's own coercion; objects of a
 level are queued as flat lists, and an object's place in the answer (its path) is worked out only
 when an error needs it. Errors and nulls follow graphql-core: an error is recorded at the nearest
 nullable position, which becomes null, and later errors under a nulled position are dropped.
 Anything the plan cannot cover (abstract types, introspection, mutations, resolvers it cannot call
-per level) is left to strawberry's executor for the whole operation. A differential test holds
-both paths to the same answers.
+per level) is left to graphql-core's field-by-field execution (the base class) for the whole
+operation. A differential test holds this executor to that base class alone, the reference.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from typing import Any
 from graphql import GraphQLError, GraphQLList, GraphQLNonNull, GraphQLObjectType, located_error
 from graphql.pyutils import Path, is_iterable
 
-from schema.limits import LimitedExecutor
-from schema.plan import MEMO_LIMIT, Plan, Selected, arguments, nullable, plan
+from schema.execution.executor.limits import LimitedExecutor
+from schema.execution.executor.plan import MEMO_LIMIT, Plan, Selected, arguments, nullable, plan
 
 
 class _Level:
@@ -58,7 +58,7 @@ class _Level:
 class CompiledExecutor(LimitedExecutor):
     """graphql-core's executor, answering queries level by level where the whole document allows.
 
-    What the root fields name is checked first, as on every path (schema/row_scope.py).
+    What the root fields name is checked first, as on every path (schema/execution/executor/row_scope.py).
     """
 
     def answer_root(
@@ -78,63 +78,51 @@ class CompiledExecutor(LimitedExecutor):
     # --- a level at a time ------------------------------------------------------------------------
 
     async def _run(self, planned: Plan, root_value: Any) -> dict[str, Any] | None:
-        """The answer's data; errors are noted on the way and listed at the end, ordered as graphql-core
-        lists them as they happen: by the batch they waited for (in the order batches finished), then
-        in document order."""
+        """The answer's data; errors are noted on the way and listed at the end, in document order (of
+        several errors nulling one position, the first in document order is kept, whatever finished first)."""
         if planned.reads is not None:  # before any load: the adapters build only the fields the answer reads
             self.context_value.loaders.fields.update(planned.reads)
         answer: dict[str, Any] = {}
         self._answer, self._nulled, self._root = answer, False, planned.fields
-        self._pending: list[tuple[int, tuple[int, ...], GraphQLError, Path | None]] = []
-        self._finished = self._wave = 0
+        self._pending: list[tuple[tuple[int, ...], GraphQLError, Path | None]] = []
         try:
             await self._fill(planned.fields, [root_value], [answer], _Level(None, [answer], None))
         finally:
             del self._answer  # the executor ends up in reference cycles: the answer must not wait for the GC
-        self._pending.sort(key=itemgetter(0, 1))
-        for _, _, error, position in self._pending:
+        self._pending.sort(key=itemgetter(0))
+        for _, error, position in self._pending:
             self.collected_errors.add(error, position)  # dropped when inside a position nulled before
         return None if self._nulled else answer
 
     async def _fill(self, fields: dict[str, Selected], parents: list[Any], outs: list[dict[str, Any]], level: _Level) -> None:
         """Fill every selected field of `outs` (one dict per parent), a field at a time over all parents.
 
-        So every dict gets its keys in the document's order. The batch functions of a level run
-        together, and each field's errors are of the wave of the last batch it waited for.
+        So every dict gets its keys in the document's order. The batch functions of a level run together.
         """
         batched = [f for f in fields.values() if f.batch is not None]
-        waves: dict[str, int] = {}
         if len(batched) == 1:
-            found = {batched[0].key: await self._batch(batched[0], parents, waves)}
+            found = {batched[0].key: await self._batch(batched[0], parents)}
         else:
-            found = dict(zip([f.key for f in batched], await asyncio.gather(*(self._batch(f, parents, waves) for f in batched)), strict=True))
-        inherited = self._wave
-        try:
-            for selected in fields.values():
-                self._wave = waves.get(selected.key, inherited)
-                if selected.return_type is None:  # __typename
-                    for out in outs:
-                        out[selected.key] = selected.parent_type.name
-                    continue
-                values = found[selected.key] if selected.batch is not None else self._read(selected, parents)
-                if selected.leaf is not None:
-                    self._leaves(selected, level, outs, values)
-                else:
-                    await self._objects(selected, level, outs, values)
-        finally:
-            self._wave = inherited
+            found = dict(zip([f.key for f in batched], await asyncio.gather(*(self._batch(f, parents) for f in batched)), strict=True))
+        for selected in fields.values():
+            if selected.return_type is None:  # __typename
+                for out in outs:
+                    out[selected.key] = selected.parent_type.name
+                continue
+            values = found[selected.key] if selected.batch is not None else self._read(selected, parents)
+            if selected.leaf is not None:
+                self._leaves(selected, level, outs, values)
+            else:
+                await self._objects(selected, level, outs, values)
 
-    async def _batch(self, selected: Selected, parents: list[Any], waves: dict[str, int]) -> list[Any]:
-        """A batch field's values for all parents; its wave is its rank among batches by finishing time."""
+    async def _batch(self, selected: Selected, parents: list[Any]) -> list[Any]:
+        """A batch field's values for all parents."""
         assert selected.batch is not None
         try:
             args = selected.args if selected.args is not None else arguments(self, selected)
             return list(await selected.batch(self.context_value, list(parents), **args))
         except Exception as exc:  # the whole level failed: each parent gets the error
             return [exc] * len(parents)
-        finally:
-            self._finished += 1
-            waves[selected.key] = self._finished
 
     def _read(self, selected: Selected, parents: list[Any]) -> list[Any]:
         """An attribute or plain getter over all parents; one that raises is that parent's error (as in strawberry)."""
@@ -298,7 +286,7 @@ class CompiledExecutor(LimitedExecutor):
         position = None
         for step in steps[:cut]:
             position = Path(position, step, None)
-        self._pending.append((self._wave, order, error, position))
+        self._pending.append((order, error, position))
         if cut == 0:
             self._nulled = True
         elif cut < depth:

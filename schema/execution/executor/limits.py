@@ -1,15 +1,14 @@
 """Limits every operation meets before anything executes, on every executor.
 
 `LimitedExecutor.build` is where graphql-core turns a validated document, a context and the raw
-variables into an executor; strawberry's path, the compiled path (schema/compiled.py derives from
-it) and the repeat fast path (hub/fastpath.py) all go through it. It refuses, with nothing
-executed:
+variables into an executor; the compiled executor (schema/execution/executor/compiled.py) derives
+from it, so every operation goes through it. It refuses, with nothing executed:
 
 - a context without compiled grants (UNAUTHENTICATED): fail closed whatever let the request in;
 - any String/ID value longer than `max_string_chars`, in the document or in the variables
   (BAD_USER_INPUT): one check for every argument of every field, before any SQL;
 - variables that do not coerce (an Int out of range, say): BAD_USER_INPUT (as literal values that
-  do not, which validation reports: `BadValues`);
+  do not, which validation reports: schema/execution/extensions/errors.py);
 - an operation whose estimated cost exceeds the caller's limit (QUERY_TOO_COMPLEX, with the cost
   and the limit in the message): each field counts once per value it will produce, so a list
   counts its `first`/`last` (or its default; a null `first` is a default page) times what is
@@ -34,15 +33,13 @@ from graphql import (
     IntValueNode,
     SelectionSetNode,
     StringValueNode,
-    ValuesOfCorrectTypeRule,
     VariableNode,
     get_named_type,
 )
-from strawberry.extensions import SchemaExtension
 
 from hub.core.errors import BadUserInput, HubError, QueryTooComplex, Unauthenticated
+from schema.execution.executor.masks import Masked
 from schema.pagination import DEFAULT_PAGE_SIZE
-from schema.row_scope import ScopedExecutor
 
 SIZE_ARGUMENTS = ("first", "last")
 LIST_SIZE = 10  # the values a list without a size argument is counted for (an institution's quotas, people …)
@@ -160,8 +157,16 @@ def _error(error: HubError) -> GraphQLError:
     return GraphQLError(error.message, extensions=error.extensions)
 
 
-class LimitedExecutor(ScopedExecutor):
-    """graphql-core's executor, built only for operations within the limits (see the module)."""
+class LimitedExecutor(Masked):
+    """graphql-core's executor, built only for operations within the limits (see the module).
+
+    Alone, it answers every field through graphql-core, one at a time: the reference the compiled
+    executor is held to (tests/test_compiled.py), never what the hub serves with.
+    """
+
+    def __init__(self, *args: Any, prepared: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.prepared = prepared  # schema/execution/prepared.py: where the compiled path keeps its plan
 
     @classmethod
     def build(  # type: ignore[override]
@@ -194,20 +199,3 @@ class LimitedExecutor(ScopedExecutor):
             return [_error(QueryTooComplex(f"查询过于复杂：估算成本 {cost}，上限 {most} / query too complex: estimated cost {cost}, limit {most}",
                                            cost=cost, limit=most))]
         return built
-
-
-class _ValuesOfCorrectType(ValuesOfCorrectTypeRule):
-    """graphql-core's rule for literal values, its errors coded BAD_USER_INPUT (`first: 10000000000000`)."""
-
-    def report_error(self, error: GraphQLError) -> None:
-        error.extensions = {**(error.extensions or {}), "code": "BAD_USER_INPUT"}
-        super().report_error(error)
-
-
-class BadValues(SchemaExtension):
-    """Literal values of the wrong type or out of range are the request's fault: BAD_USER_INPUT."""
-
-    def on_operation(self) -> Iterator[None]:
-        ec = self.execution_context
-        ec.validation_rules = tuple(_ValuesOfCorrectType if r is ValuesOfCorrectTypeRule else r for r in ec.validation_rules)
-        yield

@@ -10,14 +10,12 @@ its entry is committed (hub/store/audit.py); if it cannot be, the answer is repl
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator
+from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
-from graphql import GraphQLError, GraphQLObjectType, GraphQLSchema, get_named_type
-from strawberry.extensions import SchemaExtension
+from graphql import GraphQLObjectType, GraphQLSchema, get_named_type
 
-from hub.core.errors import AuditUnavailable
 from hub.store.audit import AuditEvent, refusal
 
 # Types whose fields are about a person; reading any of them is audited.
@@ -74,10 +72,11 @@ def _rows(data: Any, personal: set[tuple[tuple[str, ...], str]]) -> int:
     return max((count_rows(data, parent, frozenset(keys)) for parent, keys in by_parent.items()), default=0)
 
 
-async def record_read(schema: GraphQLSchema, ctx: Any, query: str, operation: str, data: Any, errors: list[Any]) -> None:
+async def record_read(schema: GraphQLSchema, ctx: Any, query: str, operation: str, data: Any, errors: list[Any],
+                      seen: Iterable[tuple[tuple[str, ...], str]]) -> None:
     """Write the audit entry of one answered operation, if it touched any personal field; count a denial.
 
-    `ctx.fields_seen` ((response path, Type.field) pairs) comes from the policy verdict of the document.
+    `seen` ((response path, Type.field) pairs) comes from the policy verdict of the prepared document.
     Returns once the entry is committed; raises AuditUnavailable if it cannot be.
     """
     audit = getattr(ctx, "audit", None)
@@ -89,7 +88,7 @@ async def record_read(schema: GraphQLSchema, ctx: Any, query: str, operation: st
         denied = tuple((e.extensions or {}).get("field") or "" for e in errors)
         audit.count(refusal("denied", principal.subject, principal, denied))
     reads = personal_fields(schema)
-    touched = {(path, name) for path, name in ctx.fields_seen if name in reads}
+    touched = {(path, name) for path, name in seen if name in reads}
     if not touched:
         return
     # The personal data read; else (a lookup such as precheck, `__typename` of a person) the fields that touched it.
@@ -105,19 +104,3 @@ async def record_read(schema: GraphQLSchema, ctx: Any, query: str, operation: st
         rows=_rows(data, personal) if data else 0,
         outcome=result,
     ))
-
-
-class AuditPersonalReads(SchemaExtension):
-    """After each operation, write its audit entry if it touched any personal field; no entry, no answer."""
-
-    async def on_operation(self) -> AsyncIterator[None]:  # type: ignore[override]
-        yield
-        ec = self.execution_context
-        result = ec.result
-        try:
-            await record_read(ec.schema._schema, ec.context, ec.query or "", ec.operation_name or "",
-                              getattr(result, "data", None), list(getattr(result, "errors", None) or []))
-        except AuditUnavailable as exc:
-            if result is not None:  # the same object strawberry returns: the answer becomes the error
-                result.data = None
-                result.errors = [GraphQLError(exc.message, extensions=exc.extensions)]

@@ -1,7 +1,7 @@
 """Row scope on every argument: what a root field or mutation names is checked before anything runs.
 
-`ScopedExecutor` is the execution context of every schema (the compiled read path, strawberry's
-executor and the lean repeats all execute through it). Before the root fields of an operation
+`ScopedExecutor` is part of the one executor (executor/__init__.py): the compiled read path and
+graphql-core's field-by-field execution both go through it. Before the root fields of an operation
 run, it reads each one's arguments (variables included), looks up what each argument names
 (`schema/arguments.py`) and resolves the named things to regions:
 

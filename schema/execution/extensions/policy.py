@@ -1,13 +1,12 @@
-"""Access enforced before execution: a per-request validation rule rejects every denied field.
+"""Access enforced before execution: a validation rule rejects every denied field.
 
-The rule reads the request's compiled grants (a dict lookup per field in the document, never the
-enforcer). Its verdict is remembered per document and compiled grants (one object per role set).
-Introspection shows a role only the fields it may read (schema/role_schema.py).
+The rule reads the caller's compiled grants (a dict lookup per field in the document, never the
+enforcer). Its verdict is part of the prepared document (schema/execution/prepared.py), kept per
+document and grants. Introspection shows a role only the fields it may read (schema/role_schema.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from graphql import (
@@ -15,11 +14,8 @@ from graphql import (
     GraphQLError,
     NullValueNode,
     ValidationRule,
-    validate,
 )
-from strawberry.extensions import SchemaExtension
 
-from hub.core.caches import ENTRIES, QUERY_CACHE_BYTES, BoundedCache, digest
 from policies.grants import Access, Grants
 from schema.arguments import filtered_field
 
@@ -83,50 +79,4 @@ def policy_rule(grants: Grants, seen: set[tuple[tuple[str, ...], str]] | None = 
     return PolicyRule
 
 
-class PolicyGuard(SchemaExtension):
-    """Validates each operation: the schema's rules once per document, the policy once per document and role set.
-
-    The schema's own rules do not depend on who asks, so a document that passed them is
-    remembered by the digest of its text. The policy rule's verdict depends on the caller's grants: it is
-    remembered per document text *and* compiled grants object (one per role set, replaced when
-    policies change), so one role's verdict is never another's.
-    """
-
-    _valid = BoundedCache("valid documents", ENTRIES, QUERY_CACHE_BYTES)  # (schema, digest of the text)
-    _verdicts = BoundedCache("policy verdicts", ENTRIES, QUERY_CACHE_BYTES, lambda found: _VERDICT_BYTES * (len(found[1]) + len(found[2])))
-
-    def on_validate(self) -> Iterator[None]:
-        ec = self.execution_context
-        grants = getattr(ec.context, "grants", None)
-        document = ec.graphql_document
-        if grants is not None and document is not None and ec.pre_execution_errors is None:
-            schema = ec.schema._schema
-            text = digest(ec.query or "")
-            key = (id(schema), text)
-            errors: list[GraphQLError] = []
-            if self._valid.get(key, _MISSING) is _MISSING:
-                errors = validate(schema, document, list(ec.validation_rules))
-                if not errors:
-                    self._valid.put(key, None)
-            ec.pre_execution_errors = errors + self._policy_verdict(schema, ec, grants, document, text)
-        yield
-
-    def _policy_verdict(self, schema: Any, ec: Any, grants: Grants, document: Any, text: bytes) -> list[GraphQLError]:
-        key = (id(schema), text, id(grants))
-        found = self._verdicts.get(key)
-        if found is None or found[0] is not grants:
-            seen: set[tuple[tuple[str, ...], str]] = set()
-            errors = validate(schema, document, [policy_rule(grants, seen)])
-            found = (grants, errors, seen)  # the grants object is kept: its id is not reused meanwhile
-            self._verdicts.put(key, found)
-        seen_by = getattr(ec.context, "fields_seen", None)
-        if seen_by is not None:
-            seen_by.update(found[2])
-        return list(found[1])
-
-
-_MISSING = object()
-_VERDICT_BYTES = 400  # a verdict's error or (response path, Type.field) pair, with its tuple and strings
-
-
-__all__ = ["PolicyGuard", "policy_rule"]
+__all__ = ["policy_rule"]

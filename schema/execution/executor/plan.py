@@ -6,7 +6,8 @@ a plain getter, a batch function and its arguments when no variable is in them),
 sees it masked, the shape of its return type, and the record fields the answer reads of each
 entity (the adapters' projection: resolvers/batch.py says how fields declare them). It depends on
 the operation, the caller's compiled grants (masking) and the values of the Boolean variables
-(directives), and is kept for those, in a bounded LRU: one role's plan is never another's.
+(directives), and is kept for those with the prepared document (schema/execution/prepared.py, keyed
+by the same four): one role's plan is never another's.
 """
 
 from __future__ import annotations
@@ -32,9 +33,8 @@ from graphql import (
 from graphql.execution.values import get_argument_values
 from strawberry.types.arguments import convert_arguments
 
-from hub.core.caches import AST_BYTES_PER_CHAR, ENTRIES, QUERY_CACHE_BYTES, BoundedCache
 from resolvers.batch import Batched, BatchFn
-from schema.masking import MASKABLE, MASKERS
+from schema.execution.prepared import UNPLANNED
 
 # Scalars whose answer is a pure function of an immutable value (strawberry's isoformat): the
 # answer of each value is remembered across requests, as for enums, at most MEMO_LIMIT per field.
@@ -78,29 +78,18 @@ class Plan:
     reads: dict[str, frozenset[str]] | None  # per entity, the record fields the answer reads (None: all)
 
 
-def _plan_bytes(found: tuple[Any, ...]) -> int:
-    """A plan costs about what its operation's syntax tree does (it keeps the operation)."""
-    loc = found[1].loc
-    return AST_BYTES_PER_CHAR * (loc.end - loc.start) if loc is not None else 0
-
-
-_PLANS = BoundedCache("plans", ENTRIES, QUERY_CACHE_BYTES, _plan_bytes)
-
-
 def plan(executor: Any, root_type: GraphQLObjectType, grouped: Any) -> Plan | None:
-    """The operation's plan for the executor's grants and directive values (None: not covered), cached."""
-    grants = executor.context_value.grants
-    flags = tuple((k, v) for k, v in executor.variable_values.coerced.items() if v.__class__ is bool)
-    key = (id(executor.schema), id(executor.operation), id(grants), flags)
-    found = _PLANS.get(key)
-    if found is not None:
-        return found[-1]  # type: ignore[no-any-return]
+    """The operation's plan for the executor's grants and directive values (None: not covered), made once per
+    prepared document."""
+    prepared = executor.prepared
+    if prepared is not None and prepared.plan is not UNPLANNED:
+        return prepared.plan  # type: ignore[no-any-return]
     try:
-        made: Plan | None = _Planner(executor, grants.masked).plan(root_type, grouped)
+        made: Plan | None = _Planner(executor).plan(root_type, grouped)
     except NotCompiled:
         made = None
-    # the keyed objects are kept with the plan, so that their ids are not reused meanwhile
-    _PLANS.put(key, (executor.schema, executor.operation, grants, made))
+    if prepared is not None:
+        prepared.plan = made
     return made
 
 
@@ -114,9 +103,8 @@ def arguments(executor: Any, selected: Selected) -> dict[str, Any]:
 class _Planner:
     """One plan in the making: the selected fields at every level, and what they read."""
 
-    def __init__(self, executor: Any, masked: frozenset[tuple[str, str]]) -> None:
+    def __init__(self, executor: Any) -> None:
         self.executor = executor
-        self.masked = masked
         self.reads: dict[str, set[str]] | None = {}
 
     def plan(self, root_type: GraphQLObjectType, grouped: Any) -> Plan:
@@ -153,8 +141,7 @@ class _Planner:
                 raise NotCompiled(f"{parent_type.name}.{name}")
             selected.getter = func
         self.note_reads(parent_type, selected, metadata.get("reads"))
-        if (parent_type.name, name) in self.masked:
-            selected.masker = MASKERS[MASKABLE[(parent_type.name, name)]]
+        selected.masker = self.executor.masker(parent_type.name, name)
         named = _named(return_type)
         inner = nullable(return_type)
         if isinstance(named, GraphQLObjectType):
