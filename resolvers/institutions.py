@@ -1,22 +1,34 @@
-"""Institution data: crosswalk lookups, lists, quotas against headcount, leadership posts in use."""
+"""Institution data, a level at a time: crosswalk lookups, lists, the hierarchy, quotas against headcount,
+leadership posts in use.
+
+Institutions are crosswalk identities (hub.core.crosswalk) with the unit record of their primary
+department. A record names its institution by a unit code of the department that keeps the
+record's entity (`Sources.holder`); the unit hierarchy is the crosswalk base's.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from adapters.base import Contains, Prefix
-from hub.core.codes import UNIT_LEVELS, PostLevel, PostScope, Rank, SlotStatus
+from hub.core.codes import UNIT_LEVELS, PostLevel, PostScope, Rank
 from hub.core.crosswalk import BASE, Identity, institution_key
 from hub.core.errors import BadUserInput
 from hub.core.records import Appointment, Unit
 from resolvers.context import HubContext
-
-T = TypeVar("T")
-
-ACTIVE_SLOT = {"status": [SlotStatus.ACTIVE, SlotStatus.SECONDED], "left_on": None}
+from resolvers.loaders import (
+    ActiveSlotsByUnit,
+    CurrentAppointmentsByUnit,
+    PostQuotasByUnit,
+    QuotasByUnit,
+    UnitCode,
+    UnitsByCode,
+    UnitsByParent,
+)
+from resolvers.pages import Page, count, scan
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +37,11 @@ class InstitutionView:
 
     identity: Identity
     unit: Unit | None
+
+    def code_in(self, department: str) -> UnitCode | None:
+        """The institution's unit code in a department's source."""
+        local = self.identity.local_id(department)
+        return None if local is None else UnitCode(local)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,15 +65,15 @@ class PostLine:
     filled: int | None
 
 
-async def views(ctx: HubContext, identities: list[Identity]) -> list[InstitutionView]:
+async def views(ctx: HubContext, identities: Sequence[Identity]) -> list[InstitutionView]:
     """Attach each identity's unit record: one batch per primary department, each unit asked once."""
-    wanted: dict[str, dict[str, None]] = {}
+    wanted: dict[str, dict[UnitCode, None]] = {}
     for ident in identities:
         local = ident.local_id(ident.primary)
         if local:
-            wanted.setdefault(ident.primary, {})[local] = None
+            wanted.setdefault(ident.primary, {})[UnitCode(local)] = None
     departments = list(wanted)
-    found = await asyncio.gather(*(ctx.loaders.by(d, "unit", "local_id").load_many(list(wanted[d])) for d in departments))
+    found = await asyncio.gather(*(ctx.loaders.load(UnitsByCode, list(wanted[d]), d) for d in departments))
     units: dict[tuple[str, str], Unit] = {
         (d, local): records[0]
         for d, batch in zip(departments, found, strict=True)
@@ -67,27 +84,45 @@ async def views(ctx: HubContext, identities: list[Identity]) -> list[Institution
 
 
 async def by_code(ctx: HubContext, code: str) -> InstitutionView | None:
-    """The institution with a canonical code (USCC or crosswalk code); BAD_USER_INPUT if malformed."""
-    key = institution_key(code)
-    if not key:
+    """The institution with a canonical code (USCC or crosswalk code) in the caller's scope; BAD_USER_INPUT if empty."""
+    if not institution_key(code):
         raise BadUserInput("机构代码不能为空 / institution code must not be empty")
-    ident = (await ctx.crosswalk.get()).identity(key)
+    ident = (await ctx.crosswalk.get()).find(code)
     if ident is None or not ctx.scope.admits(ident):
         return None
     return (await views(ctx, [ident]))[0]
 
 
-async def by_local(
-    ctx: HubContext, department: str, local_ids: Sequence[str | None], make: Callable[[InstitutionView], T]
-) -> list[T | None]:
-    """`make` of the institution behind each of a department's unit codes; each code is looked up once, so one object."""
+async def by_local(ctx: HubContext, department: str, local_ids: Sequence[str | None]) -> list[InstitutionView | None]:
+    """The institution behind each of a department's unit codes; each code is looked up once, so one object."""
     cw = await ctx.crosswalk.get()
     distinct = [lid for lid in dict.fromkeys(local_ids) if lid is not None]
     found_ids = [cw.identity(c) if (c := cw.code_of(department, lid)) else None for lid in distinct]
     admitted = [(lid, i) for lid, i in zip(distinct, found_ids, strict=True) if i is not None and ctx.scope.admits(i)]
     found = await views(ctx, [i for _, i in admitted])
-    made: dict[str | None, T] = {lid: make(view) for (lid, _), view in zip(admitted, found, strict=True)}
+    made: dict[str | None, InstitutionView] = {lid: view for (lid, _), view in zip(admitted, found, strict=True)}
     return list(map(made.get, local_ids))
+
+
+async def of_records(ctx: HubContext, entity: str, records: Sequence[Any]) -> list[InstitutionView | None]:
+    """The institution of each record of an entity, by the unit code on it (the entity's holder's code)."""
+    return await by_local(ctx, ctx.sources.holder(entity), [r.unit_local_id if r is not None else None for r in records])
+
+
+async def parents(ctx: HubContext, insts: Sequence[InstitutionView]) -> list[InstitutionView | None]:
+    """Each institution's parent in the base's unit hierarchy."""
+    wanted = [i.unit.parent_local_id if i.unit and i.identity.primary == BASE else None for i in insts]
+    return await by_local(ctx, BASE, wanted)
+
+
+async def children(ctx: HubContext, insts: Sequence[InstitutionView]) -> list[list[InstitutionView]]:
+    """Each institution's children in the base's unit hierarchy (those in the caller's scope)."""
+    codes = [i.code_in(BASE) for i in insts]
+    known = list(dict.fromkeys(c for c in codes if c is not None))
+    units = dict(zip(known, await ctx.loaders.load(UnitsByParent, known, BASE), strict=True))
+    groups = [units.get(c, []) if c is not None else [] for c in codes]
+    found = iter(await by_local(ctx, BASE, [u.local_id for group in groups for u in group]))
+    return [[i for i in (next(found) for _ in group) if i] for group in groups]
 
 
 def list_where(region: str | None, types: list[str] | None, name: str | None) -> dict[str, Any]:
@@ -102,24 +137,41 @@ def list_where(region: str | None, types: list[str] | None, name: str | None) ->
     return where
 
 
-async def quota_lines(ctx: HubContext, views: Sequence[InstitutionView]) -> list[list[QuotaLine]]:
+async def page(ctx: HubContext, size: int, after: str | None, region_code: str | None, types: list[str] | None,
+               quota_type: str | None, name: str | None) -> Page[InstitutionView]:
+    """A keyset page of the base's institutions (by unit code) matching the filters, in the caller's scope."""
+    where = list_where(region_code, types, name)
+    cw = await ctx.crosswalk.get()
+    if quota_type is not None:
+        holder = ctx.sources.holder("quota")
+        counts = await ctx.sources[holder].count("quota", group_by=["unit_local_id"],
+                                                 where=ctx.scoped(holder, "quota", {"quota_type": quota_type}))
+        where["local_id"] = sorted(set(cw.local_ids(BASE, [c for row in counts if (c := cw.code_of(holder, row[0]))])))
+    units, more = await scan(ctx, BASE, "unit", "local_id", where, size, after)
+    found = [(ident, unit) for unit in units if (ident := cw.identity(cw.code_of(BASE, unit.local_id) or ""))]
+    return Page([InstitutionView(ident, unit) for ident, unit in found], [u.local_id for _, u in found], more,
+                units[-1].local_id if units else None, lambda: count(ctx, BASE, "unit", where))
+
+
+async def quota_lines(ctx: HubContext, insts: Sequence[InstitutionView]) -> list[list[QuotaLine]]:
     """Per institution, approved and occupied slots per quota type (occupied = active registry slots)."""
-    locals_ = [v.identity.local_id(BASE) for v in views]
-    known = [lid for lid in locals_ if lid is not None]
-    quotas_of = ctx.loaders.by(BASE, "quota", "unit_local_id")
-    slots_of = ctx.loaders.by(BASE, "registry_slot", "unit_local_id", ACTIVE_SLOT, "active")
-    quotas, slots = await asyncio.gather(quotas_of.load_many(known), slots_of.load_many(known))
-    by_unit = {lid: (q, s) for lid, q, s in zip(known, quotas, slots, strict=True)}
+    quota_codes = [i.code_in(ctx.sources.holder("quota")) for i in insts]
+    slot_codes = [i.code_in(ctx.sources.holder("registry_slot")) for i in insts]
+    known_quotas = list(dict.fromkeys(c for c in quota_codes if c is not None))
+    known_slots = list(dict.fromkeys(c for c in slot_codes if c is not None))
+    quotas, slots = await asyncio.gather(ctx.loaders.load(QuotasByUnit, known_quotas),
+                                         ctx.loaders.load(ActiveSlotsByUnit, known_slots))
+    quotas_by, slots_by = dict(zip(known_quotas, quotas, strict=True)), dict(zip(known_slots, slots, strict=True))
     out: list[list[QuotaLine]] = []
-    for lid in locals_:
-        if lid is None:
+    for quota_code, slot_code in zip(quota_codes, slot_codes, strict=True):
+        if quota_code is None:
             out.append([])
             continue
-        unit_quotas, unit_slots = by_unit[lid]
         occupied: dict[str, int] = {}
-        for slot in unit_slots:
+        for slot in slots_by.get(slot_code, []) if slot_code is not None else ():
             occupied[slot.quota_type or ""] = occupied.get(slot.quota_type or "", 0) + 1
-        lines = [QuotaLine(q.quota_type, q.approved, occupied.pop(q.quota_type, 0), q.document, q.approved_on) for q in unit_quotas]
+        lines = [QuotaLine(q.quota_type, q.approved, occupied.pop(q.quota_type, 0), q.document, q.approved_on)
+                 for q in quotas_by[quota_code]]
         lines += [QuotaLine(t, 0, n, None, None) for t, n in occupied.items() if t]
         out.append(sorted(lines, key=lambda line: line.quota_type))
     return out
@@ -134,29 +186,28 @@ def is_unit_level(rank: str | None, appointment: Appointment) -> bool:
     return own is not None and appointment.level_code == own
 
 
-async def post_lines(ctx: HubContext, views: Sequence[InstitutionView]) -> list[list[PostLine]]:
-    """Per institution, approved leadership posts (编办) against appointments in post (组织部)."""
-    posts_of = ctx.loaders.by(BASE, "leadership_post", "unit_local_id")
-    current = ctx.loaders.by("organization", "appointment", "unit_local_id", {"end_on": None}, "current")
-    locals_ = [v.identity.local_id(BASE) for v in views]
-    org_locals = [v.identity.local_id("organization") for v in views]
-    known = list(dict.fromkeys(lid for lid in locals_ if lid is not None))
-    org_known = list(dict.fromkeys(lid for lid in org_locals if lid is not None))
-    posts, appointments = await asyncio.gather(posts_of.load_many(known), current.load_many(org_known))
-    posts_by = dict(zip(known, posts, strict=True))
-    appointments_by = dict(zip(org_known, appointments, strict=True))
+async def post_lines(ctx: HubContext, insts: Sequence[InstitutionView]) -> list[list[PostLine]]:
+    """Per institution, approved leadership posts against appointments in post."""
+    post_codes = [i.code_in(ctx.sources.holder("leadership_post")) for i in insts]
+    held_codes = [i.code_in(ctx.sources.holder("appointment")) for i in insts]
+    known_posts = list(dict.fromkeys(c for c in post_codes if c is not None))
+    known_held = list(dict.fromkeys(c for c in held_codes if c is not None))
+    posts, appointments = await asyncio.gather(ctx.loaders.load(PostQuotasByUnit, known_posts),
+                                               ctx.loaders.load(CurrentAppointmentsByUnit, known_held))
+    posts_by = dict(zip(known_posts, posts, strict=True))
+    appointments_by = dict(zip(known_held, appointments, strict=True))
     out: list[list[PostLine]] = []
-    for view, local, org_local in zip(views, locals_, org_locals, strict=True):
-        if local is None:
+    for inst, post_code, held_code in zip(insts, post_codes, held_codes, strict=True):
+        if post_code is None:
             out.append([])
             continue
-        rank = view.unit.rank if view.unit else None
+        rank = inst.unit.rank if inst.unit else None
         filled: dict[tuple[str, str], int] = {}
-        for a in appointments_by.get(org_local, []) if org_local is not None else ():
+        for a in appointments_by.get(held_code, []) if held_code is not None else ():
             key = (a.role or "", PostScope.UNIT if is_unit_level(rank, a) else PostScope.INTERNAL)
             filled[key] = filled.get(key, 0) + 1
         out.append([
-            PostLine(p.level, p.scope, p.approved, filled.get((p.level, p.scope), 0) if org_local is not None else None)
-            for p in sorted(posts_by[local], key=lambda p: (p.scope, p.level))
+            PostLine(p.level, p.scope, p.approved, filled.get((p.level, p.scope), 0) if held_code is not None else None)
+            for p in sorted(posts_by[post_code], key=lambda p: (p.scope, p.level))
         ])
     return out

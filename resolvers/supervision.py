@@ -8,9 +8,9 @@ region are narrowed to the caller's. Who acts is the principal's subject.
 from __future__ import annotations
 
 import datetime as dt
-from types import SimpleNamespace
 from typing import Any
 
+from hub.core import ids
 from hub.core.crosswalk import institution_key
 from hub.core.errors import BadUserInput, Conflict, HubError
 from hub.store import Store
@@ -19,21 +19,19 @@ from hub.supervision import deferrals, freezes, precheck, service
 from hub.supervision.alerts import Alert, AlertEvent, AlertStatus, get_alert, history, transition
 from hub.supervision.model import Scope
 from resolvers.context import HubContext
-from resolvers.people import statutory_retirement
+from resolvers.people import Listed, statutory_retirement
 
 
 def store_of(ctx: HubContext) -> Store:
     """The hub store on the context (HubState opens it in the lifespan)."""
-    store = getattr(ctx, "store", None)
-    if store is None:
+    if ctx.store is None:
         raise HubError("枢纽库未配置 / the hub store is not configured")
-    return store  # type: ignore[no-any-return]
+    return ctx.store
 
 
 def actor_of(ctx: HubContext) -> str:
     """Who acts: the principal's subject."""
-    principal = getattr(ctx, "principal", None)
-    return str(getattr(principal, "subject", None) or "anonymous")
+    return ctx.principal.subject or "anonymous"
 
 
 def scoped_region(ctx: HubContext, requested: str | None) -> str | None:
@@ -102,11 +100,10 @@ async def freeze_one(ctx: HubContext, freeze_id: int) -> tuple[freezes.Freeze, l
 async def freeze_create(ctx: HubContext, code: str, hiring: bool, payroll: bool, reason: str, alert_ids: list[int],
                         note: str | None) -> tuple[freezes.Freeze, list[freezes.FreezeEvent]]:
     """Freeze an institution (it must exist in the crosswalk)."""
-    key = institution_key(code) or ""
-    ident = (await ctx.crosswalk.get()).identity(key)
+    ident = (await ctx.crosswalk.get()).find(code)
     if ident is None:
         raise BadUserInput(f"未知机构 / unknown institution: {code!r}", field="institutionCode")
-    made = await freezes.freeze(store_of(ctx), key, ident.region_code, hiring=hiring, payroll=payroll, reason=reason,
+    made = await freezes.freeze(store_of(ctx), ident.code, ident.region_code, hiring=hiring, payroll=payroll, reason=reason,
                                 alert_ids=alert_ids, actor=actor_of(ctx), note=note)
     return await freeze_one(ctx, made.id)
 
@@ -143,16 +140,16 @@ async def runs(ctx: HubContext, last: int) -> list[service.CheckRun]:
 async def check(ctx: HubContext, action: precheck.Action, code: str, id_number: str | None,
                 quota_type: str | None) -> precheck.PrecheckResult:
     """What blocks or warns against an action."""
-    return await precheck.precheck(ctx.sources, await ctx.crosswalk.get(), store_of(ctx), action,
-                                   institution_key(code) or "", id_number, quota_type)
+    return await precheck.precheck(ctx.sources, await ctx.crosswalk.get(), store_of(ctx), action, code, id_number,
+                                   quota_type)
 
 
 async def defer(ctx: HubContext, id_number: str, until: dt.date, document: str | None,
                 note: str | None) -> deferrals.Deferral:
     """Record an approved retirement deferral of a person some department knows (schema/row_scope.py
     checked that, and the scope), against the person's statutory retirement date."""
-    key = deferrals.parse_id(id_number)
-    due = (await statutory_retirement(ctx, [SimpleNamespace(id_number=key, slot=None)]))[0]
+    key = ids.parse_id_number(id_number)
+    due = (await statutory_retirement(ctx, [Listed(key, None)]))[0]
     if isinstance(due, HubError):
         raise due
     assert due is not None  # a valid ID number carries a birth date
@@ -161,4 +158,4 @@ async def defer(ctx: HubContext, id_number: str, until: dt.date, document: str |
 
 async def deferrals_of(ctx: HubContext, id_number: str) -> list[deferrals.Deferral]:
     """A person's recorded deferrals."""
-    return await deferrals.deferrals_of(store_of(ctx), deferrals.parse_id(id_number))
+    return await deferrals.deferrals_of(store_of(ctx), ids.parse_id_number(id_number))

@@ -53,7 +53,7 @@ class IdempotencyKey(FieldExtension):
     async def resolve_async(self, next_: Any, source: Any, info: Any, **kwargs: Any) -> Any:
         key, slot = kwargs.pop("idempotency_key", None), ""
         if key is None:
-            key, slot = getattr(info.context, "idempotency_key", None), str(info.path.key)
+            key, slot = info.context.idempotency_key, str(info.path.key)
         if key is None:
             return await next_(source, info, **kwargs)
         ctx = info.context

@@ -21,6 +21,7 @@ from strawberry.extensions import SchemaExtension
 
 from hub.core.caches import ENTRIES, QUERY_CACHE_BYTES, BoundedCache, digest
 from policies.grants import Access, Grants
+from resolvers.context import required
 from schema.arguments import filtered_field
 
 
@@ -97,9 +98,9 @@ class PolicyGuard(SchemaExtension):
 
     def on_validate(self) -> Iterator[None]:
         ec = self.execution_context
-        grants = getattr(ec.context, "grants", None)
+        grants = required(ec.context).grants  # no context, no execution: the policy is never skipped
         document = ec.graphql_document
-        if grants is not None and document is not None and ec.pre_execution_errors is None:
+        if document is not None and ec.pre_execution_errors is None:
             schema = ec.schema._schema
             text = digest(ec.query or "")
             key = (id(schema), text)
@@ -119,9 +120,7 @@ class PolicyGuard(SchemaExtension):
             errors = validate(schema, document, [policy_rule(grants, seen)])
             found = (grants, errors, seen)  # the grants object is kept: its id is not reused meanwhile
             self._verdicts.put(key, found)
-        seen_by = getattr(ec.context, "fields_seen", None)
-        if seen_by is not None:
-            seen_by.update(found[2])
+        ec.context.fields_seen.update(found[2])
         return list(found[1])
 
 

@@ -7,6 +7,7 @@ import base64
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import jwt
@@ -26,6 +27,7 @@ from graphql import (
     parse,
 )
 
+from resolvers.context import NoContext
 from schema import build_schema
 from schema.limits import LimitedExecutor
 from tests.conftest import TEST_SECRET, Hub, hub_settings, running_hub
@@ -110,7 +112,7 @@ def test_without_credentials_every_spelling_and_method_is_401(hub: Hub) -> None:
 
 @pytest.mark.parametrize("compiled", [True, False])
 def test_a_context_without_grants_executes_nothing(demo_dir: Path, compiled: bool) -> None:
-    """Whatever let a request in, an executor is not built for a context without compiled grants."""
+    """Whatever let a request in, an executor is not built for anything but a HubContext: it raises."""
     schema = build_schema(hub_settings(demo_dir), compiled=compiled)
     executor = schema.execution_context_class
     assert executor is not None and issubclass(executor, LimitedExecutor)
@@ -121,10 +123,10 @@ def test_a_context_without_grants_executes_nothing(demo_dir: Path, compiled: boo
     original = field.resolve
     field.resolve = lambda *a, **k: called.append(1)
     try:
-        for context in (None, object(), {"grants": None}):
-            result = execute(schema._schema, parse("{ regions { code } }"), context_value=context,
-                             executor_class=executor)  # type: ignore[arg-type]
-            assert result.data is None and result.errors and result.errors[0].extensions["code"] == "UNAUTHENTICATED"
+        for context in (None, object(), {"grants": None}, SimpleNamespace(grants=object(), settings=hub_settings(demo_dir))):
+            with pytest.raises(NoContext):
+                execute(schema._schema, parse("{ regions { code } }"), context_value=context,
+                        executor_class=executor)  # type: ignore[arg-type]
     finally:
         field.resolve = original
     assert not called

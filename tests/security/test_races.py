@@ -135,7 +135,7 @@ def app(request: pytest.FixtureRequest, demo_dir: Path, tmp_path_factory: pytest
 def post(hub: Hub, query: str, variables: dict[str, Any], *, who: str = "officer-a",
          headers: dict[str, str] | None = None) -> dict[str, Any]:
     """POST an operation as the admin `who` (a key belongs to who asks); the JSON body."""
-    token = create_token(hub.core.settings, None, ["admin"], "152900", "1h", subject=who)
+    token = create_token(hub.settings, None, ["admin"], "152900", "1h", subject=who)
     response = hub.client.post("/graphql", json={"query": query, "variables": variables},
                                headers={"Authorization": f"Bearer {token}", **(headers or {})})
     assert response.status_code == 200, response.text

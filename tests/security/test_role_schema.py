@@ -54,7 +54,7 @@ enum link__Purpose { SECURITY EXECUTION }
 
 def ask(hub: Hub, query: str, role: Role) -> dict[str, Any]:
     roles, department = role
-    token = create_token(hub.core.settings, department, list(roles), "152900", "1h")
+    token = create_token(hub.settings, department, list(roles), "152900", "1h")
     response = hub.client.post("/graphql", json={"query": query}, headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
