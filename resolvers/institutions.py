@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from adapters.base import Contains, Prefix
 from hub.core.codes import UNIT_LEVELS, PostLevel, PostScope, Rank
@@ -22,6 +22,7 @@ from resolvers.context import HubContext
 from resolvers.loaders import (
     ActiveSlotsByUnit,
     CurrentAppointmentsByUnit,
+    Named,
     PostQuotasByUnit,
     QuotasByUnit,
     UnitCode,
@@ -29,6 +30,8 @@ from resolvers.loaders import (
     UnitsByParent,
 )
 from resolvers.pages import Page, count, scan
+
+R = TypeVar("R")
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +112,16 @@ async def of_records(ctx: HubContext, entity: str, records: Sequence[Any]) -> li
     return await by_local(ctx, ctx.sources.holder(entity), [r.unit_local_id if r is not None else None for r in records])
 
 
+async def of_units(ctx: HubContext, insts: Sequence[InstitutionView], named: Named[UnitCode, R],
+                   department: str | None = None) -> list[list[R] | None]:
+    """Each institution's records of a loader keyed by unit code, in the source that keeps them (or
+    `department`'s); None where that source has no unit of the institution. One batch, each unit asked once."""
+    codes = [i.code_in(department or ctx.sources.holder(named.entity)) for i in insts]
+    known = list(dict.fromkeys(c for c in codes if c is not None))
+    found = dict(zip(known, await ctx.loaders.load(named, known, department), strict=True))
+    return [found[c] if c is not None else None for c in codes]
+
+
 async def parents(ctx: HubContext, insts: Sequence[InstitutionView]) -> list[InstitutionView | None]:
     """Each institution's parent in the base's unit hierarchy."""
     wanted = [i.unit.parent_local_id if i.unit and i.identity.primary == BASE else None for i in insts]
@@ -117,10 +130,7 @@ async def parents(ctx: HubContext, insts: Sequence[InstitutionView]) -> list[Ins
 
 async def children(ctx: HubContext, insts: Sequence[InstitutionView]) -> list[list[InstitutionView]]:
     """Each institution's children in the base's unit hierarchy (those in the caller's scope)."""
-    codes = [i.code_in(BASE) for i in insts]
-    known = list(dict.fromkeys(c for c in codes if c is not None))
-    units = dict(zip(known, await ctx.loaders.load(UnitsByParent, known, BASE), strict=True))
-    groups = [units.get(c, []) if c is not None else [] for c in codes]
+    groups = [units or [] for units in await of_units(ctx, insts, UnitsByParent, BASE)]
     found = iter(await by_local(ctx, BASE, [u.local_id for group in groups for u in group]))
     return [[i for i in (next(found) for _ in group) if i] for group in groups]
 
@@ -155,23 +165,17 @@ async def page(ctx: HubContext, size: int, after: str | None, region_code: str |
 
 async def quota_lines(ctx: HubContext, insts: Sequence[InstitutionView]) -> list[list[QuotaLine]]:
     """Per institution, approved and occupied slots per quota type (occupied = active registry slots)."""
-    quota_codes = [i.code_in(ctx.sources.holder("quota")) for i in insts]
-    slot_codes = [i.code_in(ctx.sources.holder("registry_slot")) for i in insts]
-    known_quotas = list(dict.fromkeys(c for c in quota_codes if c is not None))
-    known_slots = list(dict.fromkeys(c for c in slot_codes if c is not None))
-    quotas, slots = await asyncio.gather(ctx.loaders.load(QuotasByUnit, known_quotas),
-                                         ctx.loaders.load(ActiveSlotsByUnit, known_slots))
-    quotas_by, slots_by = dict(zip(known_quotas, quotas, strict=True)), dict(zip(known_slots, slots, strict=True))
+    quotas, slots = await asyncio.gather(of_units(ctx, insts, QuotasByUnit), of_units(ctx, insts, ActiveSlotsByUnit))
     out: list[list[QuotaLine]] = []
-    for quota_code, slot_code in zip(quota_codes, slot_codes, strict=True):
-        if quota_code is None:
+    for unit_quotas, unit_slots in zip(quotas, slots, strict=True):
+        if unit_quotas is None:
             out.append([])
             continue
         occupied: dict[str, int] = {}
-        for slot in slots_by.get(slot_code, []) if slot_code is not None else ():
+        for slot in unit_slots or ():
             occupied[slot.quota_type or ""] = occupied.get(slot.quota_type or "", 0) + 1
         lines = [QuotaLine(q.quota_type, q.approved, occupied.pop(q.quota_type, 0), q.document, q.approved_on)
-                 for q in quotas_by[quota_code]]
+                 for q in unit_quotas]
         lines += [QuotaLine(t, 0, n, None, None) for t, n in occupied.items() if t]
         out.append(sorted(lines, key=lambda line: line.quota_type))
     return out
@@ -188,26 +192,20 @@ def is_unit_level(rank: str | None, appointment: Appointment) -> bool:
 
 async def post_lines(ctx: HubContext, insts: Sequence[InstitutionView]) -> list[list[PostLine]]:
     """Per institution, approved leadership posts against appointments in post."""
-    post_codes = [i.code_in(ctx.sources.holder("leadership_post")) for i in insts]
-    held_codes = [i.code_in(ctx.sources.holder("appointment")) for i in insts]
-    known_posts = list(dict.fromkeys(c for c in post_codes if c is not None))
-    known_held = list(dict.fromkeys(c for c in held_codes if c is not None))
-    posts, appointments = await asyncio.gather(ctx.loaders.load(PostQuotasByUnit, known_posts),
-                                               ctx.loaders.load(CurrentAppointmentsByUnit, known_held))
-    posts_by = dict(zip(known_posts, posts, strict=True))
-    appointments_by = dict(zip(known_held, appointments, strict=True))
+    posts, appointments = await asyncio.gather(of_units(ctx, insts, PostQuotasByUnit),
+                                               of_units(ctx, insts, CurrentAppointmentsByUnit))
     out: list[list[PostLine]] = []
-    for inst, post_code, held_code in zip(insts, post_codes, held_codes, strict=True):
-        if post_code is None:
+    for inst, unit_posts, held in zip(insts, posts, appointments, strict=True):
+        if unit_posts is None:
             out.append([])
             continue
         rank = inst.unit.rank if inst.unit else None
         filled: dict[tuple[str, str], int] = {}
-        for a in appointments_by.get(held_code, []) if held_code is not None else ():
+        for a in held or ():
             key = (a.role or "", PostScope.UNIT if is_unit_level(rank, a) else PostScope.INTERNAL)
             filled[key] = filled.get(key, 0) + 1
         out.append([
-            PostLine(p.level, p.scope, p.approved, filled.get((p.level, p.scope), 0) if held_code is not None else None)
-            for p in sorted(posts_by[post_code], key=lambda p: (p.scope, p.level))
+            PostLine(p.level, p.scope, p.approved, filled.get((p.level, p.scope), 0) if held is not None else None)
+            for p in sorted(unit_posts, key=lambda p: (p.scope, p.level))
         ])
     return out

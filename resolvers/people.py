@@ -20,7 +20,7 @@ from hub.core.errors import HubError, SourceUnavailable
 from hub.core.records import PayLine, RegistrySlot
 from hub.core.retirement import retirement_date, retirement_group
 from resolvers.context import HubContext
-from resolvers.institutions import InstitutionView, of_records
+from resolvers.institutions import InstitutionView, of_records, of_units
 from resolvers.loaders import (
     ACTIVE_SLOT,
     ActiveSlotsByUnit,
@@ -187,11 +187,8 @@ async def institutions(ctx: HubContext, people: Sequence[PersonLike]) -> list[In
 
 async def slots_of_institutions(ctx: HubContext, insts: Sequence[InstitutionView], active_only: bool) -> list[list[Listed]]:
     """The people holding registry slots of each institution (active ones only, unless asked), one batch per level."""
-    named = ActiveSlotsByUnit if active_only else SlotsByUnit
-    codes = [i.code_in(ctx.sources.holder(named.entity)) for i in insts]
-    known = list(dict.fromkeys(c for c in codes if c is not None))
-    by_unit = dict(zip(known, await ctx.loaders.load(named, known), strict=True))
-    return [listed(by_unit[c]) if c is not None else [] for c in codes]
+    found = await of_units(ctx, insts, ActiveSlotsByUnit if active_only else SlotsByUnit)
+    return [listed(slots) if slots else [] for slots in found]
 
 
 async def page(ctx: HubContext, size: int, after: str | None, region_code: str | None, institution_code: str | None,
