@@ -19,6 +19,7 @@ from strawberry.extensions import SchemaExtension
 
 from hub.core.errors import AuditUnavailable
 from hub.store.audit import AuditEvent, refusal
+from resolvers.context import HubContext, required
 
 # Types whose fields are about a person; reading any of them is audited.
 PERSONAL_TYPES = frozenset({
@@ -74,13 +75,13 @@ def _rows(data: Any, personal: set[tuple[tuple[str, ...], str]]) -> int:
     return max((count_rows(data, parent, frozenset(keys)) for parent, keys in by_parent.items()), default=0)
 
 
-async def record_read(schema: GraphQLSchema, ctx: Any, query: str, operation: str, data: Any, errors: list[Any]) -> None:
+async def record_read(schema: GraphQLSchema, ctx: HubContext, query: str, operation: str, data: Any, errors: list[Any]) -> None:
     """Write the audit entry of one answered operation, if it touched any personal field; count a denial.
 
     `ctx.fields_seen` ((response path, Type.field) pairs) comes from the policy verdict of the document.
     Returns once the entry is committed; raises AuditUnavailable if it cannot be.
     """
-    audit = getattr(ctx, "audit", None)
+    audit = ctx.audit
     if audit is None:
         return
     result = outcome(errors, data)
@@ -115,7 +116,7 @@ class AuditPersonalReads(SchemaExtension):
         ec = self.execution_context
         result = ec.result
         try:
-            await record_read(ec.schema._schema, ec.context, ec.query or "", ec.operation_name or "",
+            await record_read(ec.schema._schema, required(ec.context), ec.query or "", ec.operation_name or "",
                               getattr(result, "data", None), list(getattr(result, "errors", None) or []))
         except AuditUnavailable as exc:
             if result is not None:  # the same object strawberry returns: the answer becomes the error

@@ -36,7 +36,7 @@ from hub.core.codes import REGIONS, in_scope
 from hub.core.errors import BadUserInput, HubError, SourceUnavailable
 from hub.core.ids import parse_id_number
 from hub.store.tables import alerts, freezes
-from resolvers.context import required
+from resolvers.context import HubContext, required
 from resolvers.loaders import IdNumber
 from resolvers.people import FACETS
 from schema.arguments import Names, declared
@@ -114,7 +114,7 @@ class ScopedExecutor(RoleIntrospection):
         return run()
 
 
-async def _refusal(ctx: Any, node: Any, field: str, argument: str, names: Names | None, value: Any,
+async def _refusal(ctx: HubContext, node: Any, field: str, argument: str, names: Names | None, value: Any,
                    writes: bool) -> GraphQLError | None:
     """The error refusing one argument's value, or None when it may be used."""
     key = node.alias.value if node.alias else node.name.value
@@ -136,7 +136,7 @@ async def _refusal(ctx: Any, node: Any, field: str, argument: str, names: Names 
     return None
 
 
-async def _verdict(ctx: Any, names: Names, value: Any) -> Verdict:
+async def _verdict(ctx: HubContext, names: Names, value: Any) -> Verdict:
     """Where one named thing lies for the caller."""
     scope = ctx.scope
     if names is Names.LEAGUE:
@@ -157,14 +157,14 @@ async def _verdict(ctx: Any, names: Names, value: Any) -> Verdict:
     return await _recorded(ctx, alerts if names is Names.ALERT else freezes, value)
 
 
-async def _institution(ctx: Any, code: Any) -> Verdict:
+async def _institution(ctx: HubContext, code: Any) -> Verdict:
     ident = (await ctx.crosswalk.get()).find(code) if isinstance(code, str) else None
     if ident is None:
         return Verdict.UNKNOWN
     return Verdict.INSIDE if ctx.scope.admits(ident) else Verdict.OUTSIDE
 
 
-async def _person(ctx: Any, id_number: Any) -> Verdict:
+async def _person(ctx: HubContext, id_number: Any) -> Verdict:
     """Inside when the caller's own reads show a record of the person (through the request's loaders,
     registry first: for most people the one statement the answer then reuses); else outside when any
     department knows the person. A department that is down while nothing decided it fails closed."""
@@ -187,7 +187,7 @@ async def _person(ctx: Any, id_number: Any) -> Verdict:
     return Verdict.UNKNOWN
 
 
-async def _recorded(ctx: Any, table: sa.Table, value: Any) -> Verdict:
+async def _recorded(ctx: HubContext, table: sa.Table, value: Any) -> Verdict:
     """An alert or freeze: the region it was recorded with."""
     try:
         row_id = int(value)
