@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from adapters.registry import Sources
 from hub.core.crosswalk import CrosswalkCache
+from hub.core.errors import HubError
 from hub.core.principal import Principal
 from hub.core.settings import Settings
 from hub.store.audit import AuditLog
@@ -63,6 +64,12 @@ class HubContext:
         """
         self.batchers.release()
         self.loaders.release()
+
+    def require_store(self) -> Store:
+        """The hub store (HubState opens it in the lifespan), or an error saying it is not configured."""
+        if self.store is None:
+            raise HubError("枢纽库未配置 / the hub store is not configured")
+        return self.store
 
     def scoped(self, department: str, entity: str, where: dict[str, Any] | None = None) -> dict[str, Any]:
         """A filter narrowed to the principal's row scope (for scans and counts outside the loaders)."""

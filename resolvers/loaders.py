@@ -13,7 +13,7 @@ is not a string is a bug, not a record that does not exist).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Generic, NewType, TypeVar
@@ -140,7 +140,7 @@ class RecordsByKeyLoader(DataLoader, Generic[K, R]):  # type: ignore[misc]
         return [grouped[k] for k in keys]
 
 
-Projection = dict["str | Named[Any, Any]", frozenset[str]]
+Projection = dict[str | Named[Any, Any], frozenset[str]]  # entity or named loader -> the record fields read
 
 
 class Loaders:
@@ -178,10 +178,6 @@ class Loaders:
         if general is None or by_key is None:
             return general or by_key
         return general | by_key
-
-    def read(self, projection: Mapping[str | Named[Any, Any], Collection[str]]) -> None:
-        """Narrow what the loaders made from now on build of their records (see `fields`)."""
-        self.fields.update({k: frozenset(v) for k, v in projection.items()})
 
     def release(self) -> None:
         """Drop the loaders and the records they hold (new ones are made if asked again)."""
