@@ -43,6 +43,7 @@ from schema.institution import Institution, institution_field, institution_of
 
 Info = strawberry.Info[HubContext, None]
 
+
 @records("registry_slot")
 @strawberry.type(description="实名制信息（编办） / real-name registry slot (establishment office)")
 class RegistryEntry:
