@@ -14,7 +14,7 @@ A non-SQL source is a class implementing this protocol, registered under the ent
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Flag, auto
 from typing import TYPE_CHECKING, Any, Protocol
@@ -114,6 +114,10 @@ class Adapter(Protocol):
         `fields`, when given, is all the caller reads of the records: an adapter may leave the
         other fields unread (unset) or return whole records.
         """
+        ...
+
+    def order_key(self, entity: str) -> Callable[[Any], Any]:
+        """The sort key of one key's records (fetch returns them in no order; the loaders sort each key's)."""
         ...
 
     async def scan(

@@ -1,18 +1,36 @@
-"""The typed per-request context handed to every resolver, and the process-wide state behind it."""
+"""The typed per-request context handed to every resolver, and the process-wide state behind it.
+
+A request executes only with a `HubContext` (`required`): there is no context without a caller,
+its compiled grants and its row scope, so nothing can skip the policy by leaving them out.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from adapters.registry import Sources
 from hub.core.crosswalk import CrosswalkCache
+from hub.core.errors import HubError
 from hub.core.principal import Principal
 from hub.core.settings import Settings
+from hub.store.audit import AuditLog
+from hub.store.db import Store
 from policies.grants import Grants, PolicyBook
 from policies.scope import RowScope, scope_for
 from resolvers.batch import Batchers
 from resolvers.loaders import Loaders
+
+
+class NoContext(TypeError):
+    """Asked to execute without a HubContext: a bug in the caller, never a request to answer."""
+
+
+def required(value: object) -> HubContext:
+    """The request context, or NoContext: nothing executes without one (no grants, no policy check)."""
+    if not isinstance(value, HubContext):
+        raise NoContext(f"执行需要请求上下文 / executing needs a HubContext, not {type(value).__name__}")
+    return value
 
 
 @dataclass(slots=True)
@@ -26,10 +44,11 @@ class HubContext:
     grants: Grants
     scope: RowScope
     loaders: Loaders
-    audit: Any = None  # hub.store.audit.AuditLog, when the store is configured
-    store: Any = None  # hub.store.db.Store
+    audit: AuditLog | None = None  # when the store is configured
+    store: Store | None = None
     policies: PolicyBook | None = None
     idempotency_key: str | None = None  # the Idempotency-Key header (schema/idempotency.py)
+    fields_seen: set[tuple[tuple[str, ...], str]] = field(default_factory=set)  # (response path, Type.field) pairs
     batchers: Batchers = field(init=False)
 
     def __post_init__(self) -> None:
@@ -45,9 +64,21 @@ class HubContext:
         self.batchers.release()
         self.loaders.release()
 
+    def require_store(self) -> Store:
+        """The hub store (HubState opens it in the lifespan), or an error saying it is not configured."""
+        if self.store is None:
+            raise HubError("枢纽库未配置 / the hub store is not configured")
+        return self.store
+
     def scoped(self, department: str, entity: str, where: dict[str, Any] | None = None) -> dict[str, Any]:
         """A filter narrowed to the principal's row scope (for scans and counts outside the loaders)."""
         return self.scope.where(department, self.sources[department].scope_field(entity), where)
+
+
+class BatchMetrics(Protocol):
+    """Where loader batch sizes are counted (hub.metrics.HubMetrics)."""
+
+    def batch(self, source: str, entity: str, size: int) -> None: ...
 
 
 @dataclass(slots=True)
@@ -58,9 +89,9 @@ class HubState:
     sources: Sources
     crosswalk: CrosswalkCache
     policies: PolicyBook
-    store: Any = None
-    audit: Any = None
-    metrics: Any = None  # hub.metrics.HubMetrics: loader batch sizes
+    store: Store | None = None
+    audit: AuditLog | None = None
+    metrics: BatchMetrics | None = None
 
     async def context(self, principal: Principal) -> HubContext:
         """A fresh request context (new loaders: aiodataloader binds to the running loop)."""

@@ -1,33 +1,128 @@
-"""Per-request DataLoaders: one per (source, entity, key field), row scope built in; a batch is one statement."""
+"""Per-request DataLoaders, one per named loader: its entity, key field, filter and key type in one declaration.
+
+A named loader says what it loads — `ActiveSlotsByUnit`: the registry slots held now, by the
+registry's unit code — and the request's `Loaders` make one DataLoader per name (and department,
+for the one entity every department keeps, `unit`), with the caller's row scope built in. A batch
+is one statement. The filter is part of the name, so two loaders over the same entity and key field
+with different filters never share a batch, and nobody has to repeat a filter to find its loader.
+Which department's source is asked is what the mappings say (`Sources.holder(entity)`).
+
+Keys are typed (`UnitCode`, `IdNumber`, `CadreId`: for mypy) and checked when loaded (a key that
+is not a string is a bug, not a record that does not exist).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Generic, NewType, TypeVar
 
 from aiodataloader import DataLoader
 
 from adapters.base import Adapter, Where
 from adapters.registry import Sources
+from hub.core.codes import SlotStatus
+from hub.core.records import (
+    RECORDS,
+    Appointment,
+    Cadre,
+    Insurance,
+    LeadershipPostQuota,
+    Payee,
+    PayLine,
+    Personnel,
+    PostAssignment,
+    Quota,
+    RegistrySlot,
+    Title,
+    Unit,
+)
 from policies.scope import RowScope
 
 BatchObserver = Callable[[str, str, int], None]  # (source, entity, keys in the batch)
 
+IdNumber = NewType("IdNumber", str)  # a normalized resident ID number (hub.core.ids.parse_id_number)
+UnitCode = NewType("UnitCode", str)  # a department's own code of a unit (`unit_local_id`)
+CadreId = NewType("CadreId", str)  # the organization department's cadre number
 
-class RecordsByKeyLoader(DataLoader):  # type: ignore[misc]
+K = TypeVar("K", bound=str)
+R = TypeVar("R")
+
+
+@dataclass(frozen=True, eq=False, slots=True)
+class Named(Generic[K, R]):
+    """A named loader: the `record`s whose `field` equals each key of type `K`, narrowed by `where`.
+
+    Compared by identity: each declaration is its own loader (and batch), whatever it shares with another.
+    """
+
+    name: str
+    record: type[R]
+    field: str
+    key: Callable[[str], K]  # the key type (a NewType over str)
+    where: Where | None = None
+
+    @property
+    def entity(self) -> str:
+        """The canonical entity of the records (hub.core.records.RECORDS)."""
+        return _ENTITIES[self.record]
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+_ENTITIES = {cls: entity for entity, cls in RECORDS.items()}
+
+
+def _frozen(where: Mapping[str, Any]) -> Where:
+    return MappingProxyType({k: tuple(v) if isinstance(v, list) else v for k, v in where.items()})
+
+
+ACTIVE_SLOT = _frozen({"status": [SlotStatus.ACTIVE, SlotStatus.SECONDED], "left_on": None})  # held now
+IN_POST = _frozen({"end_on": None})  # an appointment not ended
+
+# --- the named loaders --------------------------------------------------------------------------------
+UnitsByCode = Named("UnitsByCode", Unit, "local_id", UnitCode)  # per department: its own units
+UnitsByParent = Named("UnitsByParent", Unit, "parent_local_id", UnitCode)
+QuotasByUnit = Named("QuotasByUnit", Quota, "unit_local_id", UnitCode)
+PostQuotasByUnit = Named("PostQuotasByUnit", LeadershipPostQuota, "unit_local_id", UnitCode)
+SlotsByUnit = Named("SlotsByUnit", RegistrySlot, "unit_local_id", UnitCode)
+ActiveSlotsByUnit = Named("ActiveSlotsByUnit", RegistrySlot, "unit_local_id", UnitCode, ACTIVE_SLOT)
+CurrentAppointmentsByUnit = Named("CurrentAppointmentsByUnit", Appointment, "unit_local_id", UnitCode, IN_POST)
+AppointmentsByCadre = Named("AppointmentsByCadre", Appointment, "cadre_id", CadreId)
+SlotsByPerson = Named("SlotsByPerson", RegistrySlot, "id_number", IdNumber)
+PersonnelByPerson = Named("PersonnelByPerson", Personnel, "id_number", IdNumber)
+CadresByPerson = Named("CadresByPerson", Cadre, "id_number", IdNumber)
+PayeesByPerson = Named("PayeesByPerson", Payee, "id_number", IdNumber)
+PayLinesByPerson = Named("PayLinesByPerson", PayLine, "id_number", IdNumber)
+PostsByPerson = Named("PostsByPerson", PostAssignment, "id_number", IdNumber)
+TitlesByPerson = Named("TitlesByPerson", Title, "id_number", IdNumber)
+InsuranceByPerson = Named("InsuranceByPerson", Insurance, "id_number", IdNumber)
+
+
+class RecordsByKeyLoader(DataLoader, Generic[K, R]):  # type: ignore[misc]
     """Loads all records of a source's entity whose `field` equals each key, in key order."""
 
     def __init__(
-        self, adapter: Adapter, entity: str, field: str, where: Where | None = None, fields: frozenset[str] | None = None,
+        self, adapter: Adapter, named: Named[K, R], where: Where | None = None, fields: frozenset[str] | None = None,
         observe: BatchObserver | None = None,
     ) -> None:
         super().__init__()
         self.observe = observe
         self.adapter = adapter
-        self.entity = entity
-        self.field = field
+        self.named = named
+        self.entity = named.entity
+        self.field = named.field
         self.where = where
         self.fields = fields
+
+    async def load_keys(self, keys: Sequence[K]) -> list[list[R]]:
+        """Each key's records (one batch with every other load of this tick)."""
+        if not {*map(type, keys)} <= {str}:
+            bad = next(k for k in keys if type(k) is not str)
+            raise TypeError(f"{self.named!r} takes string keys ({self.field}), not {bad!r}")
+        return await self.load_many(keys)  # type: ignore[no-any-return]
 
     async def batch_load_fn(self, keys: Sequence[Any]) -> list[list[Any]]:
         if self.observe is not None:
@@ -38,41 +133,48 @@ class RecordsByKeyLoader(DataLoader):  # type: ignore[misc]
             bucket = grouped.get(getattr(record, field))
             if bucket is not None:
                 bucket.append(record)
-        order = self.adapter.order_key(self.entity)  # type: ignore[attr-defined]
+        order = self.adapter.order_key(self.entity)
         for bucket in grouped.values():
             if len(bucket) > 1:
                 bucket.sort(key=order)
         return [grouped[k] for k in keys]
 
 
+Projection = dict[str | Named[Any, Any], frozenset[str]]  # entity or named loader -> the record fields read
+
+
 class Loaders:
     """The request's loaders, created on first use; never shared between requests.
 
     `fields` is the request's projection: per entity, the fields its answer reads (an entity not
-    named is read whole), and under "entity@key" what is read only of the records looked up by
-    that key. The compiled read path sets it from the document before any load.
+    named is read whole), and per named loader what is read only of the records it loads. The
+    compiled read path sets it from the document before any load.
     """
 
     def __init__(self, sources: Sources, scope: RowScope, observe: BatchObserver | None = None) -> None:
         self._sources = sources
         self._scope = scope
         self._observe = observe  # told each batch's size (hub/metrics.py)
-        self._loaders: dict[tuple[str, str, str, str], RecordsByKeyLoader] = {}
-        self.fields: dict[str, frozenset[str]] = {}
+        self._loaders: dict[tuple[Named[Any, Any], str | None], RecordsByKeyLoader[Any, Any]] = {}
+        self.fields: Projection = {}
 
-    def by(self, department: str, entity: str, field: str, where: Where | None = None, tag: str = "") -> RecordsByKeyLoader:
-        """The loader of `entity` records by `field` in a department's source (`tag` names a `where`)."""
-        key = (department, entity, field, tag)
-        loader = self._loaders.get(key)
+    def of(self, named: Named[K, R], department: str | None = None) -> RecordsByKeyLoader[K, R]:
+        """The request's loader of a name: in the source that keeps its entity, or in `department`'s (`unit`)."""
+        loader = self._loaders.get((named, department))
         if loader is None:
-            adapter = self._sources[department]
-            scoped = self._scope.where(department, adapter.scope_field(entity), where) or None
-            loader = self._loaders[key] = RecordsByKeyLoader(adapter, entity, field, scoped, self._projection(entity, field),
-                                                              self._observe)
+            source = department if department is not None else self._sources.holder(named.entity)
+            adapter = self._sources[source]
+            scoped = self._scope.where(source, adapter.scope_field(named.entity), named.where) or None
+            loader = self._loaders[named, department] = RecordsByKeyLoader(
+                adapter, named, scoped, self._projection(named), self._observe)
         return loader
 
-    def _projection(self, entity: str, field: str) -> frozenset[str] | None:
-        general, by_key = self.fields.get(entity), self.fields.get(f"{entity}@{field}")
+    async def load(self, named: Named[K, R], keys: Sequence[K], department: str | None = None) -> list[list[R]]:
+        """Each key's records of a named loader (one statement per batch)."""
+        return await self.of(named, department).load_keys(keys)
+
+    def _projection(self, named: Named[Any, Any]) -> frozenset[str] | None:
+        general, by_key = self.fields.get(named.entity), self.fields.get(named)
         if general is None or by_key is None:
             return general or by_key
         return general | by_key

@@ -1,4 +1,4 @@
-"""Person data, a level at a time: one facet per department, resolved values, retirement dates.
+"""Person data, a level at a time: each department's records by ID number, resolved values, retirement dates.
 
 Functions take the people of one level of an answer (objects with `id_number` and, when reached
 through a registry list, the listed `slot`) and return one value per person, in order.
@@ -8,25 +8,38 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from functools import lru_cache
-from typing import Any, Protocol
+from operator import attrgetter
+from typing import Any, Protocol, TypeVar
 
+from adapters.base import Contains
 from hub.core import ids
 from hub.core.codes import PersonnelCategory, PostCategory, QuotaType, Sex, SlotStatus
-from hub.core.errors import BadUserInput, HubError
+from hub.core.errors import HubError, SourceUnavailable
+from hub.core.records import PayLine, RegistrySlot
 from hub.core.retirement import retirement_date, retirement_group
 from resolvers.context import HubContext
+from resolvers.institutions import InstitutionView, of_records, of_units
+from resolvers.loaders import (
+    ACTIVE_SLOT,
+    ActiveSlotsByUnit,
+    CadresByPerson,
+    IdNumber,
+    Named,
+    PayeesByPerson,
+    PayLinesByPerson,
+    PersonnelByPerson,
+    PostsByPerson,
+    SlotsByPerson,
+    SlotsByUnit,
+)
+from resolvers.pages import Page, count, scan
 
-# Facets by department: (department, entity) of the records that describe a person by ID number.
-FACETS: dict[str, tuple[str, str]] = {
-    "registry": ("establishment", "registry_slot"),
-    "personnel": ("hr", "personnel"),
-    "cadre": ("organization", "cadre"),
-    "payroll": ("finance", "payee"),
-}
-# The order in which sources are trusted for a person's resolved name.
-RESOLUTION_ORDER = ("registry", "personnel", "cadre", "payroll")
+R = TypeVar("R")
+
+# The records that describe a person by ID number, in the order their values are trusted (registry first).
+FACETS: tuple[Named[IdNumber, Any], ...] = (SlotsByPerson, PersonnelByPerson, CadresByPerson, PayeesByPerson)
 
 
 class PersonLike(Protocol):
@@ -36,41 +49,74 @@ class PersonLike(Protocol):
     slot: Any
 
 
-def parse_id_number(raw: str) -> str:
-    """A lookup key from user input: normalized, and valid, or BAD_USER_INPUT (bilingual)."""
-    key = ids.normalize_id_number(raw)
-    problem = ids.id_number_problem(key) if key else "身份证号码不能为空 / ID number must not be empty"
-    if problem:
-        raise BadUserInput(f"{problem}: {raw!r}", field="idNumber")
-    return key  # type: ignore[return-value]
+class Listed:
+    """A person listed through a registry slot (`Person` objects of lists), described by that slot."""
+
+    __slots__ = ("id_number", "slot")
+
+    def __init__(self, id_number: str, slot: RegistrySlot | None) -> None:
+        self.id_number = id_number
+        self.slot = slot
 
 
-async def records(ctx: HubContext, department: str, entity: str, keys: Sequence[str]) -> list[list[Any]]:
-    """Each person's records of an entity a department keeps by ID number (one batch)."""
-    loader = ctx.loaders.by(department, entity, "id_number")
-    return await loader.load_many(list(keys))  # type: ignore[no-any-return]
+def listed(slots: Sequence[RegistrySlot]) -> list[Listed]:
+    """The people of registry slots that carry an ID number, each described by its slot."""
+    return [Listed(s.id_number, s) for s in slots if s.id_number]
 
 
-async def facets(ctx: HubContext, name: str, keys: Sequence[str]) -> list[list[Any]]:
-    """Each person's records in one department's facet (empty lists where it has none)."""
-    department, entity = FACETS[name]
-    return await records(ctx, department, entity, keys)
+def _key(person: Any) -> IdNumber:
+    return IdNumber(person.id_number)
 
 
-# What current_slot reads, of the slots a person is looked up by (a listed person has its slot).
-CURRENT_SLOT_READS = {"registry_slot@id_number": {"status", "left_on"}}
+def each(named: Named[Any, R], key: Callable[[Any], str | None] = attrgetter("id_number")
+         ) -> Callable[[HubContext, Sequence[Any]], Awaitable[list[list[R]]]]:
+    """A batch function: each parent's records of a named loader, by the parent's key (none without one)."""
+
+    async def batch(ctx: HubContext, parents: Sequence[Any]) -> list[list[R]]:
+        keys = [key(p) for p in parents]
+        known = list(dict.fromkeys(k for k in keys if k))
+        found = dict(zip(known, await ctx.loaders.load(named, known), strict=True))
+        return [found[k] if k else [] for k in keys]
+
+    return batch
 
 
-def current_slot(slots: Sequence[Any]) -> Any:
+def first(named: Named[IdNumber, R]) -> Callable[[HubContext, Sequence[Any]], Awaitable[list[R | None]]]:
+    """A batch function: each person's first record of a named loader (None without one)."""
+    every = each(named)
+
+    async def batch(ctx: HubContext, people: Sequence[Any]) -> list[R | None]:
+        return [f[0] if f else None for f in await every(ctx, people)]
+
+    return batch
+
+
+async def find(ctx: HubContext, id_number: str) -> IdNumber | None:
+    """The ID number if any department knows it (or one that is down might); BAD_USER_INPUT if malformed."""
+    key = IdNumber(ids.parse_id_number(id_number))
+    unsure = False
+    for facet in FACETS:  # most people are in the registry: usually one statement
+        try:
+            if (await ctx.loaders.load(facet, [key]))[0]:
+                return key
+        except SourceUnavailable:
+            unsure = True
+    return key if unsure else None
+
+
+def current_slot(slots: Sequence[RegistrySlot]) -> RegistrySlot | None:
     """The slot that describes a person: the first active one, else the first."""
     active = [s for s in slots if s.status in (SlotStatus.ACTIVE, SlotStatus.SECONDED) and s.left_on is None]
     return (active or slots)[0] if slots else None
 
 
-async def slots_of(ctx: HubContext, people: Sequence[PersonLike]) -> list[Any]:
+CURRENT_SLOT_READS = {SlotsByPerson: {"status", "left_on"}}  # what current_slot reads of the slots it chooses from
+
+
+async def slots_of(ctx: HubContext, people: Sequence[PersonLike]) -> list[RegistrySlot | None]:
     """Each person's describing registry slot: the listed one, else the current one (or None)."""
-    unhinted = [p.id_number for p in people if p.slot is None]
-    found = iter(await facets(ctx, "registry", unhinted)) if unhinted else iter(())
+    unhinted = [_key(p) for p in people if p.slot is None]
+    found = iter(await ctx.loaders.load(SlotsByPerson, unhinted)) if unhinted else iter(())
     return [p.slot if p.slot is not None else current_slot(next(found)) for p in people]
 
 
@@ -85,15 +131,15 @@ async def resolve(ctx: HubContext, people: Sequence[PersonLike], pick: Callable[
     sources: list[str | None] = [None] * len(people)
     errors: dict[int, HubError] = {}
     pending: Sequence[int] = range(len(people))
-    for name in RESOLUTION_ORDER:
+    for facet in FACETS:
         if not pending:
             break
-        department = FACETS[name][0]
+        department = ctx.sources.holder(facet.entity)
         try:
-            if name == "registry":
-                describing = await slots_of(ctx, [people[i] for i in pending])
+            if facet is SlotsByPerson:
+                describing: list[Any] = await slots_of(ctx, [people[i] for i in pending])
             else:
-                describing = [f[0] if f else None for f in await facets(ctx, name, [people[i].id_number for i in pending])]
+                describing = [f[0] if f else None for f in await ctx.loaders.load(facet, [_key(people[i]) for i in pending])]
         except HubError as exc:
             errors.update((i, exc) for i in pending if i not in errors)
             continue
@@ -110,6 +156,80 @@ async def resolve(ctx: HubContext, people: Sequence[PersonLike], pick: Callable[
         if i in errors:
             values[i] = errors[i]
     return values, sources
+
+
+_NAME = attrgetter("name")
+
+
+async def names(ctx: HubContext, people: Sequence[PersonLike]) -> list[Any]:
+    """Each person's name from the first facet that has one."""
+    return (await resolve(ctx, people, _NAME))[0]
+
+
+async def name_sources(ctx: HubContext, people: Sequence[PersonLike]) -> list[Any]:
+    """The department each person's name came from (or the error that left it unknown)."""
+    values, sources = await resolve(ctx, people, _NAME)
+    return [v if isinstance(v, HubError) else s for v, s in zip(values, sources, strict=True)]
+
+
+async def institutions(ctx: HubContext, people: Sequence[PersonLike]) -> list[InstitutionView | None]:
+    """Each person's institution: the describing registry slot's, else the personnel record's."""
+    slots = await slots_of(ctx, people)
+    found = await of_records(ctx, SlotsByPerson.entity, slots)
+    missing = [i for i, s in enumerate(slots) if s is None]
+    if missing:
+        staff = await ctx.loaders.load(PersonnelByPerson, [_key(people[i]) for i in missing])
+        from_staff = await of_records(ctx, PersonnelByPerson.entity, [s[0] if s else None for s in staff])
+        for i, inst in zip(missing, from_staff, strict=True):
+            found[i] = inst
+    return found
+
+
+async def slots_of_institutions(ctx: HubContext, insts: Sequence[InstitutionView], active_only: bool) -> list[list[Listed]]:
+    """The people holding registry slots of each institution (active ones only, unless asked), one batch per level."""
+    found = await of_units(ctx, insts, ActiveSlotsByUnit if active_only else SlotsByUnit)
+    return [listed(slots) if slots else [] for slots in found]
+
+
+async def page(ctx: HubContext, size: int, after: str | None, region_code: str | None, institution_code: str | None,
+               quota_type: str | None, name: str | None, include_left: bool) -> Page[Listed]:
+    """A keyset page of the registry's people (by slot) matching the filters, in the caller's scope."""
+    department = ctx.sources.holder("registry_slot")
+    where: dict[str, Any] = {} if include_left else dict(ACTIVE_SLOT)
+    if quota_type is not None:
+        where["quota_type"] = quota_type
+    if name:
+        where["name"] = Contains(name.strip())
+    if region_code or institution_code:
+        cw = await ctx.crosswalk.get()
+        idents = [cw.find(institution_code)] if institution_code else list(cw.by_code.values())
+        where["unit_local_id"] = [
+            code for i in idents
+            if i and (code := i.local_id(department)) and (not region_code or (i.region_code or "").startswith(region_code))
+        ]
+    slots, more = await scan(ctx, department, "registry_slot", "slot_id", where, size, after)
+    named = [s for s in slots if s.id_number]
+    return Page(listed(named), [s.slot_id for s in named], more, slots[-1].slot_id if slots else None,
+                lambda: count(ctx, department, "registry_slot", where))
+
+
+async def pay_entries(ctx: HubContext, payrolls: Sequence[Any], last: int | None, from_month: str | None,
+                      to_month: str | None) -> list[list[PayLine]]:
+    """Each payroll's months in the window, newest first, at most `last`."""
+    out = []
+    for lines in await ctx.loaders.load(PayLinesByPerson, [_key(p) for p in payrolls]):
+        chosen = sorted(
+            (x for x in lines if (from_month is None or x.month >= from_month) and (to_month is None or x.month <= to_month)),
+            key=lambda x: (x.month, x.payee_code),
+            reverse=True,
+        )
+        out.append(chosen[:last] if last is not None else chosen)
+    return out
+
+
+async def paying_institutions(ctx: HubContext, payrolls: Sequence[Any]) -> list[InstitutionView | None]:
+    """The institution paying each payroll (its first payee record's unit)."""
+    return await of_records(ctx, PayeesByPerson.entity, [p.payees[0] for p in payrolls])
 
 
 @lru_cache(maxsize=65536)
@@ -140,21 +260,22 @@ async def statutory_retirement(ctx: HubContext, people: Sequence[PersonLike]) ->
             women.append(i)
     if women:
         subset = [people[i] for i in women]
-        keys = [p.id_number for p in subset]
+        keys = [_key(p) for p in subset]
         try:
             slots, staff, posts = await asyncio.gather(
-                slots_of(ctx, subset), facets(ctx, "personnel", keys), records(ctx, "hr", "post_assignment", keys)
+                slots_of(ctx, subset), ctx.loaders.load(PersonnelByPerson, keys), ctx.loaders.load(PostsByPerson, keys)
             )
         except HubError as exc:
             for i in women:
                 out[i] = exc
             return out
-        for i, slot, person, held in zip(women, slots, staff, posts, strict=True):
+        for i, slot, records, held in zip(women, slots, staff, posts, strict=True):
             worker = (
                 (slot is not None and slot.quota_type == QuotaType.GQ)
-                or any(p.category == PersonnelCategory.PI_WORKER for p in person)
+                or any(p.category == PersonnelCategory.PI_WORKER for p in records)
                 or any(p.category == PostCategory.WORKER and p.end_on is None for p in held)
             )
             birth = id_facts(people[i].id_number)[0]  # type: ignore[index]
             out[i] = retirement_date(birth, retirement_group("female", worker))
     return out
+

@@ -8,32 +8,22 @@ region are narrowed to the caller's. Who acts is the principal's subject.
 from __future__ import annotations
 
 import datetime as dt
-from types import SimpleNamespace
 from typing import Any
 
+from hub.core import ids
 from hub.core.crosswalk import institution_key
 from hub.core.errors import BadUserInput, Conflict, HubError
-from hub.store import Store
 from hub.supervision import alert_queries as q
 from hub.supervision import deferrals, freezes, precheck, service
 from hub.supervision.alerts import Alert, AlertEvent, AlertStatus, get_alert, history, transition
 from hub.supervision.model import Scope
 from resolvers.context import HubContext
-from resolvers.people import statutory_retirement
-
-
-def store_of(ctx: HubContext) -> Store:
-    """The hub store on the context (HubState opens it in the lifespan)."""
-    store = getattr(ctx, "store", None)
-    if store is None:
-        raise HubError("枢纽库未配置 / the hub store is not configured")
-    return store  # type: ignore[no-any-return]
+from resolvers.people import Listed, statutory_retirement
 
 
 def actor_of(ctx: HubContext) -> str:
     """Who acts: the principal's subject."""
-    principal = getattr(ctx, "principal", None)
-    return str(getattr(principal, "subject", None) or "anonymous")
+    return ctx.principal.subject or "anonymous"
 
 
 def scoped_region(ctx: HubContext, requested: str | None) -> str | None:
@@ -53,7 +43,7 @@ def alert_filter(ctx: HubContext, **given: Any) -> q.AlertFilter:
 async def alerts_page(ctx: HubContext, flt: q.AlertFilter, first: int, after: int | None
                       ) -> tuple[list[Alert], bool, dict[int, list[AlertEvent]]]:
     """A page of alerts with their histories (two statements)."""
-    async with store_of(ctx).connect() as conn:
+    async with ctx.require_store().connect() as conn:
         rows, more = await q.list_alerts(conn, flt, first, after)
         events = await history(conn, [a.id for a in rows])
     return rows, more, events
@@ -61,40 +51,40 @@ async def alerts_page(ctx: HubContext, flt: q.AlertFilter, first: int, after: in
 
 async def alert_count(ctx: HubContext, flt: q.AlertFilter) -> int:
     """How many alerts match."""
-    async with store_of(ctx).connect() as conn:
+    async with ctx.require_store().connect() as conn:
         return await q.count_alerts(conn, flt)
 
 
 async def alert(ctx: HubContext, alert_id: int) -> tuple[Alert, list[AlertEvent]]:
     """One alert, or NOT_FOUND."""
-    async with store_of(ctx).connect() as conn:
+    async with ctx.require_store().connect() as conn:
         found = await get_alert(conn, alert_id)
         return found, (await history(conn, [alert_id]))[alert_id]
 
 
 async def alert_step(ctx: HubContext, alert_id: int, to: AlertStatus, note: str | None) -> tuple[Alert, list[AlertEvent]]:
     """One lifecycle step by the caller."""
-    changed = await transition(store_of(ctx), alert_id, to, actor_of(ctx), note)
+    changed = await transition(ctx.require_store(), alert_id, to, actor_of(ctx), note)
     return changed, (await alert(ctx, alert_id))[1]  # the status this step left, not a later one
 
 
 async def summary(ctx: HubContext, by: q.Dimension, flt: q.AlertFilter) -> list[q.SummaryRow]:
     """Alert counts grouped by a dimension."""
-    async with store_of(ctx).connect() as conn:
+    async with ctx.require_store().connect() as conn:
         return await q.summarize(conn, by, flt)
 
 
 async def freeze_list(ctx: HubContext, code: str | None, statuses: list[freezes.FreezeStatus] | None,
                       region: str | None) -> tuple[list[freezes.Freeze], dict[int, list[freezes.FreezeEvent]]]:
     """Freezes in scope with their histories."""
-    async with store_of(ctx).connect() as conn:
+    async with ctx.require_store().connect() as conn:
         found = await freezes.list_freezes(conn, institution_key(code), statuses, scoped_region(ctx, region))
         return found, await freezes.freeze_history(conn, [f.id for f in found])
 
 
 async def freeze_one(ctx: HubContext, freeze_id: int) -> tuple[freezes.Freeze, list[freezes.FreezeEvent]]:
     """One freeze, or NOT_FOUND."""
-    async with store_of(ctx).connect() as conn:
+    async with ctx.require_store().connect() as conn:
         found = await freezes.get_freeze(conn, freeze_id)
         return found, (await freezes.freeze_history(conn, [freeze_id]))[freeze_id]
 
@@ -102,11 +92,10 @@ async def freeze_one(ctx: HubContext, freeze_id: int) -> tuple[freezes.Freeze, l
 async def freeze_create(ctx: HubContext, code: str, hiring: bool, payroll: bool, reason: str, alert_ids: list[int],
                         note: str | None) -> tuple[freezes.Freeze, list[freezes.FreezeEvent]]:
     """Freeze an institution (it must exist in the crosswalk)."""
-    key = institution_key(code) or ""
-    ident = (await ctx.crosswalk.get()).identity(key)
+    ident = (await ctx.crosswalk.get()).find(code)
     if ident is None:
         raise BadUserInput(f"未知机构 / unknown institution: {code!r}", field="institutionCode")
-    made = await freezes.freeze(store_of(ctx), key, ident.region_code, hiring=hiring, payroll=payroll, reason=reason,
+    made = await freezes.freeze(ctx.require_store(), ident.code, ident.region_code, hiring=hiring, payroll=payroll, reason=reason,
                                 alert_ids=alert_ids, actor=actor_of(ctx), note=note)
     return await freeze_one(ctx, made.id)
 
@@ -114,14 +103,14 @@ async def freeze_create(ctx: HubContext, code: str, hiring: bool, payroll: bool,
 async def freeze_step(ctx: HubContext, freeze_id: int, to: freezes.FreezeStatus, note: str | None
                       ) -> tuple[freezes.Freeze, list[freezes.FreezeEvent]]:
     """Confirm, reject or lift a freeze."""
-    changed = await freezes.decide(store_of(ctx), freeze_id, to, actor_of(ctx), note)
+    changed = await freezes.decide(ctx.require_store(), freeze_id, to, actor_of(ctx), note)
     return changed, (await freeze_one(ctx, freeze_id))[1]  # the status this step left, not a later one
 
 
 async def start_check(ctx: HubContext, institution_code: str | None, region: str | None, month: str | None,
                       wait: bool) -> service.CheckRun:
     """Start a recorded run (within the caller's region); return it when done, or at once as RUNNING."""
-    store = store_of(ctx)
+    store = ctx.require_store()
     code = institution_key(institution_code)
     scope = Scope(frozenset({code}) if code else None, scoped_region(ctx, region))
     if wait:
@@ -137,28 +126,28 @@ async def start_check(ctx: HubContext, institution_code: str | None, region: str
 
 async def runs(ctx: HubContext, last: int) -> list[service.CheckRun]:
     """The latest recorded runs."""
-    return await service.recent_runs(store_of(ctx), max(1, min(last, 200)))
+    return await service.recent_runs(ctx.require_store(), max(1, min(last, 200)))
 
 
 async def check(ctx: HubContext, action: precheck.Action, code: str, id_number: str | None,
                 quota_type: str | None) -> precheck.PrecheckResult:
     """What blocks or warns against an action."""
-    return await precheck.precheck(ctx.sources, await ctx.crosswalk.get(), store_of(ctx), action,
-                                   institution_key(code) or "", id_number, quota_type)
+    return await precheck.precheck(ctx.sources, await ctx.crosswalk.get(), ctx.require_store(), action, code, id_number,
+                                   quota_type)
 
 
 async def defer(ctx: HubContext, id_number: str, until: dt.date, document: str | None,
                 note: str | None) -> deferrals.Deferral:
     """Record an approved retirement deferral of a person some department knows (schema/execution/executor/row_scope.py
     checked that, and the scope), against the person's statutory retirement date."""
-    key = deferrals.parse_id(id_number)
-    due = (await statutory_retirement(ctx, [SimpleNamespace(id_number=key, slot=None)]))[0]
+    key = ids.parse_id_number(id_number)
+    due = (await statutory_retirement(ctx, [Listed(key, None)]))[0]
     if isinstance(due, HubError):
         raise due
     assert due is not None  # a valid ID number carries a birth date
-    return await deferrals.record_deferral(store_of(ctx), key, until, due, actor_of(ctx), document, note)
+    return await deferrals.record_deferral(ctx.require_store(), key, until, due, actor_of(ctx), document, note)
 
 
 async def deferrals_of(ctx: HubContext, id_number: str) -> list[deferrals.Deferral]:
     """A person's recorded deferrals."""
-    return await deferrals.deferrals_of(store_of(ctx), deferrals.parse_id(id_number))
+    return await deferrals.deferrals_of(ctx.require_store(), ids.parse_id_number(id_number))

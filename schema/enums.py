@@ -12,9 +12,9 @@ from hub.core import codes
 from hub.core.departments import Departments
 
 
-def graphql_enum(cls: type[Enum], description: str, labels: dict[str, str]) -> Any:
-    """Expose a hub.core.codes enum to GraphQL with a bilingual description for each value."""
-    strawberry.enum(cls, description=description)
+def graphql_enum(cls: type[Enum], description: str, labels: dict[str, str], name: str | None = None) -> Any:
+    """Expose an enum to GraphQL (under its class name unless `name`) with a bilingual description for each value."""
+    strawberry.enum(cls, name=name, description=description)
     for value in cls.__strawberry_definition__.values:  # type: ignore[attr-defined]
         value.description = labels.get(value.name)
     return cls

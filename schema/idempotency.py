@@ -32,7 +32,6 @@ from strawberry.types.enum import StrawberryEnumDefinition
 from strawberry.types.field import StrawberryField
 
 from hub.store.idempotency import once, ticket
-from resolvers.supervision import store_of
 
 KEY_ARGUMENT = "idempotencyKey"  # declared "not scoped": it names the request, not data
 KEY_HEADER = "idempotency-key"
@@ -53,14 +52,14 @@ class IdempotencyKey(FieldExtension):
     async def resolve_async(self, next_: Any, source: Any, info: Any, **kwargs: Any) -> Any:
         key, slot = kwargs.pop("idempotency_key", None), ""
         if key is None:
-            key, slot = getattr(info.context, "idempotency_key", None), str(info.path.key)
+            key, slot = info.context.idempotency_key, str(info.path.key)
         if key is None:
             return await next_(source, info, **kwargs)
         ctx = info.context
         principal = ctx.principal
         request = ticket(f"{getattr(principal, 'via', 'jwt')}:{principal.subject}", key, info.field_name, kwargs, slot)
         kind = info.return_type
-        return await once(store_of(ctx), request, lambda: next_(source, info, **kwargs),
+        return await once(ctx.require_store(), request, lambda: next_(source, info, **kwargs),
                           lambda value: encode(value, kind), lambda data: decode(data, kind),
                           ttl=ctx.settings.idempotency_ttl_seconds, wait=ctx.settings.idempotency_wait_seconds)
 

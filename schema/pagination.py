@@ -12,7 +12,7 @@ import orjson
 import strawberry
 
 from hub.core.errors import BadUserInput
-from resolvers.batch import batch_field, reading
+from resolvers.batch import batch_field, reading, reads
 
 T = TypeVar("T")
 
@@ -67,7 +67,7 @@ class Edge(Generic[T]):
     node: T
     position: strawberry.Private[Any]  # the keyset value the cursor encodes (encoded only when asked)
 
-    @strawberry.field(description="本项的游标 / cursor of this item", metadata=reading({}))
+    @strawberry.field(description="本项的游标 / cursor of this item", metadata=reading())
     def cursor(self) -> str:
         return encode_cursor(self.position)
 
@@ -99,4 +99,4 @@ class Connection(Generic[T]):
     edges: list[Edge[T]]
     page_info: PageInfo
     _count: strawberry.Private[Callable[[], Awaitable[int]]]
-    total_count: int = batch_field(_total_counts, "符合条件的总数 / number of matching items in all pages", reads={})
+    total_count: int = batch_field(_total_counts, "符合条件的总数 / number of matching items in all pages", reads())

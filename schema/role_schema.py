@@ -53,6 +53,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from hub.core.caches import BoundedCache
 from policies.grants import Access, Grants
+from resolvers.context import required
 
 
 @dataclass(frozen=True)
@@ -176,16 +177,13 @@ class RoleIntrospection(StrawberryGraphQLCoreExecutionContext):
 
     `__schema` and `__type` resolve on the resolve info's schema, and the introspection fields
     below them (`possibleTypes`) too: for those fields the info carries the role's schema.
-    Without grants in the context (a schema built without policy) nothing changes.
     """
 
     def build_resolve_info(self, field_def: GraphQLField, field_nodes: list[FieldNode], parent_type: GraphQLObjectType,
                            path: Path) -> Any:
         info = super().build_resolve_info(field_def, field_nodes, parent_type, path)
         if field_def is SchemaMetaFieldDef or field_def is TypeMetaFieldDef or is_introspection_type(parent_type):
-            grants = getattr(self.context_value, "grants", None)
-            if grants is not None:
-                return info._replace(schema=role_schema(self.schema, grants).schema)
+            return info._replace(schema=role_schema(self.schema, required(self.context_value).grants).schema)
         return info
 
 

@@ -7,7 +7,6 @@ every field is a plain declared field, so the compiled policy can allow or deny 
 from __future__ import annotations
 
 import datetime as dt
-from enum import Enum
 from typing import Any
 
 import strawberry
@@ -30,14 +29,6 @@ from schema.pagination import Connection, Edge, PageInfo, decode_cursor, encode_
 
 Info = strawberry.Info[HubContext, None]
 
-def _enum(cls: type[Enum], name: str, description: str, labels: dict[str, str]) -> Any:
-    """Like schema.enums.graphql_enum, under a GraphQL name of our choosing."""
-    strawberry.enum(cls, name=name, description=description)
-    for value in cls.__strawberry_definition__.values:  # type: ignore[attr-defined]
-        value.description = labels.get(value.name)
-    return cls
-
-
 Severity = graphql_enum(SeverityCode, "预警级别 / severity", {
     "SEVERE": "严重（建议冻结） / severe (proposes a freeze)", "WARNING": "警告 / warning", "NOTICE": "提示 / notice"})
 AlertStatus = graphql_enum(al.AlertStatus, "预警状态 / alert status", {
@@ -47,12 +38,13 @@ AlertStatus = graphql_enum(al.AlertStatus, "预警状态 / alert status", {
 FreezeStatus = graphql_enum(fz.FreezeStatus, "冻结状态 / freeze status", {
     "PROPOSED": "建议冻结 / proposed", "ACTIVE": "冻结中 / frozen", "LIFTED": "已解冻 / lifted",
     "REJECTED": "不予冻结 / rejected"})
-SummaryDimension = _enum(q.Dimension, "SummaryDimension", "汇总维度 / summary dimension", {
+SummaryDimension = graphql_enum(q.Dimension, "汇总维度 / summary dimension", {
     "RULE": "规则 / rule", "REGION": "旗县区 / banner", "INSTITUTION": "机构 / institution",
-    "MONTH": "首次发现月份 / month first found"})
-PrecheckAction = _enum(pc.Action, "PrecheckAction", "拟办事项 / intended action", {
+    "MONTH": "首次发现月份 / month first found"}, name="SummaryDimension")
+PrecheckAction = graphql_enum(pc.Action, "拟办事项 / intended action", {
     "HIRE": "入编（招录、聘用） / hire into a slot", "TRANSFER_IN": "调入 / transfer in",
-    "PAY_START": "起薪 / start pay", "PAY_CHANGE": "工资变动 / payroll change", "LEAVE": "出编 / leave a slot"})
+    "PAY_START": "起薪 / start pay", "PAY_CHANGE": "工资变动 / payroll change", "LEAVE": "出编 / leave a slot"},
+    name="PrecheckAction")
 
 
 @strawberry.type(description="处理记录 / one step of a lifecycle")

@@ -136,6 +136,25 @@ class Hub:
         return response.json()  # type: ignore[no-any-return]
 
 
+def request_context(settings: Settings, sources: Any, *, subject: str = "test", roles: tuple[str, ...] = ("admin",),
+                    region: str = "152900", store: Any = None, grants: Any = None, scope: Any = None) -> Any:
+    """A request context made from parts, as HubState.context makes one (for tests that run no app).
+
+    `grants` default to none at all; `scope` to the region with no units (the whole league's when it is 152900).
+    """
+    from hub.core.crosswalk import CrosswalkCache
+    from hub.core.principal import Principal
+    from policies.grants import Grants
+    from policies.scope import RowScope
+    from resolvers.context import HubContext
+    from resolvers.loaders import Loaders
+
+    scope = scope if scope is not None else RowScope(region, {})
+    return HubContext(settings, sources, CrosswalkCache(sources), Principal(subject, None, roles, region),
+                      grants if grants is not None else Grants(frozenset(roles), {}, frozenset()), scope,
+                      Loaders(sources, scope), store=store)
+
+
 @contextmanager
 def running_hub(settings: Settings) -> Iterator[Hub]:
     """Start the hub app (lifespan included) over the given settings."""

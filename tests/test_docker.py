@@ -22,7 +22,8 @@ import typer.main
 import yaml
 
 from hub.cli import app as cli_app
-from hub.core.settings import DEPARTMENTS, Settings, SourceSettings
+from hub.core.settings import Settings, SourceSettings
+from hub.demo.generate import DEPARTMENTS
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKER = ROOT / "docker"

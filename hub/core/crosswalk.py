@@ -61,6 +61,11 @@ class Crosswalk:
         """The institution with a canonical code."""
         return self.by_code.get(code)
 
+    def find(self, code: str | None) -> Identity | None:
+        """The institution a user-given code names: a USCC in any spelling, or a crosswalk code."""
+        key = institution_key(code)
+        return self.by_code.get(key) if key else None
+
     def local_ids(self, department: str, codes: Iterable[str]) -> list[str]:
         """The department's unit codes of the given institutions (those it knows)."""
         found = (self.by_code.get(c) for c in codes)

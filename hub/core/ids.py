@@ -6,6 +6,8 @@ import datetime as dt
 import re
 import unicodedata
 
+from hub.core.errors import BadUserInput
+
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
 
@@ -82,6 +84,16 @@ def id_number_problem(id18: str) -> str | None:
     if id_check_digit(id18[:17]) != id18[17]:
         return "身份证号码校验位错误 / wrong check digit in the ID number"
     return None
+
+
+def parse_id_number(raw: str | None) -> str:
+    """A lookup key from user input: normalized and valid, else BAD_USER_INPUT (bilingual, field idNumber)."""
+    key = normalize_id_number(raw)
+    problem = id_number_problem(key) if key else "身份证号码不能为空 / ID number must not be empty"
+    if problem:
+        raise BadUserInput(f"{problem}: {raw!r}", field="idNumber")
+    assert key is not None
+    return key
 
 
 def make_id_number(region: str, birth: dt.date, sequence: int, male: bool) -> str:

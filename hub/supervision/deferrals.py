@@ -30,20 +30,11 @@ class Deferral:
     recorded_at: dt.datetime
 
 
-def parse_id(raw: str) -> str:
-    """A normalized, valid ID number, or BAD_USER_INPUT."""
-    key = ids.normalize_id_number(raw)
-    problem = ids.id_number_problem(key) if key else "身份证号码不能为空 / ID number must not be empty"
-    if problem:
-        raise BadUserInput(f"{problem}: {raw!r}", field="idNumber")
-    return key  # type: ignore[return-value]
-
-
 async def record_deferral(store: Store, id_number: str, until: dt.date, due: dt.date, actor: str,
                           document: str | None = None, note: str | None = None) -> Deferral:
     """Record an approved deferral of a retirement due on `due`: it must end after that date and at
     most three years beyond it (the law's limit); the document is the approval."""
-    key = parse_id(id_number)
+    key = ids.parse_id_number(id_number)
     latest = add_months(due, MAX_MONTHS)
     if not due < until <= latest:
         raise BadUserInput(f"延迟退休须晚于法定退休日期 {due} 且不晚于 {latest} / a deferral must end after the statutory "

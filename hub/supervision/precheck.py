@@ -22,7 +22,6 @@ from hub.core.retirement import retirement_date, retirement_group
 from hub.store import Store
 from hub.store.tables import alerts
 from hub.supervision.alerts import OPEN_STATES
-from hub.supervision.deferrals import parse_id
 from hub.supervision.freezes import FreezeStatus, in_force
 from hub.supervision.model import FreezeKind, Severity
 
@@ -72,12 +71,12 @@ async def precheck(sources: Sources, crosswalk: Crosswalk, store: Store, action:
                    id_number: str | None = None, quota_type: str | None = None,
                    today: dt.date | None = None) -> PrecheckResult:
     """Check an intended action against freezes, quotas, vacancy plans, open severe alerts and the person."""
-    ident = crosswalk.identity(institution_code)
+    ident = crosswalk.find(institution_code)
     if ident is None:
         raise BadUserInput(f"未知机构 / unknown institution: {institution_code!r}", field="institutionCode")
-    person = parse_id(id_number) if id_number else None
+    person = ids.parse_id_number(id_number) if id_number else None
     today = today or dt.date.today()
-    out = PrecheckResult(action, institution_code, person)
+    out = PrecheckResult(action, ident.code, person)
     await _freezes(store, out)
     local = ident.local_id(crosswalk.base)
     if action in ENTERING and local is not None:

@@ -39,8 +39,9 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 from strawberry.utils.operation import get_first_operation, get_operation_type
 
-from hub.core.errors import AuditUnavailable, Unauthenticated
+from hub.core.errors import AuditUnavailable
 from hub.core.slots import OperationSlots
+from resolvers.context import HubContext, required
 from schema.execution.executor import HubExecutor
 from schema.execution.extensions.audit import record_read
 from schema.execution.extensions.errors import VALIDATION_RULES, by_path, coded
@@ -76,7 +77,7 @@ class Execution:
 
     async def answer(
         self,
-        context: Any,
+        context: HubContext,
         query: str | None,
         variables: dict[str, Any] | None = None,
         operation_name: str | None = None,
@@ -88,10 +89,7 @@ class Execution:
             raise MissingQueryError
         if operation_name is not None and not isinstance(operation_name, str):
             raise CannotGetOperationTypeError(operation_name)  # no operation has such a name
-        grants = getattr(context, "grants", None)
-        if grants is None:  # fail closed, whatever let the request in
-            error = Unauthenticated("需要身份认证 / authentication required: no grants for this request")
-            return PreExecutionError(data=None, errors=[GraphQLError(error.message, extensions=error.extensions)])
+        grants = required(context).grants  # fail closed, whatever let the request in: no context, nothing runs
         try:
             async with self.operations or nullcontext():
                 prepared = self.prepare(grants, query, operation_name, variables)
@@ -138,7 +136,7 @@ class Execution:
         self.prepared.put(key, made)
         return made
 
-    async def _execute(self, context: Any, prepared: Prepared, variables: dict[str, Any] | None,
+    async def _execute(self, context: HubContext, prepared: Prepared, variables: dict[str, Any] | None,
                        operation_name: str | None) -> ExecutionResult:
         try:
             result = execute(self.schema, prepared.document,  # type: ignore[arg-type]  # checked by the caller

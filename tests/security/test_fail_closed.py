@@ -7,6 +7,7 @@ import base64
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import jwt
@@ -26,6 +27,7 @@ from graphql import (
     parse,
 )
 
+from resolvers.context import NoContext
 from schema import build_schema
 from schema.execution.executor import HubExecutor, ReferenceExecutor
 from schema.execution.executor.limits import LimitedExecutor
@@ -110,9 +112,9 @@ def test_without_credentials_every_spelling_and_method_is_401(hub: Hub) -> None:
 
 
 @pytest.mark.parametrize("executor", [HubExecutor, ReferenceExecutor])
-def test_a_context_without_grants_executes_nothing(executor: type) -> None:
-    """Whatever let a request in, an executor is not built for a context without compiled grants."""
-    schema = build_schema()
+def test_a_context_without_grants_executes_nothing(demo_dir: Path, executor: type) -> None:
+    """Whatever let a request in, an executor is not built for anything but a HubContext: it raises."""
+    schema = build_schema(hub_settings(demo_dir))
     assert schema.execution_context_class is HubExecutor and issubclass(executor, LimitedExecutor)
     called = []
     query = schema._schema.query_type
@@ -121,10 +123,10 @@ def test_a_context_without_grants_executes_nothing(executor: type) -> None:
     original = field.resolve
     field.resolve = lambda *a, **k: called.append(1)
     try:
-        for context in (None, object(), {"grants": None}):
-            result = execute(schema._schema, parse("{ regions { code } }"), context_value=context,
-                             executor_class=executor)  # type: ignore[arg-type]
-            assert result.data is None and result.errors and result.errors[0].extensions["code"] == "UNAUTHENTICATED"
+        for context in (None, object(), {"grants": None}, SimpleNamespace(grants=object(), settings=hub_settings(demo_dir))):
+            with pytest.raises(NoContext):
+                execute(schema._schema, parse("{ regions { code } }"), context_value=context,
+                        executor_class=executor)  # type: ignore[arg-type]
     finally:
         field.resolve = original
     assert not called

@@ -17,7 +17,7 @@ from hub.core.caches import ENTRIES, BoundedCache, caches
 from schema import build_schema
 from schema.execution.executor import HubExecutor, ReferenceExecutor
 from schema.execution.executor.limits import LimitedExecutor
-from tests.conftest import Hub, hub_settings, running_hub
+from tests.conftest import Hub, hub_settings, request_context, running_hub
 
 # Every cache the hub keeps across requests (a new one must be a BoundedCache, and be listed here).
 EXPECTED = {"prepared documents", "role schemas", "verified tokens", "api key lookups", "trusted documents"}
@@ -152,10 +152,7 @@ def test_both_executors_share_the_limits(hub: Hub) -> None:
     for executor in (HubExecutor, ReferenceExecutor):
         assert issubclass(executor, LimitedExecutor)
 
-        class Context:
-            settings = hub.settings
-            grants = object()
-            principal = type("P", (), {"policy_subjects": frozenset({"analyst"})})()
-
-        result = execute(schema._schema, parse(ALIASES), context_value=Context(), executor_class=executor)  # type: ignore[arg-type]
+        state = hub.client.app_state["hub"]
+        context = request_context(hub.settings, state.sources, roles=("analyst",), grants=state.policies.grants({"analyst"}))
+        result = execute(schema._schema, parse(ALIASES), context_value=context, executor_class=executor)  # type: ignore[arg-type]
         assert result.data is None and result.errors and result.errors[0].extensions["code"] == "QUERY_TOO_COMPLEX"

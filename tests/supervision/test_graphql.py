@@ -3,24 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-from types import SimpleNamespace
 from typing import Any
 
 import strawberry
 
 from adapters.registry import Sources
-from hub.core.crosswalk import CrosswalkCache
 from hub.core.retirement import add_months
 from hub.core.settings import Settings
 from hub.store import Store
 from hub.supervision.deferrals import deferrals_of
 from hub.supervision.service import supervise
-from policies.scope import RowScope
-from resolvers.batch import Batchers
-from resolvers.loaders import Loaders
-from resolvers.people import statutory_retirement
+from resolvers.people import Listed, statutory_retirement
 from schema.execution.executor.row_scope import ScopedExecutor
 from schema.supervision import SupervisionMutation, SupervisionQuery
+from tests.conftest import request_context
 from tests.supervision.conftest import Demo
 
 SCHEMA = strawberry.Schema(query=SupervisionQuery, mutation=SupervisionMutation)
@@ -54,12 +50,8 @@ query($code: String!) { precheck(action: HIRE, institutionCode: $code) { allowed
 
 
 def context(sources: Sources, store: Store, region: str = "152900", who: str = "officer-1") -> Any:
-    """The parts of HubContext the supervision resolvers use."""
-    ctx = SimpleNamespace(settings=Settings(), sources=sources, crosswalk=CrosswalkCache(sources), store=store,
-                          principal=SimpleNamespace(subject=who), scope=RowScope(region, {}))
-    ctx.batchers = Batchers(ctx)
-    ctx.loaders = Loaders(sources, ctx.scope)
-    return ctx
+    """A request context of `who` with the row scope of a region (the supervision resolvers read its store)."""
+    return request_context(Settings(), sources, subject=who, region=region, store=store)
 
 
 async def run(ctx: Any, query: str, **variables: Any) -> dict[str, Any]:
@@ -152,7 +144,7 @@ async def test_deferral_mutation_validates_person_and_dates(demo: Demo, store: S
     sources, manifest, _ = await demo(persons=400, seed=25)
     ctx = context(sources, store)
     person = next(a["idNumber"] for a in manifest["anomalies"] if a["rule"] == "R08")
-    due = (await statutory_retirement(ctx, [SimpleNamespace(id_number=person, slot=None)]))[0]
+    due = (await statutory_retirement(ctx, [Listed(person, None)]))[0]
     assert isinstance(due, dt.date)
     record = "mutation($id: String!, $until: Date!) { recordRetirementDeferral(idNumber: $id, until: $until) { idNumber until recordedBy } }"
     made = await run(ctx, record, id=person.lower(), until=add_months(due, 36).isoformat())

@@ -69,8 +69,7 @@ class CompiledExecutor(LimitedExecutor):
         serially: bool,
         position_context: Any,
     ) -> Any:
-        ctx = self.context_value
-        found = None if serially or getattr(ctx, "batchers", None) is None else plan(self, root_type, grouped_field_set)
+        found = None if serially else plan(self, root_type, grouped_field_set)
         if found is None:
             return super().answer_root(root_type, root_value, grouped_field_set, serially, position_context)
         return self._run(found, root_value)

@@ -4,7 +4,8 @@
 variables into an executor; the compiled executor (schema/execution/executor/compiled.py) derives
 from it, so every operation goes through it. It refuses, with nothing executed:
 
-- a context without compiled grants (UNAUTHENTICATED): fail closed whatever let the request in;
+- without a request context (resolvers/context.py `required`: NoContext is raised), so no call
+  can leave out the caller's grants and row scope, whatever let it in;
 - any String/ID value longer than `max_string_chars`, in the document or in the variables
   (BAD_USER_INPUT): one check for every argument of every field, before any SQL;
 - variables that do not coerce (an Int out of range, say): BAD_USER_INPUT (as literal values that
@@ -37,7 +38,8 @@ from graphql import (
     get_named_type,
 )
 
-from hub.core.errors import BadUserInput, HubError, QueryTooComplex, Unauthenticated
+from hub.core.errors import BadUserInput, HubError, QueryTooComplex
+from resolvers.context import required
 from schema.execution.executor.masks import Masked
 from schema.pagination import DEFAULT_PAGE_SIZE
 
@@ -180,10 +182,7 @@ class LimitedExecutor(Masked):
         *args: Any,
         **kwargs: Any,
     ) -> Any:
-        grants = getattr(context_value, "grants", None)
-        if grants is None:
-            return [_error(Unauthenticated("需要身份认证 / authentication required: no grants for this request"))]
-        settings = context_value.settings
+        settings = required(context_value).settings  # no context, no execution (resolvers/context.py)
         limit = settings.max_string_chars
         for start in long_strings(document, raw_variable_values, limit):
             return [_error(BadUserInput(f"字符串参数超过 {limit} 个字符 / a string argument is longer than {limit} characters: {start!r}…",

@@ -15,15 +15,17 @@ from typing import Any
 
 from graphql import is_leaf_type
 
+from policies.grants import Grants
+from resolvers.context import required
 from schema.execution.executor.row_scope import ScopedExecutor
 from schema.masking import MASKABLE, MASKERS
 
 Masker = Callable[[str], str]
 
 
-def masks_for(grants: Any) -> dict[tuple[str, str], Masker]:
+def masks_for(grants: Grants) -> dict[tuple[str, str], Masker]:
     """(Type, field) -> masker of every field the grants mask."""
-    return {key: MASKERS[MASKABLE[key]] for key in getattr(grants, "masked", ())}
+    return {key: MASKERS[MASKABLE[key]] for key in grants.masked}
 
 
 class Masked(ScopedExecutor):
@@ -31,7 +33,7 @@ class Masked(ScopedExecutor):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.masks = masks_for(getattr(self.context_value, "grants", None))
+        self.masks = masks_for(required(self.context_value).grants)
 
     def masker(self, type_name: str, field_name: str) -> Masker | None:
         """How the caller sees a field's values masked (None: as they are)."""

@@ -33,7 +33,8 @@ from graphql import (
 from graphql.execution.values import get_argument_values
 from strawberry.types.arguments import convert_arguments
 
-from resolvers.batch import Batched, BatchFn
+from resolvers.batch import BatchFn, Reads, field_meta, records_of
+from resolvers.loaders import Projection
 from schema.execution.prepared import UNPLANNED
 
 # Scalars whose answer is a pure function of an immutable value (strawberry's isoformat): the
@@ -75,7 +76,7 @@ class Plan:
     """An operation planned for one set of grants and directive values."""
 
     fields: dict[str, Selected]  # the root type's selected fields
-    reads: dict[str, frozenset[str]] | None  # per entity, the record fields the answer reads (None: all)
+    reads: Projection | None  # per entity (and named loader), the record fields the answer reads (None: all)
 
 
 def plan(executor: Any, root_type: GraphQLObjectType, grouped: Any) -> Plan | None:
@@ -105,7 +106,7 @@ class _Planner:
 
     def __init__(self, executor: Any) -> None:
         self.executor = executor
-        self.reads: dict[str, set[str]] | None = {}
+        self.reads: dict[Any, set[str]] | None = {}
 
     def plan(self, root_type: GraphQLObjectType, grouped: Any) -> Plan:
         fields = self.select(root_type, grouped)
@@ -127,10 +128,9 @@ class _Planner:
             raise NotCompiled(f"{parent_type.name}.{name}")
         selected.return_type = return_type = field_def.type
         selected.strawberry_field = definition
-        metadata = definition.metadata or {}
-        hub = metadata.get("hub")
-        if isinstance(hub, Batched):
-            selected.batch = hub.fn
+        meta = field_meta(definition)
+        if meta is not None and meta.batch is not None:
+            selected.batch = meta.batch
             if not any(_uses_variables(a.value) for a in node.arguments or ()):
                 selected.args = arguments(self.executor, selected)
         elif definition.base_resolver is None:
@@ -140,7 +140,7 @@ class _Planner:
             if inspect.iscoroutinefunction(func) or list(inspect.signature(func).parameters) != ["self"]:
                 raise NotCompiled(f"{parent_type.name}.{name}")
             selected.getter = func
-        self.note_reads(parent_type, selected, metadata.get("reads"))
+        self.note_reads(parent_type, selected, meta.reads if meta is not None else None)
         selected.masker = self.executor.masker(parent_type.name, name)
         named = _named(return_type)
         inner = nullable(return_type)
@@ -163,22 +163,23 @@ class _Planner:
                 selected.memo = {}  # value -> masked value: a mask is a pure function of the value
         return selected
 
-    def note_reads(self, parent_type: GraphQLObjectType, selected: Selected, declared: Any) -> None:
+    def note_reads(self, parent_type: GraphQLObjectType, selected: Selected, declared: Reads | None) -> None:
         """Add the record fields a field reads to the plan's (resolvers/batch.py: what fields declare)."""
         if self.reads is None:
             return
         definition = (parent_type.extensions or {}).get("strawberry-definition")
-        own = getattr(definition.origin, "__records__", None) if definition else None  # the parents are records of it
+        own = records_of(definition.origin) if definition else None  # the parents are records of it
         if selected.attribute is not None:
             if own is not None:
                 self.reads.setdefault(own, set()).add(selected.attribute)
         elif declared is None:
             self.reads = None  # a getter or batch field that does not say what it reads: whole records
         else:
-            for entity, names in declared.items():
-                target = own if entity == "self" else entity
-                if target is None:
+            if declared.own:
+                if own is None:
                     raise NotCompiled(f"{parent_type.name}.{selected.name} reads its own records, but has none")
+                self.reads.setdefault(own, set()).update(declared.own)
+            for target, names in (*declared.entities.items(), *declared.via.items()):
                 self.reads.setdefault(target, set()).update(names)
 
 

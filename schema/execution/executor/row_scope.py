@@ -33,11 +33,12 @@ from graphql import GraphQLError, GraphQLObjectType
 from graphql.execution.values import get_argument_values
 
 from hub.core.codes import REGIONS, in_scope
-from hub.core.crosswalk import institution_key
-from hub.core.errors import HubError, SourceUnavailable
-from hub.core.ids import id_number_problem, normalize_id_number
+from hub.core.errors import BadUserInput, HubError, SourceUnavailable
+from hub.core.ids import parse_id_number
 from hub.store.tables import alerts, freezes
-from resolvers.people import FACETS, RESOLUTION_ORDER, facets
+from resolvers.context import HubContext, required
+from resolvers.loaders import IdNumber
+from resolvers.people import FACETS
 from schema.arguments import Names, declared
 from schema.role_schema import RoleIntrospection
 
@@ -68,7 +69,7 @@ class ScopedExecutor(RoleIntrospection):
         def answer() -> Any:
             return self.answer_root(root_type, root_value, grouped_field_set, serially, position_context)
 
-        ctx = self.context_value
+        ctx = required(self.context_value)  # nothing executes without a caller's context
         writes = root_type is self.schema.mutation_type
         if ctx.scope.everything and not writes:
             return answer()
@@ -113,7 +114,7 @@ class ScopedExecutor(RoleIntrospection):
         return run()
 
 
-async def _refusal(ctx: Any, node: Any, field: str, argument: str, names: Names | None, value: Any,
+async def _refusal(ctx: HubContext, node: Any, field: str, argument: str, names: Names | None, value: Any,
                    writes: bool) -> GraphQLError | None:
     """The error refusing one argument's value, or None when it may be used."""
     key = node.alias.value if node.alias else node.name.value
@@ -135,7 +136,7 @@ async def _refusal(ctx: Any, node: Any, field: str, argument: str, names: Names 
     return None
 
 
-async def _verdict(ctx: Any, names: Names, value: Any) -> Verdict:
+async def _verdict(ctx: HubContext, names: Names, value: Any) -> Verdict:
     """Where one named thing lies for the caller."""
     scope = ctx.scope
     if names is Names.LEAGUE:
@@ -156,36 +157,37 @@ async def _verdict(ctx: Any, names: Names, value: Any) -> Verdict:
     return await _recorded(ctx, alerts if names is Names.ALERT else freezes, value)
 
 
-async def _institution(ctx: Any, code: Any) -> Verdict:
-    ident = (await ctx.crosswalk.get()).identity(institution_key(code) or "") if isinstance(code, str) else None
+async def _institution(ctx: HubContext, code: Any) -> Verdict:
+    ident = (await ctx.crosswalk.get()).find(code) if isinstance(code, str) else None
     if ident is None:
         return Verdict.UNKNOWN
     return Verdict.INSIDE if ctx.scope.admits(ident) else Verdict.OUTSIDE
 
 
-async def _person(ctx: Any, id_number: Any) -> Verdict:
+async def _person(ctx: HubContext, id_number: Any) -> Verdict:
     """Inside when the caller's own reads show a record of the person (through the request's loaders,
     registry first: for most people the one statement the answer then reuses); else outside when any
     department knows the person. A department that is down while nothing decided it fails closed."""
-    key = normalize_id_number(id_number) if isinstance(id_number, str) else None
-    if not key or id_number_problem(key):
+    try:
+        key = IdNumber(parse_id_number(id_number if isinstance(id_number, str) else None))
+    except BadUserInput:
         return Verdict.UNKNOWN
     down: HubError | None = None
-    for facet in RESOLUTION_ORDER:
+    for facet in FACETS:
         try:
-            if (await facets(ctx, facet, [key]))[0]:
+            if (await ctx.loaders.load(facet, [key]))[0]:
                 return Verdict.INSIDE
         except SourceUnavailable as exc:
             down = exc
     if down is not None:
         raise down
-    for department, entity in FACETS.values():
-        if await ctx.sources[department].fetch(entity, "id_number", [key], fields={"id_number"}):
+    for facet in FACETS:  # unscoped: whether anyone knows the person
+        if await ctx.sources[ctx.sources.holder(facet.entity)].fetch(facet.entity, facet.field, [key], fields={facet.field}):
             return Verdict.OUTSIDE
     return Verdict.UNKNOWN
 
 
-async def _recorded(ctx: Any, table: sa.Table, value: Any) -> Verdict:
+async def _recorded(ctx: HubContext, table: sa.Table, value: Any) -> Verdict:
     """An alert or freeze: the region it was recorded with."""
     try:
         row_id = int(value)

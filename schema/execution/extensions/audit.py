@@ -17,6 +17,7 @@ from typing import Any
 from graphql import GraphQLObjectType, GraphQLSchema, get_named_type
 
 from hub.store.audit import AuditEvent, refusal
+from resolvers.context import HubContext
 
 # Types whose fields are about a person; reading any of them is audited.
 PERSONAL_TYPES = frozenset({
@@ -72,14 +73,14 @@ def _rows(data: Any, personal: set[tuple[tuple[str, ...], str]]) -> int:
     return max((count_rows(data, parent, frozenset(keys)) for parent, keys in by_parent.items()), default=0)
 
 
-async def record_read(schema: GraphQLSchema, ctx: Any, query: str, operation: str, data: Any, errors: list[Any],
+async def record_read(schema: GraphQLSchema, ctx: HubContext, query: str, operation: str, data: Any, errors: list[Any],
                       seen: Iterable[tuple[tuple[str, ...], str]]) -> None:
     """Write the audit entry of one answered operation, if it touched any personal field; count a denial.
 
     `seen` ((response path, Type.field) pairs) comes from the policy verdict of the prepared document.
     Returns once the entry is committed; raises AuditUnavailable if it cannot be.
     """
-    audit = getattr(ctx, "audit", None)
+    audit = ctx.audit
     if audit is None:
         return
     result = outcome(errors, data)
