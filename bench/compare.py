@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import functools
 import json
 import math
 import os
@@ -20,6 +21,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -132,6 +134,7 @@ def pg_token(secret: str, role: str) -> str:
 # The servers timed: the hub, the hub with its caches off, PostGraphile; and whose queries and tokens each uses.
 SERVERS = ("hub", "off", "pg")
 SIDE = {"hub": "hub", "off": "hub", "pg": "pg"}
+Turn = Callable[[Server, str, str, Case, int, Measured], None]  # (server, mode, its name, query, round, results)
 
 
 class Bench:
@@ -320,17 +323,26 @@ class Bench:
                     self.rounds(mode, case, timed)
 
     def rounds(self, mode: str, case: Case, servers: dict[str, Server]) -> None:
-        """One query in one mode: `rounds` sequential turns per server, then `load_rounds` wrk turns."""
+        """One query in one mode: `rounds` sequential turns per server, then `load_rounds` wrk turns, all
+        as long as the slowest server needs (under load each request takes ~concurrency x its sequential
+        time, more if the server degrades: aim for a couple of such rounds per turn)."""
+        self.turns(mode, case, servers, "sequential", self.args.rounds, self.sequential)
+        medians = [m.sequential_median_ms for n in servers if (m := self.results[(mode, n, case.key)]).sequential]
+        if medians:
+            a = self.args
+            wanted = math.ceil(LOAD_ROUNDS * a.concurrency * max(medians) / 1000)
+            seconds = int(min(max(a.load_seconds, wanted), a.max_load_seconds))
+            self.turns(mode, case, servers, "load", a.load_rounds, functools.partial(self.load, seconds=seconds))
+
+    def turns(self, mode: str, case: Case, servers: dict[str, Server], phase: str, count: int, run: Turn) -> None:
+        """`count` rounds in which every server takes a turn, the first one rotating from round to round."""
         order = list(servers)
-        for phase, count in ((self.sequential, self.args.rounds), (self.load, self.args.load_rounds)):
-            for r in range(count):
-                turn = order[r % len(order):] + order[:r % len(order)]
-                for name in turn:
-                    measured = self.results.setdefault((mode, name, case.key), Measured())
-                    if measured.error is None:
-                        phase(servers[name], mode, name, case, r, measured)
-            log(f"  {phase.__name__}: " + "; ".join(
-                f"{n} {self.results[(mode, n, case.key)].describe(phase.__name__)}" for n in order))
+        for r in range(count):
+            for name in order[r % len(order):] + order[:r % len(order)]:
+                measured = self.results.setdefault((mode, name, case.key), Measured())
+                if measured.error is None:
+                    run(servers[name], mode, name, case, r, measured)
+        log(f"  {phase}: " + "; ".join(f"{n} {self.results[(mode, n, case.key)].describe(phase)}" for n in order))
 
     def sequential(self, server: Server, mode: str, name: str, case: Case, r: int, measured: Measured) -> None:
         """One server's sequential turn in round r: warm-up, then its share of the query's requests."""
@@ -348,16 +360,12 @@ class Bench:
         finally:
             client.close()
 
-    def load(self, server: Server, mode: str, name: str, case: Case, r: int, measured: Measured) -> None:
-        """One server's wrk turn in round r, bounded in time, with its RSS sampled."""
+    def load(self, server: Server, mode: str, name: str, case: Case, r: int, measured: Measured, *, seconds: int) -> None:
+        """One server's wrk turn in round r, `seconds` long, with its RSS sampled."""
         if not measured.sequential:
             return
         a = self.args
         side = SIDE[name]
-        # Under load each request takes ~concurrency x its sequential time (more if the server degrades):
-        # aim for a couple of such rounds, so that each connection completes a few requests.
-        wanted = LOAD_ROUNDS * a.concurrency * measured.sequential_median_ms / 1000
-        seconds = int(min(max(a.load_seconds, math.ceil(wanted)), a.max_load_seconds))
         run = plan(case, side, self.variants, mode, a.request_seed, 1000 + r)
         try:
             with PeakRss(server) as rss:
@@ -472,9 +480,10 @@ NOTES = [
     "Sequential: one keep-alive connection per turn, warm-up requests first, then the server's share of the "
     "query's requests or the time cap per turn (at least 5 requests). p99 pools all rounds (nearest rank, so "
     "with few samples it is the maximum).",
-    "Load: wrk (closed loop, 1 thread, N connections each waiting for its answer); a slow query's run is "
-    "lengthened to ~2 × connections × its sequential median within the bounds. req/s counts completed "
-    "requests; answers with errors count as failures. When wrk stops, the requests it leaves in flight may "
+    "Load: wrk (closed loop, 1 thread, N connections each waiting for its answer); every server's turns of a "
+    "query last the same time, ~2 × connections × the slowest server's sequential median within the bounds. "
+    "req/s counts the requests completed within a turn (those in flight when it stops are not counted, "
+    "which understates the slow pages' req/s); answers with errors count as failures. When wrk stops, the requests it leaves in flight may "
     "still be worked on: the next turn waits until the server is idle (its CPU use under 5 % of a core).",
     "SQL statements / request: counted in a separate pass (not while timing), the median over every distinct "
     "request, by a PostgreSQL wire-protocol proxy between each server and PostgreSQL (bench/pgwire.py): simple "
