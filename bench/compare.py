@@ -55,8 +55,8 @@ def _sigterm(signum: int, frame: Any) -> None:
 # The hub's caches of earlier answers' work; `--hub-caches off` runs the hub without them.
 CACHES_OFF = {"HUB_ROW_MEMO_ROWS": "0", "HUB_FAST_REPEATS": "false"}
 # --quick: a before/after check in a few minutes (fewer rounds, requests and seconds).
-QUICK = {"mode": "varied", "rounds": 2, "iterations_scale": 0.3, "max_seconds": 6.0, "load_seconds": 3,
-         "max_load_seconds": 8}
+QUICK = {"mode": "varied", "hub_caches": "on", "rounds": 2, "iterations_scale": 0.3, "max_seconds": 5.0,
+         "load_seconds": 3, "max_load_seconds": 10}
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -164,10 +164,10 @@ class Bench:
         return Variants(self.people, self.cursors)
 
     def servers_timed(self, mode: str) -> tuple[str, ...]:
-        """Which servers a mode times: the caches-off hub only with varied requests."""
-        wanted = {"on": ("hub",), "off": ("off",), "both": ("hub", "off")}[self.args.hub_caches]
-        hubs = tuple(h for h in wanted if h == "hub" or mode == "varied") or ("hub",)
-        return (*hubs, "pg")
+        """Which servers a mode times: with `--hub-caches both`, the caches-off hub only with varied requests."""
+        if self.args.hub_caches == "both":
+            return ("hub", "off", "pg") if mode == "varied" else ("hub", "pg")
+        return ("hub" if self.args.hub_caches == "on" else "off", "pg")
 
     def hub_env(self, db_port: int, store: Path, caches: bool = True) -> dict[str, str]:
         """The hub's environment: only the bench's HUB_* settings, whatever the caller's shell has."""
@@ -283,11 +283,13 @@ class Bench:
             reqs = bodies(case, side, self.variants)
             client.post(reqs[0])
             out = []
+            before = settled(proxy)
             for i, body in enumerate(reqs):
-                before = settled(proxy)
                 proxy.trace = [] if i == 0 else None
                 out.append(client.query(body))
-                counts.append(settled(proxy) - before)
+                after = settled(proxy)
+                counts.append(after - before)
+                before = after
                 if proxy.trace is not None:
                     trace = self.work / "logs" / f"sql-{side}-{case.key}.txt"
                     trace.write_text("\n".join(proxy.trace) + "\n", encoding="utf-8")

@@ -5,6 +5,10 @@ PostGraphile answers with the legacy columns. Both answers are brought to one fo
 names normalized with hub.core.ids (PostGraphile's masked and derived fields are computed in SQL by
 bench/postgraphile/setup.sql, see there), institutions as the establishment office's unit id
 (JGID; a hub code is mapped to it with the hub's own `sourceUnits`), months as YYYY-MM.
+
+Also what the requests of a run are: every distinct body of a query (`bodies`: Q1's people, the
+pages), and the sequence they are sent in (`plan`: varied or repeated, seeded, the same on both
+servers; `picks` is the generator bench/post.lua repeats for wrk).
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ PG_Q1 = """query Q1($id: String!) {
     nodes { gzny yfhj sfhj } } } } }"""
 
 # Q2 and Q4 read a page of 100 institutions, Q3 a page of 10,000 people, after a keyset cursor
-# (`null`: the first page); `Requests` precomputes each server's cursors of the same pages.
+# (`null`: the first page); `walk_cursors` collects each server's cursors of the same pages.
 INSTITUTION_PAGE, PERSON_PAGE = 100, 10_000
 
 HUB_Q2 = f"""query Q2($after: String) {{ institutions(first: {INSTITUTION_PAGE}, after: $after) {{ edges {{ node {{
