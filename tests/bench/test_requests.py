@@ -21,6 +21,7 @@ from bench.queries import CASES, Case, Variants, bodies, plan, walk_cursors
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = {"institutions": 20, "people": 10, "masked people": 10}
+PEOPLE = 300
 
 
 def _variants() -> Variants:
@@ -29,7 +30,7 @@ def _variants() -> Variants:
         (side, kind): [None, *(f"{side}-{kind}-{i}" for i in range(1, n))]
         for side in ("hub", "pg") for kind, n in PAGES.items()
     }
-    return Variants([f"1101051949123100{i:02d}" for i in range(100)], cursors)
+    return Variants([f"110105194912{i:06d}" for i in range(PEOPLE)], cursors)
 
 
 def _variables(raw: bytes) -> dict[str, Any]:
@@ -61,10 +62,10 @@ def test_both_servers_get_the_same_sequence_of_distinct_pages(case: Case) -> Non
     variants = _variants()
     for side in ("hub", "pg"):
         every = bodies(case, side, variants)
-        assert len(set(every)) == len(every) == (100 if case.varies == "person" else PAGES[case.varies])
+        assert len(set(every)) == len(every) == (PEOPLE if case.varies == "person" else PAGES[case.varies])
     for stream in (0, 1, 1000):
-        hub = plan(case, "hub", variants, "varied", 17, stream).take(1000)
-        pg = plan(case, "pg", variants, "varied", 17, stream).take(1000)
+        hub = plan(case, "hub", variants, "varied", 17, stream).take(3000)
+        pg = plan(case, "pg", variants, "varied", 17, stream).take(3000)
         hub_order = [_index(case, "hub", b, variants) for b in hub]
         assert hub_order == [_index(case, "pg", b, variants) for b in pg]
         assert len(set(hub_order)) == len(bodies(case, "hub", variants))
@@ -76,7 +77,7 @@ def test_both_servers_get_the_same_sequence_of_distinct_pages(case: Case) -> Non
 def test_repeated_mode_sends_the_first_page_or_q1_people_in_turn(case: Case) -> None:
     variants = _variants()
     sent = [_index(case, "hub", b, variants) for b in plan(case, "hub", variants, "repeated", 17, 0).take(150)]
-    assert sent == ([i % 100 for i in range(150)] if case.varies == "person" else [0] * 150)
+    assert sent == ([i % queries.REPEATED_PEOPLE for i in range(150)] if case.varies == "person" else [0] * 150)
 
 
 def test_cursors_are_walked_from_each_servers_own_end_cursors() -> None:
