@@ -308,7 +308,7 @@ class Bench:
 
     def time_servers(self, cases: list[Case]) -> None:
         """All servers up at once; per mode and query, the servers take turns in each round: sequential
-        rounds first, then wrk rounds (the server going first alternates), so drift hits them alike."""
+        rounds first, then wrk rounds (the server going first rotates), so drift hits them alike."""
         names = tuple(n for n in SERVERS if any(n in self.servers_timed(m) for m in self.modes))
         log(f"[timing] starting {', '.join(names)}")
         with contextlib.ExitStack() as stack:
@@ -489,7 +489,8 @@ NOTES = [
     "query last the same time, ~2 × connections × the slowest server's sequential median within the bounds. "
     "req/s counts the requests completed within a turn (those in flight when it stops are not counted, "
     "which understates the slow pages' req/s); answers with errors count as failures. When wrk stops, the requests it leaves in flight may "
-    "still be worked on: the next turn waits until the server is idle (its CPU use under 5 % of a core).",
+    "still be worked on: the next turn waits until the server is idle (its CPU use under 5 % of a core), and "
+    "'busy after wrk stopped' reports how long that took.",
     "SQL statements / request: counted in a separate pass (not while timing), the median over every page (Q1: "
     "its first 20 people), by a PostgreSQL wire-protocol proxy between each server and PostgreSQL (bench/pgwire.py): simple "
     "queries plus executions of freshly bound prepared statements, not counting BEGIN/COMMIT/ROLLBACK, SET, "

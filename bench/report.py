@@ -56,6 +56,7 @@ TIMED: list[tuple[str, Read, tuple[str, float] | None, int]] = [
     ("load median ms", lambda m: [ld.p50_ms for ld in m.load if ld.requests], None, 1),
     ("peak RSS during load MiB", lambda m: [m.peak_rss_kib / 1024] if m.peak_rss_kib else [], ("≤", 1.00), 0),
     ("response KiB", lambda m: [s.response_bytes / 1024 for s in m.sequential], None, 1),
+    ("busy after wrk stopped s", lambda m: m.drain_seconds, None, 1),
 ]
 COUNTED: list[tuple[str, Callable[[Counts], float]]] = [
     ("SQL statements / request", lambda c: c.statements),
