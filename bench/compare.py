@@ -132,8 +132,7 @@ def pg_token(secret: str, role: str) -> str:
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
-# The servers timed: the hub, the hub with its caches off, PostGraphile; and whose queries and tokens each uses.
-SERVERS = ("hub", "off", "pg")
+# The servers timed (the hub, the hub with its caches off, PostGraphile): whose queries and tokens each uses.
 SIDE = {"hub": "hub", "off": "hub", "pg": "pg"}
 Turn = Callable[[Server, str, str, Case, int, Measured], None]  # (server, mode, its name, query, round, results)
 
@@ -307,24 +306,24 @@ class Bench:
             client.close()
 
     def time_servers(self, cases: list[Case]) -> None:
-        """All servers up at once; per mode and query, the servers take turns in each round: sequential
-        rounds first, then wrk rounds (the server going first rotates), so drift hits them alike."""
-        names = tuple(n for n in SERVERS if any(n in self.servers_timed(m) for m in self.modes))
-        log(f"[timing] starting {', '.join(names)}")
-        with contextlib.ExitStack() as stack:
-            try:
-                servers = {n: stack.enter_context(running(self.server(n, 5432, "time"))) for n in names}
-            except RuntimeError as exc:
-                self.problems.append(f"a server did not start: {exc}")
-                log(f"  FAILED: {exc}")
-                return
-            for server in servers.values():
-                server.wait_idle()
-            for mode in self.modes:
-                timed = {n: servers[n] for n in self.servers_timed(mode)}
+        """Per mode, fresh servers all up at once (memory held since an earlier mode's large pages does not
+        count against the next); per query, the servers take turns in each round: sequential rounds first,
+        then wrk rounds (the server going first rotates), so drift hits them alike."""
+        for mode in self.modes:
+            names = self.servers_timed(mode)
+            log(f"[{mode}] starting {', '.join(names)}")
+            with contextlib.ExitStack() as stack:
+                try:
+                    servers = {n: stack.enter_context(running(self.server(n, 5432, mode))) for n in names}
+                except RuntimeError as exc:
+                    self.problems.append(f"a server did not start: {exc}")
+                    log(f"  FAILED: {exc}")
+                    return
+                for server in servers.values():
+                    server.wait_idle()
                 for case in cases:
                     log(f"[{mode}] {case.key}")
-                    self.rounds(mode, case, timed)
+                    self.rounds(mode, case, servers)
 
     def rounds(self, mode: str, case: Case, servers: dict[str, Server]) -> None:
         """One query in one mode: `rounds` sequential turns per server, then `load_rounds` wrk turns, all
@@ -456,8 +455,8 @@ def describe_machine() -> dict[str, str]:
 
 NOTES = [
     "Both servers read the same PostgreSQL database, on the same 2 cores as PostgreSQL and the load generator. "
-    "The servers timed (the hub, the hub with its caches off, PostGraphile) run at the same time but only one is "
-    "sent requests at a time: per query, each round gives every server a sequential turn, and then each round a "
+    "The servers timed (the hub, the hub with its caches off, PostGraphile), started afresh for each mode, run "
+    "at the same time but only one is sent requests at a time: per query, each round gives every server a sequential turn, and then each round a "
     "wrk turn, the server going first rotating from round to round, so that drift on the machine hits them alike. "
     "Figures are medians over rounds; a ratio's range in brackets is its lowest and highest per round.",
     "Varied requests (as users send them): Q1 one of 1,000 people, Q2 and Q4 one of the pages of 100 institutions "
@@ -497,7 +496,8 @@ NOTES = [
     "set_config() or empty pings (the hub's pool pre-ping); round trips are Sync and simple-query messages, "
     "including those control statements. The caches do not change the hub's statements.",
     "Peak RSS: highest VmRSS of the server's process group sampled every 50 ms during that query's load turns "
-    "(the server process only; PostgreSQL's backends are not included).",
+    "(the server process only; PostgreSQL's backends are not included). A process seldom gives memory back, so "
+    "a query's figure includes what the mode's earlier queries (Q1 to Q4, smallest first) left resident.",
     "Targets (issue 17), hub / PostGraphile with varied requests: sequential median ≤ 0.80, req/s under load "
     "≥ 1.25, peak RSS ≤ 1.00.",
 ]
