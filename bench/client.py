@@ -62,7 +62,7 @@ class Sequential:
 
     latencies: list[float]
     wall: float
-    response_bytes: int
+    response_bytes: int  # mean size of an answer
 
     @property
     def median_ms(self) -> float:
@@ -82,20 +82,21 @@ class Sequential:
 
 
 def run_sequential(
-    client: Client, bodies: list[bytes], *, warmup: int, iterations: int, max_seconds: float, min_iterations: int = 5
+    client: Client, bodies: list[bytes], *, warmup: int, max_seconds: float, min_iterations: int = 5
 ) -> Sequential:
-    """Warm up, then send up to `iterations` requests (cycling through bodies) within `max_seconds`."""
-    for i in range(warmup):
-        client.post(bodies[i % len(bodies)])
+    """Send the first `warmup` bodies untimed, then the others one after another, timed, until they run
+    out or `max_seconds` have passed (after at least `min_iterations`)."""
+    for body in bodies[:warmup]:
+        client.post(body)
     latencies: list[float] = []
     size = 0
     start = time.perf_counter()
-    for i in range(iterations):
-        elapsed, raw = client.post(bodies[i % len(bodies)])
+    for body in bodies[warmup:]:
+        elapsed, raw = client.post(body)
         if b'"errors"' in raw:
             raise GraphQLError(raw[:1000].decode(errors="replace"))
         latencies.append(elapsed)
-        size = len(raw)
-        if i + 1 >= min_iterations and time.perf_counter() - start > max_seconds:
+        size += len(raw)
+        if len(latencies) >= min_iterations and time.perf_counter() - start > max_seconds:
             break
-    return Sequential(latencies, time.perf_counter() - start, size)
+    return Sequential(latencies, time.perf_counter() - start, size // max(1, len(latencies)))

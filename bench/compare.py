@@ -9,7 +9,9 @@ and writes it to bench/results.md. See bench/README.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import functools
 import json
 import math
 import os
@@ -19,6 +21,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +32,7 @@ from bench.client import Client, run_sequential
 from bench.dataset import Params, ensure_dataset, generator_hash, pg_url, q1_people
 from bench.load import run_wrk, wrk_path
 from bench.pgwire import CountingProxy, Counts
-from bench.queries import CASES, Case, Units, bodies
+from bench.queries import CASES, MODES, Case, Units, Variants, bodies, plan, walk_cursors
 from bench.report import Measured, markdown, rows, text_table
 from bench.servers import PeakRss, Server, free_port, running
 
@@ -37,7 +40,8 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 PG_ROLES = {False: "hubbench_reader", True: "hubbench_auditor"}
 HUB_ROLES = {False: "admin", True: "auditor"}
-LOAD_ROUNDS = 6
+COUNTED = 20  # distinct requests of a query whose statements are counted (all pages; Q1's first 20 people)
+LOAD_ROUNDS = 2  # a wrk run lasts ~LOAD_ROUNDS x concurrency x the sequential median, within bounds
 
 
 def log(message: str) -> None:
@@ -49,32 +53,59 @@ def _sigterm(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt  # unwinds through `running(...)`, which stops the servers
 
 
+# The hub's caches of earlier answers' work; `--hub-caches off` runs the hub without them.
+CACHES_OFF = {"HUB_ROW_MEMO_ROWS": "0", "HUB_PREPARED_CACHE_BYTES": "0"}
+# --quick: a before/after check in a few minutes (fewer rounds, requests and seconds).
+QUICK = {"mode": "varied", "hub_caches": "on", "rounds": 2, "iterations_scale": 0.3, "max_seconds": 5.0,
+         "load_seconds": 3, "max_load_seconds": 10}
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Command-line options."""
     p = argparse.ArgumentParser(prog="python -m bench.compare", description=__doc__.splitlines()[0])
     p.add_argument("--database", default="hubbench", help="PostgreSQL database on 127.0.0.1:5432 (user postgres)")
     p.add_argument("--persons", type=int, default=100_000)
     p.add_argument("--institutions", type=int, default=2_000)
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--seed", type=int, default=1, help="the dataset's seed")
     p.add_argument("--rebuild", action="store_true", help="rebuild the dataset even if it matches")
     p.add_argument("--dataset-only", action="store_true", help="build (or check) the dataset, then stop")
-    p.add_argument("--only", default="Q1,Q2,Q3,Q3m", help="comma-separated queries to run")
-    p.add_argument("--q1-people", type=int, default=100, help="people Q1 cycles through (all are checked)")
-    p.add_argument("--max-seconds", type=float, default=60.0, help="cap on each sequential loop (after 5 requests)")
+    p.add_argument("--only", default=",".join(c.key for c in CASES), help="comma-separated queries to run")
+    p.add_argument("--mode", choices=("varied", "repeated", "both"), default="both",
+                   help="varied: a random person or page per request; repeated: the same request (Q1: people in turn)")
+    p.add_argument("--hub-caches", choices=("on", "off", "both"), default="both",
+                   help="the hub with its caches (row memo, fast repeats) on, off, or both (off: varied mode only)")
+    p.add_argument("--quick", action="store_true",
+                   help="a few minutes: " + ", ".join(f"--{k.replace('_', '-')} {v}" for k, v in QUICK.items()))
+    p.add_argument("--rounds", type=int, default=3, help="rounds per query; the servers take turns in each")
+    p.add_argument("--load-rounds", type=int, default=2, help="wrk rounds per query")
+    p.add_argument("--request-seed", type=int, default=17, help="seed of the varied requests' sequence")
+    p.add_argument("--q1-people", type=int, default=1000, help="people Q1 picks from (all are checked)")
+    p.add_argument("--institution-pages", type=int, default=20, help="pages of institutions Q2 and Q4 pick from")
+    p.add_argument("--person-pages", type=int, default=10, help="pages of people Q3 and Q3m pick from")
+    p.add_argument("--max-seconds", type=float, default=15.0,
+                   help="cap on each server's sequential requests in a round (after 5 requests)")
     p.add_argument("--iterations-scale", type=float, default=1.0, help="multiplies each query's sequential count")
     p.add_argument("--concurrency", type=int, default=8, help="wrk connections")
-    p.add_argument("--load-seconds", type=int, default=20, help="shortest wrk run")
-    p.add_argument("--max-load-seconds", type=int, default=120,
-                   help="longest wrk run (a slow query runs for ~6 x concurrency x its median, within these bounds)")
+    p.add_argument("--load-seconds", type=int, default=6, help="shortest wrk run (one server, one round)")
+    p.add_argument("--max-load-seconds", type=int, default=20,
+                   help="longest wrk run (a slow query runs for ~2 x concurrency x its median, within these bounds)")
     p.add_argument("--allow-mismatch", action="store_true", help="time the servers even if their answers differ")
     p.add_argument("--hub-env", action="append", default=[], metavar="HUB_NAME=VALUE",
-                   help="a hub setting for this run (repeatable), e.g. HUB_ROW_MEMO_ROWS=0")
+                   help="a hub setting for this run (repeatable), e.g. HUB_MAX_CONCURRENT_OPERATIONS=4")
     p.add_argument("--output", type=Path, default=BENCH / "results.md")
     args = p.parse_args(argv)
+    if args.quick:
+        p.set_defaults(**QUICK)  # options given explicitly win over the preset
+        args = p.parse_args(argv)
     for item in args.hub_env:
         name, sep, _ = item.partition("=")
         if not sep or not name.startswith("HUB_"):
             p.error(f"--hub-env 须为 HUB_名称=值 / --hub-env takes HUB_NAME=VALUE, not {item!r}")
+    if args.rounds < 1 or args.load_rounds < 1:
+        p.error("--rounds 与 --load-rounds 至少为 1 / --rounds and --load-rounds must be at least 1")
+    unknown = set(args.only.split(",")) - {c.key for c in CASES}
+    if unknown:
+        p.error(f"未知查询 / unknown queries: {', '.join(sorted(unknown))}")
     return args
 
 
@@ -101,6 +132,11 @@ def pg_token(secret: str, role: str) -> str:
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
+# The servers timed (the hub, the hub with its caches off, PostGraphile): whose queries and tokens each uses.
+SIDE = {"hub": "hub", "off": "hub", "pg": "pg"}
+Turn = Callable[[Server, str, str, Case, int, Measured], None]  # (server, mode, its name, query, round, results)
+
+
 class Bench:
     """One run: the dataset, both servers' settings, tokens, and what has been measured."""
 
@@ -110,15 +146,30 @@ class Bench:
         self.secret = secrets.token_urlsafe(32)
         self.audit_key = secrets.token_urlsafe(32)
         self.cases = [c for c in CASES if c.key in args.only.split(",")]
-        self.results: dict[tuple[str, str], Measured] = {}
+        self.modes = MODES if args.mode == "both" else (args.mode,)
+        self.results: dict[tuple[str, str, str], Measured] = {}  # (mode, server, query)
+        self.counts: dict[tuple[str, str], list[Counts]] = {}  # (side, query) -> one per distinct request
+        self.errors: dict[tuple[str, str], str] = {}  # (side, query) -> why its answers could not be checked
         self.problems: list[str] = []
         self.mismatch = False
-        self.q1_ids: list[str] = []
+        self.people: list[str] = []
+        self.cursors: dict[tuple[str, str], list[str | None]] = {}
         self.units: Units = {}
         self.node = Path()
         self.auth: dict[tuple[str, bool], str] = {}
 
-    def hub_env(self, db_port: int, store: Path) -> dict[str, str]:
+    @property
+    def variants(self) -> Variants:
+        """Q1's people and both servers' page cursors."""
+        return Variants(self.people, self.cursors)
+
+    def servers_timed(self, mode: str) -> tuple[str, ...]:
+        """Which servers a mode times: with `--hub-caches both`, the caches-off hub only with varied requests."""
+        if self.args.hub_caches == "both":
+            return ("hub", "off", "pg") if mode == "varied" else ("hub", "pg")
+        return ("hub" if self.args.hub_caches == "on" else "off", "pg")
+
+    def hub_env(self, db_port: int, store: Path, caches: bool = True) -> dict[str, str]:
         """The hub's environment: only the bench's HUB_* settings, whatever the caller's shell has."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
         url = pg_url(self.args.database, db_port)
@@ -135,18 +186,19 @@ class Bench:
             "HUB_DEMO_DIR": str(self.work / "hub"),
         }
         env |= dict(item.split("=", 1) for item in self.args.hub_env)
-        return env
+        return env if caches else env | CACHES_OFF
 
-    def server(self, side: str, db_port: int, phase: str) -> Server:
-        """A fresh server process description for one side, reading PostgreSQL on `db_port`."""
+    def server(self, name: str, db_port: int, phase: str) -> Server:
+        """A fresh server process description ('hub', 'off' or 'pg'), reading PostgreSQL on `db_port`."""
         port = free_port()
         logs = self.work / "logs"
-        if side == "hub":
-            store = self.work / "hub" / f"store-{phase}.db"
+        if SIDE[name] == "hub":
+            label = "hub" if name == "hub" else "hub-caches-off"
+            store = self.work / "hub" / f"store-{label}-{phase}.db"
             store.unlink(missing_ok=True)
             argv = [str(Path(sys.executable).with_name("hub")), "serve", "--host", "127.0.0.1", "--port", str(port)]
-            return Server("hub", argv, self.hub_env(db_port, store), port, logs / f"hub-{phase}.log",
-                          self.work / "hub", auth=self.auth[("hub", False)])
+            return Server(label, argv, self.hub_env(db_port, store, caches=name == "hub"), port,
+                          logs / f"{label}-{phase}.log", self.work / "hub", auth=self.auth[("hub", False)])
         env = dict(os.environ) | {
             "BENCH_PG_URL": pg_url(self.args.database, db_port, "postgres"),
             "BENCH_PG_PORT": str(port),
@@ -165,8 +217,8 @@ class Bench:
         (self.work / "hub").mkdir(parents=True, exist_ok=True)
         params = Params(self.args.persons, self.args.institutions, self.args.seed, generator_hash())
         sizes = ensure_dataset(self.args.database, params, self.work / "dataset", self.args.rebuild)
-        self.q1_ids = q1_people(self.args.database, self.args.q1_people)
-        if not self.q1_ids:
+        self.people = q1_people(self.args.database, self.args.q1_people)
+        if not self.people:
             raise RuntimeError("no person qualifies for Q1 (see dataset.py)")
         env = self.hub_env(5432, self.work / "hub" / "unused.db")
         for masked in (False, True):
@@ -175,22 +227,33 @@ class Bench:
         return sizes
 
     def check_and_count(self) -> list[Case]:
-        """Through the counting proxy: each server's answers and statements; returns the cases that agree."""
+        """Through the counting proxy: each server's page cursors, its answers to every distinct request and
+        their statements; returns the cases whose answers agree."""
         answers: dict[tuple[str, str], Any] = {}
+        pages = {"institutions": self.args.institution_pages, "people": self.args.person_pages,
+                 "masked people": self.args.person_pages}
         with CountingProxy() as proxy:
             for side in ("hub", "pg"):
-                log(f"[{side}] checking answers and counting statements")
+                log(f"[{side}] walking pages, checking answers and counting statements")
                 with running(self.server(side, proxy.port, "check")) as server:
                     if side == "hub":
-                        self.units = self.hub_units(server.port)
+                        with contextlib.closing(Client(server.port, self.auth[(side, False)])) as client:
+                            self.units = queries.units_from_hub(client.query)
+                    for case in self.cases:  # each kind of page walked as the role its queries run as
+                        if case.varies != "person" and (side, case.varies) not in self.cursors:
+                            with contextlib.closing(Client(server.port, self.auth[(side, case.masked)])) as client:
+                                self.cursors[(side, case.varies)] = walk_cursors(
+                                    client.query, side, case.varies, pages[case.varies])
                     for case in self.cases:
-                        measured = self.results.setdefault((side, case.key), Measured())
                         try:
-                            answers[(side, case.key)] = self.answer(proxy, server.port, side, case, measured)
+                            answers[(side, case.key)] = self.answer(proxy, server.port, side, case)
                         except Exception as exc:  # noqa: BLE001 - recorded and reported, the run goes on
-                            measured.error = f"{type(exc).__name__}: {exc}"
-                            self.problems.append(f"{side} {case.key} failed: {measured.error[:600]}")
-                            log(f"  {case.key}: FAILED {measured.error[:300]}")
+                            self.errors[(side, case.key)] = f"{type(exc).__name__}: {exc}"
+                            self.problems.append(f"{side} {case.key} failed: {self.errors[(side, case.key)][:600]}")
+                            log(f"  {case.key}: FAILED {self.errors[(side, case.key)][:300]}")
+        for kind in sorted({k for _, k in self.cursors}):
+            hub_pages, pg_pages = len(self.cursors[("hub", kind)]), len(self.cursors[("pg", kind)])
+            log(f"  pages of {kind}: hub {hub_pages}, PostGraphile {pg_pages}")
         agree = []
         for case in self.cases:
             hub, pg = answers.get(("hub", case.key)), answers.get(("pg", case.key))
@@ -210,28 +273,24 @@ class Bench:
 
     def failed(self, case: Case) -> bool:
         """Whether either server failed a case."""
-        return any(self.results.get((side, case.key), Measured()).error for side in ("hub", "pg"))
+        return any((side, case.key) in self.errors for side in ("hub", "pg"))
 
-    def hub_units(self, port: int) -> Units:
-        """Institution code -> JGID from the hub's crosswalk (institutions list)."""
-        client = Client(port, self.auth[("hub", False)])
-        try:
-            return queries.units_from_hub(client.query(queries.body(queries.HUB_UNITS)))
-        finally:
-            client.close()
-
-    def answer(self, proxy: CountingProxy, port: int, side: str, case: Case, measured: Measured) -> list[Any]:
-        """Every distinct request of a case once (after one warm-up), with its statement counts."""
+    def answer(self, proxy: CountingProxy, port: int, side: str, case: Case) -> list[Any]:
+        """Every distinct request of a case once (after one warm-up), the first COUNTED with their statement counts."""
         client = Client(port, self.auth[(side, case.masked)])
+        counts = self.counts.setdefault((side, case.key), [])
         try:
-            reqs = bodies(case, side, self.q1_ids)
+            reqs = bodies(case, side, self.variants)
             client.post(reqs[0])
             out = []
-            for i, body in enumerate(reqs if len(reqs) > 1 else reqs * 2):
-                before = settled(proxy)
+            before = settled(proxy)
+            for i, body in enumerate(reqs):
                 proxy.trace = [] if i == 0 else None
                 out.append(client.query(body))
-                measured.counts.append(settled(proxy) - before)
+                if i < COUNTED:  # waiting for the counts to settle takes ~0.1 s a request
+                    after = settled(proxy)
+                    counts.append(after - before)
+                    before = after
                 if proxy.trace is not None:
                     trace = self.work / "logs" / f"sql-{side}-{case.key}.txt"
                     trace.write_text("\n".join(proxy.trace) + "\n", encoding="utf-8")
@@ -242,75 +301,91 @@ class Bench:
                     node = client.query(queries.body(queries.HUB_UNIT, {"code": code}))["institution"]
                     if (unit := queries.establishment_unit(node)) is not None:
                         self.units[code] = unit
-            return out if len(reqs) > 1 else out[:1]
+            return out
         finally:
             client.close()
 
     def time_servers(self, cases: list[Case]) -> None:
-        """Each server alone: sequential loops, then a wrk run per query with memory sampled."""
-        for side in ("hub", "pg"):
-            log(f"[{side}] timing")
-            try:
-                with running(self.server(side, 5432, "time")) as server:
+        """Per mode, fresh servers all up at once (memory held since an earlier mode's large pages does not
+        count against the next); per query, the servers take turns in each round: sequential rounds first,
+        then wrk rounds (the server going first rotates), so drift hits them alike."""
+        for mode in self.modes:
+            names = self.servers_timed(mode)
+            log(f"[{mode}] starting {', '.join(names)}")
+            with contextlib.ExitStack() as stack:
+                try:
+                    servers = {n: stack.enter_context(running(self.server(n, 5432, mode))) for n in names}
+                except RuntimeError as exc:
+                    self.problems.append(f"a server did not start: {exc}")
+                    log(f"  FAILED: {exc}")
+                    return
+                for server in servers.values():
                     server.wait_idle()
-                    for case in cases:
-                        self.sequential(server, side, case)
-                    for case in cases:
-                        self.load(server, side, case)
-                        if server.proc is not None and server.proc.poll() is not None:
-                            raise RuntimeError(f"exited with {server.proc.returncode} during {case.key}:\n"
-                                               f"{server.log_tail(10)}")
-            except RuntimeError as exc:
-                self.problems.append(f"{side}: {exc}")
-                log(f"  {side} FAILED: {exc}")
+                for case in cases:
+                    log(f"[{mode}] {case.key}")
+                    self.rounds(mode, case, servers)
 
-    def sequential(self, server: Server, side: str, case: Case) -> None:
-        """Sequential latency of one query."""
-        measured = self.results.setdefault((side, case.key), Measured())
-        if measured.error:
-            return
+    def rounds(self, mode: str, case: Case, servers: dict[str, Server]) -> None:
+        """One query in one mode: `rounds` sequential turns per server, then `load_rounds` wrk turns, all
+        as long as the slowest server needs (under load each request takes ~concurrency x its sequential
+        time, more if the server degrades: aim for a couple of such rounds per turn)."""
+        self.turns(mode, case, servers, "sequential", self.args.rounds, self.sequential)
+        medians = [m.sequential_median_ms for n in servers if (m := self.results[(mode, n, case.key)]).sequential]
+        if medians:
+            a = self.args
+            wanted = math.ceil(LOAD_ROUNDS * a.concurrency * max(medians) / 1000)
+            seconds = int(min(max(a.load_seconds, wanted), a.max_load_seconds))
+            self.turns(mode, case, servers, "load", a.load_rounds, functools.partial(self.load, seconds=seconds))
+
+    def turns(self, mode: str, case: Case, servers: dict[str, Server], phase: str, count: int, run: Turn) -> None:
+        """`count` rounds in which every server takes a turn, the first one rotating from round to round."""
+        order = list(servers)
+        for r in range(count):
+            for name in order[r % len(order):] + order[:r % len(order)]:
+                measured = self.results.setdefault((mode, name, case.key), Measured())
+                if measured.error is None:
+                    run(servers[name], mode, name, case, r, measured)
+        log(f"  {phase}: " + "; ".join(f"{n} {self.results[(mode, n, case.key)].describe(phase)}" for n in order))
+
+    def sequential(self, server: Server, mode: str, name: str, case: Case, r: int, measured: Measured) -> None:
+        """One server's sequential turn in round r: warm-up, then its share of the query's requests."""
+        side = SIDE[name]
         client = Client(server.port, self.auth[(side, case.masked)])
         try:
-            iterations = max(5, round(case.iterations * self.args.iterations_scale))
-            measured.sequential = run_sequential(
-                client, bodies(case, side, self.q1_ids), warmup=case.warmup, iterations=iterations,
-                max_seconds=self.args.max_seconds,
-            )
-            s = measured.sequential
-            log(f"  {case.key} sequential: median {s.median_ms:.1f} ms, p99 {s.p99_ms:.1f} ms, n={len(s.latencies)}")
+            share = max(5, round(case.iterations * self.args.iterations_scale / self.args.rounds))
+            reqs = plan(case, side, self.variants, mode, self.args.request_seed, r).take(case.warmup + share)
+            measured.sequential.append(
+                run_sequential(client, reqs, warmup=case.warmup, max_seconds=self.args.max_seconds))
         except Exception as exc:  # noqa: BLE001
             measured.error = f"{type(exc).__name__}: {exc}"
-            self.problems.append(f"{side} {case.key} sequential run failed: {measured.error[:600]}")
-            log(f"  {case.key} sequential FAILED: {measured.error[:300]}")
+            self.problems.append(f"{mode} {name} {case.key} sequential run failed: {measured.error[:600]}")
+            log(f"  {name} {case.key} sequential FAILED: {measured.error[:300]}")
         finally:
             client.close()
 
-    def load(self, server: Server, side: str, case: Case) -> None:
-        """wrk against one query, bounded in time, with the server's RSS sampled."""
-        measured = self.results[(side, case.key)]
-        if measured.error or measured.sequential is None:
+    def load(self, server: Server, mode: str, name: str, case: Case, r: int, measured: Measured, *, seconds: int) -> None:
+        """One server's wrk turn in round r, `seconds` long, with its RSS sampled."""
+        if not measured.sequential:
             return
         a = self.args
-        # Under load each request takes ~concurrency x its sequential time (more if the server degrades):
-        # aim for a few such rounds, so that each connection completes several requests.
-        wanted = LOAD_ROUNDS * a.concurrency * measured.sequential.median_ms / 1000
-        seconds = int(min(max(a.load_seconds, math.ceil(wanted)), a.max_load_seconds))
+        side = SIDE[name]
+        run = plan(case, side, self.variants, mode, a.request_seed, 1000 + r)
         try:
             with PeakRss(server) as rss:
-                measured.load = run_wrk(server.port, self.auth[(side, case.masked)], bodies(case, side, self.q1_ids),
-                                        concurrency=a.concurrency, seconds=seconds, timeout=seconds)
-                measured.drain_seconds = server.wait_idle()
-            measured.peak_rss_kib = rss.peak_kib
-            ld = measured.load
-            log(f"  {case.key} load c={a.concurrency} {seconds}s: {ld.rps:.1f} req/s, median {ld.p50_ms:.1f} ms, "
-                f"p99 {ld.p99_ms:.1f} ms, peak RSS {rss.peak_kib / 1024:.0f} MiB, failures {ld.failures}, "
-                f"busy {measured.drain_seconds:.1f} s after wrk stopped")
+                ld = run_wrk(server.port, self.auth[(side, case.masked)], run.bodies, run.seed,
+                             concurrency=a.concurrency, seconds=seconds, timeout=seconds)
+                measured.drain_seconds.append(server.wait_idle())
+            measured.load.append(ld)
+            measured.peak_rss_kib = max(measured.peak_rss_kib, rss.peak_kib)
             if ld.failures:
-                self.problems.append(f"{side} {case.key}: {ld.failures} failed requests under load")
+                self.problems.append(f"{mode} {name} {case.key}: {ld.failures} failed requests under load")
             if ld.requests == 0:
-                self.problems.append(f"{side} {case.key}: no request completed under load in {seconds} s")
+                self.problems.append(f"{mode} {name} {case.key}: no request completed under load in {seconds} s")
+            if server.proc is not None and server.proc.poll() is not None:
+                raise RuntimeError(f"exited with {server.proc.returncode}:\n{server.log_tail(10)}")
         except Exception as exc:  # noqa: BLE001
-            self.problems.append(f"{side} {case.key} load run failed: {type(exc).__name__}: {str(exc)[:600]}")
+            measured.error = f"{type(exc).__name__}: {str(exc)[:600]}"
+            self.problems.append(f"{mode} {name} {case.key} load run failed: {measured.error}")
 
 
 def settled(proxy: CountingProxy) -> Counts:
@@ -379,37 +454,52 @@ def describe_machine() -> dict[str, str]:
 
 
 NOTES = [
-    "Both servers read the same PostgreSQL database; only one server runs at a time, on the same 2 cores as "
-    "PostgreSQL and the load generator.",
-    "Before timing, every query's answers from both servers are compared after normalising field names and "
-    "values (ID numbers and names with hub.core.ids; institutions as the establishment office's JGID, the hub's "
-    "codes mapped through its own `sourceUnits`; hub people lists compared as sorted lists). Q1 is compared "
-    "for every person it cycles through.",
+    "Both servers read the same PostgreSQL database, on the same 2 cores as PostgreSQL and the load generator. "
+    "The servers timed (the hub, the hub with its caches off, PostGraphile), started afresh for each mode, run "
+    "at the same time but only one is sent requests at a time: per query, each round gives every server a sequential turn, and then each round a "
+    "wrk turn, the server going first rotating from round to round, so that drift on the machine hits them alike. "
+    "Figures are medians over rounds; a ratio's range in brackets is its lowest and highest per round.",
+    "Varied requests (as users send them): Q1 one of 1,000 people, Q2 and Q4 one of the pages of 100 institutions "
+    "(all 2,000), Q3 and Q3m one of the pages of 10,000 people, picked per request by a Park–Miller generator from "
+    "a seed (bench/queries.py `picks`; bench/post.lua computes the same numbers for wrk), the same sequence for "
+    "every server. Each server's keyset cursors of the pages are collected once by walking its own pages "
+    "(endCursor). Repeated requests: the first page every time, Q1's first 100 people in turn (the earlier "
+    "benchmark).",
+    "Hub, caches off: `HUB_ROW_MEMO_ROWS=0` and `HUB_PREPARED_CACHE_BYTES=0` (every row converted, every request "
+    "prepared afresh); timed with varied requests only.",
+    "Before timing, every distinct request's answers from both servers are compared after normalising field names "
+    "and values (ID numbers and names with hub.core.ids; institutions as the establishment office's JGID, the hub's "
+    "codes mapped through its own `sourceUnits`; people and pay rows as sorted lists): every person of Q1, every "
+    "page of Q2–Q4.",
     "Hub: `hub serve` with `HUB_SOURCE_<ID>_URL` of all four departments on the database, a fresh SQLite hub "
     "store, `HUB_MAX_PAGE_SIZE=10000`, log level warning, audit log on (its default). Tokens from "
-    "`hub token create --role admin` (Q1–Q3) and `--role auditor` (Q3m).",
+    "`hub token create --role admin` (Q1–Q4) and `--role auditor` (Q3m).",
     "PostGraphile: 5.x amber preset + postgraphile-plugin-connection-filter + lazy JWT, over the raw legacy "
     "tables with `@foreignKey` smart tags (bench/postgraphile/server.mjs); filters on unindexed columns "
-    "allowed. Its JWT's role claim is switched to per request: `hubbench_reader` for Q1–Q3, "
+    "allowed. Its JWT's role claim is switched to per request: `hubbench_reader` for Q1–Q4, "
     "`hubbench_auditor` for Q3m, which may read only a view with the ID number and name masked in SQL "
     "(bench/postgraphile/setup.sql); sex and birth date come from the ID number in SQL for both roles, "
-    "as the hub derives them.",
-    "Sequential: one keep-alive connection, warm-up requests first, then up to the query's iteration count or "
-    "the time cap (at least 5 requests); Q1 cycles through the same people on both servers. p99 is the "
-    "nearest-rank 99th percentile, so with few samples it is the maximum.",
-    "Load: wrk (closed loop, 1 thread, N connections each waiting for its answer), Q1 bodies taken in turn; "
-    "a slow query's run is lengthened to ~6 × connections × its sequential median within the bounds, so each "
-    "connection completes a few requests. req/s counts completed requests; answers with errors count as failures. "
-    "When wrk stops, the requests it leaves in flight may still be worked on (neither server cancels a request "
-    "whose client went away): the next run waits until the server is idle (its CPU use under 5 % of a core), "
-    "and 'busy after wrk stopped' reports how long that took.",
-    "SQL statements / request: counted in a separate pass (not while timing) by a PostgreSQL wire-protocol "
-    "proxy between each server and PostgreSQL (bench/pgwire.py): simple queries plus executions of freshly "
-    "bound prepared statements, not counting BEGIN/COMMIT/ROLLBACK, SET, set_config() or empty pings (the "
-    "hub's pool pre-ping); round trips are Sync and simple-query messages, including those control statements. "
-    "pg_stat_statements is not preloaded on this server and loading it needs a restart.",
-    "Peak RSS: highest VmRSS of the server's process group sampled every 50 ms during that query's load run "
-    "(the server process only; PostgreSQL's backends are not included).",
+    "as the hub derives them; Q4's pay rows come from a computed column (`TSmz.lastPay`) that looks the "
+    "payees up by the ID number's legacy spellings, as the hub does.",
+    "Sequential: one keep-alive connection per turn, warm-up requests first, then the server's share of the "
+    "query's requests or the time cap per turn (at least 5 requests). p99 pools all rounds (nearest rank, so "
+    "with few samples it is the maximum).",
+    "Load: wrk (closed loop, 1 thread, N connections each waiting for its answer); every server's turns of a "
+    "query last the same time, ~2 × connections × the slowest server's sequential median within the bounds. "
+    "req/s counts the requests completed within a turn (those in flight when it stops are not counted, "
+    "which understates the slow pages' req/s); answers with errors count as failures. When wrk stops, the requests it leaves in flight may "
+    "still be worked on: the next turn waits until the server is idle (its CPU use under 5 % of a core), and "
+    "'busy after wrk stopped' reports how long that took.",
+    "SQL statements / request: counted in a separate pass (not while timing), the median over every page (Q1: "
+    "its first 20 people), by a PostgreSQL wire-protocol proxy between each server and PostgreSQL (bench/pgwire.py): simple "
+    "queries plus executions of freshly bound prepared statements, not counting BEGIN/COMMIT/ROLLBACK, SET, "
+    "set_config() or empty pings (the hub's pool pre-ping); round trips are Sync and simple-query messages, "
+    "including those control statements. The caches do not change the hub's statements.",
+    "Peak RSS: highest VmRSS of the server's process group sampled every 50 ms during that query's load turns "
+    "(the server process only; PostgreSQL's backends are not included). A process seldom gives memory back, so "
+    "a query's figure includes what the mode's earlier queries (Q1 to Q4, smallest first) left resident.",
+    "Targets (issue 17), hub / PostGraphile with varied requests: sequential median ≤ 0.80, req/s under load "
+    "≥ 1.25, peak RSS ≤ 1.00.",
 ]
 
 
@@ -427,7 +517,7 @@ def main(argv: list[str] | None = None) -> int:
     versions = describe_machine()  # before the servers start: the code they run is the working tree now
     try:
         sizes = bench.prepare()
-        log(f"dataset: {json.dumps(sizes)}; Q1 cycles through {len(bench.q1_ids)} people")
+        log(f"dataset: {json.dumps(sizes)}; Q1 picks from {len(bench.people)} people")
         if args.dataset_only:
             return 0
         agree = bench.check_and_count()
@@ -443,19 +533,21 @@ def main(argv: list[str] | None = None) -> int:
         log(f"failed: {exc}")
         return 1
     cases = [(c.key, c.title) for c in bench.cases]
-    table = rows(cases, bench.results)
-    print(text_table(table))
+    tables = [rows(mode, cases, bench.servers_timed(mode), bench.results, bench.counts) for mode in bench.modes]
+    print("\n\n".join(text_table(t) for t in tables))
     meta = {
         "when": started.strftime("%Y-%m-%d %H:%M %Z"),
         "command": " ".join(["python -m bench.compare", *(argv if argv is not None else sys.argv[1:])]),
         **versions,
         "dataset": f"`hub generate --persons {args.persons} --institutions {args.institutions} --seed {args.seed}` "
                    f"into one database ({', '.join(f'{t} {n:,}' for t, n in sizes.items())} rows)",
-        "load": f"{args.concurrency} connections, {args.load_seconds}–{args.max_load_seconds} s per query",
+        "rounds": f"{args.rounds} sequential, {args.load_rounds} under load; sequential requests × {args.iterations_scale} (≤ {args.max_seconds:g} s a turn); "
+                  f"wrk {args.concurrency} connections, {args.load_seconds}–{args.max_load_seconds} s a turn; "
+                  f"request seed {args.request_seed}",
         "machine load average (1, 5, 15 min)": f"{_loads(load_before)} at the start, {_loads(os.getloadavg())} "
                                                "at the end (other work on the machine skews the figures)",
     }
-    args.output.write_text(markdown(table, cases, meta, NOTES, bench.problems), encoding="utf-8")
+    args.output.write_text(markdown(tables, cases, meta, NOTES, bench.problems), encoding="utf-8")
     log(f"written {args.output}")
     for p in bench.problems:
         log(f"problem: {p}")

@@ -39,14 +39,15 @@ def wrk_path() -> str:
     return found
 
 
-def run_wrk(port: int, auth: str, bodies: list[bytes], *, concurrency: int, seconds: int, timeout: int) -> Load:
-    """Run wrk with `concurrency` connections for `seconds` against one server's /graphql."""
+def run_wrk(port: int, auth: str, bodies: list[bytes], seed: int, *, concurrency: int, seconds: int, timeout: int) -> Load:
+    """Run wrk with `concurrency` connections for `seconds` against one server's /graphql, each request's
+    body picked by post.lua as bench.queries.picks(len(bodies), seed) does."""
     with tempfile.NamedTemporaryFile("wb", suffix=".jsonl", prefix="hubbench-") as file:
         file.write(b"\n".join(bodies) + b"\n")
         file.flush()
         argv = [
             wrk_path(), "-t1", f"-c{concurrency}", f"-d{seconds}s", f"--timeout={timeout}s", "-s", str(SCRIPT),
-            f"http://127.0.0.1:{port}/graphql", "--", file.name, auth,
+            f"http://127.0.0.1:{port}/graphql", "--", file.name, auth, str(seed),
         ]
         done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + timeout + 60, check=False)
     line = next((x for x in done.stdout.splitlines() if x.startswith("BENCHJSON ")), None)

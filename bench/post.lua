@@ -1,10 +1,15 @@
--- wrk script for bench/load.py: POSTs GraphQL bodies (one JSON document per line of a file,
--- taken in turn), counts non-200 answers and answers with GraphQL errors, and prints a summary
--- as one JSON line starting with BENCHJSON.
--- usage: wrk ... -s post.lua URL -- BODIES_FILE "Bearer TOKEN"
+-- wrk script for bench/load.py: POSTs GraphQL bodies (one JSON document per line of a file),
+-- counts non-200 answers and answers with GraphQL errors, and prints a summary as one JSON line
+-- starting with BENCHJSON.
+-- usage: wrk ... -s post.lua URL -- BODIES_FILE "Bearer TOKEN" SEED
+-- SEED 0 takes the bodies in turn; another seed picks each request's body with the Park-Miller
+-- generator of bench/queries.py (picks), so a seed gives the same sequence on every server.
 
 local bodies = {}
-local next_body = 0
+local seed = 0
+local x = 0
+local turn = 0
+local MODULUS = 2147483647
 responses = 0
 non200 = 0
 gqlerrors = 0
@@ -16,12 +21,33 @@ function init(args)
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/json"
   wrk.headers["Authorization"] = args[2]
-  next_body = math.random(0, #bodies - 1)
+  seed = tonumber(args[3] or "0")
+  x = seed
 end
 
+-- The next body's index (1-based). x * 48271 < 2^47 is exact in a double; the remainder is
+-- corrected once in case the floating division rounded the quotient the wrong way.
+local function pick()
+  if seed == 0 then
+    turn = turn % #bodies + 1
+    return turn
+  end
+  x = x * 48271
+  x = x - math.floor(x / MODULUS) * MODULUS
+  if x < 0 then x = x + MODULUS elseif x >= MODULUS then x = x - MODULUS end
+  return x % #bodies + 1
+end
+
+-- wrk calls request() once before the run to check what it returns (script_verify_request, on the
+-- first thread's state, after init; bench/load.py runs one thread): that call must not use up a pick.
+local verified = false
+
 function request()
-  next_body = next_body % #bodies + 1
-  return wrk.format(nil, nil, nil, bodies[next_body])
+  if not verified then
+    verified = true
+    return wrk.format(nil, nil, nil, bodies[1])
+  end
+  return wrk.format(nil, nil, nil, bodies[pick()])
 end
 
 function response(status, headers, body)

@@ -188,7 +188,7 @@ async def small_request_cost(n: int, persons: int, rounds: int) -> list[float]:
     body = b'{"query": "{ __typename }"}'
     async with AsyncExitStack() as stack:
         state = await stack.enter_async_context(app.router.lifespan_context(app))  # type: ignore[arg-type]
-        await _per_call(app, headers, 50, body, state)  # warm up: the full path once, then the fast path
+        await _per_call(app, headers, 50, body, state)  # warm up: prepared once, then from the cache
         return [await _per_call(app, headers, n, body, state) for _ in range(rounds)]
 
 

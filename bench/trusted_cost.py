@@ -2,8 +2,8 @@
 
     python -m bench.trusted_cost [--calls 200000]
 
-Times `TrustedDocuments.resolve` for the requests every /graphql POST brings (both the full path
-and the repeat fast path call it once): a text in `apq` mode, a hash alone in `apq` mode, and a
+Times `TrustedDocuments.resolve` for the requests every /graphql POST brings (hub/app.py
+calls it once): a text in `apq` mode, a hash alone in `apq` mode, and a
 text in `only` mode (its SHA-256 looked up), for a short query and one of 2,000 characters.
 Prints microseconds per call (best of five runs).
 """

@@ -111,13 +111,39 @@ CREATE OR REPLACE FUNCTION public."T_SMZ_id_birth_date"(t public."T_SMZ") RETURN
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$ SELECT hubbench_private.id_birth(hubbench_private.id18(t."SFZH")) $$;
 
--- The registry as the restricted role sees it: ID number and name masked, nothing else personal.
-CREATE OR REPLACE VIEW public."T_SMZ_MASKED" AS
+-- adapters.convert.id_number_variants: the legacy spellings of a normalized ID number (18 digits,
+-- lower-case x, the 15-digit original of one issued before 1999, full width), so that a lookup by
+-- them uses the departments' indexes as the hub's does.
+CREATE OR REPLACE FUNCTION hubbench_private.id_variants(id text) RETURNS text[]
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$
+  WITH s(v) AS (
+    SELECT unnest(ARRAY[id, lower(id)]
+                  || CASE WHEN length(id) = 18 AND substr(id, 7, 2) = '19'
+                          THEN ARRAY[substr(id, 1, 6) || substr(id, 9, 9)] ELSE '{}'::text[] END)
+  )
+  SELECT array_agg(DISTINCT v) FROM (SELECT v FROM s UNION SELECT translate(v, '0123456789Xx', '０１２３４５６７８９Ｘｘ') FROM s) AS a
+$$;
+
+-- Computed column TSmz.lastPay(n): the newest n pay rows of every payee with the slot's ID number
+-- (in any of its spellings), newest month first, as the hub's Person.payroll.entries(last: n).
+CREATE OR REPLACE FUNCTION public."T_SMZ_last_pay"(t public."T_SMZ", n int) RETURNS SETOF public."GZ_YB"
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+  SELECT y.* FROM public."GZ_RY" AS r JOIN public."GZ_YB" AS y ON y."RYBM" = r."RYBM"
+  WHERE r."SFZH" = ANY (hubbench_private.id_variants(hubbench_private.id18(t."SFZH")))
+  ORDER BY y."GZNY" DESC, y."RYBM" DESC
+  LIMIT n
+$$;
+
+-- The registry as the restricted role sees it: ID number and name masked, nothing else personal
+-- (no birth date: it would give away the digits the ID number's mask hides, as the hub's policy says).
+DROP VIEW IF EXISTS public."T_SMZ_MASKED";
+CREATE VIEW public."T_SMZ_MASKED" AS
   SELECT s."RYID", s."JGID", s."RYZT", s."CBRQ",
          hubbench_private.mask_id(hubbench_private.id18(s."SFZH")) AS "SFZH_MASKED",
          hubbench_private.mask_name(hubbench_private.norm_name(s."XM")) AS "XM_MASKED",
-         hubbench_private.id_sex(hubbench_private.id18(s."SFZH")) AS "ID_SEX",
-         hubbench_private.id_birth(hubbench_private.id18(s."SFZH")) AS "ID_BIRTH"
+         hubbench_private.id_sex(hubbench_private.id18(s."SFZH")) AS "ID_SEX"
   FROM public."T_SMZ" AS s;
 COMMENT ON VIEW public."T_SMZ_MASKED" IS E'@primaryKey RYID\n@foreignKey ("JGID") references "T_JG" ("JGID")';
 
