@@ -92,6 +92,7 @@ class Adapter(Protocol):
     department: str
     mapping: MappingFile  # what it was configured with (hub sources check reads every mapped entity)
     capabilities: Capability
+    statements: int  # reads issued so far; a batch (a fetch, a scan page, a count) is one (metrics, the conformance kit)
 
     def entities(self) -> tuple[str, ...]:
         """The entities this source maps."""

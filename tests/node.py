@@ -1,4 +1,4 @@
-"""Node peers of the tests (tests/http, tests/federation): Node from the machine, npm packages from the folder's lock.
+"""Node peers of the tests (tests/e2e/http, tests/e2e/federation): Node from the machine, npm packages from the folder's lock.
 
 Each folder has a package.json and its committed package-lock.json; `npm ci` installs them into
 the folder's node_modules when the lock is newer than the last install. Node or npm missing, a

@@ -1,5 +1,9 @@
 """The adapter conformance kit: the same cases against every mapping on every dialect.
 
+Adapters are built as the hub builds them, from the class the mapping names (`adapter:`; `sql` or an
+entry point of `staffing_hub.adapters`), and used only through the `Adapter` protocol, so another
+adapter class with its mapping runs the same cases.
+
 Each dialect gets the same generated data (all four departments in one database); every entity of
 every mapping must then: fetch exactly the records of the keys asked for, in one statement;
 page through keyset scans with every row once and in order; stream every row, in normalized ID
@@ -16,9 +20,9 @@ from typing import Any
 
 import pytest
 
-from adapters.base import AnyOf
+from adapters.base import Adapter, AnyOf
 from adapters.mapping import default_mappings
-from adapters.sql import SqlAdapter
+from adapters.registry import adapter_class
 from hub.core.errors import SourceUnavailable
 from hub.demo.generate import sqlite_targets
 from tests.conftest import DEPARTMENTS, MARIADB_ADMIN, PG_ADMIN, _factory, generate_into
@@ -50,15 +54,18 @@ def run(coro: Any) -> Any:
     return asyncio.run(coro)
 
 
-async def _all(adapter: SqlAdapter, entity: str, **kw: Any) -> list[Any]:
+async def _all(adapter: Adapter, entity: str, **kw: Any) -> list[Any]:
     try:
         return [r async for chunk in adapter.stream(entity, chunk_size=97, **kw) for r in chunk]
     finally:
         await adapter.close()
 
 
-def adapter_for(urls: dict[str, str], department: str) -> SqlAdapter:
-    return SqlAdapter(department, MAPPINGS[department], urls[department])
+def adapter_for(urls: dict[str, str], department: str) -> Adapter:
+    """The department's adapter, of the class its mapping names, as the hub builds it."""
+    mapping = MAPPINGS[department]
+    adapter: Adapter = adapter_class(mapping.adapter)(department, mapping, urls[department], connect_timeout=3.0)
+    return adapter
 
 
 @pytest.mark.parametrize(("department", "entity"), CASES)
@@ -149,7 +156,7 @@ def test_scope_limits_rows_to_the_named_units(dialect_urls: dict[str, str], depa
 
 @pytest.mark.parametrize("department", DEPARTMENTS)
 def test_a_missing_database_is_source_unavailable(tmp_path: Path, department: str) -> None:
-    adapter = SqlAdapter(department, MAPPINGS[department], f"sqlite+aiosqlite:///{tmp_path}/absent/x.db")
+    adapter = adapter_for({department: f"sqlite+aiosqlite:///{tmp_path}/absent/x.db"}, department)
     with pytest.raises(SourceUnavailable) as caught:
         run(adapter.ping())
     assert caught.value.extensions == {"code": "SOURCE_UNAVAILABLE", "source": department}

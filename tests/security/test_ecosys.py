@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from hub.cli import app
 
-LONG_RUNNING = {"serve", "demo"}  # they start a server; their failures are the lifespan's (tests/test_console.py serves)
+LONG_RUNNING = {"serve", "demo"}  # they start a server; their failures are the lifespan's (tests/shell/test_console.py serves)
 ARGS = {  # the required arguments of each command; a new command must be added here
     "check": [], "generate": ["--persons", "50"], "sources check": [], "sources list": [],
     "token create": ["--role", "admin"], "policy check": [], "policy explain": ["Person.name", "--role", "admin"],

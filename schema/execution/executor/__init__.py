@@ -11,7 +11,7 @@ The chain, each class adding one thing to the one below:
 
 `HubExecutor` is what the hub executes with. `ReferenceExecutor` answers every field through
 graphql-core one at a time, with the same checks and masks: the reference the differential test
-(tests/test_compiled.py) holds `HubExecutor` to, never served.
+(tests/schema/test_compiled.py) holds `HubExecutor` to, never served.
 """
 
 from schema.execution.executor.compiled import CompiledExecutor

@@ -163,7 +163,7 @@ class LimitedExecutor(Masked):
     """graphql-core's executor, built only for operations within the limits (see the module).
 
     Alone, it answers every field through graphql-core, one at a time: the reference the compiled
-    executor is held to (tests/test_compiled.py), never what the hub serves with.
+    executor is held to (tests/schema/test_compiled.py), never what the hub serves with.
     """
 
     def __init__(self, *args: Any, prepared: Any = None, **kwargs: Any) -> None:

@@ -25,7 +25,7 @@ from hub.cli import app as cli_app
 from hub.core.settings import Settings, SourceSettings
 from hub.demo.generate import DEPARTMENTS
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DOCKER = ROOT / "docker"
 COMPOSE = DOCKER / "compose.yaml"
 PINNED = re.compile(r"^[\w./-]+:\d+\.\d+(\.\d+)?(-[\w.-]+)?(@sha256:[0-9a-f]{64})?$")  # a release (name:16.6, name:1.27.3-alpine), never a bare major or latest

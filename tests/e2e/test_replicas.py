@@ -36,10 +36,10 @@ from hub.core.db import sync_url
 from hub.demo.legacy import DEPARTMENT_TABLES
 from hub.store.tables import alert_events, check_runs, idempotency_keys
 from tests.conftest import MARIADB_ADMIN, PG_ADMIN, _factory, free_port
-from tests.test_docker import load_compose, replicas
+from tests.e2e.test_docker import load_compose, replicas
 
 HUB = str(Path(sys.executable).parent / "hub")
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PERSONS = "200"  # DEMO_PERSONS: small, so that generating three times stays within seconds
 AT_ONCE = 12
 

@@ -1,4 +1,4 @@
-"""graphql-http's GraphQL-over-HTTP server audits (tests/http/package.json pins them) against a live `hub serve`.
+"""graphql-http's GraphQL-over-HTTP server audits (tests/e2e/http/package.json pins them) against a live `hub serve`.
 
 Every audit must be ok: no error and no warning. The hub authenticates every /graphql request,
 so audit.cjs adds an admin's bearer token to each of the audits' requests.

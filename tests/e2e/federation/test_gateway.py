@@ -1,6 +1,6 @@
 """The hub behind a real Apollo Federation gateway, beside a second subgraph.
 
-tests/federation/package.json pins @apollo/composition, @apollo/gateway 2.14, @apollo/server and
+tests/e2e/federation/package.json pins @apollo/composition, @apollo/gateway 2.14, @apollo/server and
 @apollo/subgraph. enrolment.cjs is a small subgraph extending the hub's `Institution` (by `code`)
 and `Person` (by `idNumber`) with values derived from the key; gateway.cjs composes the hub's
 `_service { sdl }` (fetched with an admin's token) with it and serves the supergraph, sending each

@@ -44,7 +44,7 @@ async def sources(demo_dir: Path) -> AsyncIterator[Sources]:
 
 
 def statements(sources: Sources) -> int:
-    return sum(adapter.statements for _, adapter in sources.items())  # type: ignore[attr-defined]
+    return sum(adapter.statements for _, adapter in sources.items())
 
 
 async def unit_codes(sources: Sources, n: int) -> list[UnitCode]:
