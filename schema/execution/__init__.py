@@ -12,8 +12,9 @@
    limits, row scope on arguments, masks, and the compiled level-by-level path where the plan covers
    the operation (graphql-core's field-by-field execution elsewhere).
 3. **Errors** coded, internal ones masked, ordered by path (extensions/errors.py).
-4. **Audit** (extensions/audit.py): an answer that read personal fields leaves only once its entry is
-   committed; else it is replaced by AUDIT_UNAVAILABLE. Policy denials are counted.
+4. **Audit** (extensions/audit.py), with the operation slot given back: an answer that read
+   personal fields leaves only once its entry is committed; else it is replaced by
+   AUDIT_UNAVAILABLE. Policy denials are counted.
 5. The request's loaders and batchers are dropped with its answer (`HubContext.release`): they, the
    context and graphql-core's executor refer to each other, and would otherwise hold the records
    read until the next full garbage collection.
@@ -102,11 +103,15 @@ class Execution:
                     result: ExecutionResult = PreExecutionError(data=None, errors=list(prepared.errors))
                 else:
                     result = await self._execute(context, prepared, variables, operation_name)
-                if self.policy:
-                    try:
-                        await record_read(self.schema, context, query, prepared.name, result.data, result.errors or [], prepared.seen)
-                    except AuditUnavailable as exc:  # no entry, no answer
-                        result = ExecutionResult(data=None, errors=[GraphQLError(exc.message, extensions=exc.extensions)])
+            # The audit entry is awaited with the operation slot given back: the operation's work is done,
+            # and waiting for the store's commit while holding a slot capped throughput at
+            # HUB_MAX_CONCURRENT_OPERATIONS commits at a time (Q1 under 8 connections: 290-460 req/s
+            # holding it, 690-760 not; bench/compare.py, same machine and hour).
+            if self.policy:
+                try:
+                    await record_read(self.schema, context, query, prepared.name, result.data, result.errors or [], prepared.seen)
+                except AuditUnavailable as exc:  # no entry, no answer
+                    result = ExecutionResult(data=None, errors=[GraphQLError(exc.message, extensions=exc.extensions)])
             return result
         finally:
             context.release()
