@@ -20,6 +20,7 @@ from schema.idempotency import idempotent
 from schema.institution import Institution
 from schema.person import Person
 from schema.query import Query
+from schema.role_schema import role_schema_cache
 from schema.supervision import SupervisionMutation, SupervisionQuery
 
 _QUERIES = "查询 / queries"
@@ -36,7 +37,12 @@ NEEDS: tuple[Need, ...] = (
 
 class HubSchema(strawberry.federation.Schema):
     """The federation schema. Operations are answered by schema.execution.Execution, never by strawberry's
-    `execute`: that would skip the policy, the limits and the audit log, so it refuses."""
+    `execute`: that would skip the policy, the limits and the audit log, so it refuses. It keeps the
+    role schemas made from it (schema/role_schema.py), so they live and go with the app that built it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.role_schemas = role_schema_cache()
 
     async def execute(self, *args: Any, **kwargs: Any) -> NoReturn:  # type: ignore[override]
         raise TypeError("operations are answered by schema.execution.Execution")

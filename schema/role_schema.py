@@ -159,16 +159,21 @@ class RoleSchema:
 # Role sets are few (one per combination of roles in tokens and keys). A role's schema holds ~1.1 MiB
 # (measured with tracemalloc) and takes ~0.1 s to make, its SDL as long again, once per role set.
 ROLE_SCHEMA_BYTES = 1200 * 1024
-_ROLE_SCHEMAS = BoundedCache("role schemas", 16, 16 * ROLE_SCHEMA_BYTES, lambda _found: ROLE_SCHEMA_BYTES)
+
+
+def role_schema_cache() -> BoundedCache:
+    """The role schemas of one schema (HubSchema holds its own: the app that built the schema owns them)."""
+    return BoundedCache("role schemas", 16, 16 * ROLE_SCHEMA_BYTES, lambda _found: ROLE_SCHEMA_BYTES)
 
 
 def role_schema(schema: GraphQLSchema, grants: Grants) -> RoleSchema:
-    """The role's view of a schema, made once per schema and grants (their digest: the same decisions, the same view)."""
-    key = (id(schema), grants.digest)
-    found: RoleSchema | None = _ROLE_SCHEMAS.get(key)
-    if found is None or found.source is not schema:
+    """The role's view of a schema, made once per grants (their digest: the same decisions, the same view)
+    and kept by the schema's HubSchema."""
+    kept: BoundedCache = schema._strawberry_schema.role_schemas  # type: ignore[attr-defined]
+    found: RoleSchema | None = kept.get(grants.digest)
+    if found is None:
         found = RoleSchema(schema, grants, role_view(schema, grants))
-        _ROLE_SCHEMAS.put(key, found)
+        kept.put(grants.digest, found)
     return found
 
 
