@@ -196,6 +196,8 @@ def _sqlite_wal(dbapi_connection: Any, _record: Any) -> None:
     at commit.
     """
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA journal_mode")
+    if str(cursor.fetchone()[0]).lower() != "wal":  # set once, by the first connection: setting it again while
+        cursor.execute("PRAGMA journal_mode=WAL")  # another process writes fails "database is locked" at once
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
