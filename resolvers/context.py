@@ -48,7 +48,6 @@ class HubContext:
     store: Store | None = None
     policies: PolicyBook | None = None
     idempotency_key: str | None = None  # the Idempotency-Key header (schema/idempotency.py)
-    fields_seen: set[tuple[tuple[str, ...], str]] = field(default_factory=set)  # (response path, Type.field) pairs
     batchers: Batchers = field(init=False)
 
     def __post_init__(self) -> None:

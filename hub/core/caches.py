@@ -54,8 +54,3 @@ def digest(text: str | bytes) -> bytes:
     """The SHA-256 digest a text is keyed by."""
     return hashlib.sha256(text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text).digest()
 
-
-def document_bytes(document: Any) -> int:
-    """Estimated bytes of a parsed document (graphql-core AST), from the length of its text."""
-    loc = getattr(document, "loc", None)
-    return AST_BYTES_PER_CHAR * (loc.end if loc is not None else 0)

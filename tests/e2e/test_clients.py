@@ -48,6 +48,6 @@ def test_a_role_gets_its_own_schema_and_the_client_refuses_what_it_may_not_read(
 
 
 def test_a_query_the_server_refuses_reaches_the_client_as_a_graphql_error(served: str) -> None:
-    with client(served, "establishment", "officer") as session, pytest.raises(TransportQueryError) as refused:
+    with client(served, "hr", "officer") as session, pytest.raises(TransportQueryError) as refused:
         session.execute(gql('{ person(idNumber: "not-a-number") { name } }'))
     assert refused.value.errors and refused.value.errors[0]["extensions"]["code"] == "BAD_USER_INPUT"

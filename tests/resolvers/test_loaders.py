@@ -129,7 +129,7 @@ def test_without_a_request_context_nothing_executes(demo_dir: Path) -> None:
     try:
         real = request_context(hub_settings(demo_dir), build_sources(hub_settings(demo_dir)))
         fake = type("Fake", (), {name: getattr(real, name) for name in ("settings", "grants", "scope", "principal",
-                                                                          "loaders", "batchers", "fields_seen")})()
+                                                                          "loaders", "batchers")})()
         for context in (None, {}, fake):
             with pytest.raises(NoContext):
                 required(context)
