@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from adapters.mapping import Mapping as MappingFile
+    from hub.core.changes import Change
 
 
 class Capability(Flag):
@@ -144,6 +145,11 @@ class Adapter(Protocol):
         self, entity: str, *, group_by: Sequence[str] = (), where: Where | None = None
     ) -> list[tuple[Any, ...]]:
         """Row counts, one tuple (group values..., count) per group; one tuple (count,) without groups."""
+        ...
+
+    async def apply(self, changes: Sequence[Change]) -> int:
+        """WRITE: apply changes (hub.core.changes) in one transaction, each at most once: a change whose
+        (application_id, seq) the database already holds is skipped. Returns how many were applied."""
         ...
 
     async def ping(self) -> None:

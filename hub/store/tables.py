@@ -204,3 +204,22 @@ trusted_documents = sa.Table(  # GraphQL documents registered by `hub documents 
     sa.Column("source", sa.String(255), nullable=False),  # the file (and entry) it was registered from
     sa.Column("added_at", Stamp, nullable=False),
 )
+
+# --- the workflow's outbox (revision 0005_change_events) ---------------------------------------
+
+change_events = sa.Table(  # hub.core.changes.Change rows, written with the transition that makes them
+    "change_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),  # delivery order within a department
+    sa.Column("department", sa.String(32), nullable=False, index=True),
+    sa.Column("application_id", sa.String(64), nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("entity", sa.String(64), nullable=False),
+    sa.Column("op", sa.String(8), nullable=False),  # INSERT / UPDATE
+    sa.Column("key", sa.JSON, nullable=False),
+    sa.Column("values", sa.JSON, nullable=False),  # canonical values, JSON-encoded (dates as ISO text)
+    sa.Column("created_at", Stamp, nullable=False),
+    sa.Column("delivered_at", Stamp),  # applied through the department's adapter (write-enabled departments)
+    sa.Column("acknowledged_at", Stamp),  # acknowledged by the department's own system (pull departments)
+    sa.UniqueConstraint("application_id", "seq"),
+)
