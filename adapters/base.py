@@ -74,6 +74,28 @@ class Range:
 
 
 @dataclass(frozen=True, slots=True)
+class IdShard:
+    """Filter on an ID number field: shard `index` of `count` (at most 10) of the persons.
+
+    A record belongs to the shard of the 17th character of its normalized number (the last digit
+    before the check digit): digit d goes to shard d mod count; shard 0 also takes numbers without
+    such a digit (and blank ones). Every spelling of one number falls in the same shard.
+    """
+
+    index: int
+    count: int
+
+    def __post_init__(self) -> None:
+        if not (1 <= self.count <= 10 and 0 <= self.index < self.count):
+            raise ValueError("an ID shard is one of 1 to 10 shards")
+
+    @property
+    def digits(self) -> tuple[str, ...]:
+        """The 17th characters of the numbers in this shard."""
+        return tuple(d for d in "0123456789" if int(d) % self.count == self.index)
+
+
+@dataclass(frozen=True, slots=True)
 class AnyOf:
     """Filter: any of the alternatives holds (each a {field: condition} mapping); OR of ANDs."""
 

@@ -11,6 +11,7 @@ import json
 import sys
 from collections import Counter
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import Annotated, TextIO
 
@@ -65,7 +66,7 @@ def _store_wanted(url: str, save: bool) -> bool:
 
 
 async def run(settings: Settings, printer: Printer, *, month: str | None, scope: Scope, save: bool, lookback: int,
-              chunk_size: int, console: Console, show_progress: bool) -> None:
+              chunk_size: int, console: Console, show_progress: bool, workers: int = 1) -> None:
     """Build the sources (and store), run the check with a progress bar, print a summary on stderr."""
     from adapters.registry import build_sources
     from hub.store import open_store
@@ -75,6 +76,8 @@ async def run(settings: Settings, printer: Printer, *, month: str | None, scope:
 
     sources = build_sources(settings)
     sources.check_needs(NEEDS)
+    # --workers N: N ID shards of the persons, each in its own process with its own connections
+    make_sources = partial(build_sources, settings) if workers > 1 else None
     store = await open_store(settings.store_url) if _store_wanted(settings.store_url, save) else None
     bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                    console=console, disable=not show_progress, transient=False)
@@ -88,7 +91,7 @@ async def run(settings: Settings, printer: Printer, *, month: str | None, scope:
             if save and store is not None:
                 run_row, result = await supervise(sources, store, month=month, scope=scope, actor="cli", progress=progress,
                                                   sink=printer, lookback=lookback, chunk_size=chunk_size, wait=True,
-                                                  collect=False)
+                                                  collect=False, partitions=workers, make_sources=make_sources)
                 console.print(f"run {run_row.id}: {run_row.opened} new, {run_row.reopened} reopened, "
                               f"{run_row.resolved} resolved by data, {len(run_row.proposed_freezes)} freezes proposed")
             else:
@@ -97,7 +100,7 @@ async def run(settings: Settings, printer: Printer, *, month: str | None, scope:
                 ref = check_month(month) if month else await latest_pay_month(sources)
                 deferred = await deferrals.covering(store, ref) if store is not None else frozenset()
                 result = await run_check(sources, month=ref, scope=scope, deferred=deferred, lookback=lookback,
-                                         chunk_size=chunk_size, progress=progress, sink=printer, collect=False)
+                                         chunk_size=chunk_size, progress=progress, sink=printer, collect=False, partitions=workers, make_sources=make_sources)
     finally:
         await sources.close()
         if store is not None:
@@ -122,6 +125,7 @@ def check_command(
     lookback: Annotated[int, typer.Option(min=1, max=120, help="R14 回看月数 / months of pay history for R14")] = 12,
     chunk_size: Annotated[int, typer.Option(min=100, help="每批读取行数 / rows per streamed chunk")] = 2000,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="显示进度条 / show a progress bar")] = True,
+    workers: Annotated[int, typer.Option(min=1, max=10, help="按身份证号分片并行的进程数 / processes, one ID shard each")] = 1,
 ) -> None:
     """三方交叉核查 / Cross-check registry, personnel and payroll; one finding per line."""
     console = Console(stderr=True)
@@ -129,7 +133,8 @@ def check_command(
     target: TextIO = open(out, "w", encoding="utf-8", newline="") if out else sys.stdout  # noqa: SIM115
     try:
         asyncio.run(run(Settings(), Printer(target, fmt), month=reference_month, scope=scope, save=save,
-                        lookback=lookback, chunk_size=chunk_size, console=console, show_progress=progress))
+                        lookback=lookback, chunk_size=chunk_size, console=console, show_progress=progress,
+                        workers=workers))
     finally:
         if out:
             target.close()

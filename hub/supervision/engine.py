@@ -3,17 +3,25 @@
 Memory is bounded by a few chunks per source, the current person's records and small per-institution
 counters; findings are handed to a sink as they appear. With an institution scope the engine reads
 only the persons tied to those institutions (by key, in batches) instead of streaming everything.
+
+A whole run can be split into ID shards (`partitions`, adapters.base.IdShard): every record of a
+person falls in one shard, so the person rules of each shard see whole persons; the shards' active
+slot counts add up to the headcount the institution rules read. Given `make_sources`, each shard
+runs in its own process (its own connections and world) and hands its findings back in batches.
 """
 
 from __future__ import annotations
 
+import asyncio
+import multiprocessing
+import queue as queues_
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
-from adapters.base import Capability, Need
+from adapters.base import Capability, IdShard, Need
 from adapters.registry import Sources
 from hub.core.crosswalk import Crosswalk
 from hub.core.errors import BadUserInput, SourceUnavailable
@@ -34,6 +42,8 @@ from hub.supervision.world import (
 Progress = Callable[[str, int, int], None]
 Sink = Callable[[Finding], None]
 Batch = Callable[[list[Finding]], Awaitable[None]]
+SourcesFactory = Callable[[], Sources]  # picklable (e.g. functools.partial(build_sources, settings)) for processes
+Emit = Callable[[str, Hit, str | None, tuple[str, ...]], None]
 
 # (PersonView field, entity) of every per-person stream; each is read from the department keeping it.
 STREAMS = (
@@ -157,12 +167,18 @@ async def run_check(
     sink: Sink | None = None,
     on_batch: Batch | None = None,
     collect: bool = True,
+    partitions: int = 1,
+    make_sources: SourcesFactory | None = None,
 ) -> CheckResult:
     """Cross-check the sources as of a reference month (default: latest finance pay month).
 
     Findings in scope go to `sink` as they are found, to `on_batch` in batches, and into
     `result.findings` when `collect` (leave it off at scale: memory then stays bounded).
+    A run without an institution scope reads the persons in `partitions` ID shards (1 to 10): one
+    after the other in this process, or each in its own process when `make_sources` is given.
     """
+    if not 1 <= partitions <= 10:
+        raise BadUserInput("分片数应为 1–10 / partitions must be 1 to 10", field="partitions")
     started = time.monotonic()
     scope = scope or Scope()
     available, missing = await available_departments(sources)
@@ -180,11 +196,13 @@ async def run_check(
 
     outbox = Outbox(result, sink, on_batch, collect)
 
-    def emit(rule_id: str, hit: Hit, id_number: str | None, institutions: tuple[str, ...]) -> None:
-        finding = _finding(rule_id, hit, world, id_number, institutions)
+    def take(finding: Finding) -> None:
         result.seen.add(finding.fingerprint)
         if scope.everything or any(scope.admits_institution(c, world.region(c)) for c in finding.institutions):
             outbox.put(finding)
+
+    def emit(rule_id: str, hit: Hit, id_number: str | None, institutions: tuple[str, ...]) -> None:
+        take(_finding(rule_id, hit, world, id_number, institutions))
 
     # rules reading every department's unit list run now, so the lists can go before the person pass
     early = {rid: list(rule.check(world, agg)) for rid, rule in INSTITUTION_RULES.items()
@@ -198,12 +216,17 @@ async def run_check(
             raise BadUserInput(f"未知机构 / unknown institutions: {', '.join(unknown)}", field="institutionCode")
         keys = await _scope_ids(sources, available, world.crosswalk, scope.institutions, window)
         result.examined = frozenset(keys)
-    queues: dict[str, Deferred] = {
-        rid: rule.lookup(sources, world, rid, rule.check, emit, lookback=lookback)
-        for rid, rule in PERSON_RULES.items() if rule.lookup is not None and rid in result.rules
-    }
-    agg.headcount = await _persons(sources, available, world, window, keys, chunk_size, progress, result, emit,
-                                   queues, outbox)
+    shards: list[IdShard | None] = [] if keys is not None or partitions == 1 else [IdShard(i, partitions) for i in range(partitions)]
+    if make_sources is not None and shards:
+        agg.headcount = await _in_processes(make_sources, result, frozenset(deferred), [s for s in shards if s], lookback, chunk_size,
+                                            _Counter(progress, await _total(sources, available, window)), take, outbox)
+    else:
+        counter = _Counter(progress, await _total(sources, available, window)) if keys is None else None
+        for shard in shards or [None]:
+            part = await _persons(sources, available, world, window, keys, chunk_size, counter, result, emit,
+                                  _lookups(sources, world, result, emit, lookback), outbox, shard)
+            for key, n in part.items():
+                agg.headcount[key] = agg.headcount.get(key, 0) + n
     for rid, rule in INSTITUTION_RULES.items():
         if rid in result.rules:
             for hit in early[rid] if rid in early else rule.check(world, agg):
@@ -213,27 +236,42 @@ async def run_check(
     return result
 
 
+def _lookups(sources: Sources, world: World, result: CheckResult, emit: Emit, lookback: int) -> dict[str, Deferred]:
+    """The deferred lookups of the person rules that run (one queue per rule; one set per pass)."""
+    return {rid: rule.lookup(sources, world, rid, rule.check, emit, lookback=lookback)
+            for rid, rule in PERSON_RULES.items() if rule.lookup is not None and rid in result.rules}
+
+
+async def _total(sources: Sources, available: set[str], window: dict[str, Any], shard: IdShard | None = None) -> int:
+    """Rows the person pass will stream (for progress)."""
+    holders = sources.holders()
+    total = 0
+    for _, ent in STREAMS:
+        if holders.get(ent) in available:
+            where = {**(window if ent == "pay_line" else {}), **({"id_number": shard} if shard else {})}
+            rows = await sources[holders[ent]].count(ent, where=where or None)
+            total += int(sum(r[-1] for r in rows))
+    return total
+
+
 async def _persons(sources: Sources, available: set[str], world: World, window: dict[str, Any], keys: list[str] | None,
-                   chunk_size: int, progress: Progress | None, result: CheckResult,
-                   emit: Callable[[str, Hit, str | None, tuple[str, ...]], None],
-                   queues: dict[str, Deferred], outbox: Outbox) -> dict[tuple[str, str], int]:
-    """The per-person pass; returns active slots per (JGID, quota type) for R04."""
+                   chunk_size: int, counter: Callable[[int], None] | None, result: CheckResult,
+                   emit: Emit, queues: dict[str, Deferred], outbox: Outbox,
+                   shard: IdShard | None = None) -> dict[tuple[str, str], int]:
+    """The per-person pass (of one ID shard); returns active slots per (JGID, quota type) for R04.
+
+    `counter` is told the rows read from the streams.
+    """
     holders = sources.holders()
     specs = [(name, holders[ent], ent) for name, ent in STREAMS if holders.get(ent) in available]
-    total = 0
-    if keys is None:
-        for _, dep, ent in specs:
-            rows = await sources[dep].count(ent, where=window if ent == "pay_line" else None)
-            total += int(sum(r[-1] for r in rows))
-    counter = _Counter(progress, total)
     feeds = []
     for name, dep, ent in specs:
-        where = window if ent == "pay_line" else None
+        where = {**(window if ent == "pay_line" else {}), **({"id_number": shard} if shard else {})} or None
         if keys is None:
             chunks = sources[dep].stream(ent, order_by="id_number", where=where, chunk_size=chunk_size)
             feeds.append(Feed(name, chunks, counter))
         else:
-            feeds.append(Feed(name, _by_keys(sources[dep], ent, keys, where)))
+            feeds.append(Feed(name, _by_keys(sources[dep], ent, keys, window if ent == "pay_line" else None)))
     checks = [(rid, rule.check) for rid, rule in PERSON_RULES.items() if rid in result.rules and rid not in queues]
     wants = [(want, queue) for rid, queue in queues.items() if (want := PERSON_RULES[rid].wants) is not None]
     headcount: dict[tuple[str, str], int] = {}
@@ -263,4 +301,98 @@ async def _persons(sources: Sources, available: set[str], world: World, window: 
                 await outbox.drain()
     for queue in queues.values():
         await queue.flush()
+    return headcount
+
+
+ROWS_REPORTED = 20_000  # a shard's process reports progress every this many rows
+
+
+def _shard_process(make_sources: SourcesFactory, month: str, deferred: frozenset[str], rules: tuple[str, ...],
+                   shard: IdShard, lookback: int, chunk_size: int, out: Any) -> None:
+    """A shard's process: its own sources and world, its persons; findings and a total go to `out`."""
+    try:
+        asyncio.run(_shard_pass(make_sources, month, deferred, rules, shard, lookback, chunk_size, out))
+    except BaseException as exc:  # handed to the parent, which re-raises it
+        try:
+            out.put(("error", exc))
+        except Exception:  # an exception that does not pickle
+            out.put(("error", RuntimeError(repr(exc))))
+
+
+async def _shard_pass(make_sources: SourcesFactory, month: str, deferred: frozenset[str], rules: tuple[str, ...],
+                      shard: IdShard, lookback: int, chunk_size: int, out: Any) -> None:
+    sources = make_sources()
+    try:
+        available, missing = await available_departments(sources)
+        lacking = sorted(d for r in rules for d in RULES[r].departments(sources.holders()) if d not in available)
+        if lacking:
+            raise SourceUnavailable(lacking[0], missing.get(lacking[0], ""))
+        world, _ = await build_world(sources, available, month, deferred)
+        result = CheckResult(month, Scope(), rules=rules)
+
+        async def send(batch: list[Finding]) -> None:
+            out.put(("findings", batch))
+
+        outbox = Outbox(result, None, send, collect=False)
+        rows = [0]
+
+        def counter(n: int) -> None:
+            rows[0] += n
+            if rows[0] >= ROWS_REPORTED:
+                out.put(("rows", rows[0]))
+                rows[0] = 0
+
+        def emit(rule_id: str, hit: Hit, id_number: str | None, institutions: tuple[str, ...]) -> None:
+            outbox.put(_finding(rule_id, hit, world, id_number, institutions))
+
+        headcount = await _persons(sources, available, world, {"month": month}, None, chunk_size, counter, result,
+                                   emit, _lookups(sources, world, result, emit, lookback), outbox, shard)
+        await outbox.drain()
+        out.put(("done", headcount, result.persons, rows[0]))
+    finally:
+        await sources.close()
+
+
+async def _in_processes(make_sources: SourcesFactory, result: CheckResult, deferred: frozenset[str],
+                        shards: list[IdShard], lookback: int, chunk_size: int, counter: _Counter,
+                        take: Callable[[Finding], None], outbox: Outbox) -> dict[tuple[str, str], int]:
+    """Each shard's person pass in its own process; their findings taken in as they come. Returns the headcount."""
+    context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited connections or loop
+    out = context.Queue(maxsize=64)
+    workers = [context.Process(target=_shard_process, name=f"hub-check-shard-{s.index}", daemon=True,
+                               args=(make_sources, result.month, deferred, result.rules, s, lookback, chunk_size, out))
+               for s in shards]
+    for worker in workers:
+        worker.start()
+    headcount: dict[tuple[str, str], int] = {}
+    running = len(workers)
+    try:
+        while running:
+            try:
+                message = await asyncio.to_thread(out.get, True, 1.0)
+            except queues_.Empty:
+                if not any(w.is_alive() for w in workers) and out.empty():
+                    raise RuntimeError("核查分片进程意外退出 / a cross-check shard process died") from None
+                continue
+            kind = message[0]
+            if kind == "findings":
+                for finding in message[1]:
+                    take(finding)
+                if outbox.full:
+                    await outbox.drain()
+            elif kind == "rows":
+                counter(message[1])
+            elif kind == "done":
+                running -= 1
+                for key, n in message[1].items():
+                    headcount[key] = headcount.get(key, 0) + n
+                result.persons += message[2]
+                counter(message[3])
+            else:
+                raise message[1]
+    finally:
+        for worker in workers:
+            if worker.is_alive() and running:
+                worker.terminate()
+            worker.join(timeout=10)
     return headcount

@@ -17,7 +17,7 @@ from hub.store.db import aware, utcnow
 from hub.store.tables import check_runs
 from hub.supervision import deferrals
 from hub.supervision.alerts import SYSTEM, Recorded, record_findings, resolve_missing
-from hub.supervision.engine import CheckResult, Progress, Sink, run_check
+from hub.supervision.engine import CheckResult, Progress, Sink, SourcesFactory, run_check
 from hub.supervision.freezes import propose_for_alerts
 from hub.supervision.model import Finding, Scope
 from hub.supervision.world import check_month, latest_pay_month
@@ -64,12 +64,14 @@ async def open_run(store: Store, scope: Scope, actor: str) -> int:
 async def supervise(sources: Sources, store: Store, *, month: str | None = None, scope: Scope | None = None,
                     actor: str = SYSTEM, progress: Progress | None = None, sink: Sink | None = None,
                     lookback: int = 12, chunk_size: int = 2000, wait: bool = False,
-                    collect: bool = True, run_id: int | None = None) -> tuple[CheckRun, CheckResult]:
+                    collect: bool = True, run_id: int | None = None, partitions: int = 1,
+                    make_sources: SourcesFactory | None = None) -> tuple[CheckRun, CheckResult]:
     """Run the cross-check and record it; one run at a time per store (CONFLICT unless `wait`).
 
     Findings are persisted in batches while the run goes on; `collect=False` keeps them out of the
     returned result too, so memory stays bounded on large sources. `run_id` continues a run
-    recorded by `open_run` (a request that answers before the run ends).
+    recorded by `open_run` (a request that answers before the run ends). `partitions` and
+    `make_sources` split the person pass into ID shards (engine.run_check).
     """
     if store.lock.locked() and not wait:
         raise Conflict("已有核查正在运行 / a check is already running")
@@ -92,7 +94,7 @@ async def supervise(sources: Sources, store: Store, *, month: str | None = None,
 
             result = await run_check(sources, month=ref, scope=scope, deferred=deferred, lookback=lookback,
                                      chunk_size=chunk_size, progress=progress, sink=sink, on_batch=persist,
-                                     collect=collect)
+                                     collect=collect, partitions=partitions, make_sources=make_sources)
             async with store.begin() as conn:
                 resolved = await resolve_missing(conn, run_id, month=ref, rules=result.rules, seen=result.seen,
                                                  institutions=scope.institutions, region=scope.region,
