@@ -2,6 +2,7 @@
 
     python bench/crosscheck.py                      # 1,000,000 persons, seed 1
     python bench/crosscheck.py --persons 50000 --keep
+    python bench/crosscheck.py --persons 100000 --keep --workers 2   # two ID shards, one process each
 
 Generation and the check run as separate processes, so the peak RSS reported is the check's own.
 It also scores the findings against the generator's manifest (recall and precision).
@@ -21,7 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DEPARTMENTS = ("establishment", "organization", "hr", "finance")
 
 
-# Runs a module as __main__ and writes its own peak RSS (KiB on Linux) to a file when it exits.
+# Runs a module as __main__ and writes its own peak RSS (KiB on Linux), the largest of its child processes'
+# (the shard processes of --workers), and its and its children's CPU seconds to a file when it exits.
 MEASURED = """
 import resource, runpy, sys
 out, target, sys.argv = sys.argv[1], sys.argv[2], sys.argv[2:]
@@ -31,18 +33,24 @@ try:
     else:
         runpy.run_module(target, run_name="__main__")
 finally:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    open(out, "w").write(f"{usage.ru_maxrss} {usage.ru_utime + usage.ru_stime}")
+    usage, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = usage.ru_utime + usage.ru_stime + kids.ru_utime + kids.ru_stime
+    open(out, "w").write(f"{usage.ru_maxrss} {kids.ru_maxrss} {cpu}")
 """
 
 
-def _child(target: str, args: list[str], env: dict[str, str] | None, rss_file: Path) -> tuple[float, int, float]:
-    """Run a module or script in a child process; (wall seconds, its peak RSS in MiB, its CPU seconds)."""
+def _child(target: str, args: list[str], env: dict[str, str] | None, rss_file: Path,
+           workers: int = 0) -> tuple[float, int, float]:
+    """Run a module or script in a child process; (wall seconds, peak RSS in MiB, CPU seconds with its children's).
+
+    With `workers` shard processes the peak is an upper bound: its own peak plus `workers` times the largest
+    shard process's peak (they need not peak at the same moment).
+    """
     started = time.monotonic()
     subprocess.run([sys.executable, "-c", MEASURED, str(rss_file), target, *args], check=True, cwd=ROOT, env=env)
     seconds = time.monotonic() - started
-    rss, cpu = rss_file.read_text().split()
-    return seconds, int(rss) // 1024, float(cpu)
+    rss, kids, cpu = rss_file.read_text().split()
+    return seconds, (int(rss) + workers * int(kids)) // 1024, float(cpu)
 
 
 def _score(findings: Path, manifest: dict) -> dict[str, object]:
@@ -62,6 +70,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--dir", type=Path, default=None, help="data directory (default bench-data/crosscheck-<N>)")
     parser.add_argument("--keep", action="store_true", help="keep the generated databases")
+    parser.add_argument("--workers", type=int, default=1, help="hub check --workers (ID shards, one process each)")
     parser.add_argument("--generate-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     data = (args.dir or ROOT / "bench-data" / f"crosscheck-{args.persons}-{args.seed}").resolve()
@@ -83,11 +92,12 @@ def main() -> None:
         env[f"HUB_SOURCE_{d.upper()}_URL"] = f"sqlite+aiosqlite:///{data / f'{d}.db'}"
     env["HUB_STORE_URL"] = f"sqlite+aiosqlite:///{data / 'hub.db'}"
     out = data / "findings.jsonl"
-    seconds, peak, cpu = _child("hub.supervision.cli", ["--format", "jsonl", "--out", str(out), "--no-progress"], env,
-                           data / "check.rss")
+    seconds, peak, cpu = _child("hub.supervision.cli", ["--format", "jsonl", "--out", str(out), "--no-progress",
+                                                       "--workers", str(args.workers)], env,
+                           data / "check.rss", args.workers if args.workers > 1 else 0)
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     size = sum((data / f"{d}.db").stat().st_size for d in DEPARTMENTS) // 2**20
-    report = {"persons": args.persons, "seed": args.seed, "institutions": manifest["institutions"], "sqlite_mib": size,
+    report = {"persons": args.persons, "seed": args.seed, "workers": args.workers, "institutions": manifest["institutions"], "sqlite_mib": size,
               "generate_seconds": round(generated[0], 1) if generated else None,
               "generate_peak_rss_mib": generated[1] if generated else None,
               "check_seconds": round(seconds, 1), "check_cpu_seconds": round(cpu, 1), "check_peak_rss_mib": peak,

@@ -58,3 +58,11 @@ def test_save_records_alerts_and_bad_month_is_refused(demo_env: dict) -> None:
     assert (demo_env["dir"] / "hub.db").exists()
     bad = CliRunner().invoke(app, ["check", "--no-progress", "--reference-month", "2026-13"])
     assert bad.exit_code == 2
+
+
+def test_workers_split_the_run_and_print_the_same_findings(demo_env: dict) -> None:
+    one = CliRunner().invoke(app, ["check", "--no-progress"])
+    two = CliRunner().invoke(app, ["check", "--no-progress", "--workers", "2"])
+    assert one.exit_code == 0 and two.exit_code == 0, two.output
+    assert sorted(two.stdout.splitlines()) == sorted(one.stdout.splitlines()) and one.stdout
+    assert CliRunner().invoke(app, ["check", "--no-progress", "--workers", "11"]).exit_code != 0
