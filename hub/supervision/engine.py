@@ -272,6 +272,9 @@ async def _persons(sources: Sources, available: set[str], world: World, window: 
             feeds.append(Feed(name, chunks, counter))
         else:
             feeds.append(Feed(name, _by_keys(sources[dep], ent, keys, window if ent == "pay_line" else None)))
+    # one person's records of a stream in the mapping's order, not the database's order of ties (which
+    # differs between plans and shards on PostgreSQL): evidence listing several records reads the same
+    orders = {name: sources[dep].order_key(ent) for name, dep, ent in specs}
     checks = [(rid, rule.check) for rid, rule in PERSON_RULES.items() if rid in result.rules and rid not in queues]
     wants = [(want, queue) for rid, queue in queues.items() if (want := PERSON_RULES[rid].wants) is not None]
     headcount: dict[tuple[str, str], int] = {}
@@ -284,6 +287,9 @@ async def _persons(sources: Sources, available: set[str], world: World, window: 
                     if view is None:
                         view = views[record.id_number] = PersonView(record.id_number)
                     getattr(view, name).append(record)
+                if len(records) > 1:
+                    for view in views.values():
+                        getattr(view, name).sort(key=orders[name])
             for view in views.values():
                 result.persons += 1
                 facts = Facts(view, world)

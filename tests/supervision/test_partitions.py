@@ -18,7 +18,8 @@ from hub.core.errors import BadUserInput
 from hub.core.settings import Settings, SourceSettings
 from hub.supervision.engine import CheckResult, run_check
 from hub.supervision.model import Scope
-from tests.supervision.conftest import Demo
+from tests.conftest import DEPARTMENTS, DatabaseFactory, generate_into
+from tests.supervision.conftest import Demo, sources_for
 
 
 def _lines(result: CheckResult) -> list[str]:
@@ -63,3 +64,19 @@ async def test_shards_in_processes_find_what_one_pass_finds(demo: Demo) -> None:
     assert whole.findings and _lines(split) == _lines(whole)
     assert split.seen == whole.seen and split.persons == whole.persons
     assert seen and seen[-1] > 0
+
+
+async def test_shards_on_postgresql_find_what_one_pass_finds(pg_database: DatabaseFactory) -> None:
+    url = pg_database()
+    targets = {d: url for d in DEPARTMENTS}  # the four departments' tables in one database
+    generate_into(targets, persons=400, seed=13)
+    sources = sources_for(targets)
+    try:
+        whole = await run_check(sources)
+        settings = Settings(source={d: SourceSettings(url=u) for d, u in targets.items()})
+        split = await run_check(sources, partitions=2, make_sources=partial(build_sources, settings))
+        turns = await run_check(sources, partitions=3)
+    finally:
+        await sources.close()
+    assert whole.findings and _lines(split) == _lines(whole) == _lines(turns)
+    assert split.seen == whole.seen and split.persons == whole.persons == turns.persons
