@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 from functools import partial
+from pathlib import Path
 
 import pytest
 
 from adapters.base import IdShard
 from adapters.registry import build_sources
-from hub.core.errors import BadUserInput
+from hub.core.errors import BadUserInput, SourceUnavailable
 from hub.core.settings import Settings, SourceSettings
 from hub.supervision.engine import CheckResult, run_check
 from hub.supervision.model import Scope
@@ -64,6 +65,14 @@ async def test_shards_in_processes_find_what_one_pass_finds(demo: Demo) -> None:
     assert whole.findings and _lines(split) == _lines(whole)
     assert split.seen == whole.seen and split.persons == whole.persons
     assert seen and seen[-1] > 0
+
+
+async def test_a_shard_that_fails_fails_the_run(demo: Demo, tmp_path: Path) -> None:
+    sources, _, targets = await demo(persons=200, seed=2)
+    broken = {**targets, "finance": f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"}  # no tables: finance is down
+    settings = Settings(source={d: SourceSettings(url=u) for d, u in broken.items()})
+    with pytest.raises(SourceUnavailable):  # never a silent partial result
+        await run_check(sources, partitions=2, make_sources=partial(build_sources, settings))
 
 
 async def test_shards_on_postgresql_find_what_one_pass_finds(pg_database: DatabaseFactory) -> None:
