@@ -102,6 +102,14 @@ class AnyOf:
     alternatives: tuple[Mapping[str, Any], ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Latest:
+    """Fetch only each key's `count` records with the greatest `by` (pay: the last 3 months)."""
+
+    by: str
+    count: int
+
+
 NEVER = AnyOf(())  # a condition no row meets (an entity with no scope field under a regional scope)
 
 # A filter maps canonical field -> a value (equality), a list/tuple/set (IN), None (IS NULL),
@@ -131,12 +139,13 @@ class Adapter(Protocol):
 
     async def fetch(
         self, entity: str, field: str, keys: Sequence[Any], where: Where | None = None,
-        fields: Collection[str] | None = None,
+        fields: Collection[str] | None = None, latest: Latest | None = None,
     ) -> list[Any]:
         """All records whose `field` is one of `keys` (one statement), in no particular order.
 
         `fields`, when given, is all the caller reads of the records: an adapter may leave the
-        other fields unread (unset) or return whole records.
+        other fields unread (unset) or return whole records. `latest`, when given, asks only for
+        each key's newest records by a field (the caller still picks them; an adapter may return more).
         """
         ...
 

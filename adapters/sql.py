@@ -16,12 +16,12 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.util.concurrency import await_
 
-from adapters.base import Capability, Where
+from adapters.base import Capability, Latest, Where
 from adapters.breaker import Breaker
 from adapters.convert import CONVERTERS, KEY_VARIANTS
 from adapters.mapping import ColumnSpec, EntitySpec, Mapping
 from adapters.rows import Builder, builder, column_loader, order_key
-from adapters.sqlexpr import normalized_id_sort_key
+from adapters.sqlexpr import canonical_order, normalized_id_sort_key
 from adapters.statements import Binder, params, split
 from hub.core.db import async_url
 from hub.core.errors import MappingError, SourceUnavailable
@@ -412,22 +412,37 @@ class SqlAdapter:
 
     async def fetch(
         self, entity: str, field: str, keys: Sequence[Any], where: Where | None = None,
-        fields: Collection[str] | None = None,
+        fields: Collection[str] | None = None, latest: Latest | None = None,
     ) -> list[Any]:
         """All records whose `field` is one of `keys`, in one statement, in no particular order.
 
         `fields` is a projection: only those fields (and the key and order fields) are read.
+        `latest`: only each key's newest `count` records by `by`, chosen by the database with a
+        window function (ROW_NUMBER over the key column) where `by`'s converter has an order SQL
+        can compute (adapters.sqlexpr.canonical_order); otherwise every record, for the caller to pick.
+        A key spelled several ways in the legacy column gets `count` rows per spelling: a superset.
         """
         if not keys:
             return []
         ent = self.entity(entity)
-        projection = ent.projection(fields, field)
+        projection = ent.projection(fields, field, *((latest.by,) if latest else ()))
         shape, values = split({**(where or {}), field: list(keys)}, ent.dumper)
+        newest = None if latest is None else canonical_order(ent.column(latest.by), ent.specs[latest.by].convert)
+        if newest is not None:
+            values.append(latest.count)  # type: ignore[union-attr]
 
         def make(b: Binder) -> sa.Select[Any]:
-            return sa.select(*ent.selected(projection)).select_from(ent.source).where(*b.clauses(shape))
+            selected = ent.selected(projection)
+            if newest is None:
+                return sa.select(*selected).select_from(ent.source).where(*b.clauses(shape))
+            rank = sa.func.row_number().over(  # nulls last on every dialect (PostgreSQL puts them first in DESC)
+                partition_by=ent.column(field), order_by=(newest.is_(None), newest.desc()))
+            inner = (sa.select(*(c.label(f"c{i}") for i, c in enumerate(selected)), rank.label("n"))
+                     .select_from(ent.source).where(*b.clauses(shape)).subquery())
+            return sa.select(*(inner.c[f"c{i}"] for i in range(len(selected)))).where(inner.c.n <= b.param())
 
-        statement = self._statement(("fetch", entity, projection, shape), make, records=True)
+        key = ("fetch", entity, projection, shape, None if newest is None else latest.by)  # type: ignore[union-attr]
+        statement = self._statement(key, make, records=True)
         return self._records(ent, projection, statement, await self._run(statement, values))
 
     def order_key(self, entity: str) -> Callable[[Any], tuple[Any, ...]]:

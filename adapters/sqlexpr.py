@@ -68,3 +68,21 @@ def normalized_id_body(col: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
 def normalized_id_sort_key(col: sa.ColumnElement[Any]) -> tuple[sa.ColumnElement[str]]:
     """ORDER BY terms that stream rows in the order of `normalized_id[:17]` in Python."""
     return (binary_order(normalized_id_body(col)),)
+
+
+# Converters whose canonical order is the order of the legacy value with its separators taken out
+# ('2025-10' and '202510' both order as '202510'); fetch(latest=...) orders by it in SQL.
+_SEPARATED = frozenset({"iso", "iso_compact", "date8"})
+_AS_STORED = frozenset({"date", "int", "iso_int", "iso_date"})
+
+
+def canonical_order(col: sa.ColumnElement[Any], convert: str) -> sa.ColumnElement[Any] | None:
+    """A SQL expression ordering rows as the converter's canonical values order, None where there is none."""
+    if convert in _AS_STORED:
+        return col
+    if convert in _SEPARATED:
+        text: sa.ColumnElement[Any] = sa.cast(col, sa.String())
+        for sep in ("-", "/", "."):
+            text = sa.func.replace(text, sa.literal_column(f"'{sep}'"), sa.literal_column("''"))  # literals: not parameters
+        return binary_order(sa.func.trim(text))
+    return None

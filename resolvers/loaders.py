@@ -14,13 +14,14 @@ is not a string is a bug, not a record that does not exist).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, Generic, NewType, TypeVar
 
 from aiodataloader import DataLoader
 
-from adapters.base import Adapter, Where
+from adapters.base import Adapter, Latest, Where
 from adapters.registry import Sources
 from hub.core.codes import SlotStatus
 from hub.core.records import (
@@ -62,6 +63,7 @@ class Named(Generic[K, R]):
     field: str
     key: Callable[[str], K]  # the key type (a NewType over str)
     where: Where | None = None
+    latest: Latest | None = None  # only each key's newest records (the source picks them: one statement)
 
     @property
     def entity(self) -> str:
@@ -101,6 +103,12 @@ TitlesByPerson = Named("TitlesByPerson", Title, "id_number", IdNumber)
 InsuranceByPerson = Named("InsuranceByPerson", Insurance, "id_number", IdNumber)
 
 
+@lru_cache(maxsize=64)  # one loader (one batch) per count, bounded: the count comes from an argument
+def newest(named: Named[K, R], by: str, count: int) -> Named[K, R]:
+    """`named` narrowed to each key's `count` records with the greatest `by` (the source picks them)."""
+    return replace(named, name=f"{named.name}[last {count} by {by}]", latest=Latest(by, count))
+
+
 class RecordsByKeyLoader(DataLoader, Generic[K, R]):  # type: ignore[misc]
     """Loads all records of a source's entity whose `field` equals each key, in key order."""
 
@@ -129,7 +137,8 @@ class RecordsByKeyLoader(DataLoader, Generic[K, R]):  # type: ignore[misc]
             self.observe(self.adapter.department, self.entity, len(keys))
         grouped: dict[Any, list[Any]] = {k: [] for k in keys}
         field = self.field
-        for record in await self.adapter.fetch(self.entity, field, list(grouped), self.where, self.fields):
+        latest = {} if self.named.latest is None else {"latest": self.named.latest}
+        for record in await self.adapter.fetch(self.entity, field, list(grouped), self.where, self.fields, **latest):
             bucket = grouped.get(getattr(record, field))
             if bucket is not None:
                 bucket.append(record)

@@ -33,6 +33,7 @@ from resolvers.loaders import (
     PostsByPerson,
     SlotsByPerson,
     SlotsByUnit,
+    newest,
 )
 from resolvers.pages import Page, count, scan
 
@@ -215,9 +216,14 @@ async def page(ctx: HubContext, size: int, after: str | None, region_code: str |
 
 async def pay_entries(ctx: HubContext, payrolls: Sequence[Any], last: int | None, from_month: str | None,
                       to_month: str | None) -> list[list[PayLine]]:
-    """Each payroll's months in the window, newest first, at most `last`."""
+    """Each payroll's months in the window, newest first, at most `last`.
+
+    Without a window, `last` goes to the source: it reads only each person's newest months.
+    """
+    latest = last is not None and last > 0 and from_month is None and to_month is None
+    named = newest(PayLinesByPerson, "month", last) if latest else PayLinesByPerson  # type: ignore[arg-type]
     out = []
-    for lines in await ctx.loaders.load(PayLinesByPerson, [_key(p) for p in payrolls]):
+    for lines in await ctx.loaders.load(named, [_key(p) for p in payrolls]):
         chosen = sorted(
             (x for x in lines if (from_month is None or x.month >= from_month) and (to_month is None or x.month <= to_month)),
             key=lambda x: (x.month, x.payee_code),

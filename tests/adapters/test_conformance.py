@@ -19,10 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
-from adapters.base import Adapter, AnyOf
+from adapters.base import Adapter, AnyOf, Latest
 from adapters.mapping import default_mappings
 from adapters.registry import adapter_class
+from adapters.sqlexpr import canonical_order
 from hub.core.errors import SourceUnavailable
 from hub.demo.generate import sqlite_targets
 from tests.conftest import DEPARTMENTS, MARIADB_ADMIN, PG_ADMIN, _factory, generate_into
@@ -113,6 +115,53 @@ def test_a_projection_reads_only_its_fields_and_the_same_values(dialect_urls: di
                     getattr(part[0], field)
             page = await adapter.scan(entity, order_by=key, limit=3, fields=[])
             assert [getattr(r, key) for r in page] == sorted((getattr(r, key) for r in page), key=repr)
+        finally:
+            await adapter.close()
+
+    run(check())
+
+
+def _newest_by(department: str, entity: str) -> str | None:
+    """The entity's first order field the database can order canonically (fetch(latest=...))."""
+    spec = MAPPINGS[department].entities[entity]
+    return next((f for f in spec.order if canonical_order(sa.column("x"), spec.columns[f].convert) is not None), None)
+
+
+# By the scope field (a unit's records), and pay by ID number (a joined column, spelled several ways).
+LATEST_CASES = [(d, e, MAPPINGS[d].entities[e].scope) for d, e in CASES if _newest_by(d, e) and MAPPINGS[d].entities[e].scope]
+LATEST_CASES += [(d, e, "id_number") for d, e in CASES if e == "pay_line"]
+
+
+@pytest.mark.parametrize(("department", "entity", "key"), LATEST_CASES)
+def test_latest_reads_each_keys_newest_records(dialect_urls: dict[str, str], department: str, entity: str, key: str) -> None:
+    """fetch(latest=Latest(by, 2)) returns, for every key, records holding the 2 greatest `by` values of
+    its records (what picking from the whole fetch gives), from the same single statement."""
+    by = _newest_by(department, entity)
+    assert by is not None
+
+    def top(records: list[Any]) -> dict[Any, list[Any]]:
+        grouped: dict[Any, list[Any]] = {}
+        for r in records:
+            grouped.setdefault(getattr(r, key), []).append(getattr(r, by))
+        return {k: sorted(v, key=lambda x: (x is not None, x), reverse=True)[:2] for k, v in grouped.items()}
+
+    async def check() -> None:
+        adapter = adapter_for(dialect_urls, department)
+        try:
+            rows = [r async for chunk in adapter.stream(entity, chunk_size=97) for r in chunk]
+            counts: dict[Any, int] = {}
+            for r in rows:
+                counts[getattr(r, key)] = counts.get(getattr(r, key), 0) + 1
+            keys = sorted((k for k, n in counts.items() if k is not None and n > 2), key=repr)[:6]
+            keys += sorted((k for k, n in counts.items() if k is not None and n <= 2), key=repr)[:2]
+            assert keys and counts[keys[0]] > 2, f"{department}.{entity}: no key with more than 2 records"
+            whole = await adapter.fetch(entity, key, keys)
+            before = adapter.statements
+            newest = await adapter.fetch(entity, key, keys, latest=Latest(by, 2))
+            assert adapter.statements == before + 1
+            assert len(newest) < len(whole)
+            assert set(map(repr, newest)) <= set(map(repr, whole))
+            assert top(newest) == top(whole)
         finally:
             await adapter.close()
 
