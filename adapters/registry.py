@@ -177,5 +177,8 @@ def build_sources(settings: Settings) -> Sources:
             options["retry_seconds"] = settings.source_retry_seconds
             options["statement_timeout"] = settings.source_statement_timeout(department)
             options["max_concurrent_reads"] = settings.source_max_concurrent_reads(department)
+            options["writes"] = settings.source_writes(department)
+        elif settings.source_writes(department):  # another adapter class takes the grant if it can write
+            options["writes"] = True
         adapters[department] = cls(department, mapping, url, **options)
     return Sources(adapters, settings.ready_timeout)
