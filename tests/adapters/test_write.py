@@ -179,11 +179,20 @@ def test_updates_match_every_spelling_and_apply_once(legacy_url: str) -> None:
     same = Change(app, 3, "establishment", "registry_slot", ChangeOp.UPDATE, {"quota_type": "SY"}, {"slot_id": slot})
 
     async def check() -> None:
-        assert await apply(legacy_url, "establishment", [leave, same]) == 2  # same values: still a matched row
-        assert await apply(legacy_url, "establishment", [leave, same]) == 0  # delivered again: nothing happens
-        [record] = await read(legacy_url, "establishment", "registry_slot", "slot_id", slot)
+        source = adapter(legacy_url, "establishment")  # one source reads before and after: nothing it keeps is stale
+        try:
+            for _ in range(2):  # the second read through PostgreSQL's row memo
+                [before] = await source.fetch("registry_slot", "slot_id", [slot])
+            assert before.status == "ACTIVE"
+            assert await source.apply([leave, same]) == 2  # same values: still a matched row
+            assert await source.apply([leave, same]) == 0  # delivered again: nothing happens
+            [record] = await source.fetch("registry_slot", "slot_id", [slot])
+            by_id = await source.fetch("registry_slot", "id_number", [ID])
+        finally:
+            await source.close()
         assert (record.status, record.left_on, record.left_reason, record.id_number) == (
             "LEFT", dt.date(2026, 10, 31), "调出", ID)
+        assert record in by_id  # the 15-digit row is found by the 18-digit number
 
     asyncio.run(check())
     slots = table("T_SMZ")

@@ -4,11 +4,16 @@ in order; a department that is down keeps its events; pull departments' events s
 from __future__ import annotations
 
 import asyncio
+import shutil
+import time
 from pathlib import Path
 
 from hub.core.changes import Change, ChangeOp
-from hub.store import open_store, outbox
+from hub.core.db import sqlite_file_url
+from hub.core.settings import SourceSettings
+from hub.store import open_store, outbox, upgrade
 from hub.workflow.delivery import DeliveryLoop, deliver
+from tests.conftest import hub_settings, running_hub
 from tests.workflow.conftest import legacy_database, rows, sources
 
 QUOTA = {"unit_local_id": "JG900001", "quota_type": "SY", "approved": 10}
@@ -86,3 +91,58 @@ def test_events_applied_but_not_marked_are_marked_without_applying_again(tmp_pat
 
     asyncio.run(run())
     assert [(r[0], r[2]) for r in rows(establishment, "T_BZ")] == [("JG900001", 11)]
+
+
+def test_a_refused_change_stops_its_department_only(tmp_path: Path) -> None:
+    establishment = legacy_database(tmp_path / "establishment.db", "establishment")
+    finance = legacy_database(tmp_path / "finance.db", "finance")
+    refused = Change("app-3", 1, "establishment", "quota", ChangeOp.UPDATE, {"approved": 3},
+                     {"unit_local_id": "JG000000", "quota_type": "SY"})  # no such row
+    later = Change("app-4", 1, "establishment", "quota", ChangeOp.INSERT, QUOTA)
+    paid = Change("app-4", 2, "finance", "payee", ChangeOp.INSERT, {**PAYEE, "payee_code": "90000002"})
+
+    async def run() -> None:
+        store = await open_store(f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}", migrate=True)
+        both = sources({"establishment": establishment, "finance": finance}, {"establishment", "finance"})
+        try:
+            async with store.begin() as conn:
+                await outbox.enqueue(conn, [refused, later, paid])
+            done = await deliver(store, both)
+            assert done.applied == {"finance": 1} and "no row matches" in done.pending["establishment"]
+            assert [e.delivered_at for e in await outbox.events(store, "establishment")] == [None, None]  # in order
+        finally:
+            await both.close()
+            await store.close()
+
+    asyncio.run(run())
+    assert rows(establishment, "T_BZ") == [] and len(rows(finance, "GZ_RY")) == 1
+
+
+def test_the_app_delivers_what_was_pending_when_it_starts_and_reads_show_it(demo_dir: Path, tmp_path: Path) -> None:
+    legacy = tmp_path / "establishment.db"
+    shutil.copy(demo_dir / "establishment.db", legacy)
+    url = sqlite_file_url(str(legacy))
+    slot, id_number = next((r[0], r[3]) for r in rows(url, "T_SMZ") if r[12] == "在编" and len(r[3] or "") == 18)
+    store_url = f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
+    upgrade(store_url)
+    leave = Change("app-5", 1, "establishment", "registry_slot", ChangeOp.UPDATE,
+                   {"status": "LEFT", "left_on": "2026-10-31", "left_reason": "调出"}, {"slot_id": slot})
+
+    async def enqueue() -> None:
+        store = await open_store(store_url)
+        async with store.begin() as conn:
+            await outbox.enqueue(conn, [leave])
+        await store.close()
+
+    asyncio.run(enqueue())
+    settings = hub_settings(demo_dir, store_url=store_url, delivery_interval=0)
+    settings.source["establishment"] = SourceSettings(url=url, writes=True)
+    with running_hub(settings) as hub:
+        deadline = time.monotonic() + 20
+        while [r[12] for r in rows(url, "T_SMZ") if r[0] == slot] != ["出编"]:
+            assert time.monotonic() < deadline, "not delivered at startup"
+            time.sleep(0.1)
+        answer = hub.query("query ($id: String!) { person(idNumber: $id) { registry { slotId status leftOn leftReason } } }",
+                           {"id": id_number})
+    [entry] = [e for e in answer["data"]["person"]["registry"] if e["slotId"] == slot]
+    assert entry == {"slotId": slot, "status": "LEFT", "leftOn": "2026-10-31", "leftReason": "调出"}
