@@ -20,12 +20,13 @@ import sqlalchemy as sa
 
 from adapters.base import Capability
 from adapters.mapping import default_mappings, load_mapping
-from adapters.sql import SqlAdapter
+from adapters.registry import build_sources
 from adapters.write import LEDGER, ChangeRejected, derived, generated_ids
 from hub.core.changes import Change, ChangeOp
 from hub.core.db import sqlite_file_url, sync_url
 from hub.core.errors import MappingError
 from hub.core.ids import make_id_number
+from hub.core.settings import Settings, SourceSettings
 from hub.demo.legacy import METADATA
 from tests.conftest import MARIADB_ADMIN, PG_ADMIN, _factory
 
@@ -81,8 +82,10 @@ def legacy_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
         next(factories, None)
 
 
-def adapter(url: str, department: str, writes: bool = True) -> SqlAdapter:
-    return SqlAdapter(department, MAPPINGS[department], url, writes=writes)
+def adapter(url: str, department: str, writes: bool = True) -> Any:
+    """The department's adapter, of the class its mapping names, as the hub builds it (writes granted or not)."""
+    settings = Settings(source={department: SourceSettings(url=url, writes=writes)})
+    return build_sources(settings)[department]
 
 
 def as_json(values: dict[str, Any]) -> dict[str, Any]:
