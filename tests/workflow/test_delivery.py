@@ -8,7 +8,11 @@ import shutil
 import time
 from pathlib import Path
 
+from adapters.mapping import MAPPINGS_DIR, load_mapping
+from adapters.registry import Sources
+from adapters.sql import SqlAdapter
 from hub.core.changes import Change, ChangeOp
+from hub.core.crosswalk import CrosswalkCache
 from hub.core.db import sqlite_file_url
 from hub.core.settings import SourceSettings
 from hub.store import open_store, outbox, upgrade
@@ -146,3 +150,28 @@ def test_the_app_delivers_what_was_pending_when_it_starts_and_reads_show_it(demo
                            {"id": id_number})
     [entry] = [e for e in answer["data"]["person"]["registry"] if e["slotId"] == slot]
     assert entry == {"slotId": slot, "status": "LEFT", "leftOn": "2026-10-31", "leftReason": "调出"}
+
+
+def test_writing_a_unit_rebuilds_the_crosswalk(tmp_path: Path) -> None:
+    establishment = legacy_database(tmp_path / "establishment.db", "establishment")
+    text = (MAPPINGS_DIR / "establishment.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "establishment.yaml"
+    path.write_text(text.replace("    table: T_JG\n", "    table: T_JG\n    write: true\n", 1), encoding="utf-8")
+    unit = Change("app-6", 1, "establishment", "unit", ChangeOp.INSERT, {"local_id": "JG900009", "name": "新设中学"})
+
+    async def run() -> None:
+        store = await open_store(f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}", migrate=True)
+        adapter = SqlAdapter("establishment", load_mapping(path), establishment, writes=True)
+        both = Sources({"establishment": adapter})
+        crosswalk = CrosswalkCache(both)
+        try:
+            assert (await crosswalk.get()).find("establishment:JG900009") is None
+            async with store.begin() as conn:
+                await outbox.enqueue(conn, [unit])
+            await deliver(store, both, crosswalk=crosswalk)
+            assert (await crosswalk.get()).identity("establishment:JG900009") is not None  # rebuilt, not the kept one
+        finally:
+            await both.close()
+            await store.close()
+
+    asyncio.run(run())
