@@ -1,4 +1,10 @@
-"""Value converters named in mapping files: legacy column value <-> canonical value, both ways."""
+"""Value converters named in mapping files: legacy column value <-> canonical value, both ways.
+
+Each converter reads a legacy value (`load`), turns a canonical value into the legacy value a filter
+compares with (`dump`), and, for write-back (adapters/write.py), into the value a column is written
+with (`store`, with the kind of column it writes: text, int or date). Canonical values may arrive as
+JSON (the outbox keeps dates as ISO text), so `store` accepts ISO text for dates.
+"""
 
 from __future__ import annotations
 
@@ -66,23 +72,39 @@ def _same(value: Any) -> Any:
     return value
 
 
+def _to_text(value: Any) -> str:
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
+
+
+def _to_date8(value: Any) -> str:
+    return _iso_to_date(value).strftime("%Y%m%d")
+
+
+def _iso_text(value: Any) -> str:
+    return value.isoformat()[:10] if isinstance(value, dt.date) else str(value)
+
+
 @dataclass(frozen=True, slots=True)
 class Converter:
-    """A pair of functions: legacy -> canonical (`load`) and canonical -> legacy (`dump`, for WHERE)."""
+    """legacy -> canonical (`load`), canonical -> legacy for WHERE (`dump`) and for writing (`store`, None:
+    the converter cannot be inverted, so an entity using it cannot be writable); `kind` is the column
+    type `store` writes: "text", "int" or "date"."""
 
     load: Callable[[Any], Any]
     dump: Callable[[Any], Any]
+    store: Callable[[Any], Any] | None = None
+    kind: str = "text"
 
 
 CONVERTERS: dict[str, Converter] = {
-    "text": Converter(_text, _same),
-    "int": Converter(_int, int),
-    "date": Converter(_date, _iso_to_date),  # DATE column -> date
-    "date8": Converter(_date, lambda v: _iso_to_date(v).strftime("%Y%m%d")),  # '20190301' -> date
-    "iso": Converter(_iso, _same),  # text kept in ISO form ('1975-08')
-    "iso_compact": Converter(_iso, _iso_to_compact),  # '197508' / '202510' -> '1975-08'
-    "iso_int": Converter(_iso, _iso_to_int),  # 19750820 -> '1975-08-20'
-    "iso_date": Converter(_iso, _iso_to_date),  # DATE column -> '1975-08-20'
+    "text": Converter(_text, _same, _to_text),
+    "int": Converter(_int, int, int, "int"),  # whole numbers, money in fen
+    "date": Converter(_date, _iso_to_date, _iso_to_date, "date"),  # DATE column -> date
+    "date8": Converter(_date, _to_date8, _to_date8),  # '20190301' -> date
+    "iso": Converter(_iso, _same, _iso_text),  # text kept in ISO form ('1975-08')
+    "iso_compact": Converter(_iso, _iso_to_compact, _iso_to_compact),  # '197508' / '202510' -> '1975-08'
+    "iso_int": Converter(_iso, _iso_to_int, _iso_to_int, "int"),  # 19750820 -> '1975-08-20'
+    "iso_date": Converter(_iso, _iso_to_date, _iso_to_date, "date"),  # DATE column -> '1975-08-20' (a full date only)
 }
 
 NORMALIZERS: dict[str, Callable[[Any], str | None]] = {

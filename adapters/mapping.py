@@ -16,6 +16,13 @@ join (to reach e.g. the ID number of a pay row), and per canonical field the col
           payee_code: RYBM
           id_number: {column: SFZH, normalize: id_number}
           sex: {column: XB, values: {"1": MALE, "0": FEMALE}}
+        write:                       # optional: completed applications may change this entity
+          ids: {payee_code: "9#######"}  # generated for inserted rows (adapters/write.py)
+
+An entity with `write` (`write: true`, or a block with `ids`) takes changes (hub.core.changes) back into
+its table: canonical values go back through the inverted value maps (the first legacy spelling listed
+for a canonical value is the one written) and the converters' `store`. Only the entity's own table is
+written, never a joined one. A writable entity whose mapping cannot be inverted is refused here.
 """
 
 from __future__ import annotations
@@ -85,6 +92,19 @@ class JoinSpec(BaseModel):
     match: dict[str, str]
 
 
+class WriteSpec(BaseModel):
+    """How changes are written back to an entity's table.
+
+    `ids`: field -> template of the value an inserted row gets when the change does not carry it,
+    derived from the change's (application_id, seq) so the hub knows it without reading back: each
+    `#` is a digit, anything else is kept (`R9########`); `uuid` is a UUID (version 5).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    ids: dict[str, str] = Field(default_factory=dict)
+
+
 class EntitySpec(BaseModel):
     """One canonical entity read from one legacy table."""
 
@@ -95,11 +115,47 @@ class EntitySpec(BaseModel):
     scope: str | None = None  # the field holding the department's unit code, for row scope
     order: list[str] = Field(default_factory=list)  # how a key's records are listed: fields unique per key
     columns: dict[str, ColumnSpec]
+    write: WriteSpec | None = None  # writable: completed applications change it (adapters/write.py)
 
     @field_validator("columns", mode="before")
     @classmethod
     def _shorthand(cls, value: dict[str, Any]) -> dict[str, Any]:
         return {k: {"column": v} if isinstance(v, str) else v for k, v in value.items()}
+
+    @field_validator("write", mode="before")
+    @classmethod
+    def _write_flag(cls, value: Any) -> Any:
+        if value is True:
+            return {}
+        return None if value is False else value
+
+    def writable_fields(self) -> dict[str, ColumnSpec]:
+        """The fields written back: those in the entity's own table (joined columns are read only)."""
+        return {f: c for f, c in self.columns.items() if c.table is None}
+
+
+def write_problems(entity: str, spec: EntitySpec, record: type) -> list[str]:
+    """Why a writable entity's mapping cannot be inverted (bilingual), empty when it can."""
+    problems: list[str] = []
+    own = spec.writable_fields()
+    by_column: dict[str, str] = {}
+    for field, col in own.items():
+        if col.values is None and CONVERTERS[col.convert].store is None:
+            problems.append(f"{entity}.{field}: 转换器 {col.convert} 不可逆 / converter {col.convert!r} cannot be inverted")
+        if col.values is not None and not all(v is None or isinstance(v, str | bool | int) for v in col.values.values()):
+            problems.append(f"{entity}.{field}: 代码表须映射到单一值 / the value map must map to plain values")
+        other = by_column.setdefault(col.name.upper(), field)
+        if other != field:
+            problems.append(f"{entity}: {other} 与 {field} 同写列 {col.name} / {other} and {field} write one column {col.name}")
+    required = [f.name for f in dataclasses.fields(record) if f.default is dataclasses.MISSING]
+    problems += [f"{entity}.{f}: 必填字段来自关联表，无法插入 / a required field read through the join cannot be inserted"
+                 for f in required if f not in own]
+    for field, template in (spec.write.ids if spec.write else {}).items():
+        if field not in own:
+            problems.append(f"{entity}.{field}: 生成编号的字段须为本表列 / a generated id must be a column of the entity's own table")
+        elif template != "uuid" and "#" not in template:
+            problems.append(f"{entity}.{field}: 编号模板 {template!r} 须含 # 或为 uuid / id template needs '#' digits or 'uuid'")
+    return problems
 
 
 class Mapping(BaseModel):
@@ -137,6 +193,10 @@ class Mapping(BaseModel):
             for field, col in spec.columns.items():
                 if col.table and (spec.join is None or col.table != spec.join.table):
                     raise ValueError(f"{entity}.{field}: table {col.table!r} is not joined")
+            problems = write_problems(entity, spec, record) if spec.write is not None else []
+            if problems:
+                raise ValueError(f"可写实体 {entity} 的映射不可逆 / writable entity {entity!r} cannot be written back: "
+                                 + "; ".join(problems))
         return self
 
 

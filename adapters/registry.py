@@ -13,7 +13,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
-from adapters.base import Adapter, Need
+from adapters.base import Adapter, Capability, Need
 from adapters.mapping import Mapping, load_mapping, shipped_mappings
 from adapters.sql import SqlAdapter
 from hub.core.db import sqlite_file_url
@@ -159,6 +159,15 @@ def load_departments(settings: Settings) -> Departments:
     return Departments(Department.titled(m.department, m.title, m.trust, path) for path, m in mapping_files(settings).values())
 
 
+def _grant_writes(adapter: Adapter, granted: bool) -> None:
+    """An adapter writes only where its department grants writes (HUB_SOURCE_<ID>_WRITES), and only if it can."""
+    if not granted:
+        adapter.capabilities &= ~Capability.WRITE
+    elif Capability.WRITE not in adapter.capabilities:
+        raise MappingError(f"数据源「{adapter.department}」的适配器不能写入，却设置了 HUB_SOURCE_{adapter.department.upper()}_WRITES / "
+                           f"source {adapter.department!r}: writes are granted but its adapter cannot write")
+
+
 def build_sources(settings: Settings) -> Sources:
     """One adapter per department; a shipped department without a URL reads its demo SQLite file."""
     adapters: dict[str, Adapter] = {}
@@ -177,5 +186,8 @@ def build_sources(settings: Settings) -> Sources:
             options["retry_seconds"] = settings.source_retry_seconds
             options["statement_timeout"] = settings.source_statement_timeout(department)
             options["max_concurrent_reads"] = settings.source_max_concurrent_reads(department)
-        adapters[department] = cls(department, mapping, url, **options)
+            options["writes"] = settings.source_writes(department)
+        adapter = adapters[department] = cls(department, mapping, url, **options)
+        if cls is not SqlAdapter:  # the grant decides, whatever another adapter class declares
+            _grant_writes(adapter, settings.source_writes(department))
     return Sources(adapters, settings.ready_timeout)

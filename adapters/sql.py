@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.util.concurrency import await_
 
+from adapters import write
 from adapters.base import Capability, Latest, Where
 from adapters.breaker import Breaker
 from adapters.convert import CONVERTERS, KEY_VARIANTS
@@ -23,6 +24,7 @@ from adapters.mapping import ColumnSpec, EntitySpec, Mapping
 from adapters.rows import Builder, builder, column_loader, order_key
 from adapters.sqlexpr import canonical_order, normalized_id_sort_key
 from adapters.statements import Binder, params, split
+from hub.core.changes import Change
 from hub.core.db import async_url
 from hub.core.errors import MappingError, SourceUnavailable
 from hub.core.records import RECORDS
@@ -233,14 +235,18 @@ class SqlAdapter:
     during one); a batch larger than it is just converted; 0 disables the memo.
     """
 
-    capabilities = Capability.READ | Capability.STREAM | Capability.AGGREGATE
+    capabilities = Capability.READ | Capability.STREAM | Capability.AGGREGATE  # and WRITE where the department grants writes
 
     def __init__(
         self, department: str, mapping: Mapping, url: str, *, connect_timeout: float = 3.0, row_memo_rows: int = 20_000,
-        retry_seconds: float = 5.0, statement_timeout: float = 10.0, max_concurrent_reads: int = 8,
+        retry_seconds: float = 5.0, statement_timeout: float = 10.0, max_concurrent_reads: int = 8, writes: bool = False,
     ) -> None:
         self.department = department
         self.mapping = mapping
+        if writes:
+            self.capabilities = SqlAdapter.capabilities | Capability.WRITE
+        self._writers = write.writers(mapping)
+        self._ledger_ready = False
         parsed = async_url(url)
         self.url = parsed
         self.connect_timeout = connect_timeout
@@ -523,6 +529,39 @@ class SqlAdapter:
             key = tuple(load(v) for load, v in zip(loads, row, strict=False))
             merged[key] = merged.get(key, 0) + row[-1]
         return [(*key, n) for key, n in merged.items()]
+
+    async def apply(self, changes: Sequence[Change]) -> int:
+        """WRITE: apply changes in one transaction, each at most once (adapters/write.py: the ledger);
+        how many were applied. A change the database cannot take (ChangeRejected) writes nothing.
+
+        Reads need no invalidation after it: statements read the database each time, and the row
+        memo is keyed by the raw row, so a changed row is a new key (the old one's record just ages out).
+        """
+        if Capability.WRITE not in self.capabilities:
+            raise write.ChangeRejected(f"部门「{self.department}」未授权写入（HUB_SOURCE_{self.department.upper()}_WRITES） / "
+                                       f"department {self.department!r} does not grant writes")
+        plans = []
+        for change in changes:  # every change checked before anything is written
+            writer = self._writers.get(change.entity)
+            if writer is None or change.department != self.department:
+                raise write.ChangeRejected(f"部门「{self.department}」不可写 {change.entity} / {change.department}.{change.entity} "
+                                           f"is not a writable entity of source {self.department!r}")
+            plans.append((change, writer.statement(change)))
+        if not plans:
+            return 0
+        async with away(), self._turn():
+            try:
+                async with asyncio.timeout(self.statement_timeout * (len(plans) + 2) + BACKSTOP), self._connection() as conn:
+                    if not self._ledger_ready:
+                        await write.ensure_ledger(conn)
+                        self._ledger_ready = True
+                    async with conn.begin():
+                        return await write.apply(conn, plans)
+            except (sa.exc.IntegrityError, sa.exc.DataError, sa.exc.ProgrammingError) as exc:
+                raise write.ChangeRejected(f"部门「{self.department}」数据库拒绝了变更 / the {self.department} database refused "
+                                           f"the changes: {type(exc.orig).__name__}: {exc.orig}") from exc
+            except _UNAVAILABLE as exc:
+                raise self._failed(exc) from exc
 
     async def ping(self) -> None:
         """Raise SourceUnavailable unless one row of every mapped table can be read (a locked table cannot)."""

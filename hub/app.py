@@ -53,6 +53,7 @@ from hub.transport import (
     request_error_status,
 )
 from hub.trusted import TrustedDocuments
+from hub.workflow.delivery import DeliveryLoop
 from policies.grants import POLICY_PATH, PolicyBook, new_enforcer
 from policies.store import PolicyWatcher, store_enforcer
 from resolvers.context import HubContext, HubState
@@ -220,6 +221,9 @@ def lifespan(settings: Settings, schema: HubSchema, metrics: HubMetrics | None =
             scheduler.start()
             stack.push_async_callback(scheduler.stop)
             crosswalk = CrosswalkCache(sources, ttl=settings.crosswalk_ttl)
+            delivery = DeliveryLoop(store, sources, settings.delivery_interval, crosswalk)
+            delivery.start()  # what a crash left pending first, then every HUB_DELIVERY_INTERVAL seconds
+            stack.push_async_callback(delivery.stop)
             measured = metrics or HubMetrics()
             measured.sources.sources = sources
             if measured.provider is not None:

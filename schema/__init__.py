@@ -13,6 +13,7 @@ from adapters.base import Capability, Need
 from adapters.registry import load_departments
 from hub.core.settings import Settings
 from schema.admin import AdminMutation, AdminQuery
+from schema.change_events import ChangeEventsMutation, ChangeEventsQuery
 from schema.enums import install_departments
 from schema.execution.executor import HubExecutor
 from schema.federation import FEDERATION_VERSION, Info, ServiceQuery, check_representations
@@ -60,8 +61,8 @@ def build_schema(settings: Settings | None = None) -> HubSchema:
     """The schema: its types, and the executor graphql-core runs it with (schema/execution/); its
     `Department` enum lists the departments the settings' mappings declare."""
     schema = HubSchema(
-        query=merge_types("Query", (Query, AdminQuery, SupervisionQuery, ServiceQuery)),
-        mutation=idempotent(merge_types("Mutation", (AdminMutation, SupervisionMutation))),
+        query=merge_types("Query", (Query, AdminQuery, SupervisionQuery, ChangeEventsQuery, ServiceQuery)),
+        mutation=idempotent(merge_types("Mutation", (AdminMutation, SupervisionMutation, ChangeEventsMutation))),
         types=[Institution, Person],
         execution_context_class=HubExecutor,
         federation_version=FEDERATION_VERSION,

@@ -2,7 +2,7 @@
 
 Every argument of the root `Query` and `Mutation` types is declared here, by its GraphQL name:
 either the kind of thing it names — an institution, a person, a region, an alert, a freeze,
-federation entity representations, or something that spans the whole league — or `NOTHING`
+federation entity representations, something that spans the whole league, a department's own feed — or `NOTHING`
 (paging, value filters, notes, choices). `schema/execution/executor/row_scope.py` checks every named thing against
 the caller's row scope before a resolver runs; `tests/security/test_scope_arguments.py` fails
 for any root argument declared nowhere, so a field added later cannot forget its arguments.
@@ -34,6 +34,7 @@ class Names(StrEnum):
     FREEZE = "freeze"  # a freeze id
     ENTITIES = "entities"  # federation representations: Institution {code}, Person {idNumber}
     LEAGUE = "league"  # something in force for the whole league (a policy rule's subject)
+    DEPARTMENT = "department"  # a department's own feed (change events): its own principals, at league scope
     NOTHING = "nothing"  # names nothing row scope applies to
 
 
@@ -55,10 +56,11 @@ BY_NAME: dict[str, Argument] = {
     "regionCode": REGION,
     "alertIds": ALERT,
     "representations": Argument(Names.ENTITIES, PERSON_ID),  # Person representations carry idNumber
+    "department": Argument(Names.DEPARTMENT),
     **dict.fromkeys(
         ("first", "after", "last", "note", "reason", "document", "types", "quotaType", "name", "includeLeft", "rule",
          "status", "severity", "month", "by", "action", "hiring", "payroll", "wait", "referenceMonth", "until",
-         "actor", "object", "idempotencyKey"),
+         "actor", "object", "idempotencyKey", "upTo"),
         NOTHING,
     ),
 }

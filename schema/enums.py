@@ -107,9 +107,21 @@ class Department(Enum):
     UNCONFIGURED = strawberry.enum_value("", description="（构建时替换） / replaced when the schema is built")
 
 
+class DepartmentId(str):
+    """A department id given as a `Department` argument (strawberry wraps an enum's input values in a class)."""
+
+    __slots__ = ()
+
+    @property
+    def value(self) -> str:
+        """The id, as an enum member's value (strawberry compares it when a field returns one)."""
+        return str(self)
+
+
 def install_departments(schema: GraphQLSchema, departments: Departments) -> None:
     """Make the `Department` enum list the table's departments: name the id upper-cased, value the id."""
     enum = schema.type_map[Department.__name__]
     assert isinstance(enum, GraphQLEnumType)
     enum.values = {d.id.upper(): GraphQLEnumValue(d.id, description=d.label) for d in departments}
     enum.__dict__.pop("_value_lookup", None)  # graphql-core's cached value -> name map
+    enum.wrapped_cls = DepartmentId  # type: ignore[attr-defined]  # strawberry wraps input values in it

@@ -10,7 +10,9 @@ from hub.core.codes import LEAGUE, REGIONS
 from hub.core.errors import BadUserInput
 
 GLOBAL_ROLES = frozenset({"auditor", "analyst", "admin"})
-DEPARTMENT_ROLES = frozenset({"officer"})  # held within a department: the subject `<department>.officer`
+# Held within a department: the subject `<department>.officer`; `integration` is a department system's
+# account (pulls and acknowledges its change events).
+DEPARTMENT_ROLES = frozenset({"officer", "integration"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,6 +45,9 @@ class SourceSettings(BaseModel):
     mapping: Path | None = None
     statement_timeout: float | None = Field(default=None, gt=0)
     max_concurrent_reads: int | None = Field(default=None, gt=0)
+    # The department grants writes: completed applications' changes are written through its adapter
+    # (adapters/write.py); off, they wait as change events its own system pulls (changeEvents).
+    writes: bool = False
 
 
 class Settings(BaseSettings):
@@ -106,6 +109,9 @@ class Settings(BaseSettings):
     # Signed checkpoints of the chain's head, outside the store: default next to an SQLite store's file,
     # else var/audit-checkpoints.jsonl. One file per host; `hub audit verify --checkpoint` takes each.
     audit_checkpoint_file: Path | None = None
+    # Seconds between deliveries of pending change events to the departments that grant writes
+    # (hub/workflow/delivery.py; also run at startup and after each completed application); 0: never periodically.
+    delivery_interval: float = Field(default=30.0, ge=0)
     check_interval: float = 0.0  # seconds between scheduled cross-checks; 0 disables (enable on one replica)
     check_delay: float = 60.0  # before the first scheduled check
     check_lookback_months: int = 12
@@ -171,6 +177,11 @@ class Settings(BaseSettings):
         """The configured URL of a department's database, or None."""
         src = self.source.get(department)
         return src.url if src else None
+
+    def source_writes(self, department: str) -> bool:
+        """Whether a department grants writes (HUB_SOURCE_<ID>_WRITES; default off)."""
+        src = self.source.get(department)
+        return bool(src and src.writes)
 
     def source_statement_timeout(self, department: str) -> float:
         """A department's statement timeout: its own setting, else HUB_STATEMENT_TIMEOUT."""

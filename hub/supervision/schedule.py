@@ -9,10 +9,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from adapters.registry import Sources
+from hub.core.background import Background
 from hub.core.errors import HubError
 from hub.store import Store
 from hub.supervision.service import CheckRun, supervise
@@ -20,36 +20,25 @@ from hub.supervision.service import CheckRun, supervise
 log = logging.getLogger(__name__)
 
 
-class CheckScheduler:
+class CheckScheduler(Background):
     """Runs a full, recorded cross-check every `interval` seconds (the first after `delay`)."""
+
+    name = "supervision-schedule"
 
     def __init__(self, sources: Sources, store: Store, interval: float, delay: float | None = None,
                  lookback: int = 12) -> None:
+        super().__init__()
         self.sources = sources
         self.store = store
         self.interval = interval
         self.delay = interval if delay is None else delay
         self.lookback = lookback
         self.last: CheckRun | None = None
-        self._task: asyncio.Task[None] | None = None
 
     @property
     def enabled(self) -> bool:
         """A non-positive interval disables the schedule."""
         return self.interval > 0
-
-    def start(self) -> None:
-        """Start the periodic task (no-op when disabled or already running)."""
-        if self.enabled and self._task is None:
-            self._task = asyncio.create_task(self._loop(), name="supervision-schedule")
-
-    async def stop(self) -> None:
-        """Cancel the periodic task and wait for it."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
 
     async def run_once(self) -> CheckRun | None:
         """One scheduled run; a failure is logged (and recorded as a FAILED run), never raised."""

@@ -76,3 +76,10 @@ async def test_sources_check_reports_the_capabilities_a_source_lacks(
     assert ("hr", "personnel") in lacking and ("hr", "unit") in lacking
     assert {d for d, _ in lacking} == {"hr"}
     assert all(r.problem is None for r in results if r.rows is not None)  # every table still reads
+
+
+def test_writes_granted_to_an_adapter_that_cannot_write_are_refused(read_only_hr: dict[str, SourceSettings]) -> None:
+    assert Capability.WRITE not in build_sources(Settings(source=read_only_hr))["hr"].capabilities
+    granted = {"hr": read_only_hr["hr"].model_copy(update={"writes": True})}
+    with pytest.raises(MappingError, match="writes are granted but its adapter cannot write"):
+        build_sources(Settings(source=granted))

@@ -277,6 +277,9 @@ SAMPLES: list[tuple[str, str, Callable[[Hub], dict[str, Any]]]] = [
     ("removePolicyRule", """mutation($k: String) {
        removePolicyRule(subject: "analyst", object: "Freeze.reason", action: "read", idempotencyKey: $k) }""",
      lambda h: {}),
+    ("acknowledgeChangeEvents", """mutation($k: String) {
+       acknowledgeChangeEvents(department: FINANCE, upTo: 1000, idempotencyKey: $k) }""",
+     lambda h: {}),
 ]
 
 

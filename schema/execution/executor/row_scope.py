@@ -12,13 +12,17 @@ run, it reads each one's arguments (variables included), looks up what each argu
   person); a person no department knows is unknown;
 - a region: inside the caller's when it is the caller's or a division within it;
 - an alert or a freeze: the region it was recorded with;
-- a league-wide thing (a policy rule's subject): only the whole league's principals may name it.
+- a league-wide thing (a policy rule's subject): only the whole league's principals may name it;
+- a department (its change events, not split by region): its own principals at league scope, and
+  principals of no department (admin; the auditor, who reads everything) as far as the policy
+  lets them reach the field.
 
 One thing outside the caller's region refuses the whole operation: a `FORBIDDEN` error per such
 argument (bilingual, with the field and argument), no data, no resolver run, nothing written.
 In a mutation a named thing that does not exist (unknown person, institution, division, alert,
 freeze) is `BAD_USER_INPUT`, again before anything is written. Principals of the whole league
-(152900) pass; their queries are not even looked at, so reads at league scope cost nothing.
+(152900) pass; their queries are not even looked at (unless they name a department), so reads at
+league scope cost nothing.
 An argument without a declaration is refused (fail closed); a test keeps there being none.
 """
 
@@ -55,7 +59,20 @@ LABELS = {  # (Chinese, English) of what an argument names, for messages
     Names.INSTITUTION: ("机构", "an institution"), Names.PERSON: ("人员", "a person"),
     Names.REGION: ("行政区划", "a division"), Names.ALERT: ("预警", "an alert"), Names.FREEZE: ("冻结记录", "a freeze"),
     Names.ENTITIES: ("实体", "an entity"), Names.LEAGUE: ("全盟范围的规则", "a league-wide rule"),
+    Names.DEPARTMENT: ("部门", "a department"),
 }
+
+
+def _names_department(root_type: GraphQLObjectType, grouped: Any) -> bool:
+    """Whether a root field of the operation takes a department argument (checked at any scope)."""
+    root = "Mutation" if root_type.name == "Mutation" else "Query"
+    for details in grouped.values():
+        node = details[0].node
+        for argument in node.arguments or ():
+            found = declared(root, node.name.value, argument.name.value)
+            if found is not None and found.names is Names.DEPARTMENT:
+                return True
+    return False
 
 
 class ScopedExecutor(RoleIntrospection):
@@ -71,7 +88,7 @@ class ScopedExecutor(RoleIntrospection):
 
         ctx = required(self.context_value)  # nothing executes without a caller's context
         writes = root_type is self.schema.mutation_type
-        if ctx.scope.everything and not writes:
+        if ctx.scope.everything and not writes and not _names_department(root_type, grouped_field_set):
             return answer()
         named = list(self._named(root_type, "Mutation" if writes else "Query", grouped_field_set))
         return self._checked(named, writes, answer) if named else answer()
@@ -127,6 +144,9 @@ async def _refusal(ctx: HubContext, node: Any, field: str, argument: str, names:
     except HubError as exc:
         return GraphQLError(exc.message, node, path=[key], extensions={**exc.extensions, **where})
     zh, en = LABELS[names]
+    if Verdict.OUTSIDE in verdicts and names is Names.DEPARTMENT:
+        return GraphQLError(f"{field}({argument}) 只能是本部门（全盟范围） / {argument} of {field} may name only your own "
+                            "department, at league scope", node, path=[key], extensions={"code": "FORBIDDEN", **where})
     if Verdict.OUTSIDE in verdicts:
         return GraphQLError(f"{field}({argument}) 所指{zh}不在您的数据范围内 / {argument} of {field} names {en} outside "
                             "your region scope", node, path=[key], extensions={"code": "FORBIDDEN", **where})
@@ -141,6 +161,12 @@ async def _verdict(ctx: HubContext, names: Names, value: Any) -> Verdict:
     scope = ctx.scope
     if names is Names.LEAGUE:
         return Verdict.INSIDE if scope.everything else Verdict.OUTSIDE
+    if names is Names.DEPARTMENT:
+        department = getattr(value, "value", value)
+        if department not in ctx.sources:
+            return Verdict.UNKNOWN
+        own = ctx.principal.department
+        return Verdict.INSIDE if scope.everything and own in (None, department) else Verdict.OUTSIDE
     if names is Names.REGION:
         if not in_scope(str(value), scope.region):
             return Verdict.OUTSIDE

@@ -23,6 +23,7 @@ from resolvers.context import HubContext
 PERSONAL_TYPES = frozenset({
     "Person", "RegistryEntry", "PersonnelRecord", "PostRecord", "TitleRecord", "InsuranceRecord",
     "CadreRecord", "AppointmentRecord", "PayrollRecord", "PayrollEntry", "Alert", "RetirementDeferral",
+    "ChangeEvent",  # its values carry names and ID numbers
 })
 PERSON_ARGUMENTS = frozenset({"idNumber", "representations"})  # an argument that names (federation entities: may name) a person
 

@@ -1,0 +1,140 @@
+"""Delivering the outbox: pending change events applied to the departments that grant writes.
+
+    await deliver(store, sources)                            # every write-enabled department
+    await deliver(store, sources, departments=["finance"])   # after an application completed
+
+A department grants writes with `HUB_SOURCE_<ID>_WRITES=true` (its adapter then has the WRITE
+capability). Its undelivered events are applied through its adapter in id order, an application's
+events in one call (one transaction in the department's database), and then marked delivered in
+the hub store. Delivery is at least once — a crash after the department's commit and before the
+mark delivers the events again — and exactly once in effect: the adapter's ledger skips a change it
+has applied (adapters/write.py). A department that is down, or refuses a change, stops where it is
+(later events wait, so a department sees its changes in order) and is tried again next time; the
+others go on. Events of departments that do not grant writes stay for their own systems to pull
+(`changeEvents`) and acknowledge.
+
+It runs after each completed application (the workflow engine calls it once its transaction has
+committed), at app startup (recovery of what a crash left) and every `HUB_DELIVERY_INTERVAL`
+seconds (`DeliveryLoop`, started by the app's lifespan).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections.abc import Collection
+from dataclasses import dataclass, field
+
+from adapters.base import Capability
+from adapters.registry import Sources
+from hub.core.background import Background
+from hub.core.crosswalk import CrosswalkCache
+from hub.core.errors import HubError
+from hub.store import outbox
+from hub.store.db import Store
+from hub.store.outbox import Event
+
+log = logging.getLogger(__name__)
+BATCH = 200  # events read from the outbox at a time
+_LOCKS: weakref.WeakKeyDictionary[Sources, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+@dataclass(slots=True)
+class Delivered:
+    """What one delivery did: changes applied and events marked per department, and why any stopped."""
+
+    applied: dict[str, int] = field(default_factory=dict)
+    delivered: dict[str, int] = field(default_factory=dict)
+    pending: dict[str, str] = field(default_factory=dict)  # department -> why its events wait (bilingual)
+
+
+def writable(sources: Sources, departments: Collection[str] | None = None) -> list[str]:
+    """The departments (of `departments`, when given) whose adapters write."""
+    return [d for d, a in sources.items()
+            if Capability.WRITE in a.capabilities and (departments is None or d in departments)]
+
+
+async def deliver(store: Store, sources: Sources, departments: Collection[str] | None = None,
+                  crosswalk: CrosswalkCache | None = None) -> Delivered:
+    """Apply the undelivered events of the write-enabled departments (of `departments`); never raises for a department."""
+    result = Delivered()
+    targets = writable(sources, departments)
+    if not targets:
+        return result
+    lock = _LOCKS.setdefault(sources, asyncio.Lock())  # one delivery at a time per process (replicas: the ledger)
+    async with lock:
+        for department in targets:
+            try:
+                await _department(store, sources, department, result, crosswalk)
+            except HubError as exc:
+                log.warning("change events of %s wait: %s", department, exc.message)
+                result.pending[department] = exc.message
+    return result
+
+
+def _groups(events: list[Event]) -> list[list[Event]]:
+    """Consecutive events of one application together."""
+    groups: list[list[Event]] = []
+    for event in events:
+        if groups and groups[-1][-1].change.application_id == event.change.application_id:
+            groups[-1].append(event)
+        else:
+            groups.append([event])
+    return groups
+
+
+async def _department(store: Store, sources: Sources, department: str, result: Delivered,
+                      crosswalk: CrosswalkCache | None) -> None:
+    adapter = sources[department]
+    after = 0
+    while True:
+        events = await outbox.events(store, department, after=after, limit=BATCH, undelivered=True)
+        if not events:
+            return
+        groups = _groups(events)
+        if len(events) == BATCH and len(groups) > 1:
+            groups.pop()  # the last application may go on in the next page: it is applied whole from there
+        for group in groups:
+            applied = await adapter.apply([e.change for e in group])
+            await outbox.mark_delivered(store, [e.id for e in group])
+            result.applied[department] = result.applied.get(department, 0) + applied
+            result.delivered[department] = result.delivered.get(department, 0) + len(group)
+            if crosswalk is not None and any(e.change.entity == "unit" for e in group):
+                crosswalk.invalidate()  # units are what the crosswalk is built from
+        after = groups[-1][-1].id
+
+
+class DeliveryLoop(Background):
+    """Delivers at startup (what a crash left pending) and then every `interval` seconds (0: only at startup)."""
+
+    name = "change-delivery"
+
+    def __init__(self, store: Store, sources: Sources, interval: float, crosswalk: CrosswalkCache | None = None) -> None:
+        super().__init__()
+        self.store = store
+        self.sources = sources
+        self.interval = interval
+        self.crosswalk = crosswalk
+        self.last: Delivered | None = None
+
+    @property
+    def enabled(self) -> bool:
+        """Only when some department grants writes."""
+        return bool(writable(self.sources))
+
+    async def run_once(self) -> Delivered | None:
+        """One delivery; a failure of the store is logged, never raised."""
+        try:
+            self.last = await deliver(self.store, self.sources, crosswalk=self.crosswalk)
+        except Exception:
+            log.exception("change delivery failed")
+            return None
+        return self.last
+
+    async def _loop(self) -> None:
+        while True:
+            await self.run_once()
+            if self.interval <= 0:
+                return
+            await asyncio.sleep(self.interval)
