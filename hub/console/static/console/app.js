@@ -275,7 +275,11 @@
     Promise.resolve(page(main, r.arg, r.params)).catch(function (error) {
       if (mine !== renders) return;
       main.appendChild(h("p.error", C.pick(error.message || String(error))));
-    }).then(function () { if (mine === renders) main.setAttribute("data-ready", r.page); });
+    }).then(function () {
+      if (mine !== renders) return;
+      main.setAttribute("data-ready-ms", String(Math.round(performance.now()))); // since the page began to load
+      main.setAttribute("data-ready", r.page);
+    });
   }
   C.render = render;
   C.current = function () { return renders; };

@@ -74,7 +74,7 @@
     var idNumber = h("input#f-idNumber", { name: "idNumber", autocomplete: "off", size: 22, "aria-describedby": "f-idNumber-check" });
     var idCheck = h("span#f-idNumber-check.hint", { "aria-live": "polite" });
     var name = h("input#f-name", { name: "name", size: 12 });
-    var institution = h("input#f-institutionCode", { name: "institutionCode", size: 16 });
+    var institution = h("input#f-institutionCode", { name: "institutionCode", size: 20 });
     var quotaType = h("select#f-quotaType", { name: "quotaType" }, h("option", { value: "" }, "—"),
       C.enumValues("QuotaType").map(function (t) { return h("option", { value: t }, C.quotaLabel(t)); }));
     var kind = h("select#f-kind", { name: "kind" }, (kinds.length ? kinds : ["ONBOARDING"]).map(function (k) { return h("option", { value: k }, k); }));
