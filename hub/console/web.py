@@ -3,7 +3,7 @@
 The page reads nothing but the GraphQL API, with the caller's token, under the caller's policies.
 Two small JSON endpoints sit beside it and read no department data:
 
-- `GET /console/whoami`: the principal the caller's credentials stand for (subject, department and
+- `GET /console/whoami` (behind hub.middleware.Authenticate, as /graphql is): the principal the caller's credentials stand for (subject, department and
   its title, roles, region and its name), so every page can say who is signed in (an API key
   cannot be read by the browser itself);
 - `GET /console/demo-users`: in the demo only (`HUB_CONSOLE_DEMO_USERS`, which `hub demo` sets), the
@@ -27,6 +27,7 @@ from hub.core.departments import Departments
 from hub.core.errors import Unauthenticated
 from hub.core.principal import Principal
 from hub.core.settings import Settings
+from hub.middleware import PRINCIPAL_KEY
 
 HERE = Path(__file__).parent
 DEMO_TOKEN_TTL = "12h"
@@ -81,9 +82,9 @@ def console_routes(settings: Settings) -> list[Route]:
         return HTMLResponse(console_page())
 
     async def whoami(request: Request) -> Response:
-        try:
-            principal = await request.state.authenticate(dict(request.scope["headers"]))
-        except Unauthenticated as exc:
+        principal = request.scope.get(PRINCIPAL_KEY)  # hub.middleware.Authenticate refused anyone without credentials
+        if principal is None:  # a browser's page request passes the middleware: it has nothing to show
+            exc = Unauthenticated("需要令牌或 API 密钥 / a bearer token or an API key is required")
             return JSONResponse({"errors": [{"message": exc.message, "extensions": exc.extensions}]}, 401, NO_STORE)
         return JSONResponse(describe(principal, departments), headers=NO_STORE)
 

@@ -18,7 +18,7 @@ import pytest
 
 from hub.core.ids import id_number_problem, make_id_number, normalize_id_number
 from hub.demo.generate import sqlite_targets
-from tests.conftest import Hub, generate_into, serve_hub
+from tests.conftest import Hub, generate_into, hub_settings, running_hub, serve_hub
 from tests.shell.browser import Page, chromium, open_page, wait
 from tests.shell.test_console import references
 
@@ -117,13 +117,26 @@ def test_page_and_assets_are_the_hubs_own(hub: Hub) -> None:
             assert hub.client.get(url).status_code == 200, url
 
 
-def test_whoami_names_the_principal_and_demo_users_are_only_for_the_demo(hub: Hub) -> None:
+def test_whoami_names_the_principal(hub: Hub) -> None:
     assert hub.client.get("/console/whoami").status_code == 401
+    assert hub.client.get("/console/whoami", headers={"Accept": "text/html"}).status_code == 401
+    assert hub.client.get("/console/whoami", headers={"Authorization": "Bearer not-a-token"}).status_code == 401
     me = hub.client.get("/console/whoami", headers={"Authorization": f"Bearer {hub.token('officer', 'finance', BANNER)}"})
     assert me.json() | {"subject": None} == {"subject": None, "department": "finance", "departmentZh": "财政局",
                                              "departmentEn": "Finance bureau", "roles": ["officer"], "region": BANNER,
                                              "regionName": "阿拉善左旗", "via": "jwt"}
-    assert hub.client.get("/console/demo-users").status_code == 404  # not the demo: no tokens handed out
+
+
+
+def test_demo_users_only_in_the_demo(demo_dir: Path) -> None:
+    with running_hub(hub_settings(demo_dir, console_demo_users=False)) as hub:
+        assert hub.client.get("/console/demo-users").status_code == 404  # not the demo: no tokens handed out
+    with running_hub(hub_settings(demo_dir, console_demo_users=True)) as hub:
+        users = hub.client.get("/console/demo-users").json()
+        assert {(u["department"], u["region"]) for u in users} >= {(None, "152900"), ("establishment", BANNER)}
+        for user in users:
+            me = hub.client.get("/console/whoami", headers={"Authorization": f"Bearer {user['token']}"}).json()
+            assert me == {k: v for k, v in user.items() if k != "token"}
 
 
 def test_admin_overview_draws_the_numbers_of_the_api(console: tuple[str, dict[str, str]], browser: Page) -> None:
