@@ -251,17 +251,25 @@ def test_submit_form_checks_as_one_types(console: tuple[str, dict[str, str]], br
     assert browser.js("document.getElementById('f-idNumber').getAttribute('aria-invalid')") == "true"
     type_in("#f-idNumber", good)
     assert browser.js("document.getElementById('f-idNumber').getAttribute('aria-invalid')") == "false"
-    code = post(base, tokens[ADMIN], "{ institutions(first: 1, regionCode: \"152921\") { edges { node { code } } } }")
-    code = code["institutions"]["edges"][0]["node"]["code"]
+    found = post(base, tokens[ADMIN], "{ institutions(first: 1, regionCode: \"152921\", quotaType: SY) { edges { node { code "
+                                      "quotas { quotaType vacant } } } } }")["institutions"]["edges"][0]["node"]
+    code = found["code"]
     type_in("#f-institutionCode", code)
     type_in("#f-quotaType", "SY", "change")
     wait(lambda: browser.js("!!document.querySelector('#blockers [data-allowed]')"), "the hub's precheck is shown")
+    vacant = next(q["vacant"] for q in found["quotas"] if q["quotaType"] == "SY")
+    assert str(browser.js("document.getElementById('vacant').innerText")).endswith(f" {vacant}")
     expected = post(base, tokens[ADMIN], "query($c: String!, $i: String) { precheck(action: HIRE, institutionCode: $c, "
                                          "idNumber: $i, quotaType: SY) { allowed blockers { code } } }", {"c": code, "i": good})
     assert browser.js("document.querySelector('#blockers [data-allowed]').dataset.allowed") == str(expected["precheck"]["allowed"]).lower()
     shown = str(browser.js("document.getElementById('blockers').innerText"))
     assert all(b["code"] in shown for b in expected["precheck"]["blockers"])
     browser.screenshot(ARTIFACTS / "console-submit-precheck.png")
+    visit(browser, "#/submit/VACANCY_PLAN")
+    type_in("#f-places", "0")
+    assert "1–500" in str(browser.js("document.getElementById('f-places-check').innerText"))
+    type_in("#f-places", "3")
+    assert browser.js("document.getElementById('f-places').getAttribute('aria-invalid')") == "false"
 
 
 def test_id_number_checks_in_the_browser_are_the_hubs(console: tuple[str, dict[str, str]], browser: Page) -> None:

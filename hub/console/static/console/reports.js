@@ -16,8 +16,20 @@
       a.remove();
     }).catch(function (error) { C.notice(error.message); });
   }
+  // The first list of objects inside an answer (a connection's edges give their nodes), else null.
+  function firstRows(value) {
+    if (Array.isArray(value)) {
+      if (value.length && value[0] && typeof value[0] === "object") return value[0].node ? value.map(function (e) { return e.node; }) : value;
+      return null;
+    }
+    if (value && typeof value === "object") {
+      var keys = Object.keys(value);
+      for (var i = 0; i < keys.length; i++) { var found = firstRows(value[keys[i]]); if (found) return found; }
+    }
+    return null;
+  }
   function rowsTable(value) {
-    var rows = Array.isArray(value) ? value : (value && (value.rows || value.items)) || null;
+    var rows = firstRows(value);
     if (!rows || !rows.length || typeof rows[0] !== "object") return h("pre", JSON.stringify(value, null, 2));
     var keys = Object.keys(rows[0]);
     return C.table(keys, rows.map(function (r) { return keys.map(function (k) { return typeof r[k] === "object" ? JSON.stringify(r[k]) : r[k]; }); }));
@@ -38,9 +50,15 @@
         var name = r.name || r.id;
         return [name, C.pick(r.title || r.description || ""), h("div.row",
           run && key ? h("button", { type: "button", onclick: function () {
-            var operation = (C.field(C.schema.query, "runReport") ? "query" : "mutation") + "($v: " + C.typeRef(key.type) + ") { runReport(" + key.name + ": $v) }";
+            var answerType = C.fieldType(C.field(C.schema.query, "runReport") ? C.schema.query : C.schema.mutation, "runReport");
+            var inner = answerType.kind === "OBJECT" ? " { " + C.scalars(answerType.name) + " }" : "";
+            var operation = (C.field(C.schema.query, "runReport") ? "query" : "mutation") + "($v: " + C.typeRef(key.type) + ") { runReport(" +
+              key.name + ": $v)" + inner + " }";
             output.textContent = "";
-            C.gql(operation, { v: name }).then(function (answer) { output.appendChild(rowsTable(answer.data.runReport)); },
+            C.gql(operation, { v: name }).then(function (answer) {
+              var result = answer.data.runReport;
+              output.appendChild(rowsTable(result && result.data !== undefined ? result.data : result));
+            },
               function (error) { output.appendChild(h("p.error", C.pick(error.message))); });
           } }, C.t("运行", "Run")) : null,
           h("button.secondary", { type: "button", onclick: function () { download(name, "csv"); } }, "CSV"),
