@@ -146,7 +146,7 @@ def test_admin_overview_draws_the_numbers_of_the_api(console: tuple[str, dict[st
     assert ADMIN in who and "admin" in who and "152900" in who
     browser.screenshot(ARTIFACTS / "console-overview-admin.png")
     drawn = charts(browser)
-    assert set(drawn) == {"quota-by-type", "quota-by-region", "alerts-by-rule", "alerts-by-banner"}
+    assert {"quota-by-type", "quota-by-region", "alerts-by-rule", "alerts-by-banner"} <= set(drawn)  # + statistics
     assert all(chart["drawn"] > 2000 for chart in drawn.values()), {k: c["drawn"] for k, c in drawn.items()}
     institutions, totals = quota_totals(base, tokens[ADMIN])
     by_type = drawn["quota-by-type"]
@@ -302,7 +302,7 @@ def test_overview_of_ten_thousand_persons_renders_within_two_seconds(tmp_path_fa
                 wait(lambda: page.js("!window.stale && !!document.getElementById('main')?.getAttribute('data-ready')"),
                      "the overview", 60)
                 timings.append((int(str(page.js(f"{MAIN}.dataset.readyMs"))), int(str(page.js(f"{MAIN}.dataset.renderedMs")))))
-            assert len(charts(page)) == 4 and not page.exceptions
+            assert len(charts(page)) >= 4 and not page.exceptions
             pay = "(document.querySelector('[data-figure=\"pay\"]') || {}).innerText || ''"
             wait(lambda: "¥" in str(page.js(pay)), "pay this month, read page by page")
             paid = int(str(page.js("Math.round(performance.now())")))

@@ -68,7 +68,8 @@
         } }, C.t(n[1], n[2]));
       });
       return [C.link(C.go("institution", f.institutionCode), f.institutionCode), C.statusLabel(f.status),
-        [f.hiring ? C.t("进人 ", "hiring ") : "", f.payroll ? C.t("工资", "payroll") : ""], f.reason, f.createdBy, buttons];
+        f.kinds ? f.kinds.join(", ") : [f.hiring ? C.t("进人 ", "hiring ") : "", f.payroll ? C.t("工资", "payroll") : ""],
+        f.reason, f.createdBy, buttons];
     }));
   };
 

@@ -1,8 +1,8 @@
 // The overview's figures, one function each, all through the GraphQL API under the caller's scope.
 // Today they are computed from `institutions` (with their quota summaries and leadership posts),
 // `people { totalCount }`, `alertSummary` and payroll entries; when the statistics query `stats` is on
-// the hub, each function becomes one call of it (the retirement curve and the headcount trend will be
-// two more functions here, over `retirementForecast` and `trend`).
+// the hub, each function becomes one call of it. The retirement curve and the headcount trend exist
+// only as `retirementForecast` and `trend`: null while the hub does not offer them.
 (function () {
   "use strict";
   var C = window.HubConsole;
@@ -121,5 +121,24 @@
       var latest = Object.keys(months).sort().pop();
       return latest ? { month: latest, gross: months[latest].gross, persons: months[latest].persons } : null;
     });
+  };
+
+  // Persons reaching retirement in each of the next five years: [{year, persons}], or null.
+  D.retirementCurve = function () {
+    if (!C.hasQuery("retirementForecast")) return Promise.resolve(null);
+    return C.q("{ retirementForecast(years: 5) { rows { year persons } } }").then(function (data) {
+      var byYear = {};
+      data.retirementForecast.rows.forEach(function (r) { byYear[r.year] = (byYear[r.year] || 0) + r.persons; });
+      return Object.keys(byYear).sort().map(function (y) { return { year: Number(y), persons: byYear[y] }; });
+    });
+  };
+
+  // Persons in scope at the end of each of the last 24 months: [{month, value}], or null.
+  D.headcountTrend = function () {
+    if (!C.hasQuery("trend")) return Promise.resolve(null);
+    var now = new Date(), from = new Date(now.getFullYear(), now.getMonth() - 23, 1);
+    function month(d) { return d.getFullYear() + "-" + String(d.getMonth() + 1).padStart(2, "0"); }
+    return C.q("query($from: String, $to: String) { trend(measure: PERSONS, fromMonth: $from, toMonth: $to) { month value } }",
+      { from: month(from), to: month(now) }).then(function (data) { return data.trend || []; });
   };
 })();

@@ -49,8 +49,9 @@
     main.appendChild(pay);
     main.appendChild(h("div.grid", quota.el, regions.el));
     main.appendChild(h("div.grid", rules.el, banners.el));
-    main.appendChild(h("p.hint", C.t("退休五年曲线和 24 个月人数趋势需要统计查询（stats、retirementForecast、trend）。",
-      "The five-year retirement curve and the 24-month headcount trend need the statistics queries (stats, retirementForecast, trend).")));
+    var retirement = card(C.t("未来五年退休人数", "Retirements in the next five years"));
+    var trend = card(C.t("近 24 个月在编人数", "Persons over the last 24 months"));
+    main.appendChild(h("div.grid", retirement.el, trend.el));
 
     var headline = D.headline().then(function (f) {
       figures.textContent = "";
@@ -99,6 +100,7 @@
           ] },
           options: { indexAxis: "y", scales: { x: { beginAtZero: true } } },
         }, rows.map(function (r) { var p = { status: "OPEN" }; p[param] = r.key; return C.go("alerts", null, p); }));
+        chart.box.style.height = Math.max(260, rows.length * 26 + 60) + "px"; // a readable bar per row
         into.body.appendChild(chart.box);
         chart.draw();
       }).catch(fail(into.body));
@@ -108,8 +110,29 @@
       alertChart(banners, "alerts-by-banner", D.alertsByBanner, "region"),
     ]) : null;
 
+    function series(into, name, load, type, label, x, y, link) {
+      return load().then(function (rows) {
+        if (rows === null) {
+          into.body.appendChild(h("p.muted", C.t("本枢纽尚未提供统计查询（retirementForecast、trend）。",
+            "This hub does not offer the statistics queries (retirementForecast, trend) yet.")));
+          return;
+        }
+        var chart = C.chart(name, { type: type, data: { labels: rows.map(x), datasets: [
+          { label: label, data: rows.map(y), backgroundColor: COLOURS[0], borderColor: COLOURS[0] }] },
+        options: { scales: { y: { beginAtZero: true } } } }, link ? rows.map(link) : null);
+        into.body.appendChild(chart.box);
+        chart.draw();
+      }).catch(fail(into.body));
+    }
+    var statistics = Promise.all([
+      series(retirement, "retirement-curve", D.retirementCurve, "bar", C.t("退休人数", "persons retiring"),
+        function (r) { return String(r.year); }, function (r) { return r.persons; }, null),
+      series(trend, "headcount-trend", D.headcountTrend, "line", C.t("在编人数", "persons"),
+        function (r) { return r.month; }, function (r) { return r.value; }, function () { return C.go("people"); }),
+    ]);
+
     // Pay (in fen) is read person by person until `stats` is on the hub: it is shown after the rest.
-    var done = Promise.all([headline, byRegion, alerts]).then(function () {
+    var done = Promise.all([headline, byRegion, alerts, statistics]).then(function () {
       main.setAttribute("data-rendered-ms", String(Math.round(performance.now() - started)));
     });
     if (D.mayReadPay()) {
