@@ -1,4 +1,6 @@
-"""The GraphiQL console, served entirely by the hub: no script or stylesheet from another host.
+"""The hub's web pages, served entirely by the hub: no script or stylesheet from another host.
+
+GraphiQL (here) at /graphql, and the people's console at /console (hub/console/web.py, docs/console.md).
 
 The page (graphiql.html) loads the vendored React and GraphiQL builds listed in
 static/vendor/manifest.json (refreshed by `python -m hub.console.fetch`) and static/console.js,

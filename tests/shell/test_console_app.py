@@ -164,6 +164,24 @@ def test_admin_overview_draws_the_numbers_of_the_api(console: tuple[str, dict[st
     wait(lambda: "¥" in str(browser.js("(document.querySelector('[data-figure=\"pay\"]') || {}).innerText || ''")),
          "the administrator may read pay: this month's total is shown")
 
+    # Hovering a bar shows its numbers; clicking it opens the rows behind it.
+    point = browser.js("""(() => { const c = document.querySelector('canvas[data-chart="quota-by-type"]'), r = c.getBoundingClientRect(),
+        bar = Chart.getChart(c).getDatasetMeta(2).data[0]; c.scrollIntoView(); const s = c.getBoundingClientRect();
+        return [s.left + bar.x, s.top + (bar.y + bar.base) / 2]; })()""")
+    browser.call("Input.dispatchMouseEvent", type="mouseMoved", x=point[0], y=point[1])  # type: ignore[index]
+    wait(lambda: browser.js("Chart.getChart(document.querySelector('canvas[data-chart=\"quota-by-type\"]')).tooltip.opacity > 0"),
+         "a tooltip on hover")
+    tip = browser.js("Chart.getChart(document.querySelector('canvas[data-chart=\"quota-by-type\"]')).tooltip.body.map(b => b.lines.join(' '))")
+    first = types[0]
+    assert any(str(totals[first]["approved"]) in line for line in tip), tip  # type: ignore[union-attr]
+    browser.js(f"{MAIN}.removeAttribute('data-ready')")
+    for kind in ("mousePressed", "mouseReleased"):
+        browser.call("Input.dispatchMouseEvent", type=kind, x=point[0], y=point[1], button="left", clickCount=1)  # type: ignore[index]
+    ready(browser, "the institutions behind the bar")
+    assert browser.js("window.location.hash") == f"#/institutions?quotaType={first}"
+    behind = post(base, tokens[ADMIN], "query($t: QuotaType) { institutions(quotaType: $t) { totalCount } }", {"t": first})
+    assert browser.js("document.querySelector('[data-total]').dataset.total") == str(behind["institutions"]["totalCount"])
+
 
 def test_alert_acknowledged_on_the_page_is_acknowledged_in_the_api(console: tuple[str, dict[str, str]], browser: Page) -> None:
     base, tokens = console
