@@ -30,6 +30,7 @@ from adapters.registry import build_sources
 from hub.apikeys import ApiKeyVerifier
 from hub.auth import Authenticator, TokenVerifier
 from hub.console import page, static_mount
+from hub.console.web import console_routes
 from hub.core.crosswalk import CrosswalkCache
 from hub.core.errors import BadRequest, BadUserInput, HubError
 from hub.core.settings import Settings
@@ -292,6 +293,7 @@ def create_app(settings: Settings | None = None, policy: bool = True) -> Starlet
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics.endpoint),
+            *console_routes(settings),
             static_mount(),
         ],
         middleware=middleware(settings),

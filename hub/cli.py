@@ -168,6 +168,7 @@ def demo(
 
     if port is not None:
         os.environ["HUB_PORT"] = str(port)  # workers re-read settings from the environment
+    os.environ["HUB_CONSOLE_DEMO_USERS"] = "true"  # the console's demo sign-in list
     settings = Settings()
     out = settings.demo_dir
     if not all((out / f"{d}.db").exists() for d in DEPARTMENTS) or not (out / "manifest.json").exists():
@@ -179,7 +180,8 @@ def demo(
 
     upgrade(settings.store_url)  # the demo's store is the developer's own: migrated here, not by the app
     _demo_tokens(settings)
-    console.print(f"[bold]Staffing Hub[/] on http://{settings.host}:{settings.port}/graphql")
+    console.print(f"[bold]Staffing Hub[/] on http://{settings.host}:{settings.port}/graphql, "
+                  f"console http://{settings.host}:{settings.port}/console")
     _serve(settings)
 
 

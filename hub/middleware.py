@@ -16,6 +16,8 @@ from hub.core.principal import Principal
 from hub.store.audit import refusal
 
 PRINCIPAL_KEY = "hub.principal"
+# The paths behind authentication: GraphQL, and the console's who-am-I (hub/console/web.py).
+AUTHENTICATED = ("/graphql", "/console/whoami")
 Authenticator = Callable[[dict[bytes, bytes]], Awaitable[Principal]]
 
 
@@ -45,19 +47,19 @@ def _kept_or_new(given: str) -> str:
 
 
 class Authenticate:
-    """Every /graphql request needs a bearer token or an API key, whatever its method or parameters;
-    only the GraphiQL page (see `is_ide_page`) does not.
+    """Every /graphql (and /console/whoami) request needs a bearer token or an API key, whatever its
+    method or parameters; only a page request (see `is_ide_page`) does not.
 
     Unauthenticated requests get HTTP 401 with a bilingual GraphQL-shaped body; health endpoints
     are not behind this.
     """
 
-    def __init__(self, app: ASGIApp, path: str = "/graphql") -> None:
+    def __init__(self, app: ASGIApp, paths: tuple[str, ...] = AUTHENTICATED) -> None:
         self.app = app
-        self.path = path
+        self.paths = paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != self.path or _ide_page(scope):
+        if scope["type"] != "http" or scope["path"] not in self.paths or _ide_page(scope):
             await self.app(scope, receive, send)
             return
         authenticate: Authenticator = scope["state"]["authenticate"]

@@ -183,12 +183,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def served(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real `hub serve` subprocess over the demo data; yields its /graphql URL."""
+@contextmanager
+def serve_hub(demo: Path, store_dir: Path, **env: str) -> Iterator[str]:
+    """A real `hub serve` subprocess over a demo directory (more HUB_* settings in `env`); yields its base URL."""
     port = free_port()
-    env = {**os.environ, "HUB_DEMO_DIR": str(demo_dir), "HUB_PORT": str(port), "HUB_JWT_SECRET": TEST_SECRET,
-           "HUB_AUDIT_KEY": TEST_AUDIT_KEY, "HUB_STORE_URL": f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('served')}/store.db"}
+    env = {**os.environ, "HUB_DEMO_DIR": str(demo), "HUB_PORT": str(port), "HUB_JWT_SECRET": TEST_SECRET,
+           "HUB_AUDIT_KEY": TEST_AUDIT_KEY, "HUB_STORE_URL": f"sqlite+aiosqlite:///{store_dir}/store.db", **env}
     subprocess.run([str(Path(sys.executable).parent / "hub"), "db", "upgrade"], env=env, check=True, capture_output=True)
     server = subprocess.Popen([str(Path(sys.executable).parent / "hub"), "serve"], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -202,7 +202,14 @@ def served(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
             except OSError:
                 assert server.poll() is None and time.monotonic() < deadline, "hub serve did not start"
                 time.sleep(0.5)
-        yield f"{base}/graphql"
+        yield base
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def served(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real `hub serve` subprocess over the demo data; yields its /graphql URL."""
+    with serve_hub(demo_dir, tmp_path_factory.mktemp("served")) as base:
+        yield f"{base}/graphql"

@@ -1,4 +1,6 @@
-"""The GraphiQL console, served entirely by the hub: no script or stylesheet from another host.
+"""The hub's web pages, served entirely by the hub: no script or stylesheet from another host.
+
+GraphiQL (here) at /graphql, and the people's console at /console (hub/console/web.py, docs/console.md).
 
 The page (graphiql.html) loads the vendored React and GraphiQL builds listed in
 static/vendor/manifest.json (refreshed by `python -m hub.console.fetch`) and static/console.js,
@@ -19,11 +21,11 @@ STATIC = Path(__file__).parent / "static"
 PREFIX = "/static"
 
 
-def _vendored(suffix: str) -> list[str]:
-    """URLs of the vendored files ending in `suffix`, in the manifest's (load) order."""
+def vendored(suffix: str, page: str = "graphiql") -> list[str]:
+    """URLs of the vendored files of `page` ending in `suffix`, in the manifest's (load) order."""
     manifest = json.loads((STATIC / "vendor" / "manifest.json").read_text(encoding="utf-8"))
-    return [f"{PREFIX}/vendor/{package['folder']}/{name}"
-            for package in manifest for name in package["files"] if name.endswith(suffix)]
+    return [f"{PREFIX}/vendor/{package['folder']}/{name}" for package in manifest if package["page"] == page
+            for name in package["files"] if name.endswith(suffix)]
 
 
 TRUSTED_ONLY = ('<p id="trusted-only">仅运行已登记的文档（HUB_TRUSTED_DOCUMENTS=only）：未登记的查询，包括本页读取模式的'
@@ -34,8 +36,8 @@ TRUSTED_ONLY = ('<p id="trusted-only">仅运行已登记的文档（HUB_TRUSTED_
 @cache
 def page(trusted_only: bool = False) -> str:
     """The console's HTML: vendored styles and scripts first, then the hub's own; in allow-list mode, a notice."""
-    styles = [*_vendored(".css"), f"{PREFIX}/console.css"]
-    scripts = [*_vendored(".js"), f"{PREFIX}/console.js"]
+    styles = [*vendored(".css"), f"{PREFIX}/console.css"]
+    scripts = [*vendored(".js"), f"{PREFIX}/console.js"]
     template = (Path(__file__).parent / "graphiql.html").read_text(encoding="utf-8")
     return template.format(
         styles="\n".join(f'<link rel="stylesheet" href="{url}">' for url in styles),

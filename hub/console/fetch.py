@@ -21,23 +21,27 @@ from dataclasses import dataclass
 from pathlib import Path
 
 VENDOR = Path(__file__).parent / "static" / "vendor"
-LICENCE_FILE = "LICENSE"
 
 
 @dataclass(frozen=True)
 class Pin:
-    """One npm package at a fixed version and the files of it the page loads (paths in the package)."""
+    """One npm package at a fixed version, the files of it a page loads (paths in the package), its
+    licence file and the page that loads it (`graphiql` or `console`)."""
 
     name: str
     version: str
     files: tuple[str, ...]
+    page: str = "graphiql"
+    licence: str = "LICENSE"
 
 
-# In load order: GraphiQL's UMD build expects the React and ReactDOM globals.
+# In load order: GraphiQL's UMD build expects the React and ReactDOM globals. The console's charts
+# are Chart.js (MIT, one UMD file, canvas, no dependencies).
 PINS = (
     Pin("react", "18.2.0", ("umd/react.production.min.js",)),
     Pin("react-dom", "18.2.0", ("umd/react-dom.production.min.js",)),
     Pin("graphiql", "3.8.3", ("graphiql.min.css", "graphiql.min.js")),
+    Pin("chart.js", "4.6.2", ("dist/chart.umd.min.js",), page="console", licence="LICENSE.md"),
 )
 
 
@@ -56,10 +60,10 @@ def _pack(pin: Pin, work: Path) -> tuple[Path, dict]:
 
 
 def _extract(tarball: Path, wanted: tuple[str, ...], into: Path) -> dict[str, str]:
-    """Copy `wanted` (and the licence) out of an npm tarball; returns {relative path: sha256}."""
+    """Copy `wanted` (its licence file included) out of an npm tarball; returns {relative path: sha256}."""
     kept: dict[str, str] = {}
     with tarfile.open(tarball, "r:gz") as tar:
-        for name in (*wanted, LICENCE_FILE):
+        for name in wanted:
             member = tar.getmember(f"package/{name}")
             source = tar.extractfile(member)
             if source is None:
@@ -86,9 +90,9 @@ def fetch(vendor: Path = VENDOR) -> list[dict]:
         for pin in PINS:
             tarball, info = _pack(pin, work)
             folder = f"{pin.name}@{pin.version}"
-            files = _extract(tarball, pin.files, staged / folder)
+            files = _extract(tarball, (*pin.files, pin.licence), staged / folder)
             manifest.append({"name": pin.name, "version": pin.version, "license": _licence(tarball),
-                             "integrity": info["integrity"], "folder": folder, "files": files})
+                             "integrity": info["integrity"], "folder": folder, "page": pin.page, "files": files})
         (staged / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
         shutil.rmtree(vendor, ignore_errors=True)
         shutil.copytree(staged, vendor)

@@ -83,6 +83,8 @@ class Settings(BaseSettings):
     max_depth: int = 8
     crosswalk_ttl: float = 300.0
     graphiql: bool = True
+    # The console's demo sign-in list (/console/demo-users hands out tokens): `hub demo` sets it, nothing else should.
+    console_demo_users: bool = False
     max_concurrent_operations: int = 3  # GraphQL operations executing at once (0: no limit)
     gc_threshold: int = 50_000  # allocations between young-generation GC passes (0: Python's default)
     # Trusted documents (hub/trusted.py): "apq" runs any query and lets clients register theirs by hash (Apollo's

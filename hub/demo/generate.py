@@ -25,6 +25,15 @@ DEMO_USERS = (
     ("officer", "establishment", "152921"),
     ("auditor", None, "152900"),
 )
+# The console's demo sign-in list (hub/console/web.py): the global roles league-wide, then each
+# department's officer league-wide and in each banner and zone with a county code.
+BANNERS = ("152921", "152922", "152923", "152971")
+CONSOLE_USERS: tuple[tuple[str, str | None, str], ...] = (
+    ("admin", None, "152900"),
+    ("analyst", None, "152900"),
+    ("auditor", None, "152900"),
+    *(("officer", d, r) for d in DEPARTMENTS for r in ("152900", *BANNERS)),
+)
 Progress = Callable[[str, int, int], None]
 MAX_INSTITUTIONS = 99_999  # the width of the legacy unit codes
 

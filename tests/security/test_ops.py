@@ -14,8 +14,9 @@ from tests.conftest import Hub, hub_settings, running_hub
 
 ORIGIN = "https://console.example"
 METRICS_TOKEN = "metrics-token-for-tests"
-# Routes any client may read: liveness, readiness and the console's static files. Nothing else.
-OPEN = {"/healthz", "/readyz", "/static"}
+# Routes any client may read: liveness, readiness, the console's page and static files, and its demo
+# sign-in list (404 outside the demo, tests/shell/test_console_app.py). Nothing else.
+OPEN = {"/healthz", "/readyz", "/static", "/console", "/console/demo-users"}
 
 
 @pytest.fixture(scope="module")

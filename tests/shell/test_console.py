@@ -5,22 +5,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import sys
-import time
-import urllib.request
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from websockets.sync.client import ClientConnection, connect
-
 from hub.console import STATIC
 from hub.console.fetch import PINS
-from tests.conftest import TEST_SECRET, Hub, unavailable
+from tests.conftest import TEST_SECRET, Hub
+from tests.shell.browser import chromium, open_page, wait
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 CONTENT_TYPES = {".js": "text/javascript", ".css": "text/css"}
@@ -63,20 +57,14 @@ def test_vendored_files_are_the_pinned_ones_with_their_licences() -> None:
     manifest = json.loads((STATIC / "vendor" / "manifest.json").read_text(encoding="utf-8"))
     assert [(p["name"], p["version"]) for p in manifest] == [(p.name, p.version) for p in PINS]
     for package, pin in zip(manifest, PINS, strict=True):
-        assert set(package["files"]) == {*pin.files, "LICENSE"} and package["license"]
+        assert set(package["files"]) == {*pin.files, pin.licence} and package["license"]
+        assert package["page"] == pin.page
         folder = STATIC / "vendor" / package["folder"]
         for name, digest in package["files"].items():
             assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest, f"{folder / name} changed"
     kept = {p.relative_to(STATIC / "vendor").as_posix() for p in (STATIC / "vendor").rglob("*") if p.is_file()}
     listed = {f"{p['folder']}/{name}" for p in manifest for name in p["files"]}
     assert kept == listed | {"manifest.json"}, "a vendored file is not in the manifest"
-
-
-def chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        unavailable("chromium not installed (apt-get install chromium)")
-    return found
 
 
 def test_graphiql_renders_in_a_headless_browser(served: str) -> None:
@@ -91,51 +79,6 @@ def test_graphiql_renders_in_a_headless_browser(served: str) -> None:
     subprocess.run([*flags, f"--screenshot={ARTIFACTS / 'graphiql.png'}", served],
                    capture_output=True, timeout=120, check=True)
     assert (ARTIFACTS / "graphiql.png").stat().st_size > 10_000
-
-
-class Page:
-    """One tab of a headless Chromium, driven over the DevTools protocol (enough for this test)."""
-
-    def __init__(self, socket: ClientConnection) -> None:
-        self.socket = socket
-        self.calls = 0
-
-    def call(self, method: str, **params: object) -> dict:
-        self.calls += 1
-        self.socket.send(json.dumps({"id": self.calls, "method": method, "params": params}))
-        while True:
-            message = json.loads(self.socket.recv(timeout=30))
-            if message.get("id") == self.calls:
-                assert "error" not in message, message
-                return message["result"]  # type: ignore[no-any-return]
-
-    def js(self, expression: str) -> object:
-        return self.call("Runtime.evaluate", expression=expression, returnByValue=True)["result"].get("value")
-
-
-def wait(ready: Callable[[], object], what: str, seconds: float = 90) -> None:
-    deadline = time.monotonic() + seconds
-    while not ready():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.2)
-
-
-@contextmanager
-def open_page(browser: str, profile: Path) -> Iterator[Page]:
-    """Start a headless Chromium with remote debugging and connect to its tab."""
-    process = subprocess.Popen([browser, "--headless", "--no-sandbox", "--disable-gpu", "--window-size=1280,800",
-                                f"--user-data-dir={profile}", "--remote-debugging-port=0", "about:blank"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        active = profile / "DevToolsActivePort"
-        wait(lambda: active.exists() and len(active.read_text().split()) == 2, "chromium did not start")
-        with urllib.request.urlopen(f"http://127.0.0.1:{active.read_text().split()[0]}/json/list", timeout=10) as listing:
-            tab = next(t for t in json.load(listing) if t["type"] == "page")
-        with connect(tab["webSocketDebuggerUrl"], max_size=None) as socket:
-            yield Page(socket)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def test_token_entered_once_is_sent_and_kept_for_the_tab(served: str, tmp_path: Path) -> None:

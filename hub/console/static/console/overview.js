@@ -1,0 +1,148 @@
+// The overview: headline figures and charts of the caller's scope. Each chart shows its numbers on
+// hover (Chart.js tooltips) and a click on a bar opens the rows behind it; every chart's canvas
+// carries data-chart and its figures stay readable by Chart.getChart(canvas).
+(function () {
+  "use strict";
+  var C = window.HubConsole, h = C.h, D = C.data;
+  var QUOTA = { XZ: ["行政", "civil service"], ZF: ["政法", "political-legal"], CG: ["参公", "civil-service PI"],
+    SY: ["事业", "public institution"], JS: ["机关工勤", "agency workers"], GQ: ["工勤", "workers"] };
+  C.quotaLabel = function (t) { var l = QUOTA[t]; return l ? t + " " + C.t(l[0], l[1]) : t; };
+  var COLOURS = ["#0b5cad", "#e08a00", "#2e8b57", "#b03a2e", "#6c4f9c", "#2b8a9a", "#7f8c8d"];
+
+  // A bar chart; `links[i]` is where a click on the i-th category goes.
+  C.chart = function (name, config, links) {
+    var canvas = h("canvas", { "data-chart": name, role: "img", "aria-label": name });
+    var box = h("div.chart", canvas);
+    config.options = Object.assign({
+      responsive: true, maintainAspectRatio: false, animation: false,
+      interaction: { mode: "index", intersect: false },
+      plugins: { legend: { position: "bottom" } },
+      onClick: function (event, elements) {
+        if (links && elements.length) window.location.hash = links[elements[0].index];
+      },
+      onHover: function (event, elements) { canvas.style.cursor = links && elements.length ? "pointer" : "default"; },
+    }, config.options || {});
+    return { box: box, draw: function () { return new window.Chart(canvas, config); } };
+  };
+
+  function figure(label, value, id, href) {
+    var shown = typeof value === "number" ? C.number(value) : value;
+    return h("div.figure", { "data-figure": id }, h("div.value", href ? C.link(href, shown) : shown), h("div.label", label));
+  }
+  function card(title) {
+    var body = h("div");
+    var el = h("section.card", h("h2", title), body);
+    return { el: el, body: body };
+  }
+  function fail(into) { return function (error) { into.appendChild(h("p.error", C.pick(error.message || String(error)))); }; }
+
+  C.pages.overview = function (main) {
+    var started = performance.now();
+    var figures = h("div.figures#figures", h("span.muted", C.t("加载中…", "Loading…")));
+    var quota = card(C.t("编制使用（按编制类型）", "Quota use by quota type"));
+    var rules = card(C.t("待处理预警（按规则）", "Open alerts by rule"));
+    var banners = card(C.t("待处理预警（按旗县区）", "Open alerts by banner"));
+    var regions = card(C.t("编制使用（按旗县区和类型）", "Quota use by region and type"));
+    var pay = h("div.figures#pay");
+    main.appendChild(h("h1", C.t("概览", "Overview"), " ", h("span.muted", C.describe(C.me).region)));
+    main.appendChild(figures);
+    main.appendChild(pay);
+    main.appendChild(h("div.grid", quota.el, regions.el));
+    main.appendChild(h("div.grid", rules.el, banners.el));
+    var retirement = card(C.t("未来五年退休人数", "Retirements in the next five years"));
+    var trend = card(C.t("近 24 个月在编人数", "Persons over the last 24 months"));
+    main.appendChild(h("div.grid", retirement.el, trend.el));
+
+    var headline = D.headline().then(function (f) {
+      figures.textContent = "";
+      figures.appendChild(figure(C.t("机构", "Institutions"), f.institutions, "institutions", "#/institutions"));
+      figures.appendChild(figure(C.t("在编人员", "Persons"), f.persons, "persons", "#/people"));
+      figures.appendChild(figure(C.t("核定编制", "Approved"), f.total.approved, "approved"));
+      figures.appendChild(figure(C.t("实有人数", "Occupied"), f.total.occupied, "occupied"));
+      figures.appendChild(figure(C.t("空编", "Vacant"), f.total.vacant, "vacant"));
+      figures.appendChild(figure(C.t("领导职数 已配/核定", "Leaders filled / posts"), C.number(f.leaders.filled) + " / " + C.number(f.leaders.approved), "leaders"));
+      var types = C.enumValues("QuotaType").filter(function (t) { return f.byType[t]; });
+      var chart = C.chart("quota-by-type", {
+        type: "bar",
+        data: { labels: types.map(C.quotaLabel), datasets: [
+          { label: C.t("实有", "occupied"), data: types.map(function (t) { return f.byType[t].occupied; }), backgroundColor: COLOURS[0], stack: "q" },
+          { label: C.t("空编", "vacant"), data: types.map(function (t) { return f.byType[t].vacant; }), backgroundColor: COLOURS[1], stack: "q" },
+          { label: C.t("核定", "approved"), data: types.map(function (t) { return f.byType[t].approved; }), backgroundColor: COLOURS[2] },
+        ] },
+        options: { scales: { x: { stacked: true }, y: { stacked: false, beginAtZero: true } } },
+      }, types.map(function (t) { return C.go("institutions", null, { quotaType: t }); }));
+      quota.body.appendChild(chart.box);
+      chart.draw();
+    }).catch(fail(quota.body));
+
+    var byRegion = D.quotaUse().then(function (use) {
+      var chart = C.chart("quota-by-region", {
+        type: "bar",
+        data: { labels: use.regions.map(function (r) { return r.name; }), datasets: use.types.map(function (t, i) {
+          return { label: C.quotaLabel(t), data: use.regions.map(function (r) { return use.occupied[t][r.code] || 0; }),
+            backgroundColor: COLOURS[i % COLOURS.length], stack: "r" };
+        }) },
+        options: { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } } },
+      }, use.regions.map(function (r) { return C.go("institutions", null, { region: r.code }); }));
+      regions.body.appendChild(chart.box);
+      chart.draw();
+    }).catch(fail(regions.body));
+
+    function alertChart(into, name, load, param) {
+      return load().then(function (rows) {
+        rows = rows.filter(function (r) { return r.total > 0; });
+        if (!rows.length) { into.body.appendChild(h("p.muted", C.t("没有预警", "No alerts"))); return; }
+        var chart = C.chart(name, {
+          type: "bar",
+          data: { labels: rows.map(function (r) { return r.label; }), datasets: [
+            { label: C.t("待处理", "open"), data: rows.map(function (r) { return r.open; }), backgroundColor: COLOURS[3] },
+            { label: C.t("其中严重", "of them severe"), data: rows.map(function (r) { return r.severeOpen; }), backgroundColor: COLOURS[1] },
+          ] },
+          options: { indexAxis: "y", scales: { x: { beginAtZero: true } } },
+        }, rows.map(function (r) { var p = { status: "OPEN" }; p[param] = r.key; return C.go("alerts", null, p); }));
+        chart.box.style.height = Math.max(260, rows.length * 26 + 60) + "px"; // a readable bar per row
+        into.body.appendChild(chart.box);
+        chart.draw();
+      }).catch(fail(into.body));
+    }
+    var alerts = C.can("Query.alertSummary") ? Promise.all([
+      alertChart(rules, "alerts-by-rule", D.alertsByRule, "rule"),
+      alertChart(banners, "alerts-by-banner", D.alertsByBanner, "region"),
+    ]) : null;
+
+    function series(into, name, load, type, label, x, y, link) {
+      return load().then(function (rows) {
+        if (rows === null) {
+          into.body.appendChild(h("p.muted", C.t("本枢纽尚未提供统计查询（retirementForecast、trend）。",
+            "This hub does not offer the statistics queries (retirementForecast, trend) yet.")));
+          return;
+        }
+        var chart = C.chart(name, { type: type, data: { labels: rows.map(x), datasets: [
+          { label: label, data: rows.map(y), backgroundColor: COLOURS[0], borderColor: COLOURS[0] }] },
+        options: { scales: { y: { beginAtZero: true } } } }, link ? rows.map(link) : null);
+        into.body.appendChild(chart.box);
+        chart.draw();
+      }).catch(fail(into.body));
+    }
+    var statistics = Promise.all([
+      series(retirement, "retirement-curve", D.retirementCurve, "bar", C.t("退休人数", "persons retiring"),
+        function (r) { return String(r.year); }, function (r) { return r.persons; }, null),
+      series(trend, "headcount-trend", D.headcountTrend, "line", C.t("在编人数", "persons"),
+        function (r) { return r.month; }, function (r) { return r.value; }, function () { return C.go("people"); }),
+    ]);
+
+    // Pay (in fen) is read person by person until `stats` is on the hub: it is shown after the rest.
+    var done = Promise.all([headline, byRegion, alerts, statistics]).then(function () {
+      main.setAttribute("data-rendered-ms", String(Math.round(performance.now() - started)));
+    });
+    if (D.mayReadPay()) {
+      pay.appendChild(figure(C.t("本月工资总额", "Pay this month"), C.t("计算中…", "computing…"), "pay"));
+      done.then(D.payThisMonth).then(function (p) {
+        pay.textContent = "";
+        if (p) pay.appendChild(figure(C.t("工资总额（应发） ", "Gross pay ") + p.month + " · " + C.number(p.persons) + C.t(" 人", " persons"),
+          "¥" + (p.gross / 100).toLocaleString(C.lang === "en" ? "en-US" : "zh-CN", { minimumFractionDigits: 2, maximumFractionDigits: 2 }), "pay"));
+      }).catch(fail(pay));
+    }
+    return done;
+  };
+})();

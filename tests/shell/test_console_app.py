@@ -1,0 +1,331 @@
+"""The people's console (/console) in a real browser: headless system Chromium over the DevTools protocol.
+
+Signed in as three roles (administrator, a banner's establishment officer, the auditor) through the
+demo list, each page is checked against the GraphQL answer the same principal gets, and a
+screenshot of each is written to tests/shell/artifacts/ (gitignored).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hub.core.ids import id_number_problem, make_id_number, normalize_id_number
+from hub.demo.generate import sqlite_targets
+from tests.conftest import Hub, generate_into, hub_settings, running_hub, serve_hub
+from tests.shell.browser import Page, chromium, open_page, wait
+from tests.shell.test_console import references
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+SIZE = (1366, 768)
+MAIN = "document.getElementById('main')"
+ADMIN, OFFICER, AUDITOR = "demo-admin-152900", "demo-establishment-152921", "demo-auditor-152900"
+BANNER = "152921"
+
+
+def post(base: str, token: str, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The GraphQL answer's data for a token (no error allowed)."""
+    request = urllib.request.Request(f"{base}/graphql", json.dumps({"query": query, "variables": variables or {}}).encode(),
+                                     {"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=120) as response:
+        body = json.load(response)
+    assert not body.get("errors"), body["errors"]
+    return body["data"]  # type: ignore[no-any-return]
+
+
+def demo_tokens(base: str) -> dict[str, str]:
+    with urllib.request.urlopen(f"{base}/console/demo-users", timeout=30) as response:
+        return {user["subject"]: user["token"] for user in json.load(response)}
+
+
+@pytest.fixture(scope="module")
+def console(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
+    """The hub in demo mode over the session's demo data, its cross-check run once (alerts to show)."""
+    with serve_hub(demo_dir, tmp_path_factory.mktemp("console"), HUB_CONSOLE_DEMO_USERS="true") as base:
+        tokens = demo_tokens(base)
+        post(base, tokens[ADMIN], "mutation { runCheck(wait: true) { status } }")
+        yield base, tokens
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Page]:
+    with open_page(chromium(), tmp_path_factory.mktemp("chromium"), SIZE) as page:
+        yield page
+
+
+def ready(page: Page, what: str) -> None:
+    wait(lambda: page.js(f"{MAIN}.getAttribute('data-ready')"), f"{what}: the page did not finish", 60)
+    assert not page.exceptions, page.exceptions
+
+
+def sign_in(page: Page, base: str, subject: str) -> None:
+    """Open the console afresh, pick a demo user from the list and wait for the overview."""
+    page.call("Page.navigate", url=f"{base}/console#/overview")
+    wait(lambda: page.js("document.readyState") == "complete", "page load")
+    page.js("sessionStorage.clear(); window.stale = true")
+    page.call("Page.reload")
+    wait(lambda: page.js("!window.stale && document.readyState === 'complete'"), "a fresh page")
+    button = f"document.querySelector('#demo-users button[data-subject=\"{subject}\"]')"
+    wait(lambda: page.js(f"!!{button}"), f"{subject} in the demo list")
+    page.js(f"{button}.click()")
+    ready(page, f"{subject}'s overview")
+
+
+def visit(page: Page, route: str, shot: str | None = None) -> str:
+    """Go to a route of the console; the text of its main area (and a screenshot)."""
+    page.js(f"{MAIN}.removeAttribute('data-ready'); window.location.hash = {json.dumps(route)}")
+    ready(page, route)
+    if shot:
+        page.screenshot(ARTIFACTS / f"console-{shot}.png")
+    return str(page.js(f"{MAIN}.innerText"))
+
+
+def charts(page: Page) -> dict[str, dict[str, Any]]:
+    """Each chart's labels and figures (Chart.js keeps them) and how many of its pixels are drawn."""
+    return page.js("""Object.fromEntries(Array.from(document.querySelectorAll('canvas[data-chart]')).map(c => {
+        const chart = Chart.getChart(c), pixels = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let drawn = 0; for (let i = 3; i < pixels.length; i += 4) if (pixels[i]) drawn++;
+        return [c.dataset.chart, {labels: chart.data.labels, data: chart.data.datasets.map(d => d.data), drawn}];
+    }))""")  # type: ignore[return-value]
+
+
+def quota_totals(base: str, token: str) -> tuple[int, dict[str, dict[str, int]]]:
+    data = post(base, token, "{ institutions(first: 500) { totalCount pageInfo { hasNextPage } "
+                             "edges { node { regionCode quotas { quotaType approved occupied vacant } } } } }")
+    assert not data["institutions"]["pageInfo"]["hasNextPage"]
+    totals: dict[str, dict[str, int]] = {}
+    for edge in data["institutions"]["edges"]:
+        for quota in edge["node"]["quotas"]:
+            t = totals.setdefault(quota["quotaType"], {"approved": 0, "occupied": 0, "vacant": 0})
+            for measure in t:
+                t[measure] += quota[measure]
+    return data["institutions"]["totalCount"], totals
+
+
+def test_page_and_assets_are_the_hubs_own(hub: Hub) -> None:
+    page = hub.client.get("/console")
+    assert page.status_code == 200 and "chart.umd.min.js" in page.text
+    for url in references(page.text):
+        assert url.startswith(("/static/", "#", "data:")), f"external reference {url}"
+        if url.startswith("/static/"):
+            assert hub.client.get(url).status_code == 200, url
+
+
+def test_whoami_names_the_principal(hub: Hub) -> None:
+    assert hub.client.get("/console/whoami").status_code == 401
+    assert hub.client.get("/console/whoami", headers={"Accept": "text/html"}).status_code == 401
+    assert hub.client.get("/console/whoami", headers={"Authorization": "Bearer not-a-token"}).status_code == 401
+    me = hub.client.get("/console/whoami", headers={"Authorization": f"Bearer {hub.token('officer', 'finance', BANNER)}"})
+    assert me.json() | {"subject": None} == {"subject": None, "department": "finance", "departmentZh": "财政局",
+                                             "departmentEn": "Finance bureau", "roles": ["officer"], "region": BANNER,
+                                             "regionName": "阿拉善左旗", "via": "jwt"}
+
+
+
+def test_demo_users_only_in_the_demo(demo_dir: Path) -> None:
+    with running_hub(hub_settings(demo_dir, console_demo_users=False)) as hub:
+        assert hub.client.get("/console/demo-users").status_code == 404  # not the demo: no tokens handed out
+    with running_hub(hub_settings(demo_dir, console_demo_users=True)) as hub:
+        users = hub.client.get("/console/demo-users").json()
+        assert {(u["department"], u["region"]) for u in users} >= {(None, "152900"), ("establishment", BANNER)}
+        for user in users:
+            me = hub.client.get("/console/whoami", headers={"Authorization": f"Bearer {user['token']}"}).json()
+            assert me == {k: v for k, v in user.items() if k != "token"}
+
+
+def test_admin_overview_draws_the_numbers_of_the_api(console: tuple[str, dict[str, str]], browser: Page) -> None:
+    base, tokens = console
+    sign_in(browser, base, ADMIN)
+    who = str(browser.js("document.getElementById('who').innerText"))
+    assert ADMIN in who and "admin" in who and "152900" in who
+    browser.screenshot(ARTIFACTS / "console-overview-admin.png")
+    drawn = charts(browser)
+    assert {"quota-by-type", "quota-by-region", "alerts-by-rule", "alerts-by-banner"} <= set(drawn)  # + statistics
+    assert all(chart["drawn"] > 2000 for chart in drawn.values()), {k: c["drawn"] for k, c in drawn.items()}
+    institutions, totals = quota_totals(base, tokens[ADMIN])
+    by_type = drawn["quota-by-type"]
+    types = [label.split()[0] for label in by_type["labels"]]
+    assert set(types) == set(totals)
+    assert by_type["data"] == [[totals[t][m] for t in types] for m in ("occupied", "vacant", "approved")]
+    figure = "document.querySelector('[data-figure=\"{}\"] .value').innerText.replace(/[^0-9]/g, '')"
+    assert int(str(browser.js(figure.format("institutions")))) == institutions
+    assert int(str(browser.js(figure.format("approved")))) == sum(t["approved"] for t in totals.values())
+    persons = post(base, tokens[ADMIN], "{ people(first: 1) { totalCount } }")["people"]["totalCount"]
+    assert int(str(browser.js(figure.format("persons")))) == persons
+    rules = [r for r in post(base, tokens[ADMIN], "{ alertSummary(by: RULE) { key total open } }")["alertSummary"] if r["total"]]
+    assert [label.split()[0] for label in drawn["alerts-by-rule"]["labels"]] == [r["key"] for r in rules]
+    assert drawn["alerts-by-rule"]["data"][0] == [r["open"] for r in rules]
+    wait(lambda: "¥" in str(browser.js("(document.querySelector('[data-figure=\"pay\"]') || {}).innerText || ''")),
+         "the administrator may read pay: this month's total is shown")
+
+    # Hovering a bar shows its numbers; clicking it opens the rows behind it.
+    point = browser.js("""(() => { const c = document.querySelector('canvas[data-chart="quota-by-type"]'), r = c.getBoundingClientRect(),
+        bar = Chart.getChart(c).getDatasetMeta(2).data[0]; c.scrollIntoView(); const s = c.getBoundingClientRect();
+        return [s.left + bar.x, s.top + (bar.y + bar.base) / 2]; })()""")
+    browser.call("Input.dispatchMouseEvent", type="mouseMoved", x=point[0], y=point[1])  # type: ignore[index]
+    wait(lambda: browser.js("Chart.getChart(document.querySelector('canvas[data-chart=\"quota-by-type\"]')).tooltip.opacity > 0"),
+         "a tooltip on hover")
+    tip = browser.js("Chart.getChart(document.querySelector('canvas[data-chart=\"quota-by-type\"]')).tooltip.body.map(b => b.lines.join(' '))")
+    first = types[0]
+    assert any(str(totals[first]["approved"]) in line for line in tip), tip  # type: ignore[union-attr]
+    browser.js(f"{MAIN}.removeAttribute('data-ready')")
+    for kind in ("mousePressed", "mouseReleased"):
+        browser.call("Input.dispatchMouseEvent", type=kind, x=point[0], y=point[1], button="left", clickCount=1)  # type: ignore[index]
+    ready(browser, "the institutions behind the bar")
+    assert browser.js("window.location.hash") == f"#/institutions?quotaType={first}"
+    behind = post(base, tokens[ADMIN], "query($t: QuotaType) { institutions(quotaType: $t) { totalCount } }", {"t": first})
+    assert browser.js("document.querySelector('[data-total]').dataset.total") == str(behind["institutions"]["totalCount"])
+
+
+def test_alert_acknowledged_on_the_page_is_acknowledged_in_the_api(console: tuple[str, dict[str, str]], browser: Page) -> None:
+    base, tokens = console
+    sign_in(browser, base, ADMIN)
+    visit(browser, "#/alerts?status=OPEN", "alerts")
+    alert = browser.js("document.querySelector('button[data-action=\"acknowledgeAlert\"]').dataset.alert")
+    browser.js(f"{MAIN}.removeAttribute('data-ready');"
+               f"document.querySelector('button[data-action=\"acknowledgeAlert\"][data-alert=\"{alert}\"]').click()")
+    ready(browser, "alerts after acknowledging")
+    status = post(base, tokens[ADMIN], "query($id: ID!) { alert(id: $id) { status } }", {"id": alert})["alert"]["status"]
+    assert status == "ACKNOWLEDGED"
+    assert not browser.js(f"!!document.querySelector('button[data-action=\"acknowledgeAlert\"][data-alert=\"{alert}\"]')")
+    visit(browser, "#/alerts?status=ACKNOWLEDGED")
+    assert browser.js(f"!!document.querySelector('button[data-action=\"resolveAlert\"][data-alert=\"{alert}\"]')")
+
+
+def test_banner_officer_sees_only_the_banner(console: tuple[str, dict[str, str]], browser: Page) -> None:
+    base, tokens = console
+    sign_in(browser, base, OFFICER)
+    who = str(browser.js("document.getElementById('who').innerText"))
+    assert "编办" in who and BANNER in who and "officer" in who
+    browser.screenshot(ARTIFACTS / "console-overview-banner-officer.png")
+    assert not browser.js("!!document.querySelector('[data-figure=\"pay\"]')"), "the establishment office may not read pay"
+    names = {r["code"]: r["name"] for r in post(base, tokens[OFFICER], "{ regions { code name } }")["regions"]}
+    banner_names = {name for code, name in names.items() if code.startswith(BANNER)}
+    assert set(charts(browser)["quota-by-region"]["labels"]) <= banner_names
+    institutions, totals = quota_totals(base, tokens[OFFICER])
+    admin_institutions, _ = quota_totals(base, tokens[ADMIN])
+    assert 0 < institutions < admin_institutions
+    visit(browser, "#/institutions", "institutions-banner-officer")
+    assert browser.js("document.querySelector('[data-total]').dataset.total") == str(institutions)
+    shown_regions = browser.js("Array.from(document.querySelectorAll('main tbody tr')).map(r => r.cells[2].innerText)")
+    assert shown_regions and set(shown_regions) <= banner_names  # type: ignore[arg-type]
+    visit(browser, "#/alerts", "alerts-banner-officer")
+    codes = browser.js("Array.from(document.querySelectorAll('#alert-list tbody tr')).map(r => r.cells[3].innerText)")
+    mine = post(base, tokens[OFFICER], "{ institutions(first: 500) { edges { node { code } } } }")
+    assert set(codes) - {"—"} <= {e["node"]["code"] for e in mine["institutions"]["edges"]}  # type: ignore[arg-type]
+    everyone = post(base, tokens[ADMIN], "{ alerts(first: 1) { totalCount } }")["alerts"]["totalCount"]
+    assert int(str(browser.js("document.querySelector('#alert-list [data-total]').dataset.total"))) < everyone
+
+
+def test_auditor_sees_people_masked(console: tuple[str, dict[str, str]], browser: Page) -> None:
+    base, tokens = console
+    sign_in(browser, base, AUDITOR)
+    code = post(base, tokens[AUDITOR], "{ institutions(first: 1) { edges { node { code } } } }")["institutions"]["edges"][0]["node"]["code"]
+    visit(browser, f"#/institution/{code}", "institution-auditor")
+    ids = browser.js("Array.from(document.querySelectorAll('#people tbody tr')).map(r => r.cells[0].innerText)")
+    assert ids and all("*" in i for i in ids)  # type: ignore[union-attr]
+    assert not browser.js("!!document.querySelector('#people a')"), "no link to a person the auditor sees masked"
+    visit(browser, "#/people", "people-auditor")
+    assert all("*" in i for i in browser.js("Array.from(document.querySelectorAll('main tbody tr')).map(r => r.cells[0].innerText)"))  # type: ignore[union-attr]
+
+
+def test_person_page_across_departments_and_the_other_pages(console: tuple[str, dict[str, str]], browser: Page) -> None:
+    base, tokens = console
+    sign_in(browser, base, ADMIN)
+    person = post(base, tokens[ADMIN], "{ people(first: 1) { edges { node { idNumber name } } } }")["people"]["edges"][0]["node"]
+    text = visit(browser, f"#/person/{person['idNumber']}", "person-admin")
+    assert person["name"] in text and "slotId" in text and "personNo" in text  # the registry's and HR's records
+    for route, shot in (("#/institutions", "institutions"), ("#/people", "people"), ("#/inbox", "inbox"),
+                        ("#/submit", "submit"), ("#/reports", "reports")):
+        visit(browser, route, shot)
+    browser.js("document.getElementById('lang').click()")
+    wait(lambda: "Overview" in str(browser.js("document.getElementById('nav').innerText")), "English on request")
+    ready(browser, "the page in English")
+    browser.screenshot(ARTIFACTS / "console-reports-english.png")
+    browser.js("document.getElementById('lang').click()")
+    wait(lambda: "概览" in str(browser.js("document.getElementById('nav').innerText")), "back to Chinese")
+
+
+def test_submit_form_checks_as_one_types(console: tuple[str, dict[str, str]], browser: Page) -> None:
+    base, tokens = console
+    sign_in(browser, base, ADMIN)
+    visit(browser, "#/submit")
+    unlabelled = browser.js("""Array.from(document.querySelectorAll('main input, main select, main textarea, main button'))
+        .filter(e => e.tabIndex < 0 || (e.tagName !== 'BUTTON' && !e.labels.length && !e.getAttribute('aria-label'))).length""")
+    assert unlabelled == 0, "every control is reachable by keyboard and labelled"
+
+    def type_in(selector: str, value: str, event: str = "input") -> None:
+        browser.js(f"(e => {{ e.value = {json.dumps(value)}; e.dispatchEvent(new Event('{event}')); }})(document.querySelector('{selector}'))")
+
+    good = make_id_number(BANNER, dt.date(1990, 5, 17), 12, True)
+    bad = good[:17] + ("0" if good[17] != "0" else "1")
+    type_in("#f-idNumber", bad)
+    assert "校验位" in str(browser.js("document.getElementById('f-idNumber-check').innerText"))
+    assert browser.js("document.getElementById('f-idNumber').getAttribute('aria-invalid')") == "true"
+    type_in("#f-idNumber", good)
+    assert browser.js("document.getElementById('f-idNumber').getAttribute('aria-invalid')") == "false"
+    found = post(base, tokens[ADMIN], "{ institutions(first: 1, regionCode: \"152921\", quotaType: SY) { edges { node { code "
+                                      "quotas { quotaType vacant } } } } }")["institutions"]["edges"][0]["node"]
+    code = found["code"]
+    type_in("#f-institutionCode", code)
+    type_in("#f-quotaType", "SY", "change")
+    wait(lambda: browser.js("!!document.querySelector('#blockers [data-allowed]')"), "the hub's precheck is shown")
+    vacant = next(q["vacant"] for q in found["quotas"] if q["quotaType"] == "SY")
+    assert str(browser.js("document.getElementById('vacant').innerText")).endswith(f" {vacant}")
+    expected = post(base, tokens[ADMIN], "query($c: String!, $i: String) { precheck(action: HIRE, institutionCode: $c, "
+                                         "idNumber: $i, quotaType: SY) { allowed blockers { code } } }", {"c": code, "i": good})
+    assert browser.js("document.querySelector('#blockers [data-allowed]').dataset.allowed") == str(expected["precheck"]["allowed"]).lower()
+    shown = str(browser.js("document.getElementById('blockers').innerText"))
+    assert all(b["code"] in shown for b in expected["precheck"]["blockers"])
+    browser.screenshot(ARTIFACTS / "console-submit-precheck.png")
+    visit(browser, "#/submit/VACANCY_PLAN")
+    type_in("#f-places", "0")
+    assert "1–500" in str(browser.js("document.getElementById('f-places-check').innerText"))
+    type_in("#f-places", "3")
+    assert browser.js("document.getElementById('f-places').getAttribute('aria-invalid')") == "false"
+
+
+def test_id_number_checks_in_the_browser_are_the_hubs(console: tuple[str, dict[str, str]], browser: Page) -> None:
+    base, _ = console
+    sign_in(browser, base, ADMIN)
+    samples = []
+    for i in range(60):
+        valid = make_id_number(("152921", "152922", "110101")[i % 3], dt.date(1950, 1, 1) + dt.timedelta(days=i * 397), i * 7, i % 2 == 0)
+        samples += [valid, valid[:17] + "0123456789X"[i % 11], valid.lower(), valid[:6] + valid[8:17]]
+    samples += ["１５２９２１８５０３１５００２", " 15292119850315002x ", "152921198502300012", "15292119850315002", "",
+                "ABCDEFGHIJKLMNOPQR", "152921000001010010", "152921200002290017", "152921190002290014"]
+    python = [[normalize_id_number(s), (id_number_problem(n) if (n := normalize_id_number(s)) else None)] for s in samples]
+    browser_side = browser.js(f"{json.dumps(samples)}.map(s => {{ const n = HubIds.normalize(s); return [n, n ? HubIds.problem(n) : null]; }})")
+    assert browser_side == python
+
+
+def test_overview_of_ten_thousand_persons_renders_within_two_seconds(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The 10,000-person demo (as `hub demo` makes it), its cross-check run; the overview as the administrator."""
+    demo = tmp_path_factory.mktemp("demo10k")
+    generate_into(sqlite_targets(demo), persons=10_000, seed=1, out=demo)
+    with serve_hub(demo, demo, HUB_CONSOLE_DEMO_USERS="true") as base:
+        tokens = demo_tokens(base)
+        post(base, tokens[ADMIN], "mutation { runCheck(wait: true) { status } }")
+        with open_page(chromium(), tmp_path_factory.mktemp("chromium10k"), SIZE) as page:
+            sign_in(page, base, ADMIN)  # warms the hub's caches as a first visit would
+            timings = []
+            for _ in range(3):
+                page.js("window.stale = true")
+                page.call("Page.reload")
+                wait(lambda: page.js("!window.stale && !!document.getElementById('main')?.getAttribute('data-ready')"),
+                     "the overview", 60)
+                timings.append((int(str(page.js(f"{MAIN}.dataset.readyMs"))), int(str(page.js(f"{MAIN}.dataset.renderedMs")))))
+            assert len(charts(page)) >= 4 and not page.exceptions
+            pay = "(document.querySelector('[data-figure=\"pay\"]') || {}).innerText || ''"
+            wait(lambda: "¥" in str(page.js(pay)), "pay this month, read page by page")
+            paid = int(str(page.js("Math.round(performance.now())")))
+            page.screenshot(ARTIFACTS / "console-overview-10k.png")
+    loads = ", ".join(f"{load} ms (of which figures and charts {own} ms)" for load, own in timings)
+    print(f"\noverview of 10,000 persons, page load to charts drawn: {loads}; pay this month shown by {paid} ms")
+    assert min(load for load, _ in timings) < 2000
