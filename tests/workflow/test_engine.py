@@ -1,0 +1,173 @@
+"""The engine: stages and parallel steps, the precheck at submission and at the end, reservations, the outbox."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import sqlalchemy as sa
+
+from hub.core.errors import BadUserInput, Conflict, Forbidden
+from hub.store import Store
+from hub.store.outbox import events
+from hub.store.tables import applications, reservations
+from hub.supervision import freezes
+from hub.workflow.model import Blocked, Decision, State
+from tests.workflow.conftest import PLAN, VACANT, League, actor, engine, newcomer, onboarding
+
+EST, ORG, HR, FIN = (actor(d) for d in ("establishment", "organization", "hr", "finance"))
+
+
+async def _rows(store: Store, table: sa.Table) -> list[sa.Row]:
+    async with store.connect() as conn:
+        return list(await conn.execute(sa.select(table)))
+
+
+async def test_onboarding_walks_its_stages_and_writes_its_changes_slot_before_pay(league: League, store: Store) -> None:
+    delivered: list[tuple[str, list[str]]] = []
+
+    async def hook(app_id: str, changes: object) -> None:
+        delivered.append((app_id, [c.entity for c in changes]))  # type: ignore[attr-defined]
+
+    wf = engine(league, store, after_commit=hook)
+    app = await wf.submit("ONBOARDING", onboarding(league), EST)
+    assert app.state == State.SUBMITTED and app.current_steps == ("quota",)
+    with pytest.raises(Forbidden):  # not finance's step yet
+        await wf.decide(app.id, Decision.APPROVE, None, FIN)
+    app = await wf.decide(app.id, Decision.APPROVE, "用编同意", EST)
+    assert app.state == State.IN_REVIEW and set(app.current_steps) == {"qualification_personnel", "qualification_cadre"}
+    app = await wf.decide(app.id, Decision.APPROVE, None, ORG)  # the parallel steps in either order
+    assert app.current_steps == ("qualification_personnel",)
+    app = await wf.decide(app.id, Decision.APPROVE, None, HR)
+    assert app.current_steps == ("pay",) and not delivered
+    app = await wf.decide(app.id, Decision.APPROVE, None, FIN)
+    assert app.state == State.COMPLETED and app.completed_at is not None
+    assert [(e.decision, e.step, e.department) for e in app.history] == [
+        ("SUBMIT", None, "establishment"), ("APPROVE", "quota", "establishment"),
+        ("APPROVE", "qualification_cadre", "organization"), ("APPROVE", "qualification_personnel", "hr"),
+        ("APPROVE", "pay", "finance")]
+    assert all(e.waited_seconds is not None for e in app.history[1:])
+
+    order = ["registry_slot", "vacancy_plan", "personnel", "post_assignment", "payee", "payroll_change"]
+    assert delivered == [(app.id, order)]
+    found = {d: await events(store, d, application_id=app.id) for d in ("establishment", "hr", "finance")}
+    slot, plan = (e.change for e in found["establishment"])
+    assert (slot.entity, slot.op, slot.seq) == ("registry_slot", "INSERT", 1)
+    assert slot.values["slot_id"] == app.id and slot.values["unit_local_id"] == league.local_id
+    assert slot.values["plan_id"] == PLAN and slot.values["status"] == "ACTIVE"
+    assert slot.values["sex"] in ("MALE", "FEMALE") and slot.values["quota_type"] == league.quota_type
+    assert (plan.entity, plan.op, dict(plan.key), dict(plan.values)) == ("vacancy_plan", "UPDATE", {"plan_id": PLAN}, {"used": 1})
+    assert [e.change.entity for e in found["hr"]] == ["personnel", "post_assignment"]
+    pay = [e.change for e in found["finance"]]
+    assert [c.entity for c in pay] == ["payee", "payroll_change"] and pay[1].values["kind"] == "START"
+    assert pay[1].values["from_month"] == "2026-11" and min(c.seq for c in pay) > slot.seq
+    assert {r.status for r in await _rows(store, reservations)} == {"CONSUMED"}
+    # The completed slot counts as occupied until the registry shows it: one fewer vacancy for the next.
+    room = [await wf.submit("ONBOARDING", onboarding(league, n), EST) for n in range(1, VACANT)]
+    with pytest.raises(Blocked) as blocked:
+        await wf.submit("ONBOARDING", onboarding(league, 99), EST)
+    assert blocked.value.extensions["code"] == "QUOTA_EXCEEDED" and len(room) == VACANT - 1
+
+
+async def test_blockers_are_coded_and_write_nothing(league: League, store: Store) -> None:
+    wf = engine(league, store)
+
+    async def code_of(kind: str, data: dict[str, object]) -> str:
+        with pytest.raises((Blocked, BadUserInput)) as caught:
+            await wf.submit(kind, data, EST)
+        return str(caught.value.extensions["code"])
+
+    bad_id = newcomer(1)[:17] + ("0" if newcomer(1)[17] != "0" else "1")
+    assert await code_of("ONBOARDING", onboarding(league, idNumber=bad_id)) == "INVALID_ID_NUMBER"
+    assert await code_of("ONBOARDING", onboarding(league, idNumber=league.holder["id_number"])) == "ALREADY_IN_SLOT"
+    old = "152921" + "19500101" + "011"
+    from hub.core.ids import id_check_digit
+    assert await code_of("ONBOARDING", onboarding(league, idNumber=old + id_check_digit(old))) == "PAST_RETIREMENT"
+    other = "GQ" if league.quota_type != "GQ" else "SY"
+    assert await code_of("ONBOARDING", onboarding(league, quotaType=other)) in ("QUOTA_EXCEEDED", "NO_VACANCY_PLAN")
+    assert await code_of("ONBOARDING", onboarding(league, payFrom="2026-13")) == "BAD_USER_INPUT"
+    assert await code_of("ONBOARDING", onboarding(league, quotaType="XX")) == "BAD_USER_INPUT"
+    assert await code_of("NO_SUCH_KIND", {}) == "BAD_USER_INPUT"
+    assert await code_of("VACANCY_PLAN", {"institutionCode": league.code, "quotaType": league.quota_type,
+                                          "places": VACANT + 1}) == "QUOTA_EXCEEDED"
+    assert await code_of("LEAVING", {"institutionCode": league.code, "idNumber": newcomer(3), "leftOn": "2026-11-30",
+                                     "reason": "RESIGNED", "payStopFrom": "2026-12"}) == "NO_SLOT"
+    await freezes.freeze(store, league.code, league.region, hiring=True, payroll=False, reason="超编", alert_ids=[],
+                         actor="auditor")
+    assert await code_of("ONBOARDING", onboarding(league)) == "INSTITUTION_FROZEN"
+    with pytest.raises(Forbidden):
+        await wf.submit("ONBOARDING", onboarding(league), actor("establishment", may=lambda a: a.startswith("approve")))
+    with pytest.raises(Forbidden):  # another banner's office
+        await wf.submit("ONBOARDING", onboarding(league), actor("establishment", region="152922"))
+    assert await _rows(store, applications) == [] and await _rows(store, reservations) == []
+
+
+async def test_return_resubmit_reject_withdraw_and_reservations(league: League, store: Store) -> None:
+    wf = engine(league, store)
+    first = await wf.submit("ONBOARDING", onboarding(league, 1), EST)
+    with pytest.raises(BadUserInput):  # a return needs a reason
+        await wf.decide(first.id, Decision.RETURN, " ", EST)
+    returned = await wf.decide(first.id, Decision.RETURN, "学历证明缺失", EST)
+    assert returned.state == State.RETURNED and returned.current_steps == ()
+    with pytest.raises(Conflict):
+        await wf.decide(first.id, Decision.APPROVE, None, EST)
+    with pytest.raises(Blocked) as pending:  # the returned one still holds the person
+        await wf.submit("ONBOARDING", onboarding(league, 1), EST)
+    assert pending.value.extensions["code"] == "APPLICATION_PENDING"
+    again = await wf.resubmit(first.id, onboarding(league, 1, name="新人一"), EST, "已补")
+    assert again.state == State.SUBMITTED and again.current_steps == ("quota",) and again.input["name"] == "新人一"
+    second = await wf.submit("ONBOARDING", onboarding(league, 2), EST)
+    rejected = await wf.decide(second.id, Decision.REJECT, "不符合条件", EST)
+    third = await wf.submit("ONBOARDING", onboarding(league, 3), EST)
+    withdrawn = await wf.withdraw(third.id, EST, "不再需要")
+    assert (rejected.state, withdrawn.state) == (State.REJECTED, State.WITHDRAWN)
+    with pytest.raises(Conflict):
+        await wf.withdraw(third.id, EST)
+    held = {(r.application_id, r.what): r.status for r in await _rows(store, reservations)}
+    assert held[(first.id, "SLOT")] == "HELD" and held[(second.id, "SLOT")] == "RELEASED"
+    assert held[(third.id, "PLAN")] == "RELEASED"
+    assert [e.decision for e in again.history] == ["SUBMIT", "RETURN", "RESUBMIT"]
+    # Released places are free again: VACANT − 1 held → VACANT − 1 more accepted.
+    accepted = [await wf.submit("ONBOARDING", onboarding(league, 10 + n), EST) for n in range(VACANT - 1)]
+    assert len(accepted) == VACANT - 1
+
+
+async def test_two_decisions_on_one_step_one_wins(league: League, store: Store) -> None:
+    wf = engine(league, store)
+    app = await wf.submit("ONBOARDING", onboarding(league), EST)
+    results = await asyncio.gather(wf.decide(app.id, Decision.APPROVE, None, EST),
+                                   wf.decide(app.id, Decision.REJECT, "no", EST), return_exceptions=True)
+    assert sorted(type(r).__name__ for r in results) == ["Application", "Conflict"]
+    final = await wf.get(app.id)
+    assert len(final.history) == 2
+
+
+async def test_vacancy_plan_then_onboarding_uses_the_new_plan_and_leaving_stops_pay_after_the_slot(
+        league: League, store: Store) -> None:
+    wf = engine(league, store)
+    league.sql("establishment", "DELETE FROM T_YBJH WHERE JGID = ?", league.local_id)
+    plan = await wf.submit("VACANCY_PLAN", {"institutionCode": league.code, "quotaType": league.quota_type,
+                                            "places": 2}, EST)
+    with pytest.raises(Blocked) as none_yet:
+        await wf.submit("ONBOARDING", onboarding(league), EST)
+    assert none_yet.value.extensions["code"] == "NO_VACANCY_PLAN"
+    await wf.decide(plan.id, Decision.APPROVE, None, EST)
+    done = await wf.decide(plan.id, Decision.APPROVE, None, FIN)
+    assert done.state == State.COMPLETED
+    (made,) = [e.change for e in await events(store, "establishment", application_id=plan.id)]
+    assert (made.entity, made.values["plan_id"], made.values["planned"]) == ("vacancy_plan", plan.id, 2)
+    hired = [await wf.submit("ONBOARDING", onboarding(league, n), EST) for n in range(2)]
+    with pytest.raises(Blocked) as full:
+        await wf.submit("ONBOARDING", onboarding(league, 5), EST)
+    assert full.value.extensions["code"] == "NO_VACANCY_PLAN" and len(hired) == 2
+
+    leaving = await wf.submit("LEAVING", {"institutionCode": league.code, "idNumber": league.holder["id_number"],
+                                          "leftOn": "2026-11-30", "reason": "RETIRED", "payStopFrom": "2026-12"}, EST)
+    for who in (EST, HR, FIN):
+        leaving = await wf.decide(leaving.id, Decision.APPROVE, None, who)
+    assert leaving.state == State.COMPLETED
+    slot = [e.change for e in await events(store, "establishment", application_id=leaving.id)]
+    pay = [e.change for e in await events(store, "finance", application_id=leaving.id)]
+    assert slot[0].entity == "registry_slot" and dict(slot[0].key) == {"slot_id": league.holder["slot_id"]}
+    assert slot[0].values == {"left_on": "2026-11-30", "left_reason": "RETIRED", "status": "LEFT"}
+    assert pay and pay[-1].values["kind"] == "STOP" and pay[-1].seq > slot[0].seq
