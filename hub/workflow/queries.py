@@ -60,6 +60,13 @@ async def page(store: Store, flt: ApplicationFilter, first: int, after: Cursor |
     return found, len(ids) > first
 
 
+async def count(store: Store, flt: ApplicationFilter) -> int:
+    """How many applications match."""
+    async with store.connect() as conn:
+        return int((await conn.execute(sa.select(sa.func.count()).select_from(applications).where(*_where(flt))))
+                   .scalar_one())
+
+
 async def tasks(workflow: Workflow, actor: Actor, first: int, after: Cursor | None) -> tuple[list[Application], bool]:
     """What the actor's department and region must decide now, oldest first."""
     t = applications.c

@@ -23,6 +23,7 @@ from resolvers.context import HubContext
 PERSONAL_TYPES = frozenset({
     "Person", "RegistryEntry", "PersonnelRecord", "PostRecord", "TitleRecord", "InsuranceRecord",
     "CadreRecord", "AppointmentRecord", "PayrollRecord", "PayrollEntry", "Alert", "RetirementDeferral",
+    "Application",  # a workflow application: its input names a person; every transition answers one
 })
 PERSON_ARGUMENTS = frozenset({"idNumber", "representations"})  # an argument that names (federation entities: may name) a person
 
