@@ -139,10 +139,17 @@ class Workflow:
 
         Returns the plan values the effects refer to (`plan_id`, `used_after`)."""
         spec = kind.reserve
-        if not (spec.slot or spec.plan or spec.plan_places):
+        if not spec.counts:
             return {}
         quota_type = checked.input["quotaType"]
         room = await rs.room(conn, self.sources, checked.ident, quota_type, self.today(), exclude=app_id)
+        if spec.approved_floor:
+            floor = int(checked.input[spec.approved_floor])
+            if room.occupied + room.held > floor:
+                raise Blocked([Reason("QUOTA_EXCEEDED", f"调整后核定数 {floor} 少于实有 {room.occupied} 与在办占用 "
+                                      f"{room.held} / the new approved count {floor} is below the {room.occupied} in "
+                                      f"post and {room.held} reserved")])
+            return {}
         need = int(checked.input[spec.plan_places]) if spec.plan_places else 1
         if room.vacant < need:
             raise Blocked([Reason("QUOTA_EXCEEDED", f"无空编：{quota_type} 核定 {room.approved}，实有 {room.occupied}，"

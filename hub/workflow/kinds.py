@@ -101,6 +101,13 @@ class Reserve(_Strict):
     slot: bool = False  # one vacant slot of (institution, quotaType)
     plan: bool = False  # one place of an approved vacancy plan of that quota type
     plan_places: str | None = None  # an int input field: a plan of that many places must fit the vacancy
+    approved_floor: str | None = None  # an int input field: a new approved count, at least the occupied and held
+
+
+    @property
+    def counts(self) -> bool:
+        """Whether the kind counts the vacancy of its quota type."""
+        return bool(self.slot or self.plan or self.plan_places or self.approved_floor)
 
 
 class Kind(_Strict):
@@ -139,7 +146,7 @@ class Kind(_Strict):
                 head, _, rest = ref.partition(".")
                 if head == "input" and rest not in self.fields:
                     raise ValueError(f"{self.kind}: ${ref} names no input field")
-        if (self.reserve.slot or self.reserve.plan or self.reserve.plan_places) and "quotaType" not in self.fields:
+        if self.reserve.counts and "quotaType" not in self.fields:
             raise ValueError(f"{self.kind}: reserving needs a quotaType field")
         if self.submit != f"submit:{self.kind}":
             raise ValueError(f"{self.kind}: submit action must be submit:{self.kind}")

@@ -171,3 +171,46 @@ async def test_vacancy_plan_then_onboarding_uses_the_new_plan_and_leaving_stops_
     assert slot[0].entity == "registry_slot" and dict(slot[0].key) == {"slot_id": league.holder["slot_id"]}
     assert slot[0].values == {"left_on": "2026-11-30", "left_reason": "RETIRED", "status": "LEFT"}
     assert pay and pay[-1].values["kind"] == "STOP" and pay[-1].seq > slot[0].seq
+
+
+def _paid_holder(league: League) -> str:
+    """Someone with an active slot, a personnel record and a payee at the institution (the same ID number)."""
+    ident = league.crosswalk.identity(league.code)
+    assert ident is not None
+    slots = {r[0] for r in league.sql("establishment", "SELECT SFZH FROM T_SMZ WHERE JGID = ? AND RYZT = '在编' AND "
+                                      "CBRQ IS NULL", league.local_id)}
+    staff = {r[0] for r in league.sql("hr", "SELECT GMSFHM FROM RS_RYXX WHERE DWBM = ?", ident.local_id("hr"))}
+    paid = {r[0] for r in league.sql("finance", "SELECT SFZH FROM GZ_RY WHERE DWDM = ?", ident.local_id("finance"))}
+    return sorted(i for i in slots & staff & paid if i and len(i) == 18)[0]
+
+
+async def test_quota_adjustment_keeps_occupied_and_reserved_slots_and_payroll_change_raises_pay(
+        league: League, store: Store) -> None:
+    wf = engine(league, store)
+    (occupied,) = league.sql("establishment", "SELECT COUNT(*) FROM T_SMZ WHERE JGID = ? AND BZLX = ? AND RYZT = '在编' "
+                             "AND CBRQ IS NULL", league.local_id, league.quota_type)[0]
+    held = [await wf.submit("ONBOARDING", onboarding(league, n), EST) for n in range(2)]
+    adjust = {"institutionCode": league.code, "quotaType": league.quota_type, "document": "阿盟编发〔2026〕9号"}
+    with pytest.raises(Blocked) as below:
+        await wf.submit("QUOTA_ADJUSTMENT", {**adjust, "approved": occupied + len(held) - 1}, EST)
+    assert below.value.extensions["code"] == "QUOTA_EXCEEDED"
+    app = await wf.submit("QUOTA_ADJUSTMENT", {**adjust, "approved": occupied + len(held)}, EST)
+    for who in (EST, FIN):
+        app = await wf.decide(app.id, Decision.APPROVE, None, who)
+    (change,) = [e.change for e in await events(store, "establishment", application_id=app.id)]
+    assert (change.entity, change.op) == ("quota", "UPDATE")
+    assert dict(change.key) == {"unit_local_id": league.local_id, "quota_type": league.quota_type}
+    assert change.values["approved"] == occupied + len(held) and change.values["document"] == adjust["document"]
+
+    person = _paid_holder(league)
+    raise_ = await wf.submit("PAYROLL_CHANGE", {"institutionCode": league.code, "idNumber": person,
+                                                "postCategory": "TECHNICAL", "postGrade": 9, "fromMonth": "2026-12"}, HR)
+    with pytest.raises(Forbidden):  # the HR step comes first
+        await wf.decide(raise_.id, Decision.APPROVE, None, FIN)
+    for who in (HR, FIN):
+        raise_ = await wf.decide(raise_.id, Decision.APPROVE, None, who)
+    post = [e.change for e in await events(store, "hr", application_id=raise_.id)]
+    pay = [e.change for e in await events(store, "finance", application_id=raise_.id)]
+    assert [(c.entity, c.op, c.values.get("grade")) for c in post] == [("post_assignment", "UPDATE", 9)]
+    assert [(c.entity, c.values["kind"], c.values["from_month"]) for c in pay] == [("payroll_change", "RAISE", "2026-12")]
+    assert pay[0].values["payee_code"] and pay[0].seq > post[0].seq
