@@ -15,6 +15,7 @@ a concurrent second decision on the same step is CONFLICT.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ from hub.workflow import reservations as rs
 from hub.workflow.kinds import Kind, Step, kind_of, shipped_kinds
 from hub.workflow.model import LIVE, UNDER_REVIEW, Actor, Application, Blocked, Decision, Event, Reason, State
 
+log = logging.getLogger(__name__)
 AfterCommit = Callable[[str, Sequence[Change]], Awaitable[None]]
 VACANCY_CODES = frozenset({"QUOTA_EXCEEDED", "NO_VACANCY_PLAN"})  # counted by the engine, beside reservations
 FREEZE_CODES = frozenset({"INSTITUTION_FROZEN", "FREEZE_PROPOSED"})  # the kind's declared freeze kinds decide
@@ -214,7 +216,10 @@ class Workflow:
                         await rs.settle(conn, app.id, rs.Held.RELEASED)
                 await _event(conn, app.id, step.name, decision.value, app.state, to, actor, now, comment, waited)
         if done:
-            await self.after_commit(app.id, done)
+            try:
+                await self.after_commit(app.id, done)
+            except Exception:  # the changes are committed in the outbox; delivery retries them later
+                log.exception("delivering the changes of %s failed; they stay in the outbox", app.id)
         return await self.get(app_id)
 
     async def _complete(self, app: Application, kind: Kind, step: Step, comment: str | None, actor: Actor,

@@ -214,3 +214,26 @@ async def test_quota_adjustment_keeps_occupied_and_reserved_slots_and_payroll_ch
     assert [(c.entity, c.op, c.values.get("grade")) for c in post] == [("post_assignment", "UPDATE", 9)]
     assert [(c.entity, c.values["kind"], c.values["from_month"]) for c in pay] == [("payroll_change", "RAISE", "2026-12")]
     assert pay[0].values["payee_code"] and pay[0].seq > post[0].seq
+
+
+async def test_the_last_approval_runs_the_precheck_again(league: League, store: Store) -> None:
+    wf = engine(league, store)
+    app = await wf.submit("ONBOARDING", onboarding(league), EST)
+    for who in (EST, HR, ORG):
+        app = await wf.decide(app.id, Decision.APPROVE, None, who)
+    made = await freezes.freeze(store, league.code, league.region, hiring=False, payroll=True, reason="冒领工资",
+                                alert_ids=[], actor="auditor")
+    with pytest.raises(Blocked) as frozen:
+        await wf.decide(app.id, Decision.APPROVE, None, FIN)
+    assert frozen.value.extensions["code"] == "INSTITUTION_FROZEN"
+    still = await wf.get(app.id)
+    assert (still.state, still.current_steps, still.version) == (State.IN_REVIEW, ("pay",), app.version)
+    assert await events(store, "finance", application_id=app.id) == []
+    await freezes.decide(store, made.id, freezes.FreezeStatus.LIFTED, "auditor")
+
+    async def failing(app_id: str, changes: object) -> None:
+        raise OSError("department down")
+
+    done = await engine(league, store, after_commit=failing).decide(app.id, Decision.APPROVE, None, FIN)
+    assert done.state == State.COMPLETED  # a failed delivery leaves the changes in the outbox, the completion stands
+    assert [e.change.entity for e in await events(store, "finance", application_id=app.id)] == ["payee", "payroll_change"]
