@@ -141,6 +141,8 @@ class Workflow:
 
         Returns the plan values the effects refer to (`plan_id`, `used_after`)."""
         spec = kind.reserve
+        if spec.post:
+            await self._post(conn, app_id, checked, final)
         if not spec.counts:
             return {}
         quota_type = checked.input["quotaType"]
@@ -170,6 +172,17 @@ class Workflow:
             if plan is not None:
                 await rs.reserve(conn, app_id, checked.ident.code, quota_type, rs.What.PLAN, plan.plan_id)
         return {"plan_id": plan.plan_id, "used_after": len(plan.used | {app_id})} if plan is not None else {}
+
+    async def _post(self, conn: AsyncConnection, app_id: str, checked: Checked, final: bool) -> None:
+        """A leadership post free for the appointment (counted under the lock), held from submission on."""
+        found = await rs.posts(conn, self.sources, checked.ident, checked.input["role"], checked.input["levelCode"],
+                               exclude=app_id)
+        if found.free < 1:
+            raise Blocked([Reason("POSTS_FULL", f"领导职数已满：{found.role}/{found.scope} 核定 {found.approved}，在任 "
+                                  f"{found.filled}，在办 {found.held} / leadership posts full: {found.role}/{found.scope} "
+                                  f"{found.approved} approved, {found.filled} filled, {found.held} reserved")])
+        if not final:
+            await rs.reserve(conn, app_id, checked.ident.code, "POST", rs.What.POST, found.key)
 
     # --- deciding ----------------------------------------------------------------------------
 

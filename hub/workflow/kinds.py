@@ -102,6 +102,7 @@ class Reserve(_Strict):
     plan: bool = False  # one place of an approved vacancy plan of that quota type
     plan_places: str | None = None  # an int input field: a plan of that many places must fit the vacancy
     approved_floor: str | None = None  # an int input field: a new approved count, at least the occupied and held
+    post: bool = False  # one leadership post of the input's `role` at `levelCode`, within the approved posts
 
 
     @property
@@ -148,6 +149,8 @@ class Kind(_Strict):
                     raise ValueError(f"{self.kind}: ${ref} names no input field")
         if self.reserve.counts and "quotaType" not in self.fields:
             raise ValueError(f"{self.kind}: reserving needs a quotaType field")
+        if self.reserve.post and not {"role", "levelCode"} <= set(self.fields):
+            raise ValueError(f"{self.kind}: reserving a post needs role and levelCode fields")
         if self.submit != f"submit:{self.kind}":
             raise ValueError(f"{self.kind}: submit action must be submit:{self.kind}")
         return self

@@ -32,6 +32,7 @@ from hub.core.crosswalk import Identity
 from hub.store.db import utcnow
 from hub.store.tables import change_events, reservations, workflow_locks
 from hub.supervision.precheck import ACTIVE_NOW
+from hub.supervision.unit_rules import post_scope
 
 
 class Held(StrEnum):
@@ -47,6 +48,7 @@ class What(StrEnum):
 
     SLOT = "SLOT"
     PLAN = "PLAN"
+    POST = "POST"  # a leadership post: quota_type POST, plan_id "<role>/<scope>"
 
 
 async def lock(conn: AsyncConnection, names: Iterable[str]) -> None:
@@ -152,6 +154,54 @@ async def _plans(conn: AsyncConnection, sources: Sources, plan_dept: str, slot_d
         for s in await sources[slot_dept].fetch("registry_slot", "plan_id", list(found), fields={"slot_id", "plan_id"}):
             found[s.plan_id].used.add(s.slot_id)
     return list(found.values())
+
+
+@dataclass(frozen=True, slots=True)
+class Posts:
+    """Leadership posts of one level (HEAD/DEPUTY) and scope (UNIT/INTERNAL) at an institution."""
+
+    role: str
+    scope: str
+    approved: int
+    filled: int  # appointments in post, and completed applications' appointments not shown yet
+    held: int
+
+    @property
+    def key(self) -> str:
+        """How a post reservation names its level and scope."""
+        return f"{self.role}/{self.scope}"
+
+    @property
+    def free(self) -> int:
+        """Posts neither filled nor held."""
+        return self.approved - self.filled - self.held
+
+
+async def posts(conn: AsyncConnection, sources: Sources, ident: Identity, role: str, level_code: str,
+                exclude: str | None = None) -> Posts:
+    """Count the approved and filled posts an appointment at `level_code` would take (as R07 counts them:
+    the unit's own head/deputy level is a unit post, any other an internal one)."""
+    rank_dept, post_dept, app_dept = ident.primary, sources.holder("leadership_post"), sources.holder("appointment")
+    local_rank, local_post, local_app = (ident.local_id(d) for d in (rank_dept, post_dept, app_dept))
+    units = await sources[rank_dept].fetch("unit", "local_id", [local_rank]) if local_rank else []
+    rank = units[0].rank if units else None
+    scope = post_scope(rank, role, level_code)
+    approved = sum(p.approved for p in await sources[post_dept].fetch("leadership_post", "unit_local_id", [local_post])
+                   if p.level == role and p.scope == scope) if local_post else 0
+    current = [a for a in await sources[app_dept].fetch("appointment", "unit_local_id", [local_app])
+               if a.end_on is None and a.role == role and post_scope(rank, a.role, a.level_code) == scope] \
+        if local_app else []
+    rows = [r for r in await conn.execute(sa.select(reservations).where(
+        reservations.c.institution_code == ident.code, reservations.c.what == What.POST,
+        reservations.c.plan_id == f"{role}/{scope}", reservations.c.status.in_([Held.HELD, Held.CONSUMED])))
+        if r.application_id != exclude]
+    consumed = sorted(r.application_id for r in rows if r.status == Held.CONSUMED)
+    shown = {a.appointment_id for a in current}
+    pending = [i for i in consumed if i not in shown]
+    if pending:  # completed appointments the department has, but ended since, are not filled posts
+        arrived = {a.appointment_id for a in await sources[app_dept].fetch("appointment", "appointment_id", pending)}
+        pending = [i for i in pending if i not in arrived]
+    return Posts(role, scope, approved, len(current) + len(pending), sum(1 for r in rows if r.status == Held.HELD))
 
 
 async def reserve(conn: AsyncConnection, application_id: str, institution_code: str, quota_type: str,

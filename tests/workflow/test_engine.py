@@ -237,3 +237,32 @@ async def test_the_last_approval_runs_the_precheck_again(league: League, store: 
     done = await engine(league, store, after_commit=failing).decide(app.id, Decision.APPROVE, None, FIN)
     assert done.state == State.COMPLETED  # a failed delivery leaves the changes in the outbox, the completion stands
     assert [e.change.entity for e in await events(store, "finance", application_id=app.id)] == ["payee", "payroll_change"]
+
+
+async def test_leadership_post_within_the_approved_posts(league: League, store: Store) -> None:
+    wf = engine(league, store)
+    in_post = {r[0] for r in league.sql("organization", "SELECT A0201B FROM A02 WHERE A0265 IS NULL OR A0265 = ''")}
+    ident = next(i for i in league.crosswalk.by_code.values()
+                 if i.local_id("organization") and i.local_id("establishment") and i.local_id("organization") not in in_post)
+    org_unit, est_unit = ident.local_id("organization"), ident.local_id("establishment")
+    league.sql("organization", "INSERT INTO A01 (A0100, A0101, A0184, A0157) VALUES ('CADRETEST01', '某某', ?, ?)",
+               newcomer(7), org_unit)
+    league.sql("establishment", "INSERT OR REPLACE INTO T_LDZS (JGID, ZWCC, ZSLX, HDZS) VALUES (?, '副职', '内设', 1)",
+               est_unit)
+    post = {"institutionCode": ident.code, "role": "DEPUTY", "levelCode": "999", "title": "副科长",
+            "startOn": "2026-12-01", "document": "阿组任〔2026〕1号"}
+    app = await wf.submit("LEADERSHIP_POST", {**post, "idNumber": newcomer(7)}, ORG)
+    with pytest.raises(Blocked) as full:
+        await wf.submit("LEADERSHIP_POST", {**post, "idNumber": newcomer(8)}, ORG)
+    assert full.value.extensions["code"] == "POSTS_FULL"
+    with pytest.raises(Forbidden):  # the establishment office checks the posts first
+        await wf.decide(app.id, Decision.APPROVE, None, ORG)
+    for who in (EST, ORG):
+        app = await wf.decide(app.id, Decision.APPROVE, None, who)
+    assert app.state == State.COMPLETED
+    (made,) = [e.change for e in await events(store, "organization", application_id=app.id)]
+    assert (made.entity, made.op, made.values["cadre_id"], made.values["unit_local_id"]) == (
+        "appointment", "INSERT", "CADRETEST01", org_unit)
+    with pytest.raises(Blocked) as still:  # the completed appointment fills the post until the department shows it
+        await wf.submit("LEADERSHIP_POST", {**post, "idNumber": newcomer(8)}, ORG)
+    assert still.value.extensions["code"] == "POSTS_FULL"
