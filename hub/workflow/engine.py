@@ -56,6 +56,7 @@ class Checked:
     ident: Identity
     id_number: str | None
     warnings: list[Reason]
+    survey: rs.Survey | None  # the departments' side of the vacancy, when the kind counts it
 
 
 class Workflow:
@@ -121,7 +122,9 @@ class Workflow:
         blockers += [Reason(i.code, i.message) for i in await pc.freeze_blockers(self.store, ident.code, kind.freezes)]
         if blockers:
             raise Blocked(blockers)
-        return Checked(values, ident, id_number, warnings)
+        seen = await rs.survey(self.store, self.sources, ident, values["quotaType"], self.today()) \
+            if kind.reserve.counts else None
+        return Checked(values, ident, id_number, warnings, seen)
 
     async def _exclusive(self, conn: AsyncConnection, kind: Kind, id_number: str | None, own: str | None) -> None:
         """One live application of an exclusive kind per person (under the person's lock)."""
@@ -146,7 +149,8 @@ class Workflow:
         if not spec.counts:
             return {}
         quota_type = checked.input["quotaType"]
-        room = await rs.room(conn, self.sources, checked.ident, quota_type, self.today(), exclude=app_id)
+        assert checked.survey is not None  # made by _check for every kind that counts
+        room = await rs.room(conn, checked.survey, checked.ident, quota_type, exclude=app_id)
         if spec.approved_floor:
             floor = int(checked.input[spec.approved_floor])
             if room.occupied + room.held > floor:

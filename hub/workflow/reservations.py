@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adapters.registry import Sources
 from hub.core.codes import PlanStatus
 from hub.core.crosswalk import Identity
-from hub.store.db import utcnow
+from hub.store.db import Store, utcnow
 from hub.store.tables import change_events, reservations, workflow_locks
 from hub.supervision.precheck import ACTIVE_NOW
 from hub.supervision.unit_rules import post_scope
@@ -100,27 +100,48 @@ class Room:
         return next((p for p in self.plans if p.left > 0), None)
 
 
-async def room(conn: AsyncConnection, sources: Sources, ident: Identity, quota_type: str, today: dt.date,
-               exclude: str | None = None) -> Room:
-    """Count the vacancy of a quota type at an institution (call it under the institution's lock);
-    `exclude` leaves one application's own reservations out."""
+@dataclass(frozen=True, slots=True)
+class Survey:
+    """What the departments show of one (institution, quota type), read before taking the lock."""
+
+    approved: int
+    occupied: int  # active registry slots
+    arrived: frozenset[str]  # completed applications' slots the registry showed before `occupied` was counted
+    plans: tuple[PlanRoom, ...]
+
+
+async def survey(store: Store, sources: Sources, ident: Identity, quota_type: str, today: dt.date) -> Survey:
+    """Read the departments' side of the vacancy outside the lock (their reads are the slow part).
+
+    Which completed slots had arrived is read before the slots are counted: one arriving in between
+    is then counted twice (occupied and not arrived), never missed, so the count errs on the full side.
+    """
     quota_dept, slot_dept, plan_dept = (sources.holder(e) for e in ("quota", "registry_slot", "vacancy_plan"))
     local_quota, local_slot, local_plan = (ident.local_id(d) for d in (quota_dept, slot_dept, plan_dept))
-    approved = sum(q.approved for q in await sources[quota_dept].fetch("quota", "unit_local_id", [local_quota])
-                   if q.quota_type == quota_type) if local_quota else 0
-    occupied = {t: n for t, n in await sources[slot_dept].count(
-        "registry_slot", group_by=["quota_type"], where={**ACTIVE_NOW, "unit_local_id": local_slot})}.get(quota_type, 0) \
-        if local_slot else 0
-    rows = list(await conn.execute(sa.select(reservations).where(
+    async with store.connect() as conn:
+        consumed = sorted({r.application_id for r in await conn.execute(sa.select(reservations.c.application_id).where(
+            reservations.c.institution_code == ident.code, reservations.c.quota_type == quota_type,
+            reservations.c.what == What.SLOT, reservations.c.status == Held.CONSUMED))})
+        arrived = frozenset(s.slot_id for s in await sources[slot_dept].fetch(
+            "registry_slot", "slot_id", consumed, fields={"slot_id"})) if consumed else frozenset()
+        approved = sum(q.approved for q in await sources[quota_dept].fetch("quota", "unit_local_id", [local_quota])
+                       if q.quota_type == quota_type) if local_quota else 0
+        occupied = {t: n for t, n in await sources[slot_dept].count(
+            "registry_slot", group_by=["quota_type"], where={**ACTIVE_NOW, "unit_local_id": local_slot})}.get(
+            quota_type, 0) if local_slot else 0
+        plans = await _plans(conn, sources, plan_dept, slot_dept, local_plan, quota_type, today)
+    return Survey(approved, occupied, arrived, tuple(plans))
+
+
+async def room(conn: AsyncConnection, seen: Survey, ident: Identity, quota_type: str, exclude: str | None = None) -> Room:
+    """The vacancy of a quota type at an institution: the survey and the reservations (read under the
+    institution's lock); `exclude` leaves one application's own reservations out."""
+    rows = [r for r in await conn.execute(sa.select(reservations).where(
         reservations.c.institution_code == ident.code, reservations.c.quota_type == quota_type,
-        reservations.c.status.in_([Held.HELD, Held.CONSUMED]))))
-    if exclude is not None:
-        rows = [r for r in rows if r.application_id != exclude]
-    consumed = sorted({r.application_id for r in rows if r.status == Held.CONSUMED and r.what == What.SLOT})
-    arrived = {s.slot_id for s in await sources[slot_dept].fetch("registry_slot", "slot_id", consumed,
-                                                                 fields={"slot_id"})} if consumed else set()
+        reservations.c.status.in_([Held.HELD, Held.CONSUMED]))) if r.application_id != exclude]
+    consumed = {r.application_id for r in rows if r.status == Held.CONSUMED and r.what == What.SLOT}
     held_slots = sum(1 for r in rows if r.status == Held.HELD and r.what == What.SLOT)
-    plans = await _plans(conn, sources, plan_dept, slot_dept, local_plan, quota_type, today)
+    plans = [PlanRoom(p.plan_id, p.planned, set(p.used)) for p in seen.plans]
     by_id = {p.plan_id: p for p in plans}
     for r in rows:
         plan = by_id.get(r.plan_id or "")
@@ -129,7 +150,7 @@ async def room(conn: AsyncConnection, sources: Sources, ident: Identity, quota_t
                 plan.held += 1
             else:
                 plan.used.add(r.application_id)
-    return Room(quota_type, approved, occupied + len(set(consumed) - arrived), held_slots, plans)
+    return Room(quota_type, seen.approved, seen.occupied + len(consumed - seen.arrived), held_slots, plans)
 
 
 async def _plans(conn: AsyncConnection, sources: Sources, plan_dept: str, slot_dept: str, local: str | None,
