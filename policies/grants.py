@@ -79,6 +79,7 @@ class PolicyBook:
         self.mutation_type = mutation_type
         self._by_subject: dict[str, dict[tuple[str, str], Access]] = {}
         self._by_set: dict[frozenset[str], Grants] = {}
+        self._actions: dict[tuple[frozenset[str], str, str], bool] = {}
         self._lock = threading.Lock()
 
     def _compile_subject(self, subject: str) -> dict[tuple[str, str], Access]:
@@ -146,6 +147,18 @@ class PolicyBook:
         with self._lock:
             self._by_subject = {}
             self._by_set = {}
+            self._actions = {}
+
+    def allows(self, subjects: Iterable[str], obj: str, action: str) -> bool:
+        """Whether one of the subjects holds `action` on `obj` (the workflow's `submit:<KIND>` and
+        `approve:<KIND>:<step>` on `Application`); decided once per role set."""
+        key = (frozenset(subjects), obj, action)
+        found = self._actions.get(key)
+        if found is None:
+            with _CASBIN:
+                found = any(self.enforcer.enforce(s, obj, action) for s in sorted(key[0]))
+            self._actions[key] = found
+        return found
 
     def precompile(self) -> None:
         """Compile every subject the policy names, so no request pays for it."""

@@ -16,6 +16,7 @@ from hub.core.principal import Principal
 from hub.core.settings import Settings
 from hub.store.audit import AuditLog
 from hub.store.db import Store
+from hub.workflow.engine import AfterCommit
 from policies.grants import Grants, PolicyBook
 from policies.scope import RowScope, scope_for
 from resolvers.batch import Batchers
@@ -48,6 +49,7 @@ class HubContext:
     store: Store | None = None
     policies: PolicyBook | None = None
     idempotency_key: str | None = None  # the Idempotency-Key header (schema/idempotency.py)
+    after_commit: AfterCommit | None = None  # called with a completed application's changes (hub.workflow.engine)
     batchers: Batchers = field(init=False)
 
     def __post_init__(self) -> None:
@@ -91,6 +93,7 @@ class HubState:
     store: Store | None = None
     audit: AuditLog | None = None
     metrics: BatchMetrics | None = None
+    after_commit: AfterCommit | None = None  # delivers a completed application's changes; None: they wait in the outbox
 
     async def context(self, principal: Principal) -> HubContext:
         """A fresh request context (new loaders: aiodataloader binds to the running loop)."""
@@ -99,5 +102,5 @@ class HubState:
         loaders = Loaders(self.sources, scope, self.metrics.batch if self.metrics is not None else None)
         return HubContext(
             self.settings, self.sources, self.crosswalk, principal, grants, scope, loaders,
-            audit=self.audit, store=self.store, policies=self.policies,
+            audit=self.audit, store=self.store, policies=self.policies, after_commit=self.after_commit,
         )

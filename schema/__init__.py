@@ -23,6 +23,7 @@ from schema.person import Person
 from schema.query import Query
 from schema.role_schema import role_schema_cache
 from schema.supervision import SupervisionMutation, SupervisionQuery
+from schema.workflow import WorkflowMutation, WorkflowQuery
 
 _QUERIES = "查询 / queries"
 # What answering queries asks of the sources (checked with their capabilities when the hub starts):
@@ -61,8 +62,8 @@ def build_schema(settings: Settings | None = None) -> HubSchema:
     """The schema: its types, and the executor graphql-core runs it with (schema/execution/); its
     `Department` enum lists the departments the settings' mappings declare."""
     schema = HubSchema(
-        query=merge_types("Query", (Query, AdminQuery, SupervisionQuery, ChangeEventsQuery, ServiceQuery)),
-        mutation=idempotent(merge_types("Mutation", (AdminMutation, SupervisionMutation, ChangeEventsMutation))),
+        query=merge_types("Query", (Query, AdminQuery, SupervisionQuery, WorkflowQuery, ChangeEventsQuery, ServiceQuery)),
+        mutation=idempotent(merge_types("Mutation", (AdminMutation, SupervisionMutation, WorkflowMutation, ChangeEventsMutation))),
         types=[Institution, Person],
         execution_context_class=HubExecutor,
         federation_version=FEDERATION_VERSION,

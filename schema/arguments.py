@@ -32,6 +32,8 @@ class Names(StrEnum):
     REGION = "region"  # a division code
     ALERT = "alert"  # an alert id (or a list of them)
     FREEZE = "freeze"  # a freeze id
+    APPLICATION = "application"  # a workflow application id
+    APPLICATION_INPUT = "application_input"  # a workflow application's input: the institution it names
     ENTITIES = "entities"  # federation representations: Institution {code}, Person {idNumber}
     LEAGUE = "league"  # something in force for the whole league (a policy rule's subject)
     DEPARTMENT = "department"  # a department's own feed (change events): its own principals, at league scope
@@ -60,7 +62,8 @@ BY_NAME: dict[str, Argument] = {
     **dict.fromkeys(
         ("first", "after", "last", "note", "reason", "document", "types", "quotaType", "name", "includeLeft", "rule",
          "status", "severity", "month", "by", "action", "hiring", "payroll", "wait", "referenceMonth", "until",
-         "actor", "object", "idempotencyKey", "upTo"),
+         "actor", "object", "idempotencyKey", "upTo", "kind", "decision", "comment", "state", "submittedFrom",
+         "submittedTo"),
         NOTHING,
     ),
 }
@@ -70,6 +73,10 @@ BY_FIELD: dict[tuple[str, str, str], Argument] = {
     ("Query", "alert", "id"): ALERT,
     **{("Mutation", m, "id"): ALERT for m in ("acknowledgeAlert", "startRectifyingAlert", "resolveAlert", "dismissAlert")},
     **{("Mutation", m, "id"): FREEZE for m in ("confirmFreeze", "rejectFreeze", "unfreezeInstitution")},
+    ("Query", "application", "id"): Argument(Names.APPLICATION),
+    **{("Mutation", m, "id"): Argument(Names.APPLICATION)
+       for m in ("decideApplication", "withdrawApplication", "resubmitApplication")},
+    **{("Mutation", m, "input"): Argument(Names.APPLICATION_INPUT) for m in ("submitApplication", "resubmitApplication")},
     ("Query", "people", "name"): Argument(Names.NOTHING, ("Person", "name")),
     ("Query", "institutions", "name"): Argument(Names.NOTHING, ("Institution", "name")),
     ("Query", "alerts", "idNumber"): Argument(Names.PERSON, ("Alert", "idNumber")),

@@ -223,3 +223,65 @@ change_events = sa.Table(  # hub.core.changes.Change rows, written with the tran
     sa.Column("acknowledged_at", Stamp),  # acknowledged by the department's own system (pull departments)
     sa.UniqueConstraint("application_id", "seq"),
 )
+
+# --- the one-window workflow (hub/workflow) -------------------------------------------------------
+
+applications = sa.Table(  # one application of a kind (hub/workflow/kinds/*.yaml); every transition a compare-and-set on version
+    "applications",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("kind", sa.String(32), nullable=False, index=True),
+    sa.Column("state", sa.String(12), nullable=False, index=True),  # SUBMITTED / IN_REVIEW / RETURNED / REJECTED / WITHDRAWN / COMPLETED
+    sa.Column("institution_code", sa.String(64), nullable=False, index=True),
+    sa.Column("region_code", sa.String(12)),
+    sa.Column("id_number", sa.String(18), index=True),
+    sa.Column("input", sa.JSON, nullable=False),
+    sa.Column("stage", sa.Integer, nullable=False),  # index of the stage under review
+    sa.Column("current_steps", sa.JSON, nullable=False),  # names of the steps of that stage still to act
+    sa.Column("precheck", sa.JSON, nullable=False),  # the latest precheck: {"blockers": [...], "warnings": [...]}
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("submitted_by", sa.String(64), nullable=False),
+    sa.Column("submitted_department", sa.String(32)),
+    sa.Column("submitted_at", Stamp, nullable=False, index=True),
+    sa.Column("stage_since", Stamp, nullable=False),  # when the current stage began (step timings)
+    sa.Column("updated_at", Stamp, nullable=False),
+    sa.Column("completed_at", Stamp),
+)
+
+application_events = sa.Table(  # an application's history: every transition and decision
+    "application_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("application_id", sa.String(32), nullable=False, index=True),
+    sa.Column("step", sa.String(64)),  # the step decided (None: submit, resubmit, withdraw)
+    sa.Column("decision", sa.String(12), nullable=False),  # SUBMIT / APPROVE / RETURN / REJECT / WITHDRAW / RESUBMIT
+    sa.Column("from_state", sa.String(12)),
+    sa.Column("to_state", sa.String(12), nullable=False),
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("department", sa.String(32)),
+    sa.Column("at", Stamp, nullable=False),
+    sa.Column("comment", sa.Text),
+    sa.Column("waited_seconds", sa.Float),  # the step's time from its stage beginning to this decision
+)
+
+reservations = sa.Table(  # slots and plan places held by accepted applications
+    "reservations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("application_id", sa.String(32), nullable=False, index=True),
+    sa.Column("institution_code", sa.String(64), nullable=False),
+    sa.Column("quota_type", sa.String(8), nullable=False),
+    sa.Column("what", sa.String(8), nullable=False),  # SLOT / PLAN
+    sa.Column("plan_id", sa.String(64)),
+    sa.Column("status", sa.String(10), nullable=False),  # HELD / RELEASED / CONSUMED
+    sa.Column("created_at", Stamp, nullable=False),
+    sa.Column("updated_at", Stamp, nullable=False),
+    sa.Index(None, "institution_code", "status"),
+)
+
+workflow_locks = sa.Table(  # one row per institution or person: work on it takes the row lock in turn
+    "workflow_locks",
+    metadata,
+    sa.Column("name", sa.String(80), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+)

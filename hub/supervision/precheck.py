@@ -8,6 +8,7 @@ severe alerts on the institution or the person.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -161,3 +162,17 @@ async def _person(sources: Sources, local: str | None, person: str, today: dt.da
         due = retirement_date(birth, retirement_group("male" if male else "female", False))
         if due <= today:
             out.warnings.append(Item("PAST_RETIREMENT", f"已过法定退休日期 {due} / past the statutory retirement date {due} (R08)"))
+
+
+async def freeze_blockers(store: Store, institution_code: str, kinds: Collection[str]) -> list[Item]:
+    """INSTITUTION_FROZEN for each freeze in force (confirmed) covering one of `kinds` (freeze kind names)
+    at the institution; names this hub does not know as freeze kinds are ignored. For callers that
+    declare which freeze kinds stop them (the workflow's application kinds) rather than an Action."""
+    wanted = [FreezeKind(k) for k in kinds if k in FreezeKind.__members__]
+    found: list[Item] = []
+    for f in await in_force(store, institution_code):
+        covered = [k.value for k in wanted if f.covers(k)]
+        if covered and f.status == FreezeStatus.ACTIVE:
+            found.append(Item("INSTITUTION_FROZEN", f"机构已冻结（{', '.join(covered)}；冻结 #{f.id}：{f.reason}） / the "
+                              f"institution is frozen for {', '.join(covered)} (freeze #{f.id}: {f.reason})"))
+    return found

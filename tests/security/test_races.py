@@ -34,6 +34,7 @@ from hub.supervision.service import open_run
 from schema import build_schema
 from schema.admin import AdminMutation
 from schema.supervision import SupervisionMutation
+from schema.workflow import WorkflowMutation
 from tests.conftest import PG_ADMIN, Hub, _factory, hub_settings, running_hub
 from tests.supervision.test_store import store_url  # noqa: F401  (SQLite, or a PostgreSQL database of its own)
 
@@ -252,6 +253,39 @@ def _deferral_target(hub: Hub) -> dict[str, str]:
 
 
 # Each mutation once, in an order where each finds what it needs; a mutation missing here fails the test.
+WORKFLOW_OFFICER = "establishment"  # the workflow's mutations are asked by a department's officer, not the admin
+APPLICATION = "mutation($k: String, %s) { %s(%s, idempotencyKey: $k) { id state currentSteps history { decision } } }"
+
+
+def officer_data(hub: Hub, query: str, **variables: Any) -> dict[str, Any]:
+    """The data of an answer without errors, asked by the league's establishment officer."""
+    token = create_token(hub.settings, WORKFLOW_OFFICER, ["officer"], "152900", "1h", subject="workflow-officer")
+    response = hub.client.post("/graphql", json={"query": query, "variables": variables},
+                               headers={"Authorization": f"Bearer {token}"})
+    body = response.json()
+    assert not body.get("errors"), body
+    return body["data"]  # type: ignore[no-any-return]
+
+
+def _plan_input(hub: Hub) -> dict[str, Any]:
+    """A one-place vacancy plan at an institution with a vacant slot."""
+    found = data(hub, "{ institutions(first: 200) { edges { node { code quotas { quotaType vacant } } } } }")
+    frozen = {f["institutionCode"] for f in data(hub, FREEZES)["freezes"]}
+    code, kind = next((e["node"]["code"], q["quotaType"]) for e in found["institutions"]["edges"]
+                      for q in e["node"]["quotas"] if q["vacant"] > 0 and e["node"]["code"] not in frozen)
+    return {"institutionCode": code, "quotaType": kind, "places": 1}
+
+
+def _application(hub: Hub, *then: str) -> str:
+    """A new vacancy-plan application, taken through the given decisions."""
+    made = officer_data(hub, APPLICATION % ("$i: JSON!", "submitApplication", 'kind: "VACANCY_PLAN", input: $i'),
+                        i=_plan_input(hub), k=None)["submitApplication"]["id"]
+    for decision in then:
+        officer_data(hub, APPLICATION % ("$id: ID!", "decideApplication", f'id: $id, decision: {decision}, comment: "c"'),
+                     id=made, k=None)
+    return str(made)
+
+
 SAMPLES: list[tuple[str, str, Callable[[Hub], dict[str, Any]]]] = [
     ("runCheck", """mutation($code: String!, $k: String) {
        runCheck(institutionCode: $code, wait: true, idempotencyKey: $k) { id status findings } }""",
@@ -280,6 +314,14 @@ SAMPLES: list[tuple[str, str, Callable[[Hub], dict[str, Any]]]] = [
     ("acknowledgeChangeEvents", """mutation($k: String) {
        acknowledgeChangeEvents(department: FINANCE, upTo: 1000, idempotencyKey: $k) }""",
      lambda h: {}),
+    ("submitApplication", APPLICATION % ("$i: JSON!", "submitApplication", 'kind: "VACANCY_PLAN", input: $i'),
+     lambda h: {"i": _plan_input(h)}),
+    ("decideApplication", APPLICATION % ("$id: ID!", "decideApplication", "id: $id, decision: APPROVE"),
+     lambda h: {"id": _application(h)}),
+    ("withdrawApplication", APPLICATION % ("$id: ID!", "withdrawApplication", "id: $id"),
+     lambda h: {"id": _application(h)}),
+    ("resubmitApplication", APPLICATION % ("$id: ID!", "resubmitApplication", "id: $id"),
+     lambda h: {"id": _application(h, "RETURN")}),
 ]
 
 
@@ -293,16 +335,17 @@ def test_every_mutation_has_an_idempotency_key_argument() -> None:
         assert arg is not None, f"{name} has no idempotencyKey argument"
         assert isinstance(arg.type, GraphQLScalarType) and not isinstance(arg.type, GraphQLNonNull)
         assert arg.type.name == "String"
-    merged = [f for t in (AdminMutation, SupervisionMutation) for f in t.__strawberry_definition__.fields]
+    merged = [f for t in (AdminMutation, SupervisionMutation, WorkflowMutation) for f in t.__strawberry_definition__.fields]
     assert all(a.python_name != "idempotency_key" for f in merged for a in f.arguments)  # copies were keyed
 
 
 def test_every_mutation_retried_with_its_key_writes_nothing(app: Hub) -> None:
     for name, query, variables in SAMPLES:
         given = {**variables(app), "k": f"retry-{name}"}
-        first = data(app, query, **given)
+        ask = officer_data if name.endswith("Application") else data
+        first = ask(app, query, **given)
         before = counts(app)
-        again = data(app, query, **given)
+        again = ask(app, query, **given)
         assert again == first, name
         assert counts(app) == before, name
 

@@ -8,6 +8,7 @@ value of another banner from the demo data, the third with one of its own (which
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -92,6 +93,24 @@ class World:
             assert time.monotonic() < deadline
             time.sleep(0.1)
 
+    def application(self, code: str, region: str) -> str:
+        """A vacancy-plan application of an institution, written to the store as submitted (its id)."""
+        from hub.store.tables import applications
+
+        app_id, now = f"WSCOPE{region}", dt.datetime.now(dt.UTC)
+        engine = sa.create_engine(sync_url(self.hub.settings.store_url))
+        try:
+            with engine.begin() as conn:
+                conn.execute(sa.insert(applications).values(
+                    id=app_id, kind="VACANCY_PLAN", state="SUBMITTED", institution_code=code, region_code=region,
+                    id_number=None, input={"institutionCode": code, "quotaType": "SY", "places": 1}, stage=0,
+                    current_steps=["review"], precheck={"blockers": [], "warnings": []}, version=1,
+                    submitted_by="scope-test", submitted_department="establishment", submitted_at=now,
+                    stage_since=now, updated_at=now, completed_at=None))
+        finally:
+            engine.dispose()
+        return app_id
+
     def store_rows(self) -> dict[str, list[tuple[Any, ...]]]:
         """Every row of the hub store but the audit log's."""
         engine = sa.create_engine(sync_url(self.hub.settings.store_url))
@@ -143,6 +162,8 @@ def world(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             names[Names.ALERT] = alert
             names[Names.FREEZE] = w.league("""mutation($c: String!) { freezeInstitution(institutionCode: $c,
                 reason: "test", hiring: true) { id } }""", c=code)["freezeInstitution"]["id"]
+            names[Names.APPLICATION] = w.application(code, region)
+            names[Names.APPLICATION_INPUT] = {"institutionCode": code}
         w.inside[Names.ENTITIES] = [{"__typename": "Institution", "code": w.inside[Names.INSTITUTION]},
                                     {"__typename": "Person", "idNumber": w.inside[Names.PERSON]}]
         w.outside[Names.ENTITIES] = [w.inside[Names.ENTITIES][0], {"__typename": "Person", "idNumber": w.outside[Names.PERSON]}]
@@ -179,6 +200,8 @@ def call(world: World, root: str, field_name: str, argument: str, values: dict[N
     selection = " { __typename }" if isinstance(shape, GraphQLObjectType | GraphQLUnionType) else ""
     assert isinstance(shape, GraphQLObjectType | GraphQLUnionType | GraphQLScalarType | GraphQLEnumType)
     document = f"{root.lower()}($v: {field.args[argument].type}{extra}) {{ {field_name}({', '.join(given)}){selection} }}"
+    if field_name.endswith("Application") or field_name == "application":  # the workflow acts by department roles
+        return world.banner(document, variables, role="officer", department="establishment")
     return world.banner(document, variables)
 
 

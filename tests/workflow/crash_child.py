@@ -23,7 +23,7 @@ from adapters import write
 from hub.core.changes import Change, ChangeOp
 from hub.store import open_store, outbox
 from hub.workflow import delivery
-from tests.workflow.conftest import sources
+from tests.workflow.legacy import sources
 
 APPLICATION = "app-crash"
 CHANGES = [

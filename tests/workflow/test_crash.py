@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from adapters.write import LEDGER, derived
 from hub.core.db import sync_url
 from hub.store import upgrade
-from tests.workflow.conftest import legacy_database, rows
+from tests.workflow.legacy import legacy_database, rows
 
 ROOT = Path(__file__).resolve().parents[2]
 

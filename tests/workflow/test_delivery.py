@@ -18,7 +18,7 @@ from hub.core.settings import SourceSettings
 from hub.store import open_store, outbox, upgrade
 from hub.workflow.delivery import DeliveryLoop, deliver
 from tests.conftest import hub_settings, running_hub
-from tests.workflow.conftest import legacy_database, rows, sources
+from tests.workflow.legacy import legacy_database, rows, sources
 
 QUOTA = {"unit_local_id": "JG900001", "quota_type": "SY", "approved": 10}
 PAYEE = {"unit_local_id": "301000001", "name": "张三", "id_number": "152921196503040127", "sex": "FEMALE",

@@ -11,7 +11,8 @@ run, it reads each one's arguments (variables included), looks up what each argu
   the caller's scope when any of them does (the same rows the caller's reads show of that
   person); a person no department knows is unknown;
 - a region: inside the caller's when it is the caller's or a division within it;
-- an alert or a freeze: the region it was recorded with;
+- an alert, a freeze or a workflow application: the region it was recorded with;
+- a workflow application's input: the institution it names;
 - a league-wide thing (a policy rule's subject): only the whole league's principals may name it;
 - a department (its change events, not split by region): its own principals at league scope, and
   principals of no department (admin; the auditor, who reads everything) as far as the policy
@@ -39,7 +40,7 @@ from graphql.execution.values import get_argument_values
 from hub.core.codes import REGIONS, in_scope
 from hub.core.errors import BadUserInput, HubError, SourceUnavailable
 from hub.core.ids import parse_id_number
-from hub.store.tables import alerts, freezes
+from hub.store.tables import alerts, applications, freezes
 from resolvers.context import HubContext, required
 from resolvers.loaders import IdNumber
 from resolvers.people import FACETS
@@ -60,6 +61,7 @@ LABELS = {  # (Chinese, English) of what an argument names, for messages
     Names.REGION: ("行政区划", "a division"), Names.ALERT: ("预警", "an alert"), Names.FREEZE: ("冻结记录", "a freeze"),
     Names.ENTITIES: ("实体", "an entity"), Names.LEAGUE: ("全盟范围的规则", "a league-wide rule"),
     Names.DEPARTMENT: ("部门", "a department"),
+    Names.APPLICATION: ("申请", "an application"), Names.APPLICATION_INPUT: ("申请所涉机构", "an application's institution"),
 }
 
 
@@ -180,6 +182,10 @@ async def _verdict(ctx: HubContext, names: Names, value: Any) -> Verdict:
         if typename == "Institution":
             return await _institution(ctx, value.get("code"))
         return await _person(ctx, value.get("idNumber")) if typename == "Person" else Verdict.UNKNOWN
+    if names is Names.APPLICATION_INPUT:
+        return await _institution(ctx, value.get("institutionCode") if isinstance(value, dict) else None)
+    if names is Names.APPLICATION:
+        return await _application(ctx, value)
     return await _recorded(ctx, alerts if names is Names.ALERT else freezes, value)
 
 
@@ -213,13 +219,24 @@ async def _person(ctx: HubContext, id_number: Any) -> Verdict:
     return Verdict.UNKNOWN
 
 
+async def _application(ctx: HubContext, value: Any) -> Verdict:
+    """An application: the region of its institution, as recorded."""
+    known = isinstance(value, str) and 0 < len(value) <= 32
+    return await _region_of(ctx, applications, value) if known else Verdict.UNKNOWN
+
+
 async def _recorded(ctx: HubContext, table: sa.Table, value: Any) -> Verdict:
     """An alert or freeze: the region it was recorded with."""
     try:
         row_id = int(value)
     except (TypeError, ValueError):
         return Verdict.UNKNOWN
-    if not 0 < row_id < 2**31 or ctx.store is None:
+    return await _region_of(ctx, table, row_id) if 0 < row_id < 2**31 else Verdict.UNKNOWN
+
+
+async def _region_of(ctx: HubContext, table: sa.Table, row_id: Any) -> Verdict:
+    """Where the region a store row was recorded with lies."""
+    if ctx.store is None:
         return Verdict.UNKNOWN
     async with ctx.store.connect() as conn:
         row = (await conn.execute(sa.select(table.c.region_code).where(table.c.id == row_id))).first()

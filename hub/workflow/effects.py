@@ -1,0 +1,121 @@
+"""A completed application's effects: its kind's templates (hub/workflow/kinds.py) resolved into `Change`s.
+
+Each change goes to the department that keeps its entity (`Sources.holder`), with the institution's
+local id in that department; `$person.<entity>.<field>` reads the person's record there, at the
+institution (an active one first, for registry slots).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from adapters.registry import Sources
+from hub.core import ids
+from hub.core.changes import Change
+from hub.core.codes import SlotStatus
+from hub.core.crosswalk import Identity
+from hub.core.errors import Conflict
+from hub.workflow.kinds import Effect, Kind
+
+
+class Missing(Exception):
+    """A `$person` record the template refers to does not exist."""
+
+
+@dataclass(frozen=True, slots=True)
+class Values:
+    """What templates resolve against."""
+
+    application_id: str
+    input: Mapping[str, Any]
+    institution: Identity
+    person: Mapping[str, Any]  # entity -> the person's record at the institution (or None)
+    plan: Mapping[str, Any]  # plan_id, used_after
+    today: dt.date
+
+
+def person_entities(kind: Kind) -> list[str]:
+    """The entities whose records of the person the kind's effects refer to."""
+    found: list[str] = []
+    for effect in kind.effects:
+        for ref in _refs(effect):
+            parts = ref.split(".")
+            if parts[0] == "person" and len(parts) == 3 and parts[1] not in found:
+                found.append(parts[1])
+    return found
+
+
+def _refs(effect: Effect) -> list[str]:
+    return [v[1:] for v in (*effect.values.values(), *effect.key.values())
+            if isinstance(v, str) and v.startswith("$") and not v.startswith("$$")]
+
+
+async def person_records(sources: Sources, kind: Kind, ident: Identity, id_number: str | None) -> dict[str, Any]:
+    """The person's record in each entity the effects refer to, at the institution (None when absent)."""
+    out: dict[str, Any] = {}
+    for entity in person_entities(kind):
+        department = sources.holder(entity)
+        local = ident.local_id(department)
+        records = [r for r in await sources[department].fetch(entity, "id_number", [id_number])
+                   if r.unit_local_id == local] if id_number and local else []
+        records.sort(key=lambda r: getattr(r, "status", None) not in (SlotStatus.ACTIVE, SlotStatus.SECONDED)
+                     or getattr(r, "left_on", None) is not None)
+        out[entity] = records[0] if records else None
+    return out
+
+
+def changes(kind: Kind, sources: Sources, values: Values) -> list[Change]:
+    """The kind's changes for one completed application, in the declared order (seq 1, 2, …)."""
+    out: list[Change] = []
+    for effect in kind.effects:
+        department = sources.holder(effect.entity)
+        try:
+            rendered = {k: _resolve(v, values, department) for k, v in effect.values.items()}
+            key = {k: _resolve(v, values, department) for k, v in effect.key.items()}
+        except Missing as missing:
+            if effect.optional:
+                continue
+            raise Conflict(f"无法完成：该人员在本机构无{missing}记录 / cannot complete: the person has no {missing} "
+                           "record at this institution") from None
+        out.append(Change(values.application_id, len(out) + 1, department, effect.entity, effect.op, rendered, key))
+    return out
+
+
+def _resolve(value: Any, v: Values, department: str) -> Any:
+    if not isinstance(value, str) or not value.startswith("$"):
+        return value
+    if value.startswith("$$"):
+        return value[1:]
+    head, _, rest = value[1:].partition(".")
+    match head:
+        case "new":
+            return v.application_id
+        case "today":
+            return v.today.isoformat()
+        case "month":
+            return v.today.strftime("%Y-%m")
+        case "input":
+            return v.input.get(rest)
+        case "institution":
+            return {"code": v.institution.code, "region_code": v.institution.region_code,
+                    "local_id": v.institution.local_id(department)}[rest]
+        case "plan":
+            return v.plan.get(rest)
+        case "id":
+            id_number = str(v.input.get("idNumber"))
+            return {"sex": "MALE" if ids.id_sex(id_number) == "male" else "FEMALE",
+                    "birth": (ids.id_birth_date(id_number) or dt.date.min).isoformat()}[rest]
+        case "person":
+            entity, _, field = rest.partition(".")
+            record = v.person.get(entity)
+            if record is None:
+                raise Missing(entity)
+            return _plain(getattr(record, field))
+    raise ValueError(f"unknown template reference {value!r}")
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value

@@ -1,0 +1,380 @@
+"""The workflow engine: submit, decide, withdraw, resubmit — every transition a compare-and-set.
+
+Submitting validates the input against the kind, runs the precheck (the supervision precheck for
+the kind's action, the freeze kinds that block it, one live application per person for exclusive
+kinds) and, under the institution's lock, counts the vacancy beside the live reservations and
+reserves what the kind holds. Any blocker raises `Blocked` (its code the first blocker's) and the
+transaction writes nothing. A decision moves the application's stage on when every parallel step
+of it approved; the last approval re-runs the precheck, consumes the reservations, writes the
+kind's changes to the outbox in the same transaction, and after the commit calls `after_commit`
+(which delivers them; a no-op by default). Every transition is an UPDATE naming the version that
+was read (`... WHERE id = :id AND version = :seen`) with its history row in the same transaction:
+a concurrent second decision on the same step is CONFLICT.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adapters.registry import Sources
+from hub.core.changes import Change
+from hub.core.crosswalk import Crosswalk, Identity
+from hub.core.errors import BadUserInput, Conflict, Forbidden, NotFound
+from hub.store import Store
+from hub.store.db import aware, utcnow
+from hub.store.outbox import enqueue
+from hub.store.tables import application_events, applications
+from hub.supervision import precheck as pc
+from hub.workflow import effects
+from hub.workflow import reservations as rs
+from hub.workflow.kinds import Kind, Step, kind_of, shipped_kinds
+from hub.workflow.model import LIVE, UNDER_REVIEW, Actor, Application, Blocked, Decision, Event, Reason, State
+
+log = logging.getLogger(__name__)
+AfterCommit = Callable[[str, Sequence[Change]], Awaitable[None]]
+VACANCY_CODES = frozenset({"QUOTA_EXCEEDED", "NO_VACANCY_PLAN"})  # counted by the engine, beside reservations
+FREEZE_CODES = frozenset({"INSTITUTION_FROZEN", "FREEZE_PROPOSED"})  # the kind's declared freeze kinds decide
+
+
+async def _no_delivery(application_id: str, changes: Sequence[Change]) -> None:
+    """The default after-commit hook: nothing (the changes wait in the outbox)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """What a submission or resubmission resolved: the input, the institution and the precheck's warnings."""
+
+    input: dict[str, Any]
+    ident: Identity
+    id_number: str | None
+    warnings: list[Reason]
+    survey: rs.Survey | None  # the departments' side of the vacancy, when the kind counts it
+
+
+class Workflow:
+    """The engine over a hub store and the department sources."""
+
+    def __init__(self, store: Store, sources: Sources, crosswalk: Crosswalk, *,
+                 kinds: Mapping[str, Kind] | None = None, after_commit: AfterCommit | None = None,
+                 today: Callable[[], dt.date] = dt.date.today) -> None:
+        self.store = store
+        self.sources = sources
+        self.crosswalk = crosswalk
+        self.kinds = kinds if kinds is not None else shipped_kinds()
+        self.after_commit = after_commit or _no_delivery
+        self.today = today
+
+    # --- submitting --------------------------------------------------------------------------
+
+    async def submit(self, kind_name: str, raw_input: Mapping[str, Any] | None, actor: Actor) -> Application:
+        """Accept an application (reserving what its kind holds) or raise Blocked / BAD_USER_INPUT / FORBIDDEN."""
+        kind = kind_of(kind_name, self.kinds)
+        if not actor.may(kind.submit):
+            raise Forbidden(f"无权提交{kind.title.split(' / ')[0]}申请 / you may not submit {kind.kind} applications")
+        checked = await self._check(kind, raw_input, actor)
+        app_id = new_id()
+        now = utcnow()
+        async with self.store.begin() as conn:
+            await rs.lock(conn, _lock_names(checked))
+            await self._exclusive(conn, kind, checked.id_number, None)
+            await self._reserve(conn, kind, app_id, checked)
+            first = kind.stages[0]
+            await conn.execute(sa.insert(applications).values(
+                id=app_id, kind=kind.kind, state=State.SUBMITTED, institution_code=checked.ident.code,
+                region_code=checked.ident.region_code, id_number=checked.id_number, input=checked.input, stage=0,
+                current_steps=[s.name for s in first], precheck=_precheck_json(checked.warnings), version=1,
+                submitted_by=actor.subject, submitted_department=actor.department, submitted_at=now, stage_since=now,
+                updated_at=now, completed_at=None))
+            await _event(conn, app_id, None, "SUBMIT", None, State.SUBMITTED, actor, now, None, None)
+        return await self.get(app_id)
+
+    async def _check(self, kind: Kind, raw_input: Mapping[str, Any] | None, actor: Actor,
+                     final: bool = False) -> Checked:
+        """Validate the input and run the precheck outside the lock (vacancy is counted under it)."""
+        values = kind.validate_input(raw_input)
+        ident = self.crosswalk.find(values["institutionCode"])
+        if ident is None:
+            raise BadUserInput(f"未知机构 / unknown institution: {values['institutionCode']!r}", field="institutionCode")
+        if not final and not actor.covers(ident.region_code):
+            raise Forbidden("该机构不在您的数据范围内 / the institution lies outside your region scope")
+        values["institutionCode"] = ident.code
+        id_number = values.get("idNumber")
+        blockers: list[Reason] = []
+        warnings: list[Reason] = []
+        if kind.precheck.action:
+            result = await pc.precheck(self.sources, self.crosswalk, self.store, pc.Action(kind.precheck.action),
+                                       ident.code, id_number, values.get("quotaType"), today=self.today())
+            skip = VACANCY_CODES | FREEZE_CODES
+            blockers += [Reason(i.code, i.message) for i in result.blockers if i.code not in skip]
+            for item in result.warnings:
+                if item.code in kind.precheck.promote:
+                    blockers.append(Reason(item.code, item.message))
+                elif item.code not in skip:
+                    warnings.append(Reason(item.code, item.message))
+        blockers += [Reason(i.code, i.message) for i in await pc.freeze_blockers(self.store, ident.code, kind.freezes)]
+        if blockers:
+            raise Blocked(blockers)
+        seen = await rs.survey(self.store, self.sources, ident, values["quotaType"], self.today()) \
+            if kind.reserve.counts else None
+        return Checked(values, ident, id_number, warnings, seen)
+
+    async def _exclusive(self, conn: AsyncConnection, kind: Kind, id_number: str | None, own: str | None) -> None:
+        """One live application of an exclusive kind per person (under the person's lock)."""
+        if not (kind.precheck.person_exclusive and id_number):
+            return
+        exclusive = [k.kind for k in self.kinds.values() if k.precheck.person_exclusive]
+        other = (await conn.execute(sa.select(applications.c.id, applications.c.kind).where(
+            applications.c.id_number == id_number, applications.c.kind.in_(exclusive),
+            applications.c.state.in_(list(LIVE)), applications.c.id != (own or "")))).first()
+        if other is not None:
+            raise Blocked([Reason("APPLICATION_PENDING", f"该人员已有在办申请 {other.id}（{other.kind}） / the person "
+                                  f"already has a live application {other.id} ({other.kind})")])
+
+    async def _reserve(self, conn: AsyncConnection, kind: Kind, app_id: str, checked: Checked,
+                       final: bool = False) -> dict[str, Any]:
+        """Count the vacancy under the lock; reserve (at submission) or re-check the own reservation (final).
+
+        Returns the plan values the effects refer to (`plan_id`, `used_after`)."""
+        spec = kind.reserve
+        if spec.post:
+            await self._post(conn, app_id, checked, final)
+        if not spec.counts:
+            return {}
+        quota_type = checked.input["quotaType"]
+        assert checked.survey is not None  # made by _check for every kind that counts
+        room = await rs.room(conn, checked.survey, checked.ident, quota_type, exclude=app_id)
+        if spec.approved_floor:
+            floor = int(checked.input[spec.approved_floor])
+            if room.occupied + room.held > floor:
+                raise Blocked([Reason("QUOTA_EXCEEDED", f"调整后核定数 {floor} 少于实有 {room.occupied} 与在办占用 "
+                                      f"{room.held} / the new approved count {floor} is below the {room.occupied} in "
+                                      f"post and {room.held} reserved")])
+            return {}
+        need = int(checked.input[spec.plan_places]) if spec.plan_places else 1
+        if room.vacant < need:
+            raise Blocked([Reason("QUOTA_EXCEEDED", f"无空编：{quota_type} 核定 {room.approved}，实有 {room.occupied}，"
+                                  f"在办占用 {room.held}，需 {need} / no vacant slot: {quota_type} {room.approved} "
+                                  f"approved, {room.occupied} in post, {room.held} reserved, {need} needed")])
+        plan: rs.PlanRoom | None = None
+        if spec.plan:
+            own = await rs.held_plan(conn, app_id) if final else None
+            plan = next((p for p in room.plans if p.plan_id == own), None) if own else room.plan_with_places()
+            if plan is None or plan.left < 1:
+                raise Blocked([Reason("NO_VACANCY_PLAN", f"无名额剩余的已批准空编补员计划（{quota_type}） / no approved "
+                                      f"vacancy plan with places left ({quota_type})")])
+        if not final:
+            if spec.slot:
+                await rs.reserve(conn, app_id, checked.ident.code, quota_type, rs.What.SLOT)
+            if plan is not None:
+                await rs.reserve(conn, app_id, checked.ident.code, quota_type, rs.What.PLAN, plan.plan_id)
+        return {"plan_id": plan.plan_id, "used_after": len(plan.used | {app_id})} if plan is not None else {}
+
+    async def _post(self, conn: AsyncConnection, app_id: str, checked: Checked, final: bool) -> None:
+        """A leadership post free for the appointment (counted under the lock), held from submission on."""
+        found = await rs.posts(conn, self.sources, checked.ident, checked.input["role"], checked.input["levelCode"],
+                               exclude=app_id)
+        if found.free < 1:
+            raise Blocked([Reason("POSTS_FULL", f"领导职数已满：{found.role}/{found.scope} 核定 {found.approved}，在任 "
+                                  f"{found.filled}，在办 {found.held} / leadership posts full: {found.role}/{found.scope} "
+                                  f"{found.approved} approved, {found.filled} filled, {found.held} reserved")])
+        if not final:
+            await rs.reserve(conn, app_id, checked.ident.code, "POST", rs.What.POST, found.key)
+
+    # --- deciding ----------------------------------------------------------------------------
+
+    def actionable(self, app: Application, actor: Actor) -> list[Step]:
+        """The current steps the actor may decide (department keeps the step's entity, region, Casbin action)."""
+        if app.state not in UNDER_REVIEW or not actor.covers(app.region_code):
+            return []
+        kind = self.kinds[app.kind]
+        return [s for s in (kind.step(n) for n in app.current_steps)
+                if self.sources.holder(s.keeper) == actor.department and actor.may(s.action)]
+
+    async def decide(self, app_id: str, decision: Decision, comment: str | None, actor: Actor) -> Application:
+        """Approve, return or reject the actor's step of an application."""
+        if decision != Decision.APPROVE and not (comment or "").strip():
+            raise BadUserInput("退回或不予通过须说明理由 / returning or rejecting needs a comment", field="comment")
+        app = await self.get(app_id)
+        steps = self.actionable(app, actor)
+        if not steps:
+            if app.state not in UNDER_REVIEW:
+                raise Conflict(f"申请 {app_id} 状态为 {app.state}，不能审批 / application {app_id} is {app.state}; "
+                               "nothing to decide", state=str(app.state))
+            raise Forbidden(f"您无权审批申请 {app_id} 的当前环节 / none of the current steps of {app_id} is yours to decide")
+        step = steps[0]
+        kind = self.kinds[app.kind]
+        now = utcnow()
+        waited = (now - app.stage_since).total_seconds()
+        remaining = [n for n in app.current_steps if n != step.name]
+        done: list[Change] = []
+        if decision == Decision.APPROVE and not remaining and app.stage + 1 == len(kind.stages):
+            done = await self._complete(app, kind, step, comment, actor, now, waited)
+        else:
+            async with self.store.begin() as conn:
+                if decision == Decision.APPROVE:
+                    stage, steps_now, since = app.stage, remaining, app.stage_since
+                    if not remaining:
+                        stage, since = app.stage + 1, now
+                        steps_now = [s.name for s in kind.stages[stage]]
+                    to = State.IN_REVIEW
+                    await _cas(conn, app, state=to, stage=stage, current_steps=steps_now, stage_since=since)
+                else:
+                    to = State.RETURNED if decision == Decision.RETURN else State.REJECTED
+                    await _cas(conn, app, state=to, current_steps=[])
+                    if to == State.REJECTED:
+                        await rs.settle(conn, app.id, rs.Held.RELEASED)
+                await _event(conn, app.id, step.name, decision.value, app.state, to, actor, now, comment, waited)
+        if done:
+            try:
+                await self.after_commit(app.id, done)
+            except Exception:  # the changes are committed in the outbox; delivery retries them later
+                log.exception("delivering the changes of %s failed; they stay in the outbox", app.id)
+        return await self.get(app_id)
+
+    async def _complete(self, app: Application, kind: Kind, step: Step, comment: str | None, actor: Actor,
+                        now: dt.datetime, waited: float) -> list[Change]:
+        """The last approval: precheck again, consume the reservations, write the changes to the outbox."""
+        checked = await self._check(kind, app.input, actor, final=True)
+        person = await effects.person_records(self.sources, kind, checked.ident, checked.id_number)
+        async with self.store.begin() as conn:
+            await rs.lock(conn, _lock_names(checked))
+            plan = await self._reserve(conn, kind, app.id, checked, final=True)
+            values = effects.Values(app.id, checked.input, checked.ident, person, plan, self.today())
+            made = effects.changes(kind, self.sources, values)
+            await _cas(conn, app, state=State.COMPLETED, current_steps=[], completed_at=now,
+                       precheck=_precheck_json(checked.warnings))
+            await rs.settle(conn, app.id, rs.Held.CONSUMED)
+            await enqueue(conn, made)
+            await _event(conn, app.id, step.name, Decision.APPROVE.value, app.state, State.COMPLETED, actor, now,
+                         comment, waited)
+        return made
+
+    # --- the applicant's steps ---------------------------------------------------------------
+
+    async def withdraw(self, app_id: str, actor: Actor, comment: str | None = None) -> Application:
+        """Withdraw a live application (releasing what it holds)."""
+        app = await self.get(app_id)
+        self._applicant(app, actor)
+        if app.state not in LIVE:
+            raise Conflict(f"申请 {app_id} 状态为 {app.state}，不能撤回 / application {app_id} is {app.state}; it cannot "
+                           "be withdrawn", state=str(app.state))
+        now = utcnow()
+        async with self.store.begin() as conn:
+            await _cas(conn, app, state=State.WITHDRAWN, current_steps=[])
+            await rs.settle(conn, app.id, rs.Held.RELEASED)
+            await _event(conn, app.id, None, "WITHDRAW", app.state, State.WITHDRAWN, actor, now, comment, None)
+        return await self.get(app_id)
+
+    async def resubmit(self, app_id: str, raw_input: Mapping[str, Any] | None, actor: Actor,
+                       comment: str | None = None) -> Application:
+        """Send a returned application back to its first stage, with changed input (or the same when none)."""
+        app = await self.get(app_id)
+        self._applicant(app, actor)
+        if app.state != State.RETURNED:
+            raise Conflict(f"申请 {app_id} 状态为 {app.state}，只有被退回的申请可以重新提交 / application {app_id} is "
+                           f"{app.state}; only a returned one can be resubmitted", state=str(app.state))
+        kind = self.kinds[app.kind]
+        checked = await self._check(kind, raw_input if raw_input is not None else app.input, actor)
+        now = utcnow()
+        async with self.store.begin() as conn:
+            names = _lock_names(checked) | {f"institution:{app.institution_code}"}
+            await rs.lock(conn, names)
+            await self._exclusive(conn, kind, checked.id_number, app.id)
+            await rs.settle(conn, app.id, rs.Held.RELEASED)
+            await self._reserve(conn, kind, app.id, checked)
+            await _cas(conn, app, state=State.SUBMITTED, stage=0, current_steps=[s.name for s in kind.stages[0]],
+                       stage_since=now, input=checked.input, institution_code=checked.ident.code,
+                       region_code=checked.ident.region_code, id_number=checked.id_number,
+                       precheck=_precheck_json(checked.warnings))
+            await _event(conn, app.id, None, "RESUBMIT", app.state, State.SUBMITTED, actor, now, comment, None)
+        return await self.get(app_id)
+
+    def _applicant(self, app: Application, actor: Actor) -> None:
+        kind = self.kinds[app.kind]
+        if not (actor.may(kind.submit) and actor.covers(app.region_code)):
+            raise Forbidden(f"您无权处理申请 {app.id} / you may not act for the applicant of {app.id}")
+
+    # --- reading -----------------------------------------------------------------------------
+
+    async def get(self, app_id: str) -> Application:
+        """One application with its history, or NOT_FOUND."""
+        async with self.store.connect() as conn:
+            found = await load(conn, [app_id])
+        if not found:
+            raise NotFound(f"申请 {app_id} 不存在 / application {app_id} does not exist")
+        return found[0]
+
+
+ALPHABET = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+def new_id() -> str:
+    """A new application id: `W` and 9 random characters (the id new legacy records get: it fits their
+    10-character keys, and a department's row created by the hub shows which application made it)."""
+    n, out = uuid.uuid4().int, []
+    for _ in range(9):
+        n, r = divmod(n, len(ALPHABET))
+        out.append(ALPHABET[r])
+    return "W" + "".join(out)
+
+
+def _lock_names(checked: Checked) -> set[str]:
+    names = {f"institution:{checked.ident.code}"}
+    if checked.id_number:
+        names.add(f"person:{checked.id_number}")
+    return names
+
+
+def _precheck_json(warnings: Sequence[Reason]) -> dict[str, Any]:
+    return {"blockers": [], "warnings": [{"code": w.code, "message": w.message} for w in warnings]}
+
+
+async def _cas(conn: AsyncConnection, app: Application, **values: Any) -> None:
+    """Move the application on from the version it was read at, or CONFLICT."""
+    result = await conn.execute(sa.update(applications).where(
+        applications.c.id == app.id, applications.c.version == app.version)
+        .values(version=app.version + 1, updated_at=utcnow(), **values))
+    if not result.rowcount:
+        raise Conflict(f"申请 {app.id} 已被他人处理，请刷新后重试 / application {app.id} was changed by someone else; "
+                       "read it again", state=str(app.state))
+
+
+async def _event(conn: AsyncConnection, app_id: str, step: str | None, decision: str, from_state: str | None,
+                 to_state: str, actor: Actor, at: dt.datetime, comment: str | None, waited: float | None) -> None:
+    await conn.execute(sa.insert(application_events).values(
+        application_id=app_id, step=step, decision=decision, from_state=from_state, to_state=to_state,
+        actor=actor.subject, department=actor.department, at=at, comment=comment, waited_seconds=waited))
+
+
+async def load(conn: AsyncConnection, app_ids: Sequence[str]) -> list[Application]:
+    """Applications with their histories (two statements), in the order of `app_ids`."""
+    if not app_ids:
+        return []
+    rows = {r.id: r for r in await conn.execute(sa.select(applications).where(applications.c.id.in_(list(app_ids))))}
+    history: dict[str, list[Event]] = {i: [] for i in rows}
+    for e in await conn.execute(sa.select(application_events).where(
+            application_events.c.application_id.in_(list(rows))).order_by(application_events.c.id)):
+        history[e.application_id].append(Event(e.step, e.decision, e.from_state, e.to_state, e.actor, e.department,
+                                               _at(e.at), e.comment, e.waited_seconds))
+    return [_application(rows[i], history[i]) for i in app_ids if i in rows]
+
+
+def _at(value: dt.datetime) -> dt.datetime:
+    found = aware(value)
+    assert found is not None
+    return found
+
+
+def _application(r: sa.Row[Any], history: list[Event]) -> Application:
+    return Application(r.id, r.kind, State(r.state), r.institution_code, r.region_code, r.id_number, dict(r.input),
+                       r.stage, tuple(r.current_steps), dict(r.precheck), r.version, r.submitted_by,
+                       r.submitted_department, _at(r.submitted_at), _at(r.stage_since), _at(r.updated_at),
+                       aware(r.completed_at), tuple(history))

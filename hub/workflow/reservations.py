@@ -1,0 +1,248 @@
+"""Reservations: the slots and plan places accepted applications hold, and the vacancy left beside them.
+
+Vacancy of (institution, quota type) = approved (the quota keeper's records) − occupied − held:
+occupied counts the registry's active slots plus the slots of completed applications the registry
+does not show yet (a completed onboarding's slot carries the application's id, so once it arrives it
+is counted once, as a registry slot); held counts the live applications' reservations. A plan's
+places left = planned − the slots citing it (registry, or completed applications not there yet)
+− the live applications holding a place; plans a completed application created and the keeper does
+not show yet come from the outbox.
+
+Counting and reserving happen under the institution's lock (`lock`): a row of `workflow_locks`
+updated in the transaction, so a second transaction touching the same institution waits for the
+first to commit (PostgreSQL row lock; SQLite transactions are serial anyway). Two replicas share the
+store, so no process-local lock is relied on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adapters.registry import Sources
+from hub.core.codes import PlanStatus
+from hub.core.crosswalk import Identity
+from hub.store.db import Store, utcnow
+from hub.store.tables import change_events, reservations, workflow_locks
+from hub.supervision.precheck import ACTIVE_NOW
+from hub.supervision.unit_rules import post_scope
+
+
+class Held(StrEnum):
+    """Where a reservation is."""
+
+    HELD = "HELD"
+    RELEASED = "RELEASED"
+    CONSUMED = "CONSUMED"
+
+
+class What(StrEnum):
+    """What a reservation holds."""
+
+    SLOT = "SLOT"
+    PLAN = "PLAN"
+    POST = "POST"  # a leadership post: quota_type POST, plan_id "<role>/<scope>"
+
+
+async def lock(conn: AsyncConnection, names: Iterable[str]) -> None:
+    """Take the workflow locks of `names` (in sorted order: no deadlocks) until the transaction ends."""
+    dialect = conn.dialect.name
+    for name in sorted(set(names)):
+        if dialect == "postgresql":
+            await conn.execute(postgresql.insert(workflow_locks).values(name=name, version=0).on_conflict_do_nothing())
+        elif dialect == "sqlite":
+            await conn.execute(sqlite.insert(workflow_locks).values(name=name, version=0).on_conflict_do_nothing())
+        else:  # pragma: no cover - the store runs on SQLite or PostgreSQL
+            raise NotImplementedError(dialect)
+        await conn.execute(sa.update(workflow_locks).where(workflow_locks.c.name == name)
+                           .values(version=workflow_locks.c.version + 1))
+
+
+@dataclass(slots=True)
+class PlanRoom:
+    """One approved plan of the quota type and its places."""
+
+    plan_id: str
+    planned: int
+    used: set[str] = field(default_factory=set)  # slot ids citing it (registry ∪ completed applications)
+    held: int = 0
+
+    @property
+    def left(self) -> int:
+        """Places left."""
+        return self.planned - len(self.used) - self.held
+
+
+@dataclass(slots=True)
+class Room:
+    """The vacancy of one (institution, quota type) as the store and the departments show it now."""
+
+    quota_type: str
+    approved: int
+    occupied: int
+    held: int
+    plans: list[PlanRoom]
+
+    @property
+    def vacant(self) -> int:
+        """Slots neither occupied nor held."""
+        return self.approved - self.occupied - self.held
+
+    def plan_with_places(self) -> PlanRoom | None:
+        """The first plan (oldest) with a place left."""
+        return next((p for p in self.plans if p.left > 0), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Survey:
+    """What the departments show of one (institution, quota type), read before taking the lock."""
+
+    approved: int
+    occupied: int  # active registry slots
+    arrived: frozenset[str]  # completed applications' slots the registry showed before `occupied` was counted
+    plans: tuple[PlanRoom, ...]
+
+
+async def survey(store: Store, sources: Sources, ident: Identity, quota_type: str, today: dt.date) -> Survey:
+    """Read the departments' side of the vacancy outside the lock (their reads are the slow part).
+
+    Which completed slots had arrived is read before the slots are counted: one arriving in between
+    is then counted twice (occupied and not arrived), never missed, so the count errs on the full side.
+    """
+    quota_dept, slot_dept, plan_dept = (sources.holder(e) for e in ("quota", "registry_slot", "vacancy_plan"))
+    local_quota, local_slot, local_plan = (ident.local_id(d) for d in (quota_dept, slot_dept, plan_dept))
+    async with store.connect() as conn:
+        consumed = sorted({r.application_id for r in await conn.execute(sa.select(reservations.c.application_id).where(
+            reservations.c.institution_code == ident.code, reservations.c.quota_type == quota_type,
+            reservations.c.what == What.SLOT, reservations.c.status == Held.CONSUMED))})
+        arrived = frozenset(s.slot_id for s in await sources[slot_dept].fetch(
+            "registry_slot", "slot_id", consumed, fields={"slot_id"})) if consumed else frozenset()
+        approved = sum(q.approved for q in await sources[quota_dept].fetch("quota", "unit_local_id", [local_quota])
+                       if q.quota_type == quota_type) if local_quota else 0
+        occupied = {t: n for t, n in await sources[slot_dept].count(
+            "registry_slot", group_by=["quota_type"], where={**ACTIVE_NOW, "unit_local_id": local_slot})}.get(
+            quota_type, 0) if local_slot else 0
+        plans = await _plans(conn, sources, plan_dept, slot_dept, local_plan, quota_type, today)
+    return Survey(approved, occupied, arrived, tuple(plans))
+
+
+async def room(conn: AsyncConnection, seen: Survey, ident: Identity, quota_type: str, exclude: str | None = None) -> Room:
+    """The vacancy of a quota type at an institution: the survey and the reservations (read under the
+    institution's lock); `exclude` leaves one application's own reservations out."""
+    rows = [r for r in await conn.execute(sa.select(reservations).where(
+        reservations.c.institution_code == ident.code, reservations.c.quota_type == quota_type,
+        reservations.c.status.in_([Held.HELD, Held.CONSUMED]))) if r.application_id != exclude]
+    consumed = {r.application_id for r in rows if r.status == Held.CONSUMED and r.what == What.SLOT}
+    held_slots = sum(1 for r in rows if r.status == Held.HELD and r.what == What.SLOT)
+    plans = [PlanRoom(p.plan_id, p.planned, set(p.used)) for p in seen.plans]
+    by_id = {p.plan_id: p for p in plans}
+    for r in rows:
+        plan = by_id.get(r.plan_id or "")
+        if plan is not None and r.what == What.PLAN:
+            if r.status == Held.HELD:
+                plan.held += 1
+            else:
+                plan.used.add(r.application_id)
+    return Room(quota_type, seen.approved, seen.occupied + len(consumed - seen.arrived), held_slots, plans)
+
+
+async def _plans(conn: AsyncConnection, sources: Sources, plan_dept: str, slot_dept: str, local: str | None,
+                 quota_type: str, today: dt.date) -> list[PlanRoom]:
+    """Approved plans of the type at the unit: the keeper's, then those completed applications created."""
+    if local is None:
+        return []
+    found = {p.plan_id: PlanRoom(p.plan_id, p.planned) for p in sorted(
+        await sources[plan_dept].fetch("vacancy_plan", "unit_local_id", [local]),
+        key=lambda p: (p.approved_on or dt.date.min, p.plan_id))
+        if p.status != PlanStatus.REVOKED and p.approved_on is not None and p.approved_on <= today
+        and p.quota_type == quota_type}
+    pending = await conn.execute(sa.select(change_events.c["values"]).where(
+        change_events.c.department == plan_dept, change_events.c.entity == "vacancy_plan",
+        change_events.c.op == "INSERT").order_by(change_events.c.id))
+    for row in pending:
+        values: dict[str, Any] = row[0]
+        if (values.get("unit_local_id") == local and values.get("quota_type") == quota_type
+                and values.get("status") == PlanStatus.APPROVED and values.get("plan_id") not in found):
+            found[values["plan_id"]] = PlanRoom(values["plan_id"], int(values.get("planned") or 0))
+    if found:
+        for s in await sources[slot_dept].fetch("registry_slot", "plan_id", list(found), fields={"slot_id", "plan_id"}):
+            found[s.plan_id].used.add(s.slot_id)
+    return list(found.values())
+
+
+@dataclass(frozen=True, slots=True)
+class Posts:
+    """Leadership posts of one level (HEAD/DEPUTY) and scope (UNIT/INTERNAL) at an institution."""
+
+    role: str
+    scope: str
+    approved: int
+    filled: int  # appointments in post, and completed applications' appointments not shown yet
+    held: int
+
+    @property
+    def key(self) -> str:
+        """How a post reservation names its level and scope."""
+        return f"{self.role}/{self.scope}"
+
+    @property
+    def free(self) -> int:
+        """Posts neither filled nor held."""
+        return self.approved - self.filled - self.held
+
+
+async def posts(conn: AsyncConnection, sources: Sources, ident: Identity, role: str, level_code: str,
+                exclude: str | None = None) -> Posts:
+    """Count the approved and filled posts an appointment at `level_code` would take (as R07 counts them:
+    the unit's own head/deputy level is a unit post, any other an internal one)."""
+    rank_dept, post_dept, app_dept = ident.primary, sources.holder("leadership_post"), sources.holder("appointment")
+    local_rank, local_post, local_app = (ident.local_id(d) for d in (rank_dept, post_dept, app_dept))
+    units = await sources[rank_dept].fetch("unit", "local_id", [local_rank]) if local_rank else []
+    rank = units[0].rank if units else None
+    scope = post_scope(rank, role, level_code)
+    approved = sum(p.approved for p in await sources[post_dept].fetch("leadership_post", "unit_local_id", [local_post])
+                   if p.level == role and p.scope == scope) if local_post else 0
+    current = [a for a in await sources[app_dept].fetch("appointment", "unit_local_id", [local_app])
+               if a.end_on is None and a.role == role and post_scope(rank, a.role, a.level_code) == scope] \
+        if local_app else []
+    rows = [r for r in await conn.execute(sa.select(reservations).where(
+        reservations.c.institution_code == ident.code, reservations.c.what == What.POST,
+        reservations.c.plan_id == f"{role}/{scope}", reservations.c.status.in_([Held.HELD, Held.CONSUMED])))
+        if r.application_id != exclude]
+    consumed = sorted(r.application_id for r in rows if r.status == Held.CONSUMED)
+    shown = {a.appointment_id for a in current}
+    pending = [i for i in consumed if i not in shown]
+    if pending:  # completed appointments the department has, but ended since, are not filled posts
+        arrived = {a.appointment_id for a in await sources[app_dept].fetch("appointment", "appointment_id", pending)}
+        pending = [i for i in pending if i not in arrived]
+    return Posts(role, scope, approved, len(current) + len(pending), sum(1 for r in rows if r.status == Held.HELD))
+
+
+async def reserve(conn: AsyncConnection, application_id: str, institution_code: str, quota_type: str,
+                  what: What, plan_id: str | None = None) -> None:
+    """Hold a slot or a plan place for an application."""
+    now = utcnow()
+    await conn.execute(sa.insert(reservations).values(
+        application_id=application_id, institution_code=institution_code, quota_type=quota_type, what=what,
+        plan_id=plan_id, status=Held.HELD, created_at=now, updated_at=now))
+
+
+async def settle(conn: AsyncConnection, application_id: str, to: Held) -> None:
+    """Release or consume what an application holds."""
+    await conn.execute(sa.update(reservations).where(
+        reservations.c.application_id == application_id, reservations.c.status == Held.HELD)
+        .values(status=to, updated_at=utcnow()))
+
+
+async def held_plan(conn: AsyncConnection, application_id: str) -> str | None:
+    """The plan an application holds a place of, if any."""
+    return (await conn.execute(sa.select(reservations.c.plan_id).where(
+        reservations.c.application_id == application_id, reservations.c.what == What.PLAN,
+        reservations.c.status == Held.HELD))).scalar()
