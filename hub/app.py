@@ -56,6 +56,7 @@ from hub.trusted import TrustedDocuments
 from policies.grants import POLICY_PATH, PolicyBook, new_enforcer
 from policies.store import PolicyWatcher, store_enforcer
 from resolvers.context import HubContext, HubState
+from resolvers.trends import SnapshotScheduler
 from schema import NEEDS as QUERY_NEEDS
 from schema import HubSchema, build_schema, schema_fields
 from schema.execution import Execution, PreparedDocuments
@@ -220,6 +221,9 @@ def lifespan(settings: Settings, schema: HubSchema, metrics: HubMetrics | None =
             scheduler.start()
             stack.push_async_callback(scheduler.stop)
             crosswalk = CrosswalkCache(sources, ttl=settings.crosswalk_ttl)
+            snapshots = SnapshotScheduler(sources, crosswalk, store, settings.snapshot_interval)
+            snapshots.start()
+            stack.push_async_callback(snapshots.stop)
             measured = metrics or HubMetrics()
             measured.sources.sources = sources
             if measured.provider is not None:

@@ -178,6 +178,12 @@ def demo(
     from hub.store.db import upgrade
 
     upgrade(settings.store_url)  # the demo's store is the developer's own: migrated here, not by the app
+    from hub.store.snapshots import months as snapshot_months
+
+    if not _with_store(snapshot_months):  # the demo's trends: 24 months back from its reference month
+        reference = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["referenceMonth"]
+        wanted, written = take_snapshots(settings, reference, 24)
+        console.print(f"snapshots {wanted[0]} … {wanted[-1]}: {written} values")
     _demo_tokens(settings)
     console.print(f"[bold]Staffing Hub[/] on http://{settings.host}:{settings.port}/graphql")
     _serve(settings)
@@ -454,3 +460,34 @@ def documents_remove(sha256: Annotated[str, typer.Argument(help="文档的 SHA-2
     digest = _hash_argument(sha256)
     _with_store(lambda store: documents.remove(store, digest))
     typer.echo(f"removed {digest}")
+
+
+def take_snapshots(settings: Settings, last: str, months: int) -> tuple[list[str], int]:
+    """Compute and store the snapshots of `months` months ending with `last`; (the months, values written)."""
+    from adapters.registry import build_sources
+    from hub.core.crosswalk import CrosswalkCache
+    from resolvers.trends import check_month, months_back, take
+
+    check_month(last, "month")
+    wanted = months_back(last, months)
+
+    async def work(store):  # type: ignore[no-untyped-def]
+        sources = build_sources(settings)
+        try:
+            return await take(sources, await CrosswalkCache(sources).get(), store, wanted)
+        finally:
+            await sources.close()
+
+    return wanted, _with_store(work)
+
+
+@app.command()
+def snapshot(
+    month: Annotated[str | None, typer.Option(help="月份 YYYY-MM（默认本月） / month (default: this month)")] = None,
+    backfill: Annotated[int, typer.Option(min=1, max=240, help="回填的月数（截至该月） / months to take, ending with it")] = 1,
+) -> None:
+    """记录关键指标的月度快照 / Take the monthly snapshot of the key figures (again: replaces that month)."""
+    import datetime as dt
+
+    wanted, written = take_snapshots(Settings(), month or dt.date.today().strftime("%Y-%m"), backfill)
+    typer.echo(f"snapshots {wanted[0]} … {wanted[-1]}: {written} values")

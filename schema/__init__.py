@@ -16,12 +16,14 @@ from schema.admin import AdminMutation, AdminQuery
 from schema.enums import install_departments
 from schema.execution.executor import HubExecutor
 from schema.federation import FEDERATION_VERSION, Info, ServiceQuery, check_representations
+from schema.forecast import ForecastQuery
 from schema.idempotency import idempotent
 from schema.institution import Institution
 from schema.person import Person
 from schema.query import Query
 from schema.role_schema import role_schema_cache
 from schema.supervision import SupervisionMutation, SupervisionQuery
+from schema.trends import TrendQuery
 
 _QUERIES = "查询 / queries"
 # What answering queries asks of the sources (checked with their capabilities when the hub starts):
@@ -60,7 +62,7 @@ def build_schema(settings: Settings | None = None) -> HubSchema:
     """The schema: its types, and the executor graphql-core runs it with (schema/execution/); its
     `Department` enum lists the departments the settings' mappings declare."""
     schema = HubSchema(
-        query=merge_types("Query", (Query, AdminQuery, SupervisionQuery, ServiceQuery)),
+        query=merge_types("Query", (Query, AdminQuery, SupervisionQuery, ForecastQuery, TrendQuery, ServiceQuery)),
         mutation=idempotent(merge_types("Mutation", (AdminMutation, SupervisionMutation))),
         types=[Institution, Person],
         execution_context_class=HubExecutor,

@@ -20,17 +20,14 @@ from hub.supervision.service import CheckRun, supervise
 log = logging.getLogger(__name__)
 
 
-class CheckScheduler:
-    """Runs a full, recorded cross-check every `interval` seconds (the first after `delay`)."""
+class Periodic:
+    """A task the app's lifespan starts and stops that runs `run_once` every `interval` seconds (the first after `delay`)."""
 
-    def __init__(self, sources: Sources, store: Store, interval: float, delay: float | None = None,
-                 lookback: int = 12) -> None:
-        self.sources = sources
-        self.store = store
+    name = "periodic"
+
+    def __init__(self, interval: float, delay: float | None = None) -> None:
         self.interval = interval
         self.delay = interval if delay is None else delay
-        self.lookback = lookback
-        self.last: CheckRun | None = None
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -41,7 +38,7 @@ class CheckScheduler:
     def start(self) -> None:
         """Start the periodic task (no-op when disabled or already running)."""
         if self.enabled and self._task is None:
-            self._task = asyncio.create_task(self._loop(), name="supervision-schedule")
+            self._task = asyncio.create_task(self._loop(), name=self.name)
 
     async def stop(self) -> None:
         """Cancel the periodic task and wait for it."""
@@ -50,6 +47,30 @@ class CheckScheduler:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+
+    async def run_once(self) -> object:
+        """One run; never raises."""
+        raise NotImplementedError
+
+    async def _loop(self) -> None:
+        await asyncio.sleep(self.delay)
+        while True:
+            await self.run_once()
+            await asyncio.sleep(self.interval)
+
+
+class CheckScheduler(Periodic):
+    """Runs a full, recorded cross-check every `interval` seconds (the first after `delay`)."""
+
+    name = "supervision-schedule"
+
+    def __init__(self, sources: Sources, store: Store, interval: float, delay: float | None = None,
+                 lookback: int = 12) -> None:
+        super().__init__(interval, delay)
+        self.sources = sources
+        self.store = store
+        self.lookback = lookback
+        self.last: CheckRun | None = None
 
     async def run_once(self) -> CheckRun | None:
         """One scheduled run; a failure is logged (and recorded as a FAILED run), never raised."""
@@ -65,9 +86,3 @@ class CheckScheduler:
         log.info("scheduled cross-check run %s: %s findings, %s new, %s resolved by data", self.last.id,
                  self.last.findings, self.last.opened, self.last.resolved)
         return self.last
-
-    async def _loop(self) -> None:
-        await asyncio.sleep(self.delay)
-        while True:
-            await self.run_once()
-            await asyncio.sleep(self.interval)
