@@ -16,6 +16,7 @@ from hub.core.principal import Principal
 from hub.store.audit import refusal
 
 PRINCIPAL_KEY = "hub.principal"
+EXPORT_PREFIX = "/export/"  # report exports (hub/export.py), authenticated like /graphql
 Authenticator = Callable[[dict[bytes, bytes]], Awaitable[Principal]]
 
 
@@ -45,8 +46,8 @@ def _kept_or_new(given: str) -> str:
 
 
 class Authenticate:
-    """Every /graphql request needs a bearer token or an API key, whatever its method or parameters;
-    only the GraphiQL page (see `is_ide_page`) does not.
+    """Every /graphql request (and every report export, /export/…) needs a bearer token or an API key,
+    whatever its method or parameters; only the GraphiQL page (see `is_ide_page`) does not.
 
     Unauthenticated requests get HTTP 401 with a bilingual GraphQL-shaped body; health endpoints
     are not behind this.
@@ -56,8 +57,14 @@ class Authenticate:
         self.app = app
         self.path = path
 
+    def _guarded(self, scope: Scope) -> bool:
+        """/graphql but its GraphiQL page, and every report export (/export/…)."""
+        if scope["path"] == self.path:
+            return not _ide_page(scope)
+        return str(scope["path"]).startswith(EXPORT_PREFIX)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != self.path or _ide_page(scope):
+        if scope["type"] != "http" or not self._guarded(scope):
             await self.app(scope, receive, send)
             return
         authenticate: Authenticator = scope["state"]["authenticate"]

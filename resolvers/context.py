@@ -48,6 +48,7 @@ class HubContext:
     store: Store | None = None
     policies: PolicyBook | None = None
     idempotency_key: str | None = None  # the Idempotency-Key header (schema/idempotency.py)
+    reports: Any = None  # what runs saved reports (schema/reports.py ReportRunner), when the app serves them
     batchers: Batchers = field(init=False)
 
     def __post_init__(self) -> None:
@@ -91,6 +92,7 @@ class HubState:
     store: Store | None = None
     audit: AuditLog | None = None
     metrics: BatchMetrics | None = None
+    reports: Any = None  # schema/reports.py ReportRunner, set by the app's lifespan
 
     async def context(self, principal: Principal) -> HubContext:
         """A fresh request context (new loaders: aiodataloader binds to the running loop)."""
@@ -99,5 +101,5 @@ class HubState:
         loaders = Loaders(self.sources, scope, self.metrics.batch if self.metrics is not None else None)
         return HubContext(
             self.settings, self.sources, self.crosswalk, principal, grants, scope, loaders,
-            audit=self.audit, store=self.store, policies=self.policies,
+            audit=self.audit, store=self.store, policies=self.policies, reports=self.reports,
         )

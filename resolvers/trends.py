@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from adapters.base import Capability, Need
 from adapters.registry import Sources
 from hub.core.codes import in_scope
 from hub.core.crosswalk import Crosswalk
@@ -60,6 +61,10 @@ class TrendDimension(StrEnum):
 
 
 NO_REGION = ""  # records of units the crosswalk does not place
+
+# What taking snapshots asks of the sources (checked with their capabilities when the hub starts).
+NEEDS: tuple[Need, ...] = tuple(Need(entity, Capability.STREAM, "月度快照 / monthly snapshots")
+                                for entity in ("unit", "quota", "registry_slot", "appointment", "pay_line"))
 
 
 def months_back(last: str, count: int) -> list[str]:

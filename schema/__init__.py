@@ -12,6 +12,7 @@ from strawberry.tools import merge_types
 from adapters.base import Capability, Need
 from adapters.registry import load_departments
 from hub.core.settings import Settings
+from resolvers.trends import NEEDS as TREND_NEEDS
 from schema.admin import AdminMutation, AdminQuery
 from schema.enums import install_departments
 from schema.execution.executor import HubExecutor
@@ -21,6 +22,7 @@ from schema.idempotency import idempotent
 from schema.institution import Institution
 from schema.person import Person
 from schema.query import Query
+from schema.reports import ReportsMutation, ReportsQuery
 from schema.role_schema import role_schema_cache
 from schema.supervision import SupervisionMutation, SupervisionQuery
 from schema.trends import TrendQuery
@@ -34,6 +36,7 @@ NEEDS: tuple[Need, ...] = (
     Need("unit", Capability.STREAM, "机构对照 / the institution crosswalk"),
     Need("registry_slot", Capability.AGGREGATE, _QUERIES),
     Need("quota", Capability.AGGREGATE, _QUERIES),
+    *TREND_NEEDS,
 )
 
 
@@ -62,8 +65,8 @@ def build_schema(settings: Settings | None = None) -> HubSchema:
     """The schema: its types, and the executor graphql-core runs it with (schema/execution/); its
     `Department` enum lists the departments the settings' mappings declare."""
     schema = HubSchema(
-        query=merge_types("Query", (Query, AdminQuery, SupervisionQuery, ForecastQuery, TrendQuery, ServiceQuery)),
-        mutation=idempotent(merge_types("Mutation", (AdminMutation, SupervisionMutation))),
+        query=merge_types("Query", (Query, AdminQuery, SupervisionQuery, ForecastQuery, TrendQuery, ReportsQuery, ServiceQuery)),
+        mutation=idempotent(merge_types("Mutation", (AdminMutation, SupervisionMutation, ReportsMutation))),
         types=[Institution, Person],
         execution_context_class=HubExecutor,
         federation_version=FEDERATION_VERSION,

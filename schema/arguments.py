@@ -58,7 +58,7 @@ BY_NAME: dict[str, Argument] = {
     **dict.fromkeys(
         ("first", "after", "last", "note", "reason", "document", "types", "quotaType", "name", "includeLeft", "rule",
          "status", "severity", "month", "by", "action", "hiring", "payroll", "wait", "referenceMonth", "until",
-         "actor", "object", "idempotencyKey", "years", "fromYear", "measure", "fromMonth", "toMonth"),
+         "actor", "object", "idempotencyKey", "years", "fromYear", "measure", "fromMonth", "toMonth", "report", "variables", "description"),
         NOTHING,
     ),
 }
