@@ -8,8 +8,8 @@ list of objects. When that field is a connection whose `after` argument is a var
 `pageInfo { hasNextPage endCursor }` is selected, the export asks for one page after another
 (`first` set to HUB_EXPORT_PAGE_ROWS when it is a variable too), each page a whole operation
 through `Execution.answer` — the caller's grants, masks and row scope, and an audit entry per page.
-Rows are written as they come to a temporary file (csv, or openpyxl's write-only workbook), so
-memory holds one page, whatever the number of rows; the file is then streamed to the client.
+Rows are written as they come to a temporary file (csv, or hub/xlsx.py's streaming sheet with inline
+strings), so memory holds one page, whatever the number of rows; the file is then streamed to the client.
 
 Columns are the row's leaf fields in the order the query selects them; each header is the Chinese
 part of the field's schema description (nested fields joined with `·`). Int and Float fields are
@@ -42,17 +42,18 @@ from graphql import (
     print_ast,
 )
 
+from hub import xlsx
 from hub.core.errors import BadUserInput, Forbidden, HubError, NotFound, SourceUnavailable
 from hub.core.principal import Principal
 from hub.store import reports as saved_reports
 from hub.store.db import Store
+from hub.xlsx import XlsxStream
 
 FORMATS = ("csv", "xlsx")
 MEDIA = {"csv": "text/csv; charset=utf-8", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 CHUNK = 64 * 1024
 JOIN = "；"
-DATE, DATETIME = "yyyy-mm-dd", "yyyy-mm-dd hh:mm:ss"
-NUMBER = {"Int": "0", "Float": "0.00"}
+NUMBER = {"Int": xlsx.INTEGER, "Float": xlsx.DECIMAL}
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,46 +213,27 @@ class Writer:
             self.csv = csv.writer(self.text)
             self.csv.writerow([c.header for c in columns])
         else:
-            from openpyxl import Workbook
-            from openpyxl.cell import WriteOnlyCell
-
-            self.cell = WriteOnlyCell
-            self.book = Workbook(write_only=True)
-            self.sheet = self.book.create_sheet("报表")
-            self.formatted: dict[tuple[int, str], Any] = {}
-            self.sheet.append([c.header for c in columns])
+            self.xlsx = XlsxStream(self.out, "报表", [c.header for c in columns])
 
     def write(self, values: list[Any]) -> None:
         self.rows += 1
         if self.fmt == "csv":
             self.csv.writerow(["" if v is None else ("true" if v is True else "false" if v is False else v) for v in values])
             return
-        cells: list[Any] = []
-        for i, (value, column) in enumerate(zip(values, self.columns, strict=True)):
-            fmt = (DATETIME if isinstance(value, dt.datetime) else DATE if isinstance(value, dt.date)
-                   else NUMBER.get(column.kind) if isinstance(value, int | float) and not isinstance(value, bool) else None)
-            if fmt is None:
-                cells.append(value)  # text, booleans, empty: a plain value costs no cell object
-                continue
-            # The sheet writes a row as it is appended, so one cell per column and format is reused row after
-            # row: creating a cell and setting its format costs far more than the value.
-            cell = self.formatted.get((i, fmt))
-            if cell is None:
-                cell = self.formatted[(i, fmt)] = self.cell(self.sheet)
-                cell.number_format = fmt
-            cell.value = value
-            cells.append(cell)
-        self.sheet.append(cells)
+        self.xlsx.append(values, [
+            xlsx.DATETIME if isinstance(v, dt.datetime) else xlsx.DATE if isinstance(v, dt.date)
+            else NUMBER.get(c.kind, 0) if isinstance(v, int | float) and not isinstance(v, bool) else 0
+            for v, c in zip(values, self.columns, strict=True)
+        ])
 
     def note(self, text: str) -> None:
         """A last line saying the export is cut short."""
         self.write([text, *[None] * (len(self.columns) - 1)])
 
     def discard(self) -> None:
-        """Drop what was written (openpyxl's own temporary file of the sheet included)."""
+        """Drop what was written."""
         if self.fmt == "xlsx":
-            self.sheet.close()
-            self.sheet._writer.cleanup()
+            self.xlsx.close()  # a zip left open would try to finish itself on a closed file when collected
         self.out.close()
 
     def file(self) -> IO[bytes]:
@@ -259,7 +241,7 @@ class Writer:
             self.text.flush()
             self.text.detach()
         else:
-            self.book.save(self.out)  # type: ignore[arg-type]
+            self.xlsx.close()
         self.out.seek(0)
         return self.out
 

@@ -12,7 +12,17 @@ import datetime as dt
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError, GraphQLSchema, OperationDefinitionNode, OperationType, parse, validate
+from graphql import (
+    FieldNode,
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+    Visitor,
+    parse,
+    validate,
+    visit,
+)
 from strawberry.scalars import JSON
 from strawberry.types.graphql import OperationType as Operation
 
@@ -52,7 +62,22 @@ def problems(schema: GraphQLSchema, grants: Any, document: str) -> list[GraphQLE
     operations = [d for d in parsed.definitions if isinstance(d, OperationDefinitionNode)]
     if len(operations) != 1 or operations[0].operation is not OperationType.QUERY:
         return [GraphQLError("报表须是一个查询操作 / a report is exactly one query operation")]
+    if _runs_reports(parsed):
+        return [GraphQLError("报表不能运行报表 / a report cannot run reports")]
     return validate(schema, parsed) or validate(schema, parsed, [policy_rule(grants)])
+
+
+def _runs_reports(node: Any) -> bool:
+    """Whether a document selects `runReport` anywhere (a report running itself would never end)."""
+    found = False
+
+    class Finder(Visitor):
+        def enter_field(self, field: FieldNode, *_: Any) -> None:
+            nonlocal found
+            found = found or field.name.value == "runReport"
+
+    visit(node, Finder())
+    return found
 
 
 def _runner(ctx: HubContext) -> ReportRunner:

@@ -94,3 +94,20 @@ def test_split_scope_and_grants(trended: Any) -> None:
     assert "errors" not in hub.query(TREND, {"m": "PAY_GROSS"}, role="officer", department="finance")
     bad = hub.query(TREND, {"m": "OCCUPIED", "from": "2026-13"})
     assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+def test_hub_snapshot_takes_a_month_again(trended: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from hub import cli
+
+    hub, months = trended
+    before = hub.query(TREND, {"m": "OCCUPIED", "from": months[-1], "to": months[-1]})["data"]["trend"]
+    monkeypatch.setenv("HUB_DEMO_DIR", str(hub.settings.demo_dir))
+    monkeypatch.setenv("HUB_STORE_URL", hub.settings.store_url)
+    result = CliRunner().invoke(cli.app, ["snapshot", "--month", months[-1]])
+    assert result.exit_code == 0, result.output
+    assert f"snapshots {months[-1]} … {months[-1]}" in result.output
+    assert hub.query(TREND, {"m": "OCCUPIED", "from": months[-1], "to": months[-1]})["data"]["trend"] == before
+    bad = CliRunner().invoke(cli.app, ["snapshot", "--month", "2026-13"])
+    assert bad.exit_code != 0 and "YYYY-MM" in bad.output

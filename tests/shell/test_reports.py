@@ -62,6 +62,8 @@ def test_save_list_and_run_per_role(hub: Hub) -> None:
     assert other["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     bad = hub.query(SAVE, {"r": "m", "d": 'mutation { runCheck { id } }'})
     assert bad["errors"][0]["extensions"]["code"] in ("BAD_USER_INPUT", "FORBIDDEN")
+    looping = hub.query(SAVE, {"r": "loop", "d": '{ runReport(report: "loop") { data } }'})
+    assert looping["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     # Run: the same answer as the query itself, the saved variables overridden by the caller's.
     ran = hub.query('{ runReport(report: "people-by-quota", variables: {first: 20, quota: "JS"}) { data errors } }')
     direct = hub.query(PEOPLE, {"first": 20, "quota": "JS"})
@@ -88,9 +90,13 @@ def test_xlsx_export_holds_the_graphql_answer(hub: Hub) -> None:
 
 def test_masks_scope_and_csv(hub: Hub) -> None:
     assert hub.query(SAVE, {"r": "masked-people", "d": MASKED}, role="analyst")["data"]["saveReport"]["ownerDepartment"] is None
+    audited = "{ auditEntries(first: 1) { totalCount } }"
+    before = hub.query(audited)["data"]["auditEntries"]["totalCount"]
     as_analyst = _get(hub, "/export/masked-people.csv", role="analyst")
     assert as_analyst.status_code == 200
     table = list(csv.reader(io.StringIO(as_analyst.content.decode("utf-8-sig"))))
+    pages = -(-(len(table) - 1) // 37)  # HUB_EXPORT_PAGE_ROWS of this hub
+    assert hub.query(audited)["data"]["auditEntries"]["totalCount"] - before >= pages > 1  # an entry per page
     assert table[0] == ["公民身份号码", "姓名", "所在机构·机构名称"]
     assert len(table) > 2 and all("*" in r[0] and "*" in r[1] for r in table[1:])
     expected = _pages(hub, MASKED, {}, role="analyst")
