@@ -66,6 +66,10 @@ class Sources:
         """Entity -> the one department mapping it (entities several map, like `unit`, left out)."""
         return {entity: found[0] for entity, found in self._holders.items() if len(found) == 1}
 
+    def trust(self, department: str) -> int:
+        """The department's trust rank from its mapping header (lower is trusted first; 100 when it declares none)."""
+        return int(getattr(getattr(self._adapters[department], "mapping", None), "trust", 100))
+
     @property
     def base(self) -> str:
         """The registry base: the department keeping the staffing registry, whose units every

@@ -16,7 +16,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import MissingQueryError
@@ -35,6 +35,7 @@ from hub.core.crosswalk import CrosswalkCache
 from hub.core.errors import BadRequest, BadUserInput, HubError
 from hub.core.settings import Settings
 from hub.core.slots import OperationSlots
+from hub.export import MEDIA, chunks, export
 from hub.metrics import HubMetrics
 from hub.middleware import PRINCIPAL_KEY, Authenticate, is_ide_page, request_ids
 from hub.store.audit import AuditLog
@@ -58,12 +59,14 @@ from hub.workflow.delivery import DeliveryLoop
 from policies.grants import POLICY_PATH, PolicyBook, new_enforcer
 from policies.store import PolicyWatcher, store_enforcer
 from resolvers.context import HubContext, HubState
+from resolvers.trends import SnapshotScheduler
 from schema import NEEDS as QUERY_NEEDS
 from schema import HubSchema, build_schema, schema_fields
 from schema.execution import Execution, PreparedDocuments
 from schema.execution.extensions.audit import outcome
 from schema.idempotency import KEY_HEADER
 from schema.masking import MASKABLE
+from schema.reports import ReportRunner
 
 log = logging.getLogger(__name__)
 NO_TOKEN_KEYS = (
@@ -225,6 +228,9 @@ def lifespan(settings: Settings, schema: HubSchema, metrics: HubMetrics | None =
             delivery = DeliveryLoop(store, sources, settings.delivery_interval, crosswalk)
             delivery.start()  # what a crash left pending first, then every HUB_DELIVERY_INTERVAL seconds
             stack.push_async_callback(delivery.stop)
+            snapshots = SnapshotScheduler(sources, crosswalk, store, settings.snapshot_interval)
+            snapshots.start()
+            stack.push_async_callback(snapshots.stop)
             measured = metrics or HubMetrics()
             measured.sources.sources = sources
             if measured.provider is not None:
@@ -239,12 +245,14 @@ def lifespan(settings: Settings, schema: HubSchema, metrics: HubMetrics | None =
             tune_gc(settings.gc_threshold)
             limit = settings.max_concurrent_operations
             operations = OperationSlots(limit) if limit > 0 else None
-            execution = Execution(schema, PreparedDocuments(settings.prepared_cache_bytes), operations,
-                                  max_depth=settings.max_depth, policy=policy)
+            prepared = PreparedDocuments(settings.prepared_cache_bytes)
+            execution = Execution(schema, prepared, operations, max_depth=settings.max_depth, policy=policy)
+            # runReport runs inside an operation that holds a slot already: its inner answer takes none.
+            state.reports = ReportRunner(Execution(schema, prepared, None, max_depth=settings.max_depth, policy=policy), state)
             trusted = TrustedDocuments(store, settings.trusted_documents, settings.trusted_documents_cache_seconds,
                                        settings.max_query_chars)
             yield {"hub": state, "authenticate": authenticate, "execution": execution, "metrics": measured,
-                   "trusted": trusted}
+                   "trusted": trusted, "exports": ReportRunner(execution, state), "schema": schema}
 
     return run
 
@@ -281,6 +289,24 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
 
 
+EXPORT_STATUS = {"BAD_USER_INPUT": 400, "FORBIDDEN": 403, "NOT_FOUND": 404, "SOURCE_UNAVAILABLE": 503}
+
+
+async def export_report(request: Request) -> Response:
+    """`GET /export/<report>.<csv|xlsx>?<variable>=<value>…`: a saved report as a file (hub/export.py)."""
+    name, _, fmt = request.path_params["file"].rpartition(".")
+    state: HubState = request.state.hub
+    try:
+        file, rows = await export(request.state.exports, state.store, request.state.schema._schema,  # type: ignore[arg-type]
+                                  request.scope[PRINCIPAL_KEY], name, fmt, dict(request.query_params),
+                                  state.settings.export_page_rows, state.settings.export_max_rows)
+    except HubError as exc:
+        return JSONResponse({"errors": [{"message": exc.message, "extensions": exc.extensions}]},
+                            status_code=EXPORT_STATUS.get(exc.code, 500))
+    headers = {"content-disposition": f"attachment; filename=\"{name}.{fmt}\"", "x-export-rows": str(rows)}
+    return StreamingResponse(chunks(file), media_type=MEDIA[fmt], headers=headers)
+
+
 def create_app(settings: Settings | None = None, policy: bool = True) -> Starlette:
     """The hub as an ASGI app (uvicorn: `hub.app:create_app --factory`)."""
     settings = settings or Settings()
@@ -290,6 +316,7 @@ def create_app(settings: Settings | None = None, policy: bool = True) -> Starlet
     return Starlette(
         routes=[
             Route("/graphql", graphql),  # every method: the view answers others with a GraphQL-shaped 405
+            Route("/export/{file}", export_report, methods=["GET"]),  # authenticated by the middleware
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics.endpoint),

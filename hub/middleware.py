@@ -16,8 +16,10 @@ from hub.core.principal import Principal
 from hub.store.audit import refusal
 
 PRINCIPAL_KEY = "hub.principal"
-# The paths behind authentication: GraphQL, and the console's who-am-I (hub/console/web.py).
+# The paths behind authentication: GraphQL, the console's who-am-I (hub/console/web.py), and every
+# report export under EXPORT_PREFIX (hub/export.py).
 AUTHENTICATED = ("/graphql", "/console/whoami")
+EXPORT_PREFIX = "/export/"
 Authenticator = Callable[[dict[bytes, bytes]], Awaitable[Principal]]
 
 
@@ -47,8 +49,8 @@ def _kept_or_new(given: str) -> str:
 
 
 class Authenticate:
-    """Every /graphql (and /console/whoami) request needs a bearer token or an API key, whatever its
-    method or parameters; only a page request (see `is_ide_page`) does not.
+    """Every /graphql, /console/whoami and report export (/export/…) request needs a bearer token or an
+    API key, whatever its method or parameters; only a page request (see `is_ide_page`) does not.
 
     Unauthenticated requests get HTTP 401 with a bilingual GraphQL-shaped body; health endpoints
     are not behind this.
@@ -58,8 +60,14 @@ class Authenticate:
         self.app = app
         self.paths = paths
 
+    def _guarded(self, scope: Scope) -> bool:
+        """The authenticated paths but a page request, and every report export (/export/…)."""
+        if scope["path"] in self.paths:
+            return not _ide_page(scope)
+        return str(scope["path"]).startswith(EXPORT_PREFIX)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] not in self.paths or _ide_page(scope):
+        if scope["type"] != "http" or not self._guarded(scope):
             await self.app(scope, receive, send)
             return
         authenticate: Authenticator = scope["state"]["authenticate"]

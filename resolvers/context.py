@@ -50,6 +50,7 @@ class HubContext:
     policies: PolicyBook | None = None
     idempotency_key: str | None = None  # the Idempotency-Key header (schema/idempotency.py)
     after_commit: AfterCommit | None = None  # called with a completed application's changes (hub.workflow.engine)
+    reports: Any = None  # what runs saved reports (schema/reports.py ReportRunner), when the app serves them
     batchers: Batchers = field(init=False)
 
     def __post_init__(self) -> None:
@@ -94,6 +95,7 @@ class HubState:
     audit: AuditLog | None = None
     metrics: BatchMetrics | None = None
     after_commit: AfterCommit | None = None  # delivers a completed application's changes; None: they wait in the outbox
+    reports: Any = None  # schema/reports.py ReportRunner, set by the app's lifespan
 
     async def context(self, principal: Principal) -> HubContext:
         """A fresh request context (new loaders: aiodataloader binds to the running loop)."""
@@ -102,5 +104,5 @@ class HubState:
         loaders = Loaders(self.sources, scope, self.metrics.batch if self.metrics is not None else None)
         return HubContext(
             self.settings, self.sources, self.crosswalk, principal, grants, scope, loaders,
-            audit=self.audit, store=self.store, policies=self.policies, after_commit=self.after_commit,
+            audit=self.audit, store=self.store, policies=self.policies, after_commit=self.after_commit, reports=self.reports,
         )

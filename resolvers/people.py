@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from operator import attrgetter
 from typing import Any, Protocol, TypeVar
@@ -18,7 +19,7 @@ from hub.core import ids
 from hub.core.codes import PersonnelCategory, PostCategory, QuotaType, Sex, SlotStatus
 from hub.core.errors import HubError, SourceUnavailable
 from hub.core.records import PayLine, RegistrySlot
-from hub.core.retirement import retirement_date, retirement_group
+from hub.core.retirement import RetirementGroup, retirement_date, retirement_group
 from resolvers.context import HubContext
 from resolvers.institutions import InstitutionView, of_records, of_units
 from resolvers.loaders import (
@@ -121,6 +122,11 @@ async def slots_of(ctx: HubContext, people: Sequence[PersonLike]) -> list[Regist
     return [p.slot if p.slot is not None else current_slot(next(found)) for p in people]
 
 
+def facets_by_trust(ctx: HubContext) -> list[Named[IdNumber, Any]]:
+    """The facets ordered by their departments' trust ranks (the mapping headers' `trust:`), registry first on ties."""
+    return sorted(FACETS, key=lambda facet: ctx.sources.trust(ctx.sources.holder(facet.entity)))
+
+
 async def resolve(ctx: HubContext, people: Sequence[PersonLike], pick: Callable[[Any], Any]) -> tuple[list[Any], list[str | None]]:
     """Per person, the first non-null value over the facets in trust order, and the department it came from.
 
@@ -132,7 +138,7 @@ async def resolve(ctx: HubContext, people: Sequence[PersonLike], pick: Callable[
     sources: list[str | None] = [None] * len(people)
     errors: dict[int, HubError] = {}
     pending: Sequence[int] = range(len(people))
-    for facet in FACETS:
+    for facet in facets_by_trust(ctx):
         if not pending:
             break
         department = ctx.sources.holder(facet.entity)
@@ -192,6 +198,14 @@ async def slots_of_institutions(ctx: HubContext, insts: Sequence[InstitutionView
     return [listed(slots) if slots else [] for slots in found]
 
 
+async def unit_codes(ctx: HubContext, department: str, region_code: str | None, institution_code: str | None) -> list[str]:
+    """A department's unit codes of one institution, or of the institutions in a region (row scope is added apart)."""
+    cw = await ctx.crosswalk.get()
+    idents = [cw.find(institution_code)] if institution_code else list(cw.by_code.values())
+    return [code for i in idents
+            if i and (code := i.local_id(department)) and (not region_code or (i.region_code or "").startswith(region_code))]
+
+
 async def page(ctx: HubContext, size: int, after: str | None, region_code: str | None, institution_code: str | None,
                quota_type: str | None, name: str | None, include_left: bool) -> Page[Listed]:
     """A keyset page of the registry's people (by slot) matching the filters, in the caller's scope."""
@@ -202,12 +216,7 @@ async def page(ctx: HubContext, size: int, after: str | None, region_code: str |
     if name:
         where["name"] = Contains(name.strip())
     if region_code or institution_code:
-        cw = await ctx.crosswalk.get()
-        idents = [cw.find(institution_code)] if institution_code else list(cw.by_code.values())
-        where["unit_local_id"] = [
-            code for i in idents
-            if i and (code := i.local_id(department)) and (not region_code or (i.region_code or "").startswith(region_code))
-        ]
+        where["unit_local_id"] = await unit_codes(ctx, department, region_code, institution_code)
     slots, more = await scan(ctx, department, "registry_slot", "slot_id", where, size, after)
     named = [s for s in slots if s.id_number]
     return Page(listed(named), [s.slot_id for s in named], more, slots[-1].slot_id if slots else None,
@@ -248,40 +257,130 @@ def id_facts(id_number: str) -> tuple[dt.date, str] | None:
     return birth, Sex.MALE if ids.id_sex(id_number) == "male" else Sex.FEMALE
 
 
-async def statutory_retirement(ctx: HubContext, people: Sequence[PersonLike]) -> list[dt.date | None | HubError]:
-    """Each person's statutory retirement date (2025 progressive rule), from the ID's birth and sex.
+def recorded_birth(record: Any) -> dt.date | None:
+    """A department's recorded birth as a date: `YYYY-MM-DD` as is, `YYYY-MM` as the month's first day, else None."""
+    text = getattr(record, "birth", None)
+    if not text or len(text) < 7:
+        return None
+    try:
+        return dt.date(int(text[:4]), int(text[5:7]), int(text[8:10]) if len(text) >= 10 else 1)
+    except ValueError:
+        return None
 
-    A woman is in a worker post when her slot is GQ, her category is PI worker, or her current
-    post is a worker post (docs/retirement.md §Which group).
+
+def recorded_sex(record: Any) -> str | None:
+    """A department's recorded sex when it says male or female (unknown and unstated fall through)."""
+    sex = getattr(record, "sex", None)
+    return sex if sex in (Sex.MALE, Sex.FEMALE) else None
+
+
+# What the fallback reads of each facet (the registry's describing slot is the listed or current one).
+FACT_FIELDS: dict[str, set[str]] = {"registry_slot": {"birth", "sex"}, "personnel": {"birth", "sex"},
+                                    "cadre": {"birth", "sex"}, "payee": {"sex"}}
+
+
+@dataclass(frozen=True, slots=True)
+class BirthFacts:
+    """A person's birth date and sex, and where each came from: None for the ID number, else a department id.
+
+    A value is None when no source has it, or the error of a source that was down while none had it.
     """
-    out: list[dt.date | None | HubError] = [None] * len(people)
-    women = []
+
+    birth: dt.date | HubError | None
+    sex: str | HubError | None
+    birth_source: str | None = None
+    sex_source: str | None = None
+
+    @property
+    def placed(self) -> bool:
+        """Whether both are known, so the retirement date can be computed."""
+        return isinstance(self.birth, dt.date) and isinstance(self.sex, str)
+
+
+async def birth_facts(ctx: HubContext, people: Sequence[PersonLike]) -> list[BirthFacts]:
+    """Each person's birth date and sex: from a valid ID number, else the departments' recorded values in trust order.
+
+    Only people whose ID number is invalid cost a read (of each facet until one answers).
+    """
+    out: list[BirthFacts | None] = []
+    fallback = []
     for i, person in enumerate(people):
         facts = id_facts(person.id_number)
+        out.append(BirthFacts(*facts) if facts else None)
         if facts is None:
-            continue
-        if facts[1] == Sex.MALE:
-            out[i] = retirement_date(facts[0], retirement_group("male", False))
-        else:
-            women.append(i)
+            fallback.append(i)
+    if fallback:
+        subset = [people[i] for i in fallback]
+        (births, birth_sources), (sexes, sex_sources) = await asyncio.gather(
+            resolve(ctx, subset, recorded_birth), resolve(ctx, subset, recorded_sex))
+        for j, i in enumerate(fallback):
+            out[i] = BirthFacts(births[j], sexes[j], birth_sources[j], sex_sources[j])
+    return out  # type: ignore[return-value]  # every index filled
+
+
+async def birth_dates(ctx: HubContext, people: Sequence[PersonLike]) -> list[Any]:
+    """Each person's birth date (see `birth_facts`)."""
+    return [f.birth for f in await birth_facts(ctx, people)]
+
+
+async def sexes(ctx: HubContext, people: Sequence[PersonLike]) -> list[Any]:
+    """Each person's sex (see `birth_facts`)."""
+    return [f.sex for f in await birth_facts(ctx, people)]
+
+
+async def birth_date_sources(ctx: HubContext, people: Sequence[PersonLike]) -> list[str | None]:
+    """The department each birth date came from (None: the ID number, or no date)."""
+    return [f.birth_source for f in await birth_facts(ctx, people)]
+
+
+async def sex_sources(ctx: HubContext, people: Sequence[PersonLike]) -> list[str | None]:
+    """The department each sex came from (None: the ID number, or no value)."""
+    return [f.sex_source for f in await birth_facts(ctx, people)]
+
+
+async def worker_posts(ctx: HubContext, people: Sequence[PersonLike]) -> list[bool]:
+    """Whether each person is in a worker post: slot GQ, category PI worker, or a current worker post
+    (docs/retirement.md §Which group)."""
+    keys = [_key(p) for p in people]
+    slots, staff, posts = await asyncio.gather(
+        slots_of(ctx, people), ctx.loaders.load(PersonnelByPerson, keys), ctx.loaders.load(PostsByPerson, keys))
+    return [
+        (slot is not None and slot.quota_type == QuotaType.GQ)
+        or any(p.category == PersonnelCategory.PI_WORKER for p in records)
+        or any(p.category == PostCategory.WORKER and p.end_on is None for p in held)
+        for slot, records, held in zip(slots, staff, posts, strict=True)
+    ]
+
+
+async def retirements(ctx: HubContext, people: Sequence[PersonLike]) -> list[tuple[BirthFacts, RetirementGroup | None, dt.date | HubError | None]]:
+    """Each person's birth facts, retirement group and statutory retirement date (2025 progressive rule).
+
+    The date is None when the birth date or sex is unknown everywhere, the error of a source that
+    was down when it could have decided it.
+    """
+    facts = await birth_facts(ctx, people)
+    out: list[tuple[BirthFacts, RetirementGroup | None, dt.date | HubError | None]] = []
+    women = [i for i, f in enumerate(facts) if f.placed and f.sex == Sex.FEMALE]
+    worker: dict[int, bool | HubError] = {}
     if women:
-        subset = [people[i] for i in women]
-        keys = [_key(p) for p in subset]
         try:
-            slots, staff, posts = await asyncio.gather(
-                slots_of(ctx, subset), ctx.loaders.load(PersonnelByPerson, keys), ctx.loaders.load(PostsByPerson, keys)
-            )
+            worker = dict(zip(women, await worker_posts(ctx, [people[i] for i in women]), strict=True))
         except HubError as exc:
-            for i in women:
-                out[i] = exc
-            return out
-        for i, slot, records, held in zip(women, slots, staff, posts, strict=True):
-            worker = (
-                (slot is not None and slot.quota_type == QuotaType.GQ)
-                or any(p.category == PersonnelCategory.PI_WORKER for p in records)
-                or any(p.category == PostCategory.WORKER and p.end_on is None for p in held)
-            )
-            birth = id_facts(people[i].id_number)[0]  # type: ignore[index]
-            out[i] = retirement_date(birth, retirement_group("female", worker))
+            worker = dict.fromkeys(women, exc)
+    for i, f in enumerate(facts):
+        if not f.placed:
+            error = f.birth if isinstance(f.birth, HubError) else f.sex if isinstance(f.sex, HubError) else None
+            out.append((f, None, error))
+            continue
+        post = worker.get(i, False)
+        if isinstance(post, HubError):
+            out.append((f, None, post))
+            continue
+        group = retirement_group("male" if f.sex == Sex.MALE else "female", post)
+        out.append((f, group, retirement_date(f.birth, group)))  # type: ignore[arg-type]  # placed
     return out
 
+
+async def statutory_retirement(ctx: HubContext, people: Sequence[PersonLike]) -> list[dt.date | None | HubError]:
+    """Each person's statutory retirement date (see `retirements`)."""
+    return [date for _, _, date in await retirements(ctx, people)]

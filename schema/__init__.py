@@ -12,17 +12,21 @@ from strawberry.tools import merge_types
 from adapters.base import Capability, Need
 from adapters.registry import load_departments
 from hub.core.settings import Settings
+from resolvers.trends import NEEDS as TREND_NEEDS
 from schema.admin import AdminMutation, AdminQuery
 from schema.change_events import ChangeEventsMutation, ChangeEventsQuery
 from schema.enums import install_departments
 from schema.execution.executor import HubExecutor
 from schema.federation import FEDERATION_VERSION, Info, ServiceQuery, check_representations
+from schema.forecast import ForecastQuery
 from schema.idempotency import idempotent
 from schema.institution import Institution
 from schema.person import Person
 from schema.query import Query
+from schema.reports import ReportsMutation, ReportsQuery
 from schema.role_schema import role_schema_cache
 from schema.supervision import SupervisionMutation, SupervisionQuery
+from schema.trends import TrendQuery
 from schema.workflow import WorkflowMutation, WorkflowQuery
 
 _QUERIES = "查询 / queries"
@@ -34,6 +38,7 @@ NEEDS: tuple[Need, ...] = (
     Need("unit", Capability.STREAM, "机构对照 / the institution crosswalk"),
     Need("registry_slot", Capability.AGGREGATE, _QUERIES),
     Need("quota", Capability.AGGREGATE, _QUERIES),
+    *TREND_NEEDS,
 )
 
 
@@ -62,8 +67,10 @@ def build_schema(settings: Settings | None = None) -> HubSchema:
     """The schema: its types, and the executor graphql-core runs it with (schema/execution/); its
     `Department` enum lists the departments the settings' mappings declare."""
     schema = HubSchema(
-        query=merge_types("Query", (Query, AdminQuery, SupervisionQuery, WorkflowQuery, ChangeEventsQuery, ServiceQuery)),
-        mutation=idempotent(merge_types("Mutation", (AdminMutation, SupervisionMutation, WorkflowMutation, ChangeEventsMutation))),
+        query=merge_types("Query", (Query, AdminQuery, SupervisionQuery, WorkflowQuery, ChangeEventsQuery, ForecastQuery, TrendQuery,
+                                    ReportsQuery, ServiceQuery)),
+        mutation=idempotent(merge_types("Mutation", (AdminMutation, SupervisionMutation, WorkflowMutation, ChangeEventsMutation,
+                                                     ReportsMutation))),
         types=[Institution, Person],
         execution_context_class=HubExecutor,
         federation_version=FEDERATION_VERSION,

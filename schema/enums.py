@@ -10,6 +10,10 @@ from graphql import GraphQLEnumType, GraphQLEnumValue, GraphQLSchema
 
 from hub.core import codes
 from hub.core.departments import Departments
+from hub.core.retirement import RetirementGroup
+from resolvers.forecast import ForecastDimension as ForecastDimensionCode
+from resolvers.trends import Measure as TrendMeasureCode
+from resolvers.trends import TrendDimension as TrendDimensionCode
 
 
 def graphql_enum(cls: type[Enum], description: str, labels: dict[str, str], name: str | None = None) -> Any:
@@ -96,6 +100,38 @@ PlanStatus = graphql_enum(codes.PlanStatus, "空编补员计划状态 / vacancy 
     "USED_UP": "已用完 / used up",
     "REVOKED": "已撤销 / revoked",
 })
+
+
+ForecastDimension = graphql_enum(ForecastDimensionCode, "退休预测的分组维度 / what a retirement forecast groups by", {
+    "REGION": "地区（旗区） / region",
+    "INSTITUTION": "机构 / institution",
+    "QUOTA_TYPE": "编制类型 / quota type",
+    "CATEGORY": "退休类别（男、女干部、女工人） / retirement category (men, women cadre, women worker)",
+    "SEX": "性别 / sex",
+    "EDUCATION": "学历（实名制） / education (registry)",
+    "ETHNIC_GROUP": "民族（实名制） / ethnic group (registry)",
+}, name="ForecastDimension")
+RetirementCategory = graphql_enum(RetirementGroup, "退休类别（2025年渐进式规则） / retirement category (2025 rule)", {
+    "MEN": "男性（原60岁） / men (formerly 60)",
+    "WOMEN_CADRE": "女干部、管理和专业技术岗位（原55岁） / women in cadre, management or technical posts (formerly 55)",
+    "WOMEN_WORKER": "女工人岗位（原50岁） / women in worker posts (formerly 50)",
+}, name="RetirementCategory")
+
+
+TrendMeasure = graphql_enum(TrendMeasureCode, "月度快照的指标 / a key figure kept monthly", {
+    "INSTITUTIONS": "机构数 / institutions",
+    "APPROVED": "核定编制数 / approved quota",
+    "OCCUPIED": "实有（占用）编制数 / slots occupied",
+    "VACANT": "空编数 / vacant slots",
+    "PERSONS": "在编人数（人） / persons holding a slot",
+    "LEADERS": "在任领导职务数 / leadership appointments in force",
+    "PAY_GROSS": "应发工资合计（分） / gross pay (fen)",
+    "PAY_NET": "实发工资合计（分） / net pay (fen)",
+}, name="TrendMeasure")
+TrendDimension = graphql_enum(TrendDimensionCode, "趋势的分列维度 / what a trend is split by", {
+    "REGION": "地区（旗区） / region",
+    "QUOTA_TYPE": "编制类型（编制类指标） / quota type (quota measures)",
+}, name="TrendDimension")
 
 
 @strawberry.enum(description="数据来源部门 / source department")

@@ -187,6 +187,10 @@ class PayrollRecord:
 _NAME_READS = reads(registry_slot={"name"}, personnel={"name"}, cadre={"name"}, payee={"name"}, via=data.CURRENT_SLOT_READS)
 
 
+# Birth date and sex read each facet's recorded values (only for people whose ID number is invalid).
+_FACTS_READS = reads(via=data.CURRENT_SLOT_READS, **data.FACT_FIELDS)
+
+
 async def _name_sources(ctx: HubContext, people: Sequence[Person]) -> list[Any]:
     return [s if isinstance(s, HubError) else s or None for s in await data.name_sources(ctx, people)]
 
@@ -206,9 +210,23 @@ class Person:
     name: str | None = batch_field(data.names, "姓名（按 编办→人社→组织部→财政 取第一个） / name, from the first source that has it", _NAME_READS)
     name_source: Department | None = batch_field(_name_sources, "姓名取自哪个部门 / which department the name came from", _NAME_READS)
     retirement_date: dt.date | None = batch_field(
-        data.statutory_retirement, "法定退休日期（2025年渐进式规则） / statutory retirement date (2025 rule)",
-        reads(registry_slot={"quota_type"}, personnel={"category"}, post_assignment={"category", "end_on"}, via=data.CURRENT_SLOT_READS),
+        data.statutory_retirement,
+        "法定退休日期（2025年渐进式规则；出生日期、性别取自身份证号，无效时取各部门登记值） / statutory retirement date "
+        "(2025 rule; birth date and sex from the ID number, else the departments' recorded values)",
+        _FACTS_READS | (reads(registry_slot={"quota_type"}, personnel={"category"}, post_assignment={"category", "end_on"})),
     )
+    sex: Sex | None = batch_field(
+        data.sexes, "性别（以身份证号为准，无效时按信任顺序取各部门登记值） / sex, from the ID number, else the recorded values in trust order",
+        _FACTS_READS)
+    sex_source: Department | None = batch_field(
+        data.sex_sources, "性别取自哪个部门（空：取自身份证号或无从得知） / which department the sex came from "
+        "(null: the ID number, or unknown)", _FACTS_READS)
+    birth_date: dt.date | None = batch_field(
+        data.birth_dates, "出生日期（以身份证号为准，无效时按信任顺序取各部门登记值；只有年月时取该月1日） / birth date, from the "
+        "ID number, else the recorded values in trust order (a year-month as the month's first day)", _FACTS_READS)
+    birth_date_source: Department | None = batch_field(
+        data.birth_date_sources, "出生日期取自哪个部门（空：取自身份证号或无从得知） / which department the birth "
+        "date came from (null: the ID number, or unknown)", _FACTS_READS)
     institution: Institution | None = institution_field(
         data.institutions, "所在机构（实名制优先） / institution, registry first",
         reads(registry_slot={"unit_local_id"}, personnel={"unit_local_id"}, via=data.CURRENT_SLOT_READS),
@@ -220,16 +238,6 @@ class Person:
     cadre: CadreRecord | None = batch_field(
         data.first(CadresByPerson), "干部信息（组织部） / cadre file (organization department)", reads(cadre=()))
     payroll: PayrollRecord | None = batch_field(_payroll, "工资统发（财政局） / payroll (finance bureau)", reads(payee=()))
-
-    @strawberry.field(description="性别（以身份证号为准） / sex, from the ID number", metadata=reading())
-    def sex(self) -> Sex | None:
-        facts = data.id_facts(self.id_number)
-        return facts[1] if facts else None  # type: ignore[return-value]
-
-    @strawberry.field(description="出生日期（以身份证号为准） / birth date, from the ID number", metadata=reading())
-    def birth_date(self) -> dt.date | None:
-        facts = data.id_facts(self.id_number)
-        return facts[0] if facts else None
 
     @classmethod
     async def resolve_reference(cls, info: Info, **representation: Any) -> Person | None:

@@ -117,6 +117,9 @@ class Settings(BaseSettings):
     check_interval: float = 0.0  # seconds between scheduled cross-checks; 0 disables (enable on one replica)
     check_delay: float = 60.0  # before the first scheduled check
     check_lookback_months: int = 12
+    snapshot_interval: float = 0.0  # seconds between scheduled snapshots of the current month; 0 disables (one replica)
+    export_page_rows: int = 1000  # rows an export asks its report for at a time (each page one operation)
+    export_max_rows: int = 1_000_000  # rows an export writes at most (then stops, saying so in its last row)
     apikey_cache_seconds: float = 5.0  # a revoked key stops working within this time
     # Idempotent mutations (hub/store/idempotency.py): a key answers its retries for this long after first use,
     # then may be used afresh; a retry while the first request runs waits this long for its answer, then CONFLICT.

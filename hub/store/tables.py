@@ -285,3 +285,30 @@ workflow_locks = sa.Table(  # one row per institution or person: work on it take
     sa.Column("name", sa.String(80), primary_key=True),
     sa.Column("version", sa.Integer, nullable=False),
 )
+
+# Monthly snapshots of the key figures (hub/store/snapshots.py): one value per month, measure,
+# region and quota type ('' where a measure is not per quota type). Taking a month again replaces it.
+snapshots = sa.Table(
+    "snapshots",
+    metadata,
+    sa.Column("month", sa.String(7), primary_key=True),
+    sa.Column("measure", sa.String(32), primary_key=True),
+    sa.Column("region_code", sa.String(12), primary_key=True),
+    sa.Column("quota_type", sa.String(4), primary_key=True),
+    sa.Column("value", sa.BigInteger, nullable=False),
+    sa.Column("taken_at", Stamp, nullable=False),
+)
+
+# Saved reports (hub/store/reports.py): a named GraphQL document with its variables.
+saved_reports = sa.Table(
+    "saved_reports",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("document", sa.Text, nullable=False),
+    sa.Column("variables", sa.JSON, nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("owner_department", sa.String(32)),
+    sa.Column("created_by", sa.String(128), nullable=False),
+    sa.Column("created_at", Stamp, nullable=False),
+    sa.Column("updated_at", Stamp, nullable=False),
+)

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from adapters.registry import Sources
@@ -27,18 +26,11 @@ class CheckScheduler(Background):
 
     def __init__(self, sources: Sources, store: Store, interval: float, delay: float | None = None,
                  lookback: int = 12) -> None:
-        super().__init__()
+        super().__init__(interval, delay)
         self.sources = sources
         self.store = store
-        self.interval = interval
-        self.delay = interval if delay is None else delay
         self.lookback = lookback
         self.last: CheckRun | None = None
-
-    @property
-    def enabled(self) -> bool:
-        """A non-positive interval disables the schedule."""
-        return self.interval > 0
 
     async def run_once(self) -> CheckRun | None:
         """One scheduled run; a failure is logged (and recorded as a FAILED run), never raised."""
@@ -54,9 +46,3 @@ class CheckScheduler(Background):
         log.info("scheduled cross-check run %s: %s findings, %s new, %s resolved by data", self.last.id,
                  self.last.findings, self.last.opened, self.last.resolved)
         return self.last
-
-    async def _loop(self) -> None:
-        await asyncio.sleep(self.delay)
-        while True:
-            await self.run_once()
-            await asyncio.sleep(self.interval)

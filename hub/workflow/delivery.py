@@ -111,10 +111,9 @@ class DeliveryLoop(Background):
     name = "change-delivery"
 
     def __init__(self, store: Store, sources: Sources, interval: float, crosswalk: CrosswalkCache | None = None) -> None:
-        super().__init__()
+        super().__init__(interval, delay=0)
         self.store = store
         self.sources = sources
-        self.interval = interval
         self.crosswalk = crosswalk
         self.last: Delivered | None = None
 
@@ -131,10 +130,3 @@ class DeliveryLoop(Background):
             log.exception("change delivery failed")
             return None
         return self.last
-
-    async def _loop(self) -> None:
-        while True:
-            await self.run_once()
-            if self.interval <= 0:
-                return
-            await asyncio.sleep(self.interval)
