@@ -8,8 +8,8 @@ list of objects. When that field is a connection whose `after` argument is a var
 `pageInfo { hasNextPage endCursor }` is selected, the export asks for one page after another
 (`first` set to HUB_EXPORT_PAGE_ROWS when it is a variable too), each page a whole operation
 through `Execution.answer` — the caller's grants, masks and row scope, and an audit entry per page.
-Rows are written as they come to a temporary file (csv, or hub/xlsx.py's streaming sheet with inline
-strings), so memory holds one page, whatever the number of rows; the file is then streamed to the client.
+Rows are written as they come to a temporary file (csv, or XlsxWriter in constant-memory
+mode), so memory holds one page, whatever the number of rows; the file is then streamed to the client.
 
 Columns are the row's leaf fields in the order the query selects them; each header is the Chinese
 part of the field's schema description (nested fields joined with `·`). Int and Float fields are
@@ -27,6 +27,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
+import xlsxwriter
 from graphql import (
     FieldNode,
     GraphQLList,
@@ -42,18 +43,17 @@ from graphql import (
     print_ast,
 )
 
-from hub import xlsx
 from hub.core.errors import BadUserInput, Forbidden, HubError, NotFound, SourceUnavailable
 from hub.core.principal import Principal
 from hub.store import reports as saved_reports
 from hub.store.db import Store
-from hub.xlsx import XlsxStream
 
 FORMATS = ("csv", "xlsx")
 MEDIA = {"csv": "text/csv; charset=utf-8", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 CHUNK = 64 * 1024
 JOIN = "；"
-NUMBER = {"Int": xlsx.INTEGER, "Float": xlsx.DECIMAL}
+NUMBER = {"Int": "0", "Float": "0.00"}  # the number format of a column of that GraphQL type
+DATE, DATETIME = "yyyy-mm-dd", "yyyy-mm-dd hh:mm:ss"
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,38 +202,63 @@ def _typed(value: Any, kind: str) -> Any:
 
 
 class Writer:
-    """Rows into a temporary file in one format; `file()` rewinds and hands it over."""
+    """Rows into a temporary file in one format; `file()` rewinds and hands it over.
+
+    XLSX through XlsxWriter in constant-memory mode: each row is written out as it comes, strings
+    inline, so memory holds one row whatever the file's size. Text is never read as a formula, a
+    number or a link.
+    """
 
     def __init__(self, fmt: str, columns: tuple[Column, ...]) -> None:
         self.fmt, self.columns = fmt, columns
         self.out: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115  # handed to the response, which closes it
         self.rows = 0
+        headers = [c.header for c in columns]
         if fmt == "csv":
             self.text = io.TextIOWrapper(self.out, encoding="utf-8-sig", newline="")  # BOM: Excel reads it as UTF-8
             self.csv = csv.writer(self.text)
-            self.csv.writerow([c.header for c in columns])
-        else:
-            self.xlsx = XlsxStream(self.out, "报表", [c.header for c in columns])
+            self.csv.writerow(headers)
+            return
+        self.book = xlsxwriter.Workbook(self.out, {
+            "constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
+            "strings_to_urls": False, "remove_timezone": True})
+        self.sheet = self.book.add_worksheet("报表")
+        self.formats = {f: self.book.add_format({"num_format": f}) for f in (DATE, DATETIME, *NUMBER.values())}
+        self.sheet.write_row(0, 0, headers, self.book.add_format({"bold": True}))
+        self.closed = False
 
     def write(self, values: list[Any]) -> None:
         self.rows += 1
         if self.fmt == "csv":
             self.csv.writerow(["" if v is None else ("true" if v is True else "false" if v is False else v) for v in values])
             return
-        self.xlsx.append(values, [
-            xlsx.DATETIME if isinstance(v, dt.datetime) else xlsx.DATE if isinstance(v, dt.date)
-            else NUMBER.get(c.kind, 0) if isinstance(v, int | float) and not isinstance(v, bool) else 0
-            for v, c in zip(values, self.columns, strict=True)
-        ])
+        row, sheet, formats = self.rows, self.sheet, self.formats
+        for col, (v, c) in enumerate(zip(values, self.columns, strict=True)):
+            if v is None:
+                continue
+            if isinstance(v, bool):
+                sheet.write_boolean(row, col, v)
+            elif isinstance(v, int | float):
+                sheet.write_number(row, col, v, formats.get(NUMBER.get(c.kind, "")))
+            elif isinstance(v, dt.datetime):
+                sheet.write_datetime(row, col, v, formats[DATETIME])
+            elif isinstance(v, dt.date):
+                sheet.write_datetime(row, col, v, formats[DATE])
+            else:
+                sheet.write_string(row, col, str(v))
 
     def note(self, text: str) -> None:
         """A last line saying the export is cut short."""
         self.write([text, *[None] * (len(self.columns) - 1)])
 
+    def _close_book(self) -> None:
+        if self.fmt == "xlsx" and not self.closed:
+            self.closed = True
+            self.book.close()
+
     def discard(self) -> None:
         """Drop what was written."""
-        if self.fmt == "xlsx":
-            self.xlsx.close()  # a zip left open would try to finish itself on a closed file when collected
+        self._close_book()
         self.out.close()
 
     def file(self) -> IO[bytes]:
@@ -241,7 +266,7 @@ class Writer:
             self.text.flush()
             self.text.detach()
         else:
-            self.xlsx.close()
+            self._close_book()
         self.out.seek(0)
         return self.out
 
