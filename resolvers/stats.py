@@ -22,7 +22,7 @@ from typing import Any
 from hub.core.codes import region_of
 from hub.core.crosswalk import Crosswalk
 from hub.core.errors import BadUserInput, Forbidden
-from hub.core.stats import READS, Dimension, Key, age_band, pay_component, round_to, suppress
+from hub.core.stats import READS, Dimension, Key, Line, age_band, pay_component, round_to, suppress
 from policies.access import Access
 from resolvers.context import HubContext
 from resolvers.loaders import ACTIVE_SLOT, IN_POST
@@ -394,17 +394,17 @@ def _rounded(parts: dict[str, int], base: int) -> dict[str, int]:
     return out
 
 
-def _lines(by: Sequence[Dimension], cw: Crosswalk) -> list[Callable[[Key], Hashable]]:
+def _lines(by: Sequence[Dimension], cw: Crosswalk) -> list[Line]:
     """The lines a cell lies on: its key with one dimension left out; an institution's also by its
     banner and by its division (the margins a query by region gives)."""
     def region(code: Hashable) -> str | None:
         ident = cw.identity(code) if isinstance(code, str) else None
         return ident.region_code if ident else None
 
-    def line(i: int, kind: str, up: Callable[[Hashable], Hashable]) -> Callable[[Key], Hashable]:
-        return lambda k: (i, kind, up(k[i]), *k[:i], *k[i + 1:])
+    def line(i: int, kind: str, up: Callable[[Hashable], Hashable]) -> Line:
+        return (i if kind == "all" else None), lambda k: (i, kind, up(k[i]), *k[:i], *k[i + 1:])
 
-    lines: list[Callable[[Key], Hashable]] = []
+    lines: list[Line] = []
     for i, d in enumerate(by):
         lines.append(line(i, "all", lambda v: None))
         if d == D.INSTITUTION:
@@ -460,7 +460,10 @@ def _answer(ctx: HubContext, query: Query, measures: list[str], limited: bool) -
             total.support = (total.support or 0) + acc.support
     hidden: set[Key] = set()
     if limited:
-        hidden = suppress({k: a.support for k, a in query.groups.items()}, base, _lines(query.by, query.units.cw))
+        support = {k: a.support for k, a in query.groups.items()}
+        hidden = suppress(support, base, _lines(query.by, query.units.cw))
+        for key in support.keys() - query.groups.keys():  # empty cells added to hide a lone suppressed one
+            query.acc(key)
     rows = []
     for key in sorted(query.groups, key=lambda k: tuple((v is None, "" if v is None else str(v)) for v in k)):
         acc = query.groups[key]

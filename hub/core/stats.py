@@ -112,28 +112,45 @@ def round_to(value: int, base: int) -> int:
 Key = tuple[Hashable, ...]
 
 
-def suppress(support: dict[Key, int | None], minimum: int, lines: Sequence[Callable[[Key], Hashable]]) -> set[Key]:
+Line = tuple[int | None, Callable[[Key], Hashable]]  # (the dimension a line runs along, or None; the line of a cell)
+
+
+def suppress(support: dict[Key, int | None], minimum: int, lines: Sequence[Line]) -> set[Key]:
     """The cells to suppress: those counting fewer than `minimum` (but some) people, and complementary ones.
 
     `lines` map a cell to the line it lies on (its key with one dimension left out, or an institution
     replaced by its region): a line holding exactly one suppressed cell would give it away as the
-    line's total minus the others, so the smallest other cell of that line is suppressed too, until
-    no line has exactly one. Cells with no support (`None`: no people behind them) are never suppressed.
+    line's total (another query's figure) minus the others, so the smallest other cell of that line
+    is suppressed too, until no line has exactly one. When a line along a dimension has no other cell,
+    an empty cell (a value of that dimension the answer holds elsewhere) is added suppressed, so that
+    neither a cell's value nor the absence of its neighbours tells the hidden one. Cells with no
+    support (`None`: no people behind them, quotas only) are never suppressed. `support` gains the
+    added empty cells (support 0).
     """
     hidden = {k for k, n in support.items() if n is not None and 0 < n < minimum}
+    domains = [sorted({k[i] for k in support}, key=repr) for i in range(len(next(iter(support), ())))]
     changed = bool(hidden)
     while changed:
         changed = False
-        for line in lines:
+        for along, line in lines:
             groups: dict[Hashable, list[Key]] = {}
             for key in support:
                 groups.setdefault(line(key), []).append(key)
             for members in groups.values():
-                if sum(k in hidden for k in members) != 1:
+                alone = [k for k in members if k in hidden]
+                if len(alone) != 1:
                     continue
                 others = sorted((k for k in members if k not in hidden and support[k] is not None),
                                 key=lambda k: (support[k], repr(k)))
                 if others:
                     hidden.add(others[0])
                     changed = True
+                elif along is not None:
+                    cell = alone[0]
+                    empty = [(*cell[:along], v, *cell[along + 1:]) for v in domains[along] if v != cell[along]]
+                    empty = [k for k in empty if k not in support]
+                    if empty:
+                        support[empty[0]] = 0
+                        hidden.add(empty[0])
+                        changed = True
     return hidden
