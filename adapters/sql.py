@@ -537,10 +537,11 @@ class SqlAdapter:
                 inner = sa.select(*(c.label(f"c{i}") for i, c in enumerate(cols.values())), rank.label("hub_rank"))
                 sub = inner.select_from(ent.source).where(*conds, person.is_not(None)).subquery()
                 cols = {f: sub.c[f"c{i}"] for i, f in enumerate(cols)}
-                source, conds = sub, [sub.c.hub_rank == 1]
+                source, conds = sub, [sub.c.hub_rank == sa.literal_column("1")]  # no bind parameter (asyncpg takes them by position)
             keys = [cols[f] for f in group_by]
             counted = sa.func.count(sa.distinct(cols[distinct])) if distinct else sa.func.count()
-            stmt = sa.select(*keys, sa.func.count(), counted, *(sa.func.sum(cols[f]) for f in sums))
+            # Summed as integers whatever the legacy type (a level kept as text): what `convert: int` reads.
+            stmt = sa.select(*keys, sa.func.count(), counted, *(sa.func.sum(sa.cast(cols[f], sa.BigInteger)) for f in sums))
             stmt = stmt.select_from(source).where(*conds)
             return stmt.group_by(*keys) if keys else stmt
 
