@@ -387,7 +387,7 @@ def _measures(parts: dict[str, int], measures: Sequence[str]) -> dict[str, float
 
 def _rounded(parts: dict[str, int], base: int) -> dict[str, int]:
     """Counts rounded to multiples of `base`; vacant and over from the rounded approved and occupied."""
-    out = {k: round_to(v, base) if k in COUNTS or k in ("QUOTA_OCCUPIED", "PAY_LINES") else v for k, v in parts.items()}
+    out = {k: round_to(v, base) if k in COUNTS or k == "QUOTA_OCCUPIED" else v for k, v in parts.items()}
     if "APPROVED" in parts:
         a, o = out["APPROVED"], out.get("QUOTA_OCCUPIED", 0)
         out["VACANT"], out["OVER"] = max(a - o, 0), max(o - a, 0)

@@ -191,3 +191,43 @@ def test_row_scope_narrows_every_statement(data: tuple[Hub, Path]) -> None:
     assert all(b["values"][0] >= r["values"][0] for b, r in zip(banner["rows"], inside, strict=True))
     outside = hub.query(QUERY, {"m": ["HEADCOUNT"], "b": ["REGION"], "f": {"regionCode": "152921"}}, region=BANNER)
     assert outside["data"]["stats"]["rows"] == []  # a filter narrows within the scope, never beyond it
+
+
+def _statements(hub: Hub) -> dict[str, int]:
+    return {d: a.statements for d, a in hub.client.app_state["hub"].sources.items()}
+
+
+@pytest.mark.parametrize(("measures", "by", "expected"), [
+    (["HEADCOUNT"], ["REGION", "QUOTA_TYPE"], {"establishment": 1}),  # the persons' GROUP BY
+    (["HEADCOUNT", "OCCUPIED"], ["INSTITUTION", "EDUCATION"], {"establishment": 2}),  # persons, slots
+    (["APPROVED", "VACANT"], ["INSTITUTION_TYPE"], {"establishment": 3}),  # unit types, quotas, slots
+    (["LEADERSHIP_APPROVED", "LEADERSHIP_FILLED"], ["REGION"], {"establishment": 1, "organization": 1}),
+    (["PAY_GROSS_TOTAL", "PAY_NET_AVERAGE"], ["REGION", "MONTH"], {"finance": 1}),
+    (["HEADCOUNT"], ["QUOTA_TYPE", "TITLE_LEVEL", "SUBJECT"], {"establishment": 1, "hr": 2}),  # three streams
+])
+def test_one_statement_per_source_and_family(hub: Hub, measures: list[str], by: list[str], expected: dict[str, int]) -> None:
+    hub.query(QUERY, {"m": measures, "b": by})  # the crosswalk is read once, before
+    before = _statements(hub)
+    for flt in ({}, {"regionCode": BANNER}):  # the same count whatever the groups
+        hub.query(QUERY, {"m": measures, "b": by, "f": flt})
+    after = _statements(hub)
+    ran = {d: (after[d] - before[d]) // 2 for d in after if after[d] != before[d]}
+    assert ran == expected
+
+
+def test_persons_lists_each_person_once_and_people_lists_slots(hub: Hub) -> None:
+    query = """query($after: String) { personCount persons(first: 37, after: $after) {
+        totalCount edges { node { idNumber } } pageInfo { hasNextPage endCursor } } }"""
+    seen: list[str] = []
+    after = None
+    while True:
+        page = hub.query(query, {"after": after})["data"]
+        seen += [e["node"]["idNumber"] for e in page["persons"]["edges"]]
+        if not page["persons"]["pageInfo"]["hasNextPage"]:
+            break
+        after = page["persons"]["pageInfo"]["endCursor"]
+    slots = hub.query("{ people(first: 1000) { totalCount edges { node { idNumber } } } }")["data"]["people"]
+    headcount = hub.query(QUERY, {"m": ["HEADCOUNT"], "b": []})["data"]["stats"]["total"]["values"][0]
+    assert len(seen) == len(set(seen)) == page["personCount"] == page["persons"]["totalCount"] == headcount
+    assert set(seen) == {e["node"]["idNumber"] for e in slots["edges"]}
+    assert slots["totalCount"] > len(seen)  # someone holds two slots: listed twice there, once here
