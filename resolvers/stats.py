@@ -207,10 +207,16 @@ class Query:
         fields = ["unit_local_id"] if UNIT_DIMS & set(self.by) else []
         return list(dict.fromkeys(fields + [own[d] for d in self.by if d in own]))
 
-    def key_of(self, department: str, fields: list[str], row: Sequence[Any], own: dict[Dimension, str]) -> Key:
-        got = dict(zip(fields, row, strict=False))
-        unit = self.units.values(department, got.get("unit_local_id")) if "unit_local_id" in got else {}
-        return tuple(unit[d] if d in UNIT_DIMS else got[own[d]] for d in self.by)
+    def keys_of(self, department: str, fields: list[str], rows: Sequence[Sequence[Any]], own: dict[Dimension, str]) -> list[Key]:
+        """Each row's group: unit dimensions through the unit code, the entity's own fields as they are."""
+        unit_at = fields.index("unit_local_id") if "unit_local_id" in fields else None
+        at = [(d, None if d in UNIT_DIMS else fields.index(own[d])) for d in self.by]
+        values = self.units.values
+        out = []
+        for row in rows:
+            unit = values(department, row[unit_at]) if unit_at is not None else {}
+            out.append(tuple(unit[d] if i is None else row[i] for d, i in at))
+        return out
 
     async def grouped(self, entity: str, own: dict[Dimension, str], where: dict[str, Any], *, quota: bool = False,
                       **kwargs: Any) -> list[tuple[Key, list[int]]]:
@@ -218,7 +224,7 @@ class Query:
         department, scoped = self.where(entity, where, quota=quota)
         fields = self.grouping(own)
         rows = await self.ctx.sources[department].aggregate(entity, group_by=fields, where=scoped, **kwargs)
-        return [(self.key_of(department, fields, r, own), list(r[len(fields):])) for r in rows]
+        return list(zip(self.keys_of(department, fields, rows, own), (list(r[len(fields):]) for r in rows), strict=True))
 
     async def slots(self, measures: set[str]) -> None:
         if STREAMED & set(self.by):
@@ -450,6 +456,10 @@ async def stats(ctx: HubContext, measures: Sequence[str], by: Sequence[Dimension
     return _answer(ctx, query, measures, limited)
 
 
+def _sort_key(key: Key) -> list[tuple[bool, str]]:
+    return [(True, "") if v is None else (False, v if v.__class__ is str else str(v)) for v in key]
+
+
 def _answer(ctx: HubContext, query: Query, measures: list[str], limited: bool) -> Answer:
     base = ctx.settings.min_group_size
     total = _Acc()
@@ -465,7 +475,7 @@ def _answer(ctx: HubContext, query: Query, measures: list[str], limited: bool) -
         for key in support.keys() - query.groups.keys():  # empty cells added to hide a lone suppressed one
             query.acc(key)
     rows = []
-    for key in sorted(query.groups, key=lambda k: tuple((v is None, "" if v is None else str(v)) for v in k)):
+    for key in sorted(query.groups, key=_sort_key):
         acc = query.groups[key]
         if key in hidden:
             rows.append(Row(key, dict.fromkeys(measures), True))
