@@ -241,6 +241,11 @@ class SqlAdapter:
     ) -> None:
         self.department = department
         self.mapping = mapping
+        if mapping.capabilities is not None:  # the department's own limit on what the adapter can do
+            allowed = Capability(0)
+            for name in mapping.capabilities:
+                allowed |= Capability[name.upper()]
+            self.capabilities = type(self).capabilities & allowed
         parsed = async_url(url)
         self.url = parsed
         self.connect_timeout = connect_timeout

@@ -11,6 +11,8 @@ then `--repeat` times; the median and the best are printed, in milliseconds:
 - `hub`: the statistic answered in process by resolvers/stats.py (statements through the adapters,
   groups mapped to institutions and regions in the hub), as an admin over the league;
 - `graphql`: the same through the app's GraphQL endpoint (authentication, policy, audit);
+- `hub CPU ms`: the hub process's own CPU time per `hub` run (the part the load of other processes
+  does not inflate);
 - `sql`: one hand-written statement giving the same figures (each person counted once, at the
   first of their active slots), through asyncpg.
 """
@@ -100,7 +102,9 @@ async def _hub_runs(database: str, repeat: int) -> dict[str, list[float]]:
 
             await run()  # warm: the crosswalk, compiled statements
             before = sum(a.statements for _, a in sources.items())
+            cpu = time.process_time()
             times, answer = await _time(run, repeat)
+            out[f"{name}: hub cpu ms"] = [(time.process_time() - cpu) * 1000 / (repeat + 1)]
             per_run = (sum(a.statements for _, a in sources.items()) - before) / (repeat + 1)  # _time runs it once more
             out[name] = times
             out[f"{name}: statements per run"] = [per_run]
@@ -169,15 +173,17 @@ def main() -> None:
     sql = asyncio.run(_sql_runs(args.database, args.repeat))
     print(f"dataset: {args.persons:,} persons, {sizes['T_SMZ']:,} registry rows, {sizes['T_JG']:,} institutions; "
           f"{args.repeat} runs after one warm-up; {os.cpu_count()} cores (shared: other work may be running)")
-    print(f"{'query':<26}{'hub ms (median/best)':>22}{'graphql ms':>16}{'sql ms':>16}{'hub/sql':>9}  statements  groups")
+    print(f"{'query':<26}{'hub ms (median/best)':>22}{'graphql ms':>16}{'sql ms':>16}{'hub/sql':>9}  statements  groups"
+          "  hub CPU ms")
     report: dict[str, Any] = {}
     for name in BY:
         h, g, s = (statistics.median(x[name]) for x in (hub, graphql, sql))
         assert hub[f"{name}: persons"] == sql[f"{name}: persons"], (hub[f"{name}: persons"], sql[f"{name}: persons"])
         print(f"{name:<26}{h:>12.1f} / {min(hub[name]):<7.1f}{g:>10.1f} / {min(graphql[name]):<5.0f}"
               f"{s:>9.1f} / {min(sql[name]):<5.1f}{h / s:>7.1f}x  {hub[f'{name}: statements per run'][0]:>10.0f}  "
-              f"{hub[f'{name}: groups'][0]:>6.0f}")
+              f"{hub[f'{name}: groups'][0]:>6.0f}  {hub[f'{name}: hub cpu ms'][0]:>10.0f}")
         report[name] = {"hub_ms": round(h, 1), "graphql_ms": round(g, 1), "sql_ms": round(s, 1),
+                        "hub_cpu_ms": round(hub[f"{name}: hub cpu ms"][0], 1),
                         "persons": hub[f"{name}: persons"][0]}
     print(json.dumps(report, ensure_ascii=False), file=sys.stderr)
 

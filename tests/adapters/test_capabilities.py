@@ -76,3 +76,14 @@ async def test_sources_check_reports_the_capabilities_a_source_lacks(
     assert ("hr", "personnel") in lacking and ("hr", "unit") in lacking
     assert {d for d, _ in lacking} == {"hr"}
     assert all(r.problem is None for r in results if r.rows is not None)  # every table still reads
+
+
+def test_a_mapping_may_withhold_aggregate_and_statistics_then_refuse_to_start(tmp_path: Path) -> None:
+    text = (MAPPINGS_DIR / "finance.yaml").read_text(encoding="utf-8").replace(
+        "entities:", "capabilities: [read, stream]\nentities:", 1)
+    (tmp_path / "finance.yaml").write_text(text, encoding="utf-8")
+    sources = build_sources(Settings(source={"finance": SourceSettings(mapping=tmp_path / "finance.yaml")}))
+    assert sources["finance"].capabilities.names == ["read", "stream"]
+    assert sources["hr"].capabilities.names == ["read", "stream", "aggregate"]
+    with pytest.raises(MappingError, match="source 'finance': its adapter cannot AGGREGATE pay_line \\(统计 / statistics\\)"):
+        sources.check_needs(QUERY_NEEDS)
