@@ -29,7 +29,7 @@ class Capability(Flag):
 
     READ = auto()  # fetch by key, keyset scan, ping
     STREAM = auto()  # every matching record in chunks, in a normalized order (stream)
-    AGGREGATE = auto()  # grouped counts done by the source (count)
+    AGGREGATE = auto()  # grouped counts, sums and per-person counts done by the source (count, aggregate)
     WRITE = auto()  # write-back to the department's database (the workflow issue)
 
     @property
@@ -176,6 +176,19 @@ class Adapter(Protocol):
         self, entity: str, *, group_by: Sequence[str] = (), where: Where | None = None
     ) -> list[tuple[Any, ...]]:
         """Row counts, one tuple (group values..., count) per group; one tuple (count,) without groups."""
+        ...
+
+    async def aggregate(
+        self, entity: str, *, group_by: Sequence[str] = (), sums: Sequence[str] = (), distinct: str | None = None,
+        per_person: str | None = None, where: Where | None = None,
+    ) -> list[tuple[Any, ...]]:
+        """AGGREGATE: one tuple (group values..., rows, distinct values of `distinct`, sum of each of `sums`) per
+        group, in one statement; without `distinct` its place holds the row count again.
+
+        `per_person`, a field holding ID numbers: only each person's first record (in the mapping's `order`)
+        among those matching `where` counts, so `rows` counts persons, not records; records without an ID
+        number do not count.
+        """
         ...
 
     async def apply(self, changes: Sequence[Change]) -> int:

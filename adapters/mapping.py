@@ -9,6 +9,7 @@ join (to reach e.g. the ID number of a pay row), and per canonical field the col
     department: finance
     title: 财政局 / Finance bureau
     trust: 4
+    capabilities: [read, stream, aggregate]   # optional: what the hub may do here
     entities:
       payee:
         table: GZ_RY
@@ -30,7 +31,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -167,6 +168,10 @@ class Mapping(BaseModel):
     title: str  # '中文 / English'
     trust: int = 100  # identity fields (name, birth date, sex) are taken from the lowest rank first
     adapter: str = "sql"
+    # What the department lets the hub do with its database, of what the adapter can (None: all of it).
+    # A department that does not want grouped statements run on its server leaves out `aggregate`;
+    # the hub then refuses to start if a part of it needs them (statistics, the cross-check).
+    capabilities: list[Literal["read", "stream", "aggregate", "write"]] | None = None
     entities: dict[str, EntitySpec] = Field(default_factory=dict)
 
     @model_validator(mode="after")

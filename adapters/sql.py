@@ -22,7 +22,7 @@ from adapters.breaker import Breaker
 from adapters.convert import CONVERTERS, KEY_VARIANTS
 from adapters.mapping import ColumnSpec, EntitySpec, Mapping
 from adapters.rows import Builder, builder, column_loader, order_key
-from adapters.sqlexpr import canonical_order, normalized_id_sort_key
+from adapters.sqlexpr import canonical_order, normalized_id_body, normalized_id_sort_key
 from adapters.statements import Binder, params, split
 from hub.core.changes import Change
 from hub.core.db import async_url
@@ -243,8 +243,13 @@ class SqlAdapter:
     ) -> None:
         self.department = department
         self.mapping = mapping
+        if mapping.capabilities is not None:  # the department's own limit on what the adapter can do
+            allowed = Capability(0)
+            for name in mapping.capabilities:
+                allowed |= Capability[name.upper()]
+            self.capabilities = type(self).capabilities & allowed
         if writes:
-            self.capabilities = SqlAdapter.capabilities | Capability.WRITE
+            self.capabilities = self.capabilities | Capability.WRITE
         self._writers = write.writers(mapping)
         self._ledger_ready = False
         parsed = async_url(url)
@@ -562,6 +567,53 @@ class SqlAdapter:
                                            f"the changes: {type(exc.orig).__name__}: {exc.orig}") from exc
             except _UNAVAILABLE as exc:
                 raise self._failed(exc) from exc
+
+    async def aggregate(
+        self, entity: str, *, group_by: Sequence[str] = (), sums: Sequence[str] = (), distinct: str | None = None,
+        per_person: str | None = None, where: Where | None = None,
+    ) -> list[tuple[Any, ...]]:
+        """Per group of canonical field values: (values..., rows, distinct `distinct` values, sums...), one statement.
+
+        `per_person` keeps each person's first record (ROW_NUMBER over the normalized ID number, ordered
+        by the mapping's `order`, nulls last as `order_key` sorts them) before grouping: a window
+        function, so SQLite >= 3.25, PostgreSQL, MariaDB >= 10.2 and MySQL 8 all run it. Legacy values
+        that map to one canonical value (two spellings of one education code) are merged here.
+        """
+        ent = self.entity(entity)
+        shape, values = split(where, ent.dumper)
+        fields = (*group_by, *sums, *((distinct,) if distinct else ()))
+        for f in fields:
+            ent.column(f)
+
+        def make(b: Binder) -> sa.Select[Any]:
+            conds = b.clauses(shape)
+            cols = {f: ent.column(f) for f in fields}
+            source: sa.FromClause = ent.source
+            if per_person is not None:
+                person = ent.column(per_person)
+                order = [t for f in ent.order_fields for t in (ent.column(f).is_(None), ent.column(f))]
+                rank = sa.func.row_number().over(partition_by=normalized_id_body(person), order_by=order)
+                inner = sa.select(*(c.label(f"c{i}") for i, c in enumerate(cols.values())), rank.label("hub_rank"))
+                sub = inner.select_from(ent.source).where(*conds, person.is_not(None)).subquery()
+                cols = {f: sub.c[f"c{i}"] for i, f in enumerate(cols)}
+                source, conds = sub, [sub.c.hub_rank == sa.literal_column("1")]  # no bind parameter (asyncpg takes them by position)
+            keys = [cols[f] for f in group_by]
+            counted = sa.func.count(sa.distinct(cols[distinct])) if distinct else sa.func.count()
+            # Summed as integers whatever the legacy type (a level kept as text): what `convert: int` reads.
+            stmt = sa.select(*keys, sa.func.count(), counted, *(sa.func.sum(sa.cast(cols[f], sa.BigInteger)) for f in sums))
+            stmt = stmt.select_from(source).where(*conds)
+            return stmt.group_by(*keys) if keys else stmt
+
+        key = ("aggregate", entity, tuple(group_by), tuple(sums), distinct, per_person, shape)
+        loads = [column_loader(ent.specs[f]) for f in group_by]
+        merged: dict[tuple[Any, ...], list[int]] = {}
+        width = len(group_by)
+        for row in await self._run(self._statement(key, make), values):
+            group = tuple(load(v) for load, v in zip(loads, row, strict=False))
+            found = merged.setdefault(group, [0] * (len(row) - width))
+            for i, v in enumerate(row[width:]):
+                found[i] += int(v or 0)
+        return [(*group, *numbers) for group, numbers in merged.items()]
 
     async def ping(self) -> None:
         """Raise SourceUnavailable unless one row of every mapped table can be read (a locked table cannot)."""

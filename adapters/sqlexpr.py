@@ -52,17 +52,25 @@ def _binary_order_mysql(element: binary_order, compiler: Any, **kw: Any) -> str:
     return f"CAST(({compiler.process(element.clauses, **kw)}) AS BINARY)"
 
 
+def _lit(value: str | int) -> sa.ColumnElement[Any]:
+    """A constant written into the SQL (not a bind parameter: statements with only the caller's values as
+    parameters run on asyncpg by position). Only the fixed characters and numbers below are passed."""
+    return sa.literal_column(f"'{value}'" if isinstance(value, str) else str(int(value)))
+
+
 def normalized_id_body(col: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
     """SQL for the first 17 characters of the normalized ID number in a raw column.
 
     Folds full-width digits and x, upper-cases, and turns a 15-digit number into its 18-digit
-    body; the 18th character is the check digit, determined by these 17.
+    body; the 18th character is the check digit, determined by these 17. Its constants are written
+    into the SQL, so it has no parameters of its own.
     """
     folded: sa.ColumnElement[Any] = sa.func.upper(col, type_=sa.String)
     for wide, narrow in _FOLD:
-        folded = sa.func.replace(folded, wide, narrow, type_=sa.String)
-    upgraded = sa.func.substr(folded, 1, 6, type_=sa.String) + "19" + sa.func.substr(folded, 7, 9, type_=sa.String)
-    return sa.case((char_length(folded) == 15, upgraded), else_=sa.func.substr(folded, 1, 17, type_=sa.String))
+        folded = sa.func.replace(folded, _lit(wide), _lit(narrow), type_=sa.String)
+    upgraded = sa.func.substr(folded, _lit(1), _lit(6), type_=sa.String).concat(_lit("19")).concat(
+        sa.func.substr(folded, _lit(7), _lit(9), type_=sa.String))
+    return sa.case((char_length(folded) == _lit(15), upgraded), else_=sa.func.substr(folded, _lit(1), _lit(17), type_=sa.String))
 
 
 def normalized_id_sort_key(col: sa.ColumnElement[Any]) -> tuple[sa.ColumnElement[str]]:

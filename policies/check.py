@@ -10,6 +10,7 @@ from casbin.util import key_match
 
 from adapters.mapping import shipped_mappings
 from hub.core.principal import GLOBAL_ROLES
+from hub.core.stats import AGGREGATE_OBJECTS
 from policies.derivations import DERIVATIONS, Derivation, reconstructible
 from policies.grants import PolicyBook
 
@@ -39,6 +40,10 @@ def check_policy(
     problems = []
     for sub, obj, act in policy:
         if act.startswith(("approve:", "submit:")):
+            continue
+        if act == "aggregate":
+            if not any(_covers(obj, name) for name in AGGREGATE_OBJECTS):
+                problems.append(f"无此维度或指标 / no dimension or measure matches: {sub}, {obj}, {act}")
             continue
         if not any(_covers(obj, name) for name in known):
             problems.append(f"对象不存在 / no schema field matches: {sub}, {obj}, {act}")

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import casbin
 
+from hub.core.stats import AGGREGATE_OBJECTS
 from policies.access import Access
 from policies.derivations import DERIVATIONS, Derivation, narrow
 
@@ -41,12 +42,16 @@ class Grants:
     subjects: frozenset[str]
     fields: dict[tuple[str, str], Access]
     masked: frozenset[tuple[str, str]]
+    # `aggregate` grants: the dimensions and measures (`Dimension.SEX`, `Measure.HEADCOUNT`) the role may
+    # group or count by without reading their field (hub/core/stats.py); answers using them are restricted.
+    aggregates: frozenset[str] = frozenset()
     # SHA-256 of the role set and every decision: what caches of per-role work are keyed by (two role
     # sets never share a digest; a policy change that alters a decision makes a new one).
     digest: bytes = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        text = repr((sorted(self.subjects), sorted((k, v.value) for k, v in self.fields.items()), sorted(self.masked)))
+        text = repr((sorted(self.subjects), sorted((k, v.value) for k, v in self.fields.items()), sorted(self.masked),
+                     sorted(self.aggregates)))
         object.__setattr__(self, "digest", hashlib.sha256(text.encode()).digest())
 
     def access(self, type_name: str, field: str) -> Access:
@@ -54,6 +59,10 @@ class Grants:
         if is_structural(type_name):
             return Access.READ
         return self.fields.get((type_name, field), Access.DENY)
+
+    def may_aggregate(self, obj: str) -> bool:
+        """Whether the role holds the `aggregate` action on a dimension or measure object."""
+        return obj in self.aggregates
 
 
 def new_enforcer(policy: Path | object = POLICY_PATH) -> casbin.Enforcer:
@@ -78,6 +87,7 @@ class PolicyBook:
         self.derivations = tuple(derivations)
         self.mutation_type = mutation_type
         self._by_subject: dict[str, dict[tuple[str, str], Access]] = {}
+        self._aggregates: dict[str, frozenset[str]] = {}
         self._by_set: dict[frozenset[str], Grants] = {}
         self._actions: dict[tuple[frozenset[str], str, str], bool] = {}
         self._lock = threading.Lock()
@@ -116,7 +126,8 @@ class PolicyBook:
                     merged[k] = max(merged.get(k, Access.DENY), v)
             merged = narrow(merged, self.derivations, self.maskable)
             masked = frozenset(k for k, v in merged.items() if v is Access.MASK)
-            found = self._by_set[key] = Grants(key, merged, masked)
+            aggregates = frozenset().union(*(self._subject_aggregates(s) for s in key))
+            found = self._by_set[key] = Grants(key, merged, masked, aggregates)
         return found
 
     def policy_access(self, subject: str) -> dict[tuple[str, str], Access]:
@@ -129,6 +140,15 @@ class PolicyBook:
         found = self._by_subject.get(subject)
         if found is None:
             found = self._by_subject[subject] = self._compile_subject(subject)
+        return found
+
+    def _subject_aggregates(self, subject: str) -> frozenset[str]:
+        """(Under the lock.) The dimension and measure objects a subject may aggregate, compiled once."""
+        found = self._aggregates.get(subject)
+        if found is None:
+            with _CASBIN:
+                found = frozenset(o for o in AGGREGATE_OBJECTS if self.enforcer.enforce(subject, o, "aggregate"))
+            self._aggregates[subject] = found
         return found
 
     def explain(self, subject: str, type_name: str, field: str) -> tuple[Access, list[str]]:
@@ -146,6 +166,7 @@ class PolicyBook:
         """Drop every compiled table (after the enforcer's policy changed)."""
         with self._lock:
             self._by_subject = {}
+            self._aggregates = {}
             self._by_set = {}
             self._actions = {}
 

@@ -206,9 +206,9 @@ async def unit_codes(ctx: HubContext, department: str, region_code: str | None, 
             if i and (code := i.local_id(department)) and (not region_code or (i.region_code or "").startswith(region_code))]
 
 
-async def page(ctx: HubContext, size: int, after: str | None, region_code: str | None, institution_code: str | None,
-               quota_type: str | None, name: str | None, include_left: bool) -> Page[Listed]:
-    """A keyset page of the registry's people (by slot) matching the filters, in the caller's scope."""
+async def slot_where(ctx: HubContext, region_code: str | None, institution_code: str | None, quota_type: str | None,
+                     name: str | None, include_left: bool) -> dict[str, Any]:
+    """The registry-slot filter of a people or persons query (before row scope)."""
     department = ctx.sources.holder("registry_slot")
     where: dict[str, Any] = {} if include_left else dict(ACTIVE_SLOT)
     if quota_type is not None:
@@ -217,10 +217,60 @@ async def page(ctx: HubContext, size: int, after: str | None, region_code: str |
         where["name"] = Contains(name.strip())
     if region_code or institution_code:
         where["unit_local_id"] = await unit_codes(ctx, department, region_code, institution_code)
+    return where
+
+
+async def page(ctx: HubContext, size: int, after: str | None, region_code: str | None, institution_code: str | None,
+               quota_type: str | None, name: str | None, include_left: bool) -> Page[Listed]:
+    """A keyset page of the registry's people (by slot) matching the filters, in the caller's scope."""
+    department = ctx.sources.holder("registry_slot")
+    where = await slot_where(ctx, region_code, institution_code, quota_type, name, include_left)
     slots, more = await scan(ctx, department, "registry_slot", "slot_id", where, size, after)
     named = [s for s in slots if s.id_number]
     return Page(listed(named), [s.slot_id for s in named], more, slots[-1].slot_id if slots else None,
                 lambda: count(ctx, department, "registry_slot", where))
+
+
+def _admits(slot: RegistrySlot, where: dict[str, Any]) -> bool:
+    """Whether a slot meets a persons filter (active, quota type, units): what the scan asked of the listed slot."""
+    if slot.status not in ACTIVE_SLOT["status"] or slot.left_on is not None:
+        return False
+    if "quota_type" in where and slot.quota_type != where["quota_type"]:
+        return False
+    return "unit_local_id" not in where or slot.unit_local_id in where["unit_local_id"]
+
+
+async def person_page(ctx: HubContext, size: int, after: str | None, region_code: str | None,
+                      institution_code: str | None, quota_type: str | None) -> Page[Listed]:
+    """A keyset page of persons (each once, however many slots they hold), in slot order.
+
+    A person is listed at their *describing* slot: the first, in the registry's order, of their
+    active slots that meet the filter in the caller's scope; the same slot `stats` counts them by
+    (HEADCOUNT). Each page of slots is checked against the persons' other slots in one batch; a
+    page may hold fewer than `size` persons while more follow.
+    """
+    department = ctx.sources.holder("registry_slot")
+    where = await slot_where(ctx, region_code, institution_code, quota_type, None, False)
+    slots, more = await scan(ctx, department, "registry_slot", "slot_id", where, size, after)
+    named = [s for s in slots if s.id_number]
+    keys = list(dict.fromkeys(IdNumber(s.id_number or "") for s in named))
+    order = ctx.sources[department].order_key("registry_slot")
+    describing: dict[str, str] = {}
+    for key, held in zip(keys, await ctx.loaders.load(SlotsByPerson, keys), strict=True):
+        meeting = sorted((s for s in held if _admits(s, where)), key=order)
+        if meeting:
+            describing[key] = meeting[0].slot_id
+    chosen = [s for s in named if describing.get(s.id_number or "") == s.slot_id]
+    return Page(listed(chosen), [s.slot_id for s in chosen], more, slots[-1].slot_id if slots else None,
+                lambda: person_count(ctx, where))
+
+
+async def person_count(ctx: HubContext, where: dict[str, Any]) -> int:
+    """How many persons (not slots) hold an active slot meeting the filter, in the caller's scope (one statement)."""
+    department = ctx.sources.holder("registry_slot")
+    rows = await ctx.sources[department].aggregate(
+        "registry_slot", per_person="id_number", where=ctx.scoped(department, "registry_slot", where))
+    return int(sum(r[0] for r in rows))
 
 
 async def pay_entries(ctx: HubContext, payrolls: Sequence[Any], last: int | None, from_month: str | None,

@@ -25,20 +25,25 @@ from schema.person import Person
 from schema.query import Query
 from schema.reports import ReportsMutation, ReportsQuery
 from schema.role_schema import role_schema_cache
+from schema.stats import StatsQuery
 from schema.supervision import SupervisionMutation, SupervisionQuery
 from schema.trends import TrendQuery
 from schema.workflow import WorkflowMutation, WorkflowQuery
 
 _QUERIES = "查询 / queries"
+_STATS = "统计 / statistics"
 # What answering queries asks of the sources (checked with their capabilities when the hub starts):
 # every entity read by key and by keyset pages, units streamed into the crosswalk, and counts on the
-# registry's keeper (institutions, people, quotas of a type).
+# registry's keeper (institutions, people, quotas of a type); statistics group the posts, appointments and
+# pay lines in their sources and stream the registry and HR's person records (resolvers/stats.py).
 NEEDS: tuple[Need, ...] = (
     Need("*", Capability.READ, _QUERIES),
     Need("unit", Capability.STREAM, "机构对照 / the institution crosswalk"),
     Need("registry_slot", Capability.AGGREGATE, _QUERIES),
     Need("quota", Capability.AGGREGATE, _QUERIES),
     *TREND_NEEDS,
+    *(Need(e, Capability.AGGREGATE, _STATS) for e in ("leadership_post", "appointment", "pay_line")),
+    *(Need(e, Capability.STREAM, _STATS) for e in ("registry_slot", "personnel", "title", "post_assignment")),
 )
 
 
@@ -67,8 +72,8 @@ def build_schema(settings: Settings | None = None) -> HubSchema:
     """The schema: its types, and the executor graphql-core runs it with (schema/execution/); its
     `Department` enum lists the departments the settings' mappings declare."""
     schema = HubSchema(
-        query=merge_types("Query", (Query, AdminQuery, SupervisionQuery, WorkflowQuery, ChangeEventsQuery, ForecastQuery, TrendQuery,
-                                    ReportsQuery, ServiceQuery)),
+        query=merge_types("Query", (Query, StatsQuery, AdminQuery, SupervisionQuery, WorkflowQuery, ChangeEventsQuery, ForecastQuery,
+                                    TrendQuery, ReportsQuery, ServiceQuery)),
         mutation=idempotent(merge_types("Mutation", (AdminMutation, SupervisionMutation, WorkflowMutation, ChangeEventsMutation,
                                                      ReportsMutation))),
         types=[Institution, Person],

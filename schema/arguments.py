@@ -63,7 +63,8 @@ BY_NAME: dict[str, Argument] = {
         ("first", "after", "last", "note", "reason", "document", "types", "quotaType", "name", "includeLeft", "rule",
          "status", "severity", "month", "by", "action", "hiring", "payroll", "wait", "referenceMonth", "until",
          "actor", "object", "idempotencyKey", "upTo", "kind", "decision", "comment", "state", "submittedFrom",
-         "submittedTo", "years", "fromYear", "measure", "fromMonth", "toMonth", "report", "variables", "description"),
+         "submittedTo", "years", "fromYear", "measure", "fromMonth", "toMonth", "report", "variables", "description",
+         "measures"),
         NOTHING,
     ),
 }
@@ -82,7 +83,10 @@ BY_FIELD: dict[tuple[str, str, str], Argument] = {
     ("Query", "alerts", "idNumber"): Argument(Names.PERSON, ("Alert", "idNumber")),
     ("Query", "retirementDeferrals", "idNumber"): Argument(Names.PERSON, ("RetirementDeferral", "idNumber")),
     ("Mutation", "recordRetirementDeferral", "idNumber"): Argument(Names.PERSON, ("RetirementDeferral", "idNumber")),
-    ("Query", "policyRules", "subject"): NOTHING,  # reading the rules in force
+    ("Query", "policyRules", "subject"): NOTHING,
+    # Narrows within the row scope the statistic always carries (resolvers/stats.py); it never names
+    # anything outside it, and its dimensions are checked like `by` (read, or aggregate-only).
+    ("Query", "stats", "filter"): NOTHING,  # reading the rules in force
     ("Mutation", "addPolicyRule", "subject"): Argument(Names.LEAGUE),  # a rule binds the role league-wide
     ("Mutation", "removePolicyRule", "subject"): Argument(Names.LEAGUE),
 }

@@ -13,6 +13,7 @@ from resolvers import institutions as inst
 from resolvers import people
 from resolvers.batch import Reads, batched, reading, reads
 from resolvers.context import HubContext
+from resolvers.loaders import SlotsByPerson
 from resolvers.pages import Page
 from schema import pagination
 from schema.enums import InstitutionType, QuotaType
@@ -81,7 +82,23 @@ async def _people(
                                               include_left))
 
 
+async def _persons(ctx: HubContext, first: int | None, after: str | None, region_code: str | None,
+                   institution_code: str | None, quota_type: QuotaType | None) -> Connection[Person]:
+    return _connection(await people.person_page(ctx, page_size(first, ctx.settings.max_page_size), decode_cursor(after, str),
+                                                region_code, institution_code, quota_type.value if quota_type else None))
+
+
+async def _person_count(ctx: HubContext, region_code: str | None, institution_code: str | None,
+                        quota_type: QuotaType | None) -> int:
+    where = await people.slot_where(ctx, region_code, institution_code, quota_type.value if quota_type else None, None, False)
+    return await people.person_count(ctx, where)
+
+
 INSTITUTION, INSTITUTIONS, PERSON, PEOPLE = _root(_institution), _root(_institutions), _root(find_person), _root(_people)
+PERSONS, PERSON_COUNT = _root(_persons), _root(_person_count)
+# What listing persons reads of the slots: the scan's, and what choosing each person's describing slot reads.
+_PERSONS_READS = reads(registry_slot={"slot_id", "id_number"},
+                       via={SlotsByPerson: {"slot_id", "status", "left_on", "quota_type", "unit_local_id"}})
 
 
 @strawberry.type
@@ -112,7 +129,34 @@ class Query:
     async def person(self, info: Info, id_number: str) -> Person | None:
         return await info.context.batchers.load(PERSON, self, id_number=id_number)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="实名制人员列表（键集分页） / people in the real-name registry, keyset-paged", metadata=batched(PEOPLE, reads(registry_slot={"slot_id", "id_number"})))
+    @strawberry.field(description="人员列表：每人一次（一人多编只列一次；totalCount 计人数） / persons, each once however "
+                      "many registry slots they hold, keyset-paged (totalCount counts persons); a page may hold fewer "
+                      "than `first` while more follow", metadata=batched(PERSONS, _PERSONS_READS))
+    async def persons(
+        self,
+        info: Info,
+        first: int | None = 100,
+        after: str | None = None,
+        region_code: str | None = None,
+        institution_code: str | None = None,
+        quota_type: QuotaType | None = None,
+    ) -> Connection[Person] | None:
+        return await info.context.batchers.load(  # type: ignore[no-any-return]
+            PERSONS, self, first=first, after=after, region_code=region_code, institution_code=institution_code,
+            quota_type=quota_type,
+        )
+
+    @strawberry.field(description="在编人数（按人计，非编制记录） / persons holding an active registry slot (persons, not slots)",
+                      metadata=batched(PERSON_COUNT, reads()))
+    async def person_count(
+        self, info: Info, region_code: str | None = None, institution_code: str | None = None,
+        quota_type: QuotaType | None = None,
+    ) -> int | None:
+        return await info.context.batchers.load(  # type: ignore[no-any-return]
+            PERSON_COUNT, self, region_code=region_code, institution_code=institution_code, quota_type=quota_type)
+
+    @strawberry.field(description="实名制人员列表：按编制记录，一人多编出现多次（totalCount 计记录数） / registry slots, "
+                      "keyset-paged: a person holding two slots appears twice (totalCount counts slots)", metadata=batched(PEOPLE, reads(registry_slot={"slot_id", "id_number"})))
     async def people(
         self,
         info: Info,

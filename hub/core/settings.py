@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     ready_timeout: float = Field(default=2.0, gt=0)  # /readyz: seconds each source has to read one row of every mapped table
     row_memo_rows: int = 20_000  # rows each source keeps converted, raw row -> record (asyncpg only, ~0.7 KB a row; 0: none)
     max_page_size: int = 1000
+    # Statistics answered under `aggregate`-only grants: cells counting fewer people are suppressed and
+    # counts rounded to multiples of it (docs/statistics.md).
+    min_group_size: int = Field(default=5, ge=1)
     max_depth: int = 8
     crosswalk_ttl: float = 300.0
     graphiql: bool = True

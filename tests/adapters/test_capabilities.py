@@ -83,3 +83,14 @@ def test_writes_granted_to_an_adapter_that_cannot_write_are_refused(read_only_hr
     granted = {"hr": read_only_hr["hr"].model_copy(update={"writes": True})}
     with pytest.raises(MappingError, match="writes are granted but its adapter cannot write"):
         build_sources(Settings(source=granted))
+
+
+def test_a_mapping_may_withhold_aggregate_and_statistics_then_refuse_to_start(tmp_path: Path) -> None:
+    text = (MAPPINGS_DIR / "finance.yaml").read_text(encoding="utf-8").replace(
+        "entities:", "capabilities: [read, stream]\nentities:", 1)
+    (tmp_path / "finance.yaml").write_text(text, encoding="utf-8")
+    sources = build_sources(Settings(source={"finance": SourceSettings(mapping=tmp_path / "finance.yaml")}))
+    assert sources["finance"].capabilities.names == ["read", "stream"]
+    assert sources["hr"].capabilities.names == ["read", "stream", "aggregate"]
+    with pytest.raises(MappingError, match="source 'finance': its adapter cannot AGGREGATE pay_line \\(统计 / statistics\\)"):
+        sources.check_needs(QUERY_NEEDS)
