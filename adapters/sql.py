@@ -25,7 +25,6 @@ from adapters.sqlexpr import normalized_id_sort_key
 from adapters.statements import Binder, params, split
 from hub.core.db import async_url
 from hub.core.errors import MappingError, SourceUnavailable
-from hub.core.records import RECORDS
 from hub.core.slots import away
 
 log = logging.getLogger(__name__)
@@ -99,7 +98,7 @@ class _Entity:
         return found
 
 
-def _compile(name: str, spec: EntitySpec) -> _Entity:
+def _compile(name: str, spec: EntitySpec, record: type) -> _Entity:
     tables: dict[str | None, set[str]] = {None: set()}
     for col in spec.columns.values():
         tables.setdefault(col.table, set()).add(col.name)
@@ -118,7 +117,7 @@ def _compile(name: str, spec: EntitySpec) -> _Entity:
     }
     ordered = tuple(spec.order) or tuple(spec.columns)  # a mapping's `order` names a unique key of the group
     dumpers = {f: _dumper(c) for f, c in spec.columns.items()}
-    return _Entity(name, RECORDS[name], source, columns, dict(spec.columns), dumpers, ordered, order_key(ordered), {})
+    return _Entity(name, record, source, columns, dict(spec.columns), dumpers, ordered, order_key(ordered), {})
 
 
 def _dumper(spec: ColumnSpec) -> Callable[[Any], list[Any]]:
@@ -253,7 +252,8 @@ class SqlAdapter:
         self._native = parsed.drivername == "postgresql+asyncpg"
         self._pool: asyncpg.Pool | None = None
         self._pool_lock = asyncio.Lock()
-        self._entities = {name: _compile(name, spec) for name, spec in mapping.entities.items()}
+        self._specs = {name: spec for name, (spec, _) in mapping.readable().items()}
+        self._entities = {name: _compile(name, spec, record) for name, (spec, record) in mapping.readable().items()}
         self._statements: dict[tuple[Any, ...], _Statement] = {}
         self.statements = 0  # executed statements (hub/metrics.py, tests, benchmarks)
         self.rows = 0  # rows read by those statements (hub/metrics.py)
@@ -280,7 +280,7 @@ class SqlAdapter:
 
     def scope_field(self, entity: str) -> str | None:
         """The field of an entity that holds the department's unit code (for row scope)."""
-        spec = self.mapping.entities.get(entity)
+        spec = self._specs.get(entity)
         return spec.scope if spec else None
 
     def _statement(self, key: tuple[Any, ...], make: Callable[[Binder], sa.Select[Any]], *, records: bool = False) -> _Statement:
@@ -508,6 +508,17 @@ class SqlAdapter:
             key = tuple(load(v) for load, v in zip(loads, row, strict=False))
             merged[key] = merged.get(key, 0) + row[-1]
         return [(*key, n) for key, n in merged.items()]
+
+    async def sample(self, entity: str, limit: int = 1000) -> tuple[tuple[str, ...], Sequence[Any]]:
+        """Up to `limit` raw rows of an entity's mapped columns, unconverted: (the fields, in column order; the rows).
+        What `hub sources check` tests the mapping's conversions on (adapters/sampling.py)."""
+        ent = self.entity(entity)
+        fields = tuple(ent.columns)
+
+        def make(b: Binder) -> sa.Select[Any]:
+            return sa.select(*ent.selected(fields)).select_from(ent.source).limit(b.param())
+
+        return fields, await self._run(self._statement(("sample", entity), make), [limit])
 
     async def ping(self) -> None:
         """Raise SourceUnavailable unless one row of every mapped table can be read (a locked table cannot)."""
