@@ -43,7 +43,8 @@ def test_generated_demo_has_a_secret_that_token_create_finds_from_any_directory(
         env.pop(key, None)
     subprocess.run([HUB, "generate", "--persons", "50"], env=env, cwd=tmp_path, check=True, capture_output=True)
     demo = tmp_path / "data" / "staffing-hub" / "demo-data"
-    assert sorted(p.name for p in demo.iterdir()) == sorted([*(f"{d}.db" for d in DEPARTMENTS), "manifest.json", "jwt-secret", "audit-key"])
+    assert sorted(p.name for p in demo.iterdir()) == sorted(
+        [*(f"{d}.db" for d in (*DEPARTMENTS, "education")), "manifest.json", "jwt-secret", "audit-key"])
     assert (demo / "jwt-secret").stat().st_mode & 0o077 == 0
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()

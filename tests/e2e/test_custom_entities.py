@@ -1,0 +1,117 @@
+"""A department's own data without Python: the education bureau's custom entities in the schema.
+
+The bureau joins with its mapping (hub/demo/mappings/education.yaml: a `custom:` section declaring
+school profiles, enrolment, classes and teaching hours), its settings and policy lines. The hub then
+answers `institution { enrolment }` from the bureau's own database, under the same row scope,
+policy and audit as every other field, in one statement per source per level.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hub.core.settings import SourceSettings
+from hub.demo.education import MAPPING, POLICY
+from policies.grants import POLICY_PATH
+from tests.conftest import Hub, hub_settings, running_hub
+
+ENROLMENT = """query($code: String!) { institution(code: $code) { code
+  enrolment { year grade students boarders } schoolProfile { school level boarding mongolianMedium foundedOn }
+  classes { classCode language students } teachingHours { year subject hours } } }"""
+
+
+@pytest.fixture(scope="module")
+def bureau(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The bureau's demo database, a school of it with a credit code, and the policy file with its lines."""
+    folder = tmp_path_factory.mktemp("bureau")
+    (folder / "policy.csv").write_text(POLICY_PATH.read_text(encoding="utf-8") + "\n" + POLICY.read_text(encoding="utf-8"),
+                                       encoding="utf-8")
+    with sqlite3.connect(demo_dir / "education.db") as db:
+        school, uscc, region = db.execute(
+            "SELECT XXDM, TYSHXYDM, XZQH FROM XX_JBXX WHERE TYSHXYDM IS NOT NULL AND substr(XZQH, 1, 6) <> '152900' ORDER BY XXDM LIMIT 1").fetchone()
+        enrolment = db.execute("SELECT XN, NJ, ZXRS, JSRS FROM XX_ZSQK WHERE XXDM = ? ORDER BY XN, NJ", (school,)).fetchall()
+        hours = db.execute("SELECT XN, XKDM, ZKS FROM XX_KSQK WHERE XXDM = ? ORDER BY XN, XKDM", (school,)).fetchall()
+    return {"policy": folder / "policy.csv", "url": f"sqlite+aiosqlite:///{demo_dir / 'education.db'}", "school": school,
+            "uscc": uscc, "region": region[:6], "enrolment": enrolment, "hours": hours}
+
+
+@pytest.fixture(scope="module")
+def five(demo_dir: Path, bureau: dict[str, Any]) -> Iterator[Hub]:
+    settings = hub_settings(demo_dir, policy_file=bureau["policy"])
+    fifth = SourceSettings(url=bureau["url"], mapping=MAPPING)
+    with running_hub(settings.model_copy(update={"source": {"education": fifth}})) as running:
+        yield running
+
+
+def test_enrolment_of_an_institution_is_the_bureaus_rows(five: Hub, bureau: dict[str, Any]) -> None:
+    found = five.query(ENROLMENT, {"code": bureau["uscc"]})
+    assert "errors" not in found, found
+    inst = found["data"]["institution"]
+    assert [(e["year"], e["grade"], e["students"], e["boarders"]) for e in inst["enrolment"]] == bureau["enrolment"]
+    assert inst["schoolProfile"][0]["school"] == bureau["school"]
+    assert inst["schoolProfile"][0]["level"] in {"PRIMARY", "JUNIOR", "SENIOR", "COMPLETE"}
+    assert isinstance(inst["schoolProfile"][0]["boarding"], bool)
+    subjects = {"01": "CHINESE", "02": "MATHEMATICS", "03": "ENGLISH", "04": "MONGOLIAN", "05": "SCIENCE",
+                "06": "ARTS", "07": "PHYSICAL"}
+    # listed in key order (year, then the subject's canonical code); hours exactly as the REAL column holds them
+    assert [(h["year"], h["subject"], Decimal(h["hours"])) for h in inst["teachingHours"]] == sorted(
+        (y, subjects[s], Decimal(repr(h))) for y, s, h in bureau["hours"])
+    assert sum(c["students"] for c in inst["classes"]) == sum(e[2] for e in bureau["enrolment"])
+
+
+def test_a_banner_officer_reads_the_enrolment_of_its_banner_only(five: Hub, bureau: dict[str, Any]) -> None:
+    mine = five.query(ENROLMENT, {"code": bureau["uscc"]}, role="officer", department="education", region=bureau["region"])
+    assert "errors" not in mine, mine
+    assert len(mine["data"]["institution"]["enrolment"]) == len(bureau["enrolment"])
+    other = "152922" if bureau["region"] != "152922" else "152921"
+    theirs = five.query(ENROLMENT, {"code": bureau["uscc"]}, role="officer", department="education", region=other)
+    assert theirs["data"] is None or theirs["data"]["institution"] is None
+    listed = five.query("{ institutions(first: 200) { edges { node { regionCode enrolment { students } } } } }",
+                        role="officer", department="education", region=bureau["region"])
+    assert "errors" not in listed, listed
+    nodes = [e["node"] for e in listed["data"]["institutions"]["edges"]]
+    assert nodes and all(n["regionCode"].startswith(bureau["region"]) for n in nodes)
+    assert any(n["enrolment"] for n in nodes)
+
+
+def test_an_officer_of_another_department_is_denied_the_bureaus_types(five: Hub, bureau: dict[str, Any]) -> None:
+    found = five.query(ENROLMENT, {"code": bureau["uscc"]}, role="officer", department="hr")
+    assert found["errors"] and found["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    names = five.query('{ __type(name: "Enrolment") { name } }', role="officer", department="hr")
+    assert names["data"]["__type"] is None  # not in the role's schema either
+    sdl = five.query("{ _service { sdl } }")["data"]["_service"]["sdl"]
+    assert "type Enrolment" in sdl and "enrolment: [Enrolment!]!" in sdl
+
+
+def test_one_statement_per_custom_entity_per_level_whatever_the_rows(five: Hub) -> None:
+    source = five.client.app_state["hub"].sources["education"]
+    query = "query($n: Int!) { institutions(first: $n) { edges { node { enrolment { students } classes { students } } } } }"
+    counts = []
+    for n in (100, 250):
+        before = source.statements
+        found = five.query(query, {"n": n})
+        assert "errors" not in found, found
+        counts.append(source.statements - before)
+    assert counts == [2, 2]  # enrolment and classes, whatever the number of schools
+
+
+def test_reads_of_a_custom_type_joined_to_people_are_audited_and_masked(tmp_path: Path) -> None:
+    from adapters.mapping import Mapping
+    from schema.custom import custom_schema
+
+    mapping = Mapping.model_validate({
+        "department": "sports", "title": "体育局 / Sports bureau",
+        "custom": {"coach_licence": {
+            "type": "CoachLicence", "table": "TY_JL", "key": ["licence"],
+            "person": {"field": "coach_licences", "by": "id_number"},
+            "fields": {"licence": "ZSBH", "id_number": {"column": "SFZH", "normalize": "id_number"},
+                       "holder": {"column": "XM", "mask": "name"}, "fee": {"column": "FY", "type": "int", "convert": "yuan_to_fen"}}}}})
+    made = custom_schema([mapping])
+    assert made.personal == {"CoachLicence"} and made.maskable == {("CoachLicence", "holder"): "name"}
+    assert [f.name for f in made.fields["Person"]] == ["coach_licences"]
