@@ -1,14 +1,13 @@
-"""The adapter conformance kit: the same cases against every mapping on every dialect.
+"""The adapter conformance kit (adapters/conformance.py): the same checks against every mapping on every dialect.
 
 Adapters are built as the hub builds them, from the class the mapping names (`adapter:`; `sql` or an
 entry point of `staffing_hub.adapters`), and used only through the `Adapter` protocol, so another
-adapter class with its mapping runs the same cases.
+adapter class with its mapping runs the same checks; `hub adapter test` runs them on any configured
+source.
 
-Each dialect gets the same generated data (all four departments in one database); every entity of
-every mapping must then: fetch exactly the records of the keys asked for, in one statement;
-page through keyset scans with every row once and in order; stream every row, in normalized ID
-order where the entity has ID numbers; count what it streams; apply a scope; and report a
-database that is not there as SOURCE_UNAVAILABLE.
+Each dialect gets the same generated data (the four departments and the education bureau, joined
+by its mapping with custom entities, in one database); every entity of every mapping must then
+pass every check of the kit, and a database that is not there is SOURCE_UNAVAILABLE.
 """
 
 from __future__ import annotations
@@ -16,24 +15,25 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from adapters.base import Adapter, AnyOf
-from adapters.mapping import default_mappings
+from adapters import conformance
+from adapters.base import Adapter
+from adapters.mapping import default_mappings, load_mapping
 from adapters.registry import adapter_class
-from hub.core.errors import SourceUnavailable
+from hub.demo.education import MAPPING as EDUCATION_MAPPING
 from hub.demo.generate import sqlite_targets
 from tests.conftest import DEPARTMENTS, MARIADB_ADMIN, PG_ADMIN, _factory, generate_into
 
-MAPPINGS = default_mappings()
-CASES = [(d, e) for d in DEPARTMENTS for e in MAPPINGS[d].entities]
+MAPPINGS = {**default_mappings(), "education": load_mapping(EDUCATION_MAPPING)}
+ALL = (*DEPARTMENTS, "education")
+CASES = [(d, e, c) for d in ALL for e in MAPPINGS[d].readable() for c in conformance.ENTITY_CHECKS]
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql", "mariadb"])
 def dialect_urls(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """The four departments' URLs on one dialect, filled with the same data (seed 13, 300 persons)."""
+    """The five departments' URLs on one dialect, filled with the same data (seed 13, 300 persons)."""
     if request.param == "sqlite":
         out = tmp_path_factory.mktemp("conformance")
         urls = sqlite_targets(out)
@@ -44,21 +44,10 @@ def dialect_urls(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     factories = _factory(admin, quote)
     make = next(factories)
     url = make()
-    urls = dict.fromkeys(DEPARTMENTS, url)
+    urls = dict.fromkeys(ALL, url)
     generate_into(urls, persons=300, seed=13)
     yield urls
     next(factories, None)
-
-
-def run(coro: Any) -> Any:
-    return asyncio.run(coro)
-
-
-async def _all(adapter: Adapter, entity: str, **kw: Any) -> list[Any]:
-    try:
-        return [r async for chunk in adapter.stream(entity, chunk_size=97, **kw) for r in chunk]
-    finally:
-        await adapter.close()
 
 
 def adapter_for(urls: dict[str, str], department: str) -> Adapter:
@@ -68,96 +57,35 @@ def adapter_for(urls: dict[str, str], department: str) -> Adapter:
     return adapter
 
 
-@pytest.mark.parametrize(("department", "entity"), CASES)
-def test_stream_count_and_fetch_agree(dialect_urls: dict[str, str], department: str, entity: str) -> None:
-    spec = MAPPINGS[department].entities[entity]
-    key = spec.scope or next(iter(spec.columns))
-
-    async def check() -> None:
-        adapter = adapter_for(dialect_urls, department)
-        try:
-            rows = [r async for chunk in adapter.stream(entity, chunk_size=97) for r in chunk]
-            assert rows, f"{department}.{entity} has no rows in the demo data"
-            assert sum(r[-1] for r in await adapter.count(entity)) == len(rows)
-            wanted = sorted({getattr(r, key) for r in rows if getattr(r, key) is not None})[:5]
-            before = adapter.statements
-            fetched = await adapter.fetch(entity, key, wanted)
-            assert adapter.statements == before + 1
-            assert sorted(fetched, key=repr) == sorted((r for r in rows if getattr(r, key) in wanted), key=repr)
-        finally:
-            await adapter.close()
-
-    run(check())
+@pytest.mark.parametrize(("department", "entity", "check"), CASES)
+def test_every_entity_passes_every_check(dialect_urls: dict[str, str], department: str, entity: str, check: str) -> None:
+    outcome = asyncio.run(conformance.run_check(lambda: adapter_for(dialect_urls, department), entity, check))
+    assert outcome.passed is not False, outcome.detail
 
 
-@pytest.mark.parametrize(("department", "entity"), CASES)
-def test_a_projection_reads_only_its_fields_and_the_same_values(dialect_urls: dict[str, str], department: str, entity: str) -> None:
-    spec = MAPPINGS[department].entities[entity]
-    key = spec.scope or next(iter(spec.columns))
-    order = set(spec.order) or set(spec.columns)
-    wanted_field = next(f for f in reversed(spec.columns) if f != key)
-
-    async def check() -> None:
-        adapter = adapter_for(dialect_urls, department)
-        try:
-            rows = [r async for chunk in adapter.stream(entity, chunk_size=97) for r in chunk]
-            keys = sorted({getattr(r, key) for r in rows if getattr(r, key) is not None})[:5]
-            whole = await adapter.fetch(entity, key, keys)
-            part = await adapter.fetch(entity, key, keys, fields=[wanted_field])
-            read = {key, wanted_field} | order
-            assert sorted((tuple(getattr(r, f) for f in sorted(read)) for r in part), key=repr) == sorted(
-                (tuple(getattr(r, f) for f in sorted(read)) for r in whole), key=repr
-            )
-            for field in set(spec.columns) - read:  # not read: unset, so a reader fails loudly
-                with pytest.raises(AttributeError):
-                    getattr(part[0], field)
-            page = await adapter.scan(entity, order_by=key, limit=3, fields=[])
-            assert [getattr(r, key) for r in page] == sorted((getattr(r, key) for r in page), key=repr)
-        finally:
-            await adapter.close()
-
-    run(check())
+def test_the_kit_checks_what_it_says(dialect_urls: dict[str, str]) -> None:
+    """Each check applies where the contract asks it: ID order on ID numbers, keyset pages on single keys, scope on units."""
+    outcomes = {(o.entity, o.check): o for o in asyncio.run(conformance.run_kit(
+        lambda: adapter_for(dialect_urls, "finance"), lambda: adapter_for({"finance": conformance.missing_url(Path("/nonexistent"))}, "finance")))}
+    assert outcomes["payee", "id_order"].passed and outcomes["unit", "keyset"].passed and outcomes["pay_line", "scope"].passed
+    assert outcomes["unit", "id_order"].passed is None and outcomes["*", "missing"].passed
 
 
-@pytest.mark.parametrize(("department", "entity"), [(d, e) for d, e in CASES if "id_number" in MAPPINGS[d].entities[e].columns])
-def test_streams_in_normalized_id_order(dialect_urls: dict[str, str], department: str, entity: str) -> None:
-    rows = run(_all(adapter_for(dialect_urls, department), entity, order_by="id_number"))
-    bodies = [r.id_number[:17] for r in rows if r.id_number]
-    assert bodies == sorted(bodies)
+def test_a_nonconforming_adapter_is_named(dialect_urls: dict[str, str]) -> None:
+    class Sloppy:  # fetches one key per statement
+        def __init__(self) -> None:
+            self.inner = adapter_for(dialect_urls, "education")
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.inner, name)
+
+        async def fetch(self, entity: str, field: str, keys: list[object], *args: object, **kw: object) -> list[object]:
+            return [r for k in keys for r in await self.inner.fetch(entity, field, [k], *args, **kw)]  # type: ignore[arg-type]
+
+    outcome = asyncio.run(conformance.run_check(Sloppy, "enrolment", "fetch"))  # type: ignore[arg-type]
+    assert outcome.passed is False and "statements" in outcome.detail
 
 
-@pytest.mark.parametrize("department", DEPARTMENTS)
-def test_keyset_pages_visit_every_unit_once_in_order(dialect_urls: dict[str, str], department: str) -> None:
-    async def pages() -> list[str]:
-        adapter = adapter_for(dialect_urls, department)
-        seen: list[str] = []
-        after = None
-        try:
-            while page := await adapter.scan("unit", order_by="local_id", after=after, limit=7):
-                seen += [u.local_id for u in page]
-                after = page[-1].local_id
-        finally:
-            await adapter.close()
-        return seen
-
-    seen = run(pages())
-    everything = run(_all(adapter_for(dialect_urls, department), "unit"))
-    assert seen == sorted(seen) and sorted(seen) == sorted(u.local_id for u in everything)
-
-
-@pytest.mark.parametrize("department", DEPARTMENTS)
-def test_scope_limits_rows_to_the_named_units(dialect_urls: dict[str, str], department: str) -> None:
-    units = run(_all(adapter_for(dialect_urls, department), "unit"))
-    chosen = sorted(u.local_id for u in units)[:3]
-    scope = {"*scope": AnyOf(({"local_id": chosen},))}
-    scoped = run(_all(adapter_for(dialect_urls, department), "unit", where=scope))
-    assert sorted(u.local_id for u in scoped) == chosen
-
-
-@pytest.mark.parametrize("department", DEPARTMENTS)
+@pytest.mark.parametrize("department", ALL)
 def test_a_missing_database_is_source_unavailable(tmp_path: Path, department: str) -> None:
-    adapter = adapter_for({department: f"sqlite+aiosqlite:///{tmp_path}/absent/x.db"}, department)
-    with pytest.raises(SourceUnavailable) as caught:
-        run(adapter.ping())
-    assert caught.value.extensions == {"code": "SOURCE_UNAVAILABLE", "source": department}
-    run(adapter.close())
+    assert asyncio.run(conformance.missing(lambda: adapter_for({department: conformance.missing_url(tmp_path)}, department)))
