@@ -8,6 +8,7 @@ policy and audit as every other field, in one statement per source per level.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from decimal import Decimal
@@ -19,6 +20,7 @@ import pytest
 from hub.core.settings import SourceSettings
 from hub.demo.education import MAPPING, POLICY
 from policies.grants import POLICY_PATH
+from schema.masking import mask_name
 from tests.conftest import Hub, hub_settings, running_hub
 
 ENROLMENT = """query($code: String!) { institution(code: $code) { code
@@ -115,3 +117,87 @@ def test_reads_of_a_custom_type_joined_to_people_are_audited_and_masked(tmp_path
     made = custom_schema([mapping])
     assert made.personal == {"CoachLicence"} and made.maskable == {("CoachLicence", "holder"): "name"}
     assert [f.name for f in made.fields["Person"]] == ["coach_licences"]
+
+
+SPORTS = """\
+department: sports
+title: 体育局 / Sports bureau
+trust: 6
+entities:
+  unit:
+    table: TY_DW
+    scope: local_id
+    order: [local_id]
+    columns: {local_id: DWDM, name: {column: DWMC, normalize: name}, credit_code: {column: TYXYDM, normalize: credit_code}}
+custom:
+  coach_licence:
+    type: CoachLicence
+    description: 教练员证（体育局） / coach licence (sports bureau)
+    table: TY_JLZ
+    key: [licence]
+    person: {field: coach_licences, by: id_number, description: 教练员证 / coach licences}
+    institution: {field: coaches, by: unit}
+    fields:
+      licence: {column: ZSBH, description: 证书编号 / licence number}
+      id_number: {column: SFZH, normalize: id_number, description: 身份证号 / ID number}
+      unit: {column: DWDM, description: 单位代码 / unit code}
+      holder: {column: XM, mask: name, description: 持证人 / holder}
+      fee: {column: FY, type: int, convert: yuan_to_fen, description: 年费（分） / yearly fee (fen)}
+"""
+SPORTS_POLICY = """
+g, sports.officer, staff
+g, sports.officer, person_reader
+p, sports.officer, Person.coachLicences, read
+p, sports.officer, CoachLicence.*, read
+p, sports.officer, CoachLicence.holder, mask
+"""
+
+
+@pytest.fixture(scope="module")
+def sports(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A bureau keeping records by ID number: two licences of a demo person (one in a unit it shares with the
+    establishment office), a hub with it, and the person's ID number and region."""
+    folder = tmp_path_factory.mktemp("sports")
+    with sqlite3.connect(demo_dir / "establishment.db") as est:
+        unit, name, uscc, region, id_number, person = est.execute(
+            "SELECT j.JGID, j.JGMC, j.TYSHXYDM, j.XZQH, s.SFZH, s.XM FROM T_SMZ s JOIN T_JG j ON j.JGID = s.JGID "
+            "WHERE length(j.TYSHXYDM) = 18 AND length(s.SFZH) = 18 AND substr(j.XZQH, 1, 6) <> '152900' ORDER BY s.RYID LIMIT 1"
+        ).fetchone()
+    with sqlite3.connect(folder / "sports.db") as db:
+        db.execute("CREATE TABLE TY_DW (DWDM TEXT PRIMARY KEY, DWMC TEXT, TYXYDM TEXT)")
+        db.execute("CREATE TABLE TY_JLZ (ZSBH TEXT PRIMARY KEY, SFZH TEXT, DWDM TEXT, XM TEXT, FY REAL)")
+        db.execute("INSERT INTO TY_DW VALUES ('T01', ?, ?)", (name, uscc))
+        db.executemany("INSERT INTO TY_JLZ VALUES (?, ?, ?, ?, ?)",
+                       [("L1", id_number.lower(), "T01", person, 1234.56), ("L2", id_number, None, person, 0.1)])
+    (folder / "sports.yaml").write_text(SPORTS, encoding="utf-8")
+    (folder / "policy.csv").write_text(POLICY_PATH.read_text(encoding="utf-8") + SPORTS_POLICY, encoding="utf-8")
+    settings = hub_settings(demo_dir, policy_file=folder / "policy.csv", store_url=f"sqlite+aiosqlite:///{folder}/store.db")
+    source = SourceSettings(url=f"sqlite+aiosqlite:///{folder / 'sports.db'}", mapping=folder / "sports.yaml")
+    with running_hub(settings.model_copy(update={"source": {"sports": source}})) as running:
+        yield {"hub": running, "id": id_number.upper(), "name": person, "region": region[:6], "store": folder / "store.db"}
+
+
+def test_a_custom_type_joined_to_people_is_masked_audited_and_scoped(sports: dict[str, Any]) -> None:
+    hub: Hub = sports["hub"]
+    query = "query Licences($id: String!) { person(idNumber: $id) { coachLicences { licence holder fee } } }"
+    admin = hub.query(query, {"id": sports["id"]})
+    assert "errors" not in admin, admin
+    assert admin["data"]["person"]["coachLicences"] == [
+        {"licence": "L1", "holder": sports["name"], "fee": 123456}, {"licence": "L2", "holder": sports["name"], "fee": 10}]
+    officer = hub.query(query, {"id": sports["id"]}, role="officer", department="sports")
+    assert "errors" not in officer, officer
+    assert {lic["holder"] for lic in officer["data"]["person"]["coachLicences"]} == {mask_name(sports["name"])}
+    banner = hub.query(query, {"id": sports["id"]}, role="officer", department="sports", region=sports["region"])
+    assert "errors" not in banner, banner  # scoped by the unit join: the licence outside any unit is not the banner's
+    assert [lic["licence"] for lic in banner["data"]["person"]["coachLicences"]] == ["L1"]
+    with sqlite3.connect(sports["store"]) as db:
+        fields = [json.loads(f) for (f,) in db.execute("SELECT fields FROM audit_log WHERE operation = 'Licences'")]
+    assert len(fields) == 3 and all("CoachLicence.holder" in f and "Person.coachLicences" in f for f in fields)
+
+
+def test_a_role_without_the_lines_neither_reads_nor_sees_the_custom_type(sports: dict[str, Any]) -> None:
+    hub: Hub = sports["hub"]
+    found = hub.query("query($id: String!) { person(idNumber: $id) { coachLicences { licence } } }", {"id": sports["id"]},
+                      role="officer", department="hr")
+    assert found["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert hub.query('{ __type(name: "CoachLicence") { name } }', role="officer", department="hr")["data"]["__type"] is None
