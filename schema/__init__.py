@@ -6,6 +6,7 @@ from typing import Any, NoReturn
 
 import strawberry
 from graphql import GraphQLObjectType
+from strawberry.exceptions import DuplicatedTypeName
 from strawberry.federation.schema import FederationAny
 from strawberry.tools import merge_types
 from strawberry.types.base import StrawberryObjectDefinition
@@ -13,6 +14,7 @@ from strawberry.types.field import StrawberryField
 
 from adapters.base import Capability, Need
 from adapters.registry import load_departments, source_mappings
+from hub.core.errors import MappingError
 from hub.core.settings import Settings
 from schema.admin import AdminMutation, AdminQuery
 from schema.custom import CustomSchema, custom_schema
@@ -74,14 +76,23 @@ def build_schema(settings: Settings | None = None) -> HubSchema:
     entities add types and fields (schema/custom.py)."""
     settings = settings or Settings()
     custom = custom_schema(source_mappings(settings).values())
-    schema = HubSchema(
-        query=merge_types("Query", (Query, AdminQuery, SupervisionQuery, ServiceQuery)),
-        mutation=idempotent(merge_types("Mutation", (AdminMutation, SupervisionMutation))),
-        types=[Institution, Person, *custom.types],
-        execution_context_class=HubExecutor,
-        federation_version=FEDERATION_VERSION,
-        custom=custom,
-    )
+    for owner in (Institution, Person):
+        have = {f.python_name for f in owner.__strawberry_definition__.fields}  # type: ignore[attr-defined, union-attr]
+        taken = sorted(have & {f.python_name for f in custom.fields.get(owner.__name__, ())})
+        if taken:
+            raise MappingError(f"自定义实体的字段与 {owner.__name__} 已有字段重名：{taken} / custom entity fields {taken} are "
+                               f"fields {owner.__name__} has already; name them otherwise")
+    try:
+        schema = HubSchema(
+            query=merge_types("Query", (Query, AdminQuery, SupervisionQuery, ServiceQuery)),
+            mutation=idempotent(merge_types("Mutation", (AdminMutation, SupervisionMutation))),
+            types=[Institution, Person, *custom.types],
+            execution_context_class=HubExecutor,
+            federation_version=FEDERATION_VERSION,
+            custom=custom,
+        )
+    except DuplicatedTypeName as exc:  # a custom entity's `type` names one of the hub's own types
+        raise MappingError(f"自定义实体的类型名与枢纽已有类型重名 / a custom entity's type is named as a type the hub has: {exc}") from None
     install_departments(schema._schema, load_departments(settings))
     return schema
 

@@ -22,6 +22,7 @@ from strawberry.types.field import StrawberryField
 
 from adapters.custom import CustomEntity
 from adapters.mapping import Mapping
+from hub.core.errors import MappingError
 from resolvers import custom as data
 from resolvers.batch import BatchFn, batch_field, reads, records
 from resolvers.context import HubContext
@@ -85,8 +86,13 @@ def custom_schema(mappings: Iterable[Mapping]) -> CustomSchema:
     """The types and fields the mappings' `custom:` sections declare."""
     out = CustomSchema()
     personal: set[str] = set()
+    seen: dict[str, str] = {}
     for mapping in mappings:
         for entity, spec in mapping.custom.items():
+            if spec.type in seen or entity in seen.values():
+                raise MappingError(f"自定义实体 {entity}（{spec.type}）与部门「{mapping.department}」之外的映射重名 / custom entity "
+                                   f"{entity} ({spec.type}) of {mapping.department!r}: another mapping declares the same entity or type")
+            seen[spec.type] = entity
             cls = _object(entity, spec)
             out.types.append(cls)
             record = spec.record(entity)

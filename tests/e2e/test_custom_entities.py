@@ -9,6 +9,7 @@ policy and audit as every other field, in one statement per source per level.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Iterator
 from decimal import Decimal
@@ -201,3 +202,50 @@ def test_a_role_without_the_lines_neither_reads_nor_sees_the_custom_type(sports:
                       role="officer", department="hr")
     assert found["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert hub.query('{ __type(name: "CoachLicence") { name } }', role="officer", department="hr")["data"]["__type"] is None
+
+
+def _with(custom: dict[str, Any], department: str = "sports") -> Any:
+    from adapters.mapping import Mapping
+
+    return Mapping.model_validate({"department": department, "title": "体育局 / Sports bureau", "custom": custom})
+
+
+LICENCE = {"type": "CoachLicence", "table": "T", "key": ["licence"], "institution": {"field": "coaches", "by": "unit"},
+           "fields": {"licence": "ZSBH", "unit": "DWDM"}}
+
+
+@pytest.mark.parametrize(("custom", "says"), [
+    ({"unit": LICENCE}, "are canonical entities"),
+    ({"coach": {**LICENCE, "key": ["nope"]}}, "must name mapped fields"),
+    ({"coach": {**LICENCE, "fields": {**LICENCE["fields"], "fee": {"column": "FY", "type": "money"}}}}, "unknown field type"),
+    ({"coach": {**LICENCE, "fields": {**LICENCE["fields"], "fee": {"column": "FY", "type": "int", "convert": "date8"}}}},
+     "cannot use converter"),
+    ({"coach": {**LICENCE, "fields": {**LICENCE["fields"], "level": {"column": "JB", "type": "code"}}}}, "needs `values`"),
+    ({"coach": {k: v for k, v in LICENCE.items() if k != "institution"}}, "joins `institution` or `person`"),
+    ({"coach": {**LICENCE, "person": {"field": "coaches", "by": "licence"}}}, "normalize: id_number"),
+])
+def test_a_bad_custom_entity_is_refused_naming_the_fault(custom: dict[str, Any], says: str) -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match=re.escape(says)):
+        _with(custom)
+
+
+def test_custom_types_that_clash_are_refused_when_the_schema_is_built(tmp_path: Path) -> None:
+    import yaml
+
+    from hub.core.errors import MappingError
+    from hub.core.settings import Settings
+    from schema import build_schema
+    from schema.custom import custom_schema
+
+    with pytest.raises(MappingError, match="another mapping declares the same entity or type"):
+        custom_schema([_with({"coach": LICENCE}), _with({"trainer": LICENCE}, "fitness")])
+    folder = tmp_path / "clash"
+    folder.mkdir()
+    clash = {**LICENCE, "institution": {"field": "name", "by": "unit"}}  # a field Institution has already
+    (folder / "sports.yaml").write_text(yaml.safe_dump(
+        {"department": "sports", "title": "体育局 / Sports bureau", "custom": {"coach": clash}}), encoding="utf-8")
+    settings = Settings(source={"sports": SourceSettings(url="sqlite:///x.db", mapping=folder / "sports.yaml")})
+    with pytest.raises(MappingError, match="fields Institution has already"):
+        build_schema(settings)
