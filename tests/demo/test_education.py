@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from hub.demo.education import LEVELS, rows
 from hub.demo.institutions import build_institutions
 
@@ -32,3 +34,25 @@ def test_the_bureaus_rows_are_deterministic_for_a_seed() -> None:
     units = build_institutions(80, 2000, 3)
     first, second = rows(units, 3), rows(units, 3)
     assert first == second and rows(units, 4) != first
+
+
+def test_the_demo_joins_the_bureau_by_settings_only(demo_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from adapters.registry import load_departments
+    from hub import cli
+    from hub.core.settings import Settings
+    from hub.demo.generate import join_demo_departments
+
+    for key in ("HUB_SOURCE_EDUCATION_URL", "HUB_SOURCE_EDUCATION_MAPPING", "HUB_POLICY_FILE"):
+        monkeypatch.setenv(key, "")  # remembered as before, so what the demo sets is undone after the test
+        monkeypatch.delenv(key)
+    shutil.copy(demo_dir / "education.db", tmp_path / "education.db")
+    monkeypatch.setenv("HUB_DEMO_DIR", str(demo_dir))
+    join_demo_departments(tmp_path)
+    assert "education" in load_departments(Settings()).ids
+    assert (tmp_path / "policy.csv").exists()
+    checked = CliRunner().invoke(cli.app, ["policy", "check"])
+    assert checked.exit_code == 0, checked.output
