@@ -7,8 +7,11 @@ from pathlib import Path
 import yaml
 from typer.testing import CliRunner
 
-from adapters.mapping import load_mapping
+from adapters.mapping import Mapping, load_mapping
 from hub import cli
+from hub.demo import education
+from hub.demo.institutions import build_institutions
+from tests.conftest import DatabaseFactory
 
 
 def test_the_scaffold_of_the_bureaus_database_is_a_mapping_with_its_units_and_tables(demo_dir: Path, tmp_path: Path) -> None:
@@ -41,3 +44,13 @@ def test_a_bad_department_id_or_an_existing_file_is_refused(demo_dir: Path, tmp_
 def test_adapter_test_names_an_unknown_department(demo_dir: Path) -> None:
     found = CliRunner().invoke(cli.app, ["adapter", "test", "--department", "sports"], env={"HUB_DEMO_DIR": str(demo_dir)})
     assert found.exit_code == 2 and "unknown department" in found.output
+
+
+def test_the_scaffold_reads_a_postgresql_database(pg_database: DatabaseFactory) -> None:
+    url = pg_database()
+    education.write(url, build_institutions(60, 400, 7), 7)
+    made = CliRunner().invoke(cli.app, ["adapter", "new", "education", "--url", url])
+    assert made.exit_code == 0, made.output
+    mapping = Mapping.model_validate(yaml.safe_load(made.stdout))
+    assert mapping.entities["unit"].table == "XX_JBXX" and set(mapping.custom) == {"xx_bj", "xx_ksqk", "xx_zsqk"}
+    assert mapping.custom["xx_ksqk"].fields["zks"].type == "decimal"
