@@ -85,7 +85,7 @@ def generate_cmd(
     import tempfile
 
     from hub.core.db import sync_url
-    from hub.demo.generate import DEPARTMENTS, sqlite_targets
+    from hub.demo.generate import DEPARTMENTS, demo_targets
     from hub.demo.writer import generated
 
     out = out or Settings().demo_dir
@@ -93,13 +93,13 @@ def generate_cmd(
     servers = {d: u for d, u in given.items() if u}
     for url in servers.values():
         sync_url(url).get_dialect()  # a bad URL or unknown dialect fails here, before anything is written
-    if skip_existing and generated({**sqlite_targets(out), **servers}):
+    if skip_existing and generated({**demo_targets(out), **servers}):
         console.print("already generated: every target holds complete demo tables; nothing written")
         return
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.name}-") as staging:
         staged = Path(staging)
-        manifest = run_generate({**sqlite_targets(staged), **servers}, persons, seed, institutions, staged / "manifest.json")
+        manifest = run_generate({**demo_targets(staged), **servers}, persons, seed, institutions, staged / "manifest.json")
         out.mkdir(exist_ok=True)
         for done in staged.iterdir():
             done.replace(out / done.name)

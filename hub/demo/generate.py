@@ -53,6 +53,11 @@ def join_demo_departments(out: Path) -> None:
 
 def sqlite_targets(out_dir: Path) -> dict[str, str]:
     """One SQLite file per department in `out_dir`: {department: async URL}."""
+    return {d: f"sqlite+aiosqlite:///{Path(out_dir) / f'{d}.db'}" for d in DEPARTMENTS}
+
+
+def demo_targets(out_dir: Path) -> dict[str, str]:
+    """The demo's SQLite files: the four departments' and those the demo joins the integrator's way (JOINED)."""
     return {d: f"sqlite+aiosqlite:///{Path(out_dir) / f'{d}.db'}" for d in (*DEPARTMENTS, *JOINED)}
 
 

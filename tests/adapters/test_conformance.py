@@ -23,7 +23,7 @@ from adapters.base import Adapter
 from adapters.mapping import default_mappings, load_mapping
 from adapters.registry import adapter_class
 from hub.demo.education import MAPPING as EDUCATION_MAPPING
-from hub.demo.generate import sqlite_targets
+from hub.demo.generate import demo_targets
 from tests.conftest import DEPARTMENTS, MARIADB_ADMIN, PG_ADMIN, _factory, generate_into
 
 MAPPINGS = {**default_mappings(), "education": load_mapping(EDUCATION_MAPPING)}
@@ -36,7 +36,7 @@ def dialect_urls(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     """The five departments' URLs on one dialect, filled with the same data (seed 13, 300 persons)."""
     if request.param == "sqlite":
         out = tmp_path_factory.mktemp("conformance")
-        urls = sqlite_targets(out)
+        urls = demo_targets(out)
         generate_into(urls, persons=300, seed=13)
         yield urls
         return

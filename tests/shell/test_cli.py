@@ -84,10 +84,13 @@ def test_demo_serves_on_hub_port_unless_told(demo_dir: Path, tmp_path: Path, mon
     served: list[Settings] = []
     monkeypatch.setattr(cli, "_serve", served.append)
     monkeypatch.delenv("HUB_PORT", raising=False)
-    env = {"HUB_DEMO_DIR": str(demo), "HUB_PORT": "8123"}
+    # the demo joins the education bureau by these settings; None: unset here, and unset again after each run
+    joined = dict.fromkeys(("HUB_SOURCE_EDUCATION_URL", "HUB_SOURCE_EDUCATION_MAPPING", "HUB_POLICY_FILE"))
+    env: dict[str, str | None] = {"HUB_DEMO_DIR": str(demo), "HUB_PORT": "8123", **joined}
     assert CliRunner().invoke(cli.app, ["demo"], env=env).exit_code == 0
     assert CliRunner().invoke(cli.app, ["demo", "--port", "8100"], env=env).exit_code == 0
     assert [s.port for s in served] == [8123, 8100]
+    assert all("education" in s.source for s in served) and (demo / "policy.csv").exists()
     dry = subprocess.run(["make", "-n", "--no-print-directory", "demo", "PORT=8100"], cwd=ROOT, capture_output=True,
                          text=True, check=True)
     assert dry.stdout.rstrip().splitlines()[-1].endswith("hub demo --port 8100")
