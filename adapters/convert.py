@@ -9,9 +9,11 @@ JSON (the outbox keeps dates as ISO text), so `store` accepts ISO text for dates
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from hub.core import ids
@@ -84,6 +86,55 @@ def _iso_text(value: Any) -> str:
     return value.isoformat()[:10] if isinstance(value, dt.date) else str(value)
 
 
+def exact(raw: Any) -> Decimal:
+    """A legacy number as the Decimal it was written as: a float by its shortest repr (0.1 -> 0.1, not
+    0.1000000000000000055…), so a REAL column's yuan amount is the amount the clerk typed."""
+    if isinstance(raw, Decimal):
+        return raw
+    if isinstance(raw, float):
+        if not math.isfinite(raw):
+            raise ValueError(f"not a finite number: {raw!r}")
+        return Decimal(repr(raw))
+    return Decimal(str(raw).strip())
+
+
+def _decimal(raw: Any) -> Decimal | None:
+    return None if raw is None or raw == "" else exact(raw)
+
+
+def yuan_to_fen(raw: Any) -> int | None:
+    """An amount in yuan (REAL, NUMERIC or text) as integer fen, rounded half up to the fen."""
+    if raw is None or raw == "":
+        return None
+    return int((exact(raw) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def fen_to_yuan(fen: Any) -> Decimal:
+    """Integer fen as yuan with two decimals (the legacy value a fen amount stands for)."""
+    return (Decimal(int(fen)) / 100).quantize(Decimal("0.01"))
+
+
+_TRUE = frozenset({"1", "y", "yes", "t", "true", "是", "有"})
+_FALSE = frozenset({"0", "n", "no", "f", "false", "否", "无"})
+
+
+def _flag(value: Any) -> int:
+    return 1 if value else 0
+
+
+def _boolean(raw: Any) -> bool | None:
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(f"not a yes/no value: {raw!r}")
+
+
 @dataclass(frozen=True, slots=True)
 class Converter:
     """legacy -> canonical (`load`), canonical -> legacy for WHERE (`dump`) and for writing (`store`, None:
@@ -105,6 +156,11 @@ CONVERTERS: dict[str, Converter] = {
     "iso_compact": Converter(_iso, _iso_to_compact, _iso_to_compact),  # '197508' / '202510' -> '1975-08'
     "iso_int": Converter(_iso, _iso_to_int, _iso_to_int, "int"),  # 19750820 -> '1975-08-20'
     "iso_date": Converter(_iso, _iso_to_date, _iso_to_date, "date"),  # DATE column -> '1975-08-20' (a full date only)
+    "decimal": Converter(_decimal, _same),  # NUMERIC / REAL / text -> Decimal, exactly as written (not writable)
+    "yuan_to_fen": Converter(yuan_to_fen, fen_to_yuan),  # 1234.56 (yuan, REAL or NUMERIC) -> 123456 fen
+    "fen_to_yuan": Converter(lambda raw: None if raw is None or raw == "" else fen_to_yuan(raw),
+                             lambda yuan: yuan_to_fen(yuan)),  # 123456 (fen) -> Decimal('1234.56') yuan
+    "boolean": Converter(_boolean, _flag, _flag, "int"),  # 1/0, Y/N, 是/否 -> bool
 }
 
 NORMALIZERS: dict[str, Callable[[Any], str | None]] = {

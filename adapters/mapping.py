@@ -4,7 +4,8 @@ The header declares the department (hub.core.departments): its id (lower-case le
 also the settings key HUB_SOURCE_<ID>_URL), its title '中文 / English' and its trust rank for a
 person's identity fields (lowest first). A mapping names, per canonical entity (see hub.core.records.RECORDS), the legacy table, an optional
 join (to reach e.g. the ID number of a pay row), and per canonical field the column, a converter
-(adapters.convert.CONVERTERS), a key normalizer and a value map. Example::
+(adapters.convert.CONVERTERS), a key normalizer and a value map; `custom:` declares entities
+beyond the canonical ones (adapters/custom.py). Example::
 
     department: finance
     title: 财政局 / Finance bureau
@@ -37,6 +38,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from adapters.convert import CONVERTERS, NORMALIZERS
+from adapters.custom import CustomEntity, check_custom
 from hub.core.departments import DEPARTMENT_ID
 from hub.core.errors import MappingError
 from hub.core.records import RECORDS
@@ -173,6 +175,25 @@ class Mapping(BaseModel):
     # the hub then refuses to start if a part of it needs them (statistics, the cross-check).
     capabilities: list[Literal["read", "stream", "aggregate", "write"]] | None = None
     entities: dict[str, EntitySpec] = Field(default_factory=dict)
+    custom: dict[str, CustomEntity] = Field(default_factory=dict)  # entities beyond the canonical ones (adapters/custom.py)
+
+    @field_validator("custom")
+    @classmethod
+    def _custom(cls, value: dict[str, CustomEntity]) -> dict[str, CustomEntity]:
+        check_custom(value)
+        return value
+
+    def readable(self) -> dict[str, tuple[EntitySpec, type]]:
+        """Every entity the source reads, canonical and custom, as (how it is read, its record class)."""
+        found = {name: (spec, RECORDS[name]) for name, spec in self.entities.items()}
+        for name, custom in self.custom.items():
+            columns = {
+                field: ColumnSpec(column=f.column, convert=f.converter, normalize=f.normalize, values=f.values)
+                for field, f in custom.fields.items()
+            }
+            found[name] = (EntitySpec(table=custom.table, scope=custom.scope, order=custom.key, columns=columns),
+                           custom.record(name))
+        return found
 
     @model_validator(mode="after")
     def _fields_exist(self) -> Mapping:

@@ -27,7 +27,6 @@ from adapters.statements import Binder, params, split
 from hub.core.changes import Change
 from hub.core.db import async_url
 from hub.core.errors import MappingError, SourceUnavailable
-from hub.core.records import RECORDS
 from hub.core.slots import away
 
 log = logging.getLogger(__name__)
@@ -36,6 +35,7 @@ _UNAVAILABLE = (
     sa.exc.DBAPIError, sa.exc.InterfaceError, asyncpg.PostgresError, asyncpg.InterfaceError,
     OSError, TimeoutError, ConnectionError,
 )
+_SUMMABLE = frozenset({"int", "yuan_to_fen", "decimal"})  # conversions a SQL SUM may go through (linear in the legacy value)
 BACKSTOP = 1.0  # seconds past the statement timeout after which the hub stops waiting whatever the database does
 _TIMEOUT_CODES = (
     1969,  # MariaDB: max_statement_time exceeded
@@ -101,7 +101,7 @@ class _Entity:
         return found
 
 
-def _compile(name: str, spec: EntitySpec) -> _Entity:
+def _compile(name: str, spec: EntitySpec, record: type) -> _Entity:
     tables: dict[str | None, set[str]] = {None: set()}
     for col in spec.columns.values():
         tables.setdefault(col.table, set()).add(col.name)
@@ -120,7 +120,7 @@ def _compile(name: str, spec: EntitySpec) -> _Entity:
     }
     ordered = tuple(spec.order) or tuple(spec.columns)  # a mapping's `order` names a unique key of the group
     dumpers = {f: _dumper(c) for f, c in spec.columns.items()}
-    return _Entity(name, RECORDS[name], source, columns, dict(spec.columns), dumpers, ordered, order_key(ordered), {})
+    return _Entity(name, record, source, columns, dict(spec.columns), dumpers, ordered, order_key(ordered), {})
 
 
 def _dumper(spec: ColumnSpec) -> Callable[[Any], list[Any]]:
@@ -264,7 +264,8 @@ class SqlAdapter:
         self._native = parsed.drivername == "postgresql+asyncpg"
         self._pool: asyncpg.Pool | None = None
         self._pool_lock = asyncio.Lock()
-        self._entities = {name: _compile(name, spec) for name, spec in mapping.entities.items()}
+        self._specs = {name: spec for name, (spec, _) in mapping.readable().items()}
+        self._entities = {name: _compile(name, spec, record) for name, (spec, record) in mapping.readable().items()}
         self._statements: dict[tuple[Any, ...], _Statement] = {}
         self.statements = 0  # executed statements (hub/metrics.py, tests, benchmarks)
         self.rows = 0  # rows read by those statements (hub/metrics.py)
@@ -291,7 +292,7 @@ class SqlAdapter:
 
     def scope_field(self, entity: str) -> str | None:
         """The field of an entity that holds the department's unit code (for row scope)."""
-        spec = self.mapping.entities.get(entity)
+        spec = self._specs.get(entity)
         return spec.scope if spec else None
 
     def _statement(self, key: tuple[Any, ...], make: Callable[[Binder], sa.Select[Any]], *, records: bool = False) -> _Statement:
@@ -584,6 +585,10 @@ class SqlAdapter:
         fields = (*group_by, *sums, *((distinct,) if distinct else ()))
         for f in fields:
             ent.column(f)
+        summed = {f: ent.specs[f].convert for f in sums}
+        if bad := sorted(f for f, c in summed.items() if c not in _SUMMABLE):
+            raise MappingError(f"{entity} 的字段 {bad} 不能求和（换算不是线性的） / {entity}.{bad} cannot be summed in SQL: "
+                               f"their conversions are not one of {sorted(_SUMMABLE)}")
 
         def make(b: Binder) -> sa.Select[Any]:
             conds = b.clauses(shape)
@@ -600,20 +605,34 @@ class SqlAdapter:
             keys = [cols[f] for f in group_by]
             counted = sa.func.count(sa.distinct(cols[distinct])) if distinct else sa.func.count()
             # Summed as integers whatever the legacy type (a level kept as text): what `convert: int` reads.
-            stmt = sa.select(*keys, sa.func.count(), counted, *(sa.func.sum(sa.cast(cols[f], sa.BigInteger)) for f in sums))
+            stmt = sa.select(*keys, sa.func.count(), counted, *(
+                sa.func.sum(sa.cast(cols[f], sa.BigInteger) if summed[f] == "int" else cols[f]) for f in sums))
             stmt = stmt.select_from(source).where(*conds)
             return stmt.group_by(*keys) if keys else stmt
 
         key = ("aggregate", entity, tuple(group_by), tuple(sums), distinct, per_person, shape)
         loads = [column_loader(ent.specs[f]) for f in group_by]
+        # counts, then each sum in the canonical unit (a yuan sum becomes fen once, after summing)
+        totals = [int, int, *(int if summed[f] == "int" else CONVERTERS[summed[f]].load for f in sums)]
         merged: dict[tuple[Any, ...], list[int]] = {}
         width = len(group_by)
         for row in await self._run(self._statement(key, make), values):
             group = tuple(load(v) for load, v in zip(loads, row, strict=False))
             found = merged.setdefault(group, [0] * (len(row) - width))
             for i, v in enumerate(row[width:]):
-                found[i] += int(v or 0)
+                found[i] += totals[i](v) or 0 if v is not None else 0
         return [(*group, *numbers) for group, numbers in merged.items()]
+
+    async def sample(self, entity: str, limit: int = 1000) -> tuple[tuple[str, ...], Sequence[Any]]:
+        """Up to `limit` raw rows of an entity's mapped columns, unconverted: (the fields, in column order; the rows).
+        What `hub sources check` tests the mapping's conversions on (adapters/sampling.py)."""
+        ent = self.entity(entity)
+        fields = tuple(ent.columns)
+
+        def make(b: Binder) -> sa.Select[Any]:
+            return sa.select(*ent.selected(fields)).select_from(ent.source).limit(b.param())
+
+        return fields, await self._run(self._statement(("sample", entity), make), [limit])
 
     async def ping(self) -> None:
         """Raise SourceUnavailable unless one row of every mapped table can be read (a locked table cannot)."""

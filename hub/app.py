@@ -65,7 +65,6 @@ from schema import HubSchema, build_schema, schema_fields
 from schema.execution import Execution, PreparedDocuments
 from schema.execution.extensions.audit import outcome
 from schema.idempotency import KEY_HEADER
-from schema.masking import MASKABLE
 from schema.reports import ReportRunner
 
 log = logging.getLogger(__name__)
@@ -185,7 +184,7 @@ async def load_policies(settings: Settings, schema: HubSchema, store: Store) -> 
     """The policy book over the schema's fields (from the file or the store), every subject compiled."""
     seed = settings.policy_file or POLICY_PATH
     enforcer = await store_enforcer(store, seed) if settings.policy_source == "store" else new_enforcer(seed)
-    book = PolicyBook(enforcer, schema_fields(schema), MASKABLE)
+    book = PolicyBook(enforcer, schema_fields(schema), schema.maskable)
     book.precompile()  # in the loop: casbin parses with ast, which is not thread-safe here
     return book
 

@@ -85,7 +85,7 @@ def generate_cmd(
     import tempfile
 
     from hub.core.db import sync_url
-    from hub.demo.generate import DEPARTMENTS, sqlite_targets
+    from hub.demo.generate import DEPARTMENTS, demo_targets
     from hub.demo.writer import generated
 
     out = out or Settings().demo_dir
@@ -93,13 +93,13 @@ def generate_cmd(
     servers = {d: u for d, u in given.items() if u}
     for url in servers.values():
         sync_url(url).get_dialect()  # a bad URL or unknown dialect fails here, before anything is written
-    if skip_existing and generated({**sqlite_targets(out), **servers}):
+    if skip_existing and generated({**demo_targets(out), **servers}):
         console.print("already generated: every target holds complete demo tables; nothing written")
         return
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.name}-") as staging:
         staged = Path(staging)
-        manifest = run_generate({**sqlite_targets(staged), **servers}, persons, seed, institutions, staged / "manifest.json")
+        manifest = run_generate({**demo_targets(staged), **servers}, persons, seed, institutions, staged / "manifest.json")
         out.mkdir(exist_ok=True)
         for done in staged.iterdir():
             done.replace(out / done.name)
@@ -164,18 +164,20 @@ def demo(
     """生成（如缺）演示数据并启动 / Generate the demo data if absent, then serve it with GraphiQL."""
     import os
 
-    from hub.demo.generate import DEPARTMENTS
+    from hub.demo.generate import DEPARTMENTS, JOINED, join_demo_departments
 
     if port is not None:
         os.environ["HUB_PORT"] = str(port)  # workers re-read settings from the environment
     os.environ["HUB_CONSOLE_DEMO_USERS"] = "true"  # the console's demo sign-in list
     settings = Settings()
     out = settings.demo_dir
-    if not all((out / f"{d}.db").exists() for d in DEPARTMENTS) or not (out / "manifest.json").exists():
+    if not all((out / f"{d}.db").exists() for d in (*DEPARTMENTS, *JOINED)) or not (out / "manifest.json").exists():
         console.print(f"generating demo data in {out} …")
         generate_cmd(out=out, persons=persons, seed=1, institutions=None, url_establishment=None,
                      url_organization=None, url_hr=None, url_finance=None)
     ensure_demo_secret(out)
+    join_demo_departments(out)  # the departments the demo joins the integrator's way: their settings
+    settings = Settings()  # workers re-read settings from the environment
     from hub.store.db import upgrade
 
     upgrade(settings.store_url)  # the demo's store is the developer's own: migrated here, not by the app
@@ -227,6 +229,69 @@ def sources_list() -> None:
     typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
 
 
+adapter_app = typer.Typer(help="接入部门：映射脚手架与一致性检查 / integrating a department: mapping scaffold, conformance kit",
+                          no_args_is_help=True)
+app.add_typer(adapter_app, name="adapter")
+
+
+@adapter_app.command("new")
+def adapter_new(
+    department: Annotated[str, typer.Argument(help="部门标识（小写字母和数字） / department id (lower-case letters and digits)")],
+    url: Annotated[str, typer.Option(help="部门数据库地址（SQLAlchemy URL） / the department database's SQLAlchemy URL")],
+    title: Annotated[str | None, typer.Option(help="'中文 / English' 名称 / the department's title")] = None,
+    out: Annotated[Path | None, typer.Option(help="写入的映射文件（默认打印） / the mapping file to write (default: print)")] = None,
+) -> None:
+    """由数据库表结构生成映射草稿 / Scaffold a mapping from a live database's tables and columns."""
+    from adapters.scaffold import inspect_tables, scaffold
+    from hub.core.departments import Department
+    from hub.core.errors import BadUserInput
+
+    try:
+        Department(department, department, department, 100)
+    except BadUserInput as exc:
+        raise typer.BadParameter(exc.message, param_hint="DEPARTMENT") from None
+    text = scaffold(department, title or f"{department} / {department}", inspect_tables(url))
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    if out.exists():
+        raise typer.BadParameter(f"{out} 已存在，不覆盖 / {out} exists; not overwritten", param_hint="--out")
+    out.write_text(text, encoding="utf-8")
+    console.print(f"wrote {out}: review every line marked # TODO review, then `hub sources check` and "
+                  f"`hub adapter test --department {department}`")
+
+
+@adapter_app.command("test")
+def adapter_test(
+    department: Annotated[str, typer.Option(help="部门标识 / department id")],
+    entity: Annotated[list[str] | None, typer.Option(help="只检查这些实体 / only these entities")] = None,
+) -> None:
+    """对一个已配置的数据源运行一致性检查 / Run the adapter conformance kit against a configured source."""
+    import tempfile
+
+    from adapters.conformance import missing_url, run_kit
+    from adapters.registry import build_adapter, mapping_files
+
+    settings = Settings()
+    files = mapping_files(settings)
+    if department not in files:
+        raise typer.BadParameter(f"未知部门 {department!r} / unknown department; known: {', '.join(files)}", param_hint="--department")
+    mapping = files[department][1]
+    with tempfile.TemporaryDirectory() as nowhere:
+        outcomes = asyncio.run(run_kit(lambda: build_adapter(settings, department, mapping),
+                                       lambda: build_adapter(settings, department, mapping, missing_url(Path(nowhere))),
+                                       list(entity) if entity else None))
+    table = Table("entity", "check", "result", "detail", title=f"{department}: adapter conformance")
+    for o in outcomes:
+        result = "[green]ok[/]" if o.passed else "[dim]n/a[/]" if o.passed is None else "[red]FAIL[/]"
+        table.add_row(o.entity, o.check, result, o.detail)
+    Console(width=200).print(table)
+    failed = [o for o in outcomes if o.passed is False]
+    typer.echo(f"{len(outcomes) - len(failed)} passed or not applicable, {len(failed)} failed")
+    if failed:
+        raise typer.Exit(1)
+
+
 token_app = typer.Typer(help="令牌 / tokens", no_args_is_help=True)
 policy_app = typer.Typer(help="访问策略 / access policies", no_args_is_help=True)
 app.add_typer(token_app, name="token")
@@ -250,10 +315,10 @@ def token_create(
 def _policy_book():  # type: ignore[no-untyped-def]
     from policies.grants import POLICY_PATH, PolicyBook, new_enforcer
     from schema import build_schema, schema_fields
-    from schema.masking import MASKABLE
 
     settings = Settings()
-    return PolicyBook(new_enforcer(settings.policy_file or POLICY_PATH), schema_fields(build_schema()), MASKABLE)
+    schema = build_schema(settings)
+    return PolicyBook(new_enforcer(settings.policy_file or POLICY_PATH), schema_fields(schema), schema.maskable)
 
 
 @policy_app.command("check")
@@ -261,10 +326,9 @@ def policy_check() -> None:
     """检查策略 / Check the policies against the schema."""
     from adapters.registry import load_departments
     from policies.check import check_policy
-    from schema.masking import MASKABLE
 
     book = _policy_book()
-    problems = check_policy(book.enforcer, book.fields, MASKABLE, departments=load_departments(Settings()).ids)
+    problems = check_policy(book.enforcer, book.fields, book.maskable, departments=load_departments(Settings()).ids)
     for p in problems:
         typer.echo(p)
     if problems:

@@ -67,8 +67,9 @@ class Named(Generic[K, R]):
 
     @property
     def entity(self) -> str:
-        """The canonical entity of the records (hub.core.records.RECORDS)."""
-        return _ENTITIES[self.record]
+        """The entity of the records: canonical (hub.core.records.RECORDS) or custom (a mapping's `custom:`,
+        whose record classes carry their entity's name)."""
+        return _ENTITIES.get(self.record) or self.record.__entity__  # type: ignore[attr-defined, no-any-return]
 
     def __repr__(self) -> str:
         return self.name

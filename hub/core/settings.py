@@ -37,7 +37,7 @@ class SourceSettings(BaseModel):
     """One department database: its SQLAlchemy URL, optionally its own mapping file and limits.
 
     `HUB_SOURCE_FINANCE_STATEMENT_TIMEOUT=30` overrides `HUB_STATEMENT_TIMEOUT` for finance alone. Any
-    department id is accepted here (`HUB_SOURCE_EDUCATION_URL`, `HUB_SOURCE_EDUCATION_MAPPING`): which
+    department id is accepted here (`HUB_SOURCE_<ID>_URL`, `HUB_SOURCE_<ID>_MAPPING` for a new one): which
     departments exist is what the mappings declare (hub.core.departments).
     """
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from hub.core.codes import PostLevel, PostScope
+from hub.demo import education
 from hub.demo.institutions import Institution, build_institutions
 from hub.demo.plans import build_plans
 from hub.demo.planting import Planting
@@ -18,12 +19,15 @@ from hub.demo.world import World
 from hub.demo.writer import Sink
 
 DEPARTMENTS = ("establishment", "organization", "hr", "finance")
+# Departments joined the integrator's way (a mapping beside the demo, not a shipped one): written when targeted.
+JOINED = ("education",)
 # Who `hub demo` prints tokens for: (role, department, region).
 DEMO_USERS = (
     ("admin", None, "152900"),
     ("officer", "finance", "152900"),
     ("officer", "establishment", "152921"),
     ("auditor", None, "152900"),
+    ("officer", "education", "152921"),
 )
 # The console's demo sign-in list (hub/console/web.py): the global roles league-wide, then each
 # department's officer league-wide and in each banner and zone with a county code.
@@ -38,9 +42,32 @@ Progress = Callable[[str, int, int], None]
 MAX_INSTITUTIONS = 99_999  # the width of the legacy unit codes
 
 
+def join_demo_departments(out: Path) -> None:
+    """Set the environment of the departments the demo joins the integrator's way (the education bureau:
+    its database in the demo folder, its mapping and policy lines beside this generator), unless set:
+    HUB_SOURCE_EDUCATION_URL and _MAPPING, and HUB_POLICY_FILE (the default policy and the bureau's lines,
+    written to the demo folder)."""
+    import os
+
+    from policies.grants import POLICY_PATH
+
+    os.environ.setdefault("HUB_SOURCE_EDUCATION_URL", f"sqlite+aiosqlite:///{Path(out).resolve() / 'education.db'}")
+    os.environ.setdefault("HUB_SOURCE_EDUCATION_MAPPING", str(education.MAPPING))
+    if "HUB_POLICY_FILE" not in os.environ:
+        policy = Path(out) / "policy.csv"
+        policy.write_text(POLICY_PATH.read_text(encoding="utf-8") + "\n" + education.POLICY.read_text(encoding="utf-8"),
+                          encoding="utf-8")
+        os.environ["HUB_POLICY_FILE"] = str(policy)
+
+
 def sqlite_targets(out_dir: Path) -> dict[str, str]:
     """One SQLite file per department in `out_dir`: {department: async URL}."""
     return {d: f"sqlite+aiosqlite:///{Path(out_dir) / f'{d}.db'}" for d in DEPARTMENTS}
+
+
+def demo_targets(out_dir: Path) -> dict[str, str]:
+    """The demo's SQLite files: the four departments' and those the demo joins the integrator's way (JOINED)."""
+    return {d: f"sqlite+aiosqlite:///{Path(out_dir) / f'{d}.db'}" for d in (*DEPARTMENTS, *JOINED)}
 
 
 def generate(
@@ -85,6 +112,8 @@ def generate(
         raise
     finally:
         sink.close()
+    if "education" in targets:
+        education.write(targets["education"], units, seed)
     manifest = planting.manifest(seed, persons, reference_month)
     if manifest_path is not None:
         text = json.dumps(manifest, ensure_ascii=False, indent=1) + "\n"

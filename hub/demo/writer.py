@@ -11,7 +11,10 @@ import sqlalchemy as sa
 from sqlalchemy.schema import CreateIndex, CreateTable, DropTable
 
 from hub.core.db import sync_url
+from hub.demo.education import TABLES as EDUCATION_TABLES
 from hub.demo.legacy import DEPARTMENT_TABLES
+
+JOINED_TABLES = {"education": EDUCATION_TABLES}  # the departments the demo joins the integrator's way
 
 
 class _Database:
@@ -65,7 +68,7 @@ class Sink:
             sync = sync_url(url)
             key = sync.render_as_string(hide_password=False)
             db = self.databases.get(key) or self.databases.setdefault(key, _Database(sync))
-            for table in DEPARTMENT_TABLES[department]:
+            for table in DEPARTMENT_TABLES.get(department) or JOINED_TABLES[department]:
                 self.where[table.name], self.tables[table.name], self.buffers[table.name] = db, table, []
                 self.sql[table.name] = self._insert(db, table)
                 self.dates[table.name] = tuple(

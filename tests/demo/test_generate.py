@@ -17,8 +17,9 @@ from hub.core import ids
 from hub.core.codes import CIVIL_SERVICE_SCALE, QuotaType
 from hub.core.db import sync_url
 from hub.core.retirement import month_end, retirement_date, retirement_group
-from hub.demo.generate import DEPARTMENTS, generate, sqlite_targets
+from hub.demo.generate import DEPARTMENTS, JOINED, demo_targets, generate, sqlite_targets
 from hub.demo.legacy import DEPARTMENT_TABLES
+from hub.demo.writer import JOINED_TABLES
 from tests.demo.oracle import Oracle, expected
 
 PERSONS = 600
@@ -264,7 +265,7 @@ def _snapshot(targets: dict[str, str]) -> dict[str, list[tuple]]:
     for dept, url in targets.items():
         engine = sa.create_engine(sync_url(url))
         with engine.connect() as conn:
-            for table in DEPARTMENT_TABLES[dept]:
+            for table in DEPARTMENT_TABLES.get(dept) or JOINED_TABLES[dept]:
                 rows = conn.execute(sa.select(table)).all()
                 tables[table.name] = sorted((tuple(norm(v) for v in r) for r in rows), key=repr)
         engine.dispose()
@@ -274,11 +275,11 @@ def _snapshot(targets: dict[str, str]) -> dict[str, list[tuple]]:
 def test_postgresql_and_mariadb_hold_the_same_rows_as_sqlite(
     tmp_path: Path, pg_database, mariadb_database
 ) -> None:
-    reference = generate(sqlite_targets(tmp_path), persons=300, seed=SEED)
-    pg = dict.fromkeys(DEPARTMENTS, pg_database())  # all four departments in one PostgreSQL database
-    maria = {d: mariadb_database() for d in DEPARTMENTS}  # one MariaDB database each
+    reference = generate(demo_targets(tmp_path), persons=300, seed=SEED)
+    pg = dict.fromkeys((*DEPARTMENTS, *JOINED), pg_database())  # all five departments in one PostgreSQL database
+    maria = {d: mariadb_database() for d in (*DEPARTMENTS, *JOINED)}  # one MariaDB database each
     assert generate(pg, persons=300, seed=SEED) == reference
     assert generate(maria, persons=300, seed=SEED) == reference
-    expected_rows = _snapshot(sqlite_targets(tmp_path))
+    expected_rows = _snapshot(demo_targets(tmp_path))
     assert _snapshot(pg) == expected_rows
     assert _snapshot(maria) == expected_rows

@@ -43,7 +43,8 @@ def test_generated_demo_has_a_secret_that_token_create_finds_from_any_directory(
         env.pop(key, None)
     subprocess.run([HUB, "generate", "--persons", "50"], env=env, cwd=tmp_path, check=True, capture_output=True)
     demo = tmp_path / "data" / "staffing-hub" / "demo-data"
-    assert sorted(p.name for p in demo.iterdir()) == sorted([*(f"{d}.db" for d in DEPARTMENTS), "manifest.json", "jwt-secret", "audit-key"])
+    assert sorted(p.name for p in demo.iterdir()) == sorted(
+        [*(f"{d}.db" for d in (*DEPARTMENTS, "education")), "manifest.json", "jwt-secret", "audit-key"])
     assert (demo / "jwt-secret").stat().st_mode & 0o077 == 0
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -83,10 +84,13 @@ def test_demo_serves_on_hub_port_unless_told(demo_dir: Path, tmp_path: Path, mon
     served: list[Settings] = []
     monkeypatch.setattr(cli, "_serve", served.append)
     monkeypatch.delenv("HUB_PORT", raising=False)
-    env = {"HUB_DEMO_DIR": str(demo), "HUB_PORT": "8123"}
+    # the demo joins the education bureau by these settings; None: unset here, and unset again after each run
+    joined = dict.fromkeys(("HUB_SOURCE_EDUCATION_URL", "HUB_SOURCE_EDUCATION_MAPPING", "HUB_POLICY_FILE"))
+    env: dict[str, str | None] = {"HUB_DEMO_DIR": str(demo), "HUB_PORT": "8123", **joined}
     assert CliRunner().invoke(cli.app, ["demo"], env=env).exit_code == 0
     assert CliRunner().invoke(cli.app, ["demo", "--port", "8100"], env=env).exit_code == 0
     assert [s.port for s in served] == [8123, 8100]
+    assert all("education" in s.source for s in served) and (demo / "policy.csv").exists()
     dry = subprocess.run(["make", "-n", "--no-print-directory", "demo", "PORT=8100"], cwd=ROOT, capture_output=True,
                          text=True, check=True)
     assert dry.stdout.rstrip().splitlines()[-1].endswith("hub demo --port 8100")

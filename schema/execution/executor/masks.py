@@ -10,7 +10,7 @@ is made once per executor from the caller's grants; nothing wraps the schema's r
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from graphql import is_leaf_type
@@ -23,9 +23,9 @@ from schema.masking import MASKABLE, MASKERS
 Masker = Callable[[str], str]
 
 
-def masks_for(grants: Grants) -> dict[tuple[str, str], Masker]:
-    """(Type, field) -> masker of every field the grants mask."""
-    return {key: MASKERS[MASKABLE[key]] for key in grants.masked}
+def masks_for(grants: Grants, maskable: Mapping[tuple[str, str], str] = MASKABLE) -> dict[tuple[str, str], Masker]:
+    """(Type, field) -> masker of every field the grants mask (`maskable`: the schema's, custom fields' included)."""
+    return {key: MASKERS[maskable[key]] for key in grants.masked}
 
 
 class Masked(ScopedExecutor):
@@ -33,7 +33,8 @@ class Masked(ScopedExecutor):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.masks = masks_for(required(self.context_value).grants)
+        maskable = getattr(self.schema._strawberry_schema, "maskable", MASKABLE)  # type: ignore[attr-defined]
+        self.masks = masks_for(required(self.context_value).grants, maskable)
 
     def masker(self, type_name: str, field_name: str) -> Masker | None:
         """How the caller sees a field's values masked (None: as they are)."""

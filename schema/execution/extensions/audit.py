@@ -29,15 +29,21 @@ PERSONAL_TYPES = frozenset({
 PERSON_ARGUMENTS = frozenset({"idNumber", "representations"})  # an argument that names (federation entities: may name) a person
 
 
+def personal_types(schema: GraphQLSchema) -> frozenset[str]:
+    """The personal types of a schema: PERSONAL_TYPES and the custom types joined to a person (schema/custom.py)."""
+    return getattr(getattr(schema, "_strawberry_schema", None), "personal_types", PERSONAL_TYPES)  # type: ignore[no-any-return]
+
+
 @cache
 def personal_fields(schema: GraphQLSchema) -> frozenset[str]:
     """`Type.field` of every field that reads personal data."""
+    personal = personal_types(schema)
     return frozenset(
         f"{name}.{field_name}"
         for name, gql_type in schema.type_map.items()
         if isinstance(gql_type, GraphQLObjectType) and not name.startswith("__")
         for field_name, field in gql_type.fields.items()
-        if name in PERSONAL_TYPES or get_named_type(field.type).name in PERSONAL_TYPES
+        if name in personal or get_named_type(field.type).name in personal
         or not PERSON_ARGUMENTS.isdisjoint(field.args)
     )
 
@@ -95,7 +101,7 @@ async def record_read(schema: GraphQLSchema, ctx: HubContext, query: str, operat
     if not touched:
         return
     # The personal data read; else (a lookup such as precheck, `__typename` of a person) the fields that touched it.
-    personal = {(path, name) for path, name in touched if name.split(".", 1)[0] in PERSONAL_TYPES} or touched
+    personal = {(path, name) for path, name in touched if name.split(".", 1)[0] in personal_types(schema)} or touched
     await audit.write(AuditEvent(
         actor=principal.subject,
         department=principal.department,
