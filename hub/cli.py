@@ -277,6 +277,15 @@ def adapter_test(
     if department not in files:
         raise typer.BadParameter(f"未知部门 {department!r} / unknown department; known: {', '.join(files)}", param_hint="--department")
     mapping = files[department][1]
+
+    async def ping() -> None:  # a source that does not answer is one error line, not a failed check per entity
+        adapter = build_adapter(settings, department, mapping)
+        try:
+            await adapter.ping()
+        finally:
+            await adapter.close()
+
+    asyncio.run(ping())
     with tempfile.TemporaryDirectory() as nowhere:
         outcomes = asyncio.run(run_kit(lambda: build_adapter(settings, department, mapping),
                                        lambda: build_adapter(settings, department, mapping, missing_url(Path(nowhere))),

@@ -19,6 +19,8 @@ ARGS = {  # the required arguments of each command; a new command must be added 
     "audit verify": [], "apikey create": ["--name", "x", "--role", "admin"], "apikey revoke": ["k1"], "apikey list": [],
     "db upgrade": [], "db current": [], "schema export": ["--out", "/dev/null"],
     "documents add": [str(Path(__file__).parent / "regions.graphql")], "documents list": [], "documents remove": ["0" * 64],
+    "report export": ["headcount"], "report list": [], "snapshot": [],
+    "adapter new": ["newdept", "--url", "sqlite+aiosqlite:////nonexistent/folder/x.db"], "adapter test": ["--department", "hr"],
 }
 NO_DATABASE = {"policy check", "policy explain", "schema export"}  # succeed whatever the databases
 NO_CONNECTION = {"sources list"}  # reads the URLs, connects to none
