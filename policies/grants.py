@@ -1,7 +1,9 @@
 """Policies compiled per role set: a field table (read / mask / deny) looked up, never enforced, per value.
 
 Casbin decides once per (subject, Type.field) when policies load; requests only read the table.
-A `mask` line narrows a `read`; Mutation fields need `call`; structural types (connections,
+A `mask` line narrows a `read`; Mutation fields need `call`; any other action (`freeze:HIRING` on
+`Mutation.freezeInstitution`, `approve:<step>`) is compiled per role set into `Grants.actions`,
+which resolvers ask with `Grants.may`; structural types (connections,
 edges, page info) carry no data of their own and are always readable. A role set that sees a field
 masked has every field revealing it narrowed as the derivation table says (policies/derivations.py).
 """
@@ -27,6 +29,7 @@ _CASBIN = threading.Lock()
 POLICY_DIR = Path(__file__).parent
 MODEL_PATH = POLICY_DIR / "model.conf"
 POLICY_PATH = POLICY_DIR / "policy.csv"
+FIELD_ACTIONS = frozenset({"read", "mask", "call"})  # what the field table holds; other actions go to Grants.actions
 
 
 def is_structural(type_name: str) -> bool:
@@ -41,12 +44,14 @@ class Grants:
     subjects: frozenset[str]
     fields: dict[tuple[str, str], Access]
     masked: frozenset[tuple[str, str]]
+    actions: frozenset[tuple[str, str]] = frozenset()  # (object, action) of the actions beyond read/mask/call
     # SHA-256 of the role set and every decision: what caches of per-role work are keyed by (two role
     # sets never share a digest; a policy change that alters a decision makes a new one).
     digest: bytes = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        text = repr((sorted(self.subjects), sorted((k, v.value) for k, v in self.fields.items()), sorted(self.masked)))
+        text = repr((sorted(self.subjects), sorted((k, v.value) for k, v in self.fields.items()), sorted(self.masked),
+                     sorted(self.actions)))
         object.__setattr__(self, "digest", hashlib.sha256(text.encode()).digest())
 
     def access(self, type_name: str, field: str) -> Access:
@@ -54,6 +59,10 @@ class Grants:
         if is_structural(type_name):
             return Access.READ
         return self.fields.get((type_name, field), Access.DENY)
+
+    def may(self, obj: str, action: str) -> bool:
+        """Whether the role set may take an action beyond read/mask/call on an object (`freeze:PAYROLL`)."""
+        return (obj, action) in self.actions
 
 
 def new_enforcer(policy: Path | object = POLICY_PATH) -> casbin.Enforcer:
@@ -78,12 +87,23 @@ class PolicyBook:
         self.derivations = tuple(derivations)
         self.mutation_type = mutation_type
         self._by_subject: dict[str, dict[tuple[str, str], Access]] = {}
+        self._actions: dict[str, frozenset[tuple[str, str]]] = {}
         self._by_set: dict[frozenset[str], Grants] = {}
         self._lock = threading.Lock()
 
     def _compile_subject(self, subject: str) -> dict[tuple[str, str], Access]:
         with _CASBIN:
             return self._decide_all(subject)
+
+    def _subject_actions(self, subject: str) -> frozenset[tuple[str, str]]:
+        """(Under the lock.) The (object, action) pairs beyond read/mask/call the subject may take, compiled once."""
+        found = self._actions.get(subject)
+        if found is None:
+            with _CASBIN:
+                wanted = {(p[1], p[2]) for p in self.enforcer.get_policy() if p[2] not in FIELD_ACTIONS}
+                found = frozenset(pair for pair in wanted if self.enforcer.enforce(subject, *pair))
+            self._actions[subject] = found
+        return found
 
     def _decide_all(self, subject: str) -> dict[tuple[str, str], Access]:
         table: dict[tuple[str, str], Access] = {}
@@ -110,12 +130,14 @@ class PolicyBook:
             return found
         with self._lock:
             merged: dict[tuple[str, str], Access] = {}
+            actions: set[tuple[str, str]] = set()
             for subject in sorted(key):
                 for k, v in self._subject_table(subject).items():
                     merged[k] = max(merged.get(k, Access.DENY), v)
+                actions |= self._subject_actions(subject)
             merged = narrow(merged, self.derivations, self.maskable)
             masked = frozenset(k for k, v in merged.items() if v is Access.MASK)
-            found = self._by_set[key] = Grants(key, merged, masked)
+            found = self._by_set[key] = Grants(key, merged, masked, frozenset(actions))
         return found
 
     def policy_access(self, subject: str) -> dict[tuple[str, str], Access]:
@@ -145,6 +167,7 @@ class PolicyBook:
         """Drop every compiled table (after the enforcer's policy changed)."""
         with self._lock:
             self._by_subject = {}
+            self._actions = {}
             self._by_set = {}
 
     def precompile(self) -> None:

@@ -57,7 +57,7 @@ BY_NAME: dict[str, Argument] = {
     "representations": Argument(Names.ENTITIES, PERSON_ID),  # Person representations carry idNumber
     **dict.fromkeys(
         ("first", "after", "last", "note", "reason", "document", "types", "quotaType", "name", "includeLeft", "rule",
-         "status", "severity", "month", "by", "action", "hiring", "payroll", "wait", "referenceMonth", "until",
+         "status", "severity", "month", "by", "action", "hiring", "payroll", "kinds", "wait", "referenceMonth", "until",
          "actor", "object", "idempotencyKey"),
         NOTHING,
     ),
