@@ -1,7 +1,9 @@
 """Policies compiled per role set: a field table (read / mask / deny) looked up, never enforced, per value.
 
 Casbin decides once per (subject, Type.field) when policies load; requests only read the table.
-A `mask` line narrows a `read`; Mutation fields need `call`; structural types (connections,
+A `mask` line narrows a `read`; Mutation fields need `call`; any other action (`freeze:HIRING` on
+`Mutation.freezeInstitution`, `approve:<step>`) is compiled per role set into `Grants.actions`,
+which resolvers ask with `Grants.may`; structural types (connections,
 edges, page info) carry no data of their own and are always readable. A role set that sees a field
 masked has every field revealing it narrowed as the derivation table says (policies/derivations.py).
 """
@@ -28,6 +30,7 @@ _CASBIN = threading.Lock()
 POLICY_DIR = Path(__file__).parent
 MODEL_PATH = POLICY_DIR / "model.conf"
 POLICY_PATH = POLICY_DIR / "policy.csv"
+FIELD_ACTIONS = frozenset({"read", "mask", "call"})  # what the field table holds; other actions go to Grants.actions
 
 
 def is_structural(type_name: str) -> bool:
@@ -42,16 +45,18 @@ class Grants:
     subjects: frozenset[str]
     fields: dict[tuple[str, str], Access]
     masked: frozenset[tuple[str, str]]
-    # `aggregate` grants: the dimensions and measures (`Dimension.SEX`, `Measure.HEADCOUNT`) the role may
-    # group or count by without reading their field (hub/core/stats.py); answers using them are restricted.
-    aggregates: frozenset[str] = frozenset()
+    # (object, action) pairs beyond read/mask/call the role set holds: `aggregate` on a dimension or
+    # measure (`Dimension.SEX`: group or count by it without reading its field, hub/core/stats.py; answers
+    # using it are restricted), `freeze:<KIND>` on Mutation.freezeInstitution, the workflow's
+    # `submit:<KIND>` and `approve:<KIND>:<step>` on Application.
+    actions: frozenset[tuple[str, str]] = frozenset()
     # SHA-256 of the role set and every decision: what caches of per-role work are keyed by (two role
     # sets never share a digest; a policy change that alters a decision makes a new one).
     digest: bytes = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         text = repr((sorted(self.subjects), sorted((k, v.value) for k, v in self.fields.items()), sorted(self.masked),
-                     sorted(self.aggregates)))
+                     sorted(self.actions)))
         object.__setattr__(self, "digest", hashlib.sha256(text.encode()).digest())
 
     def access(self, type_name: str, field: str) -> Access:
@@ -60,9 +65,13 @@ class Grants:
             return Access.READ
         return self.fields.get((type_name, field), Access.DENY)
 
+    def may(self, obj: str, action: str) -> bool:
+        """Whether the role set may take an action beyond read/mask/call on an object (`freeze:PAYROLL`)."""
+        return (obj, action) in self.actions
+
     def may_aggregate(self, obj: str) -> bool:
         """Whether the role holds the `aggregate` action on a dimension or measure object."""
-        return obj in self.aggregates
+        return (obj, "aggregate") in self.actions
 
 
 def new_enforcer(policy: Path | object = POLICY_PATH) -> casbin.Enforcer:
@@ -87,14 +96,24 @@ class PolicyBook:
         self.derivations = tuple(derivations)
         self.mutation_type = mutation_type
         self._by_subject: dict[str, dict[tuple[str, str], Access]] = {}
-        self._aggregates: dict[str, frozenset[str]] = {}
+        self._subject_actions_: dict[str, frozenset[tuple[str, str]]] = {}
         self._by_set: dict[frozenset[str], Grants] = {}
-        self._actions: dict[tuple[frozenset[str], str, str], bool] = {}
         self._lock = threading.Lock()
 
     def _compile_subject(self, subject: str) -> dict[tuple[str, str], Access]:
         with _CASBIN:
             return self._decide_all(subject)
+
+    def _subject_actions(self, subject: str) -> frozenset[tuple[str, str]]:
+        """(Under the lock.) The (object, action) pairs beyond read/mask/call the subject may take, compiled once."""
+        found = self._subject_actions_.get(subject)
+        if found is None:
+            with _CASBIN:  # the pairs the policy names, and aggregate on every dimension and measure (wildcards)
+                wanted = {(p[1], p[2]) for p in self.enforcer.get_policy() if p[2] not in FIELD_ACTIONS}
+                wanted |= {(o, "aggregate") for o in AGGREGATE_OBJECTS}
+                found = frozenset(pair for pair in wanted if self.enforcer.enforce(subject, *pair))
+            self._subject_actions_[subject] = found
+        return found
 
     def _decide_all(self, subject: str) -> dict[tuple[str, str], Access]:
         table: dict[tuple[str, str], Access] = {}
@@ -121,13 +140,14 @@ class PolicyBook:
             return found
         with self._lock:
             merged: dict[tuple[str, str], Access] = {}
+            actions: set[tuple[str, str]] = set()
             for subject in sorted(key):
                 for k, v in self._subject_table(subject).items():
                     merged[k] = max(merged.get(k, Access.DENY), v)
+                actions |= self._subject_actions(subject)
             merged = narrow(merged, self.derivations, self.maskable)
             masked = frozenset(k for k, v in merged.items() if v is Access.MASK)
-            aggregates = frozenset().union(*(self._subject_aggregates(s) for s in key))
-            found = self._by_set[key] = Grants(key, merged, masked, aggregates)
+            found = self._by_set[key] = Grants(key, merged, masked, frozenset(actions))
         return found
 
     def policy_access(self, subject: str) -> dict[tuple[str, str], Access]:
@@ -140,15 +160,6 @@ class PolicyBook:
         found = self._by_subject.get(subject)
         if found is None:
             found = self._by_subject[subject] = self._compile_subject(subject)
-        return found
-
-    def _subject_aggregates(self, subject: str) -> frozenset[str]:
-        """(Under the lock.) The dimension and measure objects a subject may aggregate, compiled once."""
-        found = self._aggregates.get(subject)
-        if found is None:
-            with _CASBIN:
-                found = frozenset(o for o in AGGREGATE_OBJECTS if self.enforcer.enforce(subject, o, "aggregate"))
-            self._aggregates[subject] = found
         return found
 
     def explain(self, subject: str, type_name: str, field: str) -> tuple[Access, list[str]]:
@@ -166,20 +177,13 @@ class PolicyBook:
         """Drop every compiled table (after the enforcer's policy changed)."""
         with self._lock:
             self._by_subject = {}
-            self._aggregates = {}
+            self._subject_actions_ = {}
             self._by_set = {}
-            self._actions = {}
 
     def allows(self, subjects: Iterable[str], obj: str, action: str) -> bool:
         """Whether one of the subjects holds `action` on `obj` (the workflow's `submit:<KIND>` and
         `approve:<KIND>:<step>` on `Application`); decided once per role set."""
-        key = (frozenset(subjects), obj, action)
-        found = self._actions.get(key)
-        if found is None:
-            with _CASBIN:
-                found = any(self.enforcer.enforce(s, obj, action) for s in sorted(key[0]))
-            self._actions[key] = found
-        return found
+        return self.grants(subjects).may(obj, action)
 
     def precompile(self) -> None:
         """Compile every subject the policy names, so no request pays for it."""

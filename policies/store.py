@@ -93,9 +93,9 @@ async def bump_version(store: Store) -> int:
 
 async def change_rule(store: Store, book: PolicyBook, add: bool, subject: str, obj: str, action: str) -> bool:
     """Add or remove one `p` rule; returns whether anything changed. Replicas follow via the version."""
-    if action not in ACTIONS and not action.startswith(("approve:", "submit:")):
-        raise BadUserInput(f"未知动作 {action!r} / unknown action; use one of {', '.join(ACTIONS)}, submit:<kind> or "
-                           "approve:<kind>:<step>")
+    if action not in (*ACTIONS, "aggregate") and not action.startswith(("approve:", "submit:", "freeze:")):
+        raise BadUserInput(f"未知动作 {action!r} / unknown action; use one of {', '.join(ACTIONS)}, aggregate, "
+                           "submit:<kind>, approve:<kind>:<step> or freeze:<KIND>")
     if not subject.strip() or not obj.strip():
         raise BadUserInput("主体和对象不能为空 / subject and object must not be empty")
     enforcer = book.enforcer

@@ -17,17 +17,21 @@ from adapters.base import Contains, Prefix
 from hub.core.codes import UNIT_LEVELS, PostLevel, PostScope, Rank
 from hub.core.crosswalk import Identity, institution_key
 from hub.core.errors import BadUserInput
-from hub.core.records import Appointment, Unit
+from hub.core.records import Appointment, PayrollChange, Unit, VacancyPlan
 from resolvers.context import HubContext
 from resolvers.loaders import (
     ActiveSlotsByUnit,
     CurrentAppointmentsByUnit,
     Named,
+    PayrollChangesByUnit,
+    PlanId,
     PostQuotasByUnit,
     QuotasByUnit,
+    SlotsByPlan,
     UnitCode,
     UnitsByCode,
     UnitsByParent,
+    VacancyPlansByUnit,
 )
 from resolvers.pages import Page, count, scan
 
@@ -212,3 +216,26 @@ async def post_lines(ctx: HubContext, insts: Sequence[InstitutionView]) -> list[
             for p in sorted(unit_posts, key=lambda p: (p.scope, p.level))
         ])
     return out
+
+
+async def vacancy_plans(ctx: HubContext, insts: Sequence[InstitutionView]) -> list[list[VacancyPlan]]:
+    """Per institution, its vacancy-filling plans (空编补员计划)."""
+    return [found or [] for found in await of_units(ctx, insts, VacancyPlansByUnit)]
+
+
+async def plan_entries(ctx: HubContext, plans: Sequence[VacancyPlan]) -> list[int]:
+    """Per plan, the registry entries citing it, whatever their status: the places it has used (as the
+    precheck and R13 count them; the plan's own recorded count is informational)."""
+    keys = list(dict.fromkeys(PlanId(p.plan_id) for p in plans))
+    found = dict(zip(keys, await ctx.loaders.load(SlotsByPlan, keys), strict=True))
+    return [len(found[PlanId(p.plan_id)]) for p in plans]
+
+
+async def plan_places_left(ctx: HubContext, plans: Sequence[VacancyPlan]) -> list[int]:
+    """Per plan, its places not yet used (never below zero)."""
+    return [max(p.planned - used, 0) for p, used in zip(plans, await plan_entries(ctx, plans), strict=True)]
+
+
+async def payroll_changes(ctx: HubContext, insts: Sequence[InstitutionView]) -> list[list[PayrollChange]]:
+    """Per institution, the payroll changes (劳资异动) of the people it pays."""
+    return [found or [] for found in await of_units(ctx, insts, PayrollChangesByUnit)]

@@ -28,16 +28,19 @@ from hub.core.records import (
     RECORDS,
     Appointment,
     Cadre,
+    CadreEducation,
     Insurance,
     LeadershipPostQuota,
     Payee,
     PayLine,
+    PayrollChange,
     Personnel,
     PostAssignment,
     Quota,
     RegistrySlot,
     Title,
     Unit,
+    VacancyPlan,
 )
 from policies.scope import RowScope
 
@@ -46,6 +49,7 @@ BatchObserver = Callable[[str, str, int], None]  # (source, entity, keys in the 
 IdNumber = NewType("IdNumber", str)  # a normalized resident ID number (hub.core.ids.parse_id_number)
 UnitCode = NewType("UnitCode", str)  # a department's own code of a unit (`unit_local_id`)
 CadreId = NewType("CadreId", str)  # the organization department's cadre number
+PlanId = NewType("PlanId", str)  # the establishment office's vacancy plan number
 
 K = TypeVar("K", bound=str)
 R = TypeVar("R")
@@ -102,6 +106,11 @@ PayLinesByPerson = Named("PayLinesByPerson", PayLine, "id_number", IdNumber)
 PostsByPerson = Named("PostsByPerson", PostAssignment, "id_number", IdNumber)
 TitlesByPerson = Named("TitlesByPerson", Title, "id_number", IdNumber)
 InsuranceByPerson = Named("InsuranceByPerson", Insurance, "id_number", IdNumber)
+VacancyPlansByUnit = Named("VacancyPlansByUnit", VacancyPlan, "unit_local_id", UnitCode)
+SlotsByPlan = Named("SlotsByPlan", RegistrySlot, "plan_id", PlanId)  # the registry entries citing a plan
+PayrollChangesByUnit = Named("PayrollChangesByUnit", PayrollChange, "unit_local_id", UnitCode)
+PayrollChangesByPerson = Named("PayrollChangesByPerson", PayrollChange, "id_number", IdNumber)
+EducationByPerson = Named("EducationByPerson", CadreEducation, "id_number", IdNumber)
 
 
 @lru_cache(maxsize=64)  # one loader (one batch) per count, bounded: the count comes from an argument

@@ -2,7 +2,8 @@
 
 What an argument names (an alert, a freeze, an institution, a person, a region) has already been
 checked against the caller's row scope before these run (schema/execution/executor/row_scope.py); lists without a
-region are narrowed to the caller's. Who acts is the principal's subject.
+region are narrowed to the caller's. Who acts is the principal's subject. Freezing, and confirming,
+rejecting or lifting a freeze, needs the policy action `freeze:<KIND>` for each kind it covers.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ from typing import Any
 
 from hub.core import ids
 from hub.core.crosswalk import institution_key
-from hub.core.errors import BadUserInput, Conflict, HubError
+from hub.core.errors import BadUserInput, Conflict, Forbidden, HubError
 from hub.supervision import alert_queries as q
 from hub.supervision import deferrals, freezes, precheck, service
 from hub.supervision.alerts import Alert, AlertEvent, AlertStatus, get_alert, history, transition
-from hub.supervision.model import Scope
+from hub.supervision.model import FreezeKind, Scope
 from resolvers.context import HubContext
 from resolvers.people import Listed, statutory_retirement
 
@@ -75,11 +76,20 @@ async def summary(ctx: HubContext, by: q.Dimension, flt: q.AlertFilter) -> list[
 
 
 async def freeze_list(ctx: HubContext, code: str | None, statuses: list[freezes.FreezeStatus] | None,
-                      region: str | None) -> tuple[list[freezes.Freeze], dict[int, list[freezes.FreezeEvent]]]:
+                      region: str | None, kinds: list[FreezeKind] | None = None
+                      ) -> tuple[list[freezes.Freeze], dict[int, list[freezes.FreezeEvent]]]:
     """Freezes in scope with their histories."""
     async with ctx.require_store().connect() as conn:
-        found = await freezes.list_freezes(conn, institution_key(code), statuses, scoped_region(ctx, region))
+        found = await freezes.list_freezes(conn, institution_key(code), statuses, scoped_region(ctx, region), kinds)
         return found, await freezes.freeze_history(conn, [f.id for f in found])
+
+
+def may_freeze(ctx: HubContext, kinds: tuple[FreezeKind, ...]) -> None:
+    """FORBIDDEN unless the caller's roles may freeze every one of the kinds (policy: `freeze:<KIND>`)."""
+    refused = [k for k in kinds if not ctx.grants.may(freezes.FREEZE_OBJECT, freezes.freeze_action(k))]
+    if refused:
+        zh, en = freezes.kinds_text(refused)
+        raise Forbidden(f"无权冻结或解冻{zh} / your role may not freeze or lift {en} ({', '.join(refused)})")
 
 
 async def freeze_one(ctx: HubContext, freeze_id: int) -> tuple[freezes.Freeze, list[freezes.FreezeEvent]]:
@@ -89,20 +99,23 @@ async def freeze_one(ctx: HubContext, freeze_id: int) -> tuple[freezes.Freeze, l
         return found, (await freezes.freeze_history(conn, [freeze_id]))[freeze_id]
 
 
-async def freeze_create(ctx: HubContext, code: str, hiring: bool, payroll: bool, reason: str, alert_ids: list[int],
+async def freeze_create(ctx: HubContext, code: str, kinds: list[FreezeKind], reason: str, alert_ids: list[int],
                         note: str | None) -> tuple[freezes.Freeze, list[freezes.FreezeEvent]]:
-    """Freeze an institution (it must exist in the crosswalk)."""
+    """Freeze some kinds of change of an institution (it must exist in the crosswalk) the caller may freeze."""
+    chosen = freezes.parse_kinds(kinds)
+    may_freeze(ctx, chosen)
     ident = (await ctx.crosswalk.get()).find(code)
     if ident is None:
         raise BadUserInput(f"未知机构 / unknown institution: {code!r}", field="institutionCode")
-    made = await freezes.freeze(ctx.require_store(), ident.code, ident.region_code, hiring=hiring, payroll=payroll, reason=reason,
+    made = await freezes.freeze(ctx.require_store(), ident.code, ident.region_code, kinds=chosen, reason=reason,
                                 alert_ids=alert_ids, actor=actor_of(ctx), note=note)
     return await freeze_one(ctx, made.id)
 
 
 async def freeze_step(ctx: HubContext, freeze_id: int, to: freezes.FreezeStatus, note: str | None
                       ) -> tuple[freezes.Freeze, list[freezes.FreezeEvent]]:
-    """Confirm, reject or lift a freeze."""
+    """Confirm, reject or lift a freeze (of kinds the caller may freeze)."""
+    may_freeze(ctx, (await freeze_one(ctx, freeze_id))[0].kinds)
     changed = await freezes.decide(ctx.require_store(), freeze_id, to, actor_of(ctx), note)
     return changed, (await freeze_one(ctx, freeze_id))[1]  # the status this step left, not a later one
 

@@ -17,7 +17,7 @@ Info = strawberry.Info[HubContext, None]
 class PolicyRule:
     subject: str = strawberry.field(description="主体（角色） / subject (role)")
     object: str = strawberry.field(description="对象 Type.field（可含 *） / object, Type.field with wildcards")
-    action: str = strawberry.field(description="动作 read / mask / call / approve:<step> / action")
+    action: str = strawberry.field(description="动作 read / mask / call / approve:<step> / freeze:<KIND> / action")
 
 
 @strawberry.type(description="审计日志条目 / an audit log entry")

@@ -61,7 +61,7 @@ BY_NAME: dict[str, Argument] = {
     "department": Argument(Names.DEPARTMENT),
     **dict.fromkeys(
         ("first", "after", "last", "note", "reason", "document", "types", "quotaType", "name", "includeLeft", "rule",
-         "status", "severity", "month", "by", "action", "hiring", "payroll", "wait", "referenceMonth", "until",
+         "status", "severity", "month", "by", "action", "hiring", "payroll", "kinds", "wait", "referenceMonth", "until",
          "actor", "object", "idempotencyKey", "upTo", "kind", "decision", "comment", "state", "submittedFrom",
          "submittedTo", "years", "fromYear", "measure", "fromMonth", "toMonth", "report", "variables", "description",
          "measures"),

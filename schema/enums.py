@@ -101,6 +101,13 @@ PlanStatus = graphql_enum(codes.PlanStatus, "空编补员计划状态 / vacancy 
     "REVOKED": "已撤销 / revoked",
 })
 
+PayrollChangeKind = graphql_enum(codes.PayrollChangeKind, "劳资异动类型 / payroll change kind", {
+    "START": "新增（起薪） / pay starts",
+    "STOP": "停发 / pay stops",
+    "RAISE": "调资 / pay standard changed",
+    "TRANSFER": "调动 / transferred to another paying institution",
+})
+
 
 ForecastDimension = graphql_enum(ForecastDimensionCode, "退休预测的分组维度 / what a retirement forecast groups by", {
     "REGION": "地区（旗区） / region",

@@ -11,14 +11,24 @@ import strawberry
 from hub.core.codes import REGIONS
 from resolvers import institutions as data
 from resolvers import people
-from resolvers.batch import Reads, batch_field, batched, reading, reads
+from resolvers.batch import Reads, batch_field, batched, reading, reads, records
 from resolvers.context import HubContext
 from resolvers.institutions import InstitutionView, PostLine, QuotaLine
+from resolvers.loaders import SlotsByPlan
 from resolvers.people import Listed
-from schema.enums import Department, Funding, InstitutionType, PostLevel, PostScope, QuotaType, Rank
+from schema.enums import (
+    Department,
+    Funding,
+    InstitutionType,
+    PlanStatus,
+    PostLevel,
+    PostScope,
+    QuotaType,
+    Rank,
+)
 
 if TYPE_CHECKING:
-    from schema.person import Person
+    from schema.person import PayrollChangeRecord, Person
 
 Info = strawberry.Info[HubContext, None]
 
@@ -48,6 +58,14 @@ class LeadershipPost:
     filled: int | None = strawberry.field(
         description="在任人数（组织部任职，未免职） / appointments in post (organization department); null if unknown"
     )
+
+    @strawberry.field(description="空缺职数 / posts not filled; null if unknown", metadata=reading())
+    def vacant(self: PostLine) -> int | None:  # type: ignore[misc]
+        return None if self.filled is None else max(self.approved - self.filled, 0)
+
+    @strawberry.field(description="超职数配备人数 / leaders over the approved posts; null if unknown", metadata=reading())
+    def over(self: PostLine) -> int | None:  # type: ignore[misc]
+        return None if self.filled is None else max(self.filled - self.approved, 0)
 
 
 @strawberry.type(description="某部门库中的单位记录 / a department's own record of the institution")
@@ -90,6 +108,26 @@ def institution_of(entity: str, description: str) -> Any:
     return institution_field(found, description, reads({"unit_local_id"}))
 
 
+_PLAN_USE = reads({"plan_id", "planned"}, via={SlotsByPlan: {"plan_id"}})
+
+
+@records("vacancy_plan")
+@strawberry.type(description="空编补员计划（编办） / vacancy-filling plan (establishment office)")
+class VacancyPlan:
+    plan_id: str = strawberry.field(description="计划编号 / plan id")
+    quota_type: QuotaType | None = strawberry.field(description="编制类型 / quota type")
+    planned: int = strawberry.field(description="计划补员名额 / places planned")
+    approved_on: dt.date | None = strawberry.field(description="批准日期 / approved on")
+    status: PlanStatus | None = strawberry.field(description="计划状态 / status")
+    used: int = batch_field(data.plan_entries, "已使用名额（实名制中使用该计划的入编记录数） / places used: registry entries citing the plan", _PLAN_USE)
+    left: int = batch_field(data.plan_places_left, "剩余名额 / places left (planned minus used, not below zero)", _PLAN_USE)
+
+    @strawberry.field(description="编办登记的已用名额（参考） / places used as the plan itself records them (informational)",
+                      metadata=reading({"used"}))
+    def recorded_used(self) -> int | None:
+        return self.used
+
+
 def _views(insts: Sequence[Institution]) -> list[InstitutionView]:
     return [i.view for i in insts]
 
@@ -110,6 +148,14 @@ async def _quotas(ctx: HubContext, insts: Sequence[Institution]) -> list[list[Qu
 
 async def _posts(ctx: HubContext, insts: Sequence[Institution]) -> list[list[PostLine]]:
     return await data.post_lines(ctx, _views(insts))
+
+
+async def _plans(ctx: HubContext, insts: Sequence[Institution]) -> list[list[Any]]:
+    return await data.vacancy_plans(ctx, _views(insts))
+
+
+async def _payroll_changes(ctx: HubContext, insts: Sequence[Institution]) -> list[list[Any]]:
+    return await data.payroll_changes(ctx, _views(insts))
 
 
 async def _people(ctx: HubContext, insts: Sequence[Institution], all: bool) -> list[list[Listed]]:  # noqa: A002
@@ -177,6 +223,11 @@ class Institution:
         _posts, "领导职数核定与在任 / leadership posts: approved and filled",
         reads(leadership_post={"level", "scope", "approved"}, appointment={"role", "level_code"}, unit={"rank"}),
     )
+    vacancy_plans: list[VacancyPlan] = batch_field(
+        _plans, "空编补员计划（编办） / vacancy-filling plans (establishment office)", reads(vacancy_plan=()))
+    payroll_changes: list[Annotated[PayrollChangeRecord, strawberry.lazy("schema.person")]] = batch_field(
+        _payroll_changes, "本单位发放人员的劳资异动（财政局） / payroll changes of the people it pays (finance bureau)",
+        reads(payroll_change=()))
 
     @strawberry.field(
         description="实名制在编人员 / people holding slots (active only unless all=true)",

@@ -21,8 +21,10 @@ from resolvers.context import HubContext
 from resolvers.loaders import (
     AppointmentsByCadre,
     CadresByPerson,
+    EducationByPerson,
     InsuranceByPerson,
     PayeesByPerson,
+    PayrollChangesByPerson,
     PersonnelByPerson,
     PostsByPerson,
     SlotsByPerson,
@@ -32,6 +34,7 @@ from schema.enums import (
     Department,
     EmploymentStatus,
     InsuranceStatus,
+    PayrollChangeKind,
     PersonnelCategory,
     PostCategory,
     PostLevel,
@@ -183,6 +186,26 @@ class PayrollRecord:
             data.pay_entries, self, last=last, from_month=from_month, to_month=to_month)
 
 
+@records("cadre_education")
+@strawberry.type(description="学历学位（组织部 A08） / an education record of a cadre (organization department)")
+class EducationRecord:
+    education: str | None = strawberry.field(description="学历代码 GB/T 4658 / education code")
+    full_time: bool | None = strawberry.field(description="是否全日制教育 / full-time education (else in-service)")
+    graduated_on: dt.date | None = strawberry.field(description="毕业日期 / graduated on")
+
+
+@records("payroll_change")
+@strawberry.type(description="劳资异动（财政局 GZ_YD） / a payroll change (finance bureau)")
+class PayrollChangeRecord:
+    change_id: str = strawberry.field(description="异动编号 / change id")
+    payee_code: str = strawberry.field(description="财政人员编码 / payee code")
+    kind: PayrollChangeKind | None = strawberry.field(description="异动类型 / kind of change")
+    from_month: str | None = strawberry.field(description="起薪（生效）年月 YYYY-MM / effective from month")
+    to_month: str | None = strawberry.field(description="停薪年月 YYYY-MM / until month")
+    document: str | None = strawberry.field(description="批准文号 / approval document")
+    unit_local_id: str | None = strawberry.field(description="发放单位（财政单位编码） / paying unit (finance's unit code)")
+
+
 # A resolved name reads each facet's name; the registry's describing slot is the listed or current one.
 _NAME_READS = reads(registry_slot={"name"}, personnel={"name"}, cadre={"name"}, payee={"name"}, via=data.CURRENT_SLOT_READS)
 
@@ -238,6 +261,11 @@ class Person:
     cadre: CadreRecord | None = batch_field(
         data.first(CadresByPerson), "干部信息（组织部） / cadre file (organization department)", reads(cadre=()))
     payroll: PayrollRecord | None = batch_field(_payroll, "工资统发（财政局） / payroll (finance bureau)", reads(payee=()))
+    payroll_changes: list[PayrollChangeRecord] = batch_field(
+        data.each(PayrollChangesByPerson), "劳资异动（财政局） / payroll changes (finance bureau)", reads(payroll_change=()))
+    education: list[EducationRecord] = batch_field(
+        data.each(EducationByPerson), "学历学位（组织部 A08） / education records (organization department)",
+        reads(cadre_education=()))
 
     @classmethod
     async def resolve_reference(cls, info: Info, **representation: Any) -> Person | None:

@@ -19,6 +19,8 @@ from hub.supervision import deferrals as df
 from hub.supervision import freezes as fz
 from hub.supervision import precheck as pc
 from hub.supervision import service as sv
+from hub.supervision.model import FREEZE_KIND_LABELS
+from hub.supervision.model import FreezeKind as FreezeKindCode
 from hub.supervision.model import Severity as SeverityCode
 from hub.supervision.rules import RULES
 from resolvers import supervision as data
@@ -38,12 +40,15 @@ AlertStatus = graphql_enum(al.AlertStatus, "预警状态 / alert status", {
 FreezeStatus = graphql_enum(fz.FreezeStatus, "冻结状态 / freeze status", {
     "PROPOSED": "建议冻结 / proposed", "ACTIVE": "冻结中 / frozen", "LIFTED": "已解冻 / lifted",
     "REJECTED": "不予冻结 / rejected"})
+FreezeKind = graphql_enum(FreezeKindCode, "冻结事项（谁可冻结哪一项由策略规定） / what a freeze stops (the policy says who may freeze which)",
+                          {k.value: f"{zh} / {en}" for k, (zh, en) in FREEZE_KIND_LABELS.items()}, name="FreezeKind")
 SummaryDimension = graphql_enum(q.Dimension, "汇总维度 / summary dimension", {
     "RULE": "规则 / rule", "REGION": "旗县区 / banner", "INSTITUTION": "机构 / institution",
     "MONTH": "首次发现月份 / month first found"}, name="SummaryDimension")
 PrecheckAction = graphql_enum(pc.Action, "拟办事项 / intended action", {
     "HIRE": "入编（招录、聘用） / hire into a slot", "TRANSFER_IN": "调入 / transfer in",
-    "PAY_START": "起薪 / start pay", "PAY_CHANGE": "工资变动 / payroll change", "LEAVE": "出编 / leave a slot"},
+    "PAY_START": "起薪 / start pay", "PAY_CHANGE": "工资变动 / payroll change", "LEAVE": "出编 / leave a slot",
+    "APPOINT": "干部任免 / appoint or remove a cadre"},
     name="PrecheckAction")
 
 
@@ -117,13 +122,14 @@ class AlertSummary:
     severe_open: int = strawberry.field(description="未结严重预警 / severe alerts still open")
 
 
-@strawberry.type(description="冻结 / a freeze of an institution's hiring and/or payroll changes")
+@strawberry.type(description="冻结 / a freeze of some kinds of change of an institution (quota use, hiring, payroll, appointments)")
 class Freeze:
     id: strawberry.ID = strawberry.field(description="冻结编号 / freeze id")
     institution_code: str = strawberry.field(description="机构代码 / institution code")
     region_code: str | None = strawberry.field(description="行政区划 / division code")
-    hiring: bool = strawberry.field(description="冻结进人 / hiring frozen")
-    payroll: bool = strawberry.field(description="冻结工资变动 / payroll changes frozen")
+    kinds: list[FreezeKind] = strawberry.field(description="冻结的事项 / the kinds of change it stops")  # type: ignore[valid-type]
+    hiring: bool = strawberry.field(description="冻结招聘进人（kinds 含 HIRING） / hiring frozen (kinds has HIRING)")
+    payroll: bool = strawberry.field(description="冻结工资变动（kinds 含 PAYROLL） / payroll changes frozen (kinds has PAYROLL)")
     status: FreezeStatus = strawberry.field(description="状态 / status")  # type: ignore[valid-type]
     reason: str = strawberry.field(description="理由 / reason")
     alert_ids: list[strawberry.ID] = strawberry.field(description="依据的预警 / alerts it rests on")
@@ -135,7 +141,7 @@ class Freeze:
     def of(cls, f: fz.Freeze, events: list[fz.FreezeEvent]) -> Freeze:
         """The GraphQL view of a stored freeze."""
         return cls(id=strawberry.ID(str(f.id)), institution_code=f.institution_code, region_code=f.region_code,
-                   hiring=f.hiring, payroll=f.payroll, status=f.status, reason=f.reason,
+                   kinds=list(f.kinds), hiring=f.hiring, payroll=f.payroll, status=f.status, reason=f.reason,
                    alert_ids=[strawberry.ID(str(i)) for i in f.alert_ids], created_by=f.created_by,
                    created_at=f.created_at, history=_events(events))
 
@@ -239,12 +245,13 @@ class SupervisionQuery:
         rows = await data.summary(info.context, q.Dimension(by), flt)
         return [AlertSummary(key=r.key, total=r.total, open=r.open, severe_open=r.severe_open) for r in rows]
 
-    @strawberry.field(description="冻结记录（新者在前） / freezes, newest first")
+    @strawberry.field(description="冻结记录（新者在前；kinds：涉及其一） / freezes, newest first (kinds: covering any of them)")
     async def freezes(
         self, info: Info, institution_code: str | None = None, status: list[FreezeStatus] | None = None,  # type: ignore[valid-type]
-        region_code: str | None = None,
+        region_code: str | None = None, kinds: list[FreezeKind] | None = None,  # type: ignore[valid-type]
     ) -> list[Freeze]:
-        found, events = await data.freeze_list(info.context, institution_code, status, region_code)
+        found, events = await data.freeze_list(info.context, institution_code, status, region_code,
+                                               [FreezeKindCode(k) for k in kinds] if kinds else None)
         return [Freeze.of(f, events[f.id]) for f in found]
 
     @strawberry.field(description="事前校验：拟办事项有何阻止或提醒 / what blocks or warns against an intended action")
@@ -301,12 +308,21 @@ class SupervisionMutation:
     async def dismiss_alert(self, info: Info, id: strawberry.ID, note: str) -> Alert:
         return await _step(info, id, al.AlertStatus.DISMISSED, note)
 
-    @strawberry.mutation(description="冻结机构进人和/或工资变动 / freeze an institution's hiring and/or payroll changes")
+    @strawberry.mutation(description=(
+        "冻结机构的用编、招聘进人、工资变动或干部任免（各部门限其主管事项与辖区；hiring/payroll 为旧参数，"
+        "均未给出且无 kinds 时冻结进人） / freeze an institution's quota use, hiring, payroll changes or appointments "
+        "(each department its own kinds, in its region; hiring/payroll are the older flags: with neither and no "
+        "kinds, hiring is frozen)"))
     async def freeze_institution(
-        self, info: Info, institution_code: str, reason: str, hiring: bool = True, payroll: bool = False,
+        self, info: Info, institution_code: str, reason: str, kinds: list[FreezeKind] | None = None,  # type: ignore[valid-type]
+        hiring: bool | None = None, payroll: bool | None = None,
         alert_ids: list[strawberry.ID] | None = None, note: str | None = None,
     ) -> Freeze:
-        found, events = await data.freeze_create(info.context, institution_code, hiring, payroll, reason,
+        chosen = [FreezeKindCode(k) for k in kinds or []]
+        chosen += [k for k, flag in ((FreezeKindCode.HIRING, hiring), (FreezeKindCode.PAYROLL, payroll)) if flag]
+        if kinds is None and hiring is None and payroll is None:
+            chosen = [FreezeKindCode.HIRING]  # what the mutation froze before it took kinds
+        found, events = await data.freeze_create(info.context, institution_code, chosen, reason,
                                                  [_id(i) for i in alert_ids or []], note)
         return Freeze.of(found, events)
 

@@ -115,6 +115,15 @@ class InsuranceStatus(StrEnum):
     ENDED = "ENDED"
 
 
+class PayrollChangeKind(StrEnum):
+    """劳资异动 kind (finance GZ_YD.YDLX)."""
+
+    START = "START"  # 新增（起薪）
+    STOP = "STOP"  # 停发
+    RAISE = "RAISE"  # 调资
+    TRANSFER = "TRANSFER"  # 调动
+
+
 class PlanStatus(StrEnum):
     """空编补员计划 status."""
 

@@ -81,13 +81,18 @@ freezes = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("institution_code", sa.String(64), nullable=False, index=True),
     sa.Column("region_code", sa.String(12)),
-    sa.Column("hiring", sa.Boolean, nullable=False),
-    sa.Column("payroll", sa.Boolean, nullable=False),
     sa.Column("status", sa.String(12), nullable=False, index=True),  # PROPOSED / ACTIVE / LIFTED / REJECTED
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("created_by", sa.String(64), nullable=False),
     sa.Column("created_at", Stamp, nullable=False),
     sa.Column("updated_at", Stamp, nullable=False),
+)
+
+freeze_kinds = sa.Table(  # what a freeze stops: QUOTA_USE / HIRING / PAYROLL / APPOINTMENT, one row each
+    "freeze_kinds",
+    metadata,
+    sa.Column("freeze_id", sa.Integer, sa.ForeignKey("freezes.id"), primary_key=True),
+    sa.Column("kind", sa.String(16), primary_key=True, index=True),
 )
 
 freeze_alerts = sa.Table(

@@ -23,10 +23,20 @@ class Severity(StrEnum):
 
 
 class FreezeKind(StrEnum):
-    """What a freeze stops."""
+    """What a freeze stops: each kind is governed by one department (which role may freeze it is policy data)."""
 
-    HIRING = "HIRING"  # 冻结进人
-    PAYROLL = "PAYROLL"  # 冻结工资变动
+    QUOTA_USE = "QUOTA_USE"  # 冻结用编 (establishment office)
+    HIRING = "HIRING"  # 冻结招聘/进人 (HR)
+    PAYROLL = "PAYROLL"  # 冻结工资变动 (finance)
+    APPOINTMENT = "APPOINTMENT"  # 冻结干部任免 (organization department)
+
+
+FREEZE_KIND_LABELS = {
+    FreezeKind.QUOTA_USE: ("用编", "quota use"),
+    FreezeKind.HIRING: ("招聘进人", "hiring"),
+    FreezeKind.PAYROLL: ("工资变动", "payroll changes"),
+    FreezeKind.APPOINTMENT: ("干部任免", "cadre appointments"),
+}
 
 
 Masks = Mapping[str, Callable[[str], str]]  # kind of personal value -> its mask; a kind absent is shown whole

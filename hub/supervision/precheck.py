@@ -2,13 +2,15 @@
 
 The one-window workflow calls this before it starts an application: "no quota, no hiring" (no
 vacant slot of the type, no approved vacancy plan with places left), frozen institutions, open
-severe alerts on the institution or the person.
+severe alerts on the institution or the person. `frozen(store, institution_code, kinds)` is the
+freeze check alone, for the workflow to call at submission and again at completion: an ACTIVE
+freeze of one of the kinds blocks (`INSTITUTION_FROZEN`), a proposed one warns (`FREEZE_PROPOSED`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -23,7 +25,7 @@ from hub.core.retirement import retirement_date, retirement_group
 from hub.store import Store
 from hub.store.tables import alerts
 from hub.supervision.alerts import OPEN_STATES
-from hub.supervision.freezes import FreezeStatus, in_force
+from hub.supervision.freezes import FreezeStatus, in_force, kinds_text
 from hub.supervision.model import FreezeKind, Severity
 
 ACTIVE_NOW = {"status": [SlotStatus.ACTIVE, SlotStatus.SECONDED], "left_on": None}
@@ -37,11 +39,18 @@ class Action(StrEnum):
     PAY_START = "PAY_START"  # 起薪
     PAY_CHANGE = "PAY_CHANGE"  # 工资变动（劳资异动）
     LEAVE = "LEAVE"  # 出编
+    APPOINT = "APPOINT"  # 干部任免
 
 
-KIND = {Action.HIRE: FreezeKind.HIRING, Action.TRANSFER_IN: FreezeKind.HIRING, Action.PAY_START: FreezeKind.PAYROLL,
-        Action.PAY_CHANGE: FreezeKind.PAYROLL}
+# What freezes stop each action: entering a slot uses quota and hires; pay stops with payroll changes.
+KINDS: dict[Action, tuple[FreezeKind, ...]] = {
+    Action.HIRE: (FreezeKind.QUOTA_USE, FreezeKind.HIRING), Action.TRANSFER_IN: (FreezeKind.QUOTA_USE, FreezeKind.HIRING),
+    Action.PAY_START: (FreezeKind.PAYROLL,), Action.PAY_CHANGE: (FreezeKind.PAYROLL,),
+    Action.APPOINT: (FreezeKind.APPOINTMENT,),
+}
 ENTERING = frozenset({Action.HIRE, Action.TRANSFER_IN})
+FROZEN, PROPOSED = "INSTITUTION_FROZEN", "FREEZE_PROPOSED"
+BLOCKING = frozenset({FROZEN})  # the codes of `frozen` that block; the others warn
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +59,31 @@ class Item:
 
     code: str
     message: str
+
+    @property
+    def blocks(self) -> bool:
+        """Whether this item of `frozen` blocks (an active freeze) rather than warns (a proposal)."""
+        return self.code in BLOCKING
+
+
+async def frozen(store: Store, institution_code: str, kinds: Sequence[FreezeKind | str]) -> list[Item]:
+    """What the freezes in force of an institution say against changes of some kinds (canonical code).
+
+    One item per freeze covering any of the kinds: `INSTITUTION_FROZEN` (blocks; `Item.blocks`) for an
+    active freeze, `FREEZE_PROPOSED` (a warning) for a proposal; empty when nothing is frozen.
+    """
+    wanted = [FreezeKind(k) for k in kinds]
+    out: list[Item] = []
+    if not wanted:
+        return out
+    for f in await in_force(store, institution_code, wanted):
+        zh, en = kinds_text([k for k in f.kinds if k in wanted])
+        if f.status == FreezeStatus.ACTIVE:
+            out.append(Item(FROZEN, f"机构已冻结{zh}（冻结 #{f.id}：{f.reason}） / the institution is frozen for {en} "
+                                    f"(freeze #{f.id}: {f.reason})"))
+        else:
+            out.append(Item(PROPOSED, f"已建议冻结{zh}（#{f.id}） / a freeze of {en} is proposed (#{f.id})"))
+    return out
 
 
 @dataclass(slots=True)
@@ -89,19 +123,8 @@ async def precheck(sources: Sources, crosswalk: Crosswalk, store: Store, action:
 
 
 async def _freezes(store: Store, out: PrecheckResult) -> None:
-    kind = KIND.get(out.action)
-    if kind is None:
-        return
-    what = "进人" if kind == FreezeKind.HIRING else "工资变动"
-    for f in await in_force(store, out.institution_code):
-        if not f.covers(kind):
-            continue
-        if f.status == FreezeStatus.ACTIVE:
-            out.blockers.append(Item("INSTITUTION_FROZEN", f"机构已冻结{what}（冻结 #{f.id}：{f.reason}） / "
-                                     f"the institution is frozen for {kind.value.lower()} (freeze #{f.id}: {f.reason})"))
-        else:
-            out.warnings.append(Item("FREEZE_PROPOSED", f"已建议冻结{what}（#{f.id}） / a {kind.value.lower()} freeze "
-                                     f"is proposed (#{f.id})"))
+    for item in await frozen(store, out.institution_code, KINDS.get(out.action, ())):
+        (out.blockers if item.blocks else out.warnings).append(item)
 
 
 async def _vacancy(sources: Sources, local: str, quota_type: str | None, today: dt.date, out: PrecheckResult) -> None:
@@ -162,17 +185,3 @@ async def _person(sources: Sources, local: str | None, person: str, today: dt.da
         due = retirement_date(birth, retirement_group("male" if male else "female", False))
         if due <= today:
             out.warnings.append(Item("PAST_RETIREMENT", f"已过法定退休日期 {due} / past the statutory retirement date {due} (R08)"))
-
-
-async def freeze_blockers(store: Store, institution_code: str, kinds: Collection[str]) -> list[Item]:
-    """INSTITUTION_FROZEN for each freeze in force (confirmed) covering one of `kinds` (freeze kind names)
-    at the institution; names this hub does not know as freeze kinds are ignored. For callers that
-    declare which freeze kinds stop them (the workflow's application kinds) rather than an Action."""
-    wanted = [FreezeKind(k) for k in kinds if k in FreezeKind.__members__]
-    found: list[Item] = []
-    for f in await in_force(store, institution_code):
-        covered = [k.value for k in wanted if f.covers(k)]
-        if covered and f.status == FreezeStatus.ACTIVE:
-            found.append(Item("INSTITUTION_FROZEN", f"机构已冻结（{', '.join(covered)}；冻结 #{f.id}：{f.reason}） / the "
-                              f"institution is frozen for {', '.join(covered)} (freeze #{f.id}: {f.reason})"))
-    return found

@@ -119,7 +119,7 @@ class Workflow:
                     blockers.append(Reason(item.code, item.message))
                 elif item.code not in skip:
                     warnings.append(Reason(item.code, item.message))
-        blockers += [Reason(i.code, i.message) for i in await pc.freeze_blockers(self.store, ident.code, kind.freezes)]
+        blockers += [Reason(i.code, i.message) for i in await pc.frozen(self.store, ident.code, kind.freezes) if i.blocks]
         if blockers:
             raise Blocked(blockers)
         seen = await rs.survey(self.store, self.sources, ident, values["quotaType"], self.today()) \

@@ -10,8 +10,9 @@ import sqlalchemy as sa
 
 from hub.core.errors import BadUserInput, Conflict, NotFound
 from hub.store import Store
-from hub.store.tables import alert_events, alerts, freezes
+from hub.store.tables import alert_events, alerts, freeze_alerts, freeze_kinds, freezes
 from hub.supervision.alerts import AlertStatus, transition
+from hub.supervision.rules import RULES
 from hub.supervision.service import supervise
 from tests.supervision.conftest import Demo
 
@@ -138,8 +139,14 @@ async def test_severe_alerts_propose_freezes(demo: Demo, store: Store) -> None:
         proposed = list(await conn.execute(sa.select(freezes)))
         severe = {r.institution_code for r in await conn.execute(
             sa.select(alerts.c.institution_code).where(alerts.c.severity == "SEVERE"))}
+        kinds = {(r.freeze_id, r.kind) for r in await conn.execute(sa.select(freeze_kinds))}
+        linked = {(r.freeze_id, RULES[r.rule].freeze) for r in await conn.execute(
+            sa.select(freeze_alerts.c.freeze_id, alerts.c.rule).join(alerts, alerts.c.id == freeze_alerts.c.alert_id))}
     assert run.proposed_freezes and len(proposed) == len(run.proposed_freezes)
     assert {f.institution_code for f in proposed} == severe - {None}
-    assert all(f.status == "PROPOSED" and (f.hiring or f.payroll) for f in proposed)
+    assert all(f.status == "PROPOSED" for f in proposed)
+    # one proposal per institution and kind: the kind its linked alerts' rules name
+    assert kinds == linked and len(kinds) == len(proposed)
+    assert len({(f.institution_code, k) for f in proposed for i, k in kinds if i == f.id}) == len(proposed)
     again, _ = await supervise(sources, store)
     assert again.proposed_freezes == ()

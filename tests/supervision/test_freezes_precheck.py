@@ -9,6 +9,7 @@ from hub.core.errors import BadUserInput, Conflict
 from hub.store import Store
 from hub.supervision import freezes
 from hub.supervision.freezes import FreezeStatus
+from hub.supervision.model import FreezeKind
 from hub.supervision.precheck import Action, precheck
 from hub.supervision.service import supervise
 from tests.supervision.conftest import Demo
@@ -23,7 +24,7 @@ async def test_freeze_blocks_the_action_it_names_until_lifted(demo: Demo, store:
     cw = await CrosswalkCache(sources).get()
     code = next(a["institutionCode"] for a in manifest["anomalies"] if a["rule"] == "R04")
 
-    made = await freezes.freeze(store, code, None, hiring=True, payroll=False, reason="超编 / over quota",
+    made = await freezes.freeze(store, code, None, kinds=[FreezeKind.HIRING], reason="超编 / over quota",
                                 alert_ids=[], actor="bianban-1", note="先冻结")
     assert made.status == FreezeStatus.ACTIVE
     hire = await precheck(sources, cw, store, Action.HIRE, code)
@@ -40,7 +41,7 @@ async def test_freeze_blocks_the_action_it_names_until_lifted(demo: Demo, store:
         steps = [(e.from_status, e.to_status, e.actor, e.note) for e in (await freezes.freeze_history(conn, [made.id]))[made.id]]
     assert steps == [(None, "ACTIVE", "bianban-1", "先冻结"), ("ACTIVE", "LIFTED", "bianban-2", "已整改 / rectified")]
     with pytest.raises(BadUserInput):
-        await freezes.freeze(store, code, None, hiring=False, payroll=False, reason="x", alert_ids=[], actor="a")
+        await freezes.freeze(store, code, None, kinds=[], reason="x", alert_ids=[], actor="a")
 
 
 async def test_precheck_quota_plans_alerts_and_person(demo: Demo, store: Store) -> None:

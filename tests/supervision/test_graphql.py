@@ -13,6 +13,7 @@ from hub.core.settings import Settings
 from hub.store import Store
 from hub.supervision.deferrals import deferrals_of
 from hub.supervision.service import supervise
+from policies.grants import PolicyBook, new_enforcer
 from resolvers.people import Listed, statutory_retirement
 from schema.execution.executor.row_scope import ScopedExecutor
 from schema.supervision import SupervisionMutation, SupervisionQuery
@@ -49,9 +50,14 @@ PRECHECK = """
 query($code: String!) { precheck(action: HIRE, institutionCode: $code) { allowed blockers { code message } warnings { code } } }"""
 
 
-def context(sources: Sources, store: Store, region: str = "152900", who: str = "officer-1") -> Any:
+BOOK = PolicyBook(new_enforcer(), ())  # the shipped policy's actions (freeze:<KIND>); no field table is needed here
+
+
+def context(sources: Sources, store: Store, region: str = "152900", who: str = "officer-1",
+            roles: tuple[str, ...] = ("admin",)) -> Any:
     """A request context of `who` with the row scope of a region (the supervision resolvers read its store)."""
-    return request_context(Settings(), sources, subject=who, region=region, store=store)
+    return request_context(Settings(), sources, subject=who, region=region, store=store, roles=roles,
+                           grants=BOOK.grants(roles))
 
 
 async def run(ctx: Any, query: str, **variables: Any) -> dict[str, Any]:

@@ -92,3 +92,33 @@ async def test_alerts_round_trip(store_url: str) -> None:
         assert again.opened == [] and sorted(gone) == sorted(recorded.opened[1:])
     finally:
         await store.close()
+
+
+async def test_freeze_flags_migrate_to_kinds(store_url: str) -> None:
+    """Freezes stored with the hiring/payroll flags keep what they stop as kinds after 0007."""
+    upgrade(store_url, "0006_workflow")
+    engine = sa.create_engine(sync_url(store_url))
+    now = utcnow()
+    flags = {1: (True, False), 2: (False, True), 3: (True, True)}
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO freezes (id, institution_code, region_code, hiring, payroll, status, reason, created_by, "
+                "created_at, updated_at) VALUES (:id, 'X', '152921', :h, :p, 'ACTIVE', 'r', 'a', :now, :now)"),
+                [{"id": i, "h": h, "p": p, "now": now} for i, (h, p) in flags.items()])
+        upgrade(store_url)
+        assert _drift(store_url) == []
+        with engine.connect() as conn:
+            kinds = sorted(tuple(r) for r in conn.execute(sa.text("SELECT freeze_id, kind FROM freeze_kinds")))
+    finally:
+        engine.dispose()
+    assert kinds == [(1, "HIRING"), (2, "PAYROLL"), (3, "HIRING"), (3, "PAYROLL")]
+    store = await open_store(store_url)
+    try:
+        from hub.supervision.freezes import get_freeze
+
+        async with store.connect() as conn:
+            third = await get_freeze(conn, 3)
+        assert (third.hiring, third.payroll, [k.value for k in third.kinds]) == (True, True, ["HIRING", "PAYROLL"])
+    finally:
+        await store.close()
