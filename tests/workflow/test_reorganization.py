@@ -5,17 +5,22 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from hub.core import ids
-from hub.store import Store
+from hub.core.crosswalk import CrosswalkCache
+from hub.demo.generate import generate, sqlite_targets
+from hub.store import Store, outbox
 from hub.store.tables import change_events, reservations
 from hub.supervision.precheck import ACTIVE_NOW
+from hub.workflow.engine import Workflow
 from hub.workflow.model import Blocked, Decision, State
-from tests.workflow.conftest import League, actor, engine
+from tests.supervision.conftest import sources_for
+from tests.workflow.conftest import TODAY, League, actor, engine
 
 STEPS = ("establishment", "organization", "hr", "finance")
 
@@ -82,6 +87,9 @@ async def test_a_valid_plan_completes_with_changes_per_department_in_order(leagu
     seqs = {d: [r.seq for r in rows if r.department == d] for d in {r.department for r in rows}}
     assert max(seqs["establishment"]) < min(s for d, v in seqs.items() if d != "establishment" for s in v)
     assert {r.entity for r in rows if r.department != "establishment"} <= {"personnel", "post_assignment", "cadre", "payee"}
+    # delivery takes a department's changes of the application as one batch (one adapter call), even past a page
+    batch = (await outbox.batches(store, "establishment", limit=3))[0]
+    assert [e.change.seq for e in batch] == seqs["establishment"] and len(batch) > 3
 
 
 async def test_invalid_plans_are_refused_with_codes_and_write_nothing(league: League, store: Store) -> None:
@@ -121,20 +129,30 @@ async def test_withdraw_releases_every_reservation(league: League, store: Store)
     assert statuses == {"RELEASED"} and written == 0
 
 
-async def test_a_large_plan_validates_set_wise(league: League, store: Store) -> None:
-    _roomy(league, league.local_id)
-    with sqlite3.connect(league.dir / "establishment.db") as conn:
-        people = [r[0] for r in conn.execute("SELECT DISTINCT SFZH FROM T_SMZ WHERE RYZT = '在编' AND CBRQ IS NULL AND "
-                                             "length(SFZH) = 18 AND JGID != ?", (league.local_id,))
-                  if not ids.id_number_problem(r[0])]
-    wf = engine(league, store)
-    plan = {"institutionCode": league.code, "document": "阿盟编发〔2026〕2号", "effectiveOn": "2026-12-01",
-            "moves": [{"idNumber": p, "to": league.code} for p in people]}
-    started = time.perf_counter()
+async def test_a_large_plan_validates_set_wise(tmp_path: Path, store: Store) -> None:
+    generate(sqlite_targets(tmp_path), persons=420, seed=11)
+    sources = sources_for(sqlite_targets(tmp_path))
     try:
-        app = await wf.submit("REORGANIZATION", plan, actor("establishment"))
-        outcome = app.state.value
-    except Blocked as blocked:  # demo persons with an invalid ID number or no slot
-        outcome = blocked.extensions["code"]
-    print(f"\nREORGANIZATION of {len(people)} moves validated in {time.perf_counter() - started:.2f}s ({outcome})")
-    assert len(people) >= 150
+        crosswalk = await CrosswalkCache(sources).get()
+        with sqlite3.connect(tmp_path / "establishment.db") as conn:
+            target = conn.execute("SELECT JGID FROM T_JG ORDER BY JGID LIMIT 1").fetchone()[0]
+            conn.execute("UPDATE T_BZ SET HDS = 100000 WHERE JGID = ?", (target,))
+            conn.execute("INSERT INTO T_BZ (JGID, BZLX, HDS) SELECT DISTINCT ?, BZLX, 100000 FROM T_BZ WHERE "
+                         "BZLX NOT IN (SELECT BZLX FROM T_BZ WHERE JGID = ?)", (target, target))
+            conn.commit()
+            people = sorted({r[0] for r in conn.execute(
+                "SELECT SFZH FROM T_SMZ WHERE RYZT = '在编' AND CBRQ IS NULL AND length(SFZH) = 18 AND JGID != ?",
+                (target,)) if not ids.id_number_problem(r[0])})[:300]
+        code = crosswalk.code_of("establishment", target)
+        wf = Workflow(store, sources, crosswalk, today=lambda: TODAY)
+        plan = {"institutionCode": code, "document": "阿盟编发〔2026〕2号", "effectiveOn": "2026-12-01",
+                "moves": [{"idNumber": p, "to": code} for p in people]}
+        started = time.perf_counter()
+        app = await wf.submit("REORGANIZATION", plan, actor("establishment", region="15"))
+        print(f"\nREORGANIZATION of {len(people)} moves validated and reserved in {time.perf_counter() - started:.2f}s")
+        assert len(people) == 300 and app.state == State.SUBMITTED
+        async with store.connect() as conn:
+            held = (await conn.execute(sa.select(sa.func.count()).select_from(reservations))).scalar()
+        assert held == 300
+    finally:
+        await sources.close()
