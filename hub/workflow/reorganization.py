@@ -14,7 +14,8 @@ one of the moved persons, one of the quotas and one count of the slots of every 
 one read of the hub's reservations. Blockers: `NO_SLOT` (a person moved holds no active slot),
 `LEFT_WITHOUT_SLOT` (an abolished institution keeps someone not moved), `QUOTA_EXCEEDED` (an institution
 whose slots after the plan — in post, moving in, held by others — exceed its approved count after the
-transfers), `ABOLISHED_TARGET` (moving into an institution the plan abolishes).
+transfers), `POSTS_FULL` (leadership appointments over the approved posts of a level after the moves),
+`ABOLISHED_TARGET` (moving into an institution the plan abolishes).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adapters.registry import Sources
 from hub.core import ids
 from hub.core.changes import Change, ChangeOp
-from hub.core.codes import QuotaType
+from hub.core.codes import PostLevel, QuotaType
 from hub.core.crosswalk import Crosswalk, Identity
 from hub.core.errors import BadUserInput
 from hub.store.db import utcnow
@@ -39,6 +40,8 @@ from hub.store.tables import reservations
 from hub.supervision.precheck import ACTIVE_NOW
 from hub.workflow import reservations as rs
 from hub.workflow.model import Blocked, Reason
+
+LEVELS = frozenset(level.value for level in PostLevel)
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,6 +225,7 @@ class Reorganization:
             detail = ", ".join(f"{c} {qt} {occupied[(c, qt)]}/{after[(c, qt)]}" for c, qt in over[:10])
             blockers.append(Reason("QUOTA_EXCEEDED", f"改革后超编（机构 类型 实有/核定：{detail}） / over the approved "
                                    f"quota after the plan (institution type occupied/approved: {detail})"))
+        blockers += await self._posts(sources, moved)
         if blockers:
             raise Blocked(blockers)
         if reserve:
@@ -234,6 +238,43 @@ class Reorganization:
                      "plan_id": None, "status": rs.Held.HELD, "created_at": now, "updated_at": now} for c, qt in held])
         changed = {(t.source.code, t.quota_type) for t in plan.transfers} | {(t.to.code, t.quota_type) for t in plan.transfers}
         return Checked(plan, list(moved.values()), {k: after[k] for k in sorted(changed)}, existing)
+
+    async def _posts(self, sources: Sources, moved: Mapping[str, tuple[Any, Identity, str]]) -> list[Reason]:
+        """`POSTS_FULL`: a receiving institution whose open leadership appointments (head, deputy) after the moves
+        exceed its approved posts of that level (unit and internal scopes together). One read of the moved
+        persons' appointments, one count of the receiving institutions' appointments, one read of their posts."""
+        holders = sources.holders()
+        if "appointment" not in holders or "leadership_post" not in holders:
+            return []
+        appt_dept, post_dept = holders["appointment"], holders["leadership_post"]
+        goes_to = {s.id_number: to for s, to, _ in moved.values() if s.id_number}
+        targets = {to.code: to for to in goes_to.values()}
+        at = {local: code for code, to in targets.items() if (local := to.local_id(appt_dept))}
+        change: Counter[tuple[str, str]] = Counter()
+        for a in await sources[appt_dept].fetch("appointment", "id_number", sorted(goes_to), {"end_on": None}) \
+                if goes_to else []:
+            to = goes_to[a.id_number].code
+            if a.role in LEVELS and at.get(a.unit_local_id) != to:
+                change[(to, a.role)] += 1
+                if a.unit_local_id in at:  # leaving one receiving institution for another
+                    change[(at[a.unit_local_id], a.role)] -= 1
+        if not any(n > 0 for n in change.values()):
+            return []
+        filled: Counter[tuple[str, str]] = Counter()
+        for unit, role, n in await sources[appt_dept].count("appointment", group_by=["unit_local_id", "role"],
+                                                           where={"end_on": None, "unit_local_id": sorted(at)}):
+            if unit in at:
+                filled[(at[unit], role)] += n
+        posts_at = {local: code for code, to in targets.items() if (local := to.local_id(post_dept))}
+        approved: Counter[tuple[str, str]] = Counter()
+        for p in await sources[post_dept].fetch("leadership_post", "unit_local_id", sorted(posts_at)) if posts_at else []:
+            approved[(posts_at[p.unit_local_id], p.level)] += p.approved
+        over = sorted(k for k, n in change.items() if n > 0 and filled[k] + n > approved[k])
+        if not over:
+            return []
+        detail = ", ".join(f"{c} {role} {filled[(c, role)] + change[(c, role)]}/{approved[(c, role)]}" for c, role in over)
+        return [Reason("POSTS_FULL", f"转隶后领导职数超配（机构 职级 在任/核定：{detail}） / leadership posts over the "
+                       f"approved number after the moves (institution level filled/approved: {detail})")]
 
     async def changes(self, sources: Sources, checked: Checked, application_id: str) -> list[Change]:
         plan = checked.plan
@@ -262,7 +303,7 @@ class Reorganization:
         to_of = {slot.id_number: to for slot, to, _ in checked.moved if slot.id_number}
         persons = sorted(to_of)
         for entity, key in (("personnel", "person_no"), ("post_assignment", "person_no"), ("cadre", "cadre_id"),
-                            ("payee", "payee_code")):
+                            ("appointment", "appointment_id"), ("payee", "payee_code")):
             department = sources.holder(entity)
             records = await sources[department].fetch(entity, "id_number", persons) if persons else []
             seen: set[Any] = set()

@@ -25,11 +25,14 @@ from tests.workflow.conftest import TODAY, League, actor, engine
 STEPS = ("establishment", "organization", "hr", "finance")
 
 
-def _roomy(league: League, local: str) -> None:
-    """Give an institution 100,000 approved of every quota type the league uses."""
+def _roomy(league: League, local: str, posts: int = 1000) -> None:
+    """Give an institution 100,000 approved of every quota type the league uses, and `posts` of each leadership level."""
     league.sql("establishment", "UPDATE T_BZ SET HDS = 100000 WHERE JGID = ?", local)
     league.sql("establishment", "INSERT INTO T_BZ (JGID, BZLX, HDS) SELECT DISTINCT ?, BZLX, 100000 FROM T_BZ WHERE "
                "BZLX NOT IN (SELECT BZLX FROM T_BZ WHERE JGID = ?)", local, local)
+    league.sql("establishment", "DELETE FROM T_LDZS WHERE JGID = ?", local)
+    league.sql("establishment", "INSERT INTO T_LDZS (JGID, ZWCC, ZSLX, HDZS) VALUES (?, '正职', '单位', ?), "
+               "(?, '副职', '单位', ?)", local, posts, local, posts)
 
 
 async def _source(league: League) -> tuple[str, str, dict[str, int]]:
@@ -86,7 +89,8 @@ async def test_a_valid_plan_completes_with_changes_per_department_in_order(leagu
     # each other department's changes move the persons' records to the receiving unit, after the registry's
     seqs = {d: [r.seq for r in rows if r.department == d] for d in {r.department for r in rows}}
     assert max(seqs["establishment"]) < min(s for d, v in seqs.items() if d != "establishment" for s in v)
-    assert {r.entity for r in rows if r.department != "establishment"} <= {"personnel", "post_assignment", "cadre", "payee"}
+    assert {r.entity for r in rows if r.department != "establishment"} <= {"personnel", "post_assignment", "cadre", "appointment",
+                                                                               "payee"}
     # delivery takes a department's changes of the application as one batch (one adapter call), even past a page
     batch = (await outbox.batches(store, "establishment", limit=3))[0]
     assert [e.change.seq for e in batch] == seqs["establishment"] and len(batch) > 3
@@ -110,6 +114,24 @@ async def test_invalid_plans_are_refused_with_codes_and_write_nothing(league: Le
     assert "over the approved quota" in over.value.blockers[0].message
     async with store.connect() as conn:
         assert (await conn.execute(sa.select(sa.func.count()).select_from(reservations))).scalar() == 0
+
+
+async def test_a_move_over_the_leadership_posts_is_refused(league: League, store: Store) -> None:
+    _roomy(league, league.local_id, posts=0)
+    slots = league.sources["establishment"]
+    leaders = [a async for chunk in league.sources["organization"].stream("appointment") for a in chunk
+               if a.end_on is None and a.role in ("HEAD", "DEPUTY") and a.id_number]
+    holding = {s.id_number for s in await slots.fetch("registry_slot", "id_number", [a.id_number for a in leaders],
+                                                      ACTIVE_NOW) if s.unit_local_id != league.local_id}
+    leader = next(a for a in leaders if a.id_number in holding)
+    wf = engine(league, store)
+    plan = {"institutionCode": league.code, "document": "阿盟编发〔2026〕3号", "effectiveOn": "2026-12-01",
+            "moves": [{"idNumber": leader.id_number, "to": league.code}]}
+    with pytest.raises(Blocked) as full:
+        await wf.submit("REORGANIZATION", plan, actor("establishment"))
+    assert [b.code for b in full.value.blockers] == ["POSTS_FULL"]
+    _roomy(league, league.local_id, posts=1000)
+    assert (await wf.submit("REORGANIZATION", plan, actor("establishment"))).state == State.SUBMITTED
 
 
 async def test_withdraw_releases_every_reservation(league: League, store: Store) -> None:
@@ -139,6 +161,7 @@ async def test_a_large_plan_validates_set_wise(tmp_path: Path, store: Store) -> 
             conn.execute("UPDATE T_BZ SET HDS = 100000 WHERE JGID = ?", (target,))
             conn.execute("INSERT INTO T_BZ (JGID, BZLX, HDS) SELECT DISTINCT ?, BZLX, 100000 FROM T_BZ WHERE "
                          "BZLX NOT IN (SELECT BZLX FROM T_BZ WHERE JGID = ?)", (target, target))
+            conn.execute("UPDATE T_LDZS SET HDZS = 1000 WHERE JGID = ?", (target,))
             conn.commit()
             people = sorted({r[0] for r in conn.execute(
                 "SELECT SFZH FROM T_SMZ WHERE RYZT = '在编' AND CBRQ IS NULL AND length(SFZH) = 18 AND JGID != ?",
