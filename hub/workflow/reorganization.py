@@ -15,7 +15,8 @@ one read of the hub's reservations. Blockers: `NO_SLOT` (a person moved holds no
 `LEFT_WITHOUT_SLOT` (an abolished institution keeps someone not moved), `QUOTA_EXCEEDED` (an institution
 whose slots after the plan — in post, moving in, held by others — exceed its approved count after the
 transfers), `POSTS_FULL` (leadership appointments over the approved posts of a level after the moves),
-`ABOLISHED_TARGET` (moving into an institution the plan abolishes).
+`ABOLISHED_TARGET` (moving into an institution the plan abolishes), `APPLICATION_PENDING` (a person moved has
+a live application of their own).
 """
 
 from __future__ import annotations
@@ -36,10 +37,10 @@ from hub.core.codes import PostLevel, QuotaType
 from hub.core.crosswalk import Crosswalk, Identity
 from hub.core.errors import BadUserInput
 from hub.store.db import utcnow
-from hub.store.tables import reservations
+from hub.store.tables import applications, reservations
 from hub.supervision.precheck import ACTIVE_NOW
 from hub.workflow import reservations as rs
-from hub.workflow.model import Blocked, Reason
+from hub.workflow.model import LIVE, Blocked, Reason
 
 LEVELS = frozenset(level.value for level in PostLevel)
 
@@ -89,6 +90,18 @@ class Checked:
     moved: list[tuple[Any, Identity, str]]  # (the registry slot, to, quota type after)
     quotas: dict[tuple[str, str], int]  # (institution code, type) -> approved after, where the plan changes it
     existing: set[tuple[str, str]]  # (code, type) the quota keeper holds a record of
+
+
+async def _pending(conn: AsyncConnection, persons: list[str]) -> list[Reason]:
+    """`APPLICATION_PENDING`: persons moved who have a live application of their own (leaving, transfer, …)."""
+    if not persons:
+        return []
+    found = sorted({r.id for r in await conn.execute(sa.select(applications.c.id).where(
+        applications.c.id_number.in_(persons), applications.c.state.in_(list(LIVE))))})
+    if not found:
+        return []
+    return [Reason("APPLICATION_PENDING", f"转隶人员有在办申请 {', '.join(found[:5])} / persons moved have live "
+                   f"applications {', '.join(found[:5])}")]
 
 
 def _bad(name: str, zh: str, en: str) -> BadUserInput:
@@ -226,6 +239,7 @@ class Reorganization:
             blockers.append(Reason("QUOTA_EXCEEDED", f"改革后超编（机构 类型 实有/核定：{detail}） / over the approved "
                                    f"quota after the plan (institution type occupied/approved: {detail})"))
         blockers += await self._posts(sources, moved)
+        blockers += await _pending(conn, sorted({s.id_number for s, _, _ in moved.values() if s.id_number}))
         if blockers:
             raise Blocked(blockers)
         if reserve:

@@ -114,6 +114,15 @@ async def test_invalid_plans_are_refused_with_codes_and_write_nothing(league: Le
     assert "over the approved quota" in over.value.blockers[0].message
     async with store.connect() as conn:
         assert (await conn.execute(sa.select(sa.func.count()).select_from(reservations))).scalar() == 0
+    # someone of the institution has a live leaving application of their own
+    _roomy(league, league.local_id)
+    person = next(s.id_number for s in await league.sources["establishment"].fetch(
+        "registry_slot", "unit_local_id", [local], ACTIVE_NOW) if s.id_number and not ids.id_number_problem(s.id_number))
+    await wf.submit("LEAVING", {"institutionCode": code, "idNumber": person, "leftOn": "2026-11-30", "reason": "RETIRED",
+                                "payStopFrom": "2026-12"}, officer)
+    with pytest.raises(Blocked) as pending:
+        await wf.submit("REORGANIZATION", _plan(league, code, by_type), officer)
+    assert [b.code for b in pending.value.blockers] == ["APPLICATION_PENDING"]
 
 
 async def test_a_move_over_the_leadership_posts_is_refused(league: League, store: Store) -> None:
