@@ -188,3 +188,26 @@ async def test_a_large_plan_validates_set_wise(tmp_path: Path, store: Store) -> 
         assert held == 300
     finally:
         await sources.close()
+
+
+def test_a_plan_over_graphql_once_per_department_with_masked_moves(league: League) -> None:
+    from tests.conftest import hub_settings, running_hub
+    from tests.workflow.test_graphql import DECIDE, SUBMIT, Desk
+
+    person = league.holder["id_number"]
+    other = league.sql("establishment", "SELECT JGID FROM T_JG WHERE JGID != ? AND XZQH = '152921' ORDER BY JGID LIMIT 1",
+                       league.local_id)[0][0]
+    _roomy(league, other)
+    target = league.crosswalk.code_of("establishment", other)
+    plan = {"institutionCode": league.code, "document": "阿盟编发〔2026〕4号", "effectiveOn": "2026-12-01",
+            "moves": [{"idNumber": person, "to": target}]}
+    with running_hub(hub_settings(league.dir)) as hub:
+        est, org, hr, fin = (Desk(hub, d) for d in ("establishment", "organization", "hr", "finance"))
+        assert hr.refused(SUBMIT, kind="REORGANIZATION", input=plan) == "FORBIDDEN"  # establishment submits
+        app = est.do(SUBMIT, kind="REORGANIZATION", input=plan)
+        assert app["currentSteps"] == ["establishment"]
+        for desk in (est, org, hr, fin):
+            app = desk.do(DECIDE, id=app["id"], d="APPROVE")
+        assert app["state"] == "COMPLETED"
+        masked = hub.query(f'{{ application(id: "{app["id"]}") {{ input }} }}', role="auditor")["data"]
+        assert masked["application"]["input"]["moves"][0]["idNumber"] != person
