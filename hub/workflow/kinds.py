@@ -6,12 +6,15 @@ a Casbin action such as `approve:ONBOARDING:qualification`), the precheck it run
 again at the final step, the freeze kinds that block it, what it reserves while it is under
 review, and its effects: templates of canonical `Change`s made when it completes. Departments are
 never named: a step names the entity whose keeper acts, an effect the entity it changes. A new kind
-is a new file plus policy lines; the engine has no code of its own per kind.
+is a new file plus policy lines; the engine has no code of its own per kind. A kind may instead declare
+`routes` chosen by a choice field (`route_by`), each route a whole review of its own, or name a
+`planner` (hub/workflow/planners.py) when its changes are a list no template can spell.
 
 Templates: a string value starting with `$` is a reference, resolved when the application
 completes — `$input.<field>`, `$institution.code|local_id|region_code` (the local id is the one of
 the department the change goes to), `$person.<entity>.<field>` (the person's record in that entity
-at the institution, read at completion), `$plan.<field>` (the reserved vacancy plan: `plan_id`,
+at the institution, read at completion), `$from.<entity>.<field>` (the same at the institution of the
+`precheck.holds_slot_at` field: the one a transfer leaves), `$plan.<field>` (the reserved vacancy plan: `plan_id`,
 `used_after`), `$new` (a new record id: the application's id), `$today`, `$month` (the current
 month); `$$` starts a literal `$`. Anything else is a literal.
 """
