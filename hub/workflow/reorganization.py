@@ -238,7 +238,7 @@ class Reorganization:
             detail = ", ".join(f"{c} {qt} {occupied[(c, qt)]}/{after[(c, qt)]}" for c, qt in over[:10])
             blockers.append(Reason("QUOTA_EXCEEDED", f"改革后超编（机构 类型 实有/核定：{detail}） / over the approved "
                                    f"quota after the plan (institution type occupied/approved: {detail})"))
-        blockers += await self._posts(sources, moved)
+        blockers += await self._posts(conn, sources, moved, application_id)
         blockers += await _pending(conn, sorted({s.id_number for s, _, _ in moved.values() if s.id_number}))
         if blockers:
             raise Blocked(blockers)
@@ -253,10 +253,12 @@ class Reorganization:
         changed = {(t.source.code, t.quota_type) for t in plan.transfers} | {(t.to.code, t.quota_type) for t in plan.transfers}
         return Checked(plan, list(moved.values()), {k: after[k] for k in sorted(changed)}, existing)
 
-    async def _posts(self, sources: Sources, moved: Mapping[str, tuple[Any, Identity, str]]) -> list[Reason]:
+    async def _posts(self, conn: AsyncConnection, sources: Sources, moved: Mapping[str, tuple[Any, Identity, str]],
+                     application_id: str) -> list[Reason]:
         """`POSTS_FULL`: a receiving institution whose open leadership appointments (head, deputy) after the moves
         exceed its approved posts of that level (unit and internal scopes together). One read of the moved
-        persons' appointments, one count of the receiving institutions' appointments, one read of their posts."""
+        persons' appointments, one count of the receiving institutions' appointments, one read of their posts;
+        posts held by live leadership-post applications count as filled."""
         holders = sources.holders()
         if "appointment" not in holders or "leadership_post" not in holders:
             return []
@@ -279,6 +281,10 @@ class Reorganization:
                                                            where={"end_on": None, "unit_local_id": sorted(at)}):
             if unit in at:
                 filled[(at[unit], role)] += n
+        for r in await conn.execute(sa.select(reservations.c.institution_code, reservations.c.plan_id).where(
+                reservations.c.institution_code.in_(sorted(targets)), reservations.c.what == rs.What.POST,
+                reservations.c.status == rs.Held.HELD, reservations.c.application_id != application_id)):
+            filled[(r.institution_code, (r.plan_id or "").split("/")[0])] += 1  # posts live appointments hold
         posts_at = {local: code for code, to in targets.items() if (local := to.local_id(post_dept))}
         approved: Counter[tuple[str, str]] = Counter()
         for p in await sources[post_dept].fetch("leadership_post", "unit_local_id", sorted(posts_at)) if posts_at else []:
