@@ -56,6 +56,20 @@ async def _institutions(ctx: HubContext, apps: Sequence[Any]) -> list[Institutio
     return await data.institutions(ctx, [a.stored for a in apps])
 
 
+def _masked(value: Any, ids_readable: bool, names_readable: bool) -> Any:
+    """The input with every `idNumber` and `name` masked for a reader without access, nested lists (a plan's moves) too."""
+    if isinstance(value, list):
+        return [_masked(v, ids_readable, names_readable) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {k: _masked(v, ids_readable, names_readable) for k, v in value.items()}
+    if "idNumber" in out and not ids_readable:
+        out["idNumber"] = mask_id_number(str(out["idNumber"]))
+    if "name" in out and not names_readable:
+        out["name"] = mask_name(str(out["name"]))
+    return out
+
+
 @strawberry.type(description="一网通办申请 / a one-window application")
 class Application:
     id: strawberry.ID = strawberry.field(description="申请编号 / application id")
@@ -81,12 +95,8 @@ class Application:
                       metadata=reading())
     def input(self, info: Info) -> JSON:
         grants = info.context.grants
-        out = dict(self.stored.input)
-        if "idNumber" in out and grants.access("Person", "idNumber") is not Access.READ:
-            out["idNumber"] = mask_id_number(str(out["idNumber"]))
-        if "name" in out and grants.access("Person", "name") is not Access.READ:
-            out["name"] = mask_name(str(out["name"]))
-        return out  # type: ignore[return-value]
+        return _masked(self.stored.input, grants.access("Person", "idNumber") is Access.READ,  # type: ignore[return-value]
+                       grants.access("Person", "name") is Access.READ)
 
     @classmethod
     def of(cls, a: model.Application) -> Application:

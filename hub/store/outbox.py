@@ -67,6 +67,22 @@ async def events(store: Store, department: str, *, after: int = 0, limit: int = 
         return [_event(r) for r in rows]
 
 
+async def batches(store: Store, department: str, *, after: int = 0, limit: int = 100,
+                  undelivered: bool = True) -> list[list[Event]]:
+    """A department's events after `after`, one batch per application (in order of their first event), an
+    application's events never split across pages: delivery applies each batch in one adapter call (one
+    transaction), so a multi-change application (a reorganization) arrives in a department whole or not at all."""
+    found = await events(store, department, after=after, limit=limit, undelivered=undelivered)
+    if found and len(found) == limit:  # the page may end inside an application: take the rest of its events
+        last = found[-1]
+        found += await events(store, department, after=last.id, limit=2**31 - 1, undelivered=undelivered,
+                              application_id=last.change.application_id)
+    grouped: dict[str, list[Event]] = {}
+    for event in found:
+        grouped.setdefault(event.change.application_id, []).append(event)
+    return list(grouped.values())
+
+
 async def mark_delivered(store: Store, ids: Sequence[int]) -> None:
     """Note events applied through the department's adapter."""
     if ids:

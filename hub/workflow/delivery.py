@@ -33,7 +33,6 @@ from hub.core.crosswalk import CrosswalkCache
 from hub.core.errors import HubError
 from hub.store import outbox
 from hub.store.db import Store
-from hub.store.outbox import Event
 
 log = logging.getLogger(__name__)
 BATCH = 200  # events read from the outbox at a time
@@ -73,28 +72,14 @@ async def deliver(store: Store, sources: Sources, departments: Collection[str] |
     return result
 
 
-def _groups(events: list[Event]) -> list[list[Event]]:
-    """Consecutive events of one application together."""
-    groups: list[list[Event]] = []
-    for event in events:
-        if groups and groups[-1][-1].change.application_id == event.change.application_id:
-            groups[-1].append(event)
-        else:
-            groups.append([event])
-    return groups
-
-
 async def _department(store: Store, sources: Sources, department: str, result: Delivered,
                       crosswalk: CrosswalkCache | None) -> None:
     adapter = sources[department]
     after = 0
     while True:
-        events = await outbox.events(store, department, after=after, limit=BATCH, undelivered=True)
-        if not events:
+        groups = await outbox.batches(store, department, after=after, limit=BATCH)  # an application never split
+        if not groups:
             return
-        groups = _groups(events)
-        if len(events) == BATCH and len(groups) > 1:
-            groups.pop()  # the last application may go on in the next page: it is applied whole from there
         for group in groups:
             applied = await adapter.apply([e.change for e in group])
             await outbox.mark_delivered(store, [e.id for e in group])

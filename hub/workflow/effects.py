@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from adapters.registry import Sources
@@ -35,15 +35,16 @@ class Values:
     person: Mapping[str, Any]  # entity -> the person's record at the institution (or None)
     plan: Mapping[str, Any]  # plan_id, used_after
     today: dt.date
+    origin: Mapping[str, Any] = field(default_factory=dict)  # `$from`: entity -> the record at the institution left
 
 
-def person_entities(kind: Kind) -> list[str]:
-    """The entities whose records of the person the kind's effects refer to."""
+def person_entities(kind: Kind, head: str = "person") -> list[str]:
+    """The entities whose records of the person the kind's effects refer to (`$person`, or `$from` by `head`)."""
     found: list[str] = []
     for effect in kind.effects:
         for ref in _refs(effect):
             parts = ref.split(".")
-            if parts[0] == "person" and len(parts) == 3 and parts[1] not in found:
+            if parts[0] == head and len(parts) == 3 and parts[1] not in found:
                 found.append(parts[1])
     return found
 
@@ -53,10 +54,11 @@ def _refs(effect: Effect) -> list[str]:
             if isinstance(v, str) and v.startswith("$") and not v.startswith("$$")]
 
 
-async def person_records(sources: Sources, kind: Kind, ident: Identity, id_number: str | None) -> dict[str, Any]:
+async def person_records(sources: Sources, kind: Kind, ident: Identity, id_number: str | None,
+                         head: str = "person") -> dict[str, Any]:
     """The person's record in each entity the effects refer to, at the institution (None when absent)."""
     out: dict[str, Any] = {}
-    for entity in person_entities(kind):
+    for entity in person_entities(kind, head):
         department = sources.holder(entity)
         local = ident.local_id(department)
         records = [r for r in await sources[department].fetch(entity, "id_number", [id_number])
@@ -108,12 +110,12 @@ def _resolve(value: Any, v: Values, department: str) -> Any:
             id_number = str(v.input.get("idNumber"))
             return {"sex": "MALE" if ids.id_sex(id_number) == "male" else "FEMALE",
                     "birth": (ids.id_birth_date(id_number) or dt.date.min).isoformat()}[rest]
-        case "person":
-            entity, _, field = rest.partition(".")
-            record = v.person.get(entity)
+        case "person" | "from":
+            entity, _, name = rest.partition(".")
+            record = (v.person if head == "person" else v.origin).get(entity)
             if record is None:
                 raise Missing(entity)
-            return _plain(getattr(record, field))
+            return _plain(getattr(record, name))
     raise ValueError(f"unknown template reference {value!r}")
 
 

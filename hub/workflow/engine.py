@@ -33,7 +33,7 @@ from hub.store.db import aware, utcnow
 from hub.store.outbox import enqueue
 from hub.store.tables import application_events, applications
 from hub.supervision import precheck as pc
-from hub.workflow import effects
+from hub.workflow import effects, planners
 from hub.workflow import reservations as rs
 from hub.workflow.kinds import Kind, Step, kind_of, shipped_kinds
 from hub.workflow.model import LIVE, UNDER_REVIEW, Actor, Application, Blocked, Decision, Event, Reason, State
@@ -57,6 +57,8 @@ class Checked:
     id_number: str | None
     warnings: list[Reason]
     survey: rs.Survey | None  # the departments' side of the vacancy, when the kind counts it
+    kind: Kind | None = None  # the kind as it runs for this input (its route, for a routed kind)
+    plan: Any = None  # what the kind's planner resolved from the input (planned kinds)
 
 
 class Workflow:
@@ -80,12 +82,14 @@ class Workflow:
         if not actor.may(kind.submit):
             raise Forbidden(f"无权提交{kind.title.split(' / ')[0]}申请 / you may not submit {kind.kind} applications")
         checked = await self._check(kind, raw_input, actor)
+        kind = checked.kind or kind
         app_id = new_id()
         now = utcnow()
         async with self.store.begin() as conn:
             await rs.lock(conn, _lock_names(checked))
             await self._exclusive(conn, kind, checked.id_number, None)
             await self._reserve(conn, kind, app_id, checked)
+            await self._plan(conn, kind, app_id, checked)
             first = kind.stages[0]
             await conn.execute(sa.insert(applications).values(
                 id=app_id, kind=kind.kind, state=State.SUBMITTED, institution_code=checked.ident.code,
@@ -100,6 +104,7 @@ class Workflow:
                      final: bool = False) -> Checked:
         """Validate the input and run the precheck outside the lock (vacancy is counted under it)."""
         values = kind.validate_input(raw_input)
+        kind = kind.routed(values)
         ident = self.crosswalk.find(values["institutionCode"])
         if ident is None:
             raise BadUserInput(f"未知机构 / unknown institution: {values['institutionCode']!r}", field="institutionCode")
@@ -120,11 +125,47 @@ class Workflow:
                 elif item.code not in skip:
                     warnings.append(Reason(item.code, item.message))
         blockers += [Reason(i.code, i.message) for i in await pc.frozen(self.store, ident.code, kind.freezes) if i.blocks]
+        blockers += await self._slot_rules(kind, values, ident, id_number)
+        plan = planners.planner(kind.planner).parse(values, self.crosswalk) if kind.planner else None
         if blockers:
             raise Blocked(blockers)
         seen = await rs.survey(self.store, self.sources, ident, values["quotaType"], self.today()) \
             if kind.reserve.counts else None
-        return Checked(values, ident, id_number, warnings, seen)
+        return Checked(values, ident, id_number, warnings, seen, kind, plan)
+
+    async def _slot_rules(self, kind: Kind, values: dict[str, Any], ident: Identity,
+                          id_number: str | None) -> list[Reason]:
+        """The kind's slot rules: the person holds an active slot at the institution of a field (moving
+        from there), or none anywhere (coming from outside the league)."""
+        rule = kind.precheck
+        if not id_number or not (rule.holds_slot_at or rule.holds_no_slot):
+            return []
+        department = self.sources.holder("registry_slot")
+        slots = await self.sources[department].fetch("registry_slot", "id_number", [id_number], pc.ACTIVE_NOW)
+        found: list[Reason] = []
+        if rule.holds_no_slot and slots:
+            found.append(Reason("ALREADY_IN_SLOT", "该人员已在盟内在编，应走盟内调动 / the person already holds an active "
+                                "slot in the league: use the within-league route"))
+        if rule.holds_slot_at:
+            field = rule.holds_slot_at
+            origin = self.crosswalk.find(values[field])
+            if origin is None:
+                raise BadUserInput(f"未知机构 / unknown institution: {values[field]!r}", field=field)
+            if origin.code == ident.code:
+                raise BadUserInput("调出与调入机构相同 / the institution moved from is the one moved to", field=field)
+            values[field] = origin.code
+            if not any(s.unit_local_id == origin.local_id(department) for s in slots):
+                found.append(Reason("NO_SLOT", f"该人员在调出机构 {origin.code} 无在编记录 / the person holds no active "
+                                    f"slot at {origin.code}"))
+        return found
+
+    async def _plan(self, conn: AsyncConnection, kind: Kind, app_id: str, checked: Checked,
+                    final: bool = False) -> Any:
+        """A planned kind: validate the whole plan under the locks and reserve what it holds (at submission)."""
+        if not kind.planner:
+            return None
+        return await planners.planner(kind.planner).check(conn, self.sources, checked.plan, app_id, self.today(),
+                                                          reserve=not final)
 
     async def _exclusive(self, conn: AsyncConnection, kind: Kind, id_number: str | None, own: str | None) -> None:
         """One live application of an exclusive kind per person (under the person's lock)."""
@@ -194,7 +235,7 @@ class Workflow:
         """The current steps the actor may decide (department keeps the step's entity, region, Casbin action)."""
         if app.state not in UNDER_REVIEW or not actor.covers(app.region_code):
             return []
-        kind = self.kinds[app.kind]
+        kind = self._kind(app)
         return [s for s in (kind.step(n) for n in app.current_steps)
                 if self.sources.holder(s.keeper) == actor.department and actor.may(s.action)]
 
@@ -210,7 +251,7 @@ class Workflow:
                                "nothing to decide", state=str(app.state))
             raise Forbidden(f"您无权审批申请 {app_id} 的当前环节 / none of the current steps of {app_id} is yours to decide")
         step = steps[0]
-        kind = self.kinds[app.kind]
+        kind = self._kind(app)
         now = utcnow()
         waited = (now - app.stage_since).total_seconds()
         remaining = [n for n in app.current_steps if n != step.name]
@@ -244,11 +285,18 @@ class Workflow:
         """The last approval: precheck again, consume the reservations, write the changes to the outbox."""
         checked = await self._check(kind, app.input, actor, final=True)
         person = await effects.person_records(self.sources, kind, checked.ident, checked.id_number)
+        origin: dict[str, Any] = {}
+        if kind.precheck.holds_slot_at:
+            moved_from = self.crosswalk.find(checked.input[kind.precheck.holds_slot_at])
+            assert moved_from is not None  # checked
+            origin = await effects.person_records(self.sources, kind, moved_from, checked.id_number, head="from")
         async with self.store.begin() as conn:
             await rs.lock(conn, _lock_names(checked))
             plan = await self._reserve(conn, kind, app.id, checked, final=True)
-            values = effects.Values(app.id, checked.input, checked.ident, person, plan, self.today())
-            made = effects.changes(kind, self.sources, values)
+            planned = await self._plan(conn, kind, app.id, checked, final=True)
+            values = effects.Values(app.id, checked.input, checked.ident, person, plan, self.today(), origin)
+            made = (await planners.planner(kind.planner).changes(self.sources, planned, app.id) if kind.planner
+                    else effects.changes(kind, self.sources, values))
             await _cas(conn, app, state=State.COMPLETED, current_steps=[], completed_at=now,
                        precheck=_precheck_json(checked.warnings))
             await rs.settle(conn, app.id, rs.Held.CONSUMED)
@@ -281,8 +329,8 @@ class Workflow:
         if app.state != State.RETURNED:
             raise Conflict(f"申请 {app_id} 状态为 {app.state}，只有被退回的申请可以重新提交 / application {app_id} is "
                            f"{app.state}; only a returned one can be resubmitted", state=str(app.state))
-        kind = self.kinds[app.kind]
-        checked = await self._check(kind, raw_input if raw_input is not None else app.input, actor)
+        checked = await self._check(self.kinds[app.kind], raw_input if raw_input is not None else app.input, actor)
+        kind = checked.kind or self.kinds[app.kind]
         now = utcnow()
         async with self.store.begin() as conn:
             names = _lock_names(checked) | {f"institution:{app.institution_code}"}
@@ -290,12 +338,17 @@ class Workflow:
             await self._exclusive(conn, kind, checked.id_number, app.id)
             await rs.settle(conn, app.id, rs.Held.RELEASED)
             await self._reserve(conn, kind, app.id, checked)
+            await self._plan(conn, kind, app.id, checked)
             await _cas(conn, app, state=State.SUBMITTED, stage=0, current_steps=[s.name for s in kind.stages[0]],
                        stage_since=now, input=checked.input, institution_code=checked.ident.code,
                        region_code=checked.ident.region_code, id_number=checked.id_number,
                        precheck=_precheck_json(checked.warnings))
             await _event(conn, app.id, None, "RESUBMIT", app.state, State.SUBMITTED, actor, now, comment, None)
         return await self.get(app_id)
+
+    def _kind(self, app: Application) -> Kind:
+        """An application's kind as it runs for its input (its route)."""
+        return self.kinds[app.kind].routed(app.input)
 
     def _applicant(self, app: Application, actor: Actor) -> None:
         kind = self.kinds[app.kind]
@@ -328,6 +381,7 @@ def new_id() -> str:
 
 def _lock_names(checked: Checked) -> set[str]:
     names = {f"institution:{checked.ident.code}"}
+    names |= {f"institution:{code}" for code in getattr(checked.plan, "institutions", ())}
     if checked.id_number:
         names.add(f"person:{checked.id_number}")
     return names

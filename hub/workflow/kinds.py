@@ -6,12 +6,15 @@ a Casbin action such as `approve:ONBOARDING:qualification`), the precheck it run
 again at the final step, the freeze kinds that block it, what it reserves while it is under
 review, and its effects: templates of canonical `Change`s made when it completes. Departments are
 never named: a step names the entity whose keeper acts, an effect the entity it changes. A new kind
-is a new file plus policy lines; the engine has no code of its own per kind.
+is a new file plus policy lines; the engine has no code of its own per kind. A kind may instead declare
+`routes` chosen by a choice field (`route_by`), each route a whole review of its own, or name a
+`planner` (hub/workflow/planners.py) when its changes are a list no template can spell.
 
 Templates: a string value starting with `$` is a reference, resolved when the application
 completes — `$input.<field>`, `$institution.code|local_id|region_code` (the local id is the one of
 the department the change goes to), `$person.<entity>.<field>` (the person's record in that entity
-at the institution, read at completion), `$plan.<field>` (the reserved vacancy plan: `plan_id`,
+at the institution, read at completion), `$from.<entity>.<field>` (the same at the institution of the
+`precheck.holds_slot_at` field: the one a transfer leaves), `$plan.<field>` (the reserved vacancy plan: `plan_id`,
 `used_after`), `$new` (a new record id: the application's id), `$today`, `$month` (the current
 month); `$$` starts a literal `$`. Anything else is a literal.
 """
@@ -51,6 +54,7 @@ class FieldType(StrEnum):
     QUOTA_TYPE = "quota_type"  # a canonical quota type code
     INSTITUTION = "institution"  # a canonical institution code (checked against the crosswalk by the engine)
     CHOICE = "choice"  # one of `choices`
+    LIST = "list"  # a JSON list (of objects or codes), checked item by item by the kind's planner
 
 
 class _Strict(BaseModel):
@@ -93,6 +97,8 @@ class Precheck(_Strict):
     action: str | None = None  # hub.supervision.precheck.Action; None: only freezes and the kind's own checks
     promote: tuple[str, ...] = ()  # precheck warnings that block this kind (e.g. PAST_RETIREMENT)
     person_exclusive: bool = False  # one live application of such a kind per person at a time
+    holds_slot_at: str | None = None  # an institution input field: the person must hold an active slot there (NO_SLOT)
+    holds_no_slot: bool = False  # the person must hold no active slot anywhere (ALREADY_IN_SLOT)
 
 
 class Reserve(_Strict):
@@ -111,6 +117,18 @@ class Reserve(_Strict):
         return bool(self.slot or self.plan or self.plan_places or self.approved_floor)
 
 
+class Route(_Strict):
+    """One route of a kind whose route the input chooses (`route_by`): its own review, checks and effects."""
+
+    title: str = ""
+    requires: tuple[str, ...] = ()  # input fields required on this route (optional at the kind's level)
+    stages: tuple[tuple[Step, ...], ...]
+    precheck: Precheck = Precheck()
+    freezes: tuple[str, ...] = ()
+    reserve: Reserve = Reserve()
+    effects: tuple[Effect, ...] = ()
+
+
 class Kind(_Strict):
     """An application kind."""
 
@@ -118,14 +136,20 @@ class Kind(_Strict):
     title: str
     submit: str  # the Casbin action that lets a role submit it, `submit:<KIND>`
     fields: dict[str, InputField]
-    stages: tuple[tuple[Step, ...], ...]
+    stages: tuple[tuple[Step, ...], ...] = ()  # empty only for a routed kind (each route has its own)
     precheck: Precheck = Precheck()
     freezes: tuple[str, ...] = ()  # freeze kinds (hub.supervision.model.FreezeKind names) that block it
     reserve: Reserve = Reserve()
     effects: tuple[Effect, ...] = ()
+    route_by: str | None = None  # a choice input field; each of its choices names a route in `routes`
+    routes: dict[str, Route] = Field(default_factory=dict)
+    planner: str | None = None  # a planner module (hub.workflow.planners) that validates the whole input,
+    # reserves and makes the changes, for kinds whose changes are a list no template can spell (REORGANIZATION)
 
     @model_validator(mode="after")
     def _coherent(self) -> Kind:
+        if self.routes or self.route_by:
+            return self._routes_coherent()
         if "institutionCode" not in self.fields or self.fields["institutionCode"].type != FieldType.INSTITUTION:
             raise ValueError(f"{self.kind}: needs an institutionCode field of type institution")
         names = [s.name for stage in self.stages for s in stage]
@@ -154,6 +178,35 @@ class Kind(_Strict):
         if self.submit != f"submit:{self.kind}":
             raise ValueError(f"{self.kind}: submit action must be submit:{self.kind}")
         return self
+
+    def _routes_coherent(self) -> Kind:
+        spec = self.fields.get(self.route_by or "")
+        if spec is None or spec.type != FieldType.CHOICE or set(spec.choices) != set(self.routes):
+            raise ValueError(f"{self.kind}: route_by must name a choice field whose choices are the routes")
+        if self.stages or self.effects:
+            raise ValueError(f"{self.kind}: a routed kind declares its stages and effects per route")
+        for name, route in self.routes.items():
+            unknown = sorted(set(route.requires) - set(self.fields))
+            if unknown:
+                raise ValueError(f"{self.kind}: route {name} requires unknown fields {unknown}")
+            self._on(route)  # each route is a whole kind
+        return self
+
+    def _on(self, route: Route) -> Kind:
+        data = {**self.model_dump(exclude={"routes", "route_by"}), **route.model_dump(exclude={"requires", "title"})}
+        return Kind.model_validate(data)
+
+    def routed(self, values: Mapping[str, Any]) -> Kind:
+        """The kind as it runs for a validated input: the chosen route's stages, checks and effects
+        (BAD_USER_INPUT when a field that route requires is missing); the kind itself when it has no routes."""
+        if not self.route_by:
+            return self
+        route = self.routes[values[self.route_by]]
+        for name in route.requires:
+            if values.get(name) in (None, ""):
+                raise BadUserInput(f"缺少必填字段 {name}（{self.route_by}={values[self.route_by]}） / {name} is required "
+                                   f"when {self.route_by} is {values[self.route_by]}", field=name)
+        return self._on(route)
 
     @property
     def steps(self) -> list[Step]:
@@ -223,6 +276,10 @@ def _checked(name: str, spec: InputField, value: Any) -> Any:
         case FieldType.QUOTA_TYPE:
             if value not in QuotaType.__members__:
                 raise bad("未知编制类型", f"unknown quota type (one of {', '.join(QuotaType)})")
+            return value
+        case FieldType.LIST:
+            if not isinstance(value, list) or len(value) > 10000:
+                raise bad("须为列表（不超过 10000 项）", "must be a list of at most 10000 items")
             return value
         case FieldType.CHOICE:
             if value not in spec.choices:

@@ -49,6 +49,7 @@ class What(StrEnum):
     SLOT = "SLOT"
     PLAN = "PLAN"
     POST = "POST"  # a leadership post: quota_type POST, plan_id "<role>/<scope>"
+    MOVE = "MOVE"  # a slot held at the receiving institution (or a quota moving out) by a reorganization
 
 
 async def lock(conn: AsyncConnection, names: Iterable[str]) -> None:
@@ -140,7 +141,7 @@ async def room(conn: AsyncConnection, seen: Survey, ident: Identity, quota_type:
         reservations.c.institution_code == ident.code, reservations.c.quota_type == quota_type,
         reservations.c.status.in_([Held.HELD, Held.CONSUMED]))) if r.application_id != exclude]
     consumed = {r.application_id for r in rows if r.status == Held.CONSUMED and r.what == What.SLOT}
-    held_slots = sum(1 for r in rows if r.status == Held.HELD and r.what == What.SLOT)
+    held_slots = sum(1 for r in rows if r.status == Held.HELD and r.what in (What.SLOT, What.MOVE))
     plans = [PlanRoom(p.plan_id, p.planned, set(p.used)) for p in seen.plans]
     by_id = {p.plan_id: p for p in plans}
     for r in rows:
