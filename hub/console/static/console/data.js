@@ -60,22 +60,17 @@
     });
   };
 
-  // Persons by age band and sex (from the ID number): {bands: [..], sexes: [..], persons: {sex: {band: n|null}},
-  // suppressed: ["band sex", …]}. A role that may not read sex or birth dates gets it restricted.
-  var BANDS = ["<30", "30-39", "40-49", "50-54", "55-59", "60+"];
-  D.ageStructure = function () {
-    return D.stats(["HEADCOUNT"], ["AGE_BAND", "SEX"]).then(function (s) {
-      var bands = {}, sexes = {}, persons = {}, suppressed = [];
+  // Persons by education (the registry's): {levels: [..], persons: {level: n|null}, suppressed: [level, …]}.
+  // Grouped in SQL at the registry; a role that may not read education gets it restricted (aggregate only).
+  D.education = function () {
+    return D.stats(["HEADCOUNT"], ["EDUCATION"]).then(function (s) {
+      var persons = {}, suppressed = [];
       s.rows.forEach(function (row) {
-        var band = row.keys[0] || "?", sex = row.keys[1] || "?";
-        bands[band] = true; sexes[sex] = true;
-        (persons[sex] = persons[sex] || {})[band] = row.values[0];
-        if (row.suppressed) suppressed.push(band + " " + sex);
+        var level = row.keys[0] || C.t("未填", "not recorded");
+        persons[level] = row.values[0];
+        if (row.suppressed) suppressed.push(level);
       });
-      return {
-        bands: BANDS.filter(function (b) { return bands[b]; }).concat(Object.keys(bands).filter(function (b) { return BANDS.indexOf(b) < 0; })),
-        sexes: Object.keys(sexes).sort(), persons: persons, suppressed: suppressed,
-      };
+      return { levels: Object.keys(persons), persons: persons, suppressed: suppressed };
     });
   };
 

@@ -67,8 +67,8 @@
     var retirement = card(C.t("未来五年退休人数", "Retirements in the next five years"));
     var trend = card(C.t("近 24 个月在编人数", "Persons over the last 24 months"));
     main.appendChild(h("div.grid", retirement.el, trend.el));
-    var ages = card(C.t("在编人员年龄结构（按性别）", "Persons by age band and sex"));
-    main.appendChild(h("div.grid", ages.el));
+    var schooling = card(C.t("在编人员学历构成", "Persons by education"));
+    main.appendChild(h("div.grid", schooling.el));
 
     var headline = D.headline().then(function (f) {
       figures.textContent = "";
@@ -111,22 +111,35 @@
       chart.draw();
     }).catch(fail(regions.body));
 
-    var SEX = { MALE: ["男", "men"], FEMALE: ["女", "women"], "1": ["男", "men"], "2": ["女", "women"], "?": ["未知", "unknown"] };
-    function sexLabel(sex) { var l = SEX[sex]; return l ? C.t(l[0], l[1]) : sex; }
-    var byAge = D.ageStructure().then(function (a) {
-      var chart = C.chart("age-structure", {
-        type: "bar",
-        data: { labels: a.bands, datasets: a.sexes.map(function (sex, i) {
-          return { label: sexLabel(sex), data: a.bands.map(function (b) { var v = a.persons[sex][b]; return v === undefined ? 0 : v; }),
-            backgroundColor: COLOURS[i % COLOURS.length], stack: "a" };
-        }) },
-        options: { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } } },
-      }, a.bands.map(function () { return C.go("people"); }));
-      ages.body.appendChild(chart.box);
-      var note = suppressedNote(a.suppressed.map(function (cell) { var p = cell.split(" "); return p[0] + " " + sexLabel(p[1]); }));
-      if (note) ages.body.appendChild(note);
-      chart.draw();
-    }).catch(fail(ages.body));
+    // Below the fold (at 1366×768): drawn when scrolled into view, so the first screen is not kept
+    // waiting for the costlier statistics (the forecast computes every person's retirement date).
+    var lazy = [];
+    function whenVisible(into, load) {
+      into.el.setAttribute("data-lazy", "");
+      var loaded = new Promise(function (resolve) {
+        var watch = new IntersectionObserver(function (entries) {
+          if (!entries.some(function (e) { return e.isIntersecting; })) return;
+          watch.disconnect();
+          Promise.resolve(load()).then(function () { into.el.setAttribute("data-loaded", ""); resolve(); });
+        });
+        watch.observe(into.el);
+      });
+      lazy.push(loaded);
+    }
+    whenVisible(schooling, function () {
+      return D.education().then(function (e) {
+        var chart = C.chart("education", {
+          type: "bar",
+          data: { labels: e.levels.map(function (l) { return l + (e.persons[l] === null ? " ※" : ""); }), datasets: [
+            { label: C.t("人数", "persons"), data: e.levels.map(function (l) { return e.persons[l]; }), backgroundColor: COLOURS[5] }] },
+          options: { scales: { y: { beginAtZero: true } } },
+        }, e.levels.map(function () { return C.go("people"); }));
+        schooling.body.appendChild(chart.box);
+        var note = suppressedNote(e.suppressed);
+        if (note) schooling.body.appendChild(note);
+        chart.draw();
+      }).catch(fail(schooling.body));
+    });
 
     function alertChart(into, name, load, param) {
       return load().then(function (rows) {
@@ -163,24 +176,33 @@
         chart.draw();
       }).catch(fail(into.body));
     }
-    var statistics = Promise.all([
-      series(retirement, "retirement-curve", D.retirementCurve, "bar", C.t("退休人数", "persons retiring"),
-        function (r) { return String(r.year); }, function (r) { return r.persons; }, null),
-      series(trend, "headcount-trend", D.headcountTrend, "line", C.t("在编人数", "persons"),
-        function (r) { return r.month; }, function (r) { return r.value; }, function () { return C.go("people"); }),
-    ]);
+    whenVisible(retirement, function () {
+      return series(retirement, "retirement-curve", D.retirementCurve, "bar", C.t("退休人数", "persons retiring"),
+        function (r) { return String(r.year); }, function (r) { return r.persons; }, null);
+    });
+    whenVisible(trend, function () {
+      return series(trend, "headcount-trend", D.headcountTrend, "line", C.t("在编人数", "persons"),
+        function (r) { return r.month; }, function (r) { return r.value; }, function () { return C.go("people"); });
+    });
 
+    // Said once, under the figures, when any answer came restricted (aggregate-only access).
+    function restrictedNote() {
+      if (!D.restricted || document.getElementById("restricted")) return;
+      figures.appendChild(h("p.hint#restricted", C.t("仅汇总授权：人数过少的格已抑制（标“已抑制”），计数取整。",
+        "Aggregate-only access: cells with too few people are suppressed (marked), counts rounded.")));
+    }
     // Pay this month: one grouped statement at finance (`stats` by MONTH), for roles that may read pay.
     var paid = D.mayReadPay() ? D.payThisMonth().then(function (p) {
       if (p) pay.appendChild(figure(C.t("工资总额（应发） ", "Gross pay ") + p.month, p.gross.suppressed ? p.gross
         : "¥" + (p.gross / 100).toLocaleString(C.lang === "en" ? "en-US" : "zh-CN", { minimumFractionDigits: 2, maximumFractionDigits: 2 }), "pay"));
     }).catch(fail(pay)) : null;
-    var done = Promise.all([headline, byRegion, byAge, alerts, statistics, paid]).then(function () {
-      if (D.restricted) {
-        figures.appendChild(h("p.hint#restricted", C.t("仅汇总授权：人数过少的格已抑制（标“已抑制”），计数取整。",
-          "Aggregate-only access: cells with too few people are suppressed (marked), counts rounded.")));
-      }
+    var done = Promise.all([headline, byRegion, alerts, paid]).then(function () {
+      restrictedNote();
       main.setAttribute("data-rendered-ms", String(Math.round(performance.now() - started)));
+    });
+    Promise.all(lazy.concat([done])).then(function () {
+      restrictedNote();
+      main.setAttribute("data-complete-ms", String(Math.round(performance.now() - started)));
     });
     return done;
   };
