@@ -158,7 +158,7 @@
       main.appendChild(h("div.card#report-list", { "data-total": String(data.reports.length) },
         data.reports.length ? C.table([C.t("报表", "Report"), C.t("说明", "Description"), C.t("所属部门", "Owner"), C.t("更新", "Updated")],
           data.reports.map(function (r) {
-            return [C.link(C.go("reports", r.name), r.name), C.pick(r.description || ""), r.ownerDepartment || "—", (r.updatedAt || "").slice(0, 16)];
+            return [C.link(C.go("reports", r.name), r.name), C.pick(r.description || ""), r.ownerDepartment || "—", (r.updatedAt || "").slice(0, 16).replace("T", " ")];
           })) : h("p.muted", C.t("没有本角色可运行的报表。", "No report this role may run."))));
       if (chosen) { main.appendChild(runner(chosen, output)); main.appendChild(output); }
       if (C.hasMutation("saveReport")) main.appendChild(saveForm(function (saved) { window.location.hash = C.go("reports", saved); }));
