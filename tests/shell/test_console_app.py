@@ -7,18 +7,33 @@ screenshot of each is written to tests/shell/artifacts/ (gitignored).
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
+import os
+import subprocess
+import sys
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 
 from hub.core.ids import id_number_problem, make_id_number, normalize_id_number
 from hub.demo.generate import sqlite_targets
-from tests.conftest import Hub, generate_into, hub_settings, running_hub, serve_hub
+from tests.conftest import (
+    TEST_AUDIT_KEY,
+    TEST_SECRET,
+    Hub,
+    generate_into,
+    hub_settings,
+    running_hub,
+    serve_hub,
+)
 from tests.shell.browser import Page, chromium, open_page, wait
 from tests.shell.test_console import references
 
@@ -26,6 +41,7 @@ ARTIFACTS = Path(__file__).parent / "artifacts"
 SIZE = (1366, 768)
 MAIN = "document.getElementById('main')"
 ADMIN, OFFICER, AUDITOR = "demo-admin-152900", "demo-establishment-152921", "demo-auditor-152900"
+ANALYST = "demo-analyst-152900"
 BANNER = "152921"
 
 
@@ -44,10 +60,21 @@ def demo_tokens(base: str) -> dict[str, str]:
         return {user["subject"]: user["token"] for user in json.load(response)}
 
 
+def take_snapshots(demo: Path, store_dir: Path) -> None:
+    """`hub snapshot` back-fills the 24 months ending with the demo's reference month (as `hub demo` does)."""
+    month = json.loads((demo / "manifest.json").read_text(encoding="utf-8"))["referenceMonth"]
+    env = {**os.environ, "HUB_DEMO_DIR": str(demo), "HUB_JWT_SECRET": TEST_SECRET, "HUB_AUDIT_KEY": TEST_AUDIT_KEY,
+           "HUB_STORE_URL": f"sqlite+aiosqlite:///{store_dir}/store.db"}
+    subprocess.run([str(Path(sys.executable).parent / "hub"), "snapshot", "--month", month, "--backfill", "24"],
+                   env=env, check=True, capture_output=True)
+
+
 @pytest.fixture(scope="module")
 def console(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
-    """The hub in demo mode over the session's demo data, its cross-check run once (alerts to show)."""
-    with serve_hub(demo_dir, tmp_path_factory.mktemp("console"), HUB_CONSOLE_DEMO_USERS="true") as base:
+    """The hub in demo mode over the session's demo data, its cross-check run once (alerts to show), 24 months of snapshots."""
+    store = tmp_path_factory.mktemp("console")
+    with serve_hub(demo_dir, store, HUB_CONSOLE_DEMO_USERS="true") as base:
+        take_snapshots(demo_dir, store)
         tokens = demo_tokens(base)
         post(base, tokens[ADMIN], "mutation { runCheck(wait: true) { status } }")
         yield base, tokens
@@ -95,17 +122,55 @@ def charts(page: Page) -> dict[str, dict[str, Any]]:
     }))""")  # type: ignore[return-value]
 
 
-def quota_totals(base: str, token: str) -> tuple[int, dict[str, dict[str, int]]]:
-    data = post(base, token, "{ institutions(first: 500) { totalCount pageInfo { hasNextPage } "
-                             "edges { node { regionCode quotas { quotaType approved occupied vacant } } } } }")
-    assert not data["institutions"]["pageInfo"]["hasNextPage"]
-    totals: dict[str, dict[str, int]] = {}
-    for edge in data["institutions"]["edges"]:
-        for quota in edge["node"]["quotas"]:
-            t = totals.setdefault(quota["quotaType"], {"approved": 0, "occupied": 0, "vacant": 0})
-            for measure in t:
-                t[measure] += quota[measure]
-    return data["institutions"]["totalCount"], totals
+def stats(base: str, token: str, measures: list[str], by: list[str] | None = None) -> dict[str, Any]:
+    return post(base, token, "query($m: [Measure!]!, $b: [Dimension!]) { stats(measures: $m, by: $b) { "
+                             "rows { keys values suppressed } total { values suppressed } restricted } }",
+                {"m": measures, "b": by})["stats"]  # type: ignore[no-any-return]
+
+
+def number(value: float | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def load_below_the_fold(page: Page) -> None:
+    """Scroll to each card the overview draws when it comes into view, and wait until it is drawn."""
+    for i in range(int(str(page.js("document.querySelectorAll('section[data-lazy]').length")))):
+        card = f"document.querySelectorAll('section[data-lazy]')[{i}]"
+        page.js(f"{card}.scrollIntoView()")
+        wait(lambda card=card: page.js(f"{card}.hasAttribute('data-loaded')"), "a card below the fold", 60)  # type: ignore[misc]
+    wait(lambda: page.js(f"{MAIN}.hasAttribute('data-complete-ms')"), "the whole overview", 60)
+    page.js("window.scrollTo(0, 0)")
+
+
+def statistics_match_the_api(page: Page, base: str, token: str) -> dict[str, dict[str, Any]]:
+    """The overview's charts and figures hold the numbers of `stats`, `retirementForecast` and `trend` for the same token."""
+    load_below_the_fold(page)
+    drawn = charts(page)
+    assert {"quota-by-type", "quota-by-region", "retirement-curve", "headcount-trend"} <= set(drawn), set(drawn)
+    assert all(chart["drawn"] > 2000 for chart in drawn.values()), {k: c["drawn"] for k, c in drawn.items()}
+    by_type = {r["keys"][0]: r["values"] for r in stats(base, token, ["APPROVED", "OCCUPIED", "VACANT"], ["QUOTA_TYPE"])["rows"]}
+    types = [label.split()[0] for label in drawn["quota-by-type"]["labels"]]
+    assert set(types) == set(by_type)
+    assert drawn["quota-by-type"]["data"] == [[by_type[t][i] for t in types] for i in (1, 2, 0)]
+    figure = "document.querySelector('[data-figure=\"{}\"] .value').innerText.replace(/[^0-9]/g, '')"
+    headcount = stats(base, token, ["HEADCOUNT"])["total"]["values"][0]
+    assert int(str(page.js(figure.format("persons")))) == headcount
+    approved = stats(base, token, ["APPROVED"])["total"]["values"][0]
+    assert int(str(page.js(figure.format("approved")))) == approved
+    leaders = stats(base, token, ["LEADERSHIP_APPROVED", "LEADERSHIP_FILLED"])["total"]["values"]
+    assert str(page.js(figure.format("leaders"))) == f"{int(leaders[1])}{int(leaders[0])}"
+    use = stats(base, token, ["OCCUPIED", "VACANT"], ["REGION", "QUOTA_TYPE"])["rows"]
+    assert sum(v or 0 for d in drawn["quota-by-region"]["data"] for v in d) == sum(r["values"][0] for r in use)
+    schooling = stats(base, token, ["HEADCOUNT"], ["EDUCATION"])["rows"]
+    assert drawn["education"]["data"] == [[r["values"][0] for r in schooling]]
+    assert sum(r["values"][0] for r in schooling) == headcount
+    forecast = post(base, token, "{ retirementForecast(years: 5) { rows { year persons } } }")["retirementForecast"]["rows"]
+    assert drawn["retirement-curve"]["labels"] == [str(r["year"]) for r in forecast]
+    assert drawn["retirement-curve"]["data"] == [[r["persons"] for r in forecast]]
+    trend = post(base, token, "{ trend(measure: PERSONS) { month value } }")["trend"][-24:]
+    assert len(trend) == 24 and drawn["headcount-trend"]["labels"] == [p["month"] for p in trend]
+    assert drawn["headcount-trend"]["data"] == [[p["value"] for p in trend]]
+    return drawn
 
 
 def test_page_and_assets_are_the_hubs_own(hub: Hub) -> None:
@@ -146,23 +211,19 @@ def test_admin_overview_draws_the_numbers_of_the_api(console: tuple[str, dict[st
     assert ADMIN in who and "admin" in who and "152900" in who
     browser.screenshot(ARTIFACTS / "console-overview-admin.png")
     drawn = charts(browser)
-    assert {"quota-by-type", "quota-by-region", "alerts-by-rule", "alerts-by-banner"} <= set(drawn)  # + statistics
-    assert all(chart["drawn"] > 2000 for chart in drawn.values()), {k: c["drawn"] for k, c in drawn.items()}
-    institutions, totals = quota_totals(base, tokens[ADMIN])
-    by_type = drawn["quota-by-type"]
-    types = [label.split()[0] for label in by_type["labels"]]
-    assert set(types) == set(totals)
-    assert by_type["data"] == [[totals[t][m] for t in types] for m in ("occupied", "vacant", "approved")]
+    drawn = statistics_match_the_api(browser, base, tokens[ADMIN])
+    assert {"alerts-by-rule", "alerts-by-banner"} <= set(drawn)
+    types = [label.split()[0] for label in drawn["quota-by-type"]["labels"]]
+    totals = {r["keys"][0]: r["values"][0] for r in stats(base, tokens[ADMIN], ["APPROVED"], ["QUOTA_TYPE"])["rows"]}
+    institutions = post(base, tokens[ADMIN], "{ institutions(first: 1) { totalCount } }")["institutions"]["totalCount"]
     figure = "document.querySelector('[data-figure=\"{}\"] .value').innerText.replace(/[^0-9]/g, '')"
     assert int(str(browser.js(figure.format("institutions")))) == institutions
-    assert int(str(browser.js(figure.format("approved")))) == sum(t["approved"] for t in totals.values())
-    persons = post(base, tokens[ADMIN], "{ people(first: 1) { totalCount } }")["people"]["totalCount"]
-    assert int(str(browser.js(figure.format("persons")))) == persons
     rules = [r for r in post(base, tokens[ADMIN], "{ alertSummary(by: RULE) { key total open } }")["alertSummary"] if r["total"]]
     assert [label.split()[0] for label in drawn["alerts-by-rule"]["labels"]] == [r["key"] for r in rules]
     assert drawn["alerts-by-rule"]["data"][0] == [r["open"] for r in rules]
-    wait(lambda: "¥" in str(browser.js("(document.querySelector('[data-figure=\"pay\"]') || {}).innerText || ''")),
-         "the administrator may read pay: this month's total is shown")
+    pay = stats(base, tokens[ADMIN], ["PAY_GROSS_TOTAL"], ["MONTH"])["rows"][-1]
+    shown = str(browser.js("document.querySelector('[data-figure=\"pay\"]').innerText"))
+    assert pay["keys"][0] in shown and f"{pay['values'][0] / 100:,.2f}" in shown, (shown, pay)
 
     # Hovering a bar shows its numbers; clicking it opens the rows behind it.
     point = browser.js("""(() => { const c = document.querySelector('canvas[data-chart="quota-by-type"]'), r = c.getBoundingClientRect(),
@@ -173,7 +234,7 @@ def test_admin_overview_draws_the_numbers_of_the_api(console: tuple[str, dict[st
          "a tooltip on hover")
     tip = browser.js("Chart.getChart(document.querySelector('canvas[data-chart=\"quota-by-type\"]')).tooltip.body.map(b => b.lines.join(' '))")
     first = types[0]
-    assert any(str(totals[first]["approved"]) in line for line in tip), tip  # type: ignore[union-attr]
+    assert any(str(int(totals[first])) in line for line in tip), tip  # type: ignore[union-attr]
     browser.js(f"{MAIN}.removeAttribute('data-ready')")
     for kind in ("mousePressed", "mouseReleased"):
         browser.call("Input.dispatchMouseEvent", type=kind, x=point[0], y=point[1], button="left", clickCount=1)  # type: ignore[index]
@@ -207,10 +268,13 @@ def test_banner_officer_sees_only_the_banner(console: tuple[str, dict[str, str]]
     assert not browser.js("!!document.querySelector('[data-figure=\"pay\"]')"), "the establishment office may not read pay"
     names = {r["code"]: r["name"] for r in post(base, tokens[OFFICER], "{ regions { code name } }")["regions"]}
     banner_names = {name for code, name in names.items() if code.startswith(BANNER)}
-    assert set(charts(browser)["quota-by-region"]["labels"]) <= banner_names
-    institutions, totals = quota_totals(base, tokens[OFFICER])
-    admin_institutions, _ = quota_totals(base, tokens[ADMIN])
+    drawn = statistics_match_the_api(browser, base, tokens[OFFICER])
+    assert set(drawn["quota-by-region"]["labels"]) <= banner_names
+    institutions = post(base, tokens[OFFICER], "{ institutions(first: 1) { totalCount } }")["institutions"]["totalCount"]
+    admin_institutions = post(base, tokens[ADMIN], "{ institutions(first: 1) { totalCount } }")["institutions"]["totalCount"]
     assert 0 < institutions < admin_institutions
+    league = stats(base, tokens[ADMIN], ["HEADCOUNT"])["total"]["values"][0]
+    assert 0 < stats(base, tokens[OFFICER], ["HEADCOUNT"])["total"]["values"][0] < league
     visit(browser, "#/institutions", "institutions-banner-officer")
     assert browser.js("document.querySelector('[data-total]').dataset.total") == str(institutions)
     shown_regions = browser.js("Array.from(document.querySelectorAll('main tbody tr')).map(r => r.cells[2].innerText)")
@@ -233,6 +297,82 @@ def test_auditor_sees_people_masked(console: tuple[str, dict[str, str]], browser
     assert not browser.js("!!document.querySelector('#people a')"), "no link to a person the auditor sees masked"
     visit(browser, "#/people", "people-auditor")
     assert all("*" in i for i in browser.js("Array.from(document.querySelectorAll('main tbody tr')).map(r => r.cells[0].innerText)"))  # type: ignore[union-attr]
+
+
+def test_analyst_sees_suppressed_cells_marked(console: tuple[str, dict[str, str]], browser: Page) -> None:
+    base, tokens = console
+    sign_in(browser, base, ANALYST)
+    browser.screenshot(ARTIFACTS / "console-overview-analyst.png")
+    load_below_the_fold(browser)
+    schooling = stats(base, tokens[ANALYST], ["HEADCOUNT"], ["EDUCATION"])
+    hidden = sum(r["suppressed"] for r in schooling["rows"])
+    assert schooling["restricted"] and hidden, f"the demo has small groups the analyst may not see: {schooling}"
+    assert browser.js("!!document.getElementById('restricted')"), "the page says the figures are restricted"
+    note = "document.querySelector('[data-chart=\"education\"]').closest('section').querySelector('.suppressed-cells')"
+    assert int(str(browser.js(f"{note}.dataset.suppressed"))) == hidden
+    drawn = charts(browser)["education"]
+    assert sum(v is None for d in drawn["data"] for v in d) == hidden  # a suppressed cell draws no bar
+    assert drawn["data"] == [[r["values"][0] for r in schooling["rows"]]]
+    assert all(v is None or v % 5 == 0 for d in drawn["data"] for v in d), "restricted counts come rounded"
+    browser.js("document.querySelector('[data-chart=\"education\"]').scrollIntoView()")
+    browser.screenshot(ARTIFACTS / "console-overview-analyst-education.png")
+    assert browser.js("document.querySelectorAll('main .error').length") == 0, browser.js(f"{MAIN}.innerText")
+    assert not browser.js("!!document.querySelector('[data-figure=\"pay\"]')")
+    assert browser.js("!!document.querySelector('main .unavailable')"), "the retirement forecast is not the analyst's"
+
+
+def allow_downloads(page: Page, into: Path) -> None:
+    into.mkdir(parents=True, exist_ok=True)
+    page.call("Browser.setDownloadBehavior", behavior="allow", downloadPath=str(into))
+
+
+def downloaded(into: Path, name: str) -> bytes:
+    wait(lambda: (into / name).exists() and not list(into.glob("*.crdownload")), f"{name} downloaded", 60)
+    return (into / name).read_bytes()
+
+
+def test_report_saved_run_and_exported_from_the_page(console: tuple[str, dict[str, str]], browser: Page, tmp_path: Path) -> None:
+    base, tokens = console
+    sign_in(browser, base, ADMIN)
+    visit(browser, "#/reports", "reports-admin")
+    name = f"console-people-{int(time.time())}"
+    document = ("query($first: Int, $after: String, $region: String) { people(first: $first, after: $after, regionCode: $region) "
+                "{ pageInfo { hasNextPage endCursor } edges { node { idNumber name institution { name } } } } }")
+    variables = {"first": 30, "region": BANNER}
+    for control, value in (("#save-name", name), ("#save-description", "控制台测试 / console test"),
+                           ("#save-document", document), ("#save-variables", json.dumps(variables))):
+        browser.js(f"document.querySelector('{control}').value = {json.dumps(value)}")
+    browser.js(f"{MAIN}.removeAttribute('data-ready'); document.getElementById('save-submit').click()")
+    ready(browser, "the saved report")
+    assert browser.js("window.location.hash") == f"#/reports/{name}"
+    saved = post(base, tokens[ADMIN], "{ reports { name document variables } }")["reports"]
+    assert {"name": name, "document": document, "variables": variables} in saved
+
+    browser.js("document.getElementById('report-run').click()")
+    wait(lambda: browser.js(f"document.getElementById('report-output').dataset.report === {json.dumps(name)}"), "the report's answer")
+    browser.screenshot(ARTIFACTS / "console-report-run.png")
+    answer = post(base, tokens[ADMIN], "query($r: String!) { runReport(report: $r) { data errors } }", {"r": name})["runReport"]
+    nodes = [e["node"] for e in answer["data"]["people"]["edges"]]
+    assert nodes and answer["errors"] in (None, [])
+    shown = browser.js("Array.from(document.querySelectorAll('#report-output tbody tr')).map(r => Array.from(r.cells).map(c => c.innerText))")
+    assert shown == [[n["idNumber"], n["name"], n["institution"]["name"]] for n in nodes]
+
+    # The export is every page of the report (not only the first 30), as the hub's export gives it.
+    everyone = post(base, tokens[ADMIN], "query($r: String) { people(first: 1000, regionCode: $r) { edges { node { idNumber name "
+                                         "institution { name } } } } }", {"r": BANNER})["people"]["edges"]
+    expected = [[e["node"]["idNumber"], e["node"]["name"], e["node"]["institution"]["name"]] for e in everyone]
+    into = tmp_path / "downloads"
+    allow_downloads(browser, into)
+    browser.js("document.getElementById('report-csv').click()")
+    rows = list(csv.reader(io.StringIO(downloaded(into, f"{name}.csv").decode("utf-8-sig"))))
+    assert rows[1:] == expected and len(rows[0]) == 3
+    browser.js("document.getElementById('report-xlsx').click()")
+    sheet = load_workbook(io.BytesIO(downloaded(into, f"{name}.xlsx")), read_only=True).worksheets[0]
+    cells = [[c for c in row] for row in sheet.iter_rows(values_only=True)]
+    assert cells[0] == tuple(rows[0]) or cells[0] == rows[0]
+    assert [list(r) for r in cells[1:]] == expected
+    assert browser.js("document.getElementById('report-status').dataset.downloaded") == "xlsx"
+    browser.screenshot(ARTIFACTS / "console-report-exported.png")
 
 
 def test_person_page_across_departments_and_the_other_pages(console: tuple[str, dict[str, str]], browser: Page) -> None:
@@ -306,10 +446,11 @@ def test_id_number_checks_in_the_browser_are_the_hubs(console: tuple[str, dict[s
 
 
 def test_overview_of_ten_thousand_persons_renders_within_two_seconds(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """The 10,000-person demo (as `hub demo` makes it), its cross-check run; the overview as the administrator."""
+    """The 10,000-person demo (as `hub demo` makes it: 24 months of snapshots), its cross-check run; the overview as the administrator."""
     demo = tmp_path_factory.mktemp("demo10k")
     generate_into(sqlite_targets(demo), persons=10_000, seed=1, out=demo)
     with serve_hub(demo, demo, HUB_CONSOLE_DEMO_USERS="true") as base:
+        take_snapshots(demo, demo)
         tokens = demo_tokens(base)
         post(base, tokens[ADMIN], "mutation { runCheck(wait: true) { status } }")
         with open_page(chromium(), tmp_path_factory.mktemp("chromium10k"), SIZE) as page:
@@ -321,11 +462,13 @@ def test_overview_of_ten_thousand_persons_renders_within_two_seconds(tmp_path_fa
                 wait(lambda: page.js("!window.stale && !!document.getElementById('main')?.getAttribute('data-ready')"),
                      "the overview", 60)
                 timings.append((int(str(page.js(f"{MAIN}.dataset.readyMs"))), int(str(page.js(f"{MAIN}.dataset.renderedMs")))))
-            assert len(charts(page)) >= 4 and not page.exceptions
-            pay = "(document.querySelector('[data-figure=\"pay\"]') || {}).innerText || ''"
-            wait(lambda: "¥" in str(page.js(pay)), "pay this month, read page by page")
-            paid = int(str(page.js("Math.round(performance.now())")))
+                started = time.monotonic()
+                load_below_the_fold(page)
+                timings[-1] += (int((time.monotonic() - started) * 1000),)
+            assert len(charts(page)) == 7 and not page.exceptions
+            assert "¥" in str(page.js("document.querySelector('[data-figure=\"pay\"]').innerText")), "pay this month is part of the render"
             page.screenshot(ARTIFACTS / "console-overview-10k.png")
-    loads = ", ".join(f"{load} ms (of which figures and charts {own} ms)" for load, own in timings)
-    print(f"\noverview of 10,000 persons, page load to charts drawn: {loads}; pay this month shown by {paid} ms")
-    assert min(load for load, _ in timings) < 2000
+    loads = ", ".join(f"{load} ms (of which figures and charts {own} ms; the cards below the fold {below} ms more)"
+                      for load, own, below in timings)
+    print(f"\noverview of 10,000 persons, page load to the first screen drawn (pay this month included): {loads}")
+    assert min(load for load, _, _ in timings) < 2000

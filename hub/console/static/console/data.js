@@ -1,72 +1,76 @@
-// The overview's figures, one function each, all through the GraphQL API under the caller's scope.
-// Today they are computed from `institutions` (with their quota summaries and leadership posts),
-// `people { totalCount }`, `alertSummary` and payroll entries; when the statistics query `stats` is on
-// the hub, each function becomes one call of it. The retirement curve and the headcount trend exist
-// only as `retirementForecast` and `trend`: null while the hub does not offer them.
+// The overview's figures, one function each, all through the GraphQL API under the caller's scope:
+// grouped figures from `stats` (computed where the data lives, no paging through people), alert
+// counts from `alertSummary`, the retirement curve from `retirementForecast`, the headcount trend
+// from `trend`. A role that may only aggregate gets `restricted` answers: small groups come back
+// suppressed (values null), which the page marks rather than treats as an error.
 (function () {
   "use strict";
   var C = window.HubConsole;
   var D = C.data;
-  var PAGE = 500; // institutions per request: ~90 cost each with quotas and posts, under the default cost limit
 
-  // Every institution in scope with its quota summaries and leadership posts (paged), memoised per render.
-  var cache = { render: -1, promise: null };
-  D.institutions = function () {
-    if (cache.render === C.current() && cache.promise) return cache.promise;
-    var selection = C.sel("Institution", ["code", "name", "regionCode", "regionName", "type",
-      ["quotas", "", ["quotaType", "approved", "occupied", "vacant", "over"]],
-      ["leadershipPosts", "", ["level", "approved", "filled"]]]);
-    var query = "query($after: String) { institutions(first: " + PAGE + ", after: $after) { totalCount " +
-      "pageInfo { hasNextPage endCursor } edges { node { " + selection + " } } } }";
-    var all = [];
-    function page(after) {
-      return C.q(query, { after: after }).then(function (data) {
-        var found = data.institutions;
-        found.edges.forEach(function (edge) { all.push(edge.node); });
-        return found.pageInfo.hasNextPage ? page(found.pageInfo.endCursor) : { total: found.totalCount, nodes: all };
-      });
-    }
-    cache = { render: C.current(), promise: page(null) };
-    return cache.promise;
+  // stats(measures, by) -> {rows: [{keys, values, suppressed}], total, restricted, minGroupSize}
+  D.stats = function (measures, by) {
+    return C.q("query($m: [Measure!]!, $b: [Dimension!]) { stats(measures: $m, by: $b) { " +
+      "rows { keys values suppressed } total { values suppressed } restricted minGroupSize } }",
+    { m: measures, b: by || null }).then(function (data) { if (data.stats.restricted) D.restricted = true; return data.stats; });
   };
+  // A figure of a stats answer: a number, or {suppressed: true} for a cell withheld as too small.
+  function cell(row, i) { return row.suppressed || row.values[i] === null ? { suppressed: true } : row.values[i]; }
+  D.cell = cell;
 
-  // Headline figures: institutions, persons, approved/occupied/vacant per quota type, leaders vs posts.
+  // Headline figures: institutions, persons (not slots), approved/occupied/vacant per quota type, leaders vs posts.
   D.headline = function () {
-    return Promise.all([D.institutions(), C.q("{ people(first: 1) { totalCount } }")]).then(function (both) {
-      var institutions = both[0], byType = {}, leaders = { approved: 0, filled: 0 };
-      institutions.nodes.forEach(function (node) {
-        (node.quotas || []).forEach(function (q) {
-          var t = byType[q.quotaType] || (byType[q.quotaType] = { approved: 0, occupied: 0, vacant: 0, over: 0 });
-          t.approved += q.approved; t.occupied += q.occupied; t.vacant += q.vacant; t.over += q.over || 0;
-        });
-        (node.leadershipPosts || []).forEach(function (p) { leaders.approved += p.approved; leaders.filled += p.filled || 0; });
+    var institutions = C.hasQuery("institutions") ? C.q("{ institutions(first: 1) { totalCount } }").then(function (d) {
+      return d.institutions.totalCount; }) : Promise.resolve(null);
+    var measures = ["APPROVED", "OCCUPIED", "VACANT"];
+    return Promise.all([institutions, D.stats(["HEADCOUNT"]), D.stats(measures, ["QUOTA_TYPE"]),
+      D.stats(["LEADERSHIP_APPROVED", "LEADERSHIP_FILLED"])]).then(function (all) {
+      var byType = {}, total = {};
+      all[2].rows.forEach(function (row) {
+        var t = byType[row.keys[0] || "?"] = { suppressed: row.suppressed };
+        measures.forEach(function (m, i) { t[m.toLowerCase()] = row.values[i]; });
       });
-      var total = { approved: 0, occupied: 0, vacant: 0 };
-      Object.keys(byType).forEach(function (k) { ["approved", "occupied", "vacant"].forEach(function (m) { total[m] += byType[k][m]; }); });
-      return { institutions: institutions.total, persons: both[1].people.totalCount, byType: byType, total: total, leaders: leaders };
+      measures.forEach(function (m, i) { total[m.toLowerCase()] = cell(all[2].total, i); });
+      return {
+        institutions: all[0], persons: cell(all[1].total, 0), byType: byType, total: total,
+        leaders: { approved: cell(all[3].total, 0), filled: cell(all[3].total, 1) },
+      };
     });
   };
 
-  // Quota use by region and quota type: {regions: [{code, name}], types: [..], occupied/vacant: {type: {region: n}}}.
+  // Quota use by region and quota type: {regions: [{code, name}], types: [..], occupied/vacant: {type: {region: n|null}},
+  // suppressed: ["region type", …]}.
   D.quotaUse = function () {
-    return D.institutions().then(function (institutions) {
-      var regions = {}, types = {}, occupied = {}, vacant = {};
-      institutions.nodes.forEach(function (node) {
-        var region = node.regionCode || "?";
-        regions[region] = node.regionName || region;
-        (node.quotas || []).forEach(function (q) {
-          types[q.quotaType] = true;
-          occupied[q.quotaType] = occupied[q.quotaType] || {};
-          vacant[q.quotaType] = vacant[q.quotaType] || {};
-          occupied[q.quotaType][region] = (occupied[q.quotaType][region] || 0) + q.occupied;
-          vacant[q.quotaType][region] = (vacant[q.quotaType][region] || 0) + q.vacant;
-        });
+    return Promise.all([D.stats(["OCCUPIED", "VACANT"], ["REGION", "QUOTA_TYPE"]), D.regions()]).then(function (both) {
+      var regions = {}, types = {}, occupied = {}, vacant = {}, suppressed = [];
+      both[0].rows.forEach(function (row) {
+        var region = row.keys[0] || "?", type = row.keys[1] || "?";
+        regions[region] = both[1][region] || region;
+        types[type] = true;
+        (occupied[type] = occupied[type] || {})[region] = row.values[0];
+        (vacant[type] = vacant[type] || {})[region] = row.values[1];
+        if (row.suppressed) suppressed.push(regions[region] + " " + type);
       });
+      var known = C.enumValues("QuotaType");
       return {
         regions: Object.keys(regions).sort().map(function (code) { return { code: code, name: regions[code] }; }),
-        types: C.enumValues("QuotaType").filter(function (t) { return types[t]; }),
-        occupied: occupied, vacant: vacant,
+        types: known.filter(function (t) { return types[t]; }).concat(Object.keys(types).filter(function (t) { return known.indexOf(t) < 0; })),
+        occupied: occupied, vacant: vacant, suppressed: suppressed,
       };
+    });
+  };
+
+  // Persons by education (the registry's): {levels: [..], persons: {level: n|null}, suppressed: [level, …]}.
+  // Grouped in SQL at the registry; a role that may not read education gets it restricted (aggregate only).
+  D.education = function () {
+    return D.stats(["HEADCOUNT"], ["EDUCATION"]).then(function (s) {
+      var persons = {}, suppressed = [];
+      s.rows.forEach(function (row) {
+        var level = row.keys[0] || C.t("未填", "not recorded");
+        persons[level] = row.values[0];
+        if (row.suppressed) suppressed.push(level);
+      });
+      return { levels: Object.keys(persons), persons: persons, suppressed: suppressed };
     });
   };
 
@@ -93,37 +97,24 @@
         var names = {};
         data.regions.forEach(function (r) { names[r.code] = r.name; });
         return names;
-      });
+      }, function () { regionNames = null; return {}; });
     }
     return regionNames;
   };
 
-  // Pay this month: the gross of the latest month on the payroll, summed over every person in scope;
-  // null when the role may not read pay. (One page of 1,000 persons a request.)
-  D.mayReadPay = function () { return C.can("PayrollEntry.gross") && C.can("Person.payroll") && C.can("PayrollRecord.entries"); };
+  // Pay this month: the gross of the latest pay month (one grouped statement at finance), or null
+  // when the role may not read pay.
+  D.mayReadPay = function () { return C.can("PayrollEntry.gross"); };
   D.payThisMonth = function () {
     if (!D.mayReadPay()) return Promise.resolve(null);
-    var query = "query($after: String) { people(first: 1000, after: $after) { pageInfo { hasNextPage endCursor } " +
-      "edges { node { payroll { entries(last: 1) { month gross } } } } } }";
-    var months = {};
-    function page(after) {
-      return C.q(query, { after: after }).then(function (data) {
-        data.people.edges.forEach(function (edge) {
-          ((edge.node.payroll || {}).entries || []).forEach(function (e) {
-            var m = months[e.month] || (months[e.month] = { gross: 0, persons: 0 });
-            m.gross += e.gross; m.persons += 1;
-          });
-        });
-        return data.people.pageInfo.hasNextPage ? page(data.people.pageInfo.endCursor) : null;
-      });
-    }
-    return page(null).then(function () {
-      var latest = Object.keys(months).sort().pop();
-      return latest ? { month: latest, gross: months[latest].gross, persons: months[latest].persons } : null;
+    return D.stats(["PAY_GROSS_TOTAL"], ["MONTH"]).then(function (s) {
+      var rows = s.rows.filter(function (r) { return r.keys[0]; });
+      var last = rows[rows.length - 1];
+      return last ? { month: last.keys[0], gross: cell(last, 0) } : null;
     });
   };
 
-  // Persons reaching retirement in each of the next five years: [{year, persons}], or null.
+  // Persons reaching retirement in each of the next five years: [{year, persons}], or null when not offered to the role.
   D.retirementCurve = function () {
     if (!C.hasQuery("retirementForecast")) return Promise.resolve(null);
     return C.q("{ retirementForecast(years: 5) { rows { year persons } } }").then(function (data) {
@@ -133,12 +124,9 @@
     });
   };
 
-  // Persons in scope at the end of each of the last 24 months: [{month, value}], or null.
+  // Persons in scope in each of the last 24 months the hub has snapshots of: [{month, value}], or null.
   D.headcountTrend = function () {
     if (!C.hasQuery("trend")) return Promise.resolve(null);
-    var now = new Date(), from = new Date(now.getFullYear(), now.getMonth() - 23, 1);
-    function month(d) { return d.getFullYear() + "-" + String(d.getMonth() + 1).padStart(2, "0"); }
-    return C.q("query($from: String, $to: String) { trend(measure: PERSONS, fromMonth: $from, toMonth: $to) { month value } }",
-      { from: month(from), to: month(now) }).then(function (data) { return data.trend || []; });
+    return C.q("{ trend(measure: PERSONS) { month value } }").then(function (data) { return (data.trend || []).slice(-24); });
   };
 })();
