@@ -197,27 +197,5 @@ def build_adapter(settings: Settings, department: str, mapping: Mapping, url: st
 
 def build_sources(settings: Settings) -> Sources:
     """One adapter per department; a shipped department without a URL reads its demo SQLite file."""
-    adapters: dict[str, Adapter] = {}
-    shipped = shipped_mappings()
-    for department, mapping in source_mappings(settings).items():
-        url = settings.source_url(department)
-        if url is None and department in shipped:
-            url = sqlite_file_url(str(settings.demo_dir.resolve() / f"{department}.db"))
-        if url is None:
-            raise MappingError(f"数据源「{department}」未配置地址（HUB_SOURCE_{department.upper()}_URL） / "
-                               f"no URL for source {department!r} (HUB_SOURCE_{department.upper()}_URL)")
-        cls = adapter_class(mapping.adapter)
-        options: dict[str, Any] = {"connect_timeout": settings.connect_timeout}
-        if cls is SqlAdapter:  # the row memo, the breaker and the limits are the SQL adapter's own
-            options["row_memo_rows"] = settings.row_memo_rows
-            options["retry_seconds"] = settings.source_retry_seconds
-            options["statement_timeout"] = settings.source_statement_timeout(department)
-            options["max_concurrent_reads"] = settings.source_max_concurrent_reads(department)
-            options["writes"] = settings.source_writes(department)
-        adapter = adapters[department] = cls(department, mapping, url, **options)
-        if cls is not SqlAdapter:  # the grant decides, whatever another adapter class declares
-            _grant_writes(adapter, settings.source_writes(department))
-
-
     adapters = {department: build_adapter(settings, department, mapping) for department, mapping in source_mappings(settings).items()}
     return Sources(adapters, settings.ready_timeout)
