@@ -63,7 +63,7 @@ BY_NAME: dict[str, Argument] = {
         ("first", "after", "last", "note", "reason", "document", "types", "quotaType", "name", "includeLeft", "rule",
          "status", "severity", "month", "by", "action", "hiring", "payroll", "wait", "referenceMonth", "until",
          "actor", "object", "idempotencyKey", "upTo", "kind", "decision", "comment", "state", "submittedFrom",
-         "submittedTo"),
+         "submittedTo", "submittable"),
         NOTHING,
     ),
 }
