@@ -103,7 +103,7 @@
   C.key = function () { return (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random()).slice(0, 64); };
 
   // ---- the role's own schema (introspection answers only what the caller may read) --------------
-  var INTROSPECT = "{ __schema { queryType { name } mutationType { name } types { name kind enumValues { name } " +
+  var INTROSPECT = "{ __schema { queryType { name } mutationType { name } types { name kind enumValues { name description } " +
     "fields { name args { name type { kind name ofType { kind name ofType { kind name } } } } " +
     "type { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } }";
   function named(type) { while (type && type.ofType) type = type.ofType; return type; }
@@ -131,6 +131,19 @@
     return a ? C.typeRef(a.type) : null;
   };
   C.fieldType = function (type, field) { var f = C.field(type, field); return f ? named(f.type) : null; };
+  // Bilingual labels of a set of codes, from the schema's enum whose values include them all (codes as they are otherwise).
+  C.codeLabels = function (codes) {
+    var types = C.schema.types, out = {};
+    var found = Object.keys(types).map(function (k) { return types[k]; }).filter(function (t) {
+      var names = (t.enumValues || []).map(function (v) { return v.name; });
+      return t.kind === "ENUM" && codes.length && codes.every(function (c) { return names.indexOf(c) >= 0; });
+    })[0];
+    codes.forEach(function (c) {
+      var v = found ? found.enumValues.filter(function (x) { return x.name === c; })[0] : null;
+      out[c] = v && v.description ? c + " " + C.pick(v.description) : c;
+    });
+    return out;
+  };
   C.enumValues = function (name) { var t = C.schema.types[name]; return t && t.enumValues ? t.enumValues.map(function (v) { return v.name; }) : []; };
   // A selection of `type` keeping only what the role may read: items are field names, or
   // [field, args, [items]] for an object field (dropped when nothing inside it is readable).
