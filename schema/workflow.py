@@ -22,6 +22,7 @@ from resolvers import workflow as data
 from resolvers.batch import reading, reads
 from resolvers.context import HubContext
 from resolvers.institutions import InstitutionView
+from schema import enums
 from schema.enums import graphql_enum
 from schema.institution import Institution, institution_field
 from schema.masking import mask_id_number, mask_name
@@ -55,6 +56,9 @@ class ApplicationField:
     title: str = strawberry.field(description="名称（中文 / English） / title")
     required: bool = strawberry.field(description="是否必填 / required")
     choices: list[str] = strawberry.field(description="可选值（CHOICE） / the values a CHOICE field takes")
+    choice_titles: list[str] = strawberry.field(
+        description="可选值名称（中文 / English，与 choices 对应；无名称时为代码） / each choice's title, in the order "
+                    "of choices (the code itself where no code list names it)")
     minimum: int | None = strawberry.field(description="最小值（INT） / least value")
     maximum: int | None = strawberry.field(description="最大值（INT） / greatest value")
 
@@ -82,10 +86,21 @@ class ApplicationKind:
         """The GraphQL view of a kind definition."""
         return cls(kind=k.kind, title=k.title, submittable=submittable, precheck_action=k.precheck.action,
                    fields=[ApplicationField(key=n, type=f.type, title=f.title or n, required=f.required,
-                                            choices=list(f.choices), minimum=f.minimum, maximum=f.maximum)
+                                            choices=list(f.choices), choice_titles=_choice_titles(f.choices),
+                                            minimum=f.minimum, maximum=f.maximum)
                            for n, f in k.fields.items()],
                    steps=[ApplicationStep(step=s.name, title=s.title or s.name, stage=i)
                           for i, stage in enumerate(k.stages, 1) for s in stage])
+
+
+def _choice_titles(choices: Sequence[str]) -> list[str]:
+    """The titles of a field's choices: from the code list (GraphQL enum) that has them all, else the codes."""
+    for value in vars(enums).values():
+        definition = getattr(value, "__strawberry_definition__", None)
+        titles = {v.name: v.description for v in getattr(definition, "values", None) or ()}
+        if choices and set(choices) <= set(titles):
+            return [titles[c] or c for c in choices]
+    return list(choices)
 
 
 @strawberry.type(description="办理记录 / one transition of an application")

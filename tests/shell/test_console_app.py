@@ -81,12 +81,12 @@ def sign_in(page: Page, base: str, subject: str) -> None:
     ready(page, f"{subject}'s overview")
 
 
-def visit(page: Page, route: str, shot: str | None = None) -> str:
-    """Go to a route of the console; the text of its main area (and a screenshot)."""
+def visit(page: Page, route: str, shot: str | None = None, whole: bool = False) -> str:
+    """Go to a route of the console; the text of its main area (and a screenshot, of the whole page if `whole`)."""
     page.js(f"{MAIN}.removeAttribute('data-ready'); window.location.hash = {json.dumps(route)}")
     ready(page, route)
     if shot:
-        page.screenshot(ARTIFACTS / f"console-{shot}.png")
+        page.screenshot(ARTIFACTS / f"console-{shot}.png", whole)
     return str(page.js(f"{MAIN}.innerText"))
 
 
@@ -276,6 +276,7 @@ def test_submit_form_checks_as_one_types(console: tuple[str, dict[str, str]], br
     assert browser.js("Array.from(document.querySelectorAll('main nav a')).map(a => a.dataset.kind)") == [k["kind"] for k in kinds]
     fields = browser.js("Array.from(document.querySelectorAll('#submit-form [name]')).map(e => e.name)")
     assert fields == [f["key"] for f in next(k for k in kinds if k["kind"] == "ONBOARDING")["fields"]]  # the definition's
+    assert "公务员" in str(browser.js("document.querySelector('#f-category option[value=CIVIL_SERVANT]').innerText"))
 
     good = make_id_number(BANNER, dt.date(1990, 5, 17), 12, True)
     bad = good[:17] + ("0" if good[17] != "0" else "1")
@@ -395,7 +396,7 @@ def test_onboarding_through_every_departments_inbox(console: tuple[str, dict[str
             sign_in(browser, base, officer(department))
         visit(browser, "#/inbox", f"inbox-{department}")
         assert browser.js(f"!!document.querySelector('#tasks a[href=\"#/inbox/{app}\"]')"), f"{department} has the task"
-        visit(browser, f"#/inbox/{app}", f"application-{department}")
+        visit(browser, f"#/inbox/{app}", f"application-{department}", whole=True)
         assert_keyboard_reachable(browser)
         type_in(browser, "#comment", comment)
         click_and_wait(browser, f"#decide button[data-decision={decision}]", f"{department} decided")
@@ -408,7 +409,7 @@ def test_onboarding_through_every_departments_inbox(console: tuple[str, dict[str
     sign_in(browser, base, OFFICER)
     visit(browser, "#/inbox", "inbox-returned")
     assert browser.js(f"!!document.querySelector('#returned a[href=\"#/inbox/{app}\"]')")
-    visit(browser, f"#/inbox/{app}", "application-returned")
+    visit(browser, f"#/inbox/{app}", "application-returned", whole=True)
     assert "请核对姓名" in str(browser.js("document.getElementById('history').innerText"))
     assert browser.js("document.getElementById('f-name').value") == "李试"  # the form holds the input as it was
     type_in(browser, "#f-name", "李试改")
@@ -424,7 +425,7 @@ def test_onboarding_through_every_departments_inbox(console: tuple[str, dict[str
                 decide(department, "APPROVE", f"{department} 同意")
     assert browser.js("document.getElementById('state').dataset.state") == "COMPLETED"
     assert "已办结" in str(browser.js("document.getElementById('state').innerText"))
-    browser.screenshot(ARTIFACTS / "console-application-completed.png")
+    browser.screenshot(ARTIFACTS / "console-application-completed.png", whole=True)
     browser.js("document.getElementById('lang').click()")
     wait(lambda: browser.js("document.getElementById('state')?.innerText") == "completed", "the application in English")
     assert "Each department's decision" in str(browser.js(f"{MAIN}.innerText"))
@@ -435,7 +436,8 @@ def test_onboarding_through_every_departments_inbox(console: tuple[str, dict[str
     assert done["state"] == "COMPLETED" and done["input"]["name"] == "李试改"
     approved_by = {e["department"] for e in done["history"] if e["decision"] == "APPROVE"}
     assert approved_by == {"establishment", "hr", "organization", "finance"}
-    assert str(browser.js("document.getElementById('steps').innerText")).count("同意") >= 4  # every department's decision shown
+    decisions = str(browser.js("document.getElementById('steps').innerText"))
+    assert decisions.count("同意") >= 4 and all(d in decisions for d in ("编办", "人社局", "组织部", "财政局"))  # every department's
     events = post(base, tokens["demo-establishment-152900"], "{ changeEvents(department: ESTABLISHMENT, first: 500) "
                                                              "{ applicationId entity op } }")["changeEvents"]
     assert {(e["entity"], e["op"]) for e in events if e["applicationId"] == app} >= {("registry_slot", "INSERT")}  # the slot, for the registry

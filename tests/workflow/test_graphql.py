@@ -126,7 +126,7 @@ def test_one_window_end_to_end(league: League) -> None:
 
 
 KINDS = "query($all: Boolean!) { applicationKinds(submittable: $all) { kind title submittable precheckAction " \
-        "fields { key type title required choices minimum maximum } steps { step title stage } } }"
+        "fields { key type title required choices choiceTitles minimum maximum } steps { step title stage } } }"
 
 
 def test_application_kinds_are_the_definitions_under_the_policy(hub: Hub) -> None:
@@ -140,8 +140,10 @@ def test_application_kinds_are_the_definitions_under_the_policy(hub: Hub) -> Non
     fields = {f["key"]: f for f in onboarding_kind["fields"]}
     assert list(fields) == list(shipped_kinds()["ONBOARDING"].fields)  # in the definition's order
     assert fields["postGrade"] == {"key": "postGrade", "type": "INT", "title": "岗位等级 / post grade", "required": True,
-                                   "choices": [], "minimum": 1, "maximum": 13}
+                                   "choices": [], "choiceTitles": [], "minimum": 1, "maximum": 13}
     assert fields["idNumber"]["type"] == "ID_NUMBER" and fields["category"]["choices"][0] == "CIVIL_SERVANT"
+    assert fields["category"]["choiceTitles"][0] == "公务员 / civil servant"  # from the code list that has every choice
+    assert fields["payCategory"]["choiceTitles"] == fields["payCategory"]["choices"]  # no code list names them
     assert [(s["step"], s["stage"]) for s in onboarding_kind["steps"]] == [
         ("quota", 1), ("qualification_personnel", 2), ("qualification_cadre", 2), ("pay", 3)]  # HR and organization in parallel
     plan_fields = {f["key"]: f for f in every["VACANCY_PLAN"]["fields"]}

@@ -131,18 +131,10 @@
     return a ? C.typeRef(a.type) : null;
   };
   C.fieldType = function (type, field) { var f = C.field(type, field); return f ? named(f.type) : null; };
-  // Bilingual labels of a set of codes, from the schema's enum whose values include them all (codes as they are otherwise).
-  C.codeLabels = function (codes) {
-    var types = C.schema.types, out = {};
-    var found = Object.keys(types).map(function (k) { return types[k]; }).filter(function (t) {
-      var names = (t.enumValues || []).map(function (v) { return v.name; });
-      return t.kind === "ENUM" && codes.length && codes.every(function (c) { return names.indexOf(c) >= 0; });
-    })[0];
-    codes.forEach(function (c) {
-      var v = found ? found.enumValues.filter(function (x) { return x.name === c; })[0] : null;
-      out[c] = v && v.description ? c + " " + C.pick(v.description) : c;
-    });
-    return out;
+  // A department id as its title in the page's language (the Department enum's description), else the id.
+  C.departmentLabel = function (id) {
+    var t = C.schema.types.Department, v = t && t.enumValues ? t.enumValues.filter(function (x) { return x.name === String(id).toUpperCase(); })[0] : null;
+    return v && v.description ? C.pick(v.description) : id || "—";
   };
   C.enumValues = function (name) { var t = C.schema.types[name]; return t && t.enumValues ? t.enumValues.map(function (v) { return v.name; }) : []; };
   // A selection of `type` keeping only what the role may read: items are field names, or

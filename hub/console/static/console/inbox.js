@@ -21,7 +21,7 @@
     if (!C.hasQuery("applicationKinds")) return Promise.resolve(null);
     if (C.schema.kinds) return Promise.resolve(C.schema.kinds);
     return C.q("{ applicationKinds(submittable: false) { kind title submittable precheckAction " +
-      "fields { key type title required choices minimum maximum } steps { step title stage } } }").then(function (data) {
+      "fields { key type title required choices choiceTitles minimum maximum } steps { step title stage } } }").then(function (data) {
       var out = {};
       data.applicationKinds.forEach(function (k) { out[k.kind] = k; });
       C.schema.kinds = out;
@@ -94,11 +94,11 @@
         " · " + C.t("提交人 ", "submitted by ") + (a.submittedBy || "—") + " · " + when(a.submittedAt) +
         (a.completedAt ? " · " + C.t("办结 ", "completed ") + when(a.completedAt) : "")));
       var input = a.input || {};
-      var fields = kind ? kind.fields.map(function (f) { return [f.key, C.pick(f.title), f.choices]; }) : Object.keys(input).map(function (k) { return [k, k]; });
+      var fields = kind ? kind.fields.map(function (f) { return [f.key, C.pick(f.title), f]; }) : Object.keys(input).map(function (k) { return [k, k]; });
       main.appendChild(h("section.card#input", h("h2", C.t("申请内容", "Input")), C.table([C.t("字段", "Field"), C.t("内容", "Value")],
         fields.filter(function (f) { return input[f[0]] !== undefined; }).map(function (f) {
-          var v = input[f[0]], choices = f[2] || [];
-          return [f[1], f[0] === "quotaType" ? C.quotaLabel(v) : choices.indexOf(v) >= 0 ? C.codeLabels(choices)[v] : String(v)];
+          var v = input[f[0]];
+          return [f[1], f[0] === "quotaType" ? C.quotaLabel(v) : f[2] ? choiceTitle(f[2], v) : String(v)];
         }))));
       if (a.precheck) {
         var items = a.precheck.blockers.map(function (b) { return h("li.error", { "data-code": b.code }, b.code + " " + C.pick(b.message)); })
@@ -109,7 +109,7 @@
       main.appendChild(steps(all, a, kind));
       main.appendChild(h("section.card#history", h("h2", C.t("办理经过", "History")), C.table([C.t("环节", "Step"), C.t("部门", "Department"),
         C.t("办理", "Action"), C.t("经办人", "Actor"), C.t("时间", "At"), C.t("意见", "Comment")], (a.history || []).map(function (e) {
-        return [e.step ? stepTitle(all, a.kind, e.step) : "—", e.department || "—", label(EVENTS, e.decision), e.actor, when(e.at), e.comment || ""];
+        return [e.step ? stepTitle(all, a.kind, e.step) : "—", C.departmentLabel(e.department), label(EVENTS, e.decision), e.actor, when(e.at), e.comment || ""];
       }))));
       if (mine && C.hasMutation("decideApplication")) main.appendChild(decideForm(a));
       if (a.state === "RETURNED" && kind && kind.submittable && C.hasMutation("resubmitApplication")) {
@@ -135,7 +135,7 @@
     var t = C.table([C.t("#阶段", "#Stage"), C.t("环节", "Step"), C.t("部门", "Department"), C.t("意见", "Decision"), C.t("经办人", "Actor"),
       C.t("说明", "Comment")], list.map(function (s) {
       var e = latest[s.step], waiting = a.currentSteps.indexOf(s.step) >= 0;
-      return [s.stage, C.pick(s.title), e ? e.department || "—" : "—",
+      return [s.stage, C.pick(s.title), e ? C.departmentLabel(e.department) : "—",
         e ? label(EVENTS, e.decision) : waiting ? C.t("待办", "waiting") : "—", e ? e.actor : "", e ? e.comment || "" : ""];
     }));
     Array.prototype.forEach.call(t.tBodies[0].rows, function (row, i) { row.setAttribute("data-step", list[i].step); });
@@ -181,12 +181,17 @@
     if (f.type === "TEXT" || f.type === "INSTITUTION") return value.length > 200 ? C.t("不超过 200 字", "at most 200 characters") : "";
     return "";
   }
+  // A choice as "CODE title" in the page's language (the hub names the choices its code lists know).
+  function choiceTitle(f, code) {
+    var i = (f.choices || []).indexOf(code), title = i >= 0 && f.choiceTitles ? f.choiceTitles[i] : code;
+    return title === code ? String(code) : code + " " + C.pick(title);
+  }
   function control(f, initial) {
     var id = "f-" + f.key, value = initial === undefined || initial === null ? "" : String(initial);
     if (f.type === "QUOTA_TYPE" || f.type === "CHOICE") {
-      var values = f.type === "QUOTA_TYPE" ? C.enumValues("QuotaType") : f.choices, labels = C.codeLabels(f.choices);
+      var values = f.type === "QUOTA_TYPE" ? C.enumValues("QuotaType") : f.choices;
       return h("select", { id: id, name: f.key, required: f.required }, h("option", { value: "" }, "—"), values.map(function (v) {
-        return h("option", { value: v, selected: v === value }, f.type === "QUOTA_TYPE" ? C.quotaLabel(v) : labels[v]);
+        return h("option", { value: v, selected: v === value }, f.type === "QUOTA_TYPE" ? C.quotaLabel(v) : choiceTitle(f, v));
       }));
     }
     var el = h("input", { id: id, name: f.key, autocomplete: "off", size: f.type === "ID_NUMBER" || f.type === "INSTITUTION" ? 20 : 12,
