@@ -16,6 +16,7 @@ from hub.core.crosswalk import institution_key
 from hub.core.errors import BadUserInput
 from hub.workflow import queries
 from hub.workflow.engine import Workflow
+from hub.workflow.kinds import Kind, shipped_kinds
 from hub.workflow.model import Actor, Application, Decision
 from resolvers.context import HubContext
 from resolvers.institutions import InstitutionView, views
@@ -58,6 +59,12 @@ async def withdraw(ctx: HubContext, app_id: str, comment: str | None) -> Applica
 async def resubmit(ctx: HubContext, app_id: str, data: Mapping[str, Any] | None, comment: str | None) -> Application:
     """Resubmit a returned application."""
     return await (await engine(ctx)).resubmit(app_id, data, actor(ctx), comment)
+
+
+def kinds(ctx: HubContext) -> list[tuple[Kind, bool]]:
+    """Every kind the engine runs, with whether the caller may submit it (its `submit:<KIND>` action)."""
+    may = actor(ctx).may
+    return [(k, may(k.submit)) for k in shipped_kinds().values()]
 
 
 async def one(ctx: HubContext, app_id: str) -> Application:

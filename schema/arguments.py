@@ -64,7 +64,7 @@ BY_NAME: dict[str, Argument] = {
          "status", "severity", "month", "by", "action", "hiring", "payroll", "kinds", "wait", "referenceMonth", "until",
          "actor", "object", "idempotencyKey", "upTo", "kind", "decision", "comment", "state", "submittedFrom",
          "submittedTo", "years", "fromYear", "measure", "fromMonth", "toMonth", "report", "variables", "description",
-         "measures"),
+         "measures", "submittable"),
         NOTHING,
     ),
 }

@@ -15,12 +15,14 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
+from hub.workflow import kinds as kind_defs
 from hub.workflow import model
 from policies.access import Access
 from resolvers import workflow as data
 from resolvers.batch import reading, reads
 from resolvers.context import HubContext
 from resolvers.institutions import InstitutionView
+from schema import enums
 from schema.enums import graphql_enum
 from schema.institution import Institution, institution_field
 from schema.masking import mask_id_number, mask_name
@@ -37,6 +39,68 @@ ApplicationState = graphql_enum(model.State, "申请状态 / application state",
 ApplicationDecision = graphql_enum(model.Decision, "审批意见 / decision at a step", {
     "APPROVE": "同意 / approve", "RETURN": "退回修改 / return for changes", "REJECT": "不予通过 / reject"},
     name="ApplicationDecision")
+
+
+ApplicationFieldType = graphql_enum(kind_defs.FieldType, "申请字段类型 / how an input field is checked", {
+    "TEXT": "文本 / text", "INT": "整数（在 minimum–maximum 之间） / an integer within minimum..maximum",
+    "DATE": "日期 YYYY-MM-DD / a date", "MONTH": "月份 YYYY-MM / a month",
+    "ID_NUMBER": "身份证号（校验位） / a resident ID number, check digit verified",
+    "QUOTA_TYPE": "编制类型代码 / a quota type code", "INSTITUTION": "机构代码 / an institution code",
+    "CHOICE": "choices 之一 / one of the choices"}, name="ApplicationFieldType")
+
+
+@strawberry.type(description="申请字段 / one input field of an application kind")
+class ApplicationField:
+    key: str = strawberry.field(description="字段名（input 的键） / the input key")
+    type: ApplicationFieldType = strawberry.field(description="类型 / type")  # type: ignore[valid-type]
+    title: str = strawberry.field(description="名称（中文 / English） / title")
+    required: bool = strawberry.field(description="是否必填 / required")
+    choices: list[str] = strawberry.field(description="可选值（CHOICE） / the values a CHOICE field takes")
+    choice_titles: list[str] = strawberry.field(
+        description="可选值名称（中文 / English，与 choices 对应；无名称时为代码） / each choice's title, in the order "
+                    "of choices (the code itself where no code list names it)")
+    minimum: int | None = strawberry.field(description="最小值（INT） / least value")
+    maximum: int | None = strawberry.field(description="最大值（INT） / greatest value")
+
+
+@strawberry.type(description="审批环节 / one review step of an application kind")
+class ApplicationStep:
+    step: str = strawberry.field(description="环节名（currentSteps 与办理记录所用） / step name")
+    title: str = strawberry.field(description="名称（中文 / English） / title")
+    stage: int = strawberry.field(description="阶段序号（从 1 起；同一阶段的环节并行） / stage number from 1; "
+                                              "the steps of one stage run in parallel")
+
+
+@strawberry.type(description="申请类型（由类型定义文件生成） / an application kind, as its definition declares it")
+class ApplicationKind:
+    kind: str = strawberry.field(description="类型，如 ONBOARDING / kind")
+    title: str = strawberry.field(description="名称（中文 / English） / title")
+    fields: list[ApplicationField] = strawberry.field(description="申请内容字段（按定义顺序） / input fields, in order")
+    steps: list[ApplicationStep] = strawberry.field(description="审批环节（按阶段） / review steps, stage by stage")
+    precheck_action: str | None = strawberry.field(
+        description="提交时所做事前校验（precheck 的 action，如 HIRE） / the precheck action run at submission")
+    submittable: bool = strawberry.field(description="调用者能否提交 / whether the caller may submit it")
+
+    @classmethod
+    def of(cls, k: kind_defs.Kind, submittable: bool) -> ApplicationKind:
+        """The GraphQL view of a kind definition."""
+        return cls(kind=k.kind, title=k.title, submittable=submittable, precheck_action=k.precheck.action,
+                   fields=[ApplicationField(key=n, type=f.type, title=f.title or n, required=f.required,
+                                            choices=list(f.choices), choice_titles=_choice_titles(f.choices),
+                                            minimum=f.minimum, maximum=f.maximum)
+                           for n, f in k.fields.items()],
+                   steps=[ApplicationStep(step=s.name, title=s.title or s.name, stage=i)
+                          for i, stage in enumerate(k.stages, 1) for s in stage])
+
+
+def _choice_titles(choices: Sequence[str]) -> list[str]:
+    """The titles of a field's choices: from the code list (GraphQL enum) that has them all, else the codes."""
+    for value in vars(enums).values():
+        definition = getattr(value, "__strawberry_definition__", None)
+        titles = {v.name: v.description for v in getattr(definition, "values", None) or ()}
+        if choices and set(choices) <= set(titles):
+            return [titles[c] or c for c in choices]
+    return list(choices)
 
 
 @strawberry.type(description="办理记录 / one transition of an application")
@@ -123,6 +187,11 @@ def _connection(rows: list[model.Application], more: bool, count: Callable[[], A
 
 @strawberry.type
 class WorkflowQuery:
+    @strawberry.field(description="可提交的申请类型及其字段与环节（默认只列调用者可提交的） / the application kinds "
+                                  "the caller may submit, with their fields and steps (submittable: false lists all)")
+    def application_kinds(self, info: Info, submittable: bool = True) -> list[ApplicationKind]:
+        return [ApplicationKind.of(k, may) for k, may in data.kinds(info.context) if may or not submittable]
+
     @strawberry.field(description="按编号查申请 / one application")
     async def application(self, info: Info, id: strawberry.ID) -> Application:
         return Application.of(await data.one(info.context, str(id)))

@@ -53,9 +53,15 @@ class Page:
         result = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
         return result["result"].get("value")
 
-    def screenshot(self, path: Path) -> None:
+    def screenshot(self, path: Path, whole: bool = False) -> None:
+        """A PNG of the viewport, or of the whole page (`whole`: below the fold too)."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(base64.b64decode(self.call("Page.captureScreenshot", format="png")["data"]))
+        params: dict[str, object] = {"format": "png"}
+        if whole:
+            size = self.call("Page.getLayoutMetrics")["cssContentSize"]
+            params |= {"captureBeyondViewport": True,
+                       "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}}
+        path.write_bytes(base64.b64decode(self.call("Page.captureScreenshot", **params)["data"]))
 
 
 def wait(ready: Callable[[], object], what: str, seconds: float = 90) -> None:

@@ -12,6 +12,7 @@ import datetime as dt
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -71,10 +72,12 @@ def take_snapshots(demo: Path, store_dir: Path) -> None:
 
 @pytest.fixture(scope="module")
 def console(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
-    """The hub in demo mode over the session's demo data, its cross-check run once (alerts to show), 24 months of snapshots."""
-    store = tmp_path_factory.mktemp("console")
-    with serve_hub(demo_dir, store, HUB_CONSOLE_DEMO_USERS="true") as base:
-        take_snapshots(demo_dir, store)
+    """The hub in demo mode over a copy of the session's demo data (applications completed here write to it), its
+    cross-check run once (alerts to show), 24 months of snapshots."""
+    here = tmp_path_factory.mktemp("console")
+    shutil.copytree(demo_dir, here / "demo")
+    with serve_hub(here / "demo", here, HUB_CONSOLE_DEMO_USERS="true") as base:
+        take_snapshots(here / "demo", here)
         tokens = demo_tokens(base)
         post(base, tokens[ADMIN], "mutation { runCheck(wait: true) { status } }")
         yield base, tokens
@@ -104,13 +107,24 @@ def sign_in(page: Page, base: str, subject: str) -> None:
     ready(page, f"{subject}'s overview")
 
 
-def visit(page: Page, route: str, shot: str | None = None) -> str:
-    """Go to a route of the console; the text of its main area (and a screenshot)."""
+def visit(page: Page, route: str, shot: str | None = None, whole: bool = False) -> str:
+    """Go to a route of the console; the text of its main area (and a screenshot, of the whole page if `whole`)."""
     page.js(f"{MAIN}.removeAttribute('data-ready'); window.location.hash = {json.dumps(route)}")
     ready(page, route)
     if shot:
-        page.screenshot(ARTIFACTS / f"console-{shot}.png")
+        page.screenshot(ARTIFACTS / f"console-{shot}.png", whole)
     return str(page.js(f"{MAIN}.innerText"))
+
+
+def type_in(page: Page, selector: str, value: str, event: str = "input") -> None:
+    """Set a form control's value and tell the page, as typing or choosing would."""
+    page.js(f"(e => {{ e.value = {json.dumps(value)}; e.dispatchEvent(new Event('{event}')); }})(document.querySelector('{selector}'))")
+
+
+def assert_keyboard_reachable(page: Page) -> None:
+    unlabelled = page.js("""Array.from(document.querySelectorAll('main input, main select, main textarea, main button'))
+        .filter(e => e.tabIndex < 0 || (e.tagName !== 'BUTTON' && !e.labels.length && !e.getAttribute('aria-label'))).length""")
+    assert unlabelled == 0, "every control is reachable by keyboard and labelled"
 
 
 def charts(page: Page) -> dict[str, dict[str, Any]]:
@@ -394,41 +408,178 @@ def test_person_page_across_departments_and_the_other_pages(console: tuple[str, 
 
 def test_submit_form_checks_as_one_types(console: tuple[str, dict[str, str]], browser: Page) -> None:
     base, tokens = console
-    sign_in(browser, base, ADMIN)
-    visit(browser, "#/submit")
-    unlabelled = browser.js("""Array.from(document.querySelectorAll('main input, main select, main textarea, main button'))
-        .filter(e => e.tabIndex < 0 || (e.tagName !== 'BUTTON' && !e.labels.length && !e.getAttribute('aria-label'))).length""")
-    assert unlabelled == 0, "every control is reachable by keyboard and labelled"
-
-    def type_in(selector: str, value: str, event: str = "input") -> None:
-        browser.js(f"(e => {{ e.value = {json.dumps(value)}; e.dispatchEvent(new Event('{event}')); }})(document.querySelector('{selector}'))")
+    sign_in(browser, base, OFFICER)
+    visit(browser, "#/submit/ONBOARDING")
+    assert_keyboard_reachable(browser)
+    kinds = post(base, tokens[OFFICER], "{ applicationKinds { kind fields { key } } }")["applicationKinds"]
+    assert browser.js("Array.from(document.querySelectorAll('main nav a')).map(a => a.dataset.kind)") == [k["kind"] for k in kinds]
+    fields = browser.js("Array.from(document.querySelectorAll('#submit-form [name]')).map(e => e.name)")
+    assert fields == [f["key"] for f in next(k for k in kinds if k["kind"] == "ONBOARDING")["fields"]]  # the definition's
+    assert "公务员" in str(browser.js("document.querySelector('#f-category option[value=CIVIL_SERVANT]').innerText"))
 
     good = make_id_number(BANNER, dt.date(1990, 5, 17), 12, True)
     bad = good[:17] + ("0" if good[17] != "0" else "1")
-    type_in("#f-idNumber", bad)
+    type_in(browser, "#f-idNumber", bad)
     assert "校验位" in str(browser.js("document.getElementById('f-idNumber-check').innerText"))
     assert browser.js("document.getElementById('f-idNumber').getAttribute('aria-invalid')") == "true"
-    type_in("#f-idNumber", good)
+    type_in(browser, "#f-idNumber", good)
     assert browser.js("document.getElementById('f-idNumber').getAttribute('aria-invalid')") == "false"
-    found = post(base, tokens[ADMIN], "{ institutions(first: 1, regionCode: \"152921\", quotaType: SY) { edges { node { code "
+    found = post(base, tokens[OFFICER], "{ institutions(first: 1, regionCode: \"152921\", quotaType: SY) { edges { node { code "
                                       "quotas { quotaType vacant } } } } }")["institutions"]["edges"][0]["node"]
     code = found["code"]
-    type_in("#f-institutionCode", code)
-    type_in("#f-quotaType", "SY", "change")
+    type_in(browser, "#f-institutionCode", code)
+    type_in(browser, "#f-quotaType", "SY", "change")
     wait(lambda: browser.js("!!document.querySelector('#blockers [data-allowed]')"), "the hub's precheck is shown")
     vacant = next(q["vacant"] for q in found["quotas"] if q["quotaType"] == "SY")
     assert str(browser.js("document.getElementById('vacant').innerText")).endswith(f" {vacant}")
-    expected = post(base, tokens[ADMIN], "query($c: String!, $i: String) { precheck(action: HIRE, institutionCode: $c, "
+    expected = post(base, tokens[OFFICER], "query($c: String!, $i: String) { precheck(action: HIRE, institutionCode: $c, "
                                          "idNumber: $i, quotaType: SY) { allowed blockers { code } } }", {"c": code, "i": good})
     assert browser.js("document.querySelector('#blockers [data-allowed]').dataset.allowed") == str(expected["precheck"]["allowed"]).lower()
     shown = str(browser.js("document.getElementById('blockers').innerText"))
     assert all(b["code"] in shown for b in expected["precheck"]["blockers"])
     browser.screenshot(ARTIFACTS / "console-submit-precheck.png")
     visit(browser, "#/submit/VACANCY_PLAN")
-    type_in("#f-places", "0")
+    type_in(browser, "#f-places", "0")
     assert "1–500" in str(browser.js("document.getElementById('f-places-check').innerText"))
-    type_in("#f-places", "3")
+    type_in(browser, "#f-places", "3")
     assert browser.js("document.getElementById('f-places').getAttribute('aria-invalid')") == "false"
+
+
+def officer(department: str) -> str:
+    return f"demo-{department}-{BANNER}"
+
+
+APPLICATION = "query($id: ID!) { application(id: $id) { state currentSteps input history { step decision department comment } } }"
+
+
+def fill_onboarding(page: Page, code: str, quota_type: str, id_number: str, name: str) -> None:
+    for field, value in (("institutionCode", code), ("idNumber", id_number), ("name", name), ("enteredOn", "2026-12-01"),
+                         ("payFrom", "2026-12"), ("postGrade", "9")):
+        type_in(page, f"#f-{field}", value)
+    for field, value in (("quotaType", quota_type), ("category", "PI_TECHNICAL"), ("postCategory", "TECHNICAL"),
+                         ("payCategory", "PUBLIC_INSTITUTION")):
+        type_in(page, f"#f-{field}", value, "change")
+
+
+def click_and_wait(page: Page, selector: str, what: str) -> None:
+    """Click a control that re-renders the page, and wait for the page."""
+    page.js(f"{MAIN}.removeAttribute('data-ready'); document.querySelector({json.dumps(selector)}).click()")
+    ready(page, what)
+
+
+def hiring_places(base: str, token: str) -> tuple[tuple[str, str], tuple[str, str]]:
+    """(institution, quota type) of the banner where the precheck lets a newcomer in, and one where it blocks."""
+    found = post(base, token, "{ institutions(first: 500, regionCode: \"152921\") { edges { node { code "
+                              "quotas { quotaType approved vacant } } } } }")["institutions"]["edges"]
+    newcomer = make_id_number(BANNER, dt.date(1996, 4, 9), 871, True)
+    open_place = blocked = None
+    for node in (e["node"] for e in found):
+        for quota in node["quotas"]:
+            check = post(base, token, "query($c: String!, $i: String, $t: QuotaType) { precheck(action: HIRE, institutionCode: $c, "
+                                      "idNumber: $i, quotaType: $t) { allowed blockers { code } } }",
+                         {"c": node["code"], "i": newcomer, "t": quota["quotaType"]})["precheck"]
+            codes = {b["code"] for b in check["blockers"]}
+            if check["allowed"] and quota["vacant"] >= 2 and open_place is None:
+                open_place = (node["code"], quota["quotaType"])
+            elif codes & {"QUOTA_EXCEEDED", "NO_VACANCY_PLAN"} and blocked is None:
+                blocked = (node["code"], quota["quotaType"])
+        if open_place and blocked:
+            return open_place, blocked
+    raise AssertionError("the demo banner has no institution with two vacant places and an approved plan with places left")
+
+
+def test_onboarding_through_every_departments_inbox(console: tuple[str, dict[str, str]], browser: Page) -> None:
+    """Submitted in the form by the banner's establishment office, returned once by HR and resubmitted, then approved
+    in each department's inbox in turn: COMPLETED on the page and in the API. A blocked one shows its blocker first;
+    one withdrawn on its page is withdrawn in the API."""
+    base, tokens = console
+    (code, quota_type), (blocked_code, blocked_type) = hiring_places(base, tokens[OFFICER])
+    sign_in(browser, base, OFFICER)
+
+    # Blocked before submitting: the blocker is shown and the button stays disabled.
+    visit(browser, "#/submit/ONBOARDING")
+    fill_onboarding(browser, blocked_code, blocked_type, make_id_number(BANNER, dt.date(1994, 2, 3), 873, False), "王试")
+    wait(lambda: browser.js("!!document.querySelector('#blockers [data-allowed]')"), "the precheck of the blocked place")
+    shown = browser.js("Array.from(document.querySelectorAll('#blockers [data-code]')).map(e => e.dataset.code)")
+    assert set(shown) & {"QUOTA_EXCEEDED", "NO_VACANCY_PLAN"}, shown  # type: ignore[arg-type]
+    assert browser.js("document.getElementById('f-submit').disabled")
+    browser.screenshot(ARTIFACTS / "console-submit-blocked.png")
+
+    # Withdrawn on its page.
+    spare = post(base, tokens[OFFICER], "mutation($i: JSON!) { submitApplication(kind: \"ONBOARDING\", input: $i) { id } }",
+                 {"i": {"institutionCode": code, "idNumber": make_id_number(BANNER, dt.date(1993, 6, 1), 875, True), "name": "赵试",
+                        "quotaType": quota_type, "enteredOn": "2026-12-01", "payFrom": "2026-12", "category": "PI_TECHNICAL",
+                        "postCategory": "TECHNICAL", "postGrade": 9, "payCategory": "PUBLIC_INSTITUTION"}})["submitApplication"]["id"]
+    visit(browser, f"#/inbox/{spare}")
+    type_in(browser, "#withdraw-comment", "重复提交")
+    click_and_wait(browser, "#withdraw-button", "withdrawn")
+    assert browser.js("document.getElementById('state').dataset.state") == "WITHDRAWN"
+    assert post(base, tokens[OFFICER], APPLICATION, {"id": spare})["application"]["state"] == "WITHDRAWN"
+
+    # Submitted in the form.
+    visit(browser, "#/submit/ONBOARDING")
+    newcomer = make_id_number(BANNER, dt.date(1996, 4, 9), 871, True)
+    fill_onboarding(browser, code, quota_type, newcomer, "李试")
+    wait(lambda: browser.js("document.querySelector('#blockers [data-allowed=\"true\"]') && !document.getElementById('f-submit').disabled"),
+         "the precheck passes and the form may be sent")
+    assert str(browser.js("document.getElementById('vacant').innerText")).split()[-1] != "0"
+    browser.screenshot(ARTIFACTS / "console-submit-onboarding.png")
+    browser.js(f"{MAIN}.removeAttribute('data-ready'); document.getElementById('f-submit').click()")
+    wait(lambda: str(browser.js("window.location.hash")).startswith("#/inbox/"), "the new application's page")
+    ready(browser, "the new application")
+    app = str(browser.js("window.location.hash")).split("/")[-1]
+    assert browser.js("document.getElementById('state').dataset.state") == "SUBMITTED"
+
+    def decide(department: str, decision: str, comment: str) -> None:
+        if officer(department) != browser.js("document.querySelector('#who .subject').innerText"):
+            sign_in(browser, base, officer(department))
+        visit(browser, "#/inbox", f"inbox-{department}")
+        assert browser.js(f"!!document.querySelector('#tasks a[href=\"#/inbox/{app}\"]')"), f"{department} has the task"
+        visit(browser, f"#/inbox/{app}", f"application-{department}", whole=True)
+        assert_keyboard_reachable(browser)
+        type_in(browser, "#comment", comment)
+        click_and_wait(browser, f"#decide button[data-decision={decision}]", f"{department} decided")
+
+    decide("establishment", "APPROVE", "用编同意")
+    decide("hr", "RETURN", "请核对姓名")
+    assert post(base, tokens[OFFICER], APPLICATION, {"id": app})["application"]["state"] == "RETURNED"
+
+    # Back at the establishment office: in its returned list; resubmitted with the name corrected.
+    sign_in(browser, base, OFFICER)
+    visit(browser, "#/inbox", "inbox-returned")
+    assert browser.js(f"!!document.querySelector('#returned a[href=\"#/inbox/{app}\"]')")
+    visit(browser, f"#/inbox/{app}", "application-returned", whole=True)
+    assert "请核对姓名" in str(browser.js("document.getElementById('history').innerText"))
+    assert browser.js("document.getElementById('f-name').value") == "李试"  # the form holds the input as it was
+    type_in(browser, "#f-name", "李试改")
+    wait(lambda: browser.js("!document.getElementById('f-submit').disabled"), "the resubmit form may be sent")
+    click_and_wait(browser, "#f-submit", "resubmitted")
+    assert browser.js("document.getElementById('state').dataset.state") in ("SUBMITTED", "IN_REVIEW")
+
+    for _ in range(3):  # each department approves what waits for it, stage by stage
+        for department in ("establishment", "hr", "organization", "finance"):
+            steps = post(base, tokens[OFFICER], APPLICATION, {"id": app})["application"]["currentSteps"]
+            waiting = post(base, tokens[officer(department)], "{ myTasks { edges { node { id } } } }")["myTasks"]["edges"]
+            if steps and app in {e["node"]["id"] for e in waiting}:
+                decide(department, "APPROVE", f"{department} 同意")
+    assert browser.js("document.getElementById('state').dataset.state") == "COMPLETED"
+    assert "已办结" in str(browser.js("document.getElementById('state').innerText"))
+    browser.screenshot(ARTIFACTS / "console-application-completed.png", whole=True)
+    browser.js("document.getElementById('lang').click()")
+    wait(lambda: browser.js("document.getElementById('state')?.innerText") == "completed", "the application in English")
+    assert "Each department's decision" in str(browser.js(f"{MAIN}.innerText"))
+    browser.screenshot(ARTIFACTS / "console-application-completed-english.png")
+    browser.js("document.getElementById('lang').click()")
+    wait(lambda: browser.js("document.getElementById('state')?.innerText") == "已办结", "back to Chinese")
+    done = post(base, tokens[ADMIN], APPLICATION, {"id": app})["application"]
+    assert done["state"] == "COMPLETED" and done["input"]["name"] == "李试改"
+    approved_by = {e["department"] for e in done["history"] if e["decision"] == "APPROVE"}
+    assert approved_by == {"establishment", "hr", "organization", "finance"}
+    decisions = str(browser.js("document.getElementById('steps').innerText"))
+    assert decisions.count("同意") >= 4 and all(d in decisions for d in ("编办", "人社局", "组织部", "财政局"))  # every department's
+    events = post(base, tokens["demo-establishment-152900"], "{ changeEvents(department: ESTABLISHMENT, first: 500) "
+                                                             "{ applicationId entity op } }")["changeEvents"]
+    assert {(e["entity"], e["op"]) for e in events if e["applicationId"] == app} >= {("registry_slot", "INSERT")}  # the slot, for the registry
 
 
 def test_id_number_checks_in_the_browser_are_the_hubs(console: tuple[str, dict[str, str]], browser: Page) -> None:

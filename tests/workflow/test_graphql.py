@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from hub.workflow.kinds import shipped_kinds
 from tests.conftest import Hub, hub_settings, running_hub
 from tests.workflow.conftest import League, onboarding
 
@@ -122,3 +123,28 @@ def test_one_window_end_to_end(league: League) -> None:
     assert set(by_app) == {plan["id"], first["id"], leaving["id"]}  # nothing from the rejected, withdrawn, blocked
     transitions = 3 + 1 + 1 + 1 + 5 + 2 + 2 + 1 + 3  # every successful mutation above answered an application
     assert sum("Application.history" in f for f in audited) >= transitions
+
+
+KINDS = "query($all: Boolean!) { applicationKinds(submittable: $all) { kind title submittable precheckAction " \
+        "fields { key type title required choices choiceTitles minimum maximum } steps { step title stage } } }"
+
+
+def test_application_kinds_are_the_definitions_under_the_policy(hub: Hub) -> None:
+    hr, finance = Desk(hub, "hr"), Desk(hub, "finance")
+    assert {k["kind"] for k in hr.do(KINDS, all=True)} == {"ONBOARDING", "LEAVING", "PAYROLL_CHANGE"}  # submit:<KIND> lines
+    assert finance.do(KINDS, all=True) == []  # finance decides, never submits
+    every = {k["kind"]: k for k in finance.do(KINDS, all=False)}
+    assert set(every) == set(shipped_kinds()) and not any(k["submittable"] for k in every.values())
+    onboarding_kind = every["ONBOARDING"]
+    assert onboarding_kind["title"] == "入编 / onboarding" and onboarding_kind["precheckAction"] == "HIRE"
+    fields = {f["key"]: f for f in onboarding_kind["fields"]}
+    assert list(fields) == list(shipped_kinds()["ONBOARDING"].fields)  # in the definition's order
+    assert fields["postGrade"] == {"key": "postGrade", "type": "INT", "title": "岗位等级 / post grade", "required": True,
+                                   "choices": [], "choiceTitles": [], "minimum": 1, "maximum": 13}
+    assert fields["idNumber"]["type"] == "ID_NUMBER" and fields["category"]["choices"][0] == "CIVIL_SERVANT"
+    assert fields["category"]["choiceTitles"][0] == "公务员 / civil servant"  # from the code list that has every choice
+    assert fields["payCategory"]["choiceTitles"] == fields["payCategory"]["choices"]  # no code list names them
+    assert [(s["step"], s["stage"]) for s in onboarding_kind["steps"]] == [
+        ("quota", 1), ("qualification_personnel", 2), ("qualification_cadre", 2), ("pay", 3)]  # HR and organization in parallel
+    plan_fields = {f["key"]: f for f in every["VACANCY_PLAN"]["fields"]}
+    assert plan_fields["document"]["required"] is False and every["VACANCY_PLAN"]["precheckAction"] is None

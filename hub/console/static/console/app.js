@@ -103,7 +103,7 @@
   C.key = function () { return (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random()).slice(0, 64); };
 
   // ---- the role's own schema (introspection answers only what the caller may read) --------------
-  var INTROSPECT = "{ __schema { queryType { name } mutationType { name } types { name kind enumValues { name } " +
+  var INTROSPECT = "{ __schema { queryType { name } mutationType { name } types { name kind enumValues { name description } " +
     "fields { name args { name type { kind name ofType { kind name ofType { kind name } } } } " +
     "type { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } }";
   function named(type) { while (type && type.ofType) type = type.ofType; return type; }
@@ -131,6 +131,11 @@
     return a ? C.typeRef(a.type) : null;
   };
   C.fieldType = function (type, field) { var f = C.field(type, field); return f ? named(f.type) : null; };
+  // A department id as its title in the page's language (the Department enum's description), else the id.
+  C.departmentLabel = function (id) {
+    var t = C.schema.types.Department, v = t && t.enumValues ? t.enumValues.filter(function (x) { return x.name === String(id).toUpperCase(); })[0] : null;
+    return v && v.description ? C.pick(v.description) : id || "—";
+  };
   C.enumValues = function (name) { var t = C.schema.types[name]; return t && t.enumValues ? t.enumValues.map(function (v) { return v.name; }) : []; };
   // A selection of `type` keeping only what the role may read: items are field names, or
   // [field, args, [items]] for an object field (dropped when nothing inside it is readable).
