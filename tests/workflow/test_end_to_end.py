@@ -242,9 +242,12 @@ def one_window(targets: dict[str, str], store_dir: Path) -> None:
             ("2", "999", "阿组任〔2026〕1号", f"{ready.month(1)}-01".replace("-", ""))]
         assert legacy.rows("finance", "SELECT COUNT(*) FROM GZ_RY WHERE SFZH IN (:a, :b)", a=newcomer(4),
                            b=newcomer(6)) == [(0,)]
-        # Pay starts only after the slot and stops with it: the check finds nothing new about them.
+        # Pay starts only after the slot and stops with it: the check (as `hub check` runs it, at the latest pay
+        # month) finds nothing new about the person or the institution, nor about the person in the months of
+        # entering and after leaving.
         assert _findings(targets, ready.reference, person, code) <= before
-        assert not {f for f in _findings(targets, ready.month(1), person, code) if f[1] == person}
+        for month in (ready.month(1), ready.month(3)):
+            assert not {f for f in _findings(targets, month, person, code) if f[1] == person}, month
     finally:
         legacy.close()
 
@@ -267,3 +270,50 @@ def test_one_window_writes_back_on_postgresql(pg_database: DatabaseFactory, tmp_
 
 def test_one_window_writes_back_on_mariadb(mariadb_database: DatabaseFactory, tmp_path: Path) -> None:
     _server(mariadb_database, tmp_path)
+
+
+def test_a_department_without_writes_pulls_and_acknowledges_its_changes(tmp_path: Path) -> None:
+    targets = sqlite_targets(tmp_path)
+    generate_into(targets, persons=150, seed=5)
+    legacy = Legacy(targets)
+    try:
+        ready = _prepare(targets, legacy)
+        person = newcomer(12)
+        settings = hub_settings(tmp_path, targets, delivery_interval=0)
+        for department, url in targets.items():
+            settings.source[department] = SourceSettings(url=url, writes=department != "finance")
+        with running_hub(settings) as hub:
+            est, org, hr, fin = _desks(hub)
+            desks = {"est": est, "org": org, "hr": hr, "fin": fin}
+            _walk(desks, est.do(SUBMIT, kind="VACANCY_PLAN", input={
+                "institutionCode": ready.ident.code, "quotaType": ready.quota_type, "places": 1}), "est", "fin")
+            app = _walk(desks, est.do(SUBMIT, kind="ONBOARDING", input=_onboarding(ready, 12)), "est", "org", "hr", "fin")
+            assert app["state"] == "COMPLETED"
+
+            def pulled() -> list[dict[str, Any]]:
+                body = hub.query(EVENTS, {"d": "FINANCE"}, role="integration", department="finance")
+                assert "errors" not in body, body
+                return body["data"]["changeEvents"]  # type: ignore[no-any-return]
+
+            events = pulled()
+            assert [(e["applicationId"], e["entity"], e["op"]) for e in events] == [
+                (app["id"], "payee", "INSERT"), (app["id"], "payroll_change", "INSERT")]
+            payee, change = (e["values"] for e in events)
+            assert change["payee_code"] == payee["payee_code"] and change["kind"] == "START"
+            assert not any(e["deliveredAt"] or e["acknowledgedAt"] for e in events)
+            other = hub.query(EVENTS, {"d": "HR"}, role="integration", department="finance")
+            assert other.get("errors"), other  # only its own department's
+            acknowledged = hub.query("mutation($d: Department!, $n: Int!) { acknowledgeChangeEvents(department: $d, "
+                                     "upTo: $n) }", {"d": "FINANCE", "n": events[-1]["id"]},
+                                     role="integration", department="finance")
+            assert acknowledged["data"]["acknowledgeChangeEvents"] == 2
+            assert all(e["acknowledgedAt"] and not e["deliveredAt"] for e in pulled())
+            hr_events = hub.query(EVENTS, {"d": "HR"})["data"]["changeEvents"]
+            assert [e["entity"] for e in hr_events] == ["personnel", "post_assignment"]
+            assert all(e["deliveredAt"] for e in hr_events)
+        # The writing departments have the person; finance's own system has still to apply its events.
+        assert legacy.rows("establishment", "SELECT RYZT FROM T_SMZ WHERE SFZH = :p", p=person) == [("在编",)]
+        assert legacy.rows("hr", "SELECT ZT FROM RS_RYXX WHERE GMSFHM = :p", p=person) == [("在职",)]
+        assert legacy.rows("finance", "SELECT COUNT(*) FROM GZ_RY WHERE SFZH = :p", p=person) == [(0,)]
+    finally:
+        legacy.close()
