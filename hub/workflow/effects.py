@@ -110,6 +110,8 @@ def _resolve(value: Any, v: Values, department: str, made: Mapping[str, Mapping[
     match head:
         case "new":  # `$new.<entity>.<field>` (a bare `$new` is left to the mapping's id templates)
             entity, _, field = rest.partition(".")
+            if entity not in made:  # its effect was optional and skipped
+                raise Missing(entity)
             return made[entity][field]
         case "today":
             return v.today.isoformat()
