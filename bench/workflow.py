@@ -107,6 +107,7 @@ async def run(count: int, concurrency: int, persons: int, institutions: int, on:
                 wf = Workflow(store, sources, cw, after_commit=after_commit(store, sources, crosswalk))
                 actors = {d: Actor(f"{d}-bench", d, "152900", lambda _: True) for d, _ in STEPS}
                 decisions: list[float] = []
+                final: list[float] = []  # the finance decisions: completion and delivery
                 gate = asyncio.Semaphore(concurrency)
 
                 async def onboard(n: int) -> None:
@@ -123,6 +124,7 @@ async def run(count: int, concurrency: int, persons: int, institutions: int, on:
                             started = time.perf_counter()
                             await wf.decide(app.id, Decision.APPROVE, None, actors[department])
                             decisions.append(time.perf_counter() - started)
+                        final.append(decisions[-1])
 
                 started = time.perf_counter()
                 await asyncio.gather(*(onboard(n) for n in range(count)))
@@ -142,7 +144,9 @@ async def run(count: int, concurrency: int, persons: int, institutions: int, on:
     q = statistics.quantiles(decisions, n=100)
     print(f"onboardings: {count} in {elapsed:.1f} s = {count / elapsed:.1f}/s end to end, written back "
           f"({concurrency} in flight, {len(chosen)} institutions, PostgreSQL store, {on} departments)")
-    print(f"decision latency: p50 {q[49] * 1000:.0f} ms, p95 {q[94] * 1000:.0f} ms over {len(decisions)} decisions")
+    last = statistics.quantiles(final, n=100)
+    print(f"decision latency: p50 {q[49] * 1000:.0f} ms, p95 {q[94] * 1000:.0f} ms over {len(decisions)} decisions; "
+          f"the completing ones (with delivery): p50 {last[49] * 1000:.0f} ms, p95 {last[94] * 1000:.0f} ms")
     print(f"written: {written}; change events not delivered: {waiting}")
 
 
