@@ -135,6 +135,10 @@ def _boolean(raw: Any) -> bool | None:
     raise ValueError(f"not a yes/no value: {raw!r}")
 
 
+def _iso_month_text(value: Any) -> str:
+    return _iso_text(value)[:7]
+
+
 @dataclass(frozen=True, slots=True)
 class Converter:
     """legacy -> canonical (`load`), canonical -> legacy for WHERE (`dump`) and for writing (`store`, None:
@@ -153,6 +157,7 @@ CONVERTERS: dict[str, Converter] = {
     "date": Converter(_date, _iso_to_date, _iso_to_date, "date"),  # DATE column -> date
     "date8": Converter(_date, _to_date8, _to_date8),  # '20190301' -> date
     "iso": Converter(_iso, _same, _iso_text),  # text kept in ISO form ('1975-08')
+    "iso_month": Converter(_iso, _same, _iso_month_text),  # the same, written at month precision ('1975-08')
     "iso_compact": Converter(_iso, _iso_to_compact, _iso_to_compact),  # '197508' / '202510' -> '1975-08'
     "iso_int": Converter(_iso, _iso_to_int, _iso_to_int, "int"),  # 19750820 -> '1975-08-20'
     "iso_date": Converter(_iso, _iso_to_date, _iso_to_date, "date"),  # DATE column -> '1975-08-20' (a full date only)

@@ -55,7 +55,7 @@ from hub.transport import (
     request_error_status,
 )
 from hub.trusted import TrustedDocuments
-from hub.workflow.delivery import DeliveryLoop
+from hub.workflow.delivery import DeliveryLoop, after_commit
 from policies.grants import POLICY_PATH, PolicyBook, new_enforcer
 from policies.store import PolicyWatcher, store_enforcer
 from resolvers.context import HubContext, HubState
@@ -236,7 +236,8 @@ def lifespan(settings: Settings, schema: HubSchema, metrics: HubMetrics | None =
                 stack.callback(measured.provider.shutdown)  # sends the spans still held
                 for _, adapter in sources.items():
                     adapter.tracer = measured.tracer  # type: ignore[attr-defined]
-            state = HubState(settings, sources, crosswalk, book, store, audit, measured)
+            state = HubState(settings, sources, crosswalk, book, store, audit, measured,
+                             after_commit(store, sources, crosswalk))
             tokens = TokenVerifier(settings)
             if not tokens.configured:
                 log.warning(NO_TOKEN_KEYS)

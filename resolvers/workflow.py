@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from hub.core.changes import Change
 from hub.core.crosswalk import institution_key
 from hub.core.errors import BadUserInput
 from hub.workflow import queries
@@ -37,8 +38,21 @@ def actor(ctx: HubContext) -> Actor:
 
 
 async def engine(ctx: HubContext) -> Workflow:
-    """The engine over the request's store, sources and crosswalk, delivering through the app's hook."""
-    return Workflow(ctx.require_store(), ctx.sources, await ctx.crosswalk.get(), after_commit=ctx.after_commit)
+    """The engine over the request's store, sources and crosswalk, delivering through the app's hook.
+
+    After a delivery the request's loaders are released: what the request reads from then on (the
+    answer of the deciding mutation, later fields) comes from the departments as changed."""
+    hook = ctx.after_commit
+    if hook is None:
+        return Workflow(ctx.require_store(), ctx.sources, await ctx.crosswalk.get())
+
+    async def deliver(application_id: str, changes: Sequence[Change]) -> None:
+        try:
+            await hook(application_id, changes)
+        finally:
+            ctx.loaders.release()
+
+    return Workflow(ctx.require_store(), ctx.sources, await ctx.crosswalk.get(), after_commit=deliver)
 
 
 async def submit(ctx: HubContext, kind: str, data: Mapping[str, Any] | None) -> Application:

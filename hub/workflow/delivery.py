@@ -13,8 +13,9 @@ has applied (adapters/write.py). A department that is down, or refuses a change,
 others go on. Events of departments that do not grant writes stay for their own systems to pull
 (`changeEvents`) and acknowledge.
 
-It runs after each completed application (the workflow engine calls it once its transaction has
-committed), at app startup (recovery of what a crash left) and every `HUB_DELIVERY_INTERVAL`
+It runs after each completed application (`after_commit`: the hook the app gives the workflow
+engine, called once the application's transaction has committed, for the departments its changes
+go to), at app startup (recovery of what a crash left) and every `HUB_DELIVERY_INTERVAL`
 seconds (`DeliveryLoop`, started by the app's lifespan).
 """
 
@@ -23,12 +24,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 from adapters.base import Capability
 from adapters.registry import Sources
 from hub.core.background import Background
+from hub.core.changes import Change
 from hub.core.crosswalk import CrosswalkCache
 from hub.core.errors import HubError
 from hub.store import outbox
@@ -70,6 +72,18 @@ async def deliver(store: Store, sources: Sources, departments: Collection[str] |
                 log.warning("change events of %s wait: %s", department, exc.message)
                 result.pending[department] = exc.message
     return result
+
+
+def after_commit(store: Store, sources: Sources, crosswalk: CrosswalkCache | None = None
+                 ) -> Callable[[str, Sequence[Change]], Awaitable[None]]:
+    """The engine's after-commit hook: deliver at once to the departments a completed application's changes go to."""
+
+    async def deliver_now(application_id: str, changes: Sequence[Change]) -> None:
+        result = await deliver(store, sources, {c.department for c in changes}, crosswalk)
+        for department, why in result.pending.items():
+            log.info("changes of %s for %s wait: %s", application_id, department, why)
+
+    return deliver_now
 
 
 async def _department(store: Store, sources: Sources, department: str, result: Delivered,

@@ -3,6 +3,12 @@
 Each change goes to the department that keeps its entity (`Sources.holder`), with the institution's
 local id in that department; `$person.<entity>.<field>` reads the person's record there, at the
 institution (an active one first, for registry slots).
+
+A new record's ids are the ones its department's mapping generates (`adapters.write.generated_ids`:
+derived from the application id and the change's seq by the entity's id templates), put into the
+change's values, so the adapter writes exactly them and a department pulling change events sees
+them; `$new.<entity>.<field>` names a field of a record an earlier effect of the application inserts
+(the payee code of the payee an onboarding creates, in its payroll change).
 """
 
 from __future__ import annotations
@@ -13,8 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from adapters.registry import Sources
+from adapters.write import generated_ids
 from hub.core import ids
-from hub.core.changes import Change
+from hub.core.changes import Change, ChangeOp
 from hub.core.codes import SlotStatus
 from hub.core.crosswalk import Identity
 from hub.core.errors import Conflict
@@ -72,29 +79,42 @@ async def person_records(sources: Sources, kind: Kind, ident: Identity, id_numbe
 def changes(kind: Kind, sources: Sources, values: Values) -> list[Change]:
     """The kind's changes for one completed application, in the declared order (seq 1, 2, …)."""
     out: list[Change] = []
+    made: dict[str, Mapping[str, Any]] = {}  # entity -> the values of the record the application inserts
     for effect in kind.effects:
         department = sources.holder(effect.entity)
         try:
-            rendered = {k: _resolve(v, values, department) for k, v in effect.values.items()}
-            key = {k: _resolve(v, values, department) for k, v in effect.key.items()}
+            rendered = {k: _resolve(v, values, department, made) for k, v in effect.values.items() if v != "$new"}
+            key = {k: _resolve(v, values, department, made) for k, v in effect.key.items()}
         except Missing as missing:
             if effect.optional:
                 continue
             raise Conflict(f"无法完成：该人员在本机构无{missing}记录 / cannot complete: the person has no {missing} "
                            "record at this institution") from None
-        out.append(Change(values.application_id, len(out) + 1, department, effect.entity, effect.op, rendered, key))
+        change = Change(values.application_id, len(out) + 1, department, effect.entity, effect.op, rendered, key)
+        if effect.op is ChangeOp.INSERT:
+            fresh = generated_ids(sources[department].mapping, change)
+            ungenerated = sorted(k for k, v in effect.values.items() if v == "$new" and k not in fresh)
+            if ungenerated:
+                raise ValueError(f"{kind.kind}: {effect.entity}.{ungenerated} are no ids the mapping generates")
+            change = Change(change.application_id, change.seq, department, effect.entity, effect.op,
+                            {**rendered, **fresh}, key)
+            made[effect.entity] = change.values
+        out.append(change)
     return out
 
 
-def _resolve(value: Any, v: Values, department: str) -> Any:
+def _resolve(value: Any, v: Values, department: str, made: Mapping[str, Mapping[str, Any]]) -> Any:
     if not isinstance(value, str) or not value.startswith("$"):
         return value
     if value.startswith("$$"):
         return value[1:]
     head, _, rest = value[1:].partition(".")
     match head:
-        case "new":
-            return v.application_id
+        case "new":  # `$new.<entity>.<field>` (a bare `$new` is left to the mapping's id templates)
+            entity, _, field = rest.partition(".")
+            if entity not in made:  # its effect was optional and skipped
+                raise Missing(entity)
+            return made[entity][field]
         case "today":
             return v.today.isoformat()
         case "month":

@@ -15,8 +15,9 @@ completes — `$input.<field>`, `$institution.code|local_id|region_code` (the lo
 the department the change goes to), `$person.<entity>.<field>` (the person's record in that entity
 at the institution, read at completion), `$from.<entity>.<field>` (the same at the institution of the
 `precheck.holds_slot_at` field: the one a transfer leaves), `$plan.<field>` (the reserved vacancy plan: `plan_id`,
-`used_after`), `$new` (a new record id: the application's id), `$today`, `$month` (the current
-month); `$$` starts a literal `$`. Anything else is a literal.
+`used_after`), `$new` (in an INSERT: an id the department's mapping generates for the new record),
+`$new.<entity>.<field>` (a field of the record an earlier effect inserts), `$today`, `$month` (the
+current month); `$$` starts a literal `$`. Anything else is a literal.
 """
 
 from __future__ import annotations
@@ -162,8 +163,11 @@ class Kind(_Strict):
         unknown = sorted(entities - set(RECORDS))
         if unknown:
             raise ValueError(f"{self.kind}: unknown entities {unknown}")
+        inserted: set[str] = set()
         for effect in self.effects:
             record = {f.name for f in dataclasses.fields(RECORDS[effect.entity])}
+            if effect.op is not ChangeOp.INSERT and "$new" in [*effect.values.values(), *effect.key.values()]:
+                raise ValueError(f"{self.kind}: {effect.entity}: $new names the id of a record an INSERT makes")
             bad = sorted((set(effect.values) | set(effect.key)) - set(record))
             if bad:
                 raise ValueError(f"{self.kind}: {effect.entity} has no fields {bad}")
@@ -171,6 +175,10 @@ class Kind(_Strict):
                 head, _, rest = ref.partition(".")
                 if head == "input" and rest not in self.fields:
                     raise ValueError(f"{self.kind}: ${ref} names no input field")
+                if head == "new" and rest and rest.partition(".")[0] not in inserted:
+                    raise ValueError(f"{self.kind}: ${ref} names no record an earlier effect inserts")
+            if effect.op is ChangeOp.INSERT:
+                inserted.add(effect.entity)
         if self.reserve.counts and "quotaType" not in self.fields:
             raise ValueError(f"{self.kind}: reserving needs a quotaType field")
         if self.reserve.post and not {"role", "levelCode"} <= set(self.fields):

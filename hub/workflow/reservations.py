@@ -2,8 +2,8 @@
 
 Vacancy of (institution, quota type) = approved (the quota keeper's records) − occupied − held:
 occupied counts the registry's active slots plus the slots of completed applications the registry
-does not show yet (a completed onboarding's slot carries the application's id, so once it arrives it
-is counted once, as a registry slot); held counts the live applications' reservations. A plan's
+does not show yet (a completed onboarding's slot id is in its change in the outbox, so once the
+slot arrives it is counted once, as a registry slot); held counts the live applications' reservations. A plan's
 places left = planned − the slots citing it (registry, or completed applications not there yet)
 − the live applications holding a place; plans a completed application created and the keeper does
 not show yet come from the outbox.
@@ -123,14 +123,15 @@ async def survey(store: Store, sources: Sources, ident: Identity, quota_type: st
         consumed = sorted({r.application_id for r in await conn.execute(sa.select(reservations.c.application_id).where(
             reservations.c.institution_code == ident.code, reservations.c.quota_type == quota_type,
             reservations.c.what == What.SLOT, reservations.c.status == Held.CONSUMED))})
-        arrived = frozenset(s.slot_id for s in await sources[slot_dept].fetch(
-            "registry_slot", "slot_id", consumed, fields={"slot_id"})) if consumed else frozenset()
+        made = await _slots_made(conn, consumed)
+        arrived = frozenset(made[s.slot_id] for s in await sources[slot_dept].fetch(
+            "registry_slot", "slot_id", list(made), fields={"slot_id"})) if made else frozenset()
         approved = sum(q.approved for q in await sources[quota_dept].fetch("quota", "unit_local_id", [local_quota])
                        if q.quota_type == quota_type) if local_quota else 0
         occupied = {t: n for t, n in await sources[slot_dept].count(
             "registry_slot", group_by=["quota_type"], where={**ACTIVE_NOW, "unit_local_id": local_slot})}.get(
             quota_type, 0) if local_slot else 0
-        plans = await _plans(conn, sources, plan_dept, slot_dept, local_plan, quota_type, today)
+        plans = await _plans(conn, sources, plan_dept, slot_dept, local_plan, quota_type, today, made)
     return Survey(approved, occupied, arrived, tuple(plans))
 
 
@@ -155,8 +156,9 @@ async def room(conn: AsyncConnection, seen: Survey, ident: Identity, quota_type:
 
 
 async def _plans(conn: AsyncConnection, sources: Sources, plan_dept: str, slot_dept: str, local: str | None,
-                 quota_type: str, today: dt.date) -> list[PlanRoom]:
-    """Approved plans of the type at the unit: the keeper's, then those completed applications created."""
+                 quota_type: str, today: dt.date, made: dict[str, str]) -> list[PlanRoom]:
+    """Approved plans of the type at the unit: the keeper's, then those completed applications created;
+    a slot a completed application made counts as that application (its consumed place)."""
     if local is None:
         return []
     found = {p.plan_id: PlanRoom(p.plan_id, p.planned) for p in sorted(
@@ -174,8 +176,18 @@ async def _plans(conn: AsyncConnection, sources: Sources, plan_dept: str, slot_d
             found[values["plan_id"]] = PlanRoom(values["plan_id"], int(values.get("planned") or 0))
     if found:
         for s in await sources[slot_dept].fetch("registry_slot", "plan_id", list(found), fields={"slot_id", "plan_id"}):
-            found[s.plan_id].used.add(s.slot_id)
+            found[s.plan_id].used.add(made.get(s.slot_id, s.slot_id))
     return list(found.values())
+
+
+async def _slots_made(conn: AsyncConnection, application_ids: list[str]) -> dict[str, str]:
+    """slot id -> the completed application whose change inserts it (the id its mapping generated)."""
+    if not application_ids:
+        return {}
+    rows = await conn.execute(sa.select(change_events.c.application_id, change_events.c["values"]).where(
+        change_events.c.application_id.in_(application_ids), change_events.c.entity == "registry_slot",
+        change_events.c.op == "INSERT"))
+    return {r[1]["slot_id"]: r[0] for r in rows if r[1].get("slot_id")}
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 import sqlalchemy as sa
 
+from adapters.write import derived
 from hub.core.errors import BadUserInput, Conflict, Forbidden
 from hub.store import Store
 from hub.store.outbox import events
@@ -53,13 +54,18 @@ async def test_onboarding_walks_its_stages_and_writes_its_changes_slot_before_pa
     found = {d: await events(store, d, application_id=app.id) for d in ("establishment", "hr", "finance")}
     slot, plan = (e.change for e in found["establishment"])
     assert (slot.entity, slot.op, slot.seq) == ("registry_slot", "INSERT", 1)
-    assert slot.values["slot_id"] == app.id and slot.values["unit_local_id"] == league.local_id
+    # New records carry the ids their mappings generate; later changes name them (one payee, one person number).
+    assert slot.values["slot_id"] == derived("R9########", app.id, 1) and slot.values["unit_local_id"] == league.local_id
     assert slot.values["plan_id"] == PLAN and slot.values["status"] == "ACTIVE"
     assert slot.values["sex"] in ("MALE", "FEMALE") and slot.values["quota_type"] == league.quota_type
     assert (plan.entity, plan.op, dict(plan.key), dict(plan.values)) == ("vacancy_plan", "UPDATE", {"plan_id": PLAN}, {"used": 1})
-    assert [e.change.entity for e in found["hr"]] == ["personnel", "post_assignment"]
+    person, post = (e.change for e in found["hr"])
+    assert [person.entity, post.entity] == ["personnel", "post_assignment"]
+    assert post.values["person_no"] == person.values["person_no"] == derived("9#########", app.id, person.seq)
     pay = [e.change for e in found["finance"]]
     assert [c.entity for c in pay] == ["payee", "payroll_change"] and pay[1].values["kind"] == "START"
+    assert pay[1].values["payee_code"] == pay[0].values["payee_code"] == derived("9#######", app.id, pay[0].seq)
+    assert pay[1].values["change_id"] == derived("YD9#########", app.id, pay[1].seq)
     assert pay[1].values["from_month"] == "2026-11" and min(c.seq for c in pay) > slot.seq
     assert {r.status for r in await _rows(store, reservations)} == {"CONSUMED"}
     # The completed slot counts as occupied until the registry shows it: one fewer vacancy for the next.
@@ -155,7 +161,7 @@ async def test_vacancy_plan_then_onboarding_uses_the_new_plan_and_leaving_stops_
     done = await wf.decide(plan.id, Decision.APPROVE, None, FIN)
     assert done.state == State.COMPLETED
     (made,) = [e.change for e in await events(store, "establishment", application_id=plan.id)]
-    assert (made.entity, made.values["plan_id"], made.values["planned"]) == ("vacancy_plan", plan.id, 2)
+    assert (made.entity, made.values["plan_id"], made.values["planned"]) == ("vacancy_plan", derived("JH9#######", plan.id, 1), 2)
     hired = [await wf.submit("ONBOARDING", onboarding(league, n), EST) for n in range(2)]
     with pytest.raises(Blocked) as full:
         await wf.submit("ONBOARDING", onboarding(league, 5), EST)

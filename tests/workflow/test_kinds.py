@@ -57,6 +57,9 @@ def test_the_shipped_kinds_load() -> None:
     {"effects": [{"entity": "title", "op": "DELETE", "values": {}}]},
     {"effects": [{"entity": "title", "op": "INSERT", "values": {"title": "$input.missing"}}]},
     {"reserve": {"slot": True}},  # reserving needs a quota type field
+    {"effects": [{"entity": "title", "op": "UPDATE", "key": {"person_no": "$new"}, "values": {"title": "SENIOR"}}]},
+    # `$new.<entity>.<field>` names a record an earlier effect inserts
+    {"effects": [{"entity": "title", "op": "INSERT", "values": {"person_no": "$new.personnel.person_no"}}]},
     {"colour": "red"},
 ])
 def test_a_broken_definition_is_refused(changes: dict[str, Any]) -> None:
