@@ -98,7 +98,7 @@ async def test_blockers_are_coded_and_write_nothing(league: League, store: Store
                                           "places": VACANT + 1}) == "QUOTA_EXCEEDED"
     assert await code_of("LEAVING", {"institutionCode": league.code, "idNumber": newcomer(3), "leftOn": "2026-11-30",
                                      "reason": "RESIGNED", "payStopFrom": "2026-12"}) == "NO_SLOT"
-    await freezes.freeze(store, league.code, league.region, hiring=True, payroll=False, reason="超编", alert_ids=[],
+    await freezes.freeze(store, league.code, league.region, kinds=["HIRING"], reason="超编", alert_ids=[],
                          actor="auditor")
     assert await code_of("ONBOARDING", onboarding(league)) == "INSTITUTION_FROZEN"
     with pytest.raises(Forbidden):
@@ -227,7 +227,7 @@ async def test_the_last_approval_runs_the_precheck_again(league: League, store: 
     app = await wf.submit("ONBOARDING", onboarding(league), EST)
     for who in (EST, HR, ORG):
         app = await wf.decide(app.id, Decision.APPROVE, None, who)
-    made = await freezes.freeze(store, league.code, league.region, hiring=False, payroll=True, reason="冒领工资",
+    made = await freezes.freeze(store, league.code, league.region, kinds=["PAYROLL"], reason="冒领工资",
                                 alert_ids=[], actor="auditor")
     with pytest.raises(Blocked) as frozen:
         await wf.decide(app.id, Decision.APPROVE, None, FIN)
