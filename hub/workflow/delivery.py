@@ -4,9 +4,10 @@
     await deliver(store, sources, departments=["finance"])   # after an application completed
 
 A department grants writes with `HUB_SOURCE_<ID>_WRITES=true` (its adapter then has the WRITE
-capability). Its undelivered events are applied through its adapter in id order, an application's
-events in one call (one transaction in the department's database), and then marked delivered in
-the hub store. Delivery is at least once — a crash after the department's commit and before the
+capability). Its undelivered events are applied through its adapter in id order, a page of them
+(whole applications, never one split) in one call — one transaction in the department's database —
+and then marked delivered in the hub store; when the department refuses a change, the page's
+applications are applied one by one up to the one refused. Delivery is at least once — a crash after the department's commit and before the
 mark delivers the events again — and exactly once in effect: the adapter's ledger skips a change it
 has applied (adapters/write.py). A department that is down, or refuses a change, stops where it is
 (later events wait, so a department sees its changes in order) and is tried again next time; the
@@ -94,14 +95,32 @@ async def _department(store: Store, sources: Sources, department: str, result: D
         groups = await outbox.batches(store, department, after=after, limit=BATCH)  # an application never split
         if not groups:
             return
-        for group in groups:
-            applied = await adapter.apply([e.change for e in group])
-            await outbox.mark_delivered(store, [e.id for e in group])
-            result.applied[department] = result.applied.get(department, 0) + applied
-            result.delivered[department] = result.delivered.get(department, 0) + len(group)
-            if crosswalk is not None and any(e.change.entity == "unit" for e in group):
-                crosswalk.invalidate()  # units are what the crosswalk is built from
+        try:  # the page's applications in one transaction: one commit where there were as many as applications
+            applied = await adapter.apply([e.change for group in groups for e in group])
+            done = groups
+        except HubError:  # one of them is refused: apply them one by one, up to the one refused
+            applied, done = 0, []
+            for group in groups:
+                try:
+                    applied += await adapter.apply([e.change for e in group])
+                except HubError:
+                    if done:
+                        await _mark(store, department, done, applied, result, crosswalk)
+                    raise
+                done.append(group)
+        await _mark(store, department, done, applied, result, crosswalk)
         after = groups[-1][-1].id
+
+
+async def _mark(store: Store, department: str, groups: list[list[outbox.Event]], applied: int, result: Delivered,
+                crosswalk: CrosswalkCache | None) -> None:
+    """Note applied applications' events delivered (one store transaction)."""
+    events = [e for group in groups for e in group]
+    await outbox.mark_delivered(store, [e.id for e in events])
+    result.applied[department] = result.applied.get(department, 0) + applied
+    result.delivered[department] = result.delivered.get(department, 0) + len(events)
+    if crosswalk is not None and any(e.change.entity == "unit" for e in events):
+        crosswalk.invalidate()  # units are what the crosswalk is built from
 
 
 class DeliveryLoop(Background):
