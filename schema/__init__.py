@@ -14,6 +14,7 @@ from adapters.registry import load_departments
 from hub.core.settings import Settings
 from resolvers.trends import NEEDS as TREND_NEEDS
 from schema.admin import AdminMutation, AdminQuery
+from schema.allocation import AllocationQuery
 from schema.change_events import ChangeEventsMutation, ChangeEventsQuery
 from schema.enums import install_departments
 from schema.execution.executor import HubExecutor
@@ -73,7 +74,7 @@ def build_schema(settings: Settings | None = None) -> HubSchema:
     `Department` enum lists the departments the settings' mappings declare."""
     schema = HubSchema(
         query=merge_types("Query", (Query, StatsQuery, AdminQuery, SupervisionQuery, WorkflowQuery, ChangeEventsQuery, ForecastQuery,
-                                    TrendQuery, ReportsQuery, ServiceQuery)),
+                                    TrendQuery, ReportsQuery, AllocationQuery, ServiceQuery)),
         mutation=idempotent(merge_types("Mutation", (AdminMutation, SupervisionMutation, WorkflowMutation, ChangeEventsMutation,
                                                      ReportsMutation))),
         types=[Institution, Person],
