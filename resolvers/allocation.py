@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from hub.core.codes import region_of
-from hub.core.errors import Forbidden
 from hub.core.settings import Settings
 from hub.core.stats import Dimension
 from resolvers import institutions as insts_
@@ -185,14 +184,11 @@ def moves(schools: Sequence[School]) -> list[Move]:
 async def allocation(ctx: HubContext, region_code: str | None) -> Allocation:
     """The league's (or a region's) schools in the caller's scope, their need and teachers, the gaps and moves."""
     by = [D.INSTITUTION, *BREAKDOWNS]
-    answer = await stats.stats(ctx, ["HEADCOUNT"], by, stats.StatsFilter(region_code=region_code, quota_type=TEACHING_QUOTA))
-    if answer.restricted:
-        raise Forbidden("教师配置需要读取人员的学科、职称、学历和年龄 / teacher allocation needs reading the teachers' subject, "
-                        "title, education and age")
+    counted = await stats.exact_headcounts(ctx, by, stats.StatsFilter(region_code=region_code, quota_type=TEACHING_QUOTA),
+                                           "教师配置 / teacher allocation")
     profiles: dict[str, dict[Dimension, dict[str | None, int]]] = defaultdict(lambda: {d: defaultdict(int) for d in BREAKDOWNS})
-    for row in answer.rows:
-        n = int(row.values["HEADCOUNT"] or 0)
-        code, *values = row.key
+    for key, n in counted:
+        code, *values = key
         for dim, value in zip(BREAKDOWNS, values, strict=True):
             profiles[str(code)][dim][None if value is None else str(value)] += n
     settings = ctx.settings

@@ -24,6 +24,7 @@ from schema.idempotency import idempotent
 from schema.institution import Institution
 from schema.person import Person
 from schema.query import Query
+from schema.reorganization import ReorganizationQuery
 from schema.reports import ReportsMutation, ReportsQuery
 from schema.role_schema import role_schema_cache
 from schema.stats import StatsQuery
@@ -74,7 +75,8 @@ def build_schema(settings: Settings | None = None) -> HubSchema:
     `Department` enum lists the departments the settings' mappings declare."""
     schema = HubSchema(
         query=merge_types("Query", (Query, StatsQuery, AdminQuery, SupervisionQuery, WorkflowQuery, ChangeEventsQuery, ForecastQuery,
-                                    TrendQuery, ReportsQuery, AllocationQuery, ServiceQuery)),
+                                    TrendQuery, ReportsQuery, AllocationQuery, ReorganizationQuery,
+                                    ServiceQuery)),
         mutation=idempotent(merge_types("Mutation", (AdminMutation, SupervisionMutation, WorkflowMutation, ChangeEventsMutation,
                                                      ReportsMutation))),
         types=[Institution, Person],
