@@ -15,6 +15,7 @@ from hub.core.settings import Settings
 from resolvers.trends import NEEDS as TREND_NEEDS
 from schema.admin import AdminMutation, AdminQuery
 from schema.allocation import AllocationQuery
+from schema.annual import AnnualQuery
 from schema.change_events import ChangeEventsMutation, ChangeEventsQuery
 from schema.enums import install_departments
 from schema.execution.executor import HubExecutor
@@ -75,7 +76,7 @@ def build_schema(settings: Settings | None = None) -> HubSchema:
     `Department` enum lists the departments the settings' mappings declare."""
     schema = HubSchema(
         query=merge_types("Query", (Query, StatsQuery, AdminQuery, SupervisionQuery, WorkflowQuery, ChangeEventsQuery, ForecastQuery,
-                                    TrendQuery, ReportsQuery, AllocationQuery, ReorganizationQuery,
+                                    TrendQuery, ReportsQuery, AllocationQuery, ReorganizationQuery, AnnualQuery,
                                     ServiceQuery)),
         mutation=idempotent(merge_types("Mutation", (AdminMutation, SupervisionMutation, WorkflowMutation, ChangeEventsMutation,
                                                      ReportsMutation))),

@@ -65,7 +65,7 @@ BY_NAME: dict[str, Argument] = {
          "status", "severity", "month", "by", "action", "hiring", "payroll", "wait", "referenceMonth", "until",
          "actor", "object", "idempotencyKey", "upTo", "kind", "decision", "comment", "state", "submittedFrom",
          "submittedTo", "years", "fromYear", "measure", "fromMonth", "toMonth", "report", "variables", "description",
-         "measures", "targetQuotas", "targetPosts"),
+         "measures", "targetQuotas", "targetPosts", "year"),
         NOTHING,
     ),
 }
