@@ -65,6 +65,7 @@ class StatsFilter:
     institution_code: str | None = None
     quota_type: str | None = None
     institution_types: tuple[str, ...] = ()
+    institution_codes: tuple[str, ...] = ()  # a set of institutions (reorganization planning)
 
 
 @dataclass(slots=True)
@@ -149,12 +150,15 @@ class Units:
 
     def allowed(self, department: str, flt: StatsFilter) -> list[str] | None:
         """The department's unit codes the filter admits (None: no unit filter)."""
-        if not (flt.region_code or flt.institution_code or flt.institution_types):
+        if not (flt.region_code or flt.institution_code or flt.institution_types or flt.institution_codes):
             return None
         wanted = self.cw.find(flt.institution_code) if flt.institution_code else None
+        among = {i.code for c in flt.institution_codes if (i := self.cw.find(c))}
         out = []
         for code, ident in self.cw.by_code.items():
             if flt.institution_code and (wanted is None or wanted.code != code):
+                continue
+            if flt.institution_codes and code not in among:
                 continue
             if flt.region_code and not (ident.region_code or "").startswith(flt.region_code):
                 continue
@@ -454,6 +458,16 @@ async def stats(ctx: HubContext, measures: Sequence[str], by: Sequence[Dimension
     for job in jobs:  # in turn: the families share the groups
         await job
     return _answer(ctx, query, measures, limited)
+
+
+async def exact_headcounts(ctx: HubContext, by: Sequence[Dimension], flt: StatsFilter, purpose: str) -> list[tuple[Key, int]]:
+    """Persons per group, unrounded and unsuppressed: `FORBIDDEN` when the caller could only aggregate
+    (plans built on suppressed cells would be wrong). `purpose` names the caller's report (中文 / English)."""
+    answer = await stats(ctx, ["HEADCOUNT"], by, flt)
+    if answer.restricted:
+        zh, en = purpose.split(" / ")
+        raise Forbidden(f"{zh}需要读取所用维度（{'、'.join(by)}） / {en} needs reading its dimensions ({', '.join(by)})")
+    return [(row.key, int(row.values["HEADCOUNT"] or 0)) for row in answer.rows]
 
 
 def _sort_key(key: Key) -> list[tuple[bool, str]]:

@@ -18,6 +18,8 @@ from hub.core.errors import MappingError
 from hub.core.settings import Settings
 from resolvers.trends import NEEDS as TREND_NEEDS
 from schema.admin import AdminMutation, AdminQuery
+from schema.allocation import AllocationQuery
+from schema.annual import AnnualQuery
 from schema.change_events import ChangeEventsMutation, ChangeEventsQuery
 from schema.custom import CustomSchema, custom_schema
 from schema.enums import install_departments
@@ -30,6 +32,7 @@ from schema.institution import Institution
 from schema.masking import MASKABLE
 from schema.person import Person
 from schema.query import Query
+from schema.reorganization import ReorganizationQuery
 from schema.reports import ReportsMutation, ReportsQuery
 from schema.role_schema import role_schema_cache
 from schema.stats import StatsQuery
@@ -97,7 +100,8 @@ def build_schema(settings: Settings | None = None) -> HubSchema:
     try:
         schema = HubSchema(
             query=merge_types("Query", (Query, StatsQuery, AdminQuery, SupervisionQuery, WorkflowQuery, ChangeEventsQuery,
-                                        ForecastQuery, TrendQuery, ReportsQuery, ServiceQuery)),
+                                        ForecastQuery, TrendQuery, ReportsQuery, AllocationQuery, ReorganizationQuery,
+                                        AnnualQuery, ServiceQuery)),
             mutation=idempotent(merge_types("Mutation", (AdminMutation, SupervisionMutation, WorkflowMutation,
                                                          ChangeEventsMutation, ReportsMutation))),
             types=[Institution, Person, *custom.types],

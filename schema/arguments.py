@@ -54,6 +54,7 @@ ALERT, FREEZE, NOTHING = Argument(Names.ALERT), Argument(Names.FREEZE), Argument
 
 BY_NAME: dict[str, Argument] = {
     "institutionCode": INSTITUTION,
+    "institutionCodes": INSTITUTION,  # a list: each is checked
     "idNumber": PERSON,
     "regionCode": REGION,
     "alertIds": ALERT,
@@ -64,7 +65,7 @@ BY_NAME: dict[str, Argument] = {
          "status", "severity", "month", "by", "action", "hiring", "payroll", "kinds", "wait", "referenceMonth", "until",
          "actor", "object", "idempotencyKey", "upTo", "kind", "decision", "comment", "state", "submittedFrom",
          "submittedTo", "years", "fromYear", "measure", "fromMonth", "toMonth", "report", "variables", "description",
-         "measures", "submittable"),
+         "measures", "submittable", "targetQuotas", "targetPosts", "year"),
         NOTHING,
     ),
 }

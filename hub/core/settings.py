@@ -83,6 +83,17 @@ class Settings(BaseSettings):
     # Statistics answered under `aggregate`-only grants: cells counting fewer people are suppressed and
     # counts rounded to multiples of it (docs/statistics.md).
     min_group_size: int = Field(default=5, ge=1)
+    # Teacher allocation (docs/statistics.md §Teacher allocation): students per staff member by school type
+    # (the 2014 unified urban-rural standard), and the extra allowance, a fraction of the need, the league
+    # sets for boarding and Mongolian-medium schools, recognized by a marker in their name.
+    teacher_ratio_primary: float = Field(default=19.0, gt=0)
+    teacher_ratio_junior: float = Field(default=13.5, gt=0)
+    teacher_ratio_senior: float = Field(default=12.5, gt=0)
+    teacher_ratio_complete: float = Field(default=13.0, gt=0)  # 完全中学: junior and senior high in one school
+    boarding_allowance: float = Field(default=0.1, ge=0, le=1)
+    mongolian_medium_allowance: float = Field(default=0.1, ge=0, le=1)
+    boarding_markers: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["寄宿"])
+    mongolian_medium_markers: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["蒙古族", "蒙授"])
     max_depth: int = 8
     crosswalk_ttl: float = 300.0
     graphiql: bool = True
@@ -144,6 +155,12 @@ class Settings(BaseSettings):
     gzip_min_bytes: int = Field(default=1000, ge=0)  # answers this large or larger are gzipped when accepted (0: never)
     # Migrate the store when the app starts (one process only); off: the app refuses a store behind `hub db upgrade`.
     store_auto_upgrade: bool = False
+
+    @field_validator("boarding_markers", "mongolian_medium_markers", mode="before")
+    @classmethod
+    def _markers(cls, value: object) -> object:
+        """Comma-separated name markers."""
+        return [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
 
     @field_validator("cors_origins", mode="before")
     @classmethod

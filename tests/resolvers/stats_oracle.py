@@ -81,12 +81,13 @@ class StatsOracle:
                 del f["TITLE_LEVEL"]
         return facts
 
-    def headcount(self, by: list[str], quota_type: str | None = None) -> dict[tuple[Any, ...], int]:
-        """Persons, each counted at their first active slot (entry date, then slot id) meeting the filter."""
+    def headcount(self, by: list[str], quota_type: str | None = None, among: set[str] | None = None) -> dict[tuple[Any, ...], int]:
+        """Persons, each counted at their first active slot (entry date, then slot id) meeting the filter
+        (a quota type; a set of institutions by JGID)."""
         first: dict[str, tuple[Any, ...]] = {}
         for slot in self._slots():
             key = ids.normalize_id_number(slot[2])
-            if not key or (quota_type and slot[5] != quota_type):
+            if not key or (quota_type and slot[5] != quota_type) or (among is not None and slot[1] not in among):
                 continue
             order = (slot[6] is None, slot[6] or "", slot[0])
             if key not in first or order < (first[key][6] is None, first[key][6] or "", first[key][0]):
