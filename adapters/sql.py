@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+import connectorx as cx
+import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.util.concurrency import await_
 
-from adapters import write
+from adapters import columns, write
 from adapters.base import Capability, Latest, Where
 from adapters.breaker import Breaker
 from adapters.convert import CONVERTERS, KEY_VARIANTS
@@ -510,6 +512,42 @@ class SqlAdapter:
                         yield [build(row) for row in part]
             except _UNAVAILABLE as exc:
                 raise self._failed(exc) from exc
+
+    async def columns(self, entity: str, fields: Sequence[str], equal: dict[str, Any] | None = None,
+                      latest: str | None = None) -> pl.DataFrame:
+        """Every record's `fields` as canonical columns (adapters.columns), optionally where a field equals a
+        canonical value (or one of a list): one statement, read through ConnectorX where it reads the backend,
+        else as raw rows. `latest` (a field whose converter has an order SQL computes): one row per value of
+        the other fields, with the greatest value of that field."""
+        ent = self.entity(entity)
+        conds = [ent.column(f).in_([x for v in (vs if isinstance(vs, list) else [vs]) for x in ent.dumper(f)(v)])
+                 for f, vs in (equal or {}).items()]
+        wanted, fields = fields, [f for f in fields if f in ent.columns]
+        order = None if latest is None else canonical_order(ent.column(latest), ent.specs[latest].convert)
+        if latest is not None and order is None:
+            raise MappingError(f"{entity}.{latest} 无法在数据库中排序 / cannot be ordered in SQL")
+        labels = [(sa.func.max(order) if f == latest else ent.column(f)).label(f"c{i}") for i, f in enumerate(fields)]
+        stmt = sa.select(*labels).select_from(ent.source).where(*conds)
+        if latest is not None:
+            stmt = stmt.group_by(*(ent.column(f) for f in fields if f != latest))
+        url = columns.cx_url(self.url)
+        async with self._turn():
+            self.statements += 1
+            if url is not None:
+                sql = columns.literal_sql(stmt, self.engine.dialect)
+                try:
+                    table = await asyncio.to_thread(cx.read_sql, url, sql, return_type="arrow")
+                except Exception as exc:  # noqa: BLE001 - ConnectorX raises its own (Rust) error types
+                    raise SourceUnavailable(self.department, str(exc)) from exc
+                self.rows += table.num_rows
+                return columns.with_defaults(columns.frame(table, fields, ent.specs), ent.record, wanted)
+            try:
+                async with self._connection() as conn:
+                    rows = (await conn.execute(stmt)).all()
+            except _UNAVAILABLE as exc:
+                raise self._failed(exc) from exc
+            self.rows += len(rows)
+            return columns.with_defaults(columns.from_rows(rows, fields, ent.specs), ent.record, wanted)
 
     async def count(
         self, entity: str, *, group_by: Sequence[str] = (), where: Where | None = None

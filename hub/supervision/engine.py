@@ -25,6 +25,7 @@ from adapters.base import Capability, IdShard, Need
 from adapters.registry import Sources
 from hub.core.crosswalk import Crosswalk
 from hub.core.errors import BadUserInput, SourceUnavailable
+from hub.supervision import columnar as columns
 from hub.supervision.deferred import Deferred
 from hub.supervision.facts import Facts, PersonView, World
 from hub.supervision.merge import Feed, merge
@@ -58,6 +59,7 @@ STREAMS = (
 # The entities recording a person's unit, to find the persons of a scoped institution.
 UNIT_FIELDS = ("registry_slot", "personnel", "cadre", "payee", "pay_line")
 KEY_BATCH = 500
+WIDE_BATCH = 2000  # ID numbers per statement when the may-hit pass picked the persons (few statements, big IN lists)
 _RUN = "核查 / cross-check"
 # What a run asks of the sources (checked with their capabilities when the hub starts).
 NEEDS: tuple[Need, ...] = (
@@ -92,10 +94,11 @@ def _finding(rule_id: str, hit: Hit, world: World, id_number: str | None, instit
                    hit.evidence, rule.message(hit.evidence), institutions or ((code,) if code else ()))
 
 
-async def _by_keys(adapter: Any, entity: str, keys: list[str], where: dict[str, Any] | None) -> AsyncIterator[list[Any]]:
+async def _by_keys(adapter: Any, entity: str, keys: list[str], where: dict[str, Any] | None,
+                   batch: int = KEY_BATCH) -> AsyncIterator[list[Any]]:
     """Chunks of a person entity for sorted ID numbers, fetched in batches (stream order preserved)."""
-    for i in range(0, len(keys), KEY_BATCH):
-        rows = await adapter.fetch(entity, "id_number", keys[i:i + KEY_BATCH], where)
+    for i in range(0, len(keys), batch):
+        rows = await adapter.fetch(entity, "id_number", keys[i:i + batch], where)
         rows.sort(key=lambda r: r.id_number or "")
         yield rows
 
@@ -169,6 +172,7 @@ async def run_check(
     collect: bool = True,
     partitions: int = 1,
     make_sources: SourcesFactory | None = None,
+    columnar: bool = True,
 ) -> CheckResult:
     """Cross-check the sources as of a reference month (default: latest finance pay month).
 
@@ -176,6 +180,8 @@ async def run_check(
     `result.findings` when `collect` (leave it off at scale: memory then stays bounded).
     A run without an institution scope reads the persons in `partitions` ID shards (1 to 10): one
     after the other in this process, or each in its own process when `make_sources` is given.
+    `columnar` (one partition, sources that read columns): the may-hit pass picks the persons the
+    person rules run on (columnar.py); off, every person's records are streamed through the rules.
     """
     if not 1 <= partitions <= 10:
         raise BadUserInput("分片数应为 1–10 / partitions must be 1 to 10", field="partitions")
@@ -217,7 +223,10 @@ async def run_check(
         keys = await _scope_ids(sources, available, world.crosswalk, scope.institutions, window)
         result.examined = frozenset(keys)
     shards: list[IdShard | None] = [] if keys is not None or partitions == 1 else [IdShard(i, partitions) for i in range(partitions)]
-    if make_sources is not None and shards:
+    departments = {sources.holders()[e] for _, e in STREAMS if sources.holders().get(e) in available}
+    if columnar and keys is None and partitions == 1 and columns.readable(sources, departments):
+        agg.headcount = await _columnar(sources, available, world, window, chunk_size, progress, result, emit, lookback, outbox)
+    elif make_sources is not None and shards:
         agg.headcount = await _in_processes(make_sources, result, frozenset(deferred), [s for s in shards if s], lookback, chunk_size,
                                             _Counter(progress, await _total(sources, available, window)), take, outbox)
     else:
@@ -234,6 +243,24 @@ async def run_check(
     await outbox.drain()
     result.seconds = time.monotonic() - started
     return result
+
+
+async def _columnar(sources: Sources, available: set[str], world: World, window: dict[str, Any], chunk_size: int,
+                    progress: Progress | None, result: CheckResult, emit: Emit, lookback: int,
+                    outbox: Outbox) -> dict[tuple[str, str], int]:
+    """The may-hit pass, then the person rules on the flagged persons read by ID number. Returns the headcount."""
+    frames = await columns.read(sources, available, STREAMS, world.month, "R13" in result.rules, lookback)
+    frame, headcount = columns.persons(frames, world)
+    del frames
+    keys = columns.flagged(frame, result.rules)
+    total = frame.height
+    del frame
+    counter = _Counter(progress, len(keys))
+    await _persons(sources, available, world, window, keys, chunk_size, None, result, emit,
+                   _lookups(sources, world, result, emit, lookback), outbox, batch=WIDE_BATCH)
+    counter(len(keys))
+    result.persons = total
+    return headcount
 
 
 def _lookups(sources: Sources, world: World, result: CheckResult, emit: Emit, lookback: int) -> dict[str, Deferred]:
@@ -257,7 +284,7 @@ async def _total(sources: Sources, available: set[str], window: dict[str, Any], 
 async def _persons(sources: Sources, available: set[str], world: World, window: dict[str, Any], keys: list[str] | None,
                    chunk_size: int, counter: Callable[[int], None] | None, result: CheckResult,
                    emit: Emit, queues: dict[str, Deferred], outbox: Outbox,
-                   shard: IdShard | None = None) -> dict[tuple[str, str], int]:
+                   shard: IdShard | None = None, batch: int = KEY_BATCH) -> dict[tuple[str, str], int]:
     """The per-person pass (of one ID shard); returns active slots per (JGID, quota type) for R04.
 
     `counter` is told the rows read from the streams.
@@ -271,7 +298,7 @@ async def _persons(sources: Sources, available: set[str], world: World, window: 
             chunks = sources[dep].stream(ent, order_by="id_number", where=where, chunk_size=chunk_size)
             feeds.append(Feed(name, chunks, counter))
         else:
-            feeds.append(Feed(name, _by_keys(sources[dep], ent, keys, window if ent == "pay_line" else None)))
+            feeds.append(Feed(name, _by_keys(sources[dep], ent, keys, window if ent == "pay_line" else None, batch)))
     # one person's records of a stream in the mapping's order, not the database's order of ties (which
     # differs between plans and shards on PostgreSQL): evidence listing several records reads the same
     orders = {name: sources[dep].order_key(ent) for name, dep, ent in specs}
