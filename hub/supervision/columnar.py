@@ -323,3 +323,26 @@ def flagged(frame: pl.DataFrame, rules: Iterable[str]) -> list[str]:
     if not exprs:
         return []
     return sorted(frame.filter(pl.any_horizontal(exprs)).get_column(ID).to_list())
+
+
+PART_ROWS = 500_000  # person-stream rows per part of the person frame (bounds the joins' memory)
+
+
+def scan(frames: Mapping[str, pl.DataFrame], world: World, rules: Iterable[str],
+         part_rows: int = PART_ROWS) -> tuple[list[str], int, dict[tuple[str, str], int]]:
+    """(flagged ID numbers, persons, headcount), building the person frame in parts by a hash of the ID
+    number (every record of a person falls in one part; plans, plan counts and pay history are shared)."""
+    rules = list(rules)
+    rows = sum(f.height for n, f in frames.items() if n in FIELDS)
+    parts = max(1, -(-rows // part_rows))
+    keys: list[str] = []
+    total = 0
+    headcount: dict[tuple[str, str], int] = {}
+    for part in range(parts):
+        sub = {n: f.filter(pl.col(ID).hash(seed=0) % parts == part) if n in FIELDS else f for n, f in frames.items()}
+        frame, counts = persons(sub, world)
+        keys.extend(flagged(frame, rules))
+        total += frame.height
+        for key, n in counts.items():
+            headcount[key] = headcount.get(key, 0) + n
+    return sorted(keys), total, headcount

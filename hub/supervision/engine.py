@@ -250,11 +250,8 @@ async def _columnar(sources: Sources, available: set[str], world: World, window:
                     outbox: Outbox) -> dict[tuple[str, str], int]:
     """The may-hit pass, then the person rules on the flagged persons read by ID number. Returns the headcount."""
     frames = await columns.read(sources, available, STREAMS, world.month, "R13" in result.rules, lookback)
-    frame, headcount = columns.persons(frames, world)
+    keys, total, headcount = columns.scan(frames, world, result.rules)
     del frames
-    keys = columns.flagged(frame, result.rules)
-    total = frame.height
-    del frame
     counter = _Counter(progress, len(keys))
     await _persons(sources, available, world, window, keys, chunk_size, None, result, emit,
                    _lookups(sources, world, result, emit, lookback), outbox, batch=WIDE_BATCH)

@@ -63,6 +63,8 @@ async def test_the_may_hit_pass_runs_the_rules_on_few_persons(demo: Demo) -> Non
     frame, _ = columnar.persons(frames, world)
     keys = columnar.flagged(frame, result.rules)
     assert frame.height == result.persons and 0 < len(keys) < frame.height // 2
+    # built in parts by ID number, the frame flags the same persons and counts the same slots
+    assert columnar.scan(frames, world, result.rules, part_rows=400) == (keys, frame.height, columnar.persons(frames, world)[1])
 
 
 def _everyone_named(p: Facts, w: World) -> Hit | None:
