@@ -9,16 +9,14 @@ import time
 from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
-import connectorx as cx
-import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.util.concurrency import await_
 
-from adapters import columns, write
+from adapters import write
 from adapters.base import Capability, Latest, Where
 from adapters.breaker import Breaker
 from adapters.convert import CONVERTERS, KEY_VARIANTS
@@ -31,6 +29,9 @@ from hub.core.db import async_url
 from hub.core.errors import MappingError, SourceUnavailable
 from hub.core.records import RECORDS
 from hub.core.slots import away
+
+if TYPE_CHECKING:
+    import polars as pl
 
 log = logging.getLogger(__name__)
 
@@ -519,6 +520,10 @@ class SqlAdapter:
         canonical value (or one of a list): one statement, read through ConnectorX where it reads the backend,
         else as raw rows. `latest` (a field whose converter has an order SQL computes): one row per value of
         the other fields, with the greatest value of that field."""
+        import connectorx as cx  # here: the hub's other paths never load ConnectorX or Polars
+
+        from adapters import columns
+
         ent = self.entity(entity)
         conds = [ent.column(f).in_([x for v in (vs if isinstance(vs, list) else [vs]) for x in ent.dumper(f)(v)])
                  for f, vs in (equal or {}).items()]

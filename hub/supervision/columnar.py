@@ -79,11 +79,6 @@ _WEIGHTS = ids.ID_WEIGHTS
 _CHECK = ids.ID_CHECK
 
 
-def readable(sources: Sources, departments: Iterable[str]) -> bool:
-    """Whether every department read by the pass reads columns (else the engine streams records)."""
-    return all(isinstance(sources[d], ColumnReader) for d in departments)
-
-
 def _reader(sources: Sources, department: str) -> ColumnReader:
     adapter = sources[department]
     assert isinstance(adapter, ColumnReader)
@@ -319,7 +314,7 @@ def flagged(frame: pl.DataFrame, rules: Iterable[str]) -> list[str]:
             continue
         if rule.may_hit is None:
             return sorted(frame.get_column(ID).to_list())
-        exprs.append(rule.may_hit)
+        exprs.append(pl.sql_expr(rule.may_hit))
     if not exprs:
         return []
     return sorted(frame.filter(pl.any_horizontal(exprs)).get_column(ID).to_list())

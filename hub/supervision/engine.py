@@ -21,11 +21,10 @@ from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
-from adapters.base import Capability, IdShard, Need
+from adapters.base import Capability, ColumnReader, IdShard, Need
 from adapters.registry import Sources
 from hub.core.crosswalk import Crosswalk
 from hub.core.errors import BadUserInput, SourceUnavailable
-from hub.supervision import columnar as columns
 from hub.supervision.deferred import Deferred
 from hub.supervision.facts import Facts, PersonView, World
 from hub.supervision.merge import Feed, merge
@@ -224,7 +223,7 @@ async def run_check(
         result.examined = frozenset(keys)
     shards: list[IdShard | None] = [] if keys is not None or partitions == 1 else [IdShard(i, partitions) for i in range(partitions)]
     departments = {sources.holders()[e] for _, e in STREAMS if sources.holders().get(e) in available}
-    if columnar and keys is None and partitions == 1 and columns.readable(sources, departments):
+    if columnar and keys is None and partitions == 1 and _column_readers(sources, departments):
         agg.headcount = await _columnar(sources, available, world, window, chunk_size, progress, result, emit, lookback, outbox)
     elif make_sources is not None and shards:
         agg.headcount = await _in_processes(make_sources, result, frozenset(deferred), [s for s in shards if s], lookback, chunk_size,
@@ -245,10 +244,17 @@ async def run_check(
     return result
 
 
+def _column_readers(sources: Sources, departments: set[str]) -> bool:
+    """Whether every department of the person streams reads columns (else the records are streamed)."""
+    return all(isinstance(sources[d], ColumnReader) for d in departments)
+
+
 async def _columnar(sources: Sources, available: set[str], world: World, window: dict[str, Any], chunk_size: int,
                     progress: Progress | None, result: CheckResult, emit: Emit, lookback: int,
                     outbox: Outbox) -> dict[tuple[str, str], int]:
     """The may-hit pass, then the person rules on the flagged persons read by ID number. Returns the headcount."""
+    from hub.supervision import columnar as columns  # Polars loads only for a whole run
+
     frames = await columns.read(sources, available, STREAMS, world.month, "R13" in result.rules, lookback)
     keys, total, headcount = columns.scan(frames, world, result.rules)
     del frames

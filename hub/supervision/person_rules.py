@@ -16,8 +16,6 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import polars as pl
-
 from hub.core import ids
 from hub.core.codes import (
     CIVIL_SERVICE_SCALE,
@@ -288,14 +286,14 @@ class PersonRule:
     need, who needs it (`wants`) and the lookup fetching it a batch at a time (deferred.py) instead of
     holding every plan or streaming every month. A rule is added by declaring it here.
 
-    `may_hit`: a Polars expression over the columnar pass's person frame (columnar.py lists its
-    columns) true for every person the check can fire on (a superset; the check decides). Without
-    one, the columnar engine runs the check on every person."""
+    `may_hit`: a condition over the columnar pass's person frame (SQL as `polars.sql_expr` reads it;
+    columnar.py lists the columns), true for every person the check can fire on (a superset; the check
+    decides). Without one, the columnar engine runs the check on every person."""
 
     check: PersonCheck
     lookup: type[Deferred] | None = None
     wants: Callable[[Facts, World], bool] | None = None
-    may_hit: pl.Expr | None = None
+    may_hit: str | None = None
 
     def __post_init__(self) -> None:
         if (self.lookup is None) != (self.wants is None):
@@ -305,22 +303,20 @@ class PersonRule:
         return self.check(p, w)
 
 
-_ACTIVE, _LINES = pl.col("active") > 0, pl.col("lines") > 0
-
 PERSON_RULES: dict[str, PersonRule] = {
-    "R01": PersonRule(ghost_pay, may_hit=~_ACTIVE & _LINES),
-    "R02": PersonRule(unpaid, may_hit=_ACTIVE & ~_LINES),
-    "R03": PersonRule(unit_mismatch, may_hit=_ACTIVE & _LINES & pl.col("stray_pay")),
-    "R05": PersonRule(category_mismatch, may_hit=pl.col("category_conflict")),
-    "R06": PersonRule(scale_mismatch, may_hit=pl.col("scale_conflict")),
-    "R08": PersonRule(past_retirement, may_hit=(_ACTIVE | _LINES) & ~pl.col("deferred") & pl.col("retirement_due")),
-    "R09": PersonRule(duplicate, may_hit=(pl.col("active") > 1) | (pl.col("lines") > 1)),
-    "R10": PersonRule(invalid_id, may_hit=pl.col("invalid_id")),
-    "R11": PersonRule(birth_sex_mismatch, may_hit=pl.col("birth_conflict") | pl.col("sex_conflict")),
-    "R12": PersonRule(name_mismatch, may_hit=pl.col("name_conflict")),
-    "R13": PersonRule(no_plan, PlanLookup, needs_plans, may_hit=pl.col("plan_problem")),
-    "R14": PersonRule(pay_after_leaving, PayHistory, needs_pay_history, may_hit=pl.col("paid_after_leaving")),
-    "R15": PersonRule(insurance_mismatch, may_hit=_LINES & (pl.col("insurance") > 0) & (
-        ((pl.col("pension") > 0) & ~pl.col("insured") & pl.col("ended")) | (pl.col("insured") & (pl.col("pension") == 0)))),
-    "R16": PersonRule(quota_flag_mismatch, may_hit=_LINES & pl.col("quota_flag_conflict")),
+    "R01": PersonRule(ghost_pay, may_hit="active = 0 AND lines > 0"),
+    "R02": PersonRule(unpaid, may_hit="active > 0 AND lines = 0"),
+    "R03": PersonRule(unit_mismatch, may_hit="active > 0 AND lines > 0 AND stray_pay"),
+    "R05": PersonRule(category_mismatch, may_hit="category_conflict"),
+    "R06": PersonRule(scale_mismatch, may_hit="scale_conflict"),
+    "R08": PersonRule(past_retirement, may_hit="(active > 0 OR lines > 0) AND NOT deferred AND retirement_due"),
+    "R09": PersonRule(duplicate, may_hit="active > 1 OR lines > 1"),
+    "R10": PersonRule(invalid_id, may_hit="invalid_id"),
+    "R11": PersonRule(birth_sex_mismatch, may_hit="birth_conflict OR sex_conflict"),
+    "R12": PersonRule(name_mismatch, may_hit="name_conflict"),
+    "R13": PersonRule(no_plan, PlanLookup, needs_plans, may_hit="plan_problem"),
+    "R14": PersonRule(pay_after_leaving, PayHistory, needs_pay_history, may_hit="paid_after_leaving"),
+    "R15": PersonRule(insurance_mismatch, may_hit=(
+        "lines > 0 AND insurance > 0 AND ((pension > 0 AND NOT insured AND ended) OR (insured AND pension = 0))")),
+    "R16": PersonRule(quota_flag_mismatch, may_hit="lines > 0 AND quota_flag_conflict"),
 }

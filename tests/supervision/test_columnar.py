@@ -79,5 +79,5 @@ async def test_a_rule_without_may_hit_sees_every_person(demo: Demo, monkeypatch:
     hits = [f for f in fast.findings if f.rule == "R12"]
     assert len(hits) > 20 and _lines(fast) == _lines(reference)
     # with a may-hit that flags nobody it runs only on persons other rules flag: the declaration decides
-    monkeypatch.setitem(PERSON_RULES, "R12", replace(PERSON_RULES["R12"], may_hit=columnar.pl.lit(False)))
+    monkeypatch.setitem(PERSON_RULES, "R12", replace(PERSON_RULES["R12"], may_hit="FALSE"))
     assert len([f for f in (await run_check(sources)).findings if f.rule == "R12"]) < len(hits)
