@@ -58,7 +58,6 @@ STREAMS = (
 # The entities recording a person's unit, to find the persons of a scoped institution.
 UNIT_FIELDS = ("registry_slot", "personnel", "cadre", "payee", "pay_line")
 KEY_BATCH = 500
-WIDE_BATCH = 2000  # ID numbers per statement when the may-hit pass picked the persons (few statements, big IN lists)
 _RUN = "核查 / cross-check"
 # What a run asks of the sources (checked with their capabilities when the hub starts).
 NEEDS: tuple[Need, ...] = (
@@ -93,11 +92,10 @@ def _finding(rule_id: str, hit: Hit, world: World, id_number: str | None, instit
                    hit.evidence, rule.message(hit.evidence), institutions or ((code,) if code else ()))
 
 
-async def _by_keys(adapter: Any, entity: str, keys: list[str], where: dict[str, Any] | None,
-                   batch: int = KEY_BATCH) -> AsyncIterator[list[Any]]:
+async def _by_keys(adapter: Any, entity: str, keys: list[str], where: dict[str, Any] | None) -> AsyncIterator[list[Any]]:
     """Chunks of a person entity for sorted ID numbers, fetched in batches (stream order preserved)."""
-    for i in range(0, len(keys), batch):
-        rows = await adapter.fetch(entity, "id_number", keys[i:i + batch], where)
+    for i in range(0, len(keys), KEY_BATCH):
+        rows = await adapter.fetch(entity, "id_number", keys[i:i + KEY_BATCH], where)
         rows.sort(key=lambda r: r.id_number or "")
         yield rows
 
@@ -260,7 +258,7 @@ async def _columnar(sources: Sources, available: set[str], world: World, window:
     del frames
     counter = _Counter(progress, len(keys))
     await _persons(sources, available, world, window, keys, chunk_size, None, result, emit,
-                   _lookups(sources, world, result, emit, lookback), outbox, batch=WIDE_BATCH)
+                   _lookups(sources, world, result, emit, lookback), outbox)
     counter(len(keys))
     result.persons = total
     return headcount
@@ -287,7 +285,7 @@ async def _total(sources: Sources, available: set[str], window: dict[str, Any], 
 async def _persons(sources: Sources, available: set[str], world: World, window: dict[str, Any], keys: list[str] | None,
                    chunk_size: int, counter: Callable[[int], None] | None, result: CheckResult,
                    emit: Emit, queues: dict[str, Deferred], outbox: Outbox,
-                   shard: IdShard | None = None, batch: int = KEY_BATCH) -> dict[tuple[str, str], int]:
+                   shard: IdShard | None = None) -> dict[tuple[str, str], int]:
     """The per-person pass (of one ID shard); returns active slots per (JGID, quota type) for R04.
 
     `counter` is told the rows read from the streams.
@@ -301,7 +299,7 @@ async def _persons(sources: Sources, available: set[str], world: World, window: 
             chunks = sources[dep].stream(ent, order_by="id_number", where=where, chunk_size=chunk_size)
             feeds.append(Feed(name, chunks, counter))
         else:
-            feeds.append(Feed(name, _by_keys(sources[dep], ent, keys, window if ent == "pay_line" else None, batch)))
+            feeds.append(Feed(name, _by_keys(sources[dep], ent, keys, window if ent == "pay_line" else None)))
     # one person's records of a stream in the mapping's order, not the database's order of ties (which
     # differs between plans and shards on PostgreSQL): evidence listing several records reads the same
     orders = {name: sources[dep].order_key(ent) for name, dep, ent in specs}
