@@ -1,7 +1,7 @@
 """Columnar reads for the bulk cross-check: an entity's canonical fields as a Polars frame.
 
 The SQL a source runs is the adapter's own (mapping tables, joins, filters); the rows come back as
-columns through ConnectorX (SQLite, PostgreSQL, MySQL) and are converted in Polars, never one
+columns through ConnectorX (SQLite, PostgreSQL; other backends as raw rows through SQLAlchemy) and are converted in Polars, never one
 Python record per row. Conversion follows the row path (adapters.rows.column_loader) exactly: the
 loader is applied to each *distinct* legacy value of a column and the results are mapped back, so
 codes, dates and names cost one Python call per distinct value. Two columns with a distinct value
@@ -27,7 +27,7 @@ def cx_url(url: sa.URL) -> str | None:
     backend = url.get_backend_name()
     if backend == "sqlite":
         return f"sqlite://{url.database}" if url.database and url.database != ":memory:" else None
-    if backend in ("postgresql", "mysql"):
+    if backend == "postgresql":  # MySQL/MariaDB is read as raw rows: not yet tested through ConnectorX here
         return url.set(drivername=backend).render_as_string(hide_password=False)
     return None
 

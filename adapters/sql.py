@@ -543,9 +543,10 @@ class SqlAdapter:
                 try:
                     table = await asyncio.to_thread(cx.read_sql, url, sql, return_type="arrow")
                 except Exception as exc:  # noqa: BLE001 - ConnectorX raises its own (Rust) error types
-                    raise SourceUnavailable(self.department, str(exc)) from exc
-                self.rows += table.num_rows
-                return columns.with_defaults(columns.frame(table, fields, ent.specs), ent.record, wanted)
+                    log.warning("ConnectorX could not read %s (%s); reading raw rows", self.department, exc)
+                else:
+                    self.rows += table.num_rows
+                    return columns.with_defaults(columns.frame(table, fields, ent.specs), ent.record, wanted)
             try:
                 async with self._connection() as conn:
                     rows = (await conn.execute(stmt)).all()

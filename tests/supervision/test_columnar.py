@@ -81,3 +81,10 @@ async def test_a_rule_without_may_hit_sees_every_person(demo: Demo, monkeypatch:
     # with a may-hit that flags nobody it runs only on persons other rules flag: the declaration decides
     monkeypatch.setitem(PERSON_RULES, "R12", replace(PERSON_RULES["R12"], may_hit="FALSE"))
     assert len([f for f in (await run_check(sources)).findings if f.rule == "R12"]) < len(hits)
+
+
+async def test_raw_rows_read_the_same_columns_as_connectorx(demo: Demo, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the path of backends ConnectorX does not read here (MySQL/MariaDB) or that it fails on
+    sources, _, _ = await demo(persons=300, seed=21)
+    monkeypatch.setattr("adapters.columns.cx_url", lambda url: None)
+    await _same(sources)
