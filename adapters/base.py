@@ -17,9 +17,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Flag, auto
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from adapters.mapping import Mapping as MappingFile
     from hub.core.changes import Change
 
@@ -202,4 +204,17 @@ class Adapter(Protocol):
 
     async def close(self) -> None:
         """Release connections."""
+        ...
+
+
+@runtime_checkable
+class ColumnReader(Protocol):
+    """An adapter that also reads whole columns at once (the bulk cross-check; adapters.columns).
+
+    Optional: a source without it is read record by record.
+    """
+
+    async def columns(self, entity: str, fields: Sequence[str], equal: dict[str, Any] | None = None,
+                      latest: str | None = None) -> pl.DataFrame:
+        """Every record's `fields` as canonical columns (filtered by `equal`; `latest`: see SqlAdapter.columns)."""
         ...

@@ -9,7 +9,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import sqlalchemy as sa
@@ -28,6 +28,9 @@ from hub.core.changes import Change
 from hub.core.db import async_url
 from hub.core.errors import MappingError, SourceUnavailable
 from hub.core.slots import away
+
+if TYPE_CHECKING:
+    import polars as pl
 
 log = logging.getLogger(__name__)
 
@@ -516,6 +519,47 @@ class SqlAdapter:
                         yield [build(row) for row in part]
             except _UNAVAILABLE as exc:
                 raise self._failed(exc) from exc
+
+    async def columns(self, entity: str, fields: Sequence[str], equal: dict[str, Any] | None = None,
+                      latest: str | None = None) -> pl.DataFrame:
+        """Every record's `fields` as canonical columns (adapters.columns), optionally where a field equals a
+        canonical value (or one of a list): one statement, read through ConnectorX where it reads the backend,
+        else as raw rows. `latest` (a field whose converter has an order SQL computes): one row per value of
+        the other fields, with the greatest value of that field."""
+        import connectorx as cx  # here: the hub's other paths never load ConnectorX or Polars
+
+        from adapters import columns
+
+        ent = self.entity(entity)
+        conds = [ent.column(f).in_([x for v in (vs if isinstance(vs, list) else [vs]) for x in ent.dumper(f)(v)])
+                 for f, vs in (equal or {}).items()]
+        wanted, fields = fields, [f for f in fields if f in ent.columns]
+        order = None if latest is None else canonical_order(ent.column(latest), ent.specs[latest].convert)
+        if latest is not None and order is None:
+            raise MappingError(f"{entity}.{latest} 无法在数据库中排序 / cannot be ordered in SQL")
+        labels = [(sa.func.max(order) if f == latest else ent.column(f)).label(f"c{i}") for i, f in enumerate(fields)]
+        stmt = sa.select(*labels).select_from(ent.source).where(*conds)
+        if latest is not None:
+            stmt = stmt.group_by(*(ent.column(f) for f in fields if f != latest))
+        url = columns.cx_url(self.url)
+        async with self._turn():
+            self.statements += 1
+            if url is not None:
+                sql = columns.literal_sql(stmt, self.engine.dialect)
+                try:
+                    table = await asyncio.to_thread(cx.read_sql, url, sql, return_type="arrow")
+                except Exception as exc:  # noqa: BLE001 - ConnectorX raises its own (Rust) error types
+                    log.warning("ConnectorX could not read %s (%s); reading raw rows", self.department, exc)
+                else:
+                    self.rows += table.num_rows
+                    return columns.with_defaults(columns.frame(table, fields, ent.specs), ent.record, wanted)
+            try:
+                async with self._connection() as conn:
+                    rows = (await conn.execute(stmt)).all()
+            except _UNAVAILABLE as exc:
+                raise self._failed(exc) from exc
+            self.rows += len(rows)
+            return columns.with_defaults(columns.from_rows(rows, fields, ent.specs), ent.record, wanted)
 
     async def count(
         self, entity: str, *, group_by: Sequence[str] = (), where: Where | None = None

@@ -3,6 +3,7 @@
     python bench/crosscheck.py                      # 1,000,000 persons, seed 1
     python bench/crosscheck.py --persons 50000 --keep
     python bench/crosscheck.py --persons 100000 --keep --workers 2   # two ID shards, one process each
+    python bench/crosscheck.py --persons 100000 --keep --per-person  # every rule on every person (the reference)
 
 Generation and the check run as separate processes, so the peak RSS reported is the check's own.
 It also scores the findings against the generator's manifest (recall and precision).
@@ -71,6 +72,7 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=None, help="data directory (default bench-data/crosscheck-<N>)")
     parser.add_argument("--keep", action="store_true", help="keep the generated databases")
     parser.add_argument("--workers", type=int, default=1, help="hub check --workers (ID shards, one process each)")
+    parser.add_argument("--per-person", action="store_true", help="hub check --per-person (the reference engine)")
     parser.add_argument("--generate-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     data = (args.dir or ROOT / "bench-data" / f"crosscheck-{args.persons}-{args.seed}").resolve()
@@ -93,11 +95,11 @@ def main() -> None:
     env["HUB_STORE_URL"] = f"sqlite+aiosqlite:///{data / 'hub.db'}"
     out = data / "findings.jsonl"
     seconds, peak, cpu = _child("hub.supervision.cli", ["--format", "jsonl", "--out", str(out), "--no-progress",
-                                                       "--workers", str(args.workers)], env,
+                                                       "--workers", str(args.workers), *(["--per-person"] if args.per_person else [])], env,
                            data / "check.rss", args.workers if args.workers > 1 else 0)
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     size = sum((data / f"{d}.db").stat().st_size for d in DEPARTMENTS) // 2**20
-    report = {"persons": args.persons, "seed": args.seed, "workers": args.workers, "institutions": manifest["institutions"], "sqlite_mib": size,
+    report = {"persons": args.persons, "seed": args.seed, "workers": args.workers, "per_person": args.per_person, "institutions": manifest["institutions"], "sqlite_mib": size,
               "generate_seconds": round(generated[0], 1) if generated else None,
               "generate_peak_rss_mib": generated[1] if generated else None,
               "check_seconds": round(seconds, 1), "check_cpu_seconds": round(cpu, 1), "check_peak_rss_mib": peak,

@@ -66,7 +66,7 @@ def _store_wanted(url: str, save: bool) -> bool:
 
 
 async def run(settings: Settings, printer: Printer, *, month: str | None, scope: Scope, save: bool, lookback: int,
-              chunk_size: int, console: Console, show_progress: bool, workers: int = 1) -> None:
+              chunk_size: int, console: Console, show_progress: bool, workers: int = 1, columnar: bool = True) -> None:
     """Build the sources (and store), run the check with a progress bar, print a summary on stderr."""
     from adapters.registry import build_sources
     from hub.store import open_store
@@ -91,7 +91,8 @@ async def run(settings: Settings, printer: Printer, *, month: str | None, scope:
             if save and store is not None:
                 run_row, result = await supervise(sources, store, month=month, scope=scope, actor="cli", progress=progress,
                                                   sink=printer, lookback=lookback, chunk_size=chunk_size, wait=True,
-                                                  collect=False, partitions=workers, make_sources=make_sources)
+                                                  collect=False, partitions=workers, make_sources=make_sources,
+                                                  columnar=columnar)
                 console.print(f"run {run_row.id}: {run_row.opened} new, {run_row.reopened} reopened, "
                               f"{run_row.resolved} resolved by data, {len(run_row.proposed_freezes)} freezes proposed")
             else:
@@ -100,7 +101,8 @@ async def run(settings: Settings, printer: Printer, *, month: str | None, scope:
                 ref = check_month(month) if month else await latest_pay_month(sources)
                 deferred = await deferrals.covering(store, ref) if store is not None else frozenset()
                 result = await run_check(sources, month=ref, scope=scope, deferred=deferred, lookback=lookback,
-                                         chunk_size=chunk_size, progress=progress, sink=printer, collect=False, partitions=workers, make_sources=make_sources)
+                                         chunk_size=chunk_size, progress=progress, sink=printer, collect=False, partitions=workers,
+                                         make_sources=make_sources, columnar=columnar)
     finally:
         await sources.close()
         if store is not None:
@@ -126,6 +128,7 @@ def check_command(
     chunk_size: Annotated[int, typer.Option(min=100, help="每批读取行数 / rows per streamed chunk")] = 2000,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="显示进度条 / show a progress bar")] = True,
     workers: Annotated[int, typer.Option(min=1, max=10, help="按身份证号分片并行的进程数 / processes, one ID shard each")] = 1,
+    per_person: Annotated[bool, typer.Option("--per-person", help="不做列式预筛，逐人核查全部人员（参照实现） / run every rule on every person (the reference engine)")] = False,
 ) -> None:
     """三方交叉核查 / Cross-check registry, personnel and payroll; one finding per line."""
     console = Console(stderr=True)
@@ -134,7 +137,7 @@ def check_command(
     try:
         asyncio.run(run(Settings(), Printer(target, fmt), month=reference_month, scope=scope, save=save,
                         lookback=lookback, chunk_size=chunk_size, console=console, show_progress=progress,
-                        workers=workers))
+                        workers=workers, columnar=not per_person))
     finally:
         if out:
             target.close()

@@ -21,7 +21,7 @@ from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
-from adapters.base import Capability, IdShard, Need
+from adapters.base import Capability, ColumnReader, IdShard, Need
 from adapters.registry import Sources
 from hub.core.crosswalk import Crosswalk
 from hub.core.errors import BadUserInput, SourceUnavailable
@@ -169,6 +169,7 @@ async def run_check(
     collect: bool = True,
     partitions: int = 1,
     make_sources: SourcesFactory | None = None,
+    columnar: bool = True,
 ) -> CheckResult:
     """Cross-check the sources as of a reference month (default: latest finance pay month).
 
@@ -176,6 +177,8 @@ async def run_check(
     `result.findings` when `collect` (leave it off at scale: memory then stays bounded).
     A run without an institution scope reads the persons in `partitions` ID shards (1 to 10): one
     after the other in this process, or each in its own process when `make_sources` is given.
+    `columnar` (one partition, sources that read columns): the may-hit pass picks the persons the
+    person rules run on (columnar.py); off, every person's records are streamed through the rules.
     """
     if not 1 <= partitions <= 10:
         raise BadUserInput("分片数应为 1–10 / partitions must be 1 to 10", field="partitions")
@@ -217,7 +220,10 @@ async def run_check(
         keys = await _scope_ids(sources, available, world.crosswalk, scope.institutions, window)
         result.examined = frozenset(keys)
     shards: list[IdShard | None] = [] if keys is not None or partitions == 1 else [IdShard(i, partitions) for i in range(partitions)]
-    if make_sources is not None and shards:
+    departments = {sources.holders()[e] for _, e in STREAMS if sources.holders().get(e) in available}
+    if columnar and keys is None and partitions == 1 and _column_readers(sources, departments):
+        agg.headcount = await _columnar(sources, available, world, window, chunk_size, progress, result, emit, lookback, outbox)
+    elif make_sources is not None and shards:
         agg.headcount = await _in_processes(make_sources, result, frozenset(deferred), [s for s in shards if s], lookback, chunk_size,
                                             _Counter(progress, await _total(sources, available, window)), take, outbox)
     else:
@@ -234,6 +240,28 @@ async def run_check(
     await outbox.drain()
     result.seconds = time.monotonic() - started
     return result
+
+
+def _column_readers(sources: Sources, departments: set[str]) -> bool:
+    """Whether every department of the person streams reads columns (else the records are streamed)."""
+    return all(isinstance(sources[d], ColumnReader) for d in departments)
+
+
+async def _columnar(sources: Sources, available: set[str], world: World, window: dict[str, Any], chunk_size: int,
+                    progress: Progress | None, result: CheckResult, emit: Emit, lookback: int,
+                    outbox: Outbox) -> dict[tuple[str, str], int]:
+    """The may-hit pass, then the person rules on the flagged persons read by ID number. Returns the headcount."""
+    from hub.supervision import columnar as columns  # Polars loads only for a whole run
+
+    frames = await columns.read(sources, available, STREAMS, world.month, "R13" in result.rules, lookback)
+    keys, total, headcount = columns.scan(frames, world, result.rules)
+    del frames
+    counter = _Counter(progress, len(keys))
+    await _persons(sources, available, world, window, keys, chunk_size, None, result, emit,
+                   _lookups(sources, world, result, emit, lookback), outbox)
+    counter(len(keys))
+    result.persons = total
+    return headcount
 
 
 def _lookups(sources: Sources, world: World, result: CheckResult, emit: Emit, lookback: int) -> dict[str, Deferred]:

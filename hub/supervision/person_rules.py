@@ -284,11 +284,16 @@ def needs_plans(p: Facts, w: World) -> bool:
 class PersonRule:
     """How the engine applies a person rule: its check, and, for a rule that needs data only some persons
     need, who needs it (`wants`) and the lookup fetching it a batch at a time (deferred.py) instead of
-    holding every plan or streaming every month. A rule is added by declaring it here."""
+    holding every plan or streaming every month. A rule is added by declaring it here.
+
+    `may_hit`: a condition over the columnar pass's person frame (SQL as `polars.sql_expr` reads it;
+    columnar.py lists the columns), true for every person the check can fire on (a superset; the check
+    decides). Without one, the columnar engine runs the check on every person."""
 
     check: PersonCheck
     lookup: type[Deferred] | None = None
     wants: Callable[[Facts, World], bool] | None = None
+    may_hit: str | None = None
 
     def __post_init__(self) -> None:
         if (self.lookup is None) != (self.wants is None):
@@ -299,18 +304,19 @@ class PersonRule:
 
 
 PERSON_RULES: dict[str, PersonRule] = {
-    "R01": PersonRule(ghost_pay),
-    "R02": PersonRule(unpaid),
-    "R03": PersonRule(unit_mismatch),
-    "R05": PersonRule(category_mismatch),
-    "R06": PersonRule(scale_mismatch),
-    "R08": PersonRule(past_retirement),
-    "R09": PersonRule(duplicate),
-    "R10": PersonRule(invalid_id),
-    "R11": PersonRule(birth_sex_mismatch),
-    "R12": PersonRule(name_mismatch),
-    "R13": PersonRule(no_plan, PlanLookup, needs_plans),
-    "R14": PersonRule(pay_after_leaving, PayHistory, needs_pay_history),
-    "R15": PersonRule(insurance_mismatch),
-    "R16": PersonRule(quota_flag_mismatch),
+    "R01": PersonRule(ghost_pay, may_hit="active = 0 AND lines > 0"),
+    "R02": PersonRule(unpaid, may_hit="active > 0 AND lines = 0"),
+    "R03": PersonRule(unit_mismatch, may_hit="active > 0 AND lines > 0 AND stray_pay"),
+    "R05": PersonRule(category_mismatch, may_hit="category_conflict"),
+    "R06": PersonRule(scale_mismatch, may_hit="scale_conflict"),
+    "R08": PersonRule(past_retirement, may_hit="(active > 0 OR lines > 0) AND NOT deferred AND retirement_due"),
+    "R09": PersonRule(duplicate, may_hit="active > 1 OR lines > 1"),
+    "R10": PersonRule(invalid_id, may_hit="invalid_id"),
+    "R11": PersonRule(birth_sex_mismatch, may_hit="birth_conflict OR sex_conflict"),
+    "R12": PersonRule(name_mismatch, may_hit="name_conflict"),
+    "R13": PersonRule(no_plan, PlanLookup, needs_plans, may_hit="plan_problem"),
+    "R14": PersonRule(pay_after_leaving, PayHistory, needs_pay_history, may_hit="paid_after_leaving"),
+    "R15": PersonRule(insurance_mismatch, may_hit=(
+        "lines > 0 AND insurance > 0 AND ((pension > 0 AND NOT insured AND ended) OR (insured AND pension = 0))")),
+    "R16": PersonRule(quota_flag_mismatch, may_hit="lines > 0 AND quota_flag_conflict"),
 }

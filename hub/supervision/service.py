@@ -65,7 +65,7 @@ async def supervise(sources: Sources, store: Store, *, month: str | None = None,
                     actor: str = SYSTEM, progress: Progress | None = None, sink: Sink | None = None,
                     lookback: int = 12, chunk_size: int = 2000, wait: bool = False,
                     collect: bool = True, run_id: int | None = None, partitions: int = 1,
-                    make_sources: SourcesFactory | None = None) -> tuple[CheckRun, CheckResult]:
+                    make_sources: SourcesFactory | None = None, columnar: bool = True) -> tuple[CheckRun, CheckResult]:
     """Run the cross-check and record it; one run at a time per store (CONFLICT unless `wait`).
 
     Findings are persisted in batches while the run goes on; `collect=False` keeps them out of the
@@ -94,7 +94,7 @@ async def supervise(sources: Sources, store: Store, *, month: str | None = None,
 
             result = await run_check(sources, month=ref, scope=scope, deferred=deferred, lookback=lookback,
                                      chunk_size=chunk_size, progress=progress, sink=sink, on_batch=persist,
-                                     collect=collect, partitions=partitions, make_sources=make_sources)
+                                     collect=collect, partitions=partitions, make_sources=make_sources, columnar=columnar)
             async with store.begin() as conn:
                 resolved = await resolve_missing(conn, run_id, month=ref, rules=result.rules, seen=result.seen,
                                                  institutions=scope.institutions, region=scope.region,
