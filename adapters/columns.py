@@ -37,6 +37,9 @@ def literal_sql(stmt: sa.Select[Any], dialect: Any) -> str:
     return str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
 
 
+_NULL_TYPES = {"int": pl.Int64, "yuan_to_fen": pl.Int64, "date": pl.Date, "date8": pl.Date, "boolean": pl.Boolean}
+
+
 def _loaded(raw: pl.Series, spec: ColumnSpec) -> tuple[pl.Series, pl.Series]:
     """(distinct legacy values, their canonical values) of a column, through the row path's loader."""
     load = column_loader(spec)
@@ -47,8 +50,8 @@ def _loaded(raw: pl.Series, spec: ColumnSpec) -> tuple[pl.Series, pl.Series]:
 
 def _by_distinct(raw: pl.Series, spec: ColumnSpec) -> pl.Series:
     distinct, converted = _loaded(raw, spec)
-    if converted.dtype == pl.Null:
-        return pl.Series(raw.name, [None] * len(raw), dtype=pl.String)
+    if converted.dtype == pl.Null:  # no value at all: nulls of the type the converter gives
+        return pl.Series(raw.name, [None] * len(raw), dtype=_NULL_TYPES.get(spec.convert, pl.String) if spec.values is None else pl.String)
     return raw.replace_strict(distinct, converted, default=None, return_dtype=converted.dtype)
 
 

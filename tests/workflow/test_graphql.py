@@ -131,7 +131,7 @@ KINDS = "query($all: Boolean!) { applicationKinds(submittable: $all) { kind titl
 
 def test_application_kinds_are_the_definitions_under_the_policy(hub: Hub) -> None:
     hr, finance = Desk(hub, "hr"), Desk(hub, "finance")
-    assert {k["kind"] for k in hr.do(KINDS, all=True)} == {"ONBOARDING", "LEAVING", "PAYROLL_CHANGE"}  # submit:<KIND> lines
+    assert {k["kind"] for k in hr.do(KINDS, all=True)} == {"ONBOARDING", "LEAVING", "PAYROLL_CHANGE", "TRANSFER"}  # submit:<KIND> lines
     assert finance.do(KINDS, all=True) == []  # finance decides, never submits
     every = {k["kind"]: k for k in finance.do(KINDS, all=False)}
     assert set(every) == set(shipped_kinds()) and not any(k["submittable"] for k in every.values())
