@@ -93,7 +93,9 @@ def test_the_guide_runs_and_its_queries_answer_the_bureaus_data(followed: dict[s
 
 def test_no_code_names_the_bureau() -> None:
     root = GUIDE.parents[1]
-    department = re.compile(r"""["']education["'.]|HUB_SOURCE_EDUCATION""")  # the id, not a person's education level
+    # the department's id as code would use it (its settings, its file, its roles, a source looked up or compared
+    # by it), not the canonical `education` field of a person (a registry or cadre record's education level)
+    department = re.compile(r"""HUB_SOURCE_EDUCATION|["']education\.|\[["']education["']\]|[=!]=\s*["']education["']""")
     named = [str(p.relative_to(root)) for folder in ("hub", "schema", "resolvers") for p in (root / folder).rglob("*.py")
              if department.search(p.read_text(encoding="utf-8")) and "demo" not in p.parts]
     assert named == [], named
