@@ -170,7 +170,7 @@ def generated(targets: dict[str, str]) -> bool:
         engine = sa.create_engine(sync)
         try:
             inspector = sa.inspect(engine)
-            for table in DEPARTMENT_TABLES[department]:
+            for table in DEPARTMENT_TABLES.get(department) or JOINED_TABLES[department]:
                 if not inspector.has_table(table.name):
                     return False
                 have = {index["name"] for index in inspector.get_indexes(table.name)}
