@@ -314,6 +314,9 @@ SAMPLES: list[tuple[str, str, Callable[[Hub], dict[str, Any]]]] = [
     ("acknowledgeChangeEvents", """mutation($k: String) {
        acknowledgeChangeEvents(department: FINANCE, upTo: 1000, idempotencyKey: $k) }""",
      lambda h: {}),
+    ("saveReport", """mutation($k: String) { saveReport(report: "race-report", document: "{ regions { code } }",
+       description: "测试 / test", idempotencyKey: $k) { name } }""", lambda h: {}),
+    ("deleteReport", """mutation($k: String) { deleteReport(report: "race-report", idempotencyKey: $k) }""", lambda h: {}),
     ("submitApplication", APPLICATION % ("$i: JSON!", "submitApplication", 'kind: "VACANCY_PLAN", input: $i'),
      lambda h: {"i": _plan_input(h)}),
     ("decideApplication", APPLICATION % ("$id: ID!", "decideApplication", "id: $id, decision: APPROVE"),
