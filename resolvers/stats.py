@@ -466,7 +466,8 @@ async def exact_headcounts(ctx: HubContext, by: Sequence[Dimension], flt: StatsF
     answer = await stats(ctx, ["HEADCOUNT"], by, flt)
     if answer.restricted:
         zh, en = purpose.split(" / ")
-        raise Forbidden(f"{zh}需要读取所用维度（{'、'.join(by)}） / {en} needs reading its dimensions ({', '.join(by)})")
+        raise Forbidden(f"{zh}需要读取所用维度（{'、'.join(by)}） / {en} needs reading its dimensions ({', '.join(by)})",
+                        field=f"Dimension.{by[0]}" if by else None)
     return [(row.key, int(row.values["HEADCOUNT"] or 0)) for row in answer.rows]
 
 

@@ -109,10 +109,14 @@ def test_every_field_read_mask_or_deny_as_the_policy_says(
     for type_name, field, path, types, is_object in field_cases:
         query = _query_for(path, field, is_object)
         body = hub.query(query, role=role, department=department)
-        forbidden = {e["extensions"]["field"] for e in body.get("errors", []) if e["extensions"]["code"] == "FORBIDDEN"}
+        refused = {e["extensions"]["field"] for e in body.get("errors", []) if e["extensions"]["code"] == "FORBIDDEN"}
+        # A figure by a statistics dimension (teacher allocation, reorganization planning) is refused by the
+        # dimension's own grant (`Dimension.X`: its field read row by row, docs/statistics.md), not a field's.
+        by_dimension = {f for f in refused if f.startswith("Dimension.")}
+        forbidden = refused - by_dimension
         expected = {f"{t}.{f}" for t, f in zip(types, [*path, field], strict=True) if grants.access(t, f) is Access.DENY}
         assert forbidden == expected, (role, department, query, body.get("errors"))
-        if not expected:
+        if not expected and not by_dimension:
             assert not body.get("errors"), (query, body["errors"])
         if grants.access(type_name, field) is Access.MASK and not expected:
             for value in _leaves(body["data"], [*path, field]):
