@@ -81,14 +81,17 @@ class EntityWriter:
     ids: dict[str, str]
     joined: frozenset[str]  # mapped fields read through the join: in a change, ignored
 
-    def statement(self, change: Change) -> sa.Executable:
-        """The INSERT or UPDATE of one change (ChangeRejected for values the table cannot take)."""
+    def statement(self, change: Change) -> sa.Executable | None:
+        """The INSERT or UPDATE of one change (ChangeRejected for values the table cannot take); None for an UPDATE
+        of fields read through the join only (they follow the joined row, which its own entity's change moves)."""
         if change.op is ChangeOp.INSERT:
             values = {**self.generated(change), **change.values}
             return sa.insert(self.table).values(self._row(values))
         if not change.key:
             raise ChangeRejected(f"{self.entity}: 更新须有条件 / an UPDATE needs a key")
         where = [self._match(field, value) for field, value in change.key.items()]
+        if change.values and self.joined.issuperset(change.values):
+            return None
         return sa.update(self.table).where(*where).values(self._row(change.values))
 
     def generated(self, change: Change) -> dict[str, str]:
@@ -204,15 +207,19 @@ async def ensure_ledger(conn: AsyncConnection) -> None:
         await conn.commit()
 
 
-async def apply(conn: AsyncConnection, plans: Sequence[tuple[Change, sa.Executable]]) -> int:
+async def apply(conn: AsyncConnection, plans: Sequence[tuple[Change, sa.Executable | None]]) -> int:
     """Run each change not yet in the ledger (its ledger row first) in the caller's transaction;
-    returns how many were applied. An UPDATE that matches no row is rejected."""
+    returns how many were applied (a change with nothing of its own to write is recorded and counts).
+    An UPDATE that matches no row is rejected."""
     applied = 0
     dialect = conn.dialect.name
     for change, statement in plans:
         claimed = await conn.execute(_claim(dialect, change.application_id, change.seq))
         if claimed.rowcount != 1:
             continue  # applied before (or by another deliverer that got there first)
+        if statement is None:
+            applied += 1
+            continue
         result = await conn.execute(statement)
         if change.op is ChangeOp.UPDATE and result.rowcount == 0:
             raise ChangeRejected(f"{change.entity}: 没有符合条件 {dict(change.key)} 的记录 / no row matches the key "
