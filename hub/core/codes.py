@@ -89,6 +89,11 @@ class SlotStatus(StrEnum):
     LEFT = "LEFT"  # 出编
 
 
+# The reason a slot is left when a reorganization (转隶) moves its holder to a slot at another institution
+# on the same day; the new slot needs no vacancy plan (R13), the quota having moved with the people.
+REORGANIZED = "REORGANIZED"
+
+
 class EmploymentStatus(StrEnum):
     """人社 personnel status."""
 

@@ -20,6 +20,7 @@ from hub.core import ids
 from hub.core.codes import (
     CIVIL_SERVICE_SCALE,
     QUOTA_CATEGORIES,
+    REORGANIZED,
     EmploymentStatus,
     Funding,
     InsuranceStatus,
@@ -185,10 +186,12 @@ def duplicate(p: Facts, w: World) -> Hit | None:
 
 
 def no_plan(p: Facts, w: World) -> Hit | None:
-    """R13: a slot entered (by the reference month) without an approved plan with places left of its type."""
+    """R13: a slot entered (by the reference month) without an approved plan with places left of its type. A slot
+    entered without a plan on the day a reorganization moved the person out of another slot needs none."""
     bad = []
+    moved_on = {s.left_on for s in p.view.slots if s.left_reason == REORGANIZED and s.left_on}
     for slot in p.view.slots:
-        if slot.entered_on is None or slot.entered_on > w.end:
+        if slot.entered_on is None or slot.entered_on > w.end or (not slot.plan_id and slot.entered_on in moved_on):
             continue
         problem = plan_problem(slot, w.plans.get(slot.plan_id or ""), slot.slot_id in w.plan_excess)
         if problem is not None:

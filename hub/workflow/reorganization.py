@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adapters.registry import Sources
 from hub.core import ids
 from hub.core.changes import Change, ChangeOp
-from hub.core.codes import PostLevel, QuotaType
+from hub.core.codes import REORGANIZED, PostLevel, QuotaType, SlotStatus
 from hub.core.crosswalk import Crosswalk, Identity
 from hub.core.errors import BadUserInput
 from hub.store.db import utcnow
@@ -312,11 +312,17 @@ class Reorganization:
                 add(quota_dept, "quota", ChangeOp.UPDATE, values, {"unit_local_id": local, "quota_type": qt})
             else:
                 add(quota_dept, "quota", ChangeOp.INSERT, {**values, "unit_local_id": local, "quota_type": qt}, {})
+        # A moved person leaves the old slot and enters a new one on the effective date: the registry keeps
+        # where they were before it (a slot's institution is never rewritten), and the new slot cites no plan.
         for slot, to, qt in checked.moved:
-            values = {"unit_local_id": to.local_id(slot_dept)}
-            if qt != slot.quota_type:
-                values["quota_type"] = qt
-            add(slot_dept, "registry_slot", ChangeOp.UPDATE, values, {"slot_id": slot.slot_id})
+            add(slot_dept, "registry_slot", ChangeOp.UPDATE, {
+                "left_on": plan.effective_on, "left_reason": REORGANIZED, "status": SlotStatus.LEFT.value},
+                {"slot_id": slot.slot_id})
+            kept = {f: getattr(slot, f) for f in ("id_number", "name", "sex", "birth", "ethnic_group", "education")
+                    if getattr(slot, f) is not None}
+            add(slot_dept, "registry_slot", ChangeOp.INSERT, {
+                **kept, "unit_local_id": to.local_id(slot_dept), "quota_type": qt, "entered_on": plan.effective_on,
+                "status": SlotStatus.ACTIVE.value}, {})
         for ident in plan.abolish:
             add(base, "unit", ChangeOp.UPDATE, {"abolished_on": plan.effective_on}, {"local_id": ident.local_id(base)})
         # Each other department: the person's records move to the receiving unit (one read per entity).

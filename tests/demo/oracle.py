@@ -228,9 +228,13 @@ class Oracle:
                 )
         plans = {r[0]: r for r in self.q("SELECT JHID, JGID, BZLX, JHS, PZRQ, ZT FROM T_YBJH")}
         used: Counter[str] = Counter()
+        # slots left on a day because a reorganization moved the person: the slot entered that day needs no plan
+        moved = set(self.q("SELECT SFZH, CBRQ FROM T_SMZ WHERE CBYY = 'REORGANIZED'"))
         for _ryid, jgid, _, sfzh, _, _, bzlx, rbrq, _, _, jhid in sorted(
             self.smz, key=lambda r: (r[7], r[0])
         ):
+            if not jhid and (sfzh, rbrq) in moved:
+                continue
             plan = plans.get(jhid)
             ok = bool(
                 plan

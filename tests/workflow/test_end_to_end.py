@@ -13,7 +13,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from hub.core.crosswalk import CrosswalkCache, Identity
+from hub.core.codes import QUOTA_CATEGORIES, QuotaType
+from hub.core.crosswalk import Crosswalk, CrosswalkCache, Identity
 from hub.core.db import sync_url
 from hub.core.settings import SourceSettings
 from hub.demo.generate import sqlite_targets
@@ -35,23 +36,26 @@ class Legacy:
     """SQL straight on the departments' databases (not through the hub)."""
 
     def __init__(self, targets: dict[str, str]) -> None:
+        self.targets = targets
         self.engines = {d: sa.create_engine(sync_url(u)) for d, u in targets.items()}
 
-    def _text(self, department: str, statement: str) -> sa.TextClause:
-        """The statement with its upper-case names quoted where the database folds unquoted ones (PostgreSQL)."""
+    def _text(self, department: str, statement: str, params: dict[str, Any]) -> sa.TextClause:
+        """The statement with its upper-case names quoted where the database folds unquoted ones (PostgreSQL); a tuple
+        parameter is a list (`IN :p`)."""
         engine = self.engines[department]
         if engine.dialect.name == "postgresql":
             quote = engine.dialect.identifier_preparer.quote_identifier
             statement = re.sub(r"\b[A-Z][A-Z0-9_]*\b", lambda m: m[0] if m[0] in KEYWORDS else quote(m[0]), statement)
-        return sa.text(statement)
+        lists = [sa.bindparam(k, expanding=True) for k, v in params.items() if isinstance(v, tuple)]
+        return sa.text(statement).bindparams(*lists)
 
     def rows(self, department: str, statement: str, **params: Any) -> list[tuple[Any, ...]]:
         with self.engines[department].begin() as conn:
-            return [tuple(r) for r in conn.execute(self._text(department, statement), params)]
+            return [tuple(r) for r in conn.execute(self._text(department, statement, params), params)]
 
     def run(self, department: str, statement: str, **params: Any) -> None:
         with self.engines[department].begin() as conn:
-            conn.execute(self._text(department, statement), params)
+            conn.execute(self._text(department, statement, params), params)
 
     def close(self) -> None:
         for engine in self.engines.values():
@@ -67,6 +71,7 @@ class Ready:
     approved: int
     post_ident: Identity
     reference: str  # the latest pay month, 'YYYY-MM'
+    crosswalk: Crosswalk
 
     def month(self, ahead: int) -> str:
         """The month `ahead` months after the entry month, 'YYYY-MM'. People enter in the month after both the
@@ -88,7 +93,7 @@ def _prepare(targets: dict[str, str], legacy: Legacy) -> Ready:
     reference = max(r[0] for r in legacy.rows("finance", "SELECT DISTINCT GZNY FROM GZ_YB"))
     in_post = {r[0] for r in legacy.rows("organization", "SELECT A0201B FROM A02 WHERE A0265 IS NULL OR A0265 = ''")}
 
-    async def crosswalk() -> tuple[Identity, Identity]:
+    async def crosswalk() -> tuple[Identity, Identity, Crosswalk]:
         sources = sources_for(targets)
         try:
             cw = await CrosswalkCache(sources).get()
@@ -97,14 +102,14 @@ def _prepare(targets: dict[str, str], legacy: Legacy) -> Ready:
         ident = cw.by_code[cw.code_of("establishment", local) or ""]
         post = next(i for i in cw.by_code.values() if i.region_code == BANNER and i.local_id("establishment")
                     and i.local_id("organization") and i.local_id("organization") not in in_post)
-        return ident, post
+        return ident, post, cw
 
-    ident, post_ident = asyncio.run(crosswalk())
+    ident, post_ident, cw = asyncio.run(crosswalk())
     legacy.run("establishment", "DELETE FROM T_LDZS WHERE JGID = :u AND ZWCC = '副职' AND ZSLX = '内设'",
                u=post_ident.local_id("establishment"))
     legacy.run("establishment", "INSERT INTO T_LDZS (JGID, ZWCC, ZSLX, HDZS) VALUES (:u, '副职', '内设', 1)",
                u=post_ident.local_id("establishment"))
-    return Ready(ident, quota_type, occupied + VACANT, post_ident, f"{reference[:4]}-{reference[-2:]}")
+    return Ready(ident, quota_type, occupied + VACANT, post_ident, f"{reference[:4]}-{reference[-2:]}", cw)
 
 
 def _desks(hub: Hub) -> tuple[Desk, ...]:
@@ -128,19 +133,63 @@ def _day(value: Any) -> str:
     return str(value)[:10]
 
 
-def _findings(targets: dict[str, str], month: str, person: str, code: str) -> set[tuple[str, str | None, str | None]]:
-    """What the cross-check finds about the person or the institution in the month (rule, person, institution)."""
+def _all_findings(targets: dict[str, str], month: str) -> list[Any]:
+    """Every finding of the cross-check in the month."""
 
-    async def run() -> set[tuple[str, str | None, str | None]]:
+    async def run() -> list[Any]:
         sources = sources_for(targets)
         try:
-            result = await run_check(sources, month=month)
+            return list((await run_check(sources, month=month)).findings)
         finally:
             await sources.close()
-        return {(f.rule, f.id_number, f.institution_code) for f in result.findings
-                if f.id_number == person or f.institution_code == code or code in f.institutions}
 
     return asyncio.run(run())
+
+
+def _findings(targets: dict[str, str], month: str, person: str, code: str) -> set[tuple[str, str | None, str | None]]:
+    """What the cross-check finds about the person or the institution in the month (rule, person, institution)."""
+    return {(f.rule, f.id_number, f.institution_code) for f in _all_findings(targets, month)
+            if f.id_number == person or f.institution_code == code or code in f.institutions}
+
+
+def _about(targets: dict[str, str], month: str, people: set[str]) -> set[tuple[str, str | None]]:
+    """What the cross-check finds about any of the people in the month (rule, person), wherever they are."""
+    return {(f.rule, f.id_number) for f in _all_findings(targets, month) if f.id_number in people}
+
+
+def _movers(legacy: Legacy, ready: Ready) -> tuple[tuple[str, str], tuple[str, str, dict[str, int]]]:
+    """Someone of the banner to transfer in (ID number, institution code) and a small institution of the banner to
+    merge into the ready one (code, local id, active slots per legacy quota type): people with one active slot, a
+    personnel record and a payee, no planted fault, well before retirement."""
+    local = ready.ident.local_id("establishment")
+    known = {r[0] for r in legacy.rows("hr", "SELECT GMSFHM FROM RS_RYXX")} & {
+        r[0] for r in legacy.rows("finance", "SELECT SFZH FROM GZ_RY")}
+    faulty = {f.id_number for f in _all_findings(legacy.targets, ready.reference)}
+    active = legacy.rows("establishment", "SELECT s.SFZH, s.JGID, s.BZLX FROM T_SMZ s JOIN T_JG j ON j.JGID = s.JGID "
+                         "WHERE s.RYZT = '在编' AND s.CBRQ IS NULL AND j.XZQH = :r AND s.JGID != :u ORDER BY s.RYID",
+                         r=BANNER, u=local)
+    admits = QUOTA_CATEGORIES.get(QuotaType(ready.quota_type))
+    kept_type = {i for i, _, t in active if QUOTA_CATEGORIES.get(QuotaType(t)) == admits}  # same category, no R05
+    slots: dict[str, int] = {}
+    for id_number, _, _ in active:
+        slots[id_number] = slots.get(id_number, 0) + 1
+
+    def fine(id_number: str) -> bool:
+        return (slots[id_number] == 1 and len(id_number) == 18 and id_number in known and id_number not in faulty
+                and "1975" < id_number[6:10] < "1995")
+
+    units: dict[str, list[tuple[str, str]]] = {}
+    for id_number, unit, quota_type in active:
+        units.setdefault(unit, []).append((id_number, quota_type))
+    merged = next(u for u, people in sorted(units.items(), key=lambda kv: (len(kv[1]), kv[0]))
+                  if 2 <= len(people) <= 6 and all(fine(i) for i, _ in people) and ready.crosswalk.code_of("establishment", u))
+    mover = next(i for i, u, _ in active if u != merged and fine(i) and i in kept_type
+                 and ready.crosswalk.code_of("establishment", u))
+    by_type: dict[str, int] = {}
+    for _, quota_type in units[merged]:
+        by_type[quota_type] = by_type.get(quota_type, 0) + 1
+    return ((mover, ready.crosswalk.code_of("establishment", next(u for i, u, _ in active if i == mover)) or ""),
+            (ready.crosswalk.code_of("establishment", merged) or "", merged, by_type))
 
 
 def one_window(targets: dict[str, str], store_dir: Path) -> None:
@@ -151,6 +200,18 @@ def one_window(targets: dict[str, str], store_dir: Path) -> None:
         code, local, quota_type = ready.ident.code, ready.ident.local_id("establishment"), ready.quota_type
         person = newcomer(2)  # even: male
         before = _findings(targets, ready.reference, person, code)
+        (mover, mover_from), (merged, merged_local, merged_types) = _movers(legacy, ready)
+        merged_people = {r[0] for r in legacy.rows("establishment", "SELECT SFZH FROM T_SMZ WHERE JGID = :u AND "
+                                                   "RYZT = '在编' AND CBRQ IS NULL", u=merged_local)}
+        moved_before = _about(targets, ready.reference, merged_people | {mover})
+        # Room for the merged institution's quota types and leaders at the receiving one.
+        for quota in set(merged_types) - {r[0] for r in legacy.rows(
+                "establishment", "SELECT BZLX FROM T_BZ WHERE JGID = :u", u=local)}:
+            legacy.run("establishment", "INSERT INTO T_BZ (JGID, BZLX, HDS) VALUES (:u, :t, 0)", u=local, t=quota)
+        legacy.run("establishment", "DELETE FROM T_LDZS WHERE JGID = :u", u=local)
+        legacy.run("establishment", "INSERT INTO T_LDZS (JGID, ZWCC, ZSLX, HDZS) VALUES (:u, '正职', '单位', 50), "
+                   "(:u, '副职', '单位', 50)", u=local)
+        approved_before = dict(legacy.rows("establishment", "SELECT BZLX, HDS FROM T_BZ WHERE JGID = :u", u=merged_local))
         settings = hub_settings(store_dir, targets, delivery_interval=0)
         for department, url in targets.items():
             settings.source[department] = SourceSettings(url=url, writes=True)
@@ -225,6 +286,22 @@ def one_window(targets: dict[str, str], store_dir: Path) -> None:
                 "institutionCode": ready.post_ident.code, "idNumber": newcomer(10), "role": "DEPUTY", "levelCode": "999",
                 "title": "副科长", "startOn": f"{ready.month(1)}-01", "document": "阿组任〔2026〕1号"})
             assert _walk(desks, appointment, "est", "org")["state"] == "COMPLETED"
+
+            # A transfer within the league into the institution: the establishment office, HR ∥ the organization
+            # department, then finance; the person's old slot is left and a new one entered, HR and pay move along.
+            transfer = est.do(SUBMIT, kind="TRANSFER", input={
+                "institutionCode": code, "origin": "WITHIN_LEAGUE", "idNumber": mover, "fromInstitutionCode": mover_from,
+                "quotaType": quota_type, "enteredOn": f"{ready.month(2)}-01", "payFrom": ready.month(2),
+                "document": "阿人社调〔2026〕7号"})
+            assert _walk(desks, transfer, "est", "org", "hr", "fin")["state"] == "COMPLETED"
+
+            # A reform merging a small institution of the banner into this one with its people and quotas.
+            reform = est.do(SUBMIT, kind="REORGANIZATION", input={
+                "institutionCode": code, "document": "阿盟编发〔2026〕1号", "effectiveOn": f"{ready.month(2)}-01",
+                "moves": [{"fromInstitution": merged, "to": code}], "abolish": [merged],
+                "quotaTransfers": [{"from": merged, "to": code, "quotaType": t, "count": n}
+                                   for t, n in sorted(merged_types.items())]})
+            assert _walk(desks, reform, "est", "org", "hr", "fin")["state"] == "COMPLETED"
             pending = [e for d in ("ESTABLISHMENT", "ORGANIZATION", "HR", "FINANCE")
                        for e in hub.query(EVENTS, {"d": d})["data"]["changeEvents"]]
             assert pending and all(e["deliveredAt"] for e in pending)
@@ -242,12 +319,50 @@ def one_window(targets: dict[str, str], store_dir: Path) -> None:
             ("2", "999", "阿组任〔2026〕1号", f"{ready.month(1)}-01".replace("-", ""))]
         assert legacy.rows("finance", "SELECT COUNT(*) FROM GZ_RY WHERE SFZH IN (:a, :b)", a=newcomer(4),
                            b=newcomer(6)) == [(0,)]
+        # The transfer: the old slot left, a new one here with a plan place; HR, the post and the payee moved.
+        mover_slots = legacy.rows("establishment", "SELECT JGID, RYZT, CBYY, RBRQ, CBRQ, JHID FROM T_SMZ WHERE SFZH = :p "
+                                  "ORDER BY RBRQ", p=mover)
+        assert [(u, status, reason) for u, status, reason, *_ in mover_slots] == [
+            (ready.crosswalk.by_code[mover_from].local_id("establishment"), "出编", "TRANSFERRED_OUT"), (local, "在编", None)]
+        assert _day(mover_slots[0][4]) == _day(mover_slots[1][3]) == f"{ready.month(2)}-01" and mover_slots[1][5] == plan_id
+        assert legacy.rows("establishment", "SELECT YYS FROM T_YBJH WHERE JHID = :j", j=plan_id) == [(2,)]
+        assert legacy.rows("hr", "SELECT DWBM FROM RS_RYXX WHERE GMSFHM = :p", p=mover) == [(ready.ident.local_id("hr"),)]
+        [(mover_payee, mover_unit)] = legacy.rows("finance", "SELECT RYBM, DWDM FROM GZ_RY WHERE SFZH = :p", p=mover)
+        assert mover_unit == ready.ident.local_id("finance")
+        assert ("调动", ready.month(2).replace("-", "")) in legacy.rows(
+            "finance", "SELECT YDLX, QXNY FROM GZ_YD WHERE RYBM = :c", c=mover_payee)
+        # The reform: the merged institution abolished, its people's slots, HR records and payees here, its approved
+        # quota moved.
+        merged_ident = ready.crosswalk.by_code[merged]
+        [(abolished,)] = legacy.rows("establishment", "SELECT CXRQ FROM T_JG WHERE JGID = :u", u=merged_local)
+        assert _day(abolished) == f"{ready.month(2)}-01"
+        assert {(i, u, _day(d), j) for i, u, d, j in legacy.rows(
+            "establishment", "SELECT SFZH, JGID, RBRQ, JHID FROM T_SMZ WHERE SFZH IN :p AND RYZT = '在编' AND CBRQ IS NULL",
+            p=tuple(merged_people))} == {(i, local, f"{ready.month(2)}-01", None) for i in merged_people}
+        assert {(i, u, r, _day(d)) for i, u, r, d in legacy.rows(
+            "establishment", "SELECT SFZH, JGID, CBYY, CBRQ FROM T_SMZ WHERE JGID = :u AND RYZT = '出编' AND SFZH IN :p",
+            u=merged_local, p=tuple(merged_people))} == {
+            (i, merged_local, "REORGANIZED", f"{ready.month(2)}-01") for i in merged_people}
+        assert dict(legacy.rows("establishment", "SELECT BZLX, HDS FROM T_BZ WHERE JGID = :u", u=merged_local)) == {
+            t: n - merged_types.get(t, 0) for t, n in approved_before.items()}
+        assert set(legacy.rows("hr", "SELECT DWBM FROM RS_RYXX WHERE GMSFHM IN :p", p=tuple(merged_people))) == {
+            (ready.ident.local_id("hr"),)}
+        assert set(legacy.rows("finance", "SELECT DWDM FROM GZ_RY WHERE SFZH IN :p", p=tuple(merged_people))) == {
+            (ready.ident.local_id("finance"),)}
+        assert merged_ident.local_id("hr") != ready.ident.local_id("hr")
         # Pay starts only after the slot and stops with it: the check (as `hub check` runs it, at the latest pay
         # month) finds nothing new about the person or the institution, nor about the person in the months of
         # entering and after leaving.
-        assert _findings(targets, ready.reference, person, code) <= before
+        # (The people moved in are left out here: the registry keeps only a slot's current status, so in a month
+        # before a move's date they show as holding no slot; their check is below, from the month they moved.)
+        assert {f for f in _findings(targets, ready.reference, person, code) if f[1] not in merged_people | {mover}} \
+            <= before
         for month in (ready.month(1), ready.month(3)):
             assert not {f for f in _findings(targets, month, person, code) if f[1] == person}, month
+        # Nor anything new about the people moved, by the transfer or the reform, from the month they moved (the
+        # demo's payroll ends at the reference month, so everyone in a slot is unpaid later on: R02).
+        for month in (ready.month(2), ready.month(3)):
+            assert {f for f in _about(targets, month, merged_people | {mover}) if f[0] != "R02"} <= moved_before, month
     finally:
         legacy.close()
 

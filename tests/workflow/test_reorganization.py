@@ -79,9 +79,13 @@ async def test_a_valid_plan_completes_with_changes_per_department_in_order(leagu
     entities = [(r.department, r.entity, r.op) for r in rows]
     establishment = [e for e in entities if e[0] == "establishment"]
     assert establishment == [("establishment", "quota", "UPDATE")] * (2 * len(by_type)) + [
-        ("establishment", "registry_slot", "UPDATE")] * moved + [("establishment", "unit", "UPDATE")]
-    slots = [r for r in rows if r.entity == "registry_slot"]
-    assert {r._mapping["values"]["unit_local_id"] for r in slots} == {league.local_id}
+        ("establishment", "registry_slot", "UPDATE"), ("establishment", "registry_slot", "INSERT")] * moved + [
+        ("establishment", "unit", "UPDATE")]
+    left = [r._mapping["values"] for r in rows if r.entity == "registry_slot" and r.op == "UPDATE"]
+    entered = [r._mapping["values"] for r in rows if r.entity == "registry_slot" and r.op == "INSERT"]
+    assert all(v == {"left_on": "2026-12-01", "left_reason": "REORGANIZED", "status": "LEFT"} for v in left)
+    assert {v["unit_local_id"] for v in entered} == {league.local_id}
+    assert all(v["entered_on"] == "2026-12-01" and v["status"] == "ACTIVE" and "plan_id" not in v for v in entered)
     unit = next(r for r in rows if r.entity == "unit")
     assert unit.key == {"local_id": local} and unit._mapping["values"] == {"abolished_on": "2026-12-01"}
     quotas = {(r.key["unit_local_id"], r.key["quota_type"]): r._mapping["values"]["approved"] for r in rows if r.entity == "quota"}
