@@ -151,6 +151,17 @@ def test_every_writable_entity_reads_back_as_written(legacy_url: str) -> None:
         # fields read through a join come from the parent row, never written by the child
         [post] = await read(legacy_url, "hr", "post_assignment", "person_no", ids["personnel"])
         assert (post.id_number, post.unit_local_id) == (ID, "152921000001")
+        # an UPDATE of such fields only writes nothing of its own (it counts and is in the ledger); the parent's moves it
+        person = {"person_no": ids["personnel"]}
+        follow = Change(app, len(INSERTS) + 1, "hr", "post_assignment", ChangeOp.UPDATE, {"unit_local_id": "152921000002"},
+                        person)
+        assert await apply(legacy_url, "hr", [follow]) == 1
+        assert [p.unit_local_id for p in await read(legacy_url, "hr", "post_assignment", "person_no", ids["personnel"])] \
+            == ["152921000001"]
+        move = Change(app, len(INSERTS) + 2, "hr", "personnel", ChangeOp.UPDATE, {"unit_local_id": "152921000002"}, person)
+        assert await apply(legacy_url, "hr", [move, follow]) == 1
+        assert [p.unit_local_id for p in await read(legacy_url, "hr", "post_assignment", "person_no", ids["personnel"])] \
+            == ["152921000002"]
         [change_row] = await read(legacy_url, "finance", "payroll_change", "change_id", ids["payroll_change"])
         assert (change_row.id_number, change_row.unit_local_id) == (ID, "301000001")
 
