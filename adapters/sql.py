@@ -552,14 +552,14 @@ class SqlAdapter:
                     log.warning("ConnectorX could not read %s (%s); reading raw rows", self.department, exc)
                 else:
                     self.rows += table.num_rows
-                    return columns.with_defaults(columns.frame(table, fields, ent.specs), ent.record, wanted)
+                    return columns.typed(columns.frame(table, fields, ent.specs), ent.record, wanted)
             try:
                 async with self._connection() as conn:
                     rows = (await conn.execute(stmt)).all()
             except _UNAVAILABLE as exc:
                 raise self._failed(exc) from exc
             self.rows += len(rows)
-            return columns.with_defaults(columns.from_rows(rows, fields, ent.specs), ent.record, wanted)
+            return columns.typed(columns.from_rows(rows, fields, ent.specs), ent.record, wanted)
 
     async def count(
         self, entity: str, *, group_by: Sequence[str] = (), where: Where | None = None

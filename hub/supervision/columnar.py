@@ -44,6 +44,7 @@ from typing import Any
 
 import polars as pl
 
+from adapters import columns
 from adapters.base import ColumnReader
 from adapters.registry import Sources
 from hub.core import ids
@@ -57,6 +58,7 @@ from hub.core.codes import (
     PostCategory,
     QuotaType,
 )
+from hub.core.records import RECORDS
 from hub.core.retirement import RetirementGroup, retirement_date
 from hub.supervision.facts import ACTIVE_STATUSES, World, add_month
 from hub.supervision.person_rules import PERSON_RULES
@@ -85,10 +87,6 @@ def _reader(sources: Sources, department: str) -> ColumnReader:
     return adapter
 
 
-def _empty(fields: tuple[str, ...]) -> pl.DataFrame:
-    return pl.DataFrame({f: pl.Series(f, [], dtype=pl.String) for f in fields})
-
-
 async def read(sources: Sources, available: set[str], streams: Iterable[tuple[str, str]], month: str,
                plans: bool, lookback: int = 12) -> dict[str, pl.DataFrame]:
     """Each stream's columns (rows without an ID number dropped), slots per cited plan (`cited`), the
@@ -97,11 +95,10 @@ async def read(sources: Sources, available: set[str], streams: Iterable[tuple[st
     frames: dict[str, pl.DataFrame] = {}
     for name, entity in streams:
         department = holders.get(entity)
-        if department not in available:
-            frames[name] = _empty(FIELDS[name])
-            continue
-        equal = {"month": month} if entity == "pay_line" else None
-        frame = await _reader(sources, department).columns(entity, FIELDS[name], equal)
+        if department in available:
+            frame = await _reader(sources, department).columns(entity, FIELDS[name], {"month": month} if entity == "pay_line" else None)
+        else:  # no records, typed as a source's would be: the rules needing it are skipped, the others run
+            frame = columns.empty(RECORDS[entity], FIELDS[name])
         if name == "slots":  # entries citing each plan, whatever their ID number (R13's places)
             frames["cited"] = frame.filter(pl.col("plan_id").is_not_null()).group_by("plan_id").agg(pl.len().alias("cited"))
         frames[name] = frame.filter(pl.col(ID).is_not_null() & (pl.col(ID) != ""))
