@@ -543,7 +543,6 @@ class SqlAdapter:
             stmt = stmt.group_by(*(ent.column(f) for f in fields if f != latest))
         url = columns.cx_url(self.url)
         async with self._turn():
-            self.statements += 1
             if url is not None:
                 sql = columns.literal_sql(stmt, self.engine.dialect)
                 try:
@@ -552,14 +551,15 @@ class SqlAdapter:
                     log.warning("ConnectorX could not read %s (%s); reading raw rows", self.department, exc)
                 else:
                     self.rows += table.num_rows
-                    return columns.typed(columns.frame(table, fields, ent.specs), ent.record, wanted)
+                    # converted in a thread, as read: the event loop stays free for the hub's other requests
+                    return columns.typed(await asyncio.to_thread(columns.frame, table, fields, ent.specs), ent.record, wanted)
             try:
                 async with self._connection() as conn:
                     rows = (await conn.execute(stmt)).all()
             except _UNAVAILABLE as exc:
                 raise self._failed(exc) from exc
             self.rows += len(rows)
-            return columns.typed(columns.from_rows(rows, fields, ent.specs), ent.record, wanted)
+            return columns.typed(await asyncio.to_thread(columns.from_rows, rows, fields, ent.specs), ent.record, wanted)
 
     async def count(
         self, entity: str, *, group_by: Sequence[str] = (), where: Where | None = None

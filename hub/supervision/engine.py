@@ -254,7 +254,8 @@ async def _columnar(sources: Sources, available: set[str], world: World, window:
     from hub.supervision import columnar as columns  # Polars loads only for a whole run
 
     frames = await columns.read(sources, available, STREAMS, world.month, "R13" in result.rules, lookback)
-    keys, total, headcount = columns.scan(frames, world, result.rules)
+    # Polars work in a thread: a served hub keeps answering while a large run scans its columns
+    keys, total, headcount = await asyncio.to_thread(columns.scan, frames, world, result.rules)
     del frames
     counter = _Counter(progress, len(keys))
     await _persons(sources, available, world, window, keys, chunk_size, None, result, emit,
