@@ -317,6 +317,12 @@ def flagged(frame: pl.DataFrame, rules: Iterable[str]) -> list[str]:
     return sorted(frame.filter(pl.any_horizontal(exprs)).get_column(ID).to_list())
 
 
+def values_of(frame: pl.DataFrame, field: str, keys: list[str]) -> dict[str, list[str]]:
+    """The distinct non-null values of a field per ID number, for the given ID numbers."""
+    pairs = frame.filter(pl.col(ID).is_in(keys) & pl.col(field).is_not_null()).select(ID, field).unique()
+    return {k: v for k, v in pairs.group_by(ID).agg(pl.col(field)).iter_rows()}
+
+
 PART_ROWS = 500_000  # person-stream rows per part of the person frame (bounds the joins' memory)
 
 
