@@ -59,7 +59,7 @@ from hub.core.codes import (
     QuotaType,
 )
 from hub.core.records import RECORDS
-from hub.core.retirement import RetirementGroup, retirement_date
+from hub.core.retirement import RetirementGroup, month_end, retirement_date
 from hub.supervision.facts import ACTIVE_STATUSES, World, add_month
 from hub.supervision.person_rules import PERSON_RULES
 
@@ -108,8 +108,31 @@ async def read(sources: Sources, available: set[str], streams: Iterable[tuple[st
     department = holders.get("pay_line")
     months = [add_month(month, -n) for n in range(1, max(lookback, 1))]
     if department in available and months:
-        frames["history"] = await _reader(sources, department).columns("pay_line", HISTORY_FIELDS, {"month": months}, latest="month")
+        codes = _leavers_codes(frames, month_end(month))
+        parts = [await _reader(sources, department).columns("pay_line", HISTORY_FIELDS,
+                                                            {"month": months, "payee_code": codes[i:i + HISTORY_CODES]},
+                                                            latest="month") for i in range(0, len(codes), HISTORY_CODES)]
+        frames["history"] = pl.concat(parts) if parts else columns.empty(RECORDS["pay_line"], HISTORY_FIELDS)
     return frames
+
+
+HISTORY_CODES = 10_000  # payee codes per statement of the pay history (each written into the SQL)
+
+
+def _left_hr(personnel: pl.DataFrame, end: dt.date) -> pl.DataFrame:
+    """HR records of dying or resigning by `end`."""
+    return personnel.filter(
+        pl.col("status").is_in([EmploymentStatus.DECEASED.value, EmploymentStatus.RESIGNED.value]).fill_null(False)
+        & (pl.col("status_on") <= end).fill_null(False))
+
+
+def _leavers_codes(frames: Mapping[str, pl.DataFrame], end: dt.date) -> list[str]:
+    """The payee codes of the persons who may have a leaving event by `end` (a slot left, or dying/resigning
+    in HR): the only ones whose earlier pay `paid_after_leaving` reads."""
+    left = pl.concat([frames["slots"].filter((pl.col("left_on") <= end).fill_null(False)).select(ID),
+                      _left_hr(frames["personnel"], end).select(ID)])
+    codes = frames["payees"].join(left.unique(), on=ID, how="semi").get_column("payee_code")
+    return sorted(codes.drop_nulls().unique().to_list())
 
 
 def _codes(world: World, entity: str, locals_: pl.Series) -> pl.Series:
@@ -272,9 +295,7 @@ def persons(frames: Mapping[str, pl.DataFrame], world: World) -> tuple[pl.DataFr
     def count(frame: pl.DataFrame, name: str) -> pl.DataFrame:
         return frame.group_by(ID).len(name=name)
 
-    left_hr = frames["personnel"].filter(
-        pl.col("status").is_in([EmploymentStatus.DECEASED.value, EmploymentStatus.RESIGNED.value]).fill_null(False)
-        & (pl.col("status_on") <= end).fill_null(False))
+    left_hr = _left_hr(frames["personnel"], end)
     insurance = frames["insurance"].group_by(ID).agg(
         (pl.col("status") == InsuranceStatus.INSURED.value).any().alias("insured"),
         pl.col("status").is_in([InsuranceStatus.ENDED.value, InsuranceStatus.SUSPENDED.value]).any().alias("ended"),
