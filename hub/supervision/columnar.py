@@ -90,7 +90,8 @@ def _reader(sources: Sources, department: str) -> ColumnReader:
 async def read(sources: Sources, available: set[str], streams: Iterable[tuple[str, str]], month: str,
                plans: bool, lookback: int = 12) -> dict[str, pl.DataFrame]:
     """Each stream's columns (rows without an ID number dropped), slots per cited plan (`cited`), the
-    vacancy plans when `plans`, and (payee code, latest month) of the pay in the `lookback` months before `month`."""
+    vacancy plans when `plans`, and (payee code, latest month) of the pay in the `lookback` months before `month`
+    for the payee codes of possible leavers (`history`)."""
     holders = sources.holders()
     frames: dict[str, pl.DataFrame] = {}
     for name, entity in streams:
