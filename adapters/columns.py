@@ -12,6 +12,8 @@ take Polars for the common spelling (18 ASCII letters and digits) and the loader
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import typing
 from collections.abc import Sequence
 from typing import Any
 
@@ -91,8 +93,26 @@ def from_rows(rows: Sequence[Sequence[Any]], fields: Sequence[str], specs: dict[
     return frame(raw, fields, specs)
 
 
-def with_defaults(frame: pl.DataFrame, record: type, fields: Sequence[str]) -> pl.DataFrame:
-    """The frame with the fields a mapping leaves out, at the record's declared default, in `fields` order."""
-    defaults = {f.name: f.default for f in dataclasses.fields(record)}
+def dtypes(record: type) -> dict[str, pl.DataType]:
+    """The Polars type of each field of a canonical record: dates, whole numbers and flags as such, the rest text."""
+    types: dict[str, pl.DataType] = {}
+    for name, hint in typing.get_type_hints(record).items():
+        kinds = set(typing.get_args(hint) or (hint,)) - {type(None)}
+        types[name] = (pl.Date() if dt.date in kinds else pl.Boolean() if bool in kinds
+                       else pl.Int64() if int in kinds else pl.String())
+    return types
+
+
+def empty(record: type, fields: Sequence[str]) -> pl.DataFrame:
+    """No rows, the fields typed as the record's (what `typed` gives a source without records)."""
+    types = dtypes(record)
+    return pl.DataFrame(schema={f: types[f] for f in fields})
+
+
+def typed(frame: pl.DataFrame, record: type, fields: Sequence[str]) -> pl.DataFrame:
+    """The frame in `fields` order, each column of its record type, the fields a mapping leaves out at the
+    record's declared default: the same schema whatever the source (an empty column or a missing field too)."""
+    types = dtypes(record)
+    defaults = {f.name: None if f.default is dataclasses.MISSING else f.default for f in dataclasses.fields(record)}
     missing = [pl.lit(defaults.get(f)).alias(f) for f in fields if f not in frame.columns]
-    return (frame.with_columns(missing) if missing else frame).select(fields)
+    return (frame.with_columns(missing) if missing else frame).select(pl.col(f).cast(types[f]) for f in fields)

@@ -72,6 +72,14 @@ class _Entity:
     order_fields: tuple[str, ...]
     order: Callable[[Any], tuple[Any, ...]]
     builders: dict[tuple[str, ...], Builder]
+    inner: sa.FromClause | None = None  # the join as an inner one (the outer join's rows a joined key can match)
+    joined: frozenset[str] = frozenset()  # fields read from the joined table
+
+    def keyed(self, field: str) -> sa.FromClause:
+        """The source of a read by a list of values of `field`: a field of the joined table matches no row the
+        table has no match for, so the join is inner, which lets a planner start from the key's index
+        (SQLite 3.40 keeps an outer join's order under an IN list, scanning the base table per statement)."""
+        return self.inner if self.inner is not None and field in self.joined else self.source
 
     def column(self, field: str) -> sa.ColumnElement[Any]:
         try:
@@ -113,17 +121,19 @@ def _compile(name: str, spec: EntitySpec, record: type) -> _Entity:
         tables[None].update(spec.join.match)
     base = sa.table(spec.table, *(sa.column(c) for c in sorted(tables[None])))
     source: sa.FromClause = base
-    joined = None
+    joined = inner = None
     if spec.join is not None:
         joined = sa.table(spec.join.table, *(sa.column(c) for c in sorted(tables[spec.join.table])))
-        source = base.outerjoin(joined, sa.and_(*(base.c[a] == joined.c[b] for a, b in spec.join.match.items())))
+        match = sa.and_(*(base.c[a] == joined.c[b] for a, b in spec.join.match.items()))
+        source, inner = base.outerjoin(joined, match), base.join(joined, match)
     columns = {
         field: (joined if col.table else base).c[col.name]  # type: ignore[union-attr]
         for field, col in spec.columns.items()
     }
     ordered = tuple(spec.order) or tuple(spec.columns)  # a mapping's `order` names a unique key of the group
     dumpers = {f: _dumper(c) for f, c in spec.columns.items()}
-    return _Entity(name, record, source, columns, dict(spec.columns), dumpers, ordered, order_key(ordered), {})
+    return _Entity(name, record, source, columns, dict(spec.columns), dumpers, ordered, order_key(ordered), {}, inner,
+                   frozenset(f for f, c in spec.columns.items() if c.table))
 
 
 def _dumper(spec: ColumnSpec) -> Callable[[Any], list[Any]]:
@@ -449,11 +459,11 @@ class SqlAdapter:
         def make(b: Binder) -> sa.Select[Any]:
             selected = ent.selected(projection)
             if newest is None:
-                return sa.select(*selected).select_from(ent.source).where(*b.clauses(shape))
+                return sa.select(*selected).select_from(ent.keyed(field)).where(*b.clauses(shape))
             rank = sa.func.row_number().over(  # nulls last on every dialect (PostgreSQL puts them first in DESC)
                 partition_by=ent.column(field), order_by=(newest.is_(None), newest.desc()))
             inner = (sa.select(*(c.label(f"c{i}") for i, c in enumerate(selected)), rank.label("n"))
-                     .select_from(ent.source).where(*b.clauses(shape)).subquery())
+                     .select_from(ent.keyed(field)).where(*b.clauses(shape)).subquery())
             return sa.select(*(inner.c[f"c{i}"] for i in range(len(selected)))).where(inner.c.n <= b.param())
 
         key = ("fetch", entity, projection, shape, None if newest is None else latest.by)  # type: ignore[union-attr]
@@ -543,7 +553,6 @@ class SqlAdapter:
             stmt = stmt.group_by(*(ent.column(f) for f in fields if f != latest))
         url = columns.cx_url(self.url)
         async with self._turn():
-            self.statements += 1
             if url is not None:
                 sql = columns.literal_sql(stmt, self.engine.dialect)
                 try:
@@ -552,14 +561,15 @@ class SqlAdapter:
                     log.warning("ConnectorX could not read %s (%s); reading raw rows", self.department, exc)
                 else:
                     self.rows += table.num_rows
-                    return columns.with_defaults(columns.frame(table, fields, ent.specs), ent.record, wanted)
+                    # converted in a thread, as read: the event loop stays free for the hub's other requests
+                    return columns.typed(await asyncio.to_thread(columns.frame, table, fields, ent.specs), ent.record, wanted)
             try:
                 async with self._connection() as conn:
                     rows = (await conn.execute(stmt)).all()
             except _UNAVAILABLE as exc:
                 raise self._failed(exc) from exc
             self.rows += len(rows)
-            return columns.with_defaults(columns.from_rows(rows, fields, ent.specs), ent.record, wanted)
+            return columns.typed(await asyncio.to_thread(columns.from_rows, rows, fields, ent.specs), ent.record, wanted)
 
     async def count(
         self, entity: str, *, group_by: Sequence[str] = (), where: Where | None = None

@@ -44,6 +44,7 @@ from typing import Any
 
 import polars as pl
 
+from adapters import columns
 from adapters.base import ColumnReader
 from adapters.registry import Sources
 from hub.core import ids
@@ -57,7 +58,8 @@ from hub.core.codes import (
     PostCategory,
     QuotaType,
 )
-from hub.core.retirement import RetirementGroup, retirement_date
+from hub.core.records import RECORDS
+from hub.core.retirement import RetirementGroup, month_end, retirement_date
 from hub.supervision.facts import ACTIVE_STATUSES, World, add_month
 from hub.supervision.person_rules import PERSON_RULES
 
@@ -85,23 +87,19 @@ def _reader(sources: Sources, department: str) -> ColumnReader:
     return adapter
 
 
-def _empty(fields: tuple[str, ...]) -> pl.DataFrame:
-    return pl.DataFrame({f: pl.Series(f, [], dtype=pl.String) for f in fields})
-
-
 async def read(sources: Sources, available: set[str], streams: Iterable[tuple[str, str]], month: str,
                plans: bool, lookback: int = 12) -> dict[str, pl.DataFrame]:
     """Each stream's columns (rows without an ID number dropped), slots per cited plan (`cited`), the
-    vacancy plans when `plans`, and (payee code, latest month) of the pay in the `lookback` months before `month`."""
+    vacancy plans when `plans`, and (payee code, latest month) of the pay in the `lookback` months before `month`
+    for the payee codes of possible leavers (`history`)."""
     holders = sources.holders()
     frames: dict[str, pl.DataFrame] = {}
     for name, entity in streams:
         department = holders.get(entity)
-        if department not in available:
-            frames[name] = _empty(FIELDS[name])
-            continue
-        equal = {"month": month} if entity == "pay_line" else None
-        frame = await _reader(sources, department).columns(entity, FIELDS[name], equal)
+        if department in available:
+            frame = await _reader(sources, department).columns(entity, FIELDS[name], {"month": month} if entity == "pay_line" else None)
+        else:  # no records, typed as a source's would be: the rules needing it are skipped, the others run
+            frame = columns.empty(RECORDS[entity], FIELDS[name])
         if name == "slots":  # entries citing each plan, whatever their ID number (R13's places)
             frames["cited"] = frame.filter(pl.col("plan_id").is_not_null()).group_by("plan_id").agg(pl.len().alias("cited"))
         frames[name] = frame.filter(pl.col(ID).is_not_null() & (pl.col(ID) != ""))
@@ -111,8 +109,31 @@ async def read(sources: Sources, available: set[str], streams: Iterable[tuple[st
     department = holders.get("pay_line")
     months = [add_month(month, -n) for n in range(1, max(lookback, 1))]
     if department in available and months:
-        frames["history"] = await _reader(sources, department).columns("pay_line", HISTORY_FIELDS, {"month": months}, latest="month")
+        codes = _leavers_codes(frames, month_end(month))
+        parts = [await _reader(sources, department).columns("pay_line", HISTORY_FIELDS,
+                                                            {"month": months, "payee_code": codes[i:i + HISTORY_CODES]},
+                                                            latest="month") for i in range(0, len(codes), HISTORY_CODES)]
+        frames["history"] = pl.concat(parts) if parts else columns.empty(RECORDS["pay_line"], HISTORY_FIELDS)
     return frames
+
+
+HISTORY_CODES = 10_000  # payee codes per statement of the pay history (each written into the SQL)
+
+
+def _left_hr(personnel: pl.DataFrame, end: dt.date) -> pl.DataFrame:
+    """HR records of dying or resigning by `end`."""
+    return personnel.filter(
+        pl.col("status").is_in([EmploymentStatus.DECEASED.value, EmploymentStatus.RESIGNED.value]).fill_null(False)
+        & (pl.col("status_on") <= end).fill_null(False))
+
+
+def _leavers_codes(frames: Mapping[str, pl.DataFrame], end: dt.date) -> list[str]:
+    """The payee codes of the persons who may have a leaving event by `end` (a slot left, or dying/resigning
+    in HR): the only ones whose earlier pay `paid_after_leaving` reads."""
+    left = pl.concat([frames["slots"].filter((pl.col("left_on") <= end).fill_null(False)).select(ID),
+                      _left_hr(frames["personnel"], end).select(ID)])
+    codes = frames["payees"].join(left.unique(), on=ID, how="semi").get_column("payee_code")
+    return sorted(codes.drop_nulls().unique().to_list())
 
 
 def _codes(world: World, entity: str, locals_: pl.Series) -> pl.Series:
@@ -275,9 +296,7 @@ def persons(frames: Mapping[str, pl.DataFrame], world: World) -> tuple[pl.DataFr
     def count(frame: pl.DataFrame, name: str) -> pl.DataFrame:
         return frame.group_by(ID).len(name=name)
 
-    left_hr = frames["personnel"].filter(
-        pl.col("status").is_in([EmploymentStatus.DECEASED.value, EmploymentStatus.RESIGNED.value]).fill_null(False)
-        & (pl.col("status_on") <= end).fill_null(False))
+    left_hr = _left_hr(frames["personnel"], end)
     insurance = frames["insurance"].group_by(ID).agg(
         (pl.col("status") == InsuranceStatus.INSURED.value).any().alias("insured"),
         pl.col("status").is_in([InsuranceStatus.ENDED.value, InsuranceStatus.SUSPENDED.value]).any().alias("ended"),
@@ -318,6 +337,12 @@ def flagged(frame: pl.DataFrame, rules: Iterable[str]) -> list[str]:
     if not exprs:
         return []
     return sorted(frame.filter(pl.any_horizontal(exprs)).get_column(ID).to_list())
+
+
+def values_of(frame: pl.DataFrame, field: str, keys: list[str]) -> dict[str, list[str]]:
+    """The distinct non-null values of a field per ID number, for the given ID numbers."""
+    pairs = frame.filter(pl.col(ID).is_in(keys) & pl.col(field).is_not_null()).select(ID, field).unique()
+    return {k: v for k, v in pairs.group_by(ID).agg(pl.col(field)).iter_rows()}
 
 
 PART_ROWS = 500_000  # person-stream rows per part of the person frame (bounds the joins' memory)

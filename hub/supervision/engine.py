@@ -58,6 +58,11 @@ STREAMS = (
 # The entities recording a person's unit, to find the persons of a scoped institution.
 UNIT_FIELDS = ("registry_slot", "personnel", "cadre", "payee", "pay_line")
 KEY_BATCH = 500
+# Streams whose flagged persons' records the may-hit pass reads by another key its columns hold: the month's pay
+# rows by payee code, which a database finds through the (month, payee) key; by ID number the payee list is
+# joined to every pay row of the month in each statement (SQLite without statistics starts from the month).
+VIA = {"pay": "payee_code"}
+Via = tuple[str, dict[str, list[str]]]  # (field, ID number -> its values of the field)
 _RUN = "核查 / cross-check"
 # What a run asks of the sources (checked with their capabilities when the hub starts).
 NEEDS: tuple[Need, ...] = (
@@ -92,10 +97,19 @@ def _finding(rule_id: str, hit: Hit, world: World, id_number: str | None, instit
                    hit.evidence, rule.message(hit.evidence), institutions or ((code,) if code else ()))
 
 
-async def _by_keys(adapter: Any, entity: str, keys: list[str], where: dict[str, Any] | None) -> AsyncIterator[list[Any]]:
-    """Chunks of a person entity for sorted ID numbers, fetched in batches (stream order preserved)."""
+async def _by_keys(adapter: Any, entity: str, keys: list[str], where: dict[str, Any] | None,
+                   via: Via | None = None) -> AsyncIterator[list[Any]]:
+    """Chunks of a person entity for sorted ID numbers, fetched in batches (stream order preserved); `via`
+    fetches each batch by the ID numbers' values of another field, keeping the records of those ID numbers."""
     for i in range(0, len(keys), KEY_BATCH):
-        rows = await adapter.fetch(entity, "id_number", keys[i:i + KEY_BATCH], where)
+        batch = keys[i:i + KEY_BATCH]
+        if via is None:
+            rows = await adapter.fetch(entity, "id_number", batch, where)
+        else:
+            field, values = via
+            wanted = set(batch)
+            found = await adapter.fetch(entity, field, sorted({v for k in batch for v in values.get(k, ())}), where)
+            rows = [r for r in found if r.id_number in wanted]
         rows.sort(key=lambda r: r.id_number or "")
         yield rows
 
@@ -254,11 +268,13 @@ async def _columnar(sources: Sources, available: set[str], world: World, window:
     from hub.supervision import columnar as columns  # Polars loads only for a whole run
 
     frames = await columns.read(sources, available, STREAMS, world.month, "R13" in result.rules, lookback)
-    keys, total, headcount = columns.scan(frames, world, result.rules)
+    # Polars work in a thread: a served hub keeps answering while a large run scans its columns
+    keys, total, headcount = await asyncio.to_thread(columns.scan, frames, world, result.rules)
+    via = {name: (field, columns.values_of(frames[name], field, keys)) for name, field in VIA.items()}
     del frames
     counter = _Counter(progress, len(keys))
     await _persons(sources, available, world, window, keys, chunk_size, None, result, emit,
-                   _lookups(sources, world, result, emit, lookback), outbox)
+                   _lookups(sources, world, result, emit, lookback), outbox, via=via)
     counter(len(keys))
     result.persons = total
     return headcount
@@ -285,10 +301,10 @@ async def _total(sources: Sources, available: set[str], window: dict[str, Any], 
 async def _persons(sources: Sources, available: set[str], world: World, window: dict[str, Any], keys: list[str] | None,
                    chunk_size: int, counter: Callable[[int], None] | None, result: CheckResult,
                    emit: Emit, queues: dict[str, Deferred], outbox: Outbox,
-                   shard: IdShard | None = None) -> dict[tuple[str, str], int]:
+                   shard: IdShard | None = None, via: dict[str, Via] | None = None) -> dict[tuple[str, str], int]:
     """The per-person pass (of one ID shard); returns active slots per (JGID, quota type) for R04.
 
-    `counter` is told the rows read from the streams.
+    `counter` is told the rows read from the streams; `via`: streams read by another key (_by_keys).
     """
     holders = sources.holders()
     specs = [(name, holders[ent], ent) for name, ent in STREAMS if holders.get(ent) in available]
@@ -299,7 +315,8 @@ async def _persons(sources: Sources, available: set[str], world: World, window: 
             chunks = sources[dep].stream(ent, order_by="id_number", where=where, chunk_size=chunk_size)
             feeds.append(Feed(name, chunks, counter))
         else:
-            feeds.append(Feed(name, _by_keys(sources[dep], ent, keys, window if ent == "pay_line" else None)))
+            feeds.append(Feed(name, _by_keys(sources[dep], ent, keys, window if ent == "pay_line" else None,
+                                             (via or {}).get(name))))
     # one person's records of a stream in the mapping's order, not the database's order of ties (which
     # differs between plans and shards on PostgreSQL): evidence listing several records reads the same
     orders = {name: sources[dep].order_key(ent) for name, dep, ent in specs}

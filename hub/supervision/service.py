@@ -65,7 +65,7 @@ async def supervise(sources: Sources, store: Store, *, month: str | None = None,
                     actor: str = SYSTEM, progress: Progress | None = None, sink: Sink | None = None,
                     lookback: int = 12, chunk_size: int = 2000, wait: bool = False,
                     collect: bool = True, run_id: int | None = None, partitions: int = 1,
-                    make_sources: SourcesFactory | None = None, columnar: bool = False) -> tuple[CheckRun, CheckResult]:
+                    make_sources: SourcesFactory | None = None, columnar: bool = True) -> tuple[CheckRun, CheckResult]:
     """Run the cross-check and record it; one run at a time per store (CONFLICT unless `wait`).
 
     Findings are persisted in batches while the run goes on; `collect=False` keeps them out of the

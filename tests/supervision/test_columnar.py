@@ -3,24 +3,27 @@
 The per-person pass over every person's records is the reference: with the may-hit pass choosing
 whom the rules run on, a run must give the same findings (rule, subject, severity, evidence,
 message, institutions), the same fingerprints and the same number of persons, on the demo data
-with its planted anomalies, on SQLite and PostgreSQL. A rule declared without a may-hit still sees
-every person.
+with its planted anomalies, on SQLite and PostgreSQL, and in the served hub (GraphQL `runCheck`)
+with a department that does not answer. A rule declared without a may-hit still sees every person.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import replace
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from adapters.registry import Sources
+from adapters.registry import Sources, build_sources
 from hub.supervision import columnar, engine
 from hub.supervision.engine import CheckResult, run_check
 from hub.supervision.facts import Facts, World
 from hub.supervision.model import Hit
 from hub.supervision.person_rules import PERSON_RULES, PersonRule
-from tests.conftest import DEPARTMENTS, DatabaseFactory, generate_into
+from tests.conftest import DEPARTMENTS, DatabaseFactory, generate_into, hub_settings, running_hub
 from tests.supervision.conftest import Demo, sources_for
 
 
@@ -88,3 +91,40 @@ async def test_raw_rows_read_the_same_columns_as_connectorx(demo: Demo, monkeypa
     sources, _, _ = await demo(persons=300, seed=21)
     monkeypatch.setattr("adapters.columns.cx_url", lambda url: None)
     await _same(sources)
+
+
+ALERTS = """{ alerts(first: 1000) { totalCount edges { node {
+  rule idNumber institutionCode regionCode message evidence } } } }"""
+
+
+def _alert(f: dict[str, Any]) -> str:
+    return json.dumps([f["rule"], f.get("idNumber"), f.get("institutionCode"), f.get("regionCode"), f["message"],
+                       f["evidence"]], sort_keys=True, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("down", [(), ("hr",), ("establishment",)], ids=["all", "hr-silent", "establishment-silent"])
+def test_served_run_check_finds_what_the_per_person_pass_finds(demo_dir: Path, tmp_path: Path, down: tuple[str, ...],
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # the hub's own runs take the may-hit pass; a department that does not answer leaves its columns empty,
+    # typed as a source's would be, and the rules that need it skipped, as the per-person pass does
+    scans = []
+    scan = columnar.scan
+    monkeypatch.setattr(columnar, "scan", lambda *a, **k: scans.append(1) or scan(*a, **k))
+    urls = {d: f"sqlite+aiosqlite:///{tmp_path / 'absent' / d}.db" for d in down}
+    settings = hub_settings(demo_dir, urls=urls, store_url=f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}")
+    with running_hub(settings) as hub:
+        run = hub.query("mutation { runCheck(wait: true) { status findings } }", role="auditor")
+        assert run.get("data") and run["data"]["runCheck"]["status"] == "DONE", run
+        alerts = hub.query(ALERTS)["data"]["alerts"]
+    assert scans and alerts["totalCount"] == len(alerts["edges"]) == run["data"]["runCheck"]["findings"]
+
+    async def reference() -> CheckResult:
+        sources = build_sources(settings)
+        try:
+            return await run_check(sources, columnar=False)
+        finally:
+            await sources.close()
+
+    expected = asyncio.run(reference())
+    assert expected.findings and bool(expected.skipped) == bool(down)  # the rules of a silent department are skipped
+    assert sorted(_alert(e["node"]) for e in alerts["edges"]) == sorted(_alert(f.to_json()) for f in expected.findings)
