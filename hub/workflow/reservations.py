@@ -196,10 +196,11 @@ async def _slots_made(conn: AsyncConnection, application_ids: Collection[str]) -
     """slot id -> the completed application whose change inserts it (the id its mapping generated)."""
     if not application_ids:
         return {}
-    rows = await conn.execute(sa.select(change_events.c.application_id, change_events.c["values"]).where(
+    slot_id = change_events.c["values"]["slot_id"].as_string()  # the one value read (not the whole change)
+    rows = await conn.execute(sa.select(change_events.c.application_id, slot_id).where(
         change_events.c.application_id.in_(sorted(application_ids)), change_events.c.entity == "registry_slot",
         change_events.c.op == "INSERT"))
-    return {r[1]["slot_id"]: r[0] for r in rows if r[1].get("slot_id")}
+    return {r[1]: r[0] for r in rows if r[1]}
 
 
 @dataclass(frozen=True, slots=True)
