@@ -125,11 +125,10 @@ async def survey(store: Store, sources: Sources, ident: Identity, quota_type: st
     quota_dept, slot_dept, plan_dept = (sources.holder(e) for e in ("quota", "registry_slot", "vacancy_plan"))
     local_quota, local_slot, local_plan = (ident.local_id(d) for d in (quota_dept, slot_dept, plan_dept))
     async with store.connect() as conn:
-        consumed = frozenset(r.application_id for r in await conn.execute(sa.select(reservations.c.application_id)
-                             .where(reservations.c.institution_code == ident.code,
-                                    reservations.c.quota_type == quota_type, reservations.c.what == What.SLOT,
-                                    reservations.c.status == Held.CONSUMED)))
-        made = await _slots_made(conn, consumed)
+        made = await _slots_made(conn, sa.select(reservations.c.application_id).where(
+            reservations.c.institution_code == ident.code, reservations.c.quota_type == quota_type,
+            reservations.c.what == What.SLOT, reservations.c.status == Held.CONSUMED))
+        consumed = frozenset(made.values())  # (an application with no slot change is looked up again in `room`)
         arrived = frozenset(made[s.slot_id] for s in await sources[slot_dept].fetch(
             "registry_slot", "slot_id", list(made), fields={"slot_id"})) if made else frozenset()
         approved = sum(q.approved for q in await sources[quota_dept].fetch("quota", "unit_local_id", [local_quota])
@@ -148,7 +147,8 @@ async def room(conn: AsyncConnection, seen: Survey, ident: Identity, quota_type:
     A completed application counts once, as occupying a slot and as using its plan's place: through
     its consumed reservations, and its slot, once in the registry, is known as its own — also when
     it completed after the survey began (its slot is looked up here)."""
-    rows = [r for r in await conn.execute(sa.select(reservations).where(
+    rows = [r for r in await conn.execute(sa.select(
+        reservations.c.application_id, reservations.c.what, reservations.c.status, reservations.c.plan_id).where(
         reservations.c.institution_code == ident.code, reservations.c.quota_type == quota_type,
         reservations.c.status.in_([Held.HELD, Held.CONSUMED]))) if r.application_id != exclude]
     consumed = {r.application_id for r in rows if r.status == Held.CONSUMED and r.what == What.SLOT}
@@ -192,13 +192,16 @@ async def _plans(conn: AsyncConnection, sources: Sources, plan_dept: str, slot_d
     return list(found.values())
 
 
-async def _slots_made(conn: AsyncConnection, application_ids: Collection[str]) -> dict[str, str]:
-    """slot id -> the completed application whose change inserts it (the id its mapping generated)."""
-    if not application_ids:
-        return {}
+async def _slots_made(conn: AsyncConnection, applications: Collection[str] | sa.Select[Any]) -> dict[str, str]:
+    """slot id -> the completed application (of the ids, or of the select's) whose change inserts it (the id its
+    mapping generated)."""
+    if not isinstance(applications, sa.Select):
+        if not applications:
+            return {}
+        applications = sorted(applications)
     slot_id = change_events.c["values"]["slot_id"].as_string()  # the one value read (not the whole change)
     rows = await conn.execute(sa.select(change_events.c.application_id, slot_id).where(
-        change_events.c.application_id.in_(sorted(application_ids)), change_events.c.entity == "registry_slot",
+        change_events.c.application_id.in_(applications), change_events.c.entity == "registry_slot",
         change_events.c.op == "INSERT"))
     return {r[1]: r[0] for r in rows if r[1]}
 
