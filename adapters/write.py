@@ -173,12 +173,18 @@ def writers(mapping: MappingFile) -> dict[str, EntityWriter]:
     return {name: compile_writer(name, spec) for name, spec in mapping.entities.items() if spec.write is not None}
 
 
+_COMPILED: dict[int, tuple[EntitySpec, EntityWriter]] = {}  # id(spec) -> (spec, its writer): compiled once
+
+
 def generated_ids(mapping: MappingFile, change: Change) -> dict[str, str]:
     """The ids an INSERT change's row gets from its mapping's templates (the fields it does not carry)."""
     spec = mapping.entities.get(change.entity)
     if spec is None or spec.write is None or change.op is not ChangeOp.INSERT:
         return {}
-    return compile_writer(change.entity, spec).generated(change)
+    known = _COMPILED.get(id(spec))
+    if known is None or known[0] is not spec:  # the spec held in the entry keeps its id from being reused
+        known = _COMPILED[id(spec)] = (spec, compile_writer(change.entity, spec))
+    return known[1].generated(change)
 
 
 def _claim(dialect: str, application_id: str, seq: int) -> sa.Executable:

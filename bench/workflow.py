@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.workflow                 # 100 onboardings, 20 at a time
     .venv/bin/python -m bench.workflow --count 1000 --concurrency 50
     .venv/bin/python -m bench.workflow --sources postgresql   # department databases on PostgreSQL too
+    .venv/bin/python -m bench.workflow --count 200 --profile /tmp/wf.prof    # cProfile of the run (pstats file)
 
 Generates a demo league (`--persons`; SQLite files or fresh PostgreSQL databases for the departments),
 gives `--institutions` institutions room for the onboardings (approved quota raised, one large
@@ -12,15 +13,19 @@ postgres; every database made is dropped after), then runs `--count` onboardings
 organization ∥ HR, finance). Every department grants writes and the engine's after-commit hook
 delivers each completed onboarding to them (hub/workflow/delivery.py), as the app does, so an
 onboarding is done when its slot, personnel record, post, payee and pay change are in the
-departments' databases. Prints onboardings completed per second, the p50/p95 latency of a decision
-(the last one includes the delivery) and what the departments' databases hold afterwards.
+departments' databases. Prints onboardings completed per second, the CPU time the hub process spent
+per onboarding (all its threads; the databases' servers not included) with the load average before
+and after the run, the p50/p95 latency of a decision (the last one includes the delivery) and what
+the departments' databases hold afterwards.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import datetime as dt
+import os
 import statistics
 import tempfile
 import time
@@ -86,7 +91,7 @@ def _database(admin: sa.Engine, prefix: str, made: list[str]) -> str:
     return sa.make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
 
 
-async def run(count: int, concurrency: int, persons: int, institutions: int, on: str) -> None:
+async def run(count: int, concurrency: int, persons: int, institutions: int, on: str, profile: str | None) -> None:
     """Generate, prepare, run and print."""
     admin = sa.create_engine(sync_url(PG_ADMIN), isolation_level="AUTOCOMMIT")
     made: list[str] = []
@@ -126,9 +131,17 @@ async def run(count: int, concurrency: int, persons: int, institutions: int, on:
                             decisions.append(time.perf_counter() - started)
                         final.append(decisions[-1])
 
-                started = time.perf_counter()
+                load_before = os.getloadavg()[0]
+                profiler = cProfile.Profile() if profile else None
+                started, cpu_started = time.perf_counter(), time.process_time()
+                if profiler:
+                    profiler.enable()
                 await asyncio.gather(*(onboard(n) for n in range(count)))
-                elapsed = time.perf_counter() - started
+                if profiler:
+                    profiler.disable()
+                    profiler.dump_stats(profile)
+                elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+                load_after = os.getloadavg()[0]
                 async with store.connect() as hub:
                     waiting: int = (await hub.execute(sa.text(
                         "SELECT COUNT(*) FROM change_events WHERE delivered_at IS NULL"))).scalar_one()
@@ -144,6 +157,8 @@ async def run(count: int, concurrency: int, persons: int, institutions: int, on:
     q = statistics.quantiles(decisions, n=100)
     print(f"onboardings: {count} in {elapsed:.1f} s = {count / elapsed:.1f}/s end to end, written back "
           f"({concurrency} in flight, {len(chosen)} institutions, PostgreSQL store, {on} departments)")
+    print(f"hub process CPU: {cpu:.1f} s = {cpu / count * 1000:.0f} ms per onboarding; load average (1 min) "
+          f"{load_before:.1f} before, {load_after:.1f} after, on {os.cpu_count()} cores")
     last = statistics.quantiles(final, n=100)
     print(f"decision latency: p50 {q[49] * 1000:.0f} ms, p95 {q[94] * 1000:.0f} ms over {len(decisions)} decisions; "
           f"the completing ones (with delivery): p50 {last[49] * 1000:.0f} ms, p95 {last[94] * 1000:.0f} ms")
@@ -157,8 +172,9 @@ def main() -> None:
     parser.add_argument("--persons", type=int, default=2000)
     parser.add_argument("--institutions", type=int, default=10)
     parser.add_argument("--sources", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the onboardings (pstats) to FILE")
     args = parser.parse_args()
-    asyncio.run(run(args.count, args.concurrency, args.persons, args.institutions, args.sources))
+    asyncio.run(run(args.count, args.concurrency, args.persons, args.institutions, args.sources, args.profile))
 
 
 if __name__ == "__main__":

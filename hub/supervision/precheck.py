@@ -5,12 +5,14 @@ vacant slot of the type, no approved vacancy plan with places left), frozen inst
 severe alerts on the institution or the person. `frozen(store, institution_code, kinds)` is the
 freeze check alone, for the workflow to call at submission and again at completion: an ACTIVE
 freeze of one of the kinds blocks (`INSTITUTION_FROZEN`), a proposed one warns (`FREEZE_PROPOSED`).
+A caller that decides some codes itself names them (`decided`): the checks that give only those
+codes are not run (the workflow counts vacancy beside its reservations and checks its kinds' freezes).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -50,6 +52,8 @@ KINDS: dict[Action, tuple[FreezeKind, ...]] = {
 }
 ENTERING = frozenset({Action.HIRE, Action.TRANSFER_IN})
 FROZEN, PROPOSED = "INSTITUTION_FROZEN", "FREEZE_PROPOSED"
+VACANCY = frozenset({"QUOTA_EXCEEDED", "NO_VACANCY_PLAN"})  # the codes of `_vacancy`
+FREEZES = frozenset({FROZEN, PROPOSED})  # the codes of `_freezes`
 BLOCKING = frozenset({FROZEN})  # the codes of `frozen` that block; the others warn
 
 
@@ -104,17 +108,19 @@ class PrecheckResult:
 
 async def precheck(sources: Sources, crosswalk: Crosswalk, store: Store, action: Action, institution_code: str,
                    id_number: str | None = None, quota_type: str | None = None,
-                   today: dt.date | None = None) -> PrecheckResult:
-    """Check an intended action against freezes, quotas, vacancy plans, open severe alerts and the person."""
+                   today: dt.date | None = None, decided: Collection[str] = ()) -> PrecheckResult:
+    """Check an intended action against freezes, quotas, vacancy plans, open severe alerts and the person
+    (leaving out the checks whose codes are all `decided` by the caller)."""
     ident = crosswalk.find(institution_code)
     if ident is None:
         raise BadUserInput(f"未知机构 / unknown institution: {institution_code!r}", field="institutionCode")
     person = ids.parse_id_number(id_number) if id_number else None
     today = today or dt.date.today()
     out = PrecheckResult(action, ident.code, person)
-    await _freezes(store, out)
+    if not FREEZES.issubset(decided):
+        await _freezes(store, out)
     local = ident.local_id(crosswalk.base)
-    if action in ENTERING and local is not None:
+    if action in ENTERING and local is not None and not VACANCY.issubset(decided):
         await _vacancy(sources, local, quota_type, today, out)
     await _alerts(store, out)
     if person is not None:

@@ -40,8 +40,9 @@ from hub.workflow.model import LIVE, UNDER_REVIEW, Actor, Application, Blocked, 
 
 log = logging.getLogger(__name__)
 AfterCommit = Callable[[str, Sequence[Change]], Awaitable[None]]
-VACANCY_CODES = frozenset({"QUOTA_EXCEEDED", "NO_VACANCY_PLAN"})  # counted by the engine, beside reservations
-FREEZE_CODES = frozenset({"INSTITUTION_FROZEN", "FREEZE_PROPOSED"})  # the kind's declared freeze kinds decide
+# The precheck's codes the engine decides itself (those checks are not run): vacancy, counted beside the
+# reservations, and freezes, of the kind's declared freeze kinds.
+DECIDED = pc.VACANCY | pc.FREEZES
 
 
 async def _no_delivery(application_id: str, changes: Sequence[Change]) -> None:
@@ -98,7 +99,7 @@ class Workflow:
                 submitted_by=actor.subject, submitted_department=actor.department, submitted_at=now, stage_since=now,
                 updated_at=now, completed_at=None))
             await _event(conn, app_id, None, "SUBMIT", None, State.SUBMITTED, actor, now, None, None)
-        return await self.get(app_id)
+            return await _read(conn, app_id)
 
     async def _check(self, kind: Kind, raw_input: Mapping[str, Any] | None, actor: Actor,
                      final: bool = False) -> Checked:
@@ -116,14 +117,11 @@ class Workflow:
         warnings: list[Reason] = []
         if kind.precheck.action:
             result = await pc.precheck(self.sources, self.crosswalk, self.store, pc.Action(kind.precheck.action),
-                                       ident.code, id_number, values.get("quotaType"), today=self.today())
-            skip = VACANCY_CODES | FREEZE_CODES
-            blockers += [Reason(i.code, i.message) for i in result.blockers if i.code not in skip]
+                                       ident.code, id_number, values.get("quotaType"), today=self.today(),
+                                       decided=DECIDED)
+            blockers += [Reason(i.code, i.message) for i in result.blockers]
             for item in result.warnings:
-                if item.code in kind.precheck.promote:
-                    blockers.append(Reason(item.code, item.message))
-                elif item.code not in skip:
-                    warnings.append(Reason(item.code, item.message))
+                (blockers if item.code in kind.precheck.promote else warnings).append(Reason(item.code, item.message))
         blockers += [Reason(i.code, i.message) for i in await pc.frozen(self.store, ident.code, kind.freezes) if i.blocks]
         blockers += await self._slot_rules(kind, values, ident, id_number)
         plan = planners.planner(kind.planner).parse(values, self.crosswalk) if kind.planner else None
@@ -257,7 +255,7 @@ class Workflow:
         remaining = [n for n in app.current_steps if n != step.name]
         done: list[Change] = []
         if decision == Decision.APPROVE and not remaining and app.stage + 1 == len(kind.stages):
-            done = await self._complete(app, kind, step, comment, actor, now, waited)
+            done, decided = await self._complete(app, kind, step, comment, actor, now, waited)
         else:
             async with self.store.begin() as conn:
                 if decision == Decision.APPROVE:
@@ -273,16 +271,19 @@ class Workflow:
                     if to == State.REJECTED:
                         await rs.settle(conn, app.id, rs.Held.RELEASED)
                 await _event(conn, app.id, step.name, decision.value, app.state, to, actor, now, comment, waited)
+                decided = await _read(conn, app.id)
         if done:
             try:
                 await self.after_commit(app.id, done)
             except Exception:  # the changes are committed in the outbox; delivery retries them later
                 log.exception("delivering the changes of %s failed; they stay in the outbox", app.id)
-        return await self.get(app_id)
+        return decided
 
     async def _complete(self, app: Application, kind: Kind, step: Step, comment: str | None, actor: Actor,
-                        now: dt.datetime, waited: float) -> list[Change]:
-        """The last approval: precheck again, consume the reservations, write the changes to the outbox."""
+                        now: dt.datetime, waited: float) -> tuple[list[Change], Application]:
+        """The last approval: precheck again, consume the reservations, write the changes to the outbox.
+
+        Returns the changes and the completed application."""
         checked = await self._check(kind, app.input, actor, final=True)
         person = await effects.person_records(self.sources, kind, checked.ident, checked.id_number)
         origin: dict[str, Any] = {}
@@ -303,7 +304,7 @@ class Workflow:
             await enqueue(conn, made)
             await _event(conn, app.id, step.name, Decision.APPROVE.value, app.state, State.COMPLETED, actor, now,
                          comment, waited)
-        return made
+            return made, await _read(conn, app.id)
 
     # --- the applicant's steps ---------------------------------------------------------------
 
@@ -319,7 +320,7 @@ class Workflow:
             await _cas(conn, app, state=State.WITHDRAWN, current_steps=[])
             await rs.settle(conn, app.id, rs.Held.RELEASED)
             await _event(conn, app.id, None, "WITHDRAW", app.state, State.WITHDRAWN, actor, now, comment, None)
-        return await self.get(app_id)
+            return await _read(conn, app.id)
 
     async def resubmit(self, app_id: str, raw_input: Mapping[str, Any] | None, actor: Actor,
                        comment: str | None = None) -> Application:
@@ -344,7 +345,7 @@ class Workflow:
                        region_code=checked.ident.region_code, id_number=checked.id_number,
                        precheck=_precheck_json(checked.warnings))
             await _event(conn, app.id, None, "RESUBMIT", app.state, State.SUBMITTED, actor, now, comment, None)
-        return await self.get(app_id)
+            return await _read(conn, app.id)
 
     def _kind(self, app: Application) -> Kind:
         """An application's kind as it runs for its input (its route)."""
@@ -406,6 +407,12 @@ async def _event(conn: AsyncConnection, app_id: str, step: str | None, decision:
     await conn.execute(sa.insert(application_events).values(
         application_id=app_id, step=step, decision=decision, from_state=from_state, to_state=to_state,
         actor=actor.subject, department=actor.department, at=at, comment=comment, waited_seconds=waited))
+
+
+async def _read(conn: AsyncConnection, app_id: str) -> Application:
+    """The application as the transaction that moved it leaves it (read before the commit: no second connection)."""
+    (found,) = await load(conn, [app_id])
+    return found
 
 
 async def load(conn: AsyncConnection, app_ids: Sequence[str]) -> list[Application]:

@@ -3,7 +3,7 @@
 Vacancy of (institution, quota type) = approved (the quota keeper's records) − occupied − held:
 occupied counts the registry's active slots plus the slots of completed applications the registry
 does not show yet (a completed onboarding's slot id is in its change in the outbox, so once the
-slot arrives it is counted once, as a registry slot); held counts the live applications' reservations. A plan's
+slot arrives it is known as the application's and counted once); held counts the live applications' reservations. A plan's
 places left = planned − the slots citing it (registry, or completed applications not there yet)
 − the live applications holding a place; plans a completed application created and the keeper does
 not show yet come from the outbox.
@@ -17,7 +17,7 @@ store, so no process-local lock is relied on.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -72,7 +72,7 @@ class PlanRoom:
 
     plan_id: str
     planned: int
-    used: set[str] = field(default_factory=set)  # slot ids citing it (registry ∪ completed applications)
+    used: set[str] = field(default_factory=set)  # the places used: slots citing it (registry ∪ completed applications)
     held: int = 0
 
     @property
@@ -103,47 +103,59 @@ class Room:
 
 @dataclass(frozen=True, slots=True)
 class Survey:
-    """What the departments show of one (institution, quota type), read before taking the lock."""
+    """What the departments show of one (institution, quota type), read before taking the lock.
+
+    Slots are kept by id, so that under the lock a slot a completed application made is counted as
+    that application, once, whenever it arrived in the registry."""
 
     approved: int
-    occupied: int  # active registry slots
-    arrived: frozenset[str]  # completed applications' slots the registry showed before `occupied` was counted
-    plans: tuple[PlanRoom, ...]
+    active: frozenset[str]  # the registry's active slots of the type
+    consumed: frozenset[str]  # applications whose slot reservation was consumed (completed) when surveyed
+    made: dict[str, str]  # slot id -> the application of `consumed` whose change inserts it
+    arrived: frozenset[str]  # applications of `consumed` whose slot the registry showed before `active` was read
+    plans: tuple[PlanRoom, ...]  # `used`: the registry's slots citing the plan
 
 
 async def survey(store: Store, sources: Sources, ident: Identity, quota_type: str, today: dt.date) -> Survey:
     """Read the departments' side of the vacancy outside the lock (their reads are the slow part).
 
-    Which completed slots had arrived is read before the slots are counted: one arriving in between
-    is then counted twice (occupied and not arrived), never missed, so the count errs on the full side.
+    Which completed slots had arrived is read before the active slots: a completed slot arriving in
+    between is then both active and not arrived, and counted once as its application (`room`).
     """
     quota_dept, slot_dept, plan_dept = (sources.holder(e) for e in ("quota", "registry_slot", "vacancy_plan"))
     local_quota, local_slot, local_plan = (ident.local_id(d) for d in (quota_dept, slot_dept, plan_dept))
     async with store.connect() as conn:
-        consumed = sorted({r.application_id for r in await conn.execute(sa.select(reservations.c.application_id).where(
+        made = await _slots_made(conn, sa.select(reservations.c.application_id).where(
             reservations.c.institution_code == ident.code, reservations.c.quota_type == quota_type,
-            reservations.c.what == What.SLOT, reservations.c.status == Held.CONSUMED))})
-        made = await _slots_made(conn, consumed)
+            reservations.c.what == What.SLOT, reservations.c.status == Held.CONSUMED))
+        consumed = frozenset(made.values())  # (an application with no slot change is looked up again in `room`)
         arrived = frozenset(made[s.slot_id] for s in await sources[slot_dept].fetch(
             "registry_slot", "slot_id", list(made), fields={"slot_id"})) if made else frozenset()
         approved = sum(q.approved for q in await sources[quota_dept].fetch("quota", "unit_local_id", [local_quota])
                        if q.quota_type == quota_type) if local_quota else 0
-        occupied = {t: n for t, n in await sources[slot_dept].count(
-            "registry_slot", group_by=["quota_type"], where={**ACTIVE_NOW, "unit_local_id": local_slot})}.get(
-            quota_type, 0) if local_slot else 0
-        plans = await _plans(conn, sources, plan_dept, slot_dept, local_plan, quota_type, today, made)
-    return Survey(approved, occupied, arrived, tuple(plans))
+        active = frozenset(s.slot_id for s in await sources[slot_dept].fetch(
+            "registry_slot", "unit_local_id", [local_slot], {**ACTIVE_NOW, "quota_type": quota_type},
+            fields={"slot_id"})) if local_slot else frozenset()
+        plans = await _plans(conn, sources, plan_dept, slot_dept, local_plan, quota_type, today)
+    return Survey(approved, active, consumed, made, arrived, tuple(plans))
 
 
 async def room(conn: AsyncConnection, seen: Survey, ident: Identity, quota_type: str, exclude: str | None = None) -> Room:
     """The vacancy of a quota type at an institution: the survey and the reservations (read under the
-    institution's lock); `exclude` leaves one application's own reservations out."""
-    rows = [r for r in await conn.execute(sa.select(reservations).where(
+    institution's lock); `exclude` leaves one application's own reservations out.
+
+    A completed application counts once, as occupying a slot and as using its plan's place: through
+    its consumed reservations, and its slot, once in the registry, is known as its own — also when
+    it completed after the survey began (its slot is looked up here)."""
+    rows = [r for r in await conn.execute(sa.select(
+        reservations.c.application_id, reservations.c.what, reservations.c.status, reservations.c.plan_id).where(
         reservations.c.institution_code == ident.code, reservations.c.quota_type == quota_type,
         reservations.c.status.in_([Held.HELD, Held.CONSUMED]))) if r.application_id != exclude]
     consumed = {r.application_id for r in rows if r.status == Held.CONSUMED and r.what == What.SLOT}
+    made = {**seen.made, **await _slots_made(conn, consumed - seen.consumed)}
+    occupied = {made.get(s, s) for s in seen.active} | (consumed - seen.arrived)
     held_slots = sum(1 for r in rows if r.status == Held.HELD and r.what in (What.SLOT, What.MOVE))
-    plans = [PlanRoom(p.plan_id, p.planned, set(p.used)) for p in seen.plans]
+    plans = [PlanRoom(p.plan_id, p.planned, {made.get(s, s) for s in p.used}) for p in seen.plans]
     by_id = {p.plan_id: p for p in plans}
     for r in rows:
         plan = by_id.get(r.plan_id or "")
@@ -152,13 +164,13 @@ async def room(conn: AsyncConnection, seen: Survey, ident: Identity, quota_type:
                 plan.held += 1
             else:
                 plan.used.add(r.application_id)
-    return Room(quota_type, seen.approved, seen.occupied + len(consumed - seen.arrived), held_slots, plans)
+    return Room(quota_type, seen.approved, len(occupied), held_slots, plans)
 
 
 async def _plans(conn: AsyncConnection, sources: Sources, plan_dept: str, slot_dept: str, local: str | None,
-                 quota_type: str, today: dt.date, made: dict[str, str]) -> list[PlanRoom]:
-    """Approved plans of the type at the unit: the keeper's, then those completed applications created;
-    a slot a completed application made counts as that application (its consumed place)."""
+                 quota_type: str, today: dt.date) -> list[PlanRoom]:
+    """Approved plans of the type at the unit, the keeper's, then those completed applications created,
+    each with the registry's slots citing it."""
     if local is None:
         return []
     found = {p.plan_id: PlanRoom(p.plan_id, p.planned) for p in sorted(
@@ -176,18 +188,22 @@ async def _plans(conn: AsyncConnection, sources: Sources, plan_dept: str, slot_d
             found[values["plan_id"]] = PlanRoom(values["plan_id"], int(values.get("planned") or 0))
     if found:
         for s in await sources[slot_dept].fetch("registry_slot", "plan_id", list(found), fields={"slot_id", "plan_id"}):
-            found[s.plan_id].used.add(made.get(s.slot_id, s.slot_id))
+            found[s.plan_id].used.add(s.slot_id)
     return list(found.values())
 
 
-async def _slots_made(conn: AsyncConnection, application_ids: list[str]) -> dict[str, str]:
-    """slot id -> the completed application whose change inserts it (the id its mapping generated)."""
-    if not application_ids:
-        return {}
-    rows = await conn.execute(sa.select(change_events.c.application_id, change_events.c["values"]).where(
-        change_events.c.application_id.in_(application_ids), change_events.c.entity == "registry_slot",
+async def _slots_made(conn: AsyncConnection, applications: Collection[str] | sa.Select[Any]) -> dict[str, str]:
+    """slot id -> the completed application (of the ids, or of the select's) whose change inserts it (the id its
+    mapping generated)."""
+    if not isinstance(applications, sa.Select):
+        if not applications:
+            return {}
+        applications = sorted(applications)
+    slot_id = change_events.c["values"]["slot_id"].as_string()  # the one value read (not the whole change)
+    rows = await conn.execute(sa.select(change_events.c.application_id, slot_id).where(
+        change_events.c.application_id.in_(applications), change_events.c.entity == "registry_slot",
         change_events.c.op == "INSERT"))
-    return {r[1]["slot_id"]: r[0] for r in rows if r[1].get("slot_id")}
+    return {r[1]: r[0] for r in rows if r[1]}
 
 
 @dataclass(frozen=True, slots=True)

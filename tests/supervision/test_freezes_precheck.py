@@ -53,6 +53,13 @@ async def test_precheck_quota_plans_alerts_and_person(demo: Demo, store: Store) 
     assert "QUOTA_EXCEEDED" in _codes(blocked, "blockers")
     assert "OPEN_SEVERE_ALERTS" in _codes(blocked, "warnings")
     assert "FREEZE_PROPOSED" in _codes(blocked, "warnings")  # the severe R04 alert proposed a hiring freeze
+    # A caller deciding vacancy and freezes itself (the workflow) gets the rest: those checks are not run.
+    rest = await precheck(sources, cw, store, Action.HIRE, over["institutionCode"], quota_type=over["detail"],
+                          decided={"QUOTA_EXCEEDED", "NO_VACANCY_PLAN", "INSTITUTION_FROZEN", "FREEZE_PROPOSED"})
+    assert rest.allowed and _codes(rest, "warnings") == _codes(blocked, "warnings") - {"FREEZE_PROPOSED"}
+    vacancy_only = await precheck(sources, cw, store, Action.HIRE, over["institutionCode"], quota_type=over["detail"],
+                                  decided={"QUOTA_EXCEEDED"})  # a check is left out only when all its codes are
+    assert "QUOTA_EXCEEDED" in _codes(vacancy_only, "blockers")
 
     results = [await precheck(sources, cw, store, Action.HIRE, code) for code, ident in cw.by_code.items()
                if ident.local_id(cw.base)]
