@@ -205,10 +205,14 @@ class Workflow:
         plan: rs.PlanRoom | None = None
         if spec.plan:
             own = await rs.held_plan(conn, app_id) if final else None
-            plan = next((p for p in room.plans if p.plan_id == own), None) if own else room.plan_with_places()
+            entering = checked.input.get(spec.entering) if spec.entering else None
+            entering_on = dt.date.fromisoformat(entering) if isinstance(entering, str) else entering
+            plan = next((p for p in room.plans if p.plan_id == own), None) if own else room.plan_with_places(entering_on)
             if plan is None or plan.left < 1:
-                raise Blocked([Reason("NO_VACANCY_PLAN", f"无名额剩余的已批准空编补员计划（{quota_type}） / no approved "
-                                      f"vacancy plan with places left ({quota_type})")])
+                by = f"，批准于入编日期 {entering_on} 或之前" if entering_on else ""
+                by_en = f", approved on or before the entry date {entering_on}" if entering_on else ""
+                raise Blocked([Reason("NO_VACANCY_PLAN", f"无名额剩余的已批准空编补员计划（{quota_type}{by}） / no "
+                                      f"approved vacancy plan with places left ({quota_type}{by_en})")])
         if not final:
             if spec.slot:
                 await rs.reserve(conn, app_id, checked.ident.code, quota_type, rs.What.SLOT)

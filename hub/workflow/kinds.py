@@ -107,6 +107,7 @@ class Reserve(_Strict):
 
     slot: bool = False  # one vacant slot of (institution, quotaType)
     plan: bool = False  # one place of an approved vacancy plan of that quota type
+    entering: str | None = None  # a date input field: the plan must be approved on or before it (the entry date)
     plan_places: str | None = None  # an int input field: a plan of that many places must fit the vacancy
     approved_floor: str | None = None  # an int input field: a new approved count, at least the occupied and held
     post: bool = False  # one leadership post of the input's `role` at `levelCode`, within the approved posts
@@ -181,6 +182,9 @@ class Kind(_Strict):
                 inserted.add(effect.entity)
         if self.reserve.counts and "quotaType" not in self.fields:
             raise ValueError(f"{self.kind}: reserving needs a quotaType field")
+        entering = self.reserve.entering
+        if entering and (entering not in self.fields or self.fields[entering].type != FieldType.DATE):
+            raise ValueError(f"{self.kind}: reserve.entering must name a date input field")
         if self.reserve.post and not {"role", "levelCode"} <= set(self.fields):
             raise ValueError(f"{self.kind}: reserving a post needs role and levelCode fields")
         if self.submit != f"submit:{self.kind}":

@@ -72,6 +72,7 @@ class PlanRoom:
 
     plan_id: str
     planned: int
+    approved_on: dt.date | None = None
     used: set[str] = field(default_factory=set)  # the places used: slots citing it (registry ∪ completed applications)
     held: int = 0
 
@@ -96,9 +97,11 @@ class Room:
         """Slots neither occupied nor held."""
         return self.approved - self.occupied - self.held
 
-    def plan_with_places(self) -> PlanRoom | None:
-        """The first plan (oldest) with a place left."""
-        return next((p for p in self.plans if p.left > 0), None)
+    def plan_with_places(self, entering: dt.date | None = None) -> PlanRoom | None:
+        """The first plan (oldest) with a place left, approved on or before the entering date when there is one
+        (an entry before its plan's approval is not covered by it)."""
+        return next((p for p in self.plans if p.left > 0 and (entering is None or p.approved_on is None
+                                                                  or p.approved_on <= entering)), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +158,7 @@ async def room(conn: AsyncConnection, seen: Survey, ident: Identity, quota_type:
     made = {**seen.made, **await _slots_made(conn, consumed - seen.consumed)}
     occupied = {made.get(s, s) for s in seen.active} | (consumed - seen.arrived)
     held_slots = sum(1 for r in rows if r.status == Held.HELD and r.what in (What.SLOT, What.MOVE))
-    plans = [PlanRoom(p.plan_id, p.planned, {made.get(s, s) for s in p.used}) for p in seen.plans]
+    plans = [PlanRoom(p.plan_id, p.planned, p.approved_on, {made.get(s, s) for s in p.used}) for p in seen.plans]
     by_id = {p.plan_id: p for p in plans}
     for r in rows:
         plan = by_id.get(r.plan_id or "")
@@ -173,7 +176,7 @@ async def _plans(conn: AsyncConnection, sources: Sources, plan_dept: str, slot_d
     each with the registry's slots citing it."""
     if local is None:
         return []
-    found = {p.plan_id: PlanRoom(p.plan_id, p.planned) for p in sorted(
+    found = {p.plan_id: PlanRoom(p.plan_id, p.planned, p.approved_on) for p in sorted(
         await sources[plan_dept].fetch("vacancy_plan", "unit_local_id", [local]),
         key=lambda p: (p.approved_on or dt.date.min, p.plan_id))
         if p.status != PlanStatus.REVOKED and p.approved_on is not None and p.approved_on <= today
@@ -185,7 +188,9 @@ async def _plans(conn: AsyncConnection, sources: Sources, plan_dept: str, slot_d
         values: dict[str, Any] = row[0]
         if (values.get("unit_local_id") == local and values.get("quota_type") == quota_type
                 and values.get("status") == PlanStatus.APPROVED and values.get("plan_id") not in found):
-            found[values["plan_id"]] = PlanRoom(values["plan_id"], int(values.get("planned") or 0))
+            approved = values.get("approved_on")
+            found[values["plan_id"]] = PlanRoom(values["plan_id"], int(values.get("planned") or 0),
+                                                dt.date.fromisoformat(approved) if isinstance(approved, str) else approved)
     if found:
         for s in await sources[slot_dept].fetch("registry_slot", "plan_id", list(found), fields={"slot_id", "plan_id"}):
             found[s.plan_id].used.add(s.slot_id)

@@ -162,9 +162,12 @@ async def test_vacancy_plan_then_onboarding_uses_the_new_plan_and_leaving_stops_
     assert done.state == State.COMPLETED
     (made,) = [e.change for e in await events(store, "establishment", application_id=plan.id)]
     assert (made.entity, made.values["plan_id"], made.values["planned"]) == ("vacancy_plan", derived("JH9#######", plan.id, 1), 2)
-    hired = [await wf.submit("ONBOARDING", onboarding(league, n), EST) for n in range(2)]
+    with pytest.raises(Blocked) as early:  # entering on 2026-11-01, before the plan's approval today
+        await wf.submit("ONBOARDING", onboarding(league, 7), EST)
+    assert early.value.extensions["code"] == "NO_VACANCY_PLAN" and "2026-11-01" in early.value.blockers[0].message
+    hired = [await wf.submit("ONBOARDING", onboarding(league, n, enteredOn="2026-11-16"), EST) for n in range(2)]
     with pytest.raises(Blocked) as full:
-        await wf.submit("ONBOARDING", onboarding(league, 5), EST)
+        await wf.submit("ONBOARDING", onboarding(league, 5, enteredOn="2026-11-16"), EST)
     assert full.value.extensions["code"] == "NO_VACANCY_PLAN" and len(hired) == 2
 
     leaving = await wf.submit("LEAVING", {"institutionCode": league.code, "idNumber": league.holder["id_number"],

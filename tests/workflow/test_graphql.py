@@ -3,6 +3,7 @@ withdrawn, blocked), a leaving; row scope, idempotent retries, the audit log and
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from typing import Any
 
@@ -20,6 +21,11 @@ WITHDRAW = f"mutation($id: ID!) {{ withdrawApplication(id: $id, comment: \"不�
 RESUBMIT = f"mutation($id: ID!, $input: JSON) {{ resubmitApplication(id: $id, input: $input) {{ {FIELDS} }} }}"
 TASKS = "{ myTasks(first: 50) { totalCount edges { node { id kind currentSteps } } } }"
 BANNER = "152921"
+
+
+def hire(league: League, n: int, **changes: Any) -> dict[str, Any]:
+    """An onboarding entering today: the plan this test's hub approves today covers entries from today on."""
+    return onboarding(league, n, enteredOn=dt.date.today().isoformat(), **changes)
 
 
 class Desk:
@@ -64,10 +70,10 @@ def test_one_window_end_to_end(league: League) -> None:
         assert fin.do(DECIDE, id=plan["id"], d="APPROVE")["state"] == "COMPLETED"
 
         # An onboarding, retried with its key: one application.
-        first_input = onboarding(league, 1)
+        first_input = hire(league, 1)
         first = est.do(SUBMIT, kind="ONBOARDING", input=first_input, key="k-1")
         assert est.do(SUBMIT, kind="ONBOARDING", input=first_input, key="k-1")["id"] == first["id"]
-        assert other_banner.refused(SUBMIT, kind="ONBOARDING", input=onboarding(league, 2)) == "FORBIDDEN"
+        assert other_banner.refused(SUBMIT, kind="ONBOARDING", input=hire(league, 2)) == "FORBIDDEN"
         assert other_banner.refused(DECIDE, id=first["id"], d="APPROVE") == "FORBIDDEN"
         est.do(DECIDE, id=first["id"], d="APPROVE")
         assert {e["node"]["id"] for e in hr.do(TASKS)["edges"]} == {first["id"]}
@@ -86,13 +92,13 @@ def test_one_window_end_to_end(league: League) -> None:
             ("APPROVE", "establishment"), ("APPROVE", "organization"), ("APPROVE", "hr"), ("APPROVE", "finance")]
 
         # Rejected, withdrawn, blocked.
-        second = est.do(SUBMIT, kind="ONBOARDING", input=onboarding(league, 2))
+        second = est.do(SUBMIT, kind="ONBOARDING", input=hire(league, 2))
         assert est.do(DECIDE, id=second["id"], d="REJECT", c="不符合条件")["state"] == "REJECTED"
-        third = hr.do(SUBMIT, kind="ONBOARDING", input=onboarding(league, 3))
+        third = hr.do(SUBMIT, kind="ONBOARDING", input=hire(league, 3))
         assert est.do(WITHDRAW, id=third["id"])["state"] == "WITHDRAWN"
-        assert est.refused(SUBMIT, kind="ONBOARDING", input=onboarding(league, 4, idNumber=league.holder["id_number"])) \
+        assert est.refused(SUBMIT, kind="ONBOARDING", input=hire(league, 4, idNumber=league.holder["id_number"])) \
             == "ALREADY_IN_SLOT"
-        assert org.refused(SUBMIT, kind="ONBOARDING", input=onboarding(league, 5)) == "FORBIDDEN"  # no submit action
+        assert org.refused(SUBMIT, kind="ONBOARDING", input=hire(league, 5)) == "FORBIDDEN"  # no submit action
 
         # Leaving: the slot, HR, then pay.
         leaving = est.do(SUBMIT, kind="LEAVING", input={"institutionCode": league.code, "leftOn": "2026-11-30",
