@@ -9,6 +9,7 @@ import calendar
 import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 
 class RetirementGroup(StrEnum):
@@ -51,6 +52,7 @@ def delay_months(birth: dt.date, group: RetirementGroup) -> int:
     return 0 if k < 0 else min(rule.cap_months, k // rule.step + 1)
 
 
+@lru_cache(maxsize=32_768)  # a bounded table by (birth date, group): a list of people repeats them
 def retirement_date(birth: dt.date, group: RetirementGroup) -> dt.date:
     """The statutory retirement date: birth date + original age + delay months.
 
