@@ -23,7 +23,7 @@ from adapters.convert import CONVERTERS, KEY_VARIANTS
 from adapters.mapping import ColumnSpec, EntitySpec, Mapping
 from adapters.rows import Builder, builder, column_loader, order_key
 from adapters.sqlexpr import canonical_order, normalized_id_body, normalized_id_sort_key
-from adapters.statements import Binder, params, split
+from adapters.statements import Binder, Shape, params, split
 from hub.core.changes import Change
 from hub.core.db import async_url
 from hub.core.errors import MappingError, SourceUnavailable
@@ -72,14 +72,17 @@ class _Entity:
     order_fields: tuple[str, ...]
     order: Callable[[Any], tuple[Any, ...]]
     builders: dict[tuple[str, ...], Builder]
-    inner: sa.FromClause | None = None  # the join as an inner one (the outer join's rows a joined key can match)
-    joined: frozenset[str] = frozenset()  # fields read from the joined table
+    inner: sa.FromClause | None = None  # the joined table's inner join, when the mapping joins one
+    joined: frozenset[str] = frozenset()  # the fields read from the joined table
 
-    def keyed(self, field: str) -> sa.FromClause:
-        """The source of a read by a list of values of `field`: a field of the joined table matches no row the
-        table has no match for, so the join is inner, which lets a planner start from the key's index
-        (SQLite 3.40 keeps an outer join's order under an IN list, scanning the base table per statement)."""
-        return self.inner if self.inner is not None and field in self.joined else self.source
+    def source_for(self, shape: Shape) -> sa.FromClause:
+        """The FROM of a read filtered by `shape`: the inner join when a condition on a joined field
+        rejects NULL (a value, a list, a pattern, a bound), which a missing joined row cannot meet —
+        the same rows, and the database may start from the joined table's index. SQLite keeps a LEFT
+        JOIN filtered by `joined.column IN (…)` and scans the whole base table for each read."""
+        if self.inner is not None and any(_rejects_null(part) and part[1] in self.joined for part in shape):
+            return self.inner
+        return self.source
 
     def column(self, field: str) -> sa.ColumnElement[Any]:
         try:
@@ -124,16 +127,21 @@ def _compile(name: str, spec: EntitySpec, record: type) -> _Entity:
     joined = inner = None
     if spec.join is not None:
         joined = sa.table(spec.join.table, *(sa.column(c) for c in sorted(tables[spec.join.table])))
-        match = sa.and_(*(base.c[a] == joined.c[b] for a, b in spec.join.match.items()))
-        source, inner = base.outerjoin(joined, match), base.join(joined, match)
+        on = sa.and_(*(base.c[a] == joined.c[b] for a, b in spec.join.match.items()))
+        source, inner = base.outerjoin(joined, on), base.join(joined, on)
     columns = {
         field: (joined if col.table else base).c[col.name]  # type: ignore[union-attr]
         for field, col in spec.columns.items()
     }
     ordered = tuple(spec.order) or tuple(spec.columns)  # a mapping's `order` names a unique key of the group
     dumpers = {f: _dumper(c) for f, c in spec.columns.items()}
-    return _Entity(name, record, source, columns, dict(spec.columns), dumpers, ordered, order_key(ordered), {}, inner,
-                   frozenset(f for f, c in spec.columns.items() if c.table))
+    return _Entity(name, record, source, columns, dict(spec.columns), dumpers, ordered, order_key(ordered), {},
+                   inner, frozenset(f for f, c in spec.columns.items() if c.table))
+
+
+def _rejects_null(part: Shape) -> bool:
+    """Whether a shape's condition is false for a NULL value (see `_Entity.source_for`)."""
+    return part[0] in ("eq", "in", "like") or (part[0] == "range" and (part[2] or part[3]))
 
 
 def _dumper(spec: ColumnSpec) -> Callable[[Any], list[Any]]:
@@ -459,11 +467,11 @@ class SqlAdapter:
         def make(b: Binder) -> sa.Select[Any]:
             selected = ent.selected(projection)
             if newest is None:
-                return sa.select(*selected).select_from(ent.keyed(field)).where(*b.clauses(shape))
+                return sa.select(*selected).select_from(ent.source_for(shape)).where(*b.clauses(shape))
             rank = sa.func.row_number().over(  # nulls last on every dialect (PostgreSQL puts them first in DESC)
                 partition_by=ent.column(field), order_by=(newest.is_(None), newest.desc()))
             inner = (sa.select(*(c.label(f"c{i}") for i, c in enumerate(selected)), rank.label("n"))
-                     .select_from(ent.keyed(field)).where(*b.clauses(shape)).subquery())
+                     .select_from(ent.source_for(shape)).where(*b.clauses(shape)).subquery())
             return sa.select(*(inner.c[f"c{i}"] for i in range(len(selected)))).where(inner.c.n <= b.param())
 
         key = ("fetch", entity, projection, shape, None if newest is None else latest.by)  # type: ignore[union-attr]
@@ -500,7 +508,7 @@ class SqlAdapter:
             conds = b.clauses(shape)
             if after is not None:
                 conds.append(col > b.param())
-            return sa.select(*ent.selected(projection)).select_from(ent.source).where(*conds).order_by(col).limit(b.param())
+            return sa.select(*ent.selected(projection)).select_from(ent.source_for(shape)).where(*conds).order_by(col).limit(b.param())
 
         statement = self._statement(("scan", entity, projection, shape, order_by, after is not None), make, records=True)
         return self._records(ent, projection, statement, await self._run(statement, values))
@@ -514,7 +522,7 @@ class SqlAdapter:
         """
         ent = self.entity(entity)
         shape, values = split(where, ent.dumper)
-        stmt = sa.select(*ent.columns.values()).select_from(ent.source).where(*Binder(ent.column, self.arrays).clauses(shape))
+        stmt = sa.select(*ent.columns.values()).select_from(ent.source_for(shape)).where(*Binder(ent.column, self.arrays).clauses(shape))
         if order_by is not None:
             col = ent.column(order_by)
             normalize = ent.specs[order_by].normalize
@@ -580,7 +588,7 @@ class SqlAdapter:
         shape, values = split(where, ent.dumper)
 
         def make(b: Binder) -> sa.Select[Any]:
-            stmt = sa.select(*cols, sa.func.count()).select_from(ent.source).where(*b.clauses(shape))
+            stmt = sa.select(*cols, sa.func.count()).select_from(ent.source_for(shape)).where(*b.clauses(shape))
             return stmt.group_by(*cols) if cols else stmt
 
         loads = [column_loader(ent.specs[f]) for f in group_by]
@@ -647,13 +655,13 @@ class SqlAdapter:
         def make(b: Binder) -> sa.Select[Any]:
             conds = b.clauses(shape)
             cols = {f: ent.column(f) for f in fields}
-            source: sa.FromClause = ent.source
+            source = ent.source_for(shape)
             if per_person is not None:
                 person = ent.column(per_person)
                 order = [t for f in ent.order_fields for t in (ent.column(f).is_(None), ent.column(f))]
                 rank = sa.func.row_number().over(partition_by=normalized_id_body(person), order_by=order)
                 inner = sa.select(*(c.label(f"c{i}") for i, c in enumerate(cols.values())), rank.label("hub_rank"))
-                sub = inner.select_from(ent.source).where(*conds, person.is_not(None)).subquery()
+                sub = inner.select_from(source).where(*conds, person.is_not(None)).subquery()
                 cols = {f: sub.c[f"c{i}"] for i, f in enumerate(cols)}
                 source, conds = sub, [sub.c.hub_rank == sa.literal_column("1")]  # no bind parameter (asyncpg takes them by position)
             keys = [cols[f] for f in group_by]

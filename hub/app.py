@@ -6,7 +6,7 @@ import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Any
+from typing import IO, Any
 
 import orjson
 from cross_web import HTTPException
@@ -18,6 +18,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import MissingQueryError
 from strawberry.http import GraphQLRequestData
@@ -292,6 +293,26 @@ async def readyz(request: Request) -> JSONResponse:
 EXPORT_STATUS = {"BAD_USER_INPUT": 400, "FORBIDDEN": 403, "NOT_FOUND": 404, "SOURCE_UNAVAILABLE": 503}
 
 
+class ExportResponse(StreamingResponse):
+    """A finished export file streamed in chunks, closed however the response ends.
+
+    The chunks' generator closes the file when it is read to the end; but a client gone before the
+    body is read leaves that generator unstarted (its `finally` never runs), and Starlette skips a
+    response's background task when sending raises (a disconnect under ASGI 2.4). So the file is
+    closed here, after the response whatever happened (closing it twice does nothing).
+    """
+
+    def __init__(self, file: IO[bytes], media_type: str, headers: dict[str, str]) -> None:
+        super().__init__(chunks(file), media_type=media_type, headers=headers)
+        self.file = file
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.file.close()
+
+
 async def export_report(request: Request) -> Response:
     """`GET /export/<report>.<csv|xlsx>?<variable>=<value>…`: a saved report as a file (hub/export.py)."""
     name, _, fmt = request.path_params["file"].rpartition(".")
@@ -304,7 +325,7 @@ async def export_report(request: Request) -> Response:
         return JSONResponse({"errors": [{"message": exc.message, "extensions": exc.extensions}]},
                             status_code=EXPORT_STATUS.get(exc.code, 500))
     headers = {"content-disposition": f"attachment; filename=\"{name}.{fmt}\"", "x-export-rows": str(rows)}
-    return StreamingResponse(chunks(file), media_type=MEDIA[fmt], headers=headers)
+    return ExportResponse(file, MEDIA[fmt], headers)
 
 
 def create_app(settings: Settings | None = None, policy: bool = True) -> Starlette:

@@ -23,7 +23,7 @@ import datetime as dt
 import io
 import json
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -226,26 +226,30 @@ class Writer:
         self.formats = {f: self.book.add_format({"num_format": f}) for f in (DATE, DATETIME, *NUMBER.values())}
         self.sheet.write_row(0, 0, headers, self.book.add_format({"bold": True}))
         self.closed = False
+        # One call per cell, chosen by the value's type; each column's number format made once.
+        sheet, date, stamp = self.sheet, self.formats[DATE], self.formats[DATETIME]
+        self.numbers = [self.formats.get(NUMBER.get(c.kind, "")) for c in columns]
+        self.cells: dict[type, Callable[[int, int, Any, Any], Any]] = {
+            str: lambda r, c, v, _: sheet.write_string(r, c, v),
+            bool: lambda r, c, v, _: sheet.write_boolean(r, c, v),
+            int: sheet.write_number, float: sheet.write_number,
+            dt.datetime: lambda r, c, v, _: sheet.write_datetime(r, c, v, stamp),
+            dt.date: lambda r, c, v, _: sheet.write_datetime(r, c, v, date),
+        }
 
     def write(self, values: list[Any]) -> None:
         self.rows += 1
         if self.fmt == "csv":
             self.csv.writerow(["" if v is None else ("true" if v is True else "false" if v is False else v) for v in values])
             return
-        row, sheet, formats = self.rows, self.sheet, self.formats
-        for col, (v, c) in enumerate(zip(values, self.columns, strict=True)):
-            if v is None:
-                continue
-            if isinstance(v, bool):
-                sheet.write_boolean(row, col, v)
-            elif isinstance(v, int | float):
-                sheet.write_number(row, col, v, formats.get(NUMBER.get(c.kind, "")))
-            elif isinstance(v, dt.datetime):
-                sheet.write_datetime(row, col, v, formats[DATETIME])
-            elif isinstance(v, dt.date):
-                sheet.write_datetime(row, col, v, formats[DATE])
-            else:
-                sheet.write_string(row, col, str(v))
+        row, cells, numbers = self.rows, self.cells, self.numbers
+        for col, v in enumerate(values):
+            if v is not None:
+                cell = cells.get(v.__class__)  # by exact type: a bool is not written as a number
+                if cell is None:
+                    self.sheet.write_string(row, col, str(v))
+                else:
+                    cell(row, col, v, numbers[col])
 
     def note(self, text: str) -> None:
         """A last line saying the export is cut short."""

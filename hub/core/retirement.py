@@ -9,6 +9,7 @@ import calendar
 import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 
 class RetirementGroup(StrEnum):
@@ -57,8 +58,18 @@ def retirement_date(birth: dt.date, group: RetirementGroup) -> dt.date:
     >>> retirement_date(dt.date(1970, 6, 15), RetirementGroup.MEN)
     datetime.date(2031, 11, 15)
     """
+    year, month, last = _retirement_month(birth.year, birth.month, group)
+    return dt.date(year, month, min(birth.day, last))
+
+
+@lru_cache(maxsize=4096)  # a small table: a century of birth months x the three groups
+def _retirement_month(year: int, month: int, group: RetirementGroup) -> tuple[int, int, int]:
+    """(year, month, days in that month) of the retirement of people born in a month: the delay and
+    the target month depend on the birth month only, the day is the birth day clamped to the month."""
+    born = dt.date(year, month, 1)
     rule = RULES[group]
-    return add_months(birth, rule.original_age * 12 + delay_months(birth, group))
+    target = add_months(born, rule.original_age * 12 + delay_months(born, group))
+    return target.year, target.month, calendar.monthrange(target.year, target.month)[1]
 
 
 def retirement_group(sex: str | None, worker_post: bool) -> RetirementGroup:

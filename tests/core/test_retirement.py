@@ -35,3 +35,14 @@ def test_group_choice() -> None:
     assert retirement_group("male", worker_post=True) is MEN
     assert retirement_group("female", worker_post=True) is WOMEN50
     assert retirement_group("female", worker_post=False) is WOMEN55
+
+
+def test_the_table_by_birth_month_gives_the_rule_for_every_day() -> None:
+    """retirement_date reads a table by (birth month, group): the same as the rule applied to each day."""
+    from hub.core.retirement import RULES, delay_months
+
+    day = dt.date(1940, 1, 1)
+    while day < dt.date(2010, 1, 1):
+        for group in RetirementGroup:
+            assert retirement_date(day, group) == add_months(day, RULES[group].original_age * 12 + delay_months(day, group)), (day, group)
+        day += dt.timedelta(days=1)

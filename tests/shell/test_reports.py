@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -11,6 +12,7 @@ from typing import Any
 
 import openpyxl
 import pytest
+from starlette.requests import ClientDisconnect
 
 from tests.conftest import Hub, hub_settings, running_hub
 
@@ -130,3 +132,53 @@ def test_cli_export_matches_the_http_export(hub: Hub, tmp_path: Path, monkeypatc
     over_http = _get(hub, "/export/masked-people.xlsx?first=50", role="analyst")
     http_rows = list(openpyxl.load_workbook(io.BytesIO(over_http.content), read_only=True).active.iter_rows(values_only=True))  # type: ignore[union-attr]
     assert rows == http_rows and len(rows) > 2 and all("*" in r[0] for r in rows[1:])
+
+
+@pytest.mark.parametrize("client_gone", ["send fails", "disconnect first"])
+def test_an_abandoned_export_closes_its_file(hub: Hub, monkeypatch: pytest.MonkeyPatch, client_gone: str) -> None:
+    """A client that leaves before reading the body: the response closes the export's temporary file
+    (not the body's generator, which may never run, nor the garbage collector).
+
+    ASGI 2.4 servers report a gone client by failing `send` (Starlette raises ClientDisconnect and
+    skips background tasks); older ones by `http.disconnect` from `receive` (the body is cancelled).
+    """
+    from hub import app as hub_app
+    from hub.export import chunks
+
+    hub.query(SAVE, {"r": "masked-people", "d": MASKED}, role="analyst")
+    files: list[Any] = []
+    real = hub_app.export
+
+    async def recording(*args: Any) -> Any:
+        file, rows = await real(*args)
+        files.append(file)
+        return file, rows
+
+    bodies: list[Any] = []  # held, so the file is not closed by the body's generator being collected
+
+    def held(file: Any) -> Any:
+        bodies.append(body := chunks(file))
+        return body
+
+    monkeypatch.setattr(hub_app, "export", recording)
+    monkeypatch.setattr(hub_app, "chunks", held)
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.disconnect"} if client_gone == "disconnect first" else {"type": "http.request", "body": b""}
+
+    async def send(message: dict[str, Any]) -> None:
+        if client_gone == "send fails":
+            raise OSError("connection reset by peer")
+
+    scope = {"type": "http", "asgi": {"version": "3.0", "spec_version": "2.4" if client_gone == "send fails" else "2.3"},
+             "http_version": "1.1", "method": "GET", "scheme": "http", "path": "/export/masked-people.xlsx",
+             "raw_path": b"/export/masked-people.xlsx", "root_path": "", "query_string": b"",
+             "headers": [(b"host", b"testserver"), (b"authorization", f"Bearer {hub.token()}".encode())],
+             "client": ("testclient", 50000), "server": ("testserver", 80), "state": hub.client.app_state.copy()}
+
+    async def call() -> None:
+        with contextlib.suppress(ClientDisconnect):  # the gone client's error, as a server sees it
+            await hub.client.app(scope, receive, send)
+
+    hub.client.portal.call(call)  # type: ignore[union-attr]
+    assert len(files) == len(bodies) == 1 and files[0].closed

@@ -18,7 +18,8 @@ def test_values_and_formats_read_back() -> None:
     writer = Writer("xlsx", _columns("String", "Int", "Float", "Date", "DateTime", "Boolean"))
     writer.write(["=1+1 A&B <c> \"引号\" ", 2147483648, 0.125, dt.date(1965, 1, 31), dt.datetime(2026, 12, 7, 5, 30, 15), True])
     writer.write([None, None, -1.5, None, None, False])
-    book = openpyxl.load_workbook(io.BytesIO(writer.file().read()))
+    with writer.file() as file:
+        book = openpyxl.load_workbook(io.BytesIO(file.read()))
     ws = book.active
     assert ws.title == "报表"  # type: ignore[union-attr]
     rows = list(ws.iter_rows(values_only=True))  # type: ignore[union-attr]
