@@ -49,8 +49,11 @@ def _iso(raw: Any) -> str | None:
     """Any date-like legacy value ('1975-08', '197508', 19750820, DATE) as an ISO (partial) string."""
     if raw is None or raw == "":
         return None
-    if raw.__class__ is str and _ISO.fullmatch(raw):
-        return raw  # already ISO: the common case, kept fast
+    if raw.__class__ is str:
+        if raw.isalnum():  # no separator, no white space: compact ('197508'), the other common case
+            return f"{raw[:4]}-{raw[4:]}" if len(raw) == 6 else "-".join(p for p in (raw[:4], raw[4:6], raw[6:8]) if p)
+        if _ISO.fullmatch(raw):
+            return raw  # already ISO: the common case, kept fast
     if isinstance(raw, dt.date):
         return raw.isoformat()[:10]
     digits = str(raw).strip().replace("-", "").replace("/", "").replace(".", "")
