@@ -186,11 +186,12 @@ def id_number_variants(key: str) -> list[str]:
     Covers what departments' systems hold: 18 digits, lower-case x, the 15-digit original of an
     ID issued before 1999, and a whole number typed in full-width mode.
     """
-    spellings = {key, key.lower()}
+    lower = key.lower()
+    spellings = [key] if lower == key else [key, lower]
     if len(key) == 18 and key[6:8] == "19":
-        spellings.add(key[:6] + key[8:17])
-    spellings |= {s.translate(_FULL_WIDTH) for s in list(spellings)}
-    return sorted(spellings)
+        spellings.append(key[:6] + key[8:17])
+    spellings += [s.translate(_FULL_WIDTH) for s in spellings]
+    return list(dict.fromkeys(spellings))  # each once, in a fixed order (a batch of 4,000 people: 16,000 of them)
 
 
 KEY_VARIANTS: dict[str, Callable[[str], list[str]]] = {
