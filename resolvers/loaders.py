@@ -13,12 +13,13 @@ is not a string is a bug, not a record that does not exist).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, Generic, NewType, TypeVar
+
+from aiodataloader import DataLoader
 
 from adapters.base import Adapter, Latest, Where
 from adapters.registry import Sources
@@ -118,21 +119,21 @@ def newest(named: Named[K, R], by: str, count: int) -> Named[K, R]:
     return replace(named, name=f"{named.name}[last {count} by {by}]", latest=Latest(by, count))
 
 
-class RecordsByKeyLoader(Generic[K, R]):
+class RecordsByKeyLoader(DataLoader, Generic[K, R]):  # type: ignore[misc]
     """Loads all records of a source's entity whose `field` equals each key, in key order.
 
-    A DataLoader by whole calls, not by keys: the keys every call asks for within a tick (the calls
-    made before the dispatch scheduled by the first one runs, as aiodataloader schedules it) are one
-    batch, one statement; a call waits on the one future of each batch holding its keys, never a
-    future per key (Q4 asks for ~4,000 people's pay at once). Each key is read once per request:
-    a key's records are kept once read, and a key already in a batch joins it. A batch that fails
-    fails every call waiting on it and keeps nothing, so a later call asks again.
+    aiodataloader batches whole calls, not keys: its key is one call's tuple of keys not read yet, so
+    the calls of a tick are one batch, one statement, and a call waits on one future, never one per
+    key (Q4 asks for ~4,000 people's pay at once). Each key's records are kept once read (a key is
+    read once per request, unless two calls ask for it before its batch returns); a batch that fails
+    fails every call in it and keeps nothing, so a later call asks again.
     """
 
     def __init__(
         self, adapter: Adapter, named: Named[K, R], where: Where | None = None, fields: frozenset[str] | None = None,
         observe: BatchObserver | None = None,
     ) -> None:
+        super().__init__(cache=False)
         self.observe = observe
         self.adapter = adapter
         self.named = named
@@ -141,10 +142,6 @@ class RecordsByKeyLoader(Generic[K, R]):
         self.where = where
         self.fields = fields
         self._done: dict[K, list[R]] = {}  # the records of each key read so far
-        self._pending: dict[K, asyncio.Future[None]] = {}  # key -> the batch that reads it
-        self._queue: dict[K, None] = {}  # keys of the next batch, in first-asked order
-        self._next: asyncio.Future[None] | None = None  # the next batch's future
-        self._tasks: set[asyncio.Task[None]] = set()
 
     async def load_keys(self, keys: Sequence[K]) -> list[list[R]]:
         """Each key's records (one batch with every other load of this tick)."""
@@ -152,57 +149,20 @@ class RecordsByKeyLoader(Generic[K, R]):
             bad = next(k for k in keys if type(k) is not str)
             raise TypeError(f"{self.named!r} takes string keys ({self.field}), not {bad!r}")
         done = self._done
-        waits: set[asyncio.Future[None]] = set()
-        for k in keys:
-            if k not in done:
-                found = self._pending.get(k)
-                if found is None:
-                    found = self._pending[k] = self._enqueue()
-                    self._queue[k] = None
-                waits.add(found)
-        for wait in waits:
-            await asyncio.shield(wait)  # a caller cancelled leaves the batch to the others waiting on it
+        missing = tuple(dict.fromkeys(k for k in keys if k not in done))
+        if missing:
+            await self.load(missing)
         return [done[k] for k in keys]
 
-    def _enqueue(self) -> asyncio.Future[None]:
-        if self._next is None:
-            loop = asyncio.get_running_loop()
-            self._next = loop.create_future()
-            loop.call_soon(self._start)  # as aiodataloader: the batch closes a tick later
-        return self._next
+    async def batch_load_fn(self, calls: Sequence[tuple[K, ...]]) -> list[None]:
+        """Read the keys of a tick's calls in one statement and keep each key's records."""
+        keys = [k for k in dict.fromkeys(k for call in calls for k in call) if k not in self._done]
+        if keys:
+            self._done.update(zip(keys, await self.read_keys(keys), strict=True))
+        return [None] * len(calls)
 
-    def _start(self) -> None:
-        task = asyncio.ensure_future(self._dispatch())
-        self._tasks.add(task)  # held until done (the loop keeps only a weak reference)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _dispatch(self) -> None:
-        keys, future = list(self._queue), self._next
-        assert future is not None
-        self._queue, self._next = {}, None
-        try:
-            found = await self.batch_load_fn(keys)
-        except Exception as exc:
-            self._forget(keys)
-            if not future.done():
-                future.set_exception(exc)
-                future.exception()  # retrieved: a batch nobody waits on any more is no unhandled error
-            return
-        except BaseException:  # cancelled
-            self._forget(keys)
-            future.cancel()
-            raise
-        for k, records in zip(keys, found, strict=True):
-            self._done[k] = records
-            del self._pending[k]
-        if not future.done():
-            future.set_result(None)
-
-    def _forget(self, keys: Sequence[K]) -> None:
-        for k in keys:
-            self._pending.pop(k, None)
-
-    async def batch_load_fn(self, keys: Sequence[Any]) -> list[list[Any]]:
+    async def read_keys(self, keys: Sequence[Any]) -> list[list[Any]]:
+        """Each key's records, in one statement."""
         if self.observe is not None:
             self.observe(self.adapter.department, self.entity, len(keys))
         grouped: dict[Any, list[Any]] = {k: [] for k in keys}
