@@ -49,8 +49,11 @@ def _iso(raw: Any) -> str | None:
     """Any date-like legacy value ('1975-08', '197508', 19750820, DATE) as an ISO (partial) string."""
     if raw is None or raw == "":
         return None
-    if raw.__class__ is str and _ISO.fullmatch(raw):
-        return raw  # already ISO: the common case, kept fast
+    if raw.__class__ is str:
+        if raw.isalnum():  # no separator, no white space: compact ('197508'), the other common case
+            return f"{raw[:4]}-{raw[4:]}" if len(raw) == 6 else "-".join(p for p in (raw[:4], raw[4:6], raw[6:8]) if p)
+        if _ISO.fullmatch(raw):
+            return raw  # already ISO: the common case, kept fast
     if isinstance(raw, dt.date):
         return raw.isoformat()[:10]
     digits = str(raw).strip().replace("-", "").replace("/", "").replace(".", "")
@@ -183,11 +186,12 @@ def id_number_variants(key: str) -> list[str]:
     Covers what departments' systems hold: 18 digits, lower-case x, the 15-digit original of an
     ID issued before 1999, and a whole number typed in full-width mode.
     """
-    spellings = {key, key.lower()}
+    lower = key.lower()
+    spellings = [key] if lower == key else [key, lower]
     if len(key) == 18 and key[6:8] == "19":
-        spellings.add(key[:6] + key[8:17])
-    spellings |= {s.translate(_FULL_WIDTH) for s in list(spellings)}
-    return sorted(spellings)
+        spellings.append(key[:6] + key[8:17])
+    spellings += [s.translate(_FULL_WIDTH) for s in spellings]
+    return list(dict.fromkeys(spellings))  # each once, in a fixed order (a batch of 4,000 people: 16,000 of them)
 
 
 KEY_VARIANTS: dict[str, Callable[[str], list[str]]] = {

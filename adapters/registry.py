@@ -183,8 +183,7 @@ def build_adapter(settings: Settings, department: str, mapping: Mapping, url: st
                            f"no URL for source {department!r} (HUB_SOURCE_{department.upper()}_URL)")
     cls = adapter_class(mapping.adapter)
     options: dict[str, Any] = {"connect_timeout": settings.connect_timeout}
-    if cls is SqlAdapter:  # the row memo, the breaker and the limits are the SQL adapter's own
-        options["row_memo_rows"] = settings.row_memo_rows
+    if cls is SqlAdapter:  # the breaker and the limits are the SQL adapter's own
         options["retry_seconds"] = settings.source_retry_seconds
         options["statement_timeout"] = settings.source_statement_timeout(department)
         options["max_concurrent_reads"] = settings.source_max_concurrent_reads(department)

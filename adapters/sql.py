@@ -216,17 +216,6 @@ def _sqlite_timeout(engine: AsyncEngine, seconds: float) -> None:
             deadline[0] = 0.0 if _streaming(context) else time.monotonic() + seconds
 
 
-# PostgreSQL result types whose equal values are the same value: a row of these alone always
-# converts to the same record. Not numeric (Decimal('1.0') == Decimal('1.00'), str() differs),
-# floats (0.0 == -0.0), timestamptz (equal instants in different zones) or anything else.
-_MEMO_TYPES = frozenset({"text", "varchar", "bpchar", "name", "int2", "int4", "int8", "bool", "date", "timestamp"})
-
-
-def _memo_safe(attributes: Sequence[Any]) -> bool:
-    """Whether rows with these result columns (asyncpg attributes) may go through the row memo."""
-    return all(a.type.schema == "pg_catalog" and a.type.name in _MEMO_TYPES for a in attributes)
-
-
 @dataclass(slots=True)
 class _Statement:
     """A read built once: the SQLAlchemy statement, and (for asyncpg) its SQL text and parameter order."""
@@ -234,7 +223,6 @@ class _Statement:
     stmt: sa.Select[Any]
     sql: str
     names: tuple[int, ...]  # positional parameter i is value names[i]
-    memo: bool | None = False  # its rows may go through the row memo; None: learnt on first execution
 
 
 class SqlAdapter:
@@ -244,22 +232,13 @@ class SqlAdapter:
     On PostgreSQL with asyncpg, reads run on asyncpg directly (a pool of autocommit connections):
     SQLAlchemy's per-execution work cost ~0.4 ms a statement, the driver's ~0.05 ms. Other
     dialects execute the cached statement through SQLAlchemy. Streaming always goes through
-    SQLAlchemy (server-side cursors).
-
-    Row memo (asyncpg only): the same rows are read again and again, so fetches and scans keep
-    raw row -> record, one dict per (entity, projection), and convert only rows not seen before.
-    The key is the raw row itself, so a changed row is a new key and is converted afresh; records
-    are frozen, so sharing one between requests is safe. Only statements whose result columns are
-    all of a type in `_MEMO_TYPES` (learnt once per statement) use it: equal rows of those types
-    convert to equal records. All memos share `row_memo_rows` rows: a batch that takes them past
-    it clears them all (so they hold at most that many rows between batches, and one batch more
-    during one); a batch larger than it is just converted; 0 disables the memo.
+    SQLAlchemy (server-side cursors). Every row read is converted: nothing is kept between reads.
     """
 
     capabilities = Capability.READ | Capability.STREAM | Capability.AGGREGATE  # and WRITE where the department grants writes
 
     def __init__(
-        self, department: str, mapping: Mapping, url: str, *, connect_timeout: float = 3.0, row_memo_rows: int = 20_000,
+        self, department: str, mapping: Mapping, url: str, *, connect_timeout: float = 3.0,
         retry_seconds: float = 5.0, statement_timeout: float = 10.0, max_concurrent_reads: int = 8, writes: bool = False,
     ) -> None:
         self.department = department
@@ -291,9 +270,6 @@ class SqlAdapter:
         self.statements = 0  # executed statements (hub/metrics.py, tests, benchmarks)
         self.rows = 0  # rows read by those statements (hub/metrics.py)
         self.tracer: Any = None  # an OpenTelemetry tracer: a span per read (hub/tracing.py)
-        self.row_memo_rows = row_memo_rows if self._native else 0
-        self._memos: dict[tuple[str, tuple[str, ...]], dict[Any, Any]] = {}  # (entity, projection) -> row -> record
-        self._memo_size = 0  # rows in all memos
 
     def entity(self, name: str) -> _Entity:
         try:
@@ -316,8 +292,8 @@ class SqlAdapter:
         spec = self._specs.get(entity)
         return spec.scope if spec else None
 
-    def _statement(self, key: tuple[Any, ...], make: Callable[[Binder], sa.Select[Any]], *, records: bool = False) -> _Statement:
-        """The compiled statement of a shape, made on first use; `records`: its rows become records."""
+    def _statement(self, key: tuple[Any, ...], make: Callable[[Binder], sa.Select[Any]]) -> _Statement:
+        """The compiled statement of a shape, made on first use."""
         found = self._statements.get(key)
         if found is None:
             stmt = make(Binder(self.entity(key[1]).column, self.arrays))
@@ -326,8 +302,7 @@ class SqlAdapter:
             if self._native:  # asyncpg takes the text and the values in $n order
                 compiled = stmt.compile(dialect=self.engine.dialect)
                 sql, names = str(compiled), tuple(int(n[1:]) for n in compiled.positiontup or ())
-            memo = None if records and self.row_memo_rows > 0 else False
-            found = self._statements[key] = _Statement(stmt, sql, names, memo)
+            found = self._statements[key] = _Statement(stmt, sql, names)
         return found
 
     async def _native_pool(self) -> asyncpg.Pool:
@@ -415,8 +390,6 @@ class SqlAdapter:
             pool = await self._native_pool()
             native = await self.breaker.connect(pool.acquire())
             try:
-                if statement.memo is None:  # once per statement: its result column types
-                    statement.memo = _memo_safe((await native.prepare(statement.sql)).get_attributes())
                 return await native.fetch(statement.sql, *(values[i] for i in statement.names))  # type: ignore[no-any-return]
             finally:
                 await pool.release(native)
@@ -425,23 +398,6 @@ class SqlAdapter:
             # A connection that died is invalidated by SQLAlchemy; the next statement reconnects.
             conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
             return (await conn.execute(statement.stmt, params(values))).all()
-
-    def _records(self, ent: _Entity, projection: tuple[str, ...], statement: _Statement, rows: Sequence[Any]) -> list[Any]:
-        """The records of a statement's rows, through the row memo when the statement may use it."""
-        build = ent.builder(projection)
-        if not statement.memo or len(rows) > self.row_memo_rows:
-            return [build(row) for row in rows]
-        memo = self._memos.get((ent.name, projection))
-        if memo is None:
-            memo = self._memos[(ent.name, projection)] = {}
-        before = len(memo)
-        get, put = memo.get, memo.setdefault
-        records = [get(row) or put(row, build(row)) for row in rows]  # a record is never falsy
-        self._memo_size += len(memo) - before
-        if self._memo_size > self.row_memo_rows:
-            self._memos.clear()
-            self._memo_size = 0
-        return records
 
     async def fetch(
         self, entity: str, field: str, keys: Sequence[Any], where: Where | None = None,
@@ -475,8 +431,9 @@ class SqlAdapter:
             return sa.select(*(inner.c[f"c{i}"] for i in range(len(selected)))).where(inner.c.n <= b.param())
 
         key = ("fetch", entity, projection, shape, None if newest is None else latest.by)  # type: ignore[union-attr]
-        statement = self._statement(key, make, records=True)
-        return self._records(ent, projection, statement, await self._run(statement, values))
+        statement = self._statement(key, make)
+        build = ent.builder(projection)
+        return [build(row) for row in await self._run(statement, values)]
 
     def order_key(self, entity: str) -> Callable[[Any], tuple[Any, ...]]:
         """The sort key listing one key's records: the mapping's `order` (else every field).
@@ -510,16 +467,14 @@ class SqlAdapter:
                 conds.append(col > b.param())
             return sa.select(*ent.selected(projection)).select_from(ent.source_for(shape)).where(*conds).order_by(col).limit(b.param())
 
-        statement = self._statement(("scan", entity, projection, shape, order_by, after is not None), make, records=True)
-        return self._records(ent, projection, statement, await self._run(statement, values))
+        statement = self._statement(("scan", entity, projection, shape, order_by, after is not None), make)
+        build = ent.builder(projection)
+        return [build(row) for row in await self._run(statement, values)]
 
     async def stream(
         self, entity: str, *, order_by: str | None = None, where: Where | None = None, chunk_size: int = 5000
     ) -> AsyncIterator[list[Any]]:
-        """Every matching record in chunks over a server-side cursor; ID numbers in normalized order.
-
-        Not through the row memo: whole tables in chunks would only churn it.
-        """
+        """Every matching record in chunks over a server-side cursor; ID numbers in normalized order."""
         ent = self.entity(entity)
         shape, values = split(where, ent.dumper)
         stmt = sa.select(*ent.columns.values()).select_from(ent.source_for(shape)).where(*Binder(ent.column, self.arrays).clauses(shape))
@@ -602,8 +557,7 @@ class SqlAdapter:
         """WRITE: apply changes in one transaction, each at most once (adapters/write.py: the ledger);
         how many were applied. A change the database cannot take (ChangeRejected) writes nothing.
 
-        Reads need no invalidation after it: statements read the database each time, and the row
-        memo is keyed by the raw row, so a changed row is a new key (the old one's record just ages out).
+        Reads need no invalidation after it: statements read the database each time.
         """
         if Capability.WRITE not in self.capabilities:
             raise write.ChangeRejected(f"部门「{self.department}」未授权写入（HUB_SOURCE_{self.department.upper()}_WRITES） / "

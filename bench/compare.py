@@ -54,7 +54,7 @@ def _sigterm(signum: int, frame: Any) -> None:
 
 
 # The hub's caches of earlier answers' work; `--hub-caches off` runs the hub without them.
-CACHES_OFF = {"HUB_ROW_MEMO_ROWS": "0", "HUB_PREPARED_CACHE_BYTES": "0"}
+CACHES_OFF = {"HUB_PREPARED_CACHE_BYTES": "0"}
 # --quick: a before/after check in a few minutes (fewer rounds, requests and seconds).
 QUICK = {"mode": "varied", "hub_caches": "on", "rounds": 2, "iterations_scale": 0.3, "max_seconds": 5.0,
          "load_seconds": 3, "max_load_seconds": 10}
@@ -73,7 +73,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--mode", choices=("varied", "repeated", "both"), default="both",
                    help="varied: a random person or page per request; repeated: the same request (Q1: people in turn)")
     p.add_argument("--hub-caches", choices=("on", "off", "both"), default="both",
-                   help="the hub with its caches (row memo, fast repeats) on, off, or both (off: varied mode only)")
+                   help="the hub with its cache of prepared documents on, off, or both (off: varied mode only)")
     p.add_argument("--quick", action="store_true",
                    help="a few minutes: " + ", ".join(f"--{k.replace('_', '-')} {v}" for k, v in QUICK.items()))
     p.add_argument("--rounds", type=int, default=3, help="rounds per query; the servers take turns in each")
@@ -465,8 +465,8 @@ NOTES = [
     "every server. Each server's keyset cursors of the pages are collected once by walking its own pages "
     "(endCursor). Repeated requests: the first page every time, Q1's first 100 people in turn (the earlier "
     "benchmark).",
-    "Hub, caches off: `HUB_ROW_MEMO_ROWS=0` and `HUB_PREPARED_CACHE_BYTES=0` (every row converted, every request "
-    "prepared afresh); timed with varied requests only.",
+    "Hub, caches off: `HUB_PREPARED_CACHE_BYTES=0` (every request prepared afresh; rows are always converted), "
+    "timed with varied requests only.",
     "Before timing, every distinct request's answers from both servers are compared after normalising field names "
     "and values (ID numbers and names with hub.core.ids; institutions as the establishment office's JGID, the hub's "
     "codes mapped through its own `sourceUnits`; people and pay rows as sorted lists): every person of Q1, every "

@@ -43,7 +43,7 @@ def main() -> None:
     out = args.dir / str(args.persons)
     os.environ.update({"HUB_DEMO_DIR": str(out), "HUB_STORE_URL": f"sqlite+aiosqlite:///{out}/store.db",
                        "HUB_AUDIT_KEY": "bench-audit-key-of-sufficient-length-0123456789",
-                       "HUB_STORE_AUTO_UPGRADE": "true", "HUB_ROW_MEMO_ROWS": "0"})
+                       "HUB_STORE_AUTO_UPGRADE": "true"})
     if not (out / "manifest.json").exists():
         from hub.cli import run_generate
         from hub.demo.generate import sqlite_targets

@@ -98,7 +98,7 @@ class HubState:
     reports: Any = None  # schema/reports.py ReportRunner, set by the app's lifespan
 
     async def context(self, principal: Principal) -> HubContext:
-        """A fresh request context (new loaders: aiodataloader binds to the running loop)."""
+        """A fresh request context (new loaders: they bind to the running loop)."""
         scope = scope_for(await self.crosswalk.get(), principal.region)
         grants = self.policies.grants(principal.policy_subjects)
         loaders = Loaders(self.sources, scope, self.metrics.batch if self.metrics is not None else None)

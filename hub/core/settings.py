@@ -78,7 +78,6 @@ class Settings(BaseSettings):
     statement_timeout: float = Field(default=10.0, gt=0)
     max_concurrent_reads: int = Field(default=8, gt=0)  # statements (and streams) at once per source; the others wait their turn
     ready_timeout: float = Field(default=2.0, gt=0)  # /readyz: seconds each source has to read one row of every mapped table
-    row_memo_rows: int = 20_000  # rows each source keeps converted, raw row -> record (asyncpg only, ~0.7 KB a row; 0: none)
     max_page_size: int = 1000
     # Statistics answered under `aggregate`-only grants: cells counting fewer people are suppressed and
     # counts rounded to multiples of it (docs/statistics.md).

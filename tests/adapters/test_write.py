@@ -195,7 +195,7 @@ def test_updates_match_every_spelling_and_apply_once(legacy_url: str) -> None:
     async def check() -> None:
         source = adapter(legacy_url, "establishment")  # one source reads before and after: nothing it keeps is stale
         try:
-            for _ in range(2):  # the second read through PostgreSQL's row memo
+            for _ in range(2):  # read twice: the second read finds the statement compiled
                 [before] = await source.fetch("registry_slot", "slot_id", [slot])
             assert before.status == "ACTIVE"
             assert await source.apply([leave, same]) == 2  # same values: still a matched row

@@ -159,7 +159,7 @@ FAULTS = ["down:finance", "down:hr", "down:organization", "down:establishment", 
 @pytest.fixture(params=FAULTS)
 def fault(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Loaders of one department fail (SOURCE_UNAVAILABLE), or some records miss non-null fields."""
-    original = RecordsByKeyLoader.batch_load_fn
+    original = RecordsByKeyLoader.read_keys
     kind, _, department = request.param.partition(":")
 
     async def faulty(self: RecordsByKeyLoader, keys: Any) -> list[list[Any]]:
@@ -170,7 +170,7 @@ def fault(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> st
             return [[_blank(r, key, i) for i, r in enumerate(group)] for key, group in zip(keys, found, strict=True)]
         return found
 
-    monkeypatch.setattr(RecordsByKeyLoader, "batch_load_fn", faulty)
+    monkeypatch.setattr(RecordsByKeyLoader, "read_keys", faulty)
     return str(request.param)
 
 

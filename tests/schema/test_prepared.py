@@ -129,14 +129,14 @@ def test_a_department_down_after_preparing_degrades_as_a_fresh_request(
     query = PERSON.replace("Person(", "PersonDown(")
     variables = {"id": some_person(warm)}
     post(warm, query, variables)
-    original = RecordsByKeyLoader.batch_load_fn
+    original = RecordsByKeyLoader.read_keys
 
     async def finance_down(self: RecordsByKeyLoader, keys: Any) -> Any:
         if self.adapter.department == "finance":
             raise SourceUnavailable("finance", "test")
         return await original(self, keys)
 
-    monkeypatch.setattr(RecordsByKeyLoader, "batch_load_fn", finance_down)
+    monkeypatch.setattr(RecordsByKeyLoader, "read_keys", finance_down)
     answer, expected = post(warm, query, variables), post(cold, query, variables)
     assert answer.content == expected.content
     body = answer.json()
@@ -249,7 +249,7 @@ def test_errors_are_ordered_by_path_whatever_finishes_first(hubs: tuple[Hub, Hub
     """Two departments fail; whichever fails first, the answer lists the errors in the same order."""
     warm, _ = hubs
     query = "{ people(first: 3) { edges { node { payroll { onQuota } personnel { status } } } } }"
-    original = RecordsByKeyLoader.batch_load_fn
+    original = RecordsByKeyLoader.read_keys
     answers = []
     for slow in ("finance", "hr"):
         async def down(self: RecordsByKeyLoader, keys: Any, slow: str = slow) -> Any:
@@ -259,7 +259,7 @@ def test_errors_are_ordered_by_path_whatever_finishes_first(hubs: tuple[Hub, Hub
                 raise SourceUnavailable(department, "test")
             return await original(self, keys)
 
-        monkeypatch.setattr(RecordsByKeyLoader, "batch_load_fn", down)
+        monkeypatch.setattr(RecordsByKeyLoader, "read_keys", down)
         answers.append(post(warm, query).json())
     errors = answers[0]["errors"]
     assert len(errors) == 6 and answers[0] == answers[1]

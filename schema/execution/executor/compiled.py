@@ -145,7 +145,14 @@ class CompiledExecutor(LimitedExecutor):
         memo = selected.memo
         if memo is not None and len(memo) > MEMO_LIMIT:
             memo.clear()
-        if selected.passthrough:
+        if selected.passthrough is int:
+            for out, value in zip(outs, values, strict=True):
+                if value.__class__ is int and _INT_MIN <= value <= _INT_MAX:
+                    out[key] = value
+                else:  # a bool, a float, out of range, None, an error: as graphql-core completes it
+                    self._settle(selected, level, out, value, [], [])
+            return
+        if selected.passthrough is str:
             for out, value in zip(outs, values, strict=True):
                 if value.__class__ is not str:
                     self._settle(selected, level, out, value, [], [])
@@ -316,6 +323,7 @@ class CompiledExecutor(LimitedExecutor):
 
 
 _NONE = type(None)
+_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1  # GraphQL's Int
 
 
 def _plain(values: list[Any]) -> bool:

@@ -19,6 +19,7 @@ from typing import Any
 
 from graphql import (
     GraphQLEnumType,
+    GraphQLInt,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -63,7 +64,9 @@ class Selected:
     strawberry_field: Any = None
     masker: Callable[[str], str] | None = None
     leaf: Any = None  # a leaf return type (Scalar or Enum, maybe non-null)
-    passthrough: bool = False  # a String leaf: a str value (masked if the role must) is its own answer
+    # A String leaf (str: a str value, masked if the role must, is its own answer) or an unmasked Int leaf
+    # (int: an int in the 32-bit range is its own answer, as graphql-core's serialize_int gives it back).
+    passthrough: type | None = None
     memo: dict[Any, Any] | None = None  # value -> answer (or masked value), kept across requests (see _PURE)
     object_type: GraphQLObjectType | None = None  # the object type of an object or object-list field
     items: bool | None = None  # a list of objects: whether its items are non-null (None: one object)
@@ -156,10 +159,13 @@ class _Planner:
             selected.general = True
         else:
             selected.leaf = named
-            selected.passthrough = named is GraphQLString
+            if named is GraphQLString:
+                selected.passthrough = str
+            elif named is GraphQLInt and selected.masker is None:
+                selected.passthrough = int
             if selected.masker is None and (isinstance(named, GraphQLEnumType) or named.name in _PURE):
                 selected.memo = {}
-            elif selected.masker is not None and selected.passthrough:
+            elif selected.masker is not None and selected.passthrough is str:
                 selected.memo = {}  # value -> masked value: a mask is a pure function of the value
         return selected
 
