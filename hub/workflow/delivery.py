@@ -16,7 +16,9 @@ others go on. Events of departments that do not grant writes stay for their own 
 
 It runs after each completed application (`after_commit`: the hook the app gives the workflow
 engine, called once the application's transaction has committed, for the departments its changes
-go to), at app startup (recovery of what a crash left) and every `HUB_DELIVERY_INTERVAL`
+go to; the hooks waiting while a delivery runs share the next one, which reads every event they
+committed, so completions arriving together are applied in one page per department, and the
+departments of a delivery are applied side by side), at app startup (recovery of what a crash left) and every `HUB_DELIVERY_INTERVAL`
 seconds (`DeliveryLoop`, started by the app's lifespan).
 """
 
@@ -39,7 +41,20 @@ from hub.store.db import Store
 
 log = logging.getLogger(__name__)
 BATCH = 200  # events read from the outbox at a time
-_LOCKS: weakref.WeakKeyDictionary[Sources, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+@dataclass(slots=True)
+class _Turns:
+    """One process's deliveries over a set of sources: one at a time; `started` and `finished` count them, and
+    `wanted` holds the departments the after-commit hooks waiting for the next one asked for."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    started: int = 0
+    finished: int = 0
+    wanted: set[str] = field(default_factory=set)
+
+
+_TURNS: weakref.WeakKeyDictionary[Sources, _Turns] = weakref.WeakKeyDictionary()
 
 
 @dataclass(slots=True)
@@ -60,19 +75,53 @@ def writable(sources: Sources, departments: Collection[str] | None = None) -> li
 async def deliver(store: Store, sources: Sources, departments: Collection[str] | None = None,
                   crosswalk: CrosswalkCache | None = None) -> Delivered:
     """Apply the undelivered events of the write-enabled departments (of `departments`); never raises for a department."""
+    turns = _TURNS.setdefault(sources, _Turns())  # one delivery at a time per process (replicas: the ledger)
+    async with turns.lock:
+        if departments is not None:  # covers only some: no waiting hook may count on it
+            return await _deliver(store, sources, writable(sources, departments), crosswalk)
+        return await _counted(turns, store, sources, writable(sources), crosswalk)
+
+
+async def _counted(turns: _Turns, store: Store, sources: Sources, targets: Collection[str],
+                   crosswalk: CrosswalkCache | None) -> Delivered:
+    """A delivery (the caller holds the lock) that the hooks waiting since before it started count on."""
+    turns.started += 1
+    try:
+        return await _deliver(store, sources, targets, crosswalk)
+    finally:
+        turns.finished = turns.started
+
+
+async def _deliver(store: Store, sources: Sources, targets: Collection[str], crosswalk: CrosswalkCache | None
+                   ) -> Delivered:
+    """The departments side by side (each its own database; a department's events stay in order)."""
     result = Delivered()
-    targets = writable(sources, departments)
-    if not targets:
-        return result
-    lock = _LOCKS.setdefault(sources, asyncio.Lock())  # one delivery at a time per process (replicas: the ledger)
-    async with lock:
-        for department in targets:
-            try:
-                await _department(store, sources, department, result, crosswalk)
-            except HubError as exc:
-                log.warning("change events of %s wait: %s", department, exc.message)
-                result.pending[department] = exc.message
+
+    async def one(department: str) -> None:
+        try:
+            await _department(store, sources, department, result, crosswalk)
+        except HubError as exc:
+            log.warning("change events of %s wait: %s", department, exc.message)
+            result.pending[department] = exc.message
+
+    failed = [e for e in await asyncio.gather(*(one(d) for d in targets), return_exceptions=True) if e is not None]
+    if failed:  # every department's delivery has ended before the lock is let go
+        raise failed[0]
     return result
+
+
+async def deliver_committed(store: Store, sources: Sources, departments: Collection[str],
+                            crosswalk: CrosswalkCache | None = None) -> Delivered | None:
+    """Deliver events already committed to `departments`: a delivery that starts after this call reads them,
+    so the callers waiting together share one (None for those whose events another caller's delivery took)."""
+    turns = _TURNS.setdefault(sources, _Turns())
+    turns.wanted.update(writable(sources, departments))
+    ticket = turns.started + 1  # the first delivery to start from now on reads our committed events
+    async with turns.lock:
+        if turns.finished >= ticket or not turns.wanted:
+            return None
+        targets, turns.wanted = turns.wanted, set()
+        return await _counted(turns, store, sources, sorted(targets), crosswalk)
 
 
 def after_commit(store: Store, sources: Sources, crosswalk: CrosswalkCache | None = None
@@ -80,8 +129,8 @@ def after_commit(store: Store, sources: Sources, crosswalk: CrosswalkCache | Non
     """The engine's after-commit hook: deliver at once to the departments a completed application's changes go to."""
 
     async def deliver_now(application_id: str, changes: Sequence[Change]) -> None:
-        result = await deliver(store, sources, {c.department for c in changes}, crosswalk)
-        for department, why in result.pending.items():
+        result = await deliver_committed(store, sources, {c.department for c in changes}, crosswalk)
+        for department, why in (result.pending if result is not None else {}).items():
             log.info("changes of %s for %s wait: %s", application_id, department, why)
 
     return deliver_now
