@@ -53,17 +53,20 @@ class What(StrEnum):
 
 
 async def lock(conn: AsyncConnection, names: Iterable[str]) -> None:
-    """Take the workflow locks of `names` (in sorted order: no deadlocks) until the transaction ends."""
+    """Take the workflow locks of `names` (in sorted order: no deadlocks) until the transaction ends: one upsert
+    each, which creates the row or bumps its version (either way the row is locked)."""
     dialect = conn.dialect.name
+    insert: Any
+    if dialect == "postgresql":
+        insert = postgresql.insert
+    elif dialect == "sqlite":
+        insert = sqlite.insert
+    else:  # pragma: no cover - the store runs on SQLite or PostgreSQL
+        raise NotImplementedError(dialect)
     for name in sorted(set(names)):
-        if dialect == "postgresql":
-            await conn.execute(postgresql.insert(workflow_locks).values(name=name, version=0).on_conflict_do_nothing())
-        elif dialect == "sqlite":
-            await conn.execute(sqlite.insert(workflow_locks).values(name=name, version=0).on_conflict_do_nothing())
-        else:  # pragma: no cover - the store runs on SQLite or PostgreSQL
-            raise NotImplementedError(dialect)
-        await conn.execute(sa.update(workflow_locks).where(workflow_locks.c.name == name)
-                           .values(version=workflow_locks.c.version + 1))
+        statement = insert(workflow_locks).values(name=name, version=0)
+        await conn.execute(statement.on_conflict_do_update(index_elements=[workflow_locks.c.name],
+                                                           set_={"version": workflow_locks.c.version + 1}))
 
 
 @dataclass(slots=True)
