@@ -132,7 +132,9 @@ class Store:
 def _engine_options(url: sa.URL) -> dict[str, Any]:
     if url.get_backend_name() == "sqlite":
         return {"connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True}
+    # No ping before each checkout (a round trip every time): a connection the server dropped fails its
+    # statement, and SQLAlchemy then renews the pool's connections.
+    return {}
 
 
 def head() -> str:

@@ -136,15 +136,17 @@ async def survey(store: Store, sources: Sources, ident: Identity, quota_type: st
     quota_dept, slot_dept, plan_dept = (sources.holder(e) for e in ("quota", "registry_slot", "vacancy_plan"))
     local_quota, local_slot, local_plan = (ident.local_id(d) for d in (quota_dept, slot_dept, plan_dept))
     async with store.connect() as conn:
-        last_event = (await conn.execute(sa.select(sa.func.max(change_events.c.id)))).scalar() or 0
-        held: set[str] = set()
-        pending: set[str] = set()
-        for r in await conn.execute(sa.select(reservations.c.application_id, reservations.c.status).where(
-                reservations.c.institution_code == ident.code, reservations.c.quota_type == quota_type,
-                sa.or_(reservations.c.status == Held.HELD, sa.and_(
-                    reservations.c.status == Held.CONSUMED, reservations.c.what == What.SLOT,
-                    ~_slot_arrived(reservations.c.application_id))))):
-            (held if r.status == Held.HELD else pending).add(r.application_id)
+        last = sa.select(sa.func.coalesce(sa.func.max(change_events.c.id), 0).label("id")).subquery()
+        rows = (await conn.execute(sa.select(last.c.id, reservations.c.application_id, reservations.c.status)
+                                   .select_from(last.outerjoin(reservations, sa.and_(  # one statement, one snapshot
+                                       reservations.c.institution_code == ident.code,
+                                       reservations.c.quota_type == quota_type,
+                                       sa.or_(reservations.c.status == Held.HELD, sa.and_(
+                                           reservations.c.status == Held.CONSUMED, reservations.c.what == What.SLOT,
+                                           ~_slot_arrived(reservations.c.application_id)))))))).all()
+        last_event = rows[0].id
+        held = {r.application_id for r in rows if r.status == Held.HELD}
+        pending = {r.application_id for r in rows if r.status == Held.CONSUMED}
         made = await _slots_made(conn, pending)
         consumed = frozenset(pending)  # (an application with no slot change stays here, counted as occupied)
         arrived = frozenset(made[s.slot_id] for s in await sources[slot_dept].fetch(
