@@ -16,10 +16,11 @@ others go on. Events of departments that do not grant writes stay for their own 
 
 It runs after each completed application (`after_commit`: the hook the app gives the workflow
 engine, called once the application's transaction has committed, for the departments its changes
-go to; the hooks waiting while a delivery runs share the next one, which reads every event they
-committed, so completions arriving together are applied in one page per department, and the
-departments of a delivery are applied side by side), at app startup (recovery of what a crash left) and every `HUB_DELIVERY_INTERVAL`
-seconds (`DeliveryLoop`, started by the app's lifespan).
+go to; each department has its own turn, and the hooks waiting while a department's delivery runs
+share its next one, which reads every event they committed, so completions arriving together are
+applied in one page per department, the departments side by side), at app startup (recovery of
+what a crash left) and every `HUB_DELIVERY_INTERVAL` seconds (`DeliveryLoop`, started by the app's
+lifespan).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from adapters.base import Capability
@@ -45,16 +46,14 @@ BATCH = 200  # events read from the outbox at a time
 
 @dataclass(slots=True)
 class _Turns:
-    """One process's deliveries over a set of sources: one at a time; `started` and `finished` count them, and
-    `wanted` holds the departments the after-commit hooks waiting for the next one asked for."""
+    """One process's deliveries to one department: one at a time; `started` and `finished` count them."""
 
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     started: int = 0
     finished: int = 0
-    wanted: set[str] = field(default_factory=set)
 
 
-_TURNS: weakref.WeakKeyDictionary[Sources, _Turns] = weakref.WeakKeyDictionary()
+_TURNS: weakref.WeakKeyDictionary[Sources, dict[str, _Turns]] = weakref.WeakKeyDictionary()
 
 
 @dataclass(slots=True)
@@ -75,53 +74,49 @@ def writable(sources: Sources, departments: Collection[str] | None = None) -> li
 async def deliver(store: Store, sources: Sources, departments: Collection[str] | None = None,
                   crosswalk: CrosswalkCache | None = None) -> Delivered:
     """Apply the undelivered events of the write-enabled departments (of `departments`); never raises for a department."""
-    turns = _TURNS.setdefault(sources, _Turns())  # one delivery at a time per process (replicas: the ledger)
-    async with turns.lock:
-        if departments is not None:  # covers only some: no waiting hook may count on it
-            return await _deliver(store, sources, writable(sources, departments), crosswalk)
-        return await _counted(turns, store, sources, writable(sources), crosswalk)
-
-
-async def _counted(turns: _Turns, store: Store, sources: Sources, targets: Collection[str],
-                   crosswalk: CrosswalkCache | None) -> Delivered:
-    """A delivery (the caller holds the lock) that the hooks waiting since before it started count on."""
-    turns.started += 1
-    try:
-        return await _deliver(store, sources, targets, crosswalk)
-    finally:
-        turns.finished = turns.started
-
-
-async def _deliver(store: Store, sources: Sources, targets: Collection[str], crosswalk: CrosswalkCache | None
-                   ) -> Delivered:
-    """The departments side by side (each its own database; a department's events stay in order)."""
     result = Delivered()
+    await _each(_delivery(store, sources, d, result, crosswalk) for d in writable(sources, departments))
+    return result
 
-    async def one(department: str) -> None:
+
+async def deliver_committed(store: Store, sources: Sources, departments: Collection[str],
+                            crosswalk: CrosswalkCache | None = None) -> Delivered:
+    """Deliver the events already committed to `departments`: a department's delivery that starts after this
+    call reads them, so callers waiting for the same department share its next delivery."""
+    result = Delivered()
+    targets = writable(sources, departments)
+    tickets = {d: _turns(sources, d).started + 1 for d in targets}  # the first delivery to start from now on
+    await _each(_delivery(store, sources, d, result, crosswalk, tickets[d]) for d in targets)
+    return result
+
+
+def _turns(sources: Sources, department: str) -> _Turns:
+    return _TURNS.setdefault(sources, {}).setdefault(department, _Turns())
+
+
+async def _each(deliveries: Iterable[Awaitable[None]]) -> None:
+    """The departments side by side (each its own database); every one has ended before an error is raised."""
+    failed = [e for e in await asyncio.gather(*deliveries, return_exceptions=True) if e is not None]
+    if failed:
+        raise failed[0]
+
+
+async def _delivery(store: Store, sources: Sources, department: str, result: Delivered,
+                    crosswalk: CrosswalkCache | None, ticket: int | None = None) -> None:
+    """One delivery to a department (one at a time per process; replicas: the ledger), unless one that started
+    at or after `ticket` has finished meanwhile (it read what the caller waits for)."""
+    turns = _turns(sources, department)
+    async with turns.lock:
+        if ticket is not None and turns.finished >= ticket:
+            return
+        turns.started += 1
         try:
             await _department(store, sources, department, result, crosswalk)
         except HubError as exc:
             log.warning("change events of %s wait: %s", department, exc.message)
             result.pending[department] = exc.message
-
-    failed = [e for e in await asyncio.gather(*(one(d) for d in targets), return_exceptions=True) if e is not None]
-    if failed:  # every department's delivery has ended before the lock is let go
-        raise failed[0]
-    return result
-
-
-async def deliver_committed(store: Store, sources: Sources, departments: Collection[str],
-                            crosswalk: CrosswalkCache | None = None) -> Delivered | None:
-    """Deliver events already committed to `departments`: a delivery that starts after this call reads them,
-    so the callers waiting together share one (None for those whose events another caller's delivery took)."""
-    turns = _TURNS.setdefault(sources, _Turns())
-    turns.wanted.update(writable(sources, departments))
-    ticket = turns.started + 1  # the first delivery to start from now on reads our committed events
-    async with turns.lock:
-        if turns.finished >= ticket or not turns.wanted:
-            return None
-        targets, turns.wanted = turns.wanted, set()
-        return await _counted(turns, store, sources, sorted(targets), crosswalk)
+        finally:
+            turns.finished = turns.started
 
 
 def after_commit(store: Store, sources: Sources, crosswalk: CrosswalkCache | None = None
@@ -130,7 +125,7 @@ def after_commit(store: Store, sources: Sources, crosswalk: CrosswalkCache | Non
 
     async def deliver_now(application_id: str, changes: Sequence[Change]) -> None:
         result = await deliver_committed(store, sources, {c.department for c in changes}, crosswalk)
-        for department, why in (result.pending if result is not None else {}).items():
+        for department, why in result.pending.items():
             log.info("changes of %s for %s wait: %s", application_id, department, why)
 
     return deliver_now
@@ -158,6 +153,8 @@ async def _department(store: Store, sources: Sources, department: str, result: D
                     raise
                 done.append(group)
         await _mark(store, department, done, applied, result, crosswalk)
+        if sum(len(group) for group in groups) < BATCH:  # the last page: what commits later, a later delivery reads
+            return
         after = groups[-1][-1].id
 
 

@@ -14,12 +14,13 @@ a concurrent second decision on the same step is CONFLICT.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -43,6 +44,10 @@ AfterCommit = Callable[[str, Sequence[Change]], Awaitable[None]]
 # The precheck's codes the engine decides itself (those checks are not run): vacancy, counted beside the
 # reservations, and freezes, of the kind's declared freeze kinds.
 DECIDED = pc.VACANCY | pc.FREEZES
+
+
+async def _nothing() -> None:
+    """An awaitable of nothing (a read a kind does not need)."""
 
 
 async def _no_delivery(application_id: str, changes: Sequence[Change]) -> None:
@@ -117,20 +122,30 @@ class Workflow:
         id_number = values.get("idNumber")
         blockers: list[Reason] = []
         warnings: list[Reason] = []
-        if kind.precheck.action:
-            result = await pc.precheck(self.sources, self.crosswalk, self.store, pc.Action(kind.precheck.action),
-                                       ident.code, id_number, values.get("quotaType"), today=self.today(),
-                                       decided=DECIDED)
+        # The precheck, the freezes, the slot rules and the vacancy survey read side by side; the first error
+        # raised (in this order) is the one reported, once all have ended.
+        survey = rs.survey(self.store, self.sources, ident, values["quotaType"], self.today()) \
+            if kind.reserve.counts else _nothing()
+        found = await asyncio.gather(
+            pc.precheck(self.sources, self.crosswalk, self.store, pc.Action(kind.precheck.action), ident.code,
+                        id_number, values.get("quotaType"), today=self.today(), decided=DECIDED)
+            if kind.precheck.action else _nothing(),
+            pc.frozen(self.store, ident.code, kind.freezes), self._slot_rules(kind, values, ident, id_number),
+            survey, return_exceptions=True)
+        for outcome in found:
+            if isinstance(outcome, BaseException):
+                raise outcome
+        result, freezes, slot_rules, seen = cast(
+            tuple[pc.PrecheckResult | None, list[pc.Item], list[Reason], rs.Survey | None], tuple(found))
+        if result is not None:
             blockers += [Reason(i.code, i.message) for i in result.blockers]
             for item in result.warnings:
                 (blockers if item.code in kind.precheck.promote else warnings).append(Reason(item.code, item.message))
-        blockers += [Reason(i.code, i.message) for i in await pc.frozen(self.store, ident.code, kind.freezes) if i.blocks]
-        blockers += await self._slot_rules(kind, values, ident, id_number)
+        blockers += [Reason(i.code, i.message) for i in freezes if i.blocks]
+        blockers += slot_rules
         plan = planners.planner(kind.planner).parse(values, self.crosswalk) if kind.planner else None
         if blockers:
             raise Blocked(blockers)
-        seen = await rs.survey(self.store, self.sources, ident, values["quotaType"], self.today()) \
-            if kind.reserve.counts else None
         return Checked(values, ident, id_number, warnings, seen, kind, plan)
 
     async def _slot_rules(self, kind: Kind, values: dict[str, Any], ident: Identity,
