@@ -442,16 +442,24 @@ def _with(app: Application, event: Event) -> Application:
 _COLUMNS = [f.name for f in fields(Application) if f.name != "history"]  # an application's columns
 
 
+_HISTORY = [c.label(f"event_{c.name}") for c in application_events.c if c.name != "application_id"]
+
+
 async def load(conn: AsyncConnection, app_ids: Sequence[str]) -> list[Application]:
-    """Applications with their histories (two statements), in the order of `app_ids`."""
+    """Applications with their histories (one statement: each application's row beside each of its events),
+    in the order of `app_ids`."""
     if not app_ids:
         return []
-    rows = {r.id: r for r in await conn.execute(sa.select(applications).where(applications.c.id.in_(list(app_ids))))}
-    history: dict[str, list[Event]] = {i: [] for i in rows}
-    for e in await conn.execute(sa.select(application_events).where(
-            application_events.c.application_id.in_(list(rows))).order_by(application_events.c.id)):
-        history[e.application_id].append(Event(e.step, e.decision, e.from_state, e.to_state, e.actor, e.department,
-                                               _at(e.at), e.comment, e.waited_seconds))
+    rows: dict[str, sa.Row[Any]] = {}
+    history: dict[str, list[Event]] = {}
+    for r in await conn.execute(sa.select(applications, *_HISTORY).outerjoin(
+            application_events, application_events.c.application_id == applications.c.id)
+            .where(applications.c.id.in_(list(app_ids))).order_by(applications.c.id, application_events.c.id)):
+        rows.setdefault(r.id, r)
+        events = history.setdefault(r.id, [])
+        if r.event_id is not None:
+            events.append(Event(r.event_step, r.event_decision, r.event_from_state, r.event_to_state, r.event_actor,
+                                r.event_department, _at(r.event_at), r.event_comment, r.event_waited_seconds))
     return [_application(rows[i], history[i]) for i in app_ids if i in rows]
 
 
