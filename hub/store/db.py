@@ -93,8 +93,11 @@ class Store:
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[AsyncConnection]:
-        """A connection for reads."""
+        """A connection for reads. On PostgreSQL it reads in autocommit: READ COMMITTED gives each statement
+        its own snapshot anyway, and no BEGIN and ROLLBACK travel to the server around the reads."""
         async with self.engine.connect() as conn:
+            if self.dialect == "postgresql":
+                await conn.execution_options(isolation_level="AUTOCOMMIT")
             yield conn
 
     def sync_engine(self) -> sa.Engine:
@@ -129,7 +132,9 @@ class Store:
 def _engine_options(url: sa.URL) -> dict[str, Any]:
     if url.get_backend_name() == "sqlite":
         return {"connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True}
+    # No ping before each checkout (a round trip every time): a connection the server dropped fails its
+    # statement, and SQLAlchemy then renews the pool's connections.
+    return {}
 
 
 def head() -> str:

@@ -16,8 +16,11 @@ others go on. Events of departments that do not grant writes stay for their own 
 
 It runs after each completed application (`after_commit`: the hook the app gives the workflow
 engine, called once the application's transaction has committed, for the departments its changes
-go to), at app startup (recovery of what a crash left) and every `HUB_DELIVERY_INTERVAL`
-seconds (`DeliveryLoop`, started by the app's lifespan).
+go to; each department has its own turn, and the hooks waiting while a department's delivery runs
+share its next one, which reads every event they committed, so completions arriving together are
+applied in one page per department, the departments side by side), at app startup (recovery of
+what a crash left) and every `HUB_DELIVERY_INTERVAL` seconds (`DeliveryLoop`, started by the app's
+lifespan).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from adapters.base import Capability
@@ -39,7 +42,18 @@ from hub.store.db import Store
 
 log = logging.getLogger(__name__)
 BATCH = 200  # events read from the outbox at a time
-_LOCKS: weakref.WeakKeyDictionary[Sources, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+@dataclass(slots=True)
+class _Turns:
+    """One process's deliveries to one department: one at a time; `started` and `finished` count them."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    started: int = 0
+    finished: int = 0
+
+
+_TURNS: weakref.WeakKeyDictionary[Sources, dict[str, _Turns]] = weakref.WeakKeyDictionary()
 
 
 @dataclass(slots=True)
@@ -61,18 +75,48 @@ async def deliver(store: Store, sources: Sources, departments: Collection[str] |
                   crosswalk: CrosswalkCache | None = None) -> Delivered:
     """Apply the undelivered events of the write-enabled departments (of `departments`); never raises for a department."""
     result = Delivered()
-    targets = writable(sources, departments)
-    if not targets:
-        return result
-    lock = _LOCKS.setdefault(sources, asyncio.Lock())  # one delivery at a time per process (replicas: the ledger)
-    async with lock:
-        for department in targets:
-            try:
-                await _department(store, sources, department, result, crosswalk)
-            except HubError as exc:
-                log.warning("change events of %s wait: %s", department, exc.message)
-                result.pending[department] = exc.message
+    await _each(_delivery(store, sources, d, result, crosswalk) for d in writable(sources, departments))
     return result
+
+
+async def deliver_committed(store: Store, sources: Sources, departments: Collection[str],
+                            crosswalk: CrosswalkCache | None = None) -> Delivered:
+    """Deliver the events already committed to `departments`: a department's delivery that starts after this
+    call reads them, so callers waiting for the same department share its next delivery."""
+    result = Delivered()
+    targets = writable(sources, departments)
+    tickets = {d: _turns(sources, d).started + 1 for d in targets}  # the first delivery to start from now on
+    await _each(_delivery(store, sources, d, result, crosswalk, tickets[d]) for d in targets)
+    return result
+
+
+def _turns(sources: Sources, department: str) -> _Turns:
+    return _TURNS.setdefault(sources, {}).setdefault(department, _Turns())
+
+
+async def _each(deliveries: Iterable[Awaitable[None]]) -> None:
+    """The departments side by side (each its own database); every one has ended before an error is raised."""
+    failed = [e for e in await asyncio.gather(*deliveries, return_exceptions=True) if e is not None]
+    if failed:
+        raise failed[0]
+
+
+async def _delivery(store: Store, sources: Sources, department: str, result: Delivered,
+                    crosswalk: CrosswalkCache | None, ticket: int | None = None) -> None:
+    """One delivery to a department (one at a time per process; replicas: the ledger), unless one that started
+    at or after `ticket` has finished meanwhile (it read what the caller waits for)."""
+    turns = _turns(sources, department)
+    async with turns.lock:
+        if ticket is not None and turns.finished >= ticket:
+            return
+        turns.started += 1
+        try:
+            await _department(store, sources, department, result, crosswalk)
+        except HubError as exc:
+            log.warning("change events of %s wait: %s", department, exc.message)
+            result.pending[department] = exc.message
+        finally:
+            turns.finished = turns.started
 
 
 def after_commit(store: Store, sources: Sources, crosswalk: CrosswalkCache | None = None
@@ -80,7 +124,7 @@ def after_commit(store: Store, sources: Sources, crosswalk: CrosswalkCache | Non
     """The engine's after-commit hook: deliver at once to the departments a completed application's changes go to."""
 
     async def deliver_now(application_id: str, changes: Sequence[Change]) -> None:
-        result = await deliver(store, sources, {c.department for c in changes}, crosswalk)
+        result = await deliver_committed(store, sources, {c.department for c in changes}, crosswalk)
         for department, why in result.pending.items():
             log.info("changes of %s for %s wait: %s", application_id, department, why)
 
@@ -109,6 +153,8 @@ async def _department(store: Store, sources: Sources, department: str, result: D
                     raise
                 done.append(group)
         await _mark(store, department, done, applied, result, crosswalk)
+        if sum(len(group) for group in groups) < BATCH:  # the last page: what commits later, a later delivery reads
+            return
         after = groups[-1][-1].id
 
 

@@ -14,12 +14,13 @@ a concurrent second decision on the same step is CONFLICT.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, fields, replace
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -43,6 +44,10 @@ AfterCommit = Callable[[str, Sequence[Change]], Awaitable[None]]
 # The precheck's codes the engine decides itself (those checks are not run): vacancy, counted beside the
 # reservations, and freezes, of the kind's declared freeze kinds.
 DECIDED = pc.VACANCY | pc.FREEZES
+
+
+async def _nothing() -> None:
+    """An awaitable of nothing (a read a kind does not need)."""
 
 
 async def _no_delivery(application_id: str, changes: Sequence[Change]) -> None:
@@ -92,14 +97,16 @@ class Workflow:
             await self._reserve(conn, kind, app_id, checked)
             await self._plan(conn, kind, app_id, checked)
             first = kind.stages[0]
-            await conn.execute(sa.insert(applications).values(
+            submitted = Application(
                 id=app_id, kind=kind.kind, state=State.SUBMITTED, institution_code=checked.ident.code,
                 region_code=checked.ident.region_code, id_number=checked.id_number, input=checked.input, stage=0,
-                current_steps=[s.name for s in first], precheck=_precheck_json(checked.warnings), version=1,
+                current_steps=tuple(s.name for s in first), precheck=_precheck_json(checked.warnings), version=1,
                 submitted_by=actor.subject, submitted_department=actor.department, submitted_at=now, stage_since=now,
-                updated_at=now, completed_at=None))
-            await _event(conn, app_id, None, "SUBMIT", None, State.SUBMITTED, actor, now, None, None)
-            return await _read(conn, app_id)
+                updated_at=now, completed_at=None)
+            await conn.execute(sa.insert(applications).values(
+                {**{f: getattr(submitted, f) for f in _COLUMNS}, "current_steps": list(submitted.current_steps)}))
+            event = await _event(conn, app_id, None, "SUBMIT", None, State.SUBMITTED, actor, now, None, None)
+            return _with(submitted, event)
 
     async def _check(self, kind: Kind, raw_input: Mapping[str, Any] | None, actor: Actor,
                      final: bool = False) -> Checked:
@@ -115,20 +122,30 @@ class Workflow:
         id_number = values.get("idNumber")
         blockers: list[Reason] = []
         warnings: list[Reason] = []
-        if kind.precheck.action:
-            result = await pc.precheck(self.sources, self.crosswalk, self.store, pc.Action(kind.precheck.action),
-                                       ident.code, id_number, values.get("quotaType"), today=self.today(),
-                                       decided=DECIDED)
+        # The precheck, the freezes, the slot rules and the vacancy survey read side by side; the first error
+        # raised (in this order) is the one reported, once all have ended.
+        survey = rs.survey(self.store, self.sources, ident, values["quotaType"], self.today()) \
+            if kind.reserve.counts else _nothing()
+        found = await asyncio.gather(
+            pc.precheck(self.sources, self.crosswalk, self.store, pc.Action(kind.precheck.action), ident.code,
+                        id_number, values.get("quotaType"), today=self.today(), decided=DECIDED)
+            if kind.precheck.action else _nothing(),
+            pc.frozen(self.store, ident.code, kind.freezes), self._slot_rules(kind, values, ident, id_number),
+            survey, return_exceptions=True)
+        for outcome in found:
+            if isinstance(outcome, BaseException):
+                raise outcome
+        result, freezes, slot_rules, seen = cast(
+            tuple[pc.PrecheckResult | None, list[pc.Item], list[Reason], rs.Survey | None], tuple(found))
+        if result is not None:
             blockers += [Reason(i.code, i.message) for i in result.blockers]
             for item in result.warnings:
                 (blockers if item.code in kind.precheck.promote else warnings).append(Reason(item.code, item.message))
-        blockers += [Reason(i.code, i.message) for i in await pc.frozen(self.store, ident.code, kind.freezes) if i.blocks]
-        blockers += await self._slot_rules(kind, values, ident, id_number)
+        blockers += [Reason(i.code, i.message) for i in freezes if i.blocks]
+        blockers += slot_rules
         plan = planners.planner(kind.planner).parse(values, self.crosswalk) if kind.planner else None
         if blockers:
             raise Blocked(blockers)
-        seen = await rs.survey(self.store, self.sources, ident, values["quotaType"], self.today()) \
-            if kind.reserve.counts else None
         return Checked(values, ident, id_number, warnings, seen, kind, plan)
 
     async def _slot_rules(self, kind: Kind, values: dict[str, Any], ident: Identity,
@@ -268,14 +285,14 @@ class Workflow:
                         stage, since = app.stage + 1, now
                         steps_now = [s.name for s in kind.stages[stage]]
                     to = State.IN_REVIEW
-                    await _cas(conn, app, state=to, stage=stage, current_steps=steps_now, stage_since=since)
+                    moved = await _cas(conn, app, state=to, stage=stage, current_steps=steps_now, stage_since=since)
                 else:
                     to = State.RETURNED if decision == Decision.RETURN else State.REJECTED
-                    await _cas(conn, app, state=to, current_steps=[])
+                    moved = await _cas(conn, app, state=to, current_steps=[])
                     if to == State.REJECTED:
                         await rs.settle(conn, app.id, rs.Held.RELEASED)
-                await _event(conn, app.id, step.name, decision.value, app.state, to, actor, now, comment, waited)
-                decided = await _read(conn, app.id)
+                event = await _event(conn, app.id, step.name, decision.value, app.state, to, actor, now, comment, waited)
+                decided = _with(moved, event)
         if done:
             try:
                 await self.after_commit(app.id, done)
@@ -302,13 +319,13 @@ class Workflow:
             values = effects.Values(app.id, checked.input, checked.ident, person, plan, self.today(), origin)
             made = (await planners.planner(kind.planner).changes(self.sources, planned, app.id) if kind.planner
                     else effects.changes(kind, self.sources, values))
-            await _cas(conn, app, state=State.COMPLETED, current_steps=[], completed_at=now,
+            moved = await _cas(conn, app, state=State.COMPLETED, current_steps=[], completed_at=now,
                        precheck=_precheck_json(checked.warnings))
             await rs.settle(conn, app.id, rs.Held.CONSUMED)
             await enqueue(conn, made)
-            await _event(conn, app.id, step.name, Decision.APPROVE.value, app.state, State.COMPLETED, actor, now,
-                         comment, waited)
-            return made, await _read(conn, app.id)
+            event = await _event(conn, app.id, step.name, Decision.APPROVE.value, app.state, State.COMPLETED, actor,
+                                 now, comment, waited)
+            return made, _with(moved, event)
 
     # --- the applicant's steps ---------------------------------------------------------------
 
@@ -321,10 +338,10 @@ class Workflow:
                            "be withdrawn", state=str(app.state))
         now = utcnow()
         async with self.store.begin() as conn:
-            await _cas(conn, app, state=State.WITHDRAWN, current_steps=[])
+            moved = await _cas(conn, app, state=State.WITHDRAWN, current_steps=[])
             await rs.settle(conn, app.id, rs.Held.RELEASED)
-            await _event(conn, app.id, None, "WITHDRAW", app.state, State.WITHDRAWN, actor, now, comment, None)
-            return await _read(conn, app.id)
+            event = await _event(conn, app.id, None, "WITHDRAW", app.state, State.WITHDRAWN, actor, now, comment, None)
+            return _with(moved, event)
 
     async def resubmit(self, app_id: str, raw_input: Mapping[str, Any] | None, actor: Actor,
                        comment: str | None = None) -> Application:
@@ -344,12 +361,12 @@ class Workflow:
             await rs.settle(conn, app.id, rs.Held.RELEASED)
             await self._reserve(conn, kind, app.id, checked)
             await self._plan(conn, kind, app.id, checked)
-            await _cas(conn, app, state=State.SUBMITTED, stage=0, current_steps=[s.name for s in kind.stages[0]],
+            moved = await _cas(conn, app, state=State.SUBMITTED, stage=0, current_steps=[s.name for s in kind.stages[0]],
                        stage_since=now, input=checked.input, institution_code=checked.ident.code,
                        region_code=checked.ident.region_code, id_number=checked.id_number,
                        precheck=_precheck_json(checked.warnings))
-            await _event(conn, app.id, None, "RESUBMIT", app.state, State.SUBMITTED, actor, now, comment, None)
-            return await _read(conn, app.id)
+            event = await _event(conn, app.id, None, "RESUBMIT", app.state, State.SUBMITTED, actor, now, comment, None)
+            return _with(moved, event)
 
     def _kind(self, app: Application) -> Kind:
         """An application's kind as it runs for its input (its route)."""
@@ -396,39 +413,57 @@ def _precheck_json(warnings: Sequence[Reason]) -> dict[str, Any]:
     return {"blockers": [], "warnings": [{"code": w.code, "message": w.message} for w in warnings]}
 
 
-async def _cas(conn: AsyncConnection, app: Application, **values: Any) -> None:
-    """Move the application on from the version it was read at, or CONFLICT."""
+async def _cas(conn: AsyncConnection, app: Application, **values: Any) -> Application:
+    """Move the application on from the version it was read at, or CONFLICT; returns it as moved (the history
+    not yet extended)."""
+    at = utcnow()
     result = await conn.execute(sa.update(applications).where(
         applications.c.id == app.id, applications.c.version == app.version)
-        .values(version=app.version + 1, updated_at=utcnow(), **values))
+        .values(version=app.version + 1, updated_at=at, **values))
     if not result.rowcount:
         raise Conflict(f"申请 {app.id} 已被他人处理，请刷新后重试 / application {app.id} was changed by someone else; "
                        "read it again", state=str(app.state))
+    if "current_steps" in values:
+        values["current_steps"] = tuple(values["current_steps"])
+    if "state" in values:
+        values["state"] = State(values["state"])
+    return replace(app, version=app.version + 1, updated_at=at, **values)
 
 
 async def _event(conn: AsyncConnection, app_id: str, step: str | None, decision: str, from_state: str | None,
-                 to_state: str, actor: Actor, at: dt.datetime, comment: str | None, waited: float | None) -> None:
+                 to_state: str, actor: Actor, at: dt.datetime, comment: str | None, waited: float | None) -> Event:
     await conn.execute(sa.insert(application_events).values(
         application_id=app_id, step=step, decision=decision, from_state=from_state, to_state=to_state,
         actor=actor.subject, department=actor.department, at=at, comment=comment, waited_seconds=waited))
+    return Event(step, decision, from_state, to_state, actor.subject, actor.department, at, comment, waited)
 
 
-async def _read(conn: AsyncConnection, app_id: str) -> Application:
-    """The application as the transaction that moved it leaves it (read before the commit: no second connection)."""
-    (found,) = await load(conn, [app_id])
-    return found
+def _with(app: Application, event: Event) -> Application:
+    """The application as the transaction that moved it leaves it: what it wrote, known without reading it back."""
+    return replace(app, history=(*app.history, event))
+
+
+_COLUMNS = [f.name for f in fields(Application) if f.name != "history"]  # an application's columns
+
+
+_HISTORY = [c.label(f"event_{c.name}") for c in application_events.c if c.name != "application_id"]
 
 
 async def load(conn: AsyncConnection, app_ids: Sequence[str]) -> list[Application]:
-    """Applications with their histories (two statements), in the order of `app_ids`."""
+    """Applications with their histories (one statement: each application's row beside each of its events),
+    in the order of `app_ids`."""
     if not app_ids:
         return []
-    rows = {r.id: r for r in await conn.execute(sa.select(applications).where(applications.c.id.in_(list(app_ids))))}
-    history: dict[str, list[Event]] = {i: [] for i in rows}
-    for e in await conn.execute(sa.select(application_events).where(
-            application_events.c.application_id.in_(list(rows))).order_by(application_events.c.id)):
-        history[e.application_id].append(Event(e.step, e.decision, e.from_state, e.to_state, e.actor, e.department,
-                                               _at(e.at), e.comment, e.waited_seconds))
+    rows: dict[str, sa.Row[Any]] = {}
+    history: dict[str, list[Event]] = {}
+    for r in await conn.execute(sa.select(applications, *_HISTORY).outerjoin(
+            application_events, application_events.c.application_id == applications.c.id)
+            .where(applications.c.id.in_(list(app_ids))).order_by(applications.c.id, application_events.c.id)):
+        rows.setdefault(r.id, r)
+        events = history.setdefault(r.id, [])
+        if r.event_id is not None:
+            events.append(Event(r.event_step, r.event_decision, r.event_from_state, r.event_to_state, r.event_actor,
+                                r.event_department, _at(r.event_at), r.event_comment, r.event_waited_seconds))
     return [_application(rows[i], history[i]) for i in app_ids if i in rows]
 
 

@@ -53,17 +53,20 @@ class What(StrEnum):
 
 
 async def lock(conn: AsyncConnection, names: Iterable[str]) -> None:
-    """Take the workflow locks of `names` (in sorted order: no deadlocks) until the transaction ends."""
+    """Take the workflow locks of `names` (in sorted order: no deadlocks) until the transaction ends: one upsert
+    each, which creates the row or bumps its version (either way the row is locked)."""
     dialect = conn.dialect.name
+    insert: Any
+    if dialect == "postgresql":
+        insert = postgresql.insert
+    elif dialect == "sqlite":
+        insert = sqlite.insert
+    else:  # pragma: no cover - the store runs on SQLite or PostgreSQL
+        raise NotImplementedError(dialect)
     for name in sorted(set(names)):
-        if dialect == "postgresql":
-            await conn.execute(postgresql.insert(workflow_locks).values(name=name, version=0).on_conflict_do_nothing())
-        elif dialect == "sqlite":
-            await conn.execute(sqlite.insert(workflow_locks).values(name=name, version=0).on_conflict_do_nothing())
-        else:  # pragma: no cover - the store runs on SQLite or PostgreSQL
-            raise NotImplementedError(dialect)
-        await conn.execute(sa.update(workflow_locks).where(workflow_locks.c.name == name)
-                           .values(version=workflow_locks.c.version + 1))
+        statement = insert(workflow_locks).values(name=name, version=0)
+        await conn.execute(statement.on_conflict_do_update(index_elements=[workflow_locks.c.name],
+                                                           set_={"version": workflow_locks.c.version + 1}))
 
 
 @dataclass(slots=True)
@@ -109,29 +112,46 @@ class Survey:
     """What the departments show of one (institution, quota type), read before taking the lock.
 
     Slots are kept by id, so that under the lock a slot a completed application made is counted as
-    that application, once, whenever it arrived in the registry."""
+    that application, once, whenever it arrived in the registry. Only the completed applications whose
+    slot may not be in the registry yet are read (those whose slot change was not delivered or
+    acknowledged when surveyed, and, under the lock, those completed since): a delivered slot is in the
+    registry before the active slots are read, so it counts there, and the survey does not grow with
+    the institution's history."""
 
     approved: int
     active: frozenset[str]  # the registry's active slots of the type
-    consumed: frozenset[str]  # applications whose slot reservation was consumed (completed) when surveyed
+    consumed: frozenset[str]  # completed applications (slot reservation consumed) whose slot was not delivered
     made: dict[str, str]  # slot id -> the application of `consumed` whose change inserts it
     arrived: frozenset[str]  # applications of `consumed` whose slot the registry showed before `active` was read
     plans: tuple[PlanRoom, ...]  # `used`: the registry's slots citing the plan
+    held: frozenset[str] = frozenset()  # applications holding a reservation of the type when surveyed
+    last_event: int = 0  # the outbox's last event id when surveyed: completions since have later ones
 
 
 async def survey(store: Store, sources: Sources, ident: Identity, quota_type: str, today: dt.date) -> Survey:
     """Read the departments' side of the vacancy outside the lock (their reads are the slow part).
 
-    Which completed slots had arrived is read before the active slots: a completed slot arriving in
-    between is then both active and not arrived, and counted once as its application (`room`).
+    The store is read first: the outbox's last event id, then the applications holding a reservation and
+    the completed ones whose slot change is not delivered (with their slots). Which of those slots had
+    arrived is read before the active slots: a completed slot arriving in between is then both active
+    and not arrived, and counted once as its application (`room`).
     """
     quota_dept, slot_dept, plan_dept = (sources.holder(e) for e in ("quota", "registry_slot", "vacancy_plan"))
     local_quota, local_slot, local_plan = (ident.local_id(d) for d in (quota_dept, slot_dept, plan_dept))
     async with store.connect() as conn:
-        made = await _slots_made(conn, sa.select(reservations.c.application_id).where(
-            reservations.c.institution_code == ident.code, reservations.c.quota_type == quota_type,
-            reservations.c.what == What.SLOT, reservations.c.status == Held.CONSUMED))
-        consumed = frozenset(made.values())  # (an application with no slot change is looked up again in `room`)
+        last = sa.select(sa.func.coalesce(sa.func.max(change_events.c.id), 0).label("id")).subquery()
+        rows = (await conn.execute(sa.select(last.c.id, reservations.c.application_id, reservations.c.status)
+                                   .select_from(last.outerjoin(reservations, sa.and_(  # one statement, one snapshot
+                                       reservations.c.institution_code == ident.code,
+                                       reservations.c.quota_type == quota_type,
+                                       sa.or_(reservations.c.status == Held.HELD, sa.and_(
+                                           reservations.c.status == Held.CONSUMED, reservations.c.what == What.SLOT,
+                                           ~_slot_arrived(reservations.c.application_id)))))))).all()
+        last_event = rows[0].id
+        held = {r.application_id for r in rows if r.status == Held.HELD}
+        pending = {r.application_id for r in rows if r.status == Held.CONSUMED}
+        made = await _slots_made(conn, pending)
+        consumed = frozenset(pending)  # (an application with no slot change stays here, counted as occupied)
         arrived = frozenset(made[s.slot_id] for s in await sources[slot_dept].fetch(
             "registry_slot", "slot_id", list(made), fields={"slot_id"})) if made else frozenset()
         approved = sum(q.approved for q in await sources[quota_dept].fetch("quota", "unit_local_id", [local_quota])
@@ -140,7 +160,15 @@ async def survey(store: Store, sources: Sources, ident: Identity, quota_type: st
             "registry_slot", "unit_local_id", [local_slot], {**ACTIVE_NOW, "quota_type": quota_type},
             fields={"slot_id"})) if local_slot else frozenset()
         plans = await _plans(conn, sources, plan_dept, slot_dept, local_plan, quota_type, today)
-    return Survey(approved, active, consumed, made, arrived, tuple(plans))
+    return Survey(approved, active, consumed, made, arrived, tuple(plans), frozenset(held), int(last_event))
+
+
+def _slot_arrived(application_id: sa.ColumnElement[str]) -> sa.Exists:
+    """The application's slot change was delivered to (or acknowledged by) the registry's keeper."""
+    return sa.exists().where(
+        change_events.c.application_id == application_id, change_events.c.entity == "registry_slot",
+        change_events.c.op == "INSERT",
+        sa.or_(change_events.c.delivered_at.is_not(None), change_events.c.acknowledged_at.is_not(None)))
 
 
 async def room(conn: AsyncConnection, seen: Survey, ident: Identity, quota_type: str, exclude: str | None = None) -> Room:
@@ -149,11 +177,17 @@ async def room(conn: AsyncConnection, seen: Survey, ident: Identity, quota_type:
 
     A completed application counts once, as occupying a slot and as using its plan's place: through
     its consumed reservations, and its slot, once in the registry, is known as its own — also when
-    it completed after the survey began (its slot is looked up here)."""
+    it completed after the survey began (its slot is looked up here). The completed applications read
+    are those the survey found undelivered or holding, and those whose changes came after the
+    survey's last event: any other had its slot delivered before the registry was read."""
+    since = sa.select(change_events.c.application_id).where(
+        change_events.c.id > seen.last_event, change_events.c.entity == "registry_slot", change_events.c.op == "INSERT")
     rows = [r for r in await conn.execute(sa.select(
         reservations.c.application_id, reservations.c.what, reservations.c.status, reservations.c.plan_id).where(
         reservations.c.institution_code == ident.code, reservations.c.quota_type == quota_type,
-        reservations.c.status.in_([Held.HELD, Held.CONSUMED]))) if r.application_id != exclude]
+        sa.or_(reservations.c.status == Held.HELD, sa.and_(reservations.c.status == Held.CONSUMED, sa.or_(
+            reservations.c.application_id.in_(sorted(seen.consumed | seen.held)),
+            reservations.c.application_id.in_(since)))))) if r.application_id != exclude]
     consumed = {r.application_id for r in rows if r.status == Held.CONSUMED and r.what == What.SLOT}
     made = {**seen.made, **await _slots_made(conn, consumed - seen.consumed)}
     occupied = {made.get(s, s) for s in seen.active} | (consumed - seen.arrived)

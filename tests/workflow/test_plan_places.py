@@ -13,11 +13,12 @@ from adapters.registry import Sources, build_sources
 from hub.core.settings import Settings, SourceSettings
 from hub.demo.generate import sqlite_targets
 from hub.store import Store, open_store
-from hub.workflow.delivery import after_commit
+from hub.workflow import reservations as rs
+from hub.workflow.delivery import after_commit, deliver
 from hub.workflow.engine import Workflow
 from hub.workflow.model import Application, Decision, State
 from tests.conftest import DatabaseFactory
-from tests.workflow.conftest import PLAN, VACANT, League, actor, engine, onboarding
+from tests.workflow.conftest import PLAN, TODAY, VACANT, League, actor, engine, onboarding
 
 EST, ORG, HR, FIN = (actor(d) for d in ("establishment", "organization", "hr", "finance"))
 PLACES = 2
@@ -84,3 +85,31 @@ async def test_postgresql_store(league: League, pg_database: DatabaseFactory, wr
         await _last_places(league, store, writing, monkeypatch)
     finally:
         await store.close()
+
+
+async def test_a_delivered_onboarding_counts_in_the_registry_not_again_in_the_store(
+        league: League, store: Store, writing: Sources) -> None:
+    """Once delivered, a completed onboarding's slot is read from the registry only (the survey does not grow
+    with the completed applications); before, from the store; its slot and place are counted once either way."""
+    wf = engine(league, store)  # no delivery: the completion waits in the outbox
+    wf.sources = writing
+    ident = league.crosswalk.find(league.code)
+    assert ident is not None
+
+    async def vacancy() -> tuple[rs.Survey, rs.Room]:
+        seen = await rs.survey(store, writing, ident, league.quota_type, TODAY)
+        async with store.connect() as conn:
+            return seen, await rs.room(conn, seen, ident, league.quota_type)
+
+    _, before = await vacancy()
+    done = await wf.decide((await _to_last_step(wf, 0, league)).id, Decision.APPROVE, None, FIN)
+    assert done.state == State.COMPLETED
+    waiting, counted = await vacancy()
+    assert waiting.consumed == {done.id}  # read from the store: not in the registry yet
+    assert (counted.occupied, counted.held) == (before.occupied + 1, 0)
+    assert (await deliver(store, writing)).delivered
+    arrived, recounted = await vacancy()
+    assert arrived.consumed == frozenset() and arrived.made == {}  # the registry shows it
+    assert recounted.occupied == counted.occupied and recounted.vacant == before.vacant - 1
+    plan = next(p for p in recounted.plans if p.plan_id == PLAN)
+    assert plan.left == next(p for p in before.plans if p.plan_id == PLAN).left - 1
