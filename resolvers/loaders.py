@@ -13,6 +13,7 @@ is not a string is a bug, not a record that does not exist).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -124,9 +125,9 @@ class RecordsByKeyLoader(DataLoader, Generic[K, R]):  # type: ignore[misc]
 
     aiodataloader batches whole calls, not keys: its key is one call's tuple of keys not read yet, so
     the calls of a tick are one batch, one statement, and a call waits on one future, never one per
-    key (Q4 asks for ~4,000 people's pay at once). Each key's records are kept once read (a key is
-    read once per request, unless two calls ask for it before its batch returns); a batch that fails
-    fails every call in it and keeps nothing, so a later call asks again.
+    key (Q4 asks for ~4,000 people's pay at once). Each key's records are kept once read, and a key
+    whose batch is still being read is waited for, not read again: a key is read once per request. A
+    batch that fails fails every call waiting on it and keeps nothing, so a later call asks again.
     """
 
     def __init__(
@@ -142,16 +143,25 @@ class RecordsByKeyLoader(DataLoader, Generic[K, R]):  # type: ignore[misc]
         self.where = where
         self.fields = fields
         self._done: dict[K, list[R]] = {}  # the records of each key read so far
+        self._reading: dict[K, asyncio.Future[None]] = {}  # the batch each key being read is in
 
     async def load_keys(self, keys: Sequence[K]) -> list[list[R]]:
         """Each key's records (one batch with every other load of this tick)."""
         if not {*map(type, keys)} <= {str}:
             bad = next(k for k in keys if type(k) is not str)
             raise TypeError(f"{self.named!r} takes string keys ({self.field}), not {bad!r}")
-        done = self._done
-        missing = tuple(dict.fromkeys(k for k in keys if k not in done))
+        done, reading = self._done, self._reading
+        waits = {reading[k] for k in keys if k in reading}
+        missing = tuple(dict.fromkeys(k for k in keys if k not in done and k not in reading))
         if missing:
-            await self.load(missing)
+            batch = self.load(missing)
+            reading.update(dict.fromkeys(missing, batch))
+            batch.add_done_callback(lambda _: [reading.pop(k, None) for k in missing])
+            waits.add(batch)
+        if len(waits) == 1:
+            await waits.pop()
+        elif waits:
+            await asyncio.gather(*waits)  # every batch's failure retrieved, not only the first
         return [done[k] for k in keys]
 
     async def batch_load_fn(self, calls: Sequence[tuple[K, ...]]) -> list[None]:

@@ -91,6 +91,45 @@ async def test_loads_of_one_tick_are_one_statement_and_the_same_loader(sources: 
     assert statements(sources) - before == 1
 
 
+async def test_a_key_whose_batch_is_being_read_is_waited_for_not_read_again(sources: Sources) -> None:
+    """Calls of different ticks asking for a key while its batch is read share that batch: one statement in all."""
+    codes = await unit_codes(sources, 10)
+    loaders = Loaders(sources, RowScope("152900", {}))
+    before = statements(sources)
+    first = asyncio.ensure_future(loaders.load(ActiveSlotsByUnit, codes))
+    await asyncio.sleep(0)  # the first call's batch is dispatched, not answered yet
+    assert loaders.of(ActiveSlotsByUnit)._reading
+    second = await loaders.load(ActiveSlotsByUnit, list(reversed(codes[:5])))
+    assert statements(sources) - before == 1
+    assert second == list(reversed((await first)[:5]))
+    assert not loaders.of(ActiveSlotsByUnit)._reading
+
+
+async def test_a_failed_batch_fails_its_waiters_and_is_asked_again(sources: Sources, monkeypatch: pytest.MonkeyPatch) -> None:
+    codes = await unit_codes(sources, 4)
+    loaders = Loaders(sources, RowScope("152900", {}))
+    loader = loaders.of(ActiveSlotsByUnit)
+    original = type(loader).read_keys
+    calls = []
+
+    async def down_once(self: Any, keys: Any) -> Any:
+        calls.append(list(keys))
+        if len(calls) == 1:
+            await asyncio.sleep(0.01)
+            raise RuntimeError("source down")
+        return await original(self, keys)
+
+    monkeypatch.setattr(type(loader), "read_keys", down_once)
+    first = asyncio.ensure_future(loaders.load(ActiveSlotsByUnit, codes))
+    await asyncio.sleep(0)
+    waiting = asyncio.ensure_future(loaders.load(ActiveSlotsByUnit, codes[:2]))
+    for call in (first, waiting):
+        with pytest.raises(RuntimeError, match="source down"):
+            await call
+    assert len(calls) == 1 and not loader._reading  # the waiter shared the failed batch
+    assert len(await loaders.load(ActiveSlotsByUnit, codes)) == len(codes) and len(calls) == 2
+
+
 async def test_keys_are_typed(sources: Sources) -> None:
     """A key that is not a string is a bug: refused before any statement (not answered as a record that does not exist)."""
     loaders = Loaders(sources, RowScope("152900", {}))
