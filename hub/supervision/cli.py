@@ -66,7 +66,7 @@ def _store_wanted(url: str, save: bool) -> bool:
 
 
 async def run(settings: Settings, printer: Printer, *, month: str | None, scope: Scope, save: bool, lookback: int,
-              chunk_size: int, console: Console, show_progress: bool, workers: int = 1, columnar: bool = True) -> None:
+              chunk_size: int, console: Console, show_progress: bool, workers: int, columnar: bool) -> None:
     """Build the sources (and store), run the check with a progress bar, print a summary on stderr."""
     from adapters.registry import build_sources
     from hub.store import open_store

@@ -169,6 +169,10 @@ class _Counter:
             self.progress("核查人员 / checking persons", self.done, max(self.total, self.done))
 
 
+# Whole runs pick the persons to check by the columnar may-hit pass unless told to check every person.
+COLUMNAR = True
+
+
 async def run_check(
     sources: Sources,
     *,
@@ -183,7 +187,7 @@ async def run_check(
     collect: bool = True,
     partitions: int = 1,
     make_sources: SourcesFactory | None = None,
-    columnar: bool = True,
+    columnar: bool = COLUMNAR,
 ) -> CheckResult:
     """Cross-check the sources as of a reference month (default: latest finance pay month).
 

@@ -17,7 +17,7 @@ from hub.store.db import aware, utcnow
 from hub.store.tables import check_runs
 from hub.supervision import deferrals
 from hub.supervision.alerts import SYSTEM, Recorded, record_findings, resolve_missing
-from hub.supervision.engine import CheckResult, Progress, Sink, SourcesFactory, run_check
+from hub.supervision.engine import COLUMNAR, CheckResult, Progress, Sink, SourcesFactory, run_check
 from hub.supervision.freezes import propose_for_alerts
 from hub.supervision.model import Finding, Scope
 from hub.supervision.world import check_month, latest_pay_month
@@ -65,7 +65,7 @@ async def supervise(sources: Sources, store: Store, *, month: str | None = None,
                     actor: str = SYSTEM, progress: Progress | None = None, sink: Sink | None = None,
                     lookback: int = 12, chunk_size: int = 2000, wait: bool = False,
                     collect: bool = True, run_id: int | None = None, partitions: int = 1,
-                    make_sources: SourcesFactory | None = None, columnar: bool = True) -> tuple[CheckRun, CheckResult]:
+                    make_sources: SourcesFactory | None = None, columnar: bool = COLUMNAR) -> tuple[CheckRun, CheckResult]:
     """Run the cross-check and record it; one run at a time per store (CONFLICT unless `wait`).
 
     Findings are persisted in batches while the run goes on; `collect=False` keeps them out of the
