@@ -22,7 +22,7 @@ from adapters.breaker import Breaker
 from adapters.convert import CONVERTERS, KEY_VARIANTS
 from adapters.mapping import ColumnSpec, EntitySpec, Mapping
 from adapters.rows import Builder, builder, column_loader, order_key
-from adapters.sqlexpr import canonical_order, normalized_id_body, normalized_id_sort_key
+from adapters.sqlexpr import canonical_order, normalized_id_sort_key
 from adapters.statements import Binder, Shape, params, split
 from hub.core.changes import Change
 from hub.core.db import async_url
@@ -613,7 +613,8 @@ class SqlAdapter:
             if per_person is not None:
                 person = ent.column(per_person)
                 order = [t for f in ent.order_fields for t in (ent.column(f).is_(None), ent.column(f))]
-                rank = sa.func.row_number().over(partition_by=normalized_id_body(person), order_by=order)
+                # partitioned by the body's bytes: PostgreSQL then sorts it by memcmp, not by the locale's rules
+                rank = sa.func.row_number().over(partition_by=normalized_id_sort_key(person), order_by=order)
                 inner = sa.select(*(c.label(f"c{i}") for i, c in enumerate(cols.values())), rank.label("hub_rank"))
                 sub = inner.select_from(source).where(*conds, person.is_not(None)).subquery()
                 cols = {f: sub.c[f"c{i}"] for i, f in enumerate(cols)}

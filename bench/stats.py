@@ -35,14 +35,17 @@ import asyncpg
 from bench.dataset import Params, ensure_dataset, generator_hash, pg_url
 
 DEPARTMENTS = ("establishment", "organization", "hr", "finance")
-# The person of an ID number however spelled (15 digits, full width, lower-case x): its first 17 characters, normalized.
-PERSON_KEY = """CASE WHEN char_length({n}) = 15 THEN substr({n}, 1, 6) || '19' || substr({n}, 7, 9) ELSE substr({n}, 1, 17) END"""
+# The person of an ID number however spelled (15 digits, full width, lower-case x): its first 17 characters,
+# normalized. 18 ASCII characters (as many bytes as characters) need no folding: the upper-cased first 17.
+# Compared byte by byte (COLLATE "C"), as the hub's statement partitions it.
+PERSON_KEY = """CASE WHEN char_length({s}) = 18 AND octet_length({s}) = 18 THEN upper(substr({s}, 1, 17))
+    WHEN char_length({n}) = 15 THEN substr({n}, 1, 6) || '19' || substr({n}, 7, 9) ELSE substr({n}, 1, 17) END"""
 FOLDED = 'upper(s."SFZH")'
 for _wide, _narrow in zip("０１２３４５６７８９ｘＸ", "0123456789XX", strict=True):
     FOLDED = f"replace({FOLDED}, '{_wide}', '{_narrow}')"
 PERSONS_SQL = f"""
   SELECT s."JGID", s."BZLX", s."XL",
-         row_number() OVER (PARTITION BY {PERSON_KEY.format(n=FOLDED)}
+         row_number() OVER (PARTITION BY ({PERSON_KEY.format(s='s."SFZH"', n=FOLDED)}) COLLATE "C"
                             ORDER BY s."RBRQ" IS NULL, s."RBRQ", s."RYID") AS n
   FROM "T_SMZ" s WHERE s."RYZT" IN ('在编', '借调') AND s."CBRQ" IS NULL AND s."SFZH" IS NOT NULL"""
 SQL = {
