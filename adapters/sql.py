@@ -628,17 +628,27 @@ class SqlAdapter:
             return stmt.group_by(*keys) if keys else stmt
 
         key = ("aggregate", entity, tuple(group_by), tuple(sums), distinct, per_person, shape)
-        loads = [column_loader(ent.specs[f]) for f in group_by]
-        # counts, then each sum in the canonical unit (a yuan sum becomes fen once, after summing)
-        totals = [int, int, *(int if summed[f] == "int" else CONVERTERS[summed[f]].load for f in sums)]
-        merged: dict[tuple[Any, ...], list[int]] = {}
+        rows = await self._run(self._statement(key, make), values)
+        if not rows:
+            return []
+        # Column by column (map and zip loop in C): each distinct legacy value of a group column converted
+        # once; counts as integers; each sum in the canonical unit (a yuan sum becomes fen once, after summing).
+        columns = list(zip(*rows, strict=True))
         width = len(group_by)
-        for row in await self._run(self._statement(key, make), values):
-            group = tuple(load(v) for load, v in zip(loads, row, strict=False))
-            found = merged.setdefault(group, [0] * (len(row) - width))
-            for i, v in enumerate(row[width:]):
-                found[i] += totals[i](v) or 0 if v is not None else 0
-        return [(*group, *numbers) for group, numbers in merged.items()]
+        keys = [list(map(_Converted(column_loader(ent.specs[f])).__getitem__, c)) for f, c in zip(group_by, columns, strict=False)]
+        numbers = [list(map(int, columns[width])), list(map(int, columns[width + 1])), *(
+            list(map(_total(int if summed[f] == "int" else CONVERTERS[summed[f]].load), c))
+            for f, c in zip(sums, columns[width + 2:], strict=True))]
+        if not width:  # no GROUP BY: its one row
+            return [tuple(n[0] for n in numbers)]
+        if len(set(zip(*keys, strict=True))) == len(rows):  # one row per canonical group
+            return list(zip(*keys, *numbers, strict=True))
+        merged: dict[tuple[Any, ...], list[int]] = {}  # legacy values that stand for one canonical value
+        for group, *values in zip(zip(*keys, strict=True), *numbers, strict=True):
+            found = merged.setdefault(group, [0] * len(values))
+            for i, v in enumerate(values):
+                found[i] += v
+        return [(*group, *totals) for group, totals in merged.items()]
 
     async def sample(self, entity: str, limit: int = 1000) -> tuple[tuple[str, ...], Sequence[Any]]:
         """Up to `limit` raw rows of an entity's mapped columns, unconverted: (the fields, in column order; the rows).
@@ -668,6 +678,23 @@ class SqlAdapter:
                 self._pool.terminate()
             self._pool = None
         await self.engine.dispose()
+
+
+class _Converted(dict[Any, Any]):
+    """Legacy value -> canonical value, each converted once (a GROUP BY's column holds few distinct values)."""
+
+    def __init__(self, load: Callable[[Any], Any]) -> None:
+        super().__init__()
+        self.load = load
+
+    def __missing__(self, raw: Any) -> Any:
+        found = self[raw] = self.load(raw)
+        return found
+
+
+def _total(load: Callable[[Any], Any]) -> Callable[[Any], int]:
+    """A SUM's value in the canonical unit; 0 for NULL (a group whose values are all NULL)."""
+    return lambda v: 0 if v is None else load(v) or 0
 
 
 async def _keep_session(conn: Any) -> None:
