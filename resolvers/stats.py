@@ -18,7 +18,8 @@ import datetime as dt
 from collections.abc import AsyncIterator, Callable, Collection, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from operator import itemgetter
+from itertools import repeat
+from operator import add, itemgetter, mul
 from typing import Any
 
 from hub.core.codes import region_of
@@ -117,7 +118,10 @@ class Units:
     def __init__(self, ctx: HubContext, cw: Crosswalk, attrs: dict[str, tuple[str | None, str | None]]) -> None:
         self.ctx, self.cw, self.attrs = ctx, cw, attrs
         self.base = ctx.sources.base
-        self._memo: dict[tuple[str, str | None], dict[Dimension, Any]] = {}
+        # Without the base's unit attributes (read per request) the values depend on the crosswalk alone:
+        # kept with it, for every request over the same crosswalk. They are only read.
+        self._memo: dict[tuple[str, str | None], dict[Dimension, Any]] = (
+            {} if attrs else cw.memo.setdefault(("stats units", self.base), {}))
 
     def values(self, department: str, local_id: str | None) -> dict[Dimension, Any]:
         found = self._memo.get((department, local_id))
@@ -219,7 +223,9 @@ class Query:
         columns = list(zip(*rows, strict=True)) or [()] * len(fields)
         units: list[dict[Dimension, Any]] = []
         if "unit_local_id" in fields:
-            units = list(map(partial(self.units.values, department), columns[fields.index("unit_local_id")]))
+            codes = columns[fields.index("unit_local_id")]
+            found = {code: self.units.values(department, code) for code in set(codes)}
+            units = list(map(found.__getitem__, codes))
         dims = [map(itemgetter(d), units) if d in UNIT_DIMS else columns[fields.index(own[d])] for d in self.by]
         return list(zip(*dims, strict=True))
 
@@ -385,8 +391,7 @@ class _Cursor:
 def _measures(parts: dict[str, dict[Key, int]], keys: Sequence[Key], measures: Sequence[str]) -> list[dict[str, float | None]]:
     """Each group's measures from the raw sums (name -> group -> sum), a measure at a time."""
     def part(name: str) -> list[int]:
-        found = parts.get(name, {})
-        return [found.get(k, 0) for k in keys]
+        return list(map(parts.get(name, {}).get, keys, repeat(0)))
 
     columns: list[list[float | None]] = []
     for m in measures:
@@ -399,7 +404,7 @@ def _measures(parts: dict[str, dict[Key, int]], keys: Sequence[Key], measures: S
             columns.append([round(v / a, 4) if a else None for v, a in zip(part("VACANT"), part("APPROVED"), strict=True)])
         else:
             columns.append(list(map(float, part(m))))
-    return [dict(zip(measures, values, strict=True)) for values in zip(*columns, strict=True)] if columns else [{} for _ in keys]
+    return list(map(dict, map(partial(zip, measures), zip(*columns, strict=True)))) if columns else [{} for _ in keys]
 
 
 def _measures_of(parts: dict[str, int], measures: Sequence[str]) -> dict[str, float | None]:
@@ -489,14 +494,21 @@ def _sort_key(key: Key) -> list[tuple[bool, str]]:
 
 def _sorted(keys: Collection[Key]) -> list[Key]:
     """The keys in `_sort_key` order (nulls last). Keys of strings and nulls only (the usual case) are
-    sorted by each value's rank among all the values, looked up in C."""
-    values = set().union(*keys)
+    sorted by one number each, their values' ranks among all the values as digits (worked out in C)."""
+    keys = list(keys)
+    columns = list(zip(*keys, strict=True))
+    if not columns:  # no dimension: the one empty key
+        return keys
+    values = set().union(*columns)
     if not all(v is None or v.__class__ is str for v in values):
         return sorted(keys, key=_sort_key)
     rank = {v: i for i, v in enumerate(sorted(values - {None}, key=str))}  # strings: str() is the value
     rank[None] = len(rank)
-    at = rank.__getitem__
-    return sorted(keys, key=lambda k: tuple(map(at, k)))
+    code: Iterable[int] = repeat(0)
+    for column in columns:
+        code = map(add, map(mul, code, repeat(len(rank))), map(rank.__getitem__, column))
+    codes = list(code)  # distinct keys: distinct numbers
+    return list(map(keys.__getitem__, sorted(range(len(keys)), key=codes.__getitem__)))
 
 
 def _answer(ctx: HubContext, query: Query, measures: list[str], limited: bool) -> Answer:
