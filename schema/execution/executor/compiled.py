@@ -18,8 +18,9 @@ operation. A differential test holds this executor to that base class alone, the
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
+from itertools import chain
 from math import isfinite
 from operator import attrgetter, is_not, itemgetter
 from typing import Any
@@ -189,6 +190,10 @@ class CompiledExecutor(LimitedExecutor):
         objs: list[Any] = []
         if selected.general:
             own = selected.items_pass
+            if own is not None and {*map(type, values)} == {list} and _own_answer(chain.from_iterable(values), own, selected.items_null):
+                for out, value in zip(outs, values, strict=True):  # the whole level at once, the usual case
+                    out[key] = value[:]
+                return
             for out, value in zip(outs, values, strict=True):
                 if own is not None and value.__class__ is list and _own_answer(value, own, selected.items_null):
                     out[key] = value[:]
@@ -338,9 +343,10 @@ def _plain(values: list[Any]) -> bool:
     return not any(t is _NONE or issubclass(t, Exception) for t in {*map(type, values)})
 
 
-def _own_answer(items: list[Any], kind: type, nulls: bool) -> bool:
+def _own_answer(items: Iterable[Any], kind: type, nulls: bool) -> bool:
     """Whether a list of leaves is its own answer: only values of exactly `kind` (finite, for floats) and,
     where its items may be null, nulls (checked per distinct type, in C)."""
+    items = items if isinstance(items, list) else list(items)
     if not {*map(type, items)} <= ({kind, _NONE} if nulls else {kind}):
         return False
     return kind is not float or all(map(isfinite, filter(partial(is_not, None), items)))
