@@ -38,10 +38,11 @@ from bench.dataset import Params, ensure_dataset, generator_hash, pg_url
 
 DEPARTMENTS = ("establishment", "organization", "hr", "finance")
 # The person of an ID number however spelled (15 digits, full width, lower-case x): its first 17 characters,
-# normalized. 18 ASCII characters (as many bytes as characters) need no folding: the upper-cased first 17.
+# normalized. 18 ASCII characters (as many bytes as characters) need no folding: the upper-cased first 17
+# (ASCII: upper-cased under the "C" collation, as the hub does).
 # Compared byte by byte (COLLATE "C"), as the hub's statement partitions it; `n <= 1` as the hub writes
 # `n = 1` (PostgreSQL then groups in a hash table rather than sorting every person).
-PERSON_KEY = """CASE WHEN char_length({s}) = 18 AND octet_length({s}) = 18 THEN upper(substr({s}, 1, 17))
+PERSON_KEY = """CASE WHEN char_length({s}) = 18 AND octet_length({s}) = 18 THEN upper(substr({s}, 1, 17) COLLATE "C")
     WHEN char_length({n}) = 15 THEN substr({n}, 1, 6) || '19' || substr({n}, 7, 9) ELSE substr({n}, 1, 17) END"""
 FOLDED = 'upper(s."SFZH")'
 for _wide, _narrow in zip("０１２３４５６７８９ｘＸ", "0123456789XX", strict=True):
