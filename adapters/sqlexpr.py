@@ -29,6 +29,24 @@ def _char_length_sqlite(element: char_length, compiler: Any, **kw: Any) -> str:
     return f"length({compiler.process(element.clauses, **kw)})"
 
 
+class octet_length(FunctionElement[int]):  # noqa: N801
+    """Length in bytes of the text's encoding (SQLite has no OCTET_LENGTH)."""
+
+    type = sa.Integer()
+    inherit_cache = True
+    name = "octet_length"
+
+
+@compiles(octet_length)
+def _octet_length(element: octet_length, compiler: Any, **kw: Any) -> str:
+    return f"octet_length({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(octet_length, "sqlite")
+def _octet_length_sqlite(element: octet_length, compiler: Any, **kw: Any) -> str:
+    return f"length(CAST({compiler.process(element.clauses, **kw)} AS BLOB))"
+
+
 class binary_order(FunctionElement[str]):  # noqa: N801
     """An expression compared byte by byte (the order Python's str comparison gives for ASCII)."""
 
@@ -52,6 +70,26 @@ def _binary_order_mysql(element: binary_order, compiler: Any, **kw: Any) -> str:
     return f"CAST(({compiler.process(element.clauses, **kw)}) AS BINARY)"
 
 
+class ascii_upper(FunctionElement[str]):  # noqa: N801
+    """Upper case of a text known to be ASCII: PostgreSQL's under the "C" collation (a plain a-z loop,
+    a third of the locale's cost; Python's `str.upper` of ASCII in any locale); UPPER elsewhere (MySQL
+    and MariaDB do not change the case of binary strings; SQLite's is ASCII-only already)."""
+
+    type = sa.String()
+    inherit_cache = True
+    name = "ascii_upper"
+
+
+@compiles(ascii_upper)
+def _ascii_upper(element: ascii_upper, compiler: Any, **kw: Any) -> str:
+    return f"upper({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(ascii_upper, "postgresql")
+def _ascii_upper_pg(element: ascii_upper, compiler: Any, **kw: Any) -> str:
+    return f'upper(({compiler.process(element.clauses, **kw)}) COLLATE "C")'
+
+
 def _lit(value: str | int) -> sa.ColumnElement[Any]:
     """A constant written into the SQL (not a bind parameter: statements with only the caller's values as
     parameters run on asyncpg by position). Only the fixed characters and numbers below are passed."""
@@ -64,13 +102,22 @@ def normalized_id_body(col: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
     Folds full-width digits and x, upper-cases, and turns a 15-digit number into its 18-digit
     body; the 18th character is the check digit, determined by these 17. Its constants are written
     into the SQL, so it has no parameters of its own.
+
+    Most values are 18 ASCII characters (as many bytes as characters): folding leaves those as they
+    are, so their body is the upper-cased first 17 characters, without the twelve replacements
+    (the same value, at a fraction of the cost of the full fold in a window's PARTITION BY).
     """
     folded: sa.ColumnElement[Any] = sa.func.upper(col, type_=sa.String)
     for wide, narrow in _FOLD:
         folded = sa.func.replace(folded, _lit(wide), _lit(narrow), type_=sa.String)
     upgraded = sa.func.substr(folded, _lit(1), _lit(6), type_=sa.String).concat(_lit("19")).concat(
         sa.func.substr(folded, _lit(7), _lit(9), type_=sa.String))
-    return sa.case((char_length(folded) == _lit(15), upgraded), else_=sa.func.substr(folded, _lit(1), _lit(17), type_=sa.String))
+    ascii18 = sa.and_(char_length(col) == _lit(18), octet_length(col) == _lit(18))
+    return sa.case(
+        (ascii18, ascii_upper(sa.func.substr(col, _lit(1), _lit(17), type_=sa.String))),
+        (char_length(folded) == _lit(15), upgraded),
+        else_=sa.func.substr(folded, _lit(1), _lit(17), type_=sa.String),
+    )
 
 
 def normalized_id_sort_key(col: sa.ColumnElement[Any]) -> tuple[sa.ColumnElement[str]]:

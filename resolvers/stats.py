@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator, Callable, Hashable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable, Collection, Hashable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from itertools import repeat
+from operator import add, itemgetter, mul
 from typing import Any
 
 from hub.core.codes import region_of
@@ -85,20 +88,6 @@ class Answer:
     min_group_size: int
 
 
-@dataclass(slots=True)
-class _Acc:
-    """Raw sums of one group, before measures are derived from them."""
-
-    parts: dict[str, int] = field(default_factory=dict)
-    support: int | None = None  # people behind the group (None: none, e.g. quotas only)
-
-    def add(self, name: str, value: int) -> None:
-        self.parts[name] = self.parts.get(name, 0) + value
-
-    def people(self, n: int) -> None:
-        self.support = max(self.support or 0, n)
-
-
 # --- access --------------------------------------------------------------------------------------------
 
 
@@ -129,7 +118,10 @@ class Units:
     def __init__(self, ctx: HubContext, cw: Crosswalk, attrs: dict[str, tuple[str | None, str | None]]) -> None:
         self.ctx, self.cw, self.attrs = ctx, cw, attrs
         self.base = ctx.sources.base
-        self._memo: dict[tuple[str, str | None], dict[Dimension, Any]] = {}
+        # Without the base's unit attributes (read per request) the values depend on the crosswalk alone:
+        # kept with it, for every request over the same crosswalk. They are only read.
+        self._memo: dict[tuple[str, str | None], dict[Dimension, Any]] = (
+            {} if attrs else cw.memo.setdefault(("stats units", self.base), {}))
 
     def values(self, department: str, local_id: str | None) -> dict[Dimension, Any]:
         found = self._memo.get((department, local_id))
@@ -188,13 +180,25 @@ class Query:
 
     def __init__(self, ctx: HubContext, by: Sequence[Dimension], flt: StatsFilter, units: Units, today: dt.date) -> None:
         self.ctx, self.by, self.flt, self.units, self.today = ctx, tuple(by), flt, units, today
-        self.groups: dict[Key, _Acc] = {}
+        # The groups' raw sums, before measures are derived from them, a column per name: name -> group -> sum.
+        self.parts: dict[str, dict[Key, int]] = {}
+        # Each group (in the order it was first found) and the people behind it (None: none, e.g. quotas only).
+        self.support: dict[Key, int | None] = {}
 
-    def acc(self, key: Key) -> _Acc:
-        found = self.groups.get(key)
-        if found is None:
-            found = self.groups[key] = _Acc()
-        return found
+    def add(self, name: str, pairs: Iterable[tuple[Key, int]]) -> None:
+        """Add each group's value to its sum of `name`."""
+        part = self.parts.setdefault(name, {})
+        support = self.support
+        for key, n in pairs:
+            part[key] = part.get(key, 0) + n
+            if key not in support:
+                support[key] = None
+
+    def people(self, pairs: Iterable[tuple[Key, int]]) -> None:
+        """The people behind each group: at least each `n` given for it."""
+        support = self.support
+        for key, n in pairs:
+            support[key] = max(support.get(key) or 0, n)
 
     def where(self, entity: str, own: dict[str, Any] | None = None, *, quota: bool = False) -> tuple[str, dict[str, Any]]:
         department = self.ctx.sources.holder(entity)
@@ -212,23 +216,27 @@ class Query:
         return list(dict.fromkeys(fields + [own[d] for d in self.by if d in own]))
 
     def keys_of(self, department: str, fields: list[str], rows: Sequence[Sequence[Any]], own: dict[Dimension, str]) -> list[Key]:
-        """Each row's group: unit dimensions through the unit code, the entity's own fields as they are."""
-        unit_at = fields.index("unit_local_id") if "unit_local_id" in fields else None
-        at = [(d, None if d in UNIT_DIMS else fields.index(own[d])) for d in self.by]
-        values = self.units.values
-        out = []
-        for row in rows:
-            unit = values(department, row[unit_at]) if unit_at is not None else {}
-            out.append(tuple(unit[d] if i is None else row[i] for d, i in at))
-        return out
+        """Each row's group: unit dimensions through the unit code, the entity's own fields as they are
+        (column by column: map and zip loop in C)."""
+        if not self.by:
+            return [()] * len(rows)
+        columns = list(zip(*rows, strict=True)) or [()] * len(fields)
+        units: list[dict[Dimension, Any]] = []
+        if "unit_local_id" in fields:
+            codes = columns[fields.index("unit_local_id")]
+            found = {code: self.units.values(department, code) for code in set(codes)}
+            units = list(map(found.__getitem__, codes))
+        dims = [map(itemgetter(d), units) if d in UNIT_DIMS else columns[fields.index(own[d])] for d in self.by]
+        return list(zip(*dims, strict=True))
 
     async def grouped(self, entity: str, own: dict[Dimension, str], where: dict[str, Any], *, quota: bool = False,
-                      **kwargs: Any) -> list[tuple[Key, list[int]]]:
+                      **kwargs: Any) -> list[tuple[Key, tuple[int, ...]]]:
         """One GROUP BY statement on the entity's source, its groups keyed by the asked dimensions."""
         department, scoped = self.where(entity, where, quota=quota)
         fields = self.grouping(own)
         rows = await self.ctx.sources[department].aggregate(entity, group_by=fields, where=scoped, **kwargs)
-        return list(zip(self.keys_of(department, fields, rows, own), (list(r[len(fields):]) for r in rows), strict=True))
+        return list(zip(self.keys_of(department, fields, rows, own), map(itemgetter(slice(len(fields), None)), rows),
+                        strict=True))
 
     async def slots(self, measures: set[str]) -> None:
         if STREAMED & set(self.by):
@@ -238,14 +246,14 @@ class Query:
             return
         own = {d: f for d, f in SLOT_FIELDS.items()}
         if "HEADCOUNT" in measures:
-            for key, (persons, *_) in await self.grouped("registry_slot", own, dict(ACTIVE_SLOT), quota=True,
-                                                         per_person="id_number"):
-                self.acc(key).add("HEADCOUNT", persons)
-                self.acc(key).people(persons)
+            persons = [(key, numbers[0]) for key, numbers in await self.grouped(
+                "registry_slot", own, dict(ACTIVE_SLOT), quota=True, per_person="id_number")]
+            self.add("HEADCOUNT", persons)
+            self.people(persons)
         if "OCCUPIED" in measures:
-            for key, (slots, *_) in await self.grouped("registry_slot", own, dict(ACTIVE_SLOT), quota=True):
-                self.acc(key).add("OCCUPIED", slots)
-                self.acc(key).people(slots)
+            slots = [(key, numbers[0]) for key, numbers in await self.grouped("registry_slot", own, dict(ACTIVE_SLOT), quota=True)]
+            self.add("OCCUPIED", slots)
+            self.people(slots)
 
     async def quota(self) -> None:
         """Approved, occupied, vacant and over per (unit, quota type) cell, added up into the groups."""
@@ -262,32 +270,31 @@ class Query:
             found.setdefault((self.units.code(q_dep, row[0]), row[1]), [q_dep, row[0], 0, 0])[2] += row[4]
         for row in occupied:
             found.setdefault((self.units.code(s_dep, row[0]), row[1]), [s_dep, row[0], 0, 0])[3] += row[2]
+        keyed = []
         for (_, quota_type), (department, local_id, a, o) in found.items():
             unit = self.units.values(department, local_id)
-            acc = self.acc(tuple(quota_type if d == D.QUOTA_TYPE else unit[d] for d in self.by))
-            acc.add("APPROVED", a)
-            acc.add("QUOTA_OCCUPIED", o)
-            acc.add("VACANT", max(a - o, 0))
-            acc.add("OVER", max(o - a, 0))
+            keyed.append((tuple(quota_type if d == D.QUOTA_TYPE else unit[d] for d in self.by), a, o))
+        self.add("APPROVED", [(key, a) for key, a, _ in keyed])
+        self.add("QUOTA_OCCUPIED", [(key, o) for key, _, o in keyed])
+        self.add("VACANT", [(key, max(a - o, 0)) for key, a, o in keyed])
+        self.add("OVER", [(key, max(o - a, 0)) for key, a, o in keyed])
 
     async def posts(self, measures: set[str]) -> None:
         if "LEADERSHIP_APPROVED" in measures:
-            for key, numbers in await self.grouped("leadership_post", {}, {}, sums=["approved"]):
-                self.acc(key).add("LEADERSHIP_APPROVED", numbers[2])
+            self.add("LEADERSHIP_APPROVED", [(key, numbers[2]) for key, numbers in await self.grouped(
+                "leadership_post", {}, {}, sums=["approved"])])
         if "LEADERSHIP_FILLED" in measures:
-            for key, (held, *_) in await self.grouped("appointment", {}, dict(IN_POST)):
-                self.acc(key).add("LEADERSHIP_FILLED", held)
-                self.acc(key).people(held)
+            held = [(key, numbers[0]) for key, numbers in await self.grouped("appointment", {}, dict(IN_POST))]
+            self.add("LEADERSHIP_FILLED", held)
+            self.people(held)
 
     async def pay(self, measures: set[str]) -> None:
         components = sorted({c for m in measures if (c := pay_component(m))})
-        for key, (lines, payees, *sums) in await self.grouped("pay_line", {D.MONTH: "month"}, {}, sums=components,
-                                                            distinct="payee_code"):
-            acc = self.acc(key)
-            acc.add("PAY_LINES", lines)
-            acc.people(payees)
-            for c, total in zip(components, sums, strict=True):
-                acc.add(f"PAY_{c.upper()}", total)
+        groups = await self.grouped("pay_line", {D.MONTH: "month"}, {}, sums=components, distinct="payee_code")
+        self.add("PAY_LINES", [(key, numbers[0]) for key, numbers in groups])
+        self.people([(key, numbers[1]) for key, numbers in groups])
+        for i, c in enumerate(components, start=2):
+            self.add(f"PAY_{c.upper()}", [(key, numbers[i]) for key, numbers in groups])
 
     async def streamed(self) -> None:
         """Headcount by person attributes: the registry's describing slots merged with HR by ID number."""
@@ -295,13 +302,14 @@ class Query:
         slots = self.ctx.sources[department]
         order = slots.order_key("registry_slot")
         hr = await self._hr_cursors()
+        persons: dict[Key, int] = {}
         async for key17, records in _people(slots.stream("registry_slot", order_by="id_number", where=where)):
             slot = min(records, key=order)
             facts = {name: await cursor.take(key17) for name, cursor in hr.items()}
             key = tuple(self._person_value(d, slot, facts) for d in self.by)
-            acc = self.acc(key)
-            acc.add("HEADCOUNT", 1)
-            acc.people(acc.parts["HEADCOUNT"])
+            persons[key] = persons.get(key, 0) + 1
+        self.add("HEADCOUNT", persons.items())
+        self.people(persons.items())
 
     async def _hr_cursors(self) -> dict[str, _Cursor]:
         wanted = set(self.by)
@@ -380,19 +388,28 @@ class _Cursor:
 # --- the answer ----------------------------------------------------------------------------------------------
 
 
-def _measures(parts: dict[str, int], measures: Sequence[str]) -> dict[str, float | None]:
-    out: dict[str, float | None] = {}
+def _measures(parts: dict[str, dict[Key, int]], keys: Sequence[Key], measures: Sequence[str]) -> list[dict[str, float | None]]:
+    """Each group's measures from the raw sums (name -> group -> sum), a measure at a time."""
+    def part(name: str) -> list[int]:
+        return list(map(parts.get(name, {}).get, keys, repeat(0)))
+
+    columns: list[list[float | None]] = []
     for m in measures:
         c = pay_component(m)
-        if c is not None:
-            total, lines = parts.get(f"PAY_{c.upper()}", 0), parts.get("PAY_LINES", 0)
-            out[m] = float(total) if m.endswith("_TOTAL") else (round(total / lines, 2) if lines else None)
+        if c is not None and m.endswith("_TOTAL"):
+            columns.append(list(map(float, part(f"PAY_{c.upper()}"))))
+        elif c is not None:
+            columns.append([round(t / n, 2) if n else None for t, n in zip(part(f"PAY_{c.upper()}"), part("PAY_LINES"), strict=True)])
         elif m == "VACANCY_RATE":
-            approved = parts.get("APPROVED", 0)
-            out[m] = round(parts.get("VACANT", 0) / approved, 4) if approved else None
+            columns.append([round(v / a, 4) if a else None for v, a in zip(part("VACANT"), part("APPROVED"), strict=True)])
         else:
-            out[m] = float(parts.get(m, 0))
-    return out
+            columns.append(list(map(float, part(m))))
+    return list(map(dict, map(partial(zip, measures), zip(*columns, strict=True)))) if columns else [{} for _ in keys]
+
+
+def _measures_of(parts: dict[str, int], measures: Sequence[str]) -> dict[str, float | None]:
+    """One group's measures from its raw sums."""
+    return _measures({name: {(): n} for name, n in parts.items()}, [()], measures)[0]
 
 
 def _rounded(parts: dict[str, int], base: int) -> dict[str, int]:
@@ -475,28 +492,43 @@ def _sort_key(key: Key) -> list[tuple[bool, str]]:
     return [(True, "") if v is None else (False, v if v.__class__ is str else str(v)) for v in key]
 
 
+def _sorted(keys: Collection[Key]) -> list[Key]:
+    """The keys in `_sort_key` order (nulls last). Keys of strings and nulls only (the usual case) are
+    sorted by one number each, their values' ranks among all the values as digits (worked out in C)."""
+    keys = list(keys)
+    columns = list(zip(*keys, strict=True))
+    if not columns:  # no dimension: the one empty key
+        return keys
+    values = set().union(*columns)
+    if not all(v is None or v.__class__ is str for v in values):
+        return sorted(keys, key=_sort_key)
+    rank = {v: i for i, v in enumerate(sorted(values - {None}, key=str))}  # strings: str() is the value
+    rank[None] = len(rank)
+    code: Iterable[int] = repeat(0)
+    for column in columns:
+        code = map(add, map(mul, code, repeat(len(rank))), map(rank.__getitem__, column))
+    codes = list(code)  # distinct keys: distinct numbers
+    return list(map(keys.__getitem__, sorted(range(len(keys)), key=codes.__getitem__)))
+
+
 def _answer(ctx: HubContext, query: Query, measures: list[str], limited: bool) -> Answer:
     base = ctx.settings.min_group_size
-    total = _Acc()
-    for acc in query.groups.values():
-        for k, v in acc.parts.items():
-            total.add(k, v)
-        if acc.support is not None:
-            total.support = (total.support or 0) + acc.support
+    total = {name: sum(part.values()) for name, part in query.parts.items() if part}
+    people = [n for n in query.support.values() if n is not None]
+    total_support = sum(people) if people else None
     hidden: set[Key] = set()
     if limited:
-        support = {k: a.support for k, a in query.groups.items()}
+        support = dict(query.support)
         hidden = suppress(support, base, _lines(query.by, query.units.cw))
-        for key in support.keys() - query.groups.keys():  # empty cells added to hide a lone suppressed one
-            query.acc(key)
-    rows = []
-    for key in sorted(query.groups, key=_sort_key):
-        acc = query.groups[key]
-        if key in hidden:
-            rows.append(Row(key, dict.fromkeys(measures), True))
-        else:
-            rows.append(Row(key, _measures(_rounded(acc.parts, base) if limited else acc.parts, measures)))
-    total_hidden = limited and total.support is not None and 0 < total.support < base
+        for key in support.keys() - query.support.keys():  # empty cells added to hide a lone suppressed one
+            query.support[key] = None
+    keys = _sorted(query.support)
+    if limited:  # each group's counts rounded first
+        values = [_measures_of(_rounded({n: p[k] for n, p in query.parts.items() if k in p}, base), measures) for k in keys]
+    else:
+        values = _measures(query.parts, keys, measures)
+    rows = [Row(key, dict.fromkeys(measures), True) if key in hidden else Row(key, v) for key, v in zip(keys, values, strict=True)]
+    total_hidden = limited and total_support is not None and 0 < total_support < base
     total_row = Row((), dict.fromkeys(measures) if total_hidden else
-                    _measures(_rounded(total.parts, base) if limited else total.parts, measures), total_hidden)
+                    _measures_of(_rounded(total, base) if limited else total, measures), total_hidden)
     return Answer(rows, total_row, limited, base)

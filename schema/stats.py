@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import chain
+from operator import attrgetter, itemgetter
 from typing import Any
 
 import strawberry
@@ -85,9 +87,18 @@ class StatsResult:
     min_group_size: int = strawberry.field(description="最小组人数（受限时适用） / the minimum group size (when restricted)")
 
 
-def _row(row: engine.Row, measures: Sequence[str]) -> StatsRow:
-    return StatsRow(keys=[None if v is None else str(v) for v in row.key], values=[row.values[m] for m in measures],
-                    suppressed=row.suppressed)
+def _rows(rows: Sequence[engine.Row], measures: Sequence[str]) -> list[StatsRow]:
+    """The answer's rows: each key's values as text (nulls kept), the values in `measures` order; a field
+    at a time over all rows (map in C), strings checked once for all keys."""
+    keys = list(map(attrgetter("key"), rows))
+    if {*map(type, chain.from_iterable(keys))} <= {str, type(None)}:
+        texts = list(map(list, keys))
+    else:
+        texts = [[None if v is None else str(v) for v in key] for key in keys]
+    found = map(itemgetter(*measures), map(attrgetter("values"), rows))
+    values = list(map(list, found)) if len(measures) > 1 else [[v] for v in found]
+    return [StatsRow(keys=k, values=v, suppressed=hidden)
+            for k, v, hidden in zip(texts, values, map(attrgetter("suppressed"), rows), strict=True)]
 
 
 async def _stats(ctx: HubContext, roots: Sequence[Any], measures: Sequence[Any], by: Sequence[Any] | None = None,
@@ -98,8 +109,8 @@ async def _stats(ctx: HubContext, roots: Sequence[Any], measures: Sequence[Any],
         found = await engine.stats(ctx, measures, [vocab.Dimension(d) for d in by], _filter(filter))
     except HubError as exc:
         return [exc]
-    return [StatsResult(dimensions=list(by), measures=list(measures), rows=[_row(r, measures) for r in found.rows],
-                        total=_row(found.total, measures), restricted=found.restricted,
+    return [StatsResult(dimensions=list(by), measures=list(measures), rows=_rows(found.rows, measures),
+                        total=_rows([found.total], measures)[0], restricted=found.restricted,
                         min_group_size=found.min_group_size)]
 
 

@@ -26,6 +26,7 @@ from resolvers.loaders import RecordsByKeyLoader
 from schema import build_schema, schema_fields
 from schema.execution import Execution, PreparedDocuments
 from schema.execution.executor import HubExecutor, ReferenceExecutor
+from schema.execution.executor.compiled import _own_answer
 from schema.masking import MASKABLE
 from tests.conftest import hub_settings
 
@@ -50,6 +51,8 @@ CORPUS = [
     ('{ person(idNumber: "123") { name } regions { code name } }', {}),
     ('{ institution(code: "   ") { code } people(first: 2) { edges { node { idNumber } } } }', {}),
     ("{ people(first: 5000) { totalCount } }", {}),
+    ("{ stats(measures: [HEADCOUNT, VACANCY_RATE, PAY_GROSS_AVERAGE], by: [REGION]) { rows { keys values suppressed }"
+     " total { values } restricted } s: stats(measures: [HEADCOUNT], by: [INSTITUTION, EDUCATION]) { rows { keys values } } }", {}),
     ('{ people(first: 3, after: "not-a-cursor") { totalCount } }', {}),
 ]
 
@@ -254,3 +257,11 @@ def test_every_field_reads_what_it_declares(executors: Executors, root: str, rol
     compiled, plain = executors.both(query, {}, role, department)
     assert compiled == plain
     assert orjson.loads(compiled)["errors"] == []
+
+
+def test_a_list_of_leaves_is_its_own_answer_only_when_coercion_would_give_it_back() -> None:
+    assert _own_answer(["a", "b"], str, False) and _own_answer([1.5, None], float, True) and _own_answer([], float, False)
+    assert not _own_answer(["a", None], str, False)  # a null item of a non-null list: graphql-core's error
+    assert not _own_answer([1, 2.0], float, True)  # an int: coerced to a float
+    assert not _own_answer([float("nan")], float, True) and not _own_answer([float("inf")], float, True)  # errors
+    assert not _own_answer([True], str, True)  # "true"

@@ -5,7 +5,8 @@ resolver is async). This executor walks the same validated, authorized document 
 following its plan (plan.py, made once per prepared document): per selected field it makes one
 call for all parents at that level — an attribute read, a plain getter, or the field's batch
 function (resolvers/batch.py, the same definition graphql-core's path uses) — and writes the
-answer's dictionaries directly, masking leaves as masks.py says. Leaves are serialized by graphql-core's own coercion; objects of a
+answer's dictionaries directly, masking leaves as masks.py says. Leaves are serialized by graphql-core's own coercion (a list of plain
+strings or finite floats is copied as it is, which is what that coercion gives back); objects of a
 level are queued as flat lists, and an object's place in the answer (its path) is worked out only
 when an error needs it. Errors and nulls follow graphql-core: an error is recorded at the nearest
 nullable position, which becomes null, and later errors under a nulled position are dropped.
@@ -17,8 +18,11 @@ operation. A differential test holds this executor to that base class alone, the
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
-from operator import attrgetter, itemgetter
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
+from itertools import chain
+from math import isfinite
+from operator import attrgetter, is_not, itemgetter
 from typing import Any
 
 from graphql import GraphQLError, GraphQLList, GraphQLNonNull, GraphQLObjectType, located_error
@@ -185,8 +189,16 @@ class CompiledExecutor(LimitedExecutor):
         kids: list[dict[str, Any]] = []
         objs: list[Any] = []
         if selected.general:
+            own = selected.items_pass
+            if own is not None and {*map(type, values)} == {list} and _own_answer(chain.from_iterable(values), own, selected.items_null):
+                for out, value in zip(outs, values, strict=True):  # the whole level at once, the usual case
+                    out[key] = value[:]
+                return
             for out, value in zip(outs, values, strict=True):
-                self._settle(selected, level, out, value, kids, objs)
+                if own is not None and value.__class__ is list and _own_answer(value, own, selected.items_null):
+                    out[key] = value[:]
+                else:
+                    self._settle(selected, level, out, value, kids, objs)
         elif selected.items is None:  # one object per parent
             if _plain(values):
                 kids = [{} for _ in values]
@@ -329,6 +341,15 @@ _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1  # GraphQL's Int
 def _plain(values: list[Any]) -> bool:
     """Whether a list holds neither nulls nor errors (checked per distinct type, not per value)."""
     return not any(t is _NONE or issubclass(t, Exception) for t in {*map(type, values)})
+
+
+def _own_answer(items: Iterable[Any], kind: type, nulls: bool) -> bool:
+    """Whether a list of leaves is its own answer: only values of exactly `kind` (finite, for floats) and,
+    where its items may be null, nulls (checked per distinct type, in C)."""
+    items = items if isinstance(items, list) else list(items)
+    if not {*map(type, items)} <= ({kind, _NONE} if nulls else {kind}):
+        return False
+    return kind is not float or all(map(isfinite, filter(partial(is_not, None), items)))
 
 
 def _call(getter: Callable[[Any], Any], parent: Any) -> Any:

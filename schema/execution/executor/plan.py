@@ -19,6 +19,7 @@ from typing import Any
 
 from graphql import (
     GraphQLEnumType,
+    GraphQLFloat,
     GraphQLInt,
     GraphQLList,
     GraphQLNonNull,
@@ -71,6 +72,10 @@ class Selected:
     object_type: GraphQLObjectType | None = None  # the object type of an object or object-list field
     items: bool | None = None  # a list of objects: whether its items are non-null (None: one object)
     general: bool = False  # lists of leaves, nested lists: shaped value by value
+    # An unmasked list of String (str) or Float (float) leaves: a list of such values (finite floats), with
+    # nulls where its items may be null, is its own answer, as graphql-core would complete it item by item.
+    items_pass: type | None = None
+    items_null: bool = False
     sub: dict[str, Selected] = field(default_factory=dict)  # the object type's selected fields
 
 
@@ -157,6 +162,10 @@ class _Planner:
             raise NotCompiled(f"{parent_type.name}.{name}")
         elif isinstance(inner, GraphQLList):
             selected.general = True
+            item = nullable(inner.of_type)
+            if selected.masker is None and (item is GraphQLString or item is GraphQLFloat):
+                selected.items_pass = str if item is GraphQLString else float
+                selected.items_null = not isinstance(inner.of_type, GraphQLNonNull)
         else:
             selected.leaf = named
             if named is GraphQLString:
