@@ -76,34 +76,37 @@ def _tax(taxable: int) -> int:
     return 0
 
 
-def pay_row(base: PayBase, month: str, payee: str, unit: str, raised: bool, rng: random.Random) -> tuple:
-    """One GZ_YB row: GZNY, RYBM, DWDM, pay items, gross, deductions, net (all money in fen)."""
+def pay_rows(
+    base: PayBase, payee: str, months: list[tuple[str, str, bool]], rng: random.Random
+) -> list[tuple]:
+    """GZ_YB rows of one payee, one per (GZNY, DWDM, raised) month: pay items, gross, deductions, net
+    (all money in fen). Only the award varies from month to month (one draw each); the rest is
+    worked out once per raised state."""
+    fixed = {raised: _fixed(base, raised) for raised in {m[2] for m in months}}
+    random, award_base, basic, allowance = rng.random, base.award, base.basic, base.allowance
+    rows = []
+    for month, unit, raised in months:
+        zwgz, jbgz, gwgz, xjgz, insured, pension, medical, annuity, unemployment, housing, deducted = fixed[
+            raised
+        ]
+        award = award_base * (85 + int(random() * 31)) // 100  # 85-115%: cheaper than randint per row
+        gross = insured + award
+        tax = _tax(gross - deducted - THRESHOLD)
+        rows.append((month, payee, unit, zwgz, jbgz, gwgz, xjgz, basic, award, allowance, gross,
+                     pension, medical, annuity, unemployment, housing, tax, gross - deducted - tax))  # fmt: skip
+    return rows
+
+
+def _fixed(base: PayBase, raised: bool) -> tuple[int, ...]:
+    """The month-independent parts of a pay line: the four scale items, the contribution base (gross
+    without the award), each deduction but the tax, and their sum."""
     step = base.step + (base.raise_ if raised else 0)
-    award = base.award * (85 + int(rng.random() * 31)) // 100  # 85-115%: cheaper than randint per row
-    gross = base.post + step + base.basic + award + base.allowance
     insured = base.post + step + base.basic + base.allowance  # contribution base excludes the award
     pension = insured * 8 // 100 if base.pension else 0
     medical = insured * 2 // 100
     annuity = insured * 4 // 100
     unemployment = 0 if base.civil else insured * 5 // 1000
     housing = insured * base.housing // 100
-    tax = _tax(gross - pension - medical - annuity - unemployment - housing - THRESHOLD)
-    net = gross - pension - medical - annuity - unemployment - housing - tax
-    civil_items = (base.post, step, 0, 0) if base.civil else (0, 0, base.post, step)
-    return (
-        month,
-        payee,
-        unit,
-        *civil_items,
-        base.basic,
-        award,
-        base.allowance,
-        gross,
-        pension,
-        medical,
-        annuity,
-        unemployment,
-        housing,
-        tax,
-        net,
-    )
+    items = (base.post, step, 0, 0) if base.civil else (0, 0, base.post, step)
+    deducted = pension + medical + annuity + unemployment + housing
+    return (*items, insured, pension, medical, annuity, unemployment, housing, deducted)

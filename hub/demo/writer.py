@@ -52,6 +52,8 @@ class Sink:
         self.databases: dict[str, _Database] = {}
         self.where: dict[str, _Database] = {}
         self.tables: dict[str, sa.Table] = {}
+        # Rows queued per table (generators append to these lists, which stay the same objects);
+        # the next `flush_full` writes a table's once it holds a chunk's worth.
         self.buffers: dict[str, list[tuple]] = {}
         self.sql: dict[str, str] = {}
         self.dates: dict[str, tuple[int, ...]] = {}
@@ -96,10 +98,6 @@ class Sink:
         for db in self.databases.values():
             db.raw.commit()
 
-    def add(self, table: str, row: tuple) -> None:
-        """Queue one row (written by the next `flush_full` once its table has a chunk's worth)."""
-        self.buffers[table].append(row)
-
     def flush_full(self) -> None:
         """Write every table whose buffer holds at least a chunk."""
         for table, buffer in self.buffers.items():
@@ -118,19 +116,12 @@ class Sink:
                     copy.write_row(row)
         else:
             if db.dialect.name == "sqlite" and self.dates[table]:  # store ISO text, as SQLAlchemy's Date does
-                dates = self.dates[table]
-                rows = [
-                    tuple(
-                        v.isoformat() if i in dates and isinstance(v, dt.date) else v
-                        for i, v in enumerate(row)
-                    )
-                    for row in rows
-                ]
+                rows = [_iso_dates(row, self.dates[table]) for row in rows]
             cursor.executemany(self.sql[table], rows)
         cursor.close()
         db.raw.commit()
         self.rows_written += len(rows)
-        self.buffers[table] = []
+        self.buffers[table].clear()
 
     def finish(self, progress: Any = None) -> None:
         """Flush everything and build the indexes."""
@@ -158,6 +149,16 @@ class Sink:
         for db in self.databases.values():
             db.close()
         self.databases.clear()
+
+
+def _iso_dates(row: tuple, dates: tuple[int, ...]) -> tuple:
+    """The row with its dates (at the positions `dates`) as ISO text."""
+    values = list(row)
+    for i in dates:
+        day = values[i]
+        if isinstance(day, dt.date):
+            values[i] = day.isoformat()
+    return tuple(values)
 
 
 def generated(targets: dict[str, str]) -> bool:
