@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 
+from hub.demo.draws import Weighted
+
 
 def _words(text: str) -> tuple[str, ...]:
     """A tuple of the space-separated words of `text` (keeps long name lists compact)."""
@@ -21,6 +23,7 @@ HAN_SURNAMES = (
     "沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严武戴孔汤"
 )
 HAN_SURNAME_WEIGHTS = tuple(1.0 / (i + 8) for i in range(len(HAN_SURNAMES)))
+_HAN_SURNAME = Weighted(zip(HAN_SURNAMES, HAN_SURNAME_WEIGHTS, strict=True))
 HUI_SURNAMES = "马马马杨丁海哈穆金沙"
 MANCHU_SURNAMES = "关金佟那富赵肖"
 # Mongolians who use a Han-style surname mostly pick one of these.
@@ -166,7 +169,7 @@ def person_name(rng: random.Random, ethnic: str, male: bool) -> tuple[str, int]:
     elif ethnic == "11":
         surname = rng.choice(MANCHU_SURNAMES)
     else:
-        surname = rng.choices(HAN_SURNAMES, HAN_SURNAME_WEIGHTS)[0]
+        surname = _HAN_SURNAME.pick(rng)
     length = 1 if rng.random() < 0.35 else 2
     return surname + "".join(rng.choice(given) for _ in range(length)), 1
 

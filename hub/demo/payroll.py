@@ -6,6 +6,7 @@ import random
 from dataclasses import dataclass
 
 from hub.core.codes import CIVIL_SERVICE_SCALE, PostCategory
+from hub.demo.draws import randint
 from hub.demo.population import Person
 
 # 职务(职级)工资 by A0221 level code, yuan; non-leaders by years of service below.
@@ -59,9 +60,9 @@ def pay_base(p: Person, years: int, rng: random.Random) -> PayBase:
         post * 100,
         step * 100,
         raise_ * 100,
-        rng.randint(2400, 3400) * 100,
-        rng.randint(600, 1600) * 100,
-        rng.randint(1800, 3200) * 100,
+        randint(rng, 2400, 3400) * 100,
+        randint(rng, 600, 1600) * 100,
+        randint(rng, 1800, 3200) * 100,
         rng.choice((10, 12)),
         p.pension,
     )
@@ -91,7 +92,8 @@ def pay_rows(
         ]
         award = award_base * (85 + int(random() * 31)) // 100  # 85-115%: cheaper than randint per row
         gross = insured + award
-        tax = _tax(gross - deducted - THRESHOLD)
+        taxable = gross - deducted - THRESHOLD  # most lines fall in the first bracket
+        tax = taxable * 3 // 100 if 0 < taxable <= TAX[0][0] else _tax(taxable)
         rows.append((month, payee, unit, zwgz, jbgz, gwgz, xjgz, basic, award, allowance, gross,
                      pension, medical, annuity, unemployment, housing, tax, gross - deducted - tax))  # fmt: skip
     return rows

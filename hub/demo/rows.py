@@ -8,6 +8,7 @@ import uuid
 
 from hub.core.codes import CIVIL_SERVICE_SCALE, EmploymentStatus, PostCategory
 from hub.demo import spellings as S
+from hub.demo.draws import randint
 from hub.demo.names import REGION_SHORT
 from hub.demo.payroll import pay_base, pay_rows
 from hub.demo.planting import written_id
@@ -41,7 +42,7 @@ def _guid(rng: random.Random) -> str:
 
 
 def _doc(p: Person, office: str, day: dt.date, rng: random.Random) -> str:
-    return f"{REGION_SHORT.get(p.inst.home, '阿盟')}{office}〔{day.year}〕{rng.randint(1, 300)}号"
+    return f"{REGION_SHORT.get(p.inst.home, '阿盟')}{office}〔{day.year}〕{randint(rng, 1, 300)}号"
 
 
 def registry_rows(p: Person, world: World, rng: random.Random, out: Rows) -> None:
@@ -156,7 +157,7 @@ def cadre_rows(p: Person, rng: random.Random, out: Rows) -> None:
     graduated = {"14": 25, "21": 22, "31": 21, "41": 19, "61": 18, "71": 15}
     if p.education == "14" and rng.random() < 0.5:  # a first degree, then a master's while working
         out["A08"].append((a0100, "21", S.FULL_TIME[True], f"{p.birth.year + 22}0701"))
-        out["A08"].append((a0100, "14", S.FULL_TIME[False], f"{p.birth.year + rng.randint(28, 36)}0701"))
+        out["A08"].append((a0100, "14", S.FULL_TIME[False], f"{p.birth.year + randint(rng, 28, 36)}0701"))
     else:
         out["A08"].append(
             (a0100, p.education, S.FULL_TIME[True], f"{p.birth.year + graduated[p.education]}0701")
@@ -204,7 +205,7 @@ def finance_rows(p: Person, world: World, rng: random.Random, out: Rows) -> None
         ),
     )
     base = pay_base(p, (world.ref_end - p.start_work).days // 365, rng)
-    january = max((i for i, m in enumerate(world.pay_months) if m.endswith("01")), default=world.months)
+    january = world.january
     moved = world.month_index(p.slots[-1].entered) if p.transferred else -1
     before, after = p.slots[0].inst.dwdm, unit.dwdm
     months = [
