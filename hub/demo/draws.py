@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import cache
 from itertools import accumulate
 from typing import Generic, TypeVar
@@ -17,6 +17,11 @@ def randint(rng: random.Random, a: int, b: int) -> int:
     """The draw `rng.randint(a, b)` makes (CPython's randrange takes it from `_randbelow` alike)
     without its argument checks, which cost twice the draw on the generator's hot paths."""
     return a + rng._randbelow(b - a + 1)  # type: ignore[attr-defined]
+
+
+def choice(rng: random.Random, seq: Sequence[T]) -> T:
+    """The draw `rng.choice(seq)` makes, likewise without its checks (`seq` must not be empty)."""
+    return seq[rng._randbelow(len(seq))]  # type: ignore[attr-defined]
 
 
 class Weighted(Generic[T]):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from hub.demo.draws import Weighted
+from hub.demo.draws import Weighted, choice
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -161,17 +161,17 @@ def person_name(rng: random.Random, ethnic: str, male: bool) -> tuple[str, int]:
     """A plausible name for the ethnic group and sex, and the length of its surname (0 if none)."""
     given = MALE_GIVEN if male else FEMALE_GIVEN
     if ethnic == "02" and rng.random() < 0.7:
-        return rng.choice(MONGOL_MALE if male else MONGOL_FEMALE), 0
+        return choice(rng, MONGOL_MALE if male else MONGOL_FEMALE), 0
     if ethnic == "02":
-        surname = rng.choice(MONGOL_SURNAMES)
+        surname = choice(rng, MONGOL_SURNAMES)
     elif ethnic == "03":
-        surname = rng.choice(HUI_SURNAMES)
+        surname = choice(rng, HUI_SURNAMES)
     elif ethnic == "11":
-        surname = rng.choice(MANCHU_SURNAMES)
+        surname = choice(rng, MANCHU_SURNAMES)
     else:
         surname = _HAN_SURNAME.pick(rng)
     length = 1 if rng.random() < 0.35 else 2
-    return surname + "".join(rng.choice(given) for _ in range(length)), 1
+    return surname + "".join(choice(rng, given) for _ in range(length)), 1
 
 
 def other_name(name: str, rng: random.Random) -> str:
@@ -180,4 +180,4 @@ def other_name(name: str, rng: random.Random) -> str:
         if name[i] in NAME_SWAPS:
             return name[:i] + NAME_SWAPS[name[i]] + name[i + 1 :]
     pool = [c for c in MALE_GIVEN + FEMALE_GIVEN if c != name[-1]]
-    return name[:-1] + rng.choice(pool)
+    return name[:-1] + choice(rng, pool)

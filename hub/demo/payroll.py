@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import random
+from bisect import bisect_left
 from dataclasses import dataclass
 
 from hub.core.codes import CIVIL_SERVICE_SCALE, PostCategory
-from hub.demo.draws import randint
+from hub.demo.draws import choice, randint
 from hub.demo.population import Person
 
 # 职务(职级)工资 by A0221 level code, yuan; non-leaders by years of service below.
@@ -21,6 +22,7 @@ TAX = (
     (8_000_000, 35, 716_000),
     (10**12, 45, 1_516_000),
 )
+_UPPERS = tuple(upper for upper, _, _ in TAX)
 THRESHOLD = 500_000  # 5,000 yuan a month
 
 
@@ -63,7 +65,7 @@ def pay_base(p: Person, years: int, rng: random.Random) -> PayBase:
         randint(rng, 2400, 3400) * 100,
         randint(rng, 600, 1600) * 100,
         randint(rng, 1800, 3200) * 100,
-        rng.choice((10, 12)),
+        choice(rng, (10, 12)),
         p.pension,
     )
 
@@ -71,10 +73,8 @@ def pay_base(p: Person, years: int, rng: random.Random) -> PayBase:
 def _tax(taxable: int) -> int:
     if taxable <= 0:
         return 0
-    for upper, rate, quick in TAX:
-        if taxable <= upper:
-            return max(0, taxable * rate // 100 - quick)
-    return 0
+    upper, rate, quick = TAX[bisect_left(_UPPERS, taxable)]  # the first bracket whose upper bound holds it
+    return max(0, taxable * rate // 100 - quick)
 
 
 def pay_rows(
@@ -92,8 +92,7 @@ def pay_rows(
         ]
         award = award_base * (85 + int(random() * 31)) // 100  # 85-115%: cheaper than randint per row
         gross = insured + award
-        taxable = gross - deducted - THRESHOLD  # most lines fall in the first bracket
-        tax = taxable * 3 // 100 if 0 < taxable <= TAX[0][0] else _tax(taxable)
+        tax = _tax(gross - deducted - THRESHOLD)
         rows.append((month, payee, unit, zwgz, jbgz, gwgz, xjgz, basic, award, allowance, gross,
                      pension, medical, annuity, unemployment, housing, tax, gross - deducted - tax))  # fmt: skip
     return rows

@@ -20,7 +20,7 @@ from hub.core.codes import (
 from hub.core.retirement import RULES, add_months, delay_months, retirement_date, retirement_group
 from hub.demo import names as N
 from hub.demo.cadres import Appointment, appoint
-from hub.demo.draws import Weighted, randint, weighted
+from hub.demo.draws import Weighted, choice, randint, weighted
 from hub.demo.institutions import Institution
 from hub.demo.spellings import LEFT_REASON, TRANSFER_REASON
 from hub.demo.world import World, years_after
@@ -245,7 +245,7 @@ def _career(p: Person, rng: random.Random, world: World) -> None:
         family = "school" if p.quota == QuotaType.JS else family
         p.title = (TITLES[family][band - 1], band, since)
         if p.quota == QuotaType.JS:
-            p.subject = rng.choice(N.TEACHING_SUBJECTS)
+            p.subject = choice(rng, N.TEACHING_SUBJECTS)
 
 
 def build_people(inst: Institution, world: World) -> list[Person]:

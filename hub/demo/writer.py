@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,10 @@ class _Database:
         self.raw: Any = self.connection.connection
         if self.dialect.name == "sqlite":
             self.run("PRAGMA synchronous=OFF")  # a generated file: durability per chunk is not needed
+            # Dates as ISO text, as SQLAlchemy's Date stores them: the sqlite3 module's own default
+            # adapter (deprecated since Python 3.12), registered explicitly, so the driver converts
+            # them while binding instead of a copy of every row.
+            sqlite3.register_adapter(dt.date, dt.date.isoformat)
 
     def run(self, sql: str) -> None:
         cursor = self.raw.cursor()
@@ -56,7 +61,6 @@ class Sink:
         # the next `flush_full` writes a table's once it holds a chunk's worth.
         self.buffers: dict[str, list[tuple]] = {}
         self.sql: dict[str, str] = {}
-        self.dates: dict[str, tuple[int, ...]] = {}
         self.created: list[str] = []
         try:
             self._connect(targets)
@@ -73,9 +77,6 @@ class Sink:
             for table in DEPARTMENT_TABLES.get(department) or JOINED_TABLES[department]:
                 self.where[table.name], self.tables[table.name], self.buffers[table.name] = db, table, []
                 self.sql[table.name] = self._insert(db, table)
-                self.dates[table.name] = tuple(
-                    i for i, c in enumerate(table.columns) if isinstance(c.type, sa.Date)
-                )
 
     @staticmethod
     def _insert(db: _Database, table: sa.Table) -> str:
@@ -115,8 +116,6 @@ class Sink:
                 for row in rows:
                     copy.write_row(row)
         else:
-            if db.dialect.name == "sqlite" and self.dates[table]:  # store ISO text, as SQLAlchemy's Date does
-                rows = [_iso_dates(row, self.dates[table]) for row in rows]
             cursor.executemany(self.sql[table], rows)
         cursor.close()
         db.raw.commit()
@@ -149,16 +148,6 @@ class Sink:
         for db in self.databases.values():
             db.close()
         self.databases.clear()
-
-
-def _iso_dates(row: tuple, dates: tuple[int, ...]) -> tuple:
-    """The row with its dates (at the positions `dates`) as ISO text."""
-    values = list(row)
-    for i in dates:
-        day = values[i]
-        if isinstance(day, dt.date):
-            values[i] = day.isoformat()
-    return tuple(values)
 
 
 def generated(targets: dict[str, str]) -> bool:
