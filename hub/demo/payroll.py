@@ -70,13 +70,6 @@ def pay_base(p: Person, years: int, rng: random.Random) -> PayBase:
     )
 
 
-def _tax(taxable: int) -> int:
-    if taxable <= 0:
-        return 0
-    upper, rate, quick = TAX[bisect_left(_UPPERS, taxable)]  # the first bracket whose upper bound holds it
-    return max(0, taxable * rate // 100 - quick)
-
-
 def pay_rows(
     base: PayBase, payee: str, months: list[tuple[str, str, bool]], rng: random.Random
 ) -> list[tuple]:
@@ -92,7 +85,12 @@ def pay_rows(
         ]
         award = award_base * (85 + int(random() * 31)) // 100  # 85-115%: cheaper than randint per row
         gross = insured + award
-        tax = _tax(gross - deducted - THRESHOLD)
+        taxable = gross - deducted - THRESHOLD
+        if taxable > 0:  # the monthly income tax: the first bracket whose upper bound holds it
+            _, rate, quick = TAX[bisect_left(_UPPERS, taxable)]
+            tax = max(0, taxable * rate // 100 - quick)
+        else:
+            tax = 0
         rows.append((month, payee, unit, zwgz, jbgz, gwgz, xjgz, basic, award, allowance, gross,
                      pension, medical, annuity, unemployment, housing, tax, gross - deducted - tax))  # fmt: skip
     return rows
