@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import re
 import unicodedata
 
@@ -31,7 +32,9 @@ def fold(text: str) -> str:
 
 def id_check_digit(body17: str) -> str:
     """The GB 11643 check character of the first 17 digits."""
-    return ID_CHECK[sum(int(d) * w for d, w in zip(body17, ID_WEIGHTS, strict=True)) % 11]
+    if len(body17) != len(ID_WEIGHTS):
+        raise ValueError(f"expected 17 digits, got {body17!r}")
+    return ID_CHECK[sum(map(operator.mul, map(int, body17), ID_WEIGHTS)) % 11]
 
 
 def upgrade_id15(id15: str) -> str:
@@ -99,7 +102,7 @@ def parse_id_number(raw: str | None) -> str:
 def make_id_number(region: str, birth: dt.date, sequence: int, male: bool) -> str:
     """Build a valid 18-digit ID number; `sequence` (0-499) gives digits 15-17 with the sex parity."""
     parity = 2 * (sequence // 100 % 5) + (1 if male else 0)
-    body = f"{region}{birth:%Y%m%d}{sequence % 100:02d}{parity}"
+    body = f"{region}{birth.year:04d}{birth.month:02d}{birth.day:02d}{sequence % 100:02d}{parity}"
     return body + id_check_digit(body)
 
 

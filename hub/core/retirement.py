@@ -36,12 +36,14 @@ RULES: dict[RetirementGroup, RetirementRule] = {
     RetirementGroup.WOMEN_WORKER: RetirementRule(50, (1975, 1), 2, 60),
 }
 
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
 
 def add_months(day: dt.date, months: int) -> dt.date:
     """`day` plus a number of months, clamped to the last day of the target month."""
     index = day.year * 12 + day.month - 1 + months
     year, month = divmod(index, 12)
-    last = calendar.monthrange(year, month + 1)[1]
+    last = 29 if month == 1 and calendar.isleap(year) else _MONTH_DAYS[month]
     return dt.date(year, month + 1, min(day.day, last))
 
 

@@ -138,9 +138,8 @@ def _institution(inst: Institution, world: World, planting: Planting, sink: Sink
     rows = unit_rows(inst, people, world, rng) | other_unit_rows(inst, heads, deputies, rng)
     rows["T_YBJH"] = plan_rows
     for table, table_rows in rows.items():
-        for row in table_rows:
-            sink.add(table, row)
+        sink.buffers[table] += table_rows
     for p in people:
-        person_rows(p, world, rng, sink.add)
+        person_rows(p, world, rng, sink.buffers)
     sink.flush_full()  # buffers stay bounded: at most a chunk plus one institution's rows
     return len(people)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 
+from hub.demo.draws import Weighted, choice
+
 
 def _words(text: str) -> tuple[str, ...]:
     """A tuple of the space-separated words of `text` (keeps long name lists compact)."""
@@ -21,6 +23,7 @@ HAN_SURNAMES = (
     "沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严武戴孔汤"
 )
 HAN_SURNAME_WEIGHTS = tuple(1.0 / (i + 8) for i in range(len(HAN_SURNAMES)))
+_HAN_SURNAME = Weighted(zip(HAN_SURNAMES, HAN_SURNAME_WEIGHTS, strict=True))
 HUI_SURNAMES = "马马马杨丁海哈穆金沙"
 MANCHU_SURNAMES = "关金佟那富赵肖"
 # Mongolians who use a Han-style surname mostly pick one of these.
@@ -158,17 +161,17 @@ def person_name(rng: random.Random, ethnic: str, male: bool) -> tuple[str, int]:
     """A plausible name for the ethnic group and sex, and the length of its surname (0 if none)."""
     given = MALE_GIVEN if male else FEMALE_GIVEN
     if ethnic == "02" and rng.random() < 0.7:
-        return rng.choice(MONGOL_MALE if male else MONGOL_FEMALE), 0
+        return choice(rng, MONGOL_MALE if male else MONGOL_FEMALE), 0
     if ethnic == "02":
-        surname = rng.choice(MONGOL_SURNAMES)
+        surname = choice(rng, MONGOL_SURNAMES)
     elif ethnic == "03":
-        surname = rng.choice(HUI_SURNAMES)
+        surname = choice(rng, HUI_SURNAMES)
     elif ethnic == "11":
-        surname = rng.choice(MANCHU_SURNAMES)
+        surname = choice(rng, MANCHU_SURNAMES)
     else:
-        surname = rng.choices(HAN_SURNAMES, HAN_SURNAME_WEIGHTS)[0]
+        surname = _HAN_SURNAME.pick(rng)
     length = 1 if rng.random() < 0.35 else 2
-    return surname + "".join(rng.choice(given) for _ in range(length)), 1
+    return surname + "".join(choice(rng, given) for _ in range(length)), 1
 
 
 def other_name(name: str, rng: random.Random) -> str:
@@ -177,4 +180,4 @@ def other_name(name: str, rng: random.Random) -> str:
         if name[i] in NAME_SWAPS:
             return name[:i] + NAME_SWAPS[name[i]] + name[i + 1 :]
     pool = [c for c in MALE_GIVEN + FEMALE_GIVEN if c != name[-1]]
-    return name[:-1] + rng.choice(pool)
+    return name[:-1] + choice(rng, pool)

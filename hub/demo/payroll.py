@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import random
+from bisect import bisect_left
 from dataclasses import dataclass
 
 from hub.core.codes import CIVIL_SERVICE_SCALE, PostCategory
+from hub.demo.draws import choice, randint
 from hub.demo.population import Person
 
 # 职务(职级)工资 by A0221 level code, yuan; non-leaders by years of service below.
@@ -20,6 +22,7 @@ TAX = (
     (8_000_000, 35, 716_000),
     (10**12, 45, 1_516_000),
 )
+_UPPERS = tuple(upper for upper, _, _ in TAX)
 THRESHOLD = 500_000  # 5,000 yuan a month
 
 
@@ -59,51 +62,50 @@ def pay_base(p: Person, years: int, rng: random.Random) -> PayBase:
         post * 100,
         step * 100,
         raise_ * 100,
-        rng.randint(2400, 3400) * 100,
-        rng.randint(600, 1600) * 100,
-        rng.randint(1800, 3200) * 100,
-        rng.choice((10, 12)),
+        randint(rng, 2400, 3400) * 100,
+        randint(rng, 600, 1600) * 100,
+        randint(rng, 1800, 3200) * 100,
+        choice(rng, (10, 12)),
         p.pension,
     )
 
 
-def _tax(taxable: int) -> int:
-    if taxable <= 0:
-        return 0
-    for upper, rate, quick in TAX:
-        if taxable <= upper:
-            return max(0, taxable * rate // 100 - quick)
-    return 0
+def pay_rows(
+    base: PayBase, payee: str, months: list[tuple[str, str, bool]], rng: random.Random
+) -> list[tuple]:
+    """GZ_YB rows of one payee, one per (GZNY, DWDM, raised) month: pay items, gross, deductions, net
+    (all money in fen). Only the award varies from month to month (one draw each); the rest is
+    worked out once per raised state."""
+    fixed = {raised: _fixed(base, raised) for raised in {m[2] for m in months}}
+    random, award_base, basic, allowance = rng.random, base.award, base.basic, base.allowance
+    rows = []
+    for month, unit, raised in months:
+        zwgz, jbgz, gwgz, xjgz, insured, pension, medical, annuity, unemployment, housing, deducted = fixed[
+            raised
+        ]
+        award = award_base * (85 + int(random() * 31)) // 100  # 85-115%: cheaper than randint per row
+        gross = insured + award
+        taxable = gross - deducted - THRESHOLD
+        if taxable > 0:  # the monthly income tax: the first bracket whose upper bound holds it
+            _, rate, quick = TAX[bisect_left(_UPPERS, taxable)]
+            tax = max(0, taxable * rate // 100 - quick)
+        else:
+            tax = 0
+        rows.append((month, payee, unit, zwgz, jbgz, gwgz, xjgz, basic, award, allowance, gross,
+                     pension, medical, annuity, unemployment, housing, tax, gross - deducted - tax))  # fmt: skip
+    return rows
 
 
-def pay_row(base: PayBase, month: str, payee: str, unit: str, raised: bool, rng: random.Random) -> tuple:
-    """One GZ_YB row: GZNY, RYBM, DWDM, pay items, gross, deductions, net (all money in fen)."""
+def _fixed(base: PayBase, raised: bool) -> tuple[int, ...]:
+    """The month-independent parts of a pay line: the four scale items, the contribution base (gross
+    without the award), each deduction but the tax, and their sum."""
     step = base.step + (base.raise_ if raised else 0)
-    award = base.award * (85 + int(rng.random() * 31)) // 100  # 85-115%: cheaper than randint per row
-    gross = base.post + step + base.basic + award + base.allowance
     insured = base.post + step + base.basic + base.allowance  # contribution base excludes the award
     pension = insured * 8 // 100 if base.pension else 0
     medical = insured * 2 // 100
     annuity = insured * 4 // 100
     unemployment = 0 if base.civil else insured * 5 // 1000
     housing = insured * base.housing // 100
-    tax = _tax(gross - pension - medical - annuity - unemployment - housing - THRESHOLD)
-    net = gross - pension - medical - annuity - unemployment - housing - tax
-    civil_items = (base.post, step, 0, 0) if base.civil else (0, 0, base.post, step)
-    return (
-        month,
-        payee,
-        unit,
-        *civil_items,
-        base.basic,
-        award,
-        base.allowance,
-        gross,
-        pension,
-        medical,
-        annuity,
-        unemployment,
-        housing,
-        tax,
-        net,
-    )
+    items = (base.post, step, 0, 0) if base.civil else (0, 0, base.post, step)
+    deducted = pension + medical + annuity + unemployment + housing
+    return (*items, insured, pension, medical, annuity, unemployment, housing, deducted)

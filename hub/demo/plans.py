@@ -7,6 +7,7 @@ import random
 from collections import defaultdict
 
 from hub.core.codes import PlanStatus, QuotaType
+from hub.demo.draws import randint
 from hub.demo.institutions import Institution
 from hub.demo.population import Slot
 from hub.demo.spellings import PLAN_ZT
@@ -37,7 +38,7 @@ class _Plans:
         return jhid
 
     def before(self, day: dt.date) -> dt.date:
-        return day - dt.timedelta(days=self.rng.randint(15, 120))
+        return day - dt.timedelta(days=randint(self.rng, 15, 120))
 
 
 def _faulty(plans: _Plans, slot: Slot) -> None:
@@ -49,7 +50,7 @@ def _faulty(plans: _Plans, slot: Slot) -> None:
         plans.add(slot.inst, slot.quota, 1, plans.before(slot.entered), [slot], PlanStatus.REVOKED)
     elif fault == "plan_after_entry":
         gap = max(1, min(90, (world.ref_end - slot.entered).days))
-        plans.add(slot.inst, slot.quota, 1, slot.entered + dt.timedelta(days=rng.randint(1, gap)), [slot])
+        plans.add(slot.inst, slot.quota, 1, slot.entered + dt.timedelta(days=randint(rng, 1, gap)), [slot])
     elif fault == "other_quota_type":
         other = next(q for q in QuotaType if q != slot.quota)
         plans.add(slot.inst, other, 1, plans.before(slot.entered), [slot])
@@ -88,14 +89,14 @@ def build_plans(inst: Institution, slots: list[Slot], world: World) -> list[tupl
     for quota, _ in inst.kind.quotas:  # plans approved for current vacancies, and one revoked now and then
         if rng.random() < 0.25:
             plans.add(
-                inst, quota, rng.randint(1, 3), world.ref_end - dt.timedelta(days=rng.randint(10, 200)), []
+                inst, quota, randint(rng, 1, 3), world.ref_end - dt.timedelta(days=randint(rng, 10, 200)), []
             )
         if rng.random() < 0.04:
             plans.add(
                 inst,
                 quota,
-                rng.randint(1, 2),
-                world.ref_end - dt.timedelta(days=rng.randint(200, 900)),
+                randint(rng, 1, 2),
+                world.ref_end - dt.timedelta(days=randint(rng, 200, 900)),
                 [],
                 PlanStatus.REVOKED,
             )

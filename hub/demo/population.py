@@ -20,6 +20,7 @@ from hub.core.codes import (
 from hub.core.retirement import RULES, add_months, delay_months, retirement_date, retirement_group
 from hub.demo import names as N
 from hub.demo.cadres import Appointment, appoint
+from hub.demo.draws import Weighted, choice, randint, weighted
 from hub.demo.institutions import Institution
 from hub.demo.spellings import LEFT_REASON, TRANSFER_REASON
 from hub.demo.world import World, years_after
@@ -40,6 +41,9 @@ TITLES = {  # by 职称 level 1 正高 … 5 员级
     "medical": ("主任医师", "副主任医师", "主治医师", "医师", "医士"),
     "other": ("正高级工程师", "高级工程师", "工程师", "助理工程师", "技术员"),
 }
+
+_ETHNIC = Weighted(N.ETHNIC_WEIGHTS.items())
+_HOME_BANNER = Weighted(N.HOME_BANNERS.items())
 
 
 @dataclass(slots=True, eq=False)
@@ -119,7 +123,7 @@ class Person:
 
 
 def _pick(rng: random.Random, pairs: tuple[tuple[T, float], ...]) -> T:
-    return rng.choices([p[0] for p in pairs], [p[1] for p in pairs])[0]
+    return weighted(pairs).pick(rng)
 
 
 def _category(quota: QuotaType, mix: tuple[float, float, float], rng: random.Random) -> PersonnelCategory:
@@ -128,7 +132,7 @@ def _category(quota: QuotaType, mix: tuple[float, float, float], rng: random.Ran
         return fixed[quota]
     if quota == QuotaType.GQ:
         return C.PI_WORKER
-    return rng.choices((C.PI_MANAGEMENT, C.PI_TECHNICAL, C.PI_WORKER), mix)[0]
+    return weighted(tuple(zip((C.PI_MANAGEMENT, C.PI_TECHNICAL, C.PI_WORKER), mix, strict=True))).pick(rng)
 
 
 def active_birth(rng: random.Random, male: bool, worker: bool, world: World) -> dt.date:
@@ -136,7 +140,7 @@ def active_birth(rng: random.Random, male: bool, worker: bool, world: World) -> 
     group = retirement_group("male" if male else "female", worker)
     for _ in range(30):
         age = rng.triangular(22.2, 62.0, 41.0)
-        birth = years_after(world.ref_end, -age) - dt.timedelta(days=rng.randint(0, 27))
+        birth = years_after(world.ref_end, -age) - dt.timedelta(days=randint(rng, 0, 27))
         if retirement_date(birth, group) > world.ref_end:
             return birth
     return years_after(world.ref_end, -35)
@@ -159,8 +163,8 @@ def _dates(p_birth: dt.date, founded: dt.date, until: dt.date, rng: random.Rando
     start = years_after(p_birth, rng.uniform(19.0, 26.0))
     cap = until - dt.timedelta(days=30)
     if start > cap:
-        start = max(years_after(p_birth, 18), cap - dt.timedelta(days=rng.randint(0, 200)))
-    entered = min(max(start + dt.timedelta(days=rng.randint(0, 300)), founded), cap)
+        start = max(years_after(p_birth, 18), cap - dt.timedelta(days=randint(rng, 0, 200)))
+    entered = min(max(start + dt.timedelta(days=randint(rng, 0, 300)), founded), cap)
     return start, max(entered, start)
 
 
@@ -169,23 +173,23 @@ def _person(inst: Institution, rng: random.Random, world: World) -> Person:
     quota = _pick(rng, kind.quotas)
     category = _category(quota, kind.pi_mix, rng)
     male = rng.random() < kind.male
-    ethnic = str(rng.choices(tuple(N.ETHNIC_WEIGHTS), tuple(N.ETHNIC_WEIGHTS.values()))[0])
+    ethnic = _ETHNIC.pick(rng)
     name, surname = N.person_name(rng, ethnic, male)
     education = _pick(rng, EDUCATION[category])
-    origin = inst.home if inst.home in N.BANNERS else _pick(rng, tuple(N.HOME_BANNERS.items()))
+    origin = inst.home if inst.home in N.BANNERS else _HOME_BANNER.pick(rng)
     fate = _pick(rng, FATES)
     worker = quota == QuotaType.GQ or category == C.PI_WORKER
     left: dt.date | None = None
     if fate == E.RETIRED:
-        target = world.ref_end - dt.timedelta(days=rng.randint(0, 5 * 365))
+        target = world.ref_end - dt.timedelta(days=randint(rng, 0, 5 * 365))
         birth = birth_retiring_on(target, male, worker)
         left = retirement_date(birth, retirement_group("male" if male else "female", worker))
     else:
         birth = active_birth(rng, male, worker, world)
         if fate != E.EMPLOYED:  # left within the last four years, never before turning 21
-            left = world.ref_end - dt.timedelta(days=rng.randint(0, 4 * 365))
+            left = world.ref_end - dt.timedelta(days=randint(rng, 0, 4 * 365))
             left = min(
-                world.ref_end, max(left, years_after(birth, 21) + dt.timedelta(days=rng.randint(0, 200)))
+                world.ref_end, max(left, years_after(birth, 21) + dt.timedelta(days=randint(rng, 0, 200)))
             )
     start, entered = _dates(birth, inst.founded, left or world.ref_end, rng)
     slot = Slot(inst, quota, entered)
@@ -212,7 +216,7 @@ def _transfer(p: Person, rng: random.Random, world: World) -> None:
     if old is None:
         return
     first = p.slots[0]
-    moved = first.entered + dt.timedelta(days=rng.randint(365, (world.ref_end - first.entered).days - 30))
+    moved = first.entered + dt.timedelta(days=randint(rng, 365, (world.ref_end - first.entered).days - 30))
     p.slots = [
         Slot(old, p.quota, first.entered, moved, TRANSFER_REASON, SlotStatus.LEFT),
         Slot(p.inst, p.quota, moved),
@@ -231,8 +235,8 @@ def _career(p: Person, rng: random.Random, world: World) -> None:
     elif p.category == C.PI_WORKER:
         post, grade = PostCategory.WORKER, max(1, 5 - service // 7)
     else:
-        post, grade = PostCategory.TECHNICAL, max(2, 13 - service // 3 - rng.randint(0, 2))
-    since = min(until, p.slots[0].entered + dt.timedelta(days=365 * min(service, rng.randint(0, 12))))
+        post, grade = PostCategory.TECHNICAL, max(2, 13 - service // 3 - randint(rng, 0, 2))
+    since = min(until, p.slots[0].entered + dt.timedelta(days=365 * min(service, randint(rng, 0, 12))))
     earlier = p.slots[0].entered if since > p.slots[0].entered + dt.timedelta(days=400) else None
     p.post = (post, grade, since, earlier)
     if post == PostCategory.TECHNICAL:
@@ -241,7 +245,7 @@ def _career(p: Person, rng: random.Random, world: World) -> None:
         family = "school" if p.quota == QuotaType.JS else family
         p.title = (TITLES[family][band - 1], band, since)
         if p.quota == QuotaType.JS:
-            p.subject = rng.choice(N.TEACHING_SUBJECTS)
+            p.subject = choice(rng, N.TEACHING_SUBJECTS)
 
 
 def build_people(inst: Institution, world: World) -> list[Person]:

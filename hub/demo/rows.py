@@ -5,17 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import random
 import uuid
-from collections.abc import Callable
 
 from hub.core.codes import CIVIL_SERVICE_SCALE, EmploymentStatus, PostCategory
 from hub.demo import spellings as S
+from hub.demo.draws import randint
 from hub.demo.names import REGION_SHORT
-from hub.demo.payroll import pay_base, pay_row
+from hub.demo.payroll import pay_base, pay_rows
 from hub.demo.planting import written_id
 from hub.demo.population import Person
 from hub.demo.world import World, month_key
 
-Emit = Callable[[str, tuple], None]
+Rows = dict[str, list[tuple]]  # legacy table name -> rows to write
 _FULL_WIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
 _POST_TOP = {PostCategory.MANAGEMENT: 10, PostCategory.TECHNICAL: 13, PostCategory.WORKER: 5}
 
@@ -42,17 +42,16 @@ def _guid(rng: random.Random) -> str:
 
 
 def _doc(p: Person, office: str, day: dt.date, rng: random.Random) -> str:
-    return f"{REGION_SHORT.get(p.inst.home, '阿盟')}{office}〔{day.year}〕{rng.randint(1, 300)}号"
+    return f"{REGION_SHORT.get(p.inst.home, '阿盟')}{office}〔{day.year}〕{randint(rng, 1, 300)}号"
 
 
-def registry_rows(p: Person, world: World, rng: random.Random, emit: Emit) -> None:
+def registry_rows(p: Person, world: World, rng: random.Random, out: Rows) -> None:
     """T_SMZ: one row per slot (history included)."""
     id18 = written_id(p)
     shown = id18 if p.bad_id else registry_id(id18, p.birth.year < 2000, rng)
     birth = p.births.get("registry", p.birth)
     for slot in p.slots:
-        emit(
-            "T_SMZ",
+        out["T_SMZ"].append(
             (
                 f"R{world.next_code('slot'):09d}",
                 slot.inst.jgid,
@@ -72,15 +71,14 @@ def registry_rows(p: Person, world: World, rng: random.Random, emit: Emit) -> No
         )
 
 
-def hr_rows(p: Person, world: World, rng: random.Random, emit: Emit) -> None:
+def hr_rows(p: Person, world: World, rng: random.Random, out: Rows) -> None:
     """RS_RYXX, RS_GWPY, RS_ZC (if HR knows the person) and AC01."""
     id18 = written_id(p)
     if p.in_hr:
         rybh = f"{world.next_code('hr'):010d}"
         fate, fate_date = p.hr_fate or (p.fate, p.fate_date)
         category = p.hr_category or p.category
-        emit(
-            "RS_RYXX",
+        out["RS_RYXX"].append(
             (
                 rybh,
                 p.inst.dwbm,
@@ -100,16 +98,15 @@ def hr_rows(p: Person, world: World, rng: random.Random, emit: Emit) -> None:
         if p.post:
             post, grade, since, earlier = p.post
             ended = None if p.employed else p.fate_date
-            emit("RS_GWPY", (rybh, S.POST_CATEGORY[post], grade, since, ended))
+            out["RS_GWPY"].append((rybh, S.POST_CATEGORY[post], grade, since, ended))
             if earlier:
-                emit(
-                    "RS_GWPY", (rybh, S.POST_CATEGORY[post], min(_POST_TOP[post], grade + 1), earlier, since)
+                out["RS_GWPY"].append(
+                    (rybh, S.POST_CATEGORY[post], min(_POST_TOP[post], grade + 1), earlier, since)
                 )
         if p.title:
-            emit("RS_ZC", (rybh, p.title[0], str(p.title[1]), p.title[2]))
+            out["RS_ZC"].append((rybh, p.title[0], str(p.title[1]), p.title[2]))
     birth = p.births.get("insurance", p.birth)
-    emit(
-        "AC01",
+    out["AC01"].append(
         (
             f"1529{world.next_code('insured'):010d}",
             id18,
@@ -121,16 +118,15 @@ def hr_rows(p: Person, world: World, rng: random.Random, emit: Emit) -> None:
     )
 
 
-def cadre_rows(p: Person, rng: random.Random, emit: Emit) -> None:
+def cadre_rows(p: Person, rng: random.Random, out: Rows) -> None:
     """A01, A02 (current and earlier posts) and A08 for a cadre."""
     a0100 = _guid(rng)
-    emit(
-        "A01", (a0100, p.name, S.CADRE_SEX[p.male], f"{p.birth:%Y%m}", p.ethnic, written_id(p), p.inst.b0111)
+    out["A01"].append(
+        (a0100, p.name, S.CADRE_SEX[p.male], f"{p.birth:%Y%m}", p.ethnic, written_id(p), p.inst.b0111)
     )
     a = p.appointment
     if a:
-        emit(
-            "A02",
+        out["A02"].append(
             (
                 _guid(rng),
                 a0100,
@@ -145,8 +141,7 @@ def cadre_rows(p: Person, rng: random.Random, emit: Emit) -> None:
         )
         if a.previous:
             code, title, start = a.previous
-            emit(
-                "A02",
+            out["A02"].append(
                 (
                     _guid(rng),
                     a0100,
@@ -161,10 +156,12 @@ def cadre_rows(p: Person, rng: random.Random, emit: Emit) -> None:
             )
     graduated = {"14": 25, "21": 22, "31": 21, "41": 19, "61": 18, "71": 15}
     if p.education == "14" and rng.random() < 0.5:  # a first degree, then a master's while working
-        emit("A08", (a0100, "21", S.FULL_TIME[True], f"{p.birth.year + 22}0701"))
-        emit("A08", (a0100, "14", S.FULL_TIME[False], f"{p.birth.year + rng.randint(28, 36)}0701"))
+        out["A08"].append((a0100, "21", S.FULL_TIME[True], f"{p.birth.year + 22}0701"))
+        out["A08"].append((a0100, "14", S.FULL_TIME[False], f"{p.birth.year + randint(rng, 28, 36)}0701"))
     else:
-        emit("A08", (a0100, p.education, S.FULL_TIME[True], f"{p.birth.year + graduated[p.education]}0701"))
+        out["A08"].append(
+            (a0100, p.education, S.FULL_TIME[True], f"{p.birth.year + graduated[p.education]}0701")
+        )
 
 
 def pay_span(p: Person, world: World) -> tuple[int, int]:
@@ -178,7 +175,7 @@ def pay_span(p: Person, world: World) -> tuple[int, int]:
     return first, min(world.month_index(p.fate_date), world.last - 1)  # never paid in the reference month
 
 
-def finance_rows(p: Person, world: World, rng: random.Random, emit: Emit) -> None:
+def finance_rows(p: Person, world: World, rng: random.Random, out: Rows) -> None:
     """GZ_RY (one payee, two for R09), GZ_YB pay lines and GZ_YD changes."""
     if not p.payee:
         return
@@ -195,8 +192,7 @@ def finance_rows(p: Person, world: World, rng: random.Random, emit: Emit) -> Non
     sex = S.FINANCE_SEX[p.sexes.get("finance", p.male)]
     id18 = written_id(p)
     rybm = f"{world.next_code('payee'):08d}"
-    emit(
-        "GZ_RY",
+    out["GZ_RY"].append(
         (
             rybm,
             unit.dwdm,
@@ -209,11 +205,13 @@ def finance_rows(p: Person, world: World, rng: random.Random, emit: Emit) -> Non
         ),
     )
     base = pay_base(p, (world.ref_end - p.start_work).days // 365, rng)
-    january = max((i for i, m in enumerate(world.pay_months) if m.endswith("01")), default=world.months)
+    january = world.january
     moved = world.month_index(p.slots[-1].entered) if p.transferred else -1
-    for i in range(first, last + 1):
-        dwdm = p.slots[0].inst.dwdm if i < moved else unit.dwdm
-        emit("GZ_YB", pay_row(base, world.pay_months[i], rybm, dwdm, i >= january, rng))
+    before, after = p.slots[0].inst.dwdm, unit.dwdm
+    months = [
+        (world.pay_months[i], before if i < moved else after, i >= january) for i in range(first, last + 1)
+    ]
+    out["GZ_YB"] += pay_rows(base, rybm, months, rng)
     changes: list[tuple[str, str | None, str | None]] = [
         (S.CHANGE_START, month_key(p.slots[0].entered), None)
     ]
@@ -230,8 +228,7 @@ def finance_rows(p: Person, world: World, rng: random.Random, emit: Emit) -> Non
             )
         )
     for kind, since, until in changes:
-        emit(
-            "GZ_YD",
+        out["GZ_YD"].append(
             (
                 f"YD{world.next_code('change'):010d}",
                 rybm,
@@ -244,11 +241,10 @@ def finance_rows(p: Person, world: World, rng: random.Random, emit: Emit) -> Non
     if p.extra_payee:  # R09: the same person on the payroll a second time
         other, start = p.extra_payee
         second = f"{world.next_code('payee'):08d}"
-        emit("GZ_RY", (second, other.dwdm, p.name, id18, sex, category, S.ON_QUOTA, S.ON_PAYROLL[True]))
-        for i in range(start, world.last + 1):
-            emit("GZ_YB", pay_row(base, world.pay_months[i], second, other.dwdm, i >= january, rng))
-        emit(
-            "GZ_YD",
+        out["GZ_RY"].append((second, other.dwdm, p.name, id18, sex, category, S.ON_QUOTA, S.ON_PAYROLL[True]))
+        months = [(world.pay_months[i], other.dwdm, i >= january) for i in range(start, world.last + 1)]
+        out["GZ_YB"] += pay_rows(base, second, months, rng)
+        out["GZ_YD"].append(
             (
                 f"YD{world.next_code('change'):010d}",
                 second,
@@ -260,11 +256,11 @@ def finance_rows(p: Person, world: World, rng: random.Random, emit: Emit) -> Non
         )
 
 
-def person_rows(p: Person, world: World, rng: random.Random, emit: Emit) -> None:
+def person_rows(p: Person, world: World, rng: random.Random, out: Rows) -> None:
     """Every department's rows about one person."""
     if p.in_registry:
-        registry_rows(p, world, rng, emit)
-    hr_rows(p, world, rng, emit)
+        registry_rows(p, world, rng, out)
+    hr_rows(p, world, rng, out)
     if p.cadre:
-        cadre_rows(p, rng, emit)
-    finance_rows(p, world, rng, emit)
+        cadre_rows(p, rng, out)
+    finance_rows(p, world, rng, out)

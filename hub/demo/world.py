@@ -33,6 +33,7 @@ class World:
     ref_end: dt.date = dt.date.min
     window_start: dt.date = dt.date.min
     pay_months: tuple[str, ...] = ()
+    january: int = 0  # index of the window's last January (the yearly raise), `months` if there is none
     by_quota: dict[QuotaType, list[int]] = field(default_factory=dict)
     extra_active: dict[tuple[int, QuotaType], int] = field(default_factory=lambda: defaultdict(int))
     counters: dict[str, int] = field(default_factory=lambda: defaultdict(int))
@@ -45,6 +46,8 @@ class World:
         self.pay_months = tuple(
             f"{i // 12}{i % 12 + 1:02d}" for i in range(index - self.months + 1, index + 1)
         )
+        januaries = [i for i, m in enumerate(self.pay_months) if m.endswith("01")]
+        self.january = max(januaries, default=self.months)
         first = index - self.months + 1
         self.window_start = dt.date(first // 12, first % 12 + 1, 1)
         for inst in self.institutions:

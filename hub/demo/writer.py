@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,10 @@ class _Database:
         self.raw: Any = self.connection.connection
         if self.dialect.name == "sqlite":
             self.run("PRAGMA synchronous=OFF")  # a generated file: durability per chunk is not needed
+            # Dates as ISO text, as SQLAlchemy's Date stores them: the sqlite3 module's own default
+            # adapter (deprecated since Python 3.12), registered explicitly, so the driver converts
+            # them while binding instead of a copy of every row.
+            sqlite3.register_adapter(dt.date, dt.date.isoformat)
 
     def run(self, sql: str) -> None:
         cursor = self.raw.cursor()
@@ -52,9 +57,10 @@ class Sink:
         self.databases: dict[str, _Database] = {}
         self.where: dict[str, _Database] = {}
         self.tables: dict[str, sa.Table] = {}
+        # Rows queued per table (generators append to these lists, which stay the same objects);
+        # the next `flush_full` writes a table's once it holds a chunk's worth.
         self.buffers: dict[str, list[tuple]] = {}
         self.sql: dict[str, str] = {}
-        self.dates: dict[str, tuple[int, ...]] = {}
         self.created: list[str] = []
         try:
             self._connect(targets)
@@ -71,9 +77,6 @@ class Sink:
             for table in DEPARTMENT_TABLES.get(department) or JOINED_TABLES[department]:
                 self.where[table.name], self.tables[table.name], self.buffers[table.name] = db, table, []
                 self.sql[table.name] = self._insert(db, table)
-                self.dates[table.name] = tuple(
-                    i for i, c in enumerate(table.columns) if isinstance(c.type, sa.Date)
-                )
 
     @staticmethod
     def _insert(db: _Database, table: sa.Table) -> str:
@@ -96,10 +99,6 @@ class Sink:
         for db in self.databases.values():
             db.raw.commit()
 
-    def add(self, table: str, row: tuple) -> None:
-        """Queue one row (written by the next `flush_full` once its table has a chunk's worth)."""
-        self.buffers[table].append(row)
-
     def flush_full(self) -> None:
         """Write every table whose buffer holds at least a chunk."""
         for table, buffer in self.buffers.items():
@@ -117,20 +116,11 @@ class Sink:
                 for row in rows:
                     copy.write_row(row)
         else:
-            if db.dialect.name == "sqlite" and self.dates[table]:  # store ISO text, as SQLAlchemy's Date does
-                dates = self.dates[table]
-                rows = [
-                    tuple(
-                        v.isoformat() if i in dates and isinstance(v, dt.date) else v
-                        for i, v in enumerate(row)
-                    )
-                    for row in rows
-                ]
             cursor.executemany(self.sql[table], rows)
         cursor.close()
         db.raw.commit()
         self.rows_written += len(rows)
-        self.buffers[table] = []
+        self.buffers[table].clear()
 
     def finish(self, progress: Any = None) -> None:
         """Flush everything and build the indexes."""
