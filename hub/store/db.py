@@ -97,6 +97,17 @@ class Store:
             yield conn
 
     @asynccontextmanager
+    async def single(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for a write that is one statement on PostgreSQL — its own transaction there, with no BEGIN
+        and COMMIT round trips — and may take several on SQLite, in one transaction (`begin`)."""
+        if self.dialect == "sqlite":
+            async with self.begin() as conn:
+                yield conn
+        else:
+            async with self.connect() as conn:
+                yield conn
+
+    @asynccontextmanager
     async def connect(self) -> AsyncIterator[AsyncConnection]:
         """A connection for reads. On PostgreSQL it reads in autocommit: READ COMMITTED gives each statement
         its own snapshot anyway, and no BEGIN and ROLLBACK travel to the server around the reads."""
