@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Collection, Sequence
@@ -171,6 +172,9 @@ def _engine(url: sa.URL, connect_timeout: float, statement_timeout: float, conne
         options["connect_args"] = {"connect_timeout": int(max(connect_timeout, 1))}
     elif backend == "sqlite":
         options["connect_args"] = {"timeout": statement_timeout}  # how long a read waits for a lock
+        # No ROLLBACK when a connection goes back to the pool (a trip to its thread): reads run outside any
+        # transaction (`_Qmark`), and a connection that began one (a write, a stream) ends it itself on close.
+        options["pool_reset_on_return"] = None
     engine = create_async_engine(url, **options)
     if backend in ("mysql", "mariadb"):
         sa.event.listen(engine.sync_engine, "before_cursor_execute", _mysql_timeout(statement_timeout), retval=True)
@@ -216,13 +220,68 @@ def _sqlite_timeout(engine: AsyncEngine, seconds: float) -> None:
             deadline[0] = 0.0 if _streaming(context) else time.monotonic() + seconds
 
 
+_POSTCOMPILE = re.compile(r"__\[POSTCOMPILE_(\w+)\]")
+_VALUE = re.compile(r"p(\d+)")  # the Binder's parameters: p<index of the value>
+
+
+@dataclass(slots=True)
+class _Qmark:
+    """A read's SQLite text with `?` parameters, run on the driver in one trip to the connection's thread
+    (through SQLAlchemy a read is five: cursor, execute, fetch, close, rollback).
+
+    Each positional parameter is a value (by index) or a constant of the statement (SQLite's `OFFSET ?`);
+    a list value is one `?` per item, so the text is made once per list lengths."""
+
+    sql: str
+    params: tuple[tuple[str, int | None, Any, bool], ...]  # (name, value index, constant, expanding)
+    texts: dict[tuple[int, ...], str]
+
+    @classmethod
+    def of(cls, stmt: sa.Select[Any], dialect: sa.Dialect) -> _Qmark | None:
+        """The statement's plan, or None when a value or a column needs SQLAlchemy's type processing."""
+        if any(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in stmt.selected_columns):
+            return None
+        compiled = stmt.compile(dialect=dialect)
+        params = []
+        for name in compiled.positiontup or ():
+            bind = compiled.binds[name]
+            if bind.type.dialect_impl(dialect).bind_processor(dialect) is not None:
+                return None
+            index = _VALUE.fullmatch(name)
+            params.append((name, int(index[1]) if index else None, bind.effective_value, bind.expanding))
+        return cls(str(compiled), tuple(params), {})
+
+    def bound(self, values: list[Any]) -> tuple[str, list[Any]] | None:
+        """(text, parameters) for these values; None for an empty list (SQLAlchemy renders it)."""
+        flat: list[Any] = []
+        lengths: dict[str, int] = {}
+        for name, index, constant, expanding in self.params:
+            value = constant if index is None else values[index]
+            if not expanding:
+                flat.append(value)
+                continue
+            if not value:
+                return None
+            flat.extend(value)
+            lengths[name] = len(value)
+        key = tuple(lengths.values())
+        sql = self.texts.get(key)
+        if sql is None:
+            if len(self.texts) >= 64:
+                self.texts.clear()
+            sql = self.texts[key] = _POSTCOMPILE.sub(lambda m: ", ".join("?" * lengths[m[1]]), self.sql)
+        return sql, flat
+
+
 @dataclass(slots=True)
 class _Statement:
-    """A read built once: the SQLAlchemy statement, and (for asyncpg) its SQL text and parameter order."""
+    """A read built once: the SQLAlchemy statement, and where the adapter runs it on the driver directly its
+    SQL text and parameter order (asyncpg) or its `?` plan (SQLite)."""
 
     stmt: sa.Select[Any]
     sql: str
-    names: tuple[int, ...]  # positional parameter i is value names[i]
+    names: tuple[int, ...]  # asyncpg: positional parameter i is value names[i]
+    qmark: _Qmark | None = None  # SQLite
 
 
 class SqlAdapter:
@@ -262,6 +321,7 @@ class SqlAdapter:
         self.engine = _engine(parsed, connect_timeout, statement_timeout, max_concurrent_reads)
         self.arrays = parsed.get_backend_name() == "postgresql"
         self._native = parsed.drivername == "postgresql+asyncpg"
+        self._qmark = parsed.drivername == "sqlite+aiosqlite"
         self._pool: asyncpg.Pool | None = None
         self._pool_lock = asyncio.Lock()
         self._specs = {name: spec for name, (spec, _) in mapping.readable().items()}
@@ -302,7 +362,8 @@ class SqlAdapter:
             if self._native:  # asyncpg takes the text and the values in $n order
                 compiled = stmt.compile(dialect=self.engine.dialect)
                 sql, names = str(compiled), tuple(int(n[1:]) for n in compiled.positiontup or ())
-            found = self._statements[key] = _Statement(stmt, sql, names)
+            qmark = _Qmark.of(stmt, self.engine.dialect) if self._qmark else None
+            found = self._statements[key] = _Statement(stmt, sql, names, qmark)
         return found
 
     async def _native_pool(self) -> asyncpg.Pool:
@@ -393,11 +454,26 @@ class SqlAdapter:
                 return await native.fetch(statement.sql, *(values[i] for i in statement.names))  # type: ignore[no-any-return]
             finally:
                 await pool.release(native)
+        bound = statement.qmark.bound(values) if statement.qmark else None
+        if bound is not None:
+            return await self._sqlite(*bound)
         async with self._connection() as conn:
             # Reads need no transaction: autocommit saves the BEGIN/ROLLBACK round trips.
             # A connection that died is invalidated by SQLAlchemy; the next statement reconnects.
             conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
             return (await conn.execute(statement.stmt, params(values))).all()
+
+    async def _sqlite(self, sql: str, args: list[Any]) -> Sequence[Any]:
+        """A read on SQLite in one trip to the connection's thread, stopped at the statement timeout like the others."""
+        async with self._connection() as conn:
+            raw = await conn.get_raw_connection()
+            deadline = raw.info.get("deadline")  # the progress handler's (_sqlite_timeout)
+            if deadline is not None:
+                deadline[0] = time.monotonic() + self.statement_timeout
+            try:
+                return await raw.driver_connection.execute_fetchall(sql, args)  # type: ignore[union-attr,no-any-return]
+            except sqlite3.Error as exc:
+                raise sa.exc.DBAPIError(sql, args, exc) from exc
 
     async def fetch(
         self, entity: str, field: str, keys: Sequence[Any], where: Where | None = None,

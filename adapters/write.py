@@ -8,9 +8,10 @@ An inserted row that does not carry a generated id field gets the one its mappin
 from (application_id, seq) (`derived`), so the hub knows it without reading the row back.
 
 Each change is applied at most once per department database: the adapter keeps a ledger table there,
-`HUB_CHANGE_LEDGER(APPLICATION_ID, SEQ, APPLIED_AT)` (created if missing), and writes a change's
-ledger row, first, in the same transaction as its legacy rows. A change already in the ledger is
-skipped; two deliverers racing on one change: the second waits for the first's ledger row and skips.
+`HUB_CHANGE_LEDGER(APPLICATION_ID, SEQ, APPLIED_AT)` (created if missing), and writes the changes'
+ledger rows, first (on PostgreSQL and SQLite in one statement), in the same transaction as their
+legacy rows. A change already in the ledger is skipped; two deliverers racing on one change: the
+second waits for the first's ledger row and skips.
 """
 
 from __future__ import annotations
@@ -189,16 +190,38 @@ def generated_ids(mapping: MappingFile, change: Change) -> dict[str, str]:
 
 def _claim(dialect: str, application_id: str, seq: int) -> sa.Executable:
     """INSERT of a change's ledger row that does nothing when the row is there (rowcount 0)."""
-    row = {"APPLICATION_ID": application_id, "SEQ": seq, "APPLIED_AT": dt.datetime.now(dt.UTC).replace(tzinfo=None)}
-    if dialect == "postgresql":
-        return postgresql.insert(LEDGER).values(row).on_conflict_do_nothing()
-    if dialect == "sqlite":
-        return sqlite.insert(LEDGER).values(row).on_conflict_do_nothing()
+    row = _ledger_row(application_id, seq)
     if dialect in ("mysql", "mariadb"):
         return sa.insert(LEDGER).values(row).prefix_with("IGNORE")
     exists = sa.select(sa.literal(1)).where(LEDGER.c["APPLICATION_ID"] == application_id, LEDGER.c["SEQ"] == seq)
     source = sa.select(*(sa.literal(v) for v in row.values())).where(~exists.exists())
     return sa.insert(LEDGER).from_select(list(row), source)
+
+
+def _ledger_row(application_id: str, seq: int) -> dict[str, Any]:
+    return {"APPLICATION_ID": application_id, "SEQ": seq, "APPLIED_AT": dt.datetime.now(dt.UTC).replace(tzinfo=None)}
+
+
+# INSERT … ON CONFLICT DO NOTHING RETURNING
+_CLAIM_ALL: dict[str, Callable[[sa.Table], postgresql.Insert | sqlite.Insert]] = {
+    "postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+async def _claimed(conn: AsyncConnection, changes: Sequence[Change]) -> set[tuple[str, int]]:
+    """Insert the changes' ledger rows that are not there yet: (application id, seq) of those inserted.
+
+    PostgreSQL and SQLite claim them all in one statement (the rows already there are skipped and not
+    returned; a concurrent deliverer's uncommitted row is waited for); elsewhere one statement a change."""
+    insert = _CLAIM_ALL.get(conn.dialect.name)
+    if insert is not None:
+        claim = insert(LEDGER).on_conflict_do_nothing().returning(LEDGER.c["APPLICATION_ID"], LEDGER.c["SEQ"])
+        rows = await conn.execute(claim, [_ledger_row(c.application_id, c.seq) for c in changes])
+        return {(r[0], r[1]) for r in rows}
+    claimed = set()
+    for change in changes:
+        if (await conn.execute(_claim(conn.dialect.name, change.application_id, change.seq))).rowcount == 1:
+            claimed.add((change.application_id, change.seq))
+    return claimed
 
 
 async def ensure_ledger(conn: AsyncConnection) -> None:
@@ -214,15 +237,17 @@ async def ensure_ledger(conn: AsyncConnection) -> None:
 
 
 async def apply(conn: AsyncConnection, plans: Sequence[tuple[Change, sa.Executable | None]]) -> int:
-    """Run each change not yet in the ledger (its ledger row first) in the caller's transaction;
+    """Run each change not yet in the ledger (its ledger row written first) in the caller's transaction;
     returns how many were applied (a change with nothing of its own to write is recorded and counts).
     An UPDATE that matches no row is rejected."""
+    if not plans:
+        return 0
+    claimed = await _claimed(conn, [change for change, _ in plans])
     applied = 0
-    dialect = conn.dialect.name
     for change, statement in plans:
-        claimed = await conn.execute(_claim(dialect, change.application_id, change.seq))
-        if claimed.rowcount != 1:
-            continue  # applied before (or by another deliverer that got there first)
+        if (change.application_id, change.seq) not in claimed:
+            continue  # applied before (or by another deliverer that got there first), or listed twice
+        claimed.discard((change.application_id, change.seq))
         if statement is None:
             applied += 1
             continue

@@ -21,6 +21,11 @@ from hub.core.db import async_url, sync_url
 from hub.core.errors import StoreBehind
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Connections a PostgreSQL store opens at most, each kept once made; a checkout waits while all are out.
+# A pool that keeps fewer closes the others when they are given back, and the next one costs a connect,
+# a server process and its statements prepared again: with SQLAlchemy's 5 kept and 10 more, about one
+# connect per onboarding under load (bench/workflow.py).
+POOL_SIZE = 20
 log = logging.getLogger(__name__)
 
 
@@ -92,6 +97,17 @@ class Store:
             yield conn
 
     @asynccontextmanager
+    async def single(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for a write that is one statement on PostgreSQL — its own transaction there, with no BEGIN
+        and COMMIT round trips — and may take several on SQLite, in one transaction (`begin`)."""
+        if self.dialect == "sqlite":
+            async with self.begin() as conn:
+                yield conn
+        else:
+            async with self.connect() as conn:
+                yield conn
+
+    @asynccontextmanager
     async def connect(self) -> AsyncIterator[AsyncConnection]:
         """A connection for reads. On PostgreSQL it reads in autocommit: READ COMMITTED gives each statement
         its own snapshot anyway, and no BEGIN and ROLLBACK travel to the server around the reads."""
@@ -134,7 +150,7 @@ def _engine_options(url: sa.URL) -> dict[str, Any]:
         return {"connect_args": {"timeout": 30}}
     # No ping before each checkout (a round trip every time): a connection the server dropped fails its
     # statement, and SQLAlchemy then renews the pool's connections.
-    return {}
+    return {"pool_size": POOL_SIZE, "max_overflow": 0}
 
 
 def head() -> str:

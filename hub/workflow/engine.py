@@ -8,14 +8,16 @@ transaction writes nothing. A decision moves the application's stage on when eve
 of it approved; the last approval re-runs the precheck, consumes the reservations, writes the
 kind's changes to the outbox in the same transaction, and after the commit calls `after_commit`
 (which delivers them; a no-op by default). Every transition is an UPDATE naming the version that
-was read (`... WHERE id = :id AND version = :seen`) with its history row in the same transaction:
-a concurrent second decision on the same step is CONFLICT.
+was read (`... WHERE id = :id AND version = :seen`) with its history row in the same transaction
+(on PostgreSQL in the same statement, which alone is a decision's transaction when nothing else
+changes): a concurrent second decision on the same step is CONFLICT.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -105,7 +107,8 @@ class Workflow:
                 updated_at=now, completed_at=None)
             await conn.execute(sa.insert(applications).values(
                 {**{f: getattr(submitted, f) for f in _COLUMNS}, "current_steps": list(submitted.current_steps)}))
-            event = await _event(conn, app_id, None, "SUBMIT", None, State.SUBMITTED, actor, now, None, None)
+            event = _made(None, "SUBMIT", None, State.SUBMITTED, actor, now, None, None)
+            await conn.execute(sa.insert(application_events), _event_row(app_id, event))
             return _with(submitted, event)
 
     async def _check(self, kind: Kind, raw_input: Mapping[str, Any] | None, actor: Actor,
@@ -221,7 +224,7 @@ class Workflow:
                                   f"approved, {room.occupied} in post, {room.held} reserved, {need} needed")])
         plan: rs.PlanRoom | None = None
         if spec.plan:
-            own = await rs.held_plan(conn, app_id) if final else None
+            own = room.own_plan if final else None
             entering = checked.input.get(spec.entering) if spec.entering else None
             entering_on = dt.date.fromisoformat(entering) if isinstance(entering, str) else entering
             plan = next((p for p in room.plans if p.plan_id == own), None) if own else room.plan_with_places(entering_on)
@@ -231,10 +234,9 @@ class Workflow:
                 raise Blocked([Reason("NO_VACANCY_PLAN", f"无名额剩余的已批准空编补员计划（{quota_type}{by}） / no "
                                       f"approved vacancy plan with places left ({quota_type}{by_en})")])
         if not final:
-            if spec.slot:
-                await rs.reserve(conn, app_id, checked.ident.code, quota_type, rs.What.SLOT)
-            if plan is not None:
-                await rs.reserve(conn, app_id, checked.ident.code, quota_type, rs.What.PLAN, plan.plan_id)
+            await rs.reserve(conn, app_id, checked.ident.code, [
+                *([(quota_type, rs.What.SLOT, None)] if spec.slot else []),
+                *([(quota_type, rs.What.PLAN, plan.plan_id)] if plan is not None else [])])
         return {"plan_id": plan.plan_id, "used_after": len(plan.used | {app_id})} if plan is not None else {}
 
     async def _post(self, conn: AsyncConnection, app_id: str, checked: Checked, final: bool) -> None:
@@ -246,7 +248,7 @@ class Workflow:
                                   f"{found.filled}，在办 {found.held} / leadership posts full: {found.role}/{found.scope} "
                                   f"{found.approved} approved, {found.filled} filled, {found.held} reserved")])
         if not final:
-            await rs.reserve(conn, app_id, checked.ident.code, "POST", rs.What.POST, found.key)
+            await rs.reserve(conn, app_id, checked.ident.code, [("POST", rs.What.POST, found.key)])
 
     # --- deciding ----------------------------------------------------------------------------
 
@@ -278,21 +280,25 @@ class Workflow:
         if decision == Decision.APPROVE and not remaining and app.stage + 1 == len(kind.stages):
             done, decided = await self._complete(app, kind, step, comment, actor, now, waited)
         else:
-            async with self.store.begin() as conn:
-                if decision == Decision.APPROVE:
-                    stage, steps_now, since = app.stage, remaining, app.stage_since
-                    if not remaining:
-                        stage, since = app.stage + 1, now
-                        steps_now = [s.name for s in kind.stages[stage]]
-                    to = State.IN_REVIEW
-                    moved = await _cas(conn, app, state=to, stage=stage, current_steps=steps_now, stage_since=since)
-                else:
-                    to = State.RETURNED if decision == Decision.RETURN else State.REJECTED
-                    moved = await _cas(conn, app, state=to, current_steps=[])
-                    if to == State.REJECTED:
-                        await rs.settle(conn, app.id, rs.Held.RELEASED)
-                event = await _event(conn, app.id, step.name, decision.value, app.state, to, actor, now, comment, waited)
-                decided = _with(moved, event)
+            values: dict[str, Any]
+            if decision == Decision.APPROVE:
+                stage, steps_now, since = app.stage, remaining, app.stage_since
+                if not remaining:
+                    stage, since = app.stage + 1, now
+                    steps_now = [s.name for s in kind.stages[stage]]
+                to = State.IN_REVIEW
+                values = {"state": to, "stage": stage, "current_steps": steps_now, "stage_since": since}
+            else:
+                to = State.RETURNED if decision == Decision.RETURN else State.REJECTED
+                values = {"state": to, "current_steps": []}
+            event = _made(step.name, decision.value, app.state, to, actor, now, comment, waited)
+            if to == State.REJECTED:
+                async with self.store.begin() as conn:
+                    decided = await _move(conn, app, event, **values)
+                    await rs.settle(conn, app.id, rs.Held.RELEASED)
+            else:  # the move alone: one statement on PostgreSQL, its own transaction
+                async with self.store.single() as conn:
+                    decided = await _move(conn, app, event, **values)
         if done:
             try:
                 await self.after_commit(app.id, done)
@@ -319,13 +325,12 @@ class Workflow:
             values = effects.Values(app.id, checked.input, checked.ident, person, plan, self.today(), origin)
             made = (await planners.planner(kind.planner).changes(self.sources, planned, app.id) if kind.planner
                     else effects.changes(kind, self.sources, values))
-            moved = await _cas(conn, app, state=State.COMPLETED, current_steps=[], completed_at=now,
-                       precheck=_precheck_json(checked.warnings))
+            event = _made(step.name, Decision.APPROVE.value, app.state, State.COMPLETED, actor, now, comment, waited)
+            moved = await _move(conn, app, event, state=State.COMPLETED, current_steps=[], completed_at=now,
+                                precheck=_precheck_json(checked.warnings))
             await rs.settle(conn, app.id, rs.Held.CONSUMED)
             await enqueue(conn, made)
-            event = await _event(conn, app.id, step.name, Decision.APPROVE.value, app.state, State.COMPLETED, actor,
-                                 now, comment, waited)
-            return made, _with(moved, event)
+            return made, moved
 
     # --- the applicant's steps ---------------------------------------------------------------
 
@@ -338,10 +343,10 @@ class Workflow:
                            "be withdrawn", state=str(app.state))
         now = utcnow()
         async with self.store.begin() as conn:
-            moved = await _cas(conn, app, state=State.WITHDRAWN, current_steps=[])
+            event = _made(None, "WITHDRAW", app.state, State.WITHDRAWN, actor, now, comment, None)
+            moved = await _move(conn, app, event, state=State.WITHDRAWN, current_steps=[])
             await rs.settle(conn, app.id, rs.Held.RELEASED)
-            event = await _event(conn, app.id, None, "WITHDRAW", app.state, State.WITHDRAWN, actor, now, comment, None)
-            return _with(moved, event)
+            return moved
 
     async def resubmit(self, app_id: str, raw_input: Mapping[str, Any] | None, actor: Actor,
                        comment: str | None = None) -> Application:
@@ -361,12 +366,11 @@ class Workflow:
             await rs.settle(conn, app.id, rs.Held.RELEASED)
             await self._reserve(conn, kind, app.id, checked)
             await self._plan(conn, kind, app.id, checked)
-            moved = await _cas(conn, app, state=State.SUBMITTED, stage=0, current_steps=[s.name for s in kind.stages[0]],
-                       stage_since=now, input=checked.input, institution_code=checked.ident.code,
-                       region_code=checked.ident.region_code, id_number=checked.id_number,
-                       precheck=_precheck_json(checked.warnings))
-            event = await _event(conn, app.id, None, "RESUBMIT", app.state, State.SUBMITTED, actor, now, comment, None)
-            return _with(moved, event)
+            event = _made(None, "RESUBMIT", app.state, State.SUBMITTED, actor, now, comment, None)
+            return await _move(conn, app, event, state=State.SUBMITTED, stage=0,
+                               current_steps=[s.name for s in kind.stages[0]], stage_since=now, input=checked.input,
+                               institution_code=checked.ident.code, region_code=checked.ident.region_code,
+                               id_number=checked.id_number, precheck=_precheck_json(checked.warnings))
 
     def _kind(self, app: Application) -> Kind:
         """An application's kind as it runs for its input (its route)."""
@@ -413,29 +417,56 @@ def _precheck_json(warnings: Sequence[Reason]) -> dict[str, Any]:
     return {"blockers": [], "warnings": [{"code": w.code, "message": w.message} for w in warnings]}
 
 
-async def _cas(conn: AsyncConnection, app: Application, **values: Any) -> Application:
-    """Move the application on from the version it was read at, or CONFLICT; returns it as moved (the history
-    not yet extended)."""
+_EVENT = [c.name for c in application_events.c if c.name != "id"]  # a history row's columns, application_id first
+
+
+def _made(step: str | None, decision: str, from_state: str | None, to_state: str, actor: Actor, at: dt.datetime,
+          comment: str | None, waited: float | None) -> Event:
+    return Event(step, decision, from_state, to_state, actor.subject, actor.department, at, comment, waited)
+
+
+def _event_row(app_id: str, event: Event) -> dict[str, Any]:
+    return {"application_id": app_id, "step": event.step, "decision": event.decision, "from_state": event.from_state,
+            "to_state": event.to_state, "actor": event.actor, "department": event.department, "at": event.at,
+            "comment": event.comment, "waited_seconds": event.waited_seconds}
+
+
+@functools.cache
+def _moving(columns: tuple[str, ...], together: bool) -> sa.Executable:
+    """The compare-and-set UPDATE of `columns` (parameters `set_<column>`, `seen_id`, `seen_version`), built once
+    per set of columns. `together` (PostgreSQL): with the history row in the same statement — the UPDATE a
+    common table expression whose RETURNING feeds the INSERT, which inserts no row when the UPDATE moved none."""
+    moved = sa.update(applications).where(applications.c.id == sa.bindparam("seen_id"),
+                                          applications.c.version == sa.bindparam("seen_version")).values(
+        {c: sa.bindparam(f"set_{c}", type_=applications.c[c].type) for c in columns})
+    if not together:
+        return moved
+    cte = moved.returning(applications.c.id).cte("moved")
+    row = sa.select(cte.c.id, *(sa.bindparam(f"event_{c}", type_=application_events.c[c].type) for c in _EVENT[1:]))
+    return sa.insert(application_events).from_select(_EVENT, row).add_cte(cte)
+
+
+async def _move(conn: AsyncConnection, app: Application, event: Event, **values: Any) -> Application:
+    """Move the application on from the version it was read at and record the event in its history, or CONFLICT;
+    returns it as moved (not read back). One statement on PostgreSQL, the UPDATE and the INSERT elsewhere."""
     at = utcnow()
-    result = await conn.execute(sa.update(applications).where(
-        applications.c.id == app.id, applications.c.version == app.version)
-        .values(version=app.version + 1, updated_at=at, **values))
+    values = {**values, "version": app.version + 1, "updated_at": at}
+    together = conn.dialect.name == "postgresql"
+    params = {**{f"set_{c}": v for c, v in values.items()}, "seen_id": app.id, "seen_version": app.version}
+    row = _event_row(app.id, event)
+    if together:
+        params.update({f"event_{c}": row[c] for c in _EVENT[1:]})
+    result = await conn.execute(_moving(tuple(sorted(values)), together), params)
     if not result.rowcount:
         raise Conflict(f"申请 {app.id} 已被他人处理，请刷新后重试 / application {app.id} was changed by someone else; "
                        "read it again", state=str(app.state))
+    if not together:
+        await conn.execute(sa.insert(application_events), row)
     if "current_steps" in values:
         values["current_steps"] = tuple(values["current_steps"])
     if "state" in values:
         values["state"] = State(values["state"])
-    return replace(app, version=app.version + 1, updated_at=at, **values)
-
-
-async def _event(conn: AsyncConnection, app_id: str, step: str | None, decision: str, from_state: str | None,
-                 to_state: str, actor: Actor, at: dt.datetime, comment: str | None, waited: float | None) -> Event:
-    await conn.execute(sa.insert(application_events).values(
-        application_id=app_id, step=step, decision=decision, from_state=from_state, to_state=to_state,
-        actor=actor.subject, department=actor.department, at=at, comment=comment, waited_seconds=waited))
-    return Event(step, decision, from_state, to_state, actor.subject, actor.department, at, comment, waited)
+    return replace(app, history=(*app.history, event), **values)
 
 
 def _with(app: Application, event: Event) -> Application:

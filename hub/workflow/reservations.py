@@ -53,8 +53,9 @@ class What(StrEnum):
 
 
 async def lock(conn: AsyncConnection, names: Iterable[str]) -> None:
-    """Take the workflow locks of `names` (in sorted order: no deadlocks) until the transaction ends: one upsert
-    each, which creates the row or bumps its version (either way the row is locked)."""
+    """Take the workflow locks of `names` until the transaction ends: one upsert of their rows, in sorted order
+    (the rows are locked in the order listed: no deadlocks), which creates each row or bumps its version
+    (either way the row is locked)."""
     dialect = conn.dialect.name
     insert: Any
     if dialect == "postgresql":
@@ -63,10 +64,10 @@ async def lock(conn: AsyncConnection, names: Iterable[str]) -> None:
         insert = sqlite.insert
     else:  # pragma: no cover - the store runs on SQLite or PostgreSQL
         raise NotImplementedError(dialect)
-    for name in sorted(set(names)):
-        statement = insert(workflow_locks).values(name=name, version=0)
-        await conn.execute(statement.on_conflict_do_update(index_elements=[workflow_locks.c.name],
-                                                           set_={"version": workflow_locks.c.version + 1}))
+    rows = [{"name": name, "version": 0} for name in sorted(set(names))]
+    if rows:  # the rows as parameters (one INSERT of them all): a statement SQLAlchemy compiles once
+        await conn.execute(insert(workflow_locks).on_conflict_do_update(
+            index_elements=[workflow_locks.c.name], set_={"version": workflow_locks.c.version + 1}), rows)
 
 
 @dataclass(slots=True)
@@ -94,6 +95,7 @@ class Room:
     occupied: int
     held: int
     plans: list[PlanRoom]
+    own_plan: str | None = None  # the plan the application left out (`exclude`) holds a place of
 
     @property
     def vacant(self) -> int:
@@ -182,12 +184,15 @@ async def room(conn: AsyncConnection, seen: Survey, ident: Identity, quota_type:
     survey's last event: any other had its slot delivered before the registry was read."""
     since = sa.select(change_events.c.application_id).where(
         change_events.c.id > seen.last_event, change_events.c.entity == "registry_slot", change_events.c.op == "INSERT")
-    rows = [r for r in await conn.execute(sa.select(
-        reservations.c.application_id, reservations.c.what, reservations.c.status, reservations.c.plan_id).where(
-        reservations.c.institution_code == ident.code, reservations.c.quota_type == quota_type,
-        sa.or_(reservations.c.status == Held.HELD, sa.and_(reservations.c.status == Held.CONSUMED, sa.or_(
-            reservations.c.application_id.in_(sorted(seen.consumed | seen.held)),
-            reservations.c.application_id.in_(since)))))) if r.application_id != exclude]
+    rows: list[sa.Row[Any]] = []
+    own: list[sa.Row[Any]] = []
+    for r in await conn.execute(sa.select(
+            reservations.c.application_id, reservations.c.what, reservations.c.status, reservations.c.plan_id).where(
+            reservations.c.institution_code == ident.code, reservations.c.quota_type == quota_type,
+            sa.or_(reservations.c.status == Held.HELD, sa.and_(reservations.c.status == Held.CONSUMED, sa.or_(
+                reservations.c.application_id.in_(sorted(seen.consumed | seen.held)),
+                reservations.c.application_id.in_(since)))))):
+        (own if r.application_id == exclude else rows).append(r)
     consumed = {r.application_id for r in rows if r.status == Held.CONSUMED and r.what == What.SLOT}
     made = {**seen.made, **await _slots_made(conn, consumed - seen.consumed)}
     occupied = {made.get(s, s) for s in seen.active} | (consumed - seen.arrived)
@@ -201,7 +206,8 @@ async def room(conn: AsyncConnection, seen: Survey, ident: Identity, quota_type:
                 plan.held += 1
             else:
                 plan.used.add(r.application_id)
-    return Room(quota_type, seen.approved, len(occupied), held_slots, plans)
+    own_plan = next((r.plan_id for r in own if r.what == What.PLAN and r.status == Held.HELD), None)
+    return Room(quota_type, seen.approved, len(occupied), held_slots, plans, own_plan)
 
 
 async def _plans(conn: AsyncConnection, sources: Sources, plan_dept: str, slot_dept: str, local: str | None,
@@ -293,13 +299,15 @@ async def posts(conn: AsyncConnection, sources: Sources, ident: Identity, role: 
     return Posts(role, scope, approved, len(current) + len(pending), sum(1 for r in rows if r.status == Held.HELD))
 
 
-async def reserve(conn: AsyncConnection, application_id: str, institution_code: str, quota_type: str,
-                  what: What, plan_id: str | None = None) -> None:
-    """Hold a slot or a plan place for an application."""
+async def reserve(conn: AsyncConnection, application_id: str, institution_code: str,
+                  holds: Iterable[tuple[str, What, str | None]]) -> None:
+    """Hold slots, plan places or posts for an application: (quota type, what, plan id) each, one statement."""
     now = utcnow()
-    await conn.execute(sa.insert(reservations).values(
-        application_id=application_id, institution_code=institution_code, quota_type=quota_type, what=what,
-        plan_id=plan_id, status=Held.HELD, created_at=now, updated_at=now))
+    rows = [{"application_id": application_id, "institution_code": institution_code, "quota_type": quota_type,
+             "what": what, "plan_id": plan_id, "status": Held.HELD, "created_at": now, "updated_at": now}
+            for quota_type, what, plan_id in holds]
+    if rows:
+        await conn.execute(sa.insert(reservations), rows)
 
 
 async def settle(conn: AsyncConnection, application_id: str, to: Held) -> None:
@@ -307,10 +315,3 @@ async def settle(conn: AsyncConnection, application_id: str, to: Held) -> None:
     await conn.execute(sa.update(reservations).where(
         reservations.c.application_id == application_id, reservations.c.status == Held.HELD)
         .values(status=to, updated_at=utcnow()))
-
-
-async def held_plan(conn: AsyncConnection, application_id: str) -> str | None:
-    """The plan an application holds a place of, if any."""
-    return (await conn.execute(sa.select(reservations.c.plan_id).where(
-        reservations.c.application_id == application_id, reservations.c.what == What.PLAN,
-        reservations.c.status == Held.HELD))).scalar()
