@@ -5,7 +5,8 @@ through the column's inverted value map (the first legacy spelling listed for it
 `store` (adapters/convert.py); joined columns are never written; an UPDATE's `key` becomes a WHERE
 on the legacy columns, with every legacy spelling of a key value (an ID number's 15-digit form …).
 An inserted row that does not carry a generated id field gets the one its mapping's template derives
-from (application_id, seq) (`derived`), so the hub knows it without reading the row back.
+from (application_id, seq) (`derived`), so the hub knows it without reading the row back; the hub's
+completions put checked, reserved ids into their changes (hub/workflow/generated.py).
 
 Each change is applied at most once per department database: the adapter keeps a ledger table there,
 `HUB_CHANGE_LEDGER(APPLICATION_ID, SEQ, APPLIED_AT)` (created if missing), and writes the changes'
@@ -52,9 +53,11 @@ class ChangeRejected(HubError):
     code = "CHANGE_REJECTED"
 
 
-def derived(template: str, application_id: str, seq: int) -> str:
-    """The id an id template gives a change: each '#' a digit of a hash of (application_id, seq); 'uuid' a UUID5."""
-    name = f"{application_id}/{seq}"
+def derived(template: str, application_id: str, seq: int, salt: int = 0) -> str:
+    """The id an id template gives a change: each '#' a digit of a hash of (application_id, seq); 'uuid' a UUID5.
+
+    `salt` > 0 gives the change's further candidates, taken when the first is in use (hub/workflow/generated.py)."""
+    name = f"{application_id}/{seq}" if not salt else f"{application_id}/{seq}/{salt}"
     if template == "uuid":
         return str(uuid.uuid5(_UUIDS, name))
     width = template.count("#")
@@ -96,8 +99,12 @@ class EntityWriter:
         return sa.update(self.table).where(*where).values(self._row(change.values))
 
     def generated(self, change: Change) -> dict[str, str]:
-        """The generated ids of an inserted row (those the change does not carry)."""
-        return {f: derived(t, change.application_id, change.seq) for f, t in self.ids.items() if f not in change.values}
+        """The generated ids of an inserted row (those the change does not carry), first candidates."""
+        return {f: derived(t, change.application_id, change.seq) for f, t in self.templates(change).items()}
+
+    def templates(self, change: Change) -> dict[str, str]:
+        """field -> id template of the ids an inserted row gets generated (those the change does not carry)."""
+        return {f: t for f, t in self.ids.items() if f not in change.values}
 
     def _row(self, values: Mapping[str, Any]) -> dict[str, Any]:
         row: dict[str, Any] = {}
@@ -177,15 +184,21 @@ def writers(mapping: MappingFile) -> dict[str, EntityWriter]:
 _COMPILED: dict[int, tuple[EntitySpec, EntityWriter]] = {}  # id(spec) -> (spec, its writer): compiled once
 
 
-def generated_ids(mapping: MappingFile, change: Change) -> dict[str, str]:
-    """The ids an INSERT change's row gets from its mapping's templates (the fields it does not carry)."""
+def id_templates(mapping: MappingFile, change: Change) -> dict[str, str]:
+    """field -> template of the ids an INSERT change's row gets from its mapping (the fields it does not carry)."""
     spec = mapping.entities.get(change.entity)
     if spec is None or spec.write is None or change.op is not ChangeOp.INSERT:
         return {}
     known = _COMPILED.get(id(spec))
     if known is None or known[0] is not spec:  # the spec held in the entry keeps its id from being reused
         known = _COMPILED[id(spec)] = (spec, compile_writer(change.entity, spec))
-    return known[1].generated(change)
+    return known[1].templates(change)
+
+
+def generated_ids(mapping: MappingFile, change: Change) -> dict[str, str]:
+    """The first-candidate ids an INSERT change's row gets from its mapping's templates (the fields it does not
+    carry); the hub checks and reserves them, moving on to further candidates (hub/workflow/generated.py)."""
+    return {f: derived(t, change.application_id, change.seq) for f, t in id_templates(mapping, change).items()}
 
 
 def _claim(dialect: str, application_id: str, seq: int) -> sa.Executable:

@@ -291,6 +291,18 @@ workflow_locks = sa.Table(  # one row per institution or person: work on it take
     sa.Column("version", sa.Integer, nullable=False),
 )
 
+# Ids the hub generated for new department records (hub/workflow/generated.py): one row per id, taken
+# by the completion that renders the change, so no two applications get the same one.
+generated_ids = sa.Table(
+    "generated_ids",
+    metadata,
+    sa.Column("department", sa.String(32), primary_key=True),
+    sa.Column("entity", sa.String(64), primary_key=True),
+    sa.Column("field", sa.String(64), primary_key=True),
+    sa.Column("value", sa.String(64), primary_key=True),
+    sa.Column("application_id", sa.String(32), nullable=False),
+)
+
 # Monthly snapshots of the key figures (hub/store/snapshots.py): one value per month, measure,
 # region and quota type ('' where a measure is not per quota type). Taking a month again replaces it.
 snapshots = sa.Table(

@@ -4,22 +4,21 @@ Each change goes to the department that keeps its entity (`Sources.holder`), wit
 local id in that department; `$person.<entity>.<field>` reads the person's record there, at the
 institution (an active one first, for registry slots).
 
-A new record's ids are the ones its department's mapping generates (`adapters.write.generated_ids`:
-derived from the application id and the change's seq by the entity's id templates), put into the
-change's values, so the adapter writes exactly them and a department pulling change events sees
-them; `$new.<entity>.<field>` names a field of a record an earlier effect of the application inserts
+A new record's ids are the ones its department's mapping generates (derived from the application id
+and the change's seq by the entity's id templates, checked against the department and reserved by
+`assign`: hub/workflow/generated.py), put into the change's values, so the adapter writes exactly
+them and a department pulling change events sees them; `$new.<entity>.<field>` names a field of a record an earlier effect of the application inserts
 (the payee code of the payee an onboarding creates, in its payroll change).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from adapters.registry import Sources
-from adapters.write import generated_ids
 from hub.core import ids
 from hub.core.changes import Change, ChangeOp
 from hub.core.codes import SlotStatus
@@ -76,8 +75,10 @@ async def person_records(sources: Sources, kind: Kind, ident: Identity, id_numbe
     return out
 
 
-def changes(kind: Kind, sources: Sources, values: Values) -> list[Change]:
-    """The kind's changes for one completed application, in the declared order (seq 1, 2, …)."""
+async def changes(kind: Kind, sources: Sources, values: Values,
+                  assign: Callable[[Change], Awaitable[Change]]) -> list[Change]:
+    """The kind's changes for one completed application, in the declared order (seq 1, 2, …); `assign` puts
+    an INSERT's generated ids into its values."""
     out: list[Change] = []
     made: dict[str, Mapping[str, Any]] = {}  # entity -> the values of the record the application inserts
     for effect in kind.effects:
@@ -92,12 +93,10 @@ def changes(kind: Kind, sources: Sources, values: Values) -> list[Change]:
                            "record at this institution") from None
         change = Change(values.application_id, len(out) + 1, department, effect.entity, effect.op, rendered, key)
         if effect.op is ChangeOp.INSERT:
-            fresh = generated_ids(sources[department].mapping, change)
-            ungenerated = sorted(k for k, v in effect.values.items() if v == "$new" and k not in fresh)
+            change = await assign(change)
+            ungenerated = sorted(k for k, v in effect.values.items() if v == "$new" and k not in change.values)
             if ungenerated:
                 raise ValueError(f"{kind.kind}: {effect.entity}.{ungenerated} are no ids the mapping generates")
-            change = Change(change.application_id, change.seq, department, effect.entity, effect.op,
-                            {**rendered, **fresh}, key)
             made[effect.entity] = change.values
         out.append(change)
     return out

@@ -36,7 +36,7 @@ from hub.store.db import aware, utcnow
 from hub.store.outbox import enqueue
 from hub.store.tables import application_events, applications
 from hub.supervision import precheck as pc
-from hub.workflow import effects, planners
+from hub.workflow import effects, generated, planners
 from hub.workflow import reservations as rs
 from hub.workflow.kinds import Kind, Step, kind_of, shipped_kinds
 from hub.workflow.model import LIVE, UNDER_REVIEW, Actor, Application, Blocked, Decision, Event, Reason, State
@@ -323,8 +323,9 @@ class Workflow:
             plan = await self._reserve(conn, kind, app.id, checked, final=True)
             planned = await self._plan(conn, kind, app.id, checked, final=True)
             values = effects.Values(app.id, checked.input, checked.ident, person, plan, self.today(), origin)
-            made = (await planners.planner(kind.planner).changes(self.sources, planned, app.id) if kind.planner
-                    else effects.changes(kind, self.sources, values))
+            assign = functools.partial(generated.assign, conn, self.sources)
+            made = ([await assign(c) for c in await planners.planner(kind.planner).changes(self.sources, planned, app.id)]
+                    if kind.planner else await effects.changes(kind, self.sources, values, assign))
             event = _made(step.name, Decision.APPROVE.value, app.state, State.COMPLETED, actor, now, comment, waited)
             moved = await _move(conn, app, event, state=State.COMPLETED, current_steps=[], completed_at=now,
                                 precheck=_precheck_json(checked.warnings))
