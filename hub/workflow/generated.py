@@ -9,7 +9,9 @@ the department has, read by one keyed fetch of a few candidates at once, and (b)
 generated before: an INSERT … ON CONFLICT DO NOTHING of (department, entity, field, value) into
 `generated_ids`, in the completion's transaction (a rolled-back completion frees it; a concurrent
 one taking the same value waits for it, then moves on). The id is then in the change's values in the
-outbox, so deliveries and their retries write exactly it. UUID templates need no check.
+outbox, so deliveries and their retries write exactly it. UUID templates need no check. A department
+that does not answer is not read (a completion does not wait for it): the reservation still keeps
+the hub's ids apart, and a clash with a record of its own shows when the change is delivered.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adapters.registry import Sources
 from adapters.write import derived, id_templates
 from hub.core.changes import Change
-from hub.core.errors import Conflict
+from hub.core.errors import Conflict, SourceUnavailable
 from hub.store.tables import generated_ids
 
 BATCH = 3  # candidates checked against the department in one read
@@ -48,7 +50,10 @@ async def _free(conn: AsyncConnection, sources: Sources, change: Change, field: 
     insert = _INSERT[conn.dialect.name](generated_ids).on_conflict_do_nothing()
     for start in range(0, TRIES, BATCH):
         candidates = [derived(template, change.application_id, change.seq, salt) for salt in range(start, start + BATCH)]
-        records = await sources[change.department].fetch(change.entity, field, candidates, fields={field})
+        try:
+            records = await sources[change.department].fetch(change.entity, field, candidates, fields={field})
+        except SourceUnavailable:  # a department down does not hold up a completion: the reservation still
+            records = []  # keeps the hub's ids apart; only a clash with one of its own records waits for delivery
         held = {getattr(r, field) for r in records}
         for value in dict.fromkeys(candidates):
             if value in held:

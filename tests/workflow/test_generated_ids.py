@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from adapters.registry import Sources, build_sources
 from adapters.write import derived
 from hub.core.changes import Change
+from hub.core.errors import SourceUnavailable
 from hub.core.settings import Settings, SourceSettings
 from hub.demo.generate import sqlite_targets
 from hub.store import Store, open_store
@@ -122,3 +123,21 @@ async def test_a_rolled_back_completion_frees_its_ids(league: League, hub_store:
     assert await _reserved(hub_store) == {}
     assert (await wf.decide(app.id, Decision.APPROVE, None, FIN)).state == State.COMPLETED
     assert (await _payee(hub_store, app.id)).values["payee_code"] == FIRST
+
+
+async def test_a_department_down_at_completion_leaves_the_check_to_the_reservation(
+        league: League, hub_store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Finance unreachable when the last approval comes: the application completes with reserved ids, delivered later."""
+    wf = engine(league, hub_store)
+    app = await wf.submit("ONBOARDING", onboarding(league, 1), EST)
+    for who in (EST, ORG, HR):
+        app = await wf.decide(app.id, Decision.APPROVE, None, who)
+    finance = league.sources["finance"]
+
+    async def unreachable(*_: object, **__: object) -> None:
+        raise SourceUnavailable("finance", "down")
+
+    monkeypatch.setattr(finance, "fetch", unreachable)
+    assert (await wf.decide(app.id, Decision.APPROVE, None, FIN)).state == State.COMPLETED
+    assert (await _payee(hub_store, app.id)).values["payee_code"] == FIRST
+    assert set(await _reserved(hub_store)) == {FIRST}
