@@ -668,9 +668,9 @@ class SqlAdapter:
     ) -> list[tuple[Any, ...]]:
         """Per group of canonical field values: (values..., rows, distinct `distinct` values, sums...), one statement.
 
-        `per_person` keeps each person's first record (ROW_NUMBER over the normalized ID number, ordered
-        by the mapping's `order`, nulls last as `order_key` sorts them) before grouping: a window
-        function, so SQLite >= 3.25, PostgreSQL, MariaDB >= 10.2 and MySQL 8 all run it. Legacy values
+        `per_person` keeps each person's first record (by the normalized ID number, ordered by the
+        mapping's `order`, nulls last as `order_key` sorts them) before grouping: DISTINCT ON on
+        PostgreSQL, elsewhere ROW_NUMBER, a window function (SQLite >= 3.25, MariaDB >= 10.2, MySQL 8). Legacy values
         that map to one canonical value (two spellings of one education code) are merged here.
         """
         ent = self.entity(entity)
