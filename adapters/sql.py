@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.util.concurrency import await_
 
@@ -23,7 +24,7 @@ from adapters.breaker import Breaker
 from adapters.convert import CONVERTERS, KEY_VARIANTS
 from adapters.mapping import ColumnSpec, EntitySpec, Mapping
 from adapters.rows import Builder, builder, column_loader, order_key
-from adapters.sqlexpr import canonical_order, normalized_id_sort_key
+from adapters.sqlexpr import binary_order, canonical_order, normalized_id_body, normalized_id_sort_key
 from adapters.statements import Binder, Shape, params, split
 from hub.core.changes import Change
 from hub.core.db import async_url
@@ -667,9 +668,9 @@ class SqlAdapter:
     ) -> list[tuple[Any, ...]]:
         """Per group of canonical field values: (values..., rows, distinct `distinct` values, sums...), one statement.
 
-        `per_person` keeps each person's first record (ROW_NUMBER over the normalized ID number, ordered
-        by the mapping's `order`, nulls last as `order_key` sorts them) before grouping: a window
-        function, so SQLite >= 3.25, PostgreSQL, MariaDB >= 10.2 and MySQL 8 all run it. Legacy values
+        `per_person` keeps each person's first record (by the normalized ID number, ordered by the
+        mapping's `order`, nulls last as `order_key` sorts them) before grouping: DISTINCT ON on
+        PostgreSQL, elsewhere ROW_NUMBER, a window function (SQLite >= 3.25, MariaDB >= 10.2, MySQL 8). Legacy values
         that map to one canonical value (two spellings of one education code) are merged here.
         """
         ent = self.entity(entity)
@@ -689,15 +690,24 @@ class SqlAdapter:
             if per_person is not None:
                 person = ent.column(per_person)
                 order = [t for f in ent.order_fields for t in (ent.column(f).is_(None), ent.column(f))]
-                # partitioned by the body's bytes: PostgreSQL then sorts it by memcmp, not by the locale's rules
-                rank = sa.func.row_number().over(partition_by=normalized_id_sort_key(person), order_by=order)
-                inner = sa.select(*(c.label(f"c{i}") for i, c in enumerate(cols.values())), rank.label("hub_rank"))
-                sub = inner.select_from(source).where(*conds, person.is_not(None)).subquery()
+                named: list[sa.ColumnElement[Any]] = [c.label(f"c{i}") for i, c in enumerate(cols.values())]
+                if self.arrays:
+                    # PostgreSQL: DISTINCT ON keeps each person's first row after one sort, without the window's
+                    # row numbers (~20% of the statement). The body reversed: the same partitions, but leading
+                    # bytes that differ (not the shared region and birth year), so the sort compares less.
+                    body = binary_order(sa.func.reverse(normalized_id_body(person), type_=sa.String))
+                    inner = sa.select(*(named or [sa.literal_column("1")])).ext(distinct_on(body)).order_by(body, *order)  # a column, even to count
+                    sub = inner.select_from(source).where(*conds, person.is_not(None)).subquery()
+                    source, conds = sub, []
+                else:
+                    # partitioned by the body's bytes: sorted by memcmp, not by the locale's rules
+                    rank = sa.func.row_number().over(partition_by=normalized_id_sort_key(person), order_by=order)
+                    inner = sa.select(*named, rank.label("hub_rank"))
+                    sub = inner.select_from(source).where(*conds, person.is_not(None)).subquery()
+                    # `<= 1`, not `= 1` (the same rows): estimated as a third of the rows, not 0.5%, the rows
+                    # are grouped in a hash table instead of all sorted. A literal: no bind parameter.
+                    source, conds = sub, [sub.c.hub_rank <= sa.literal_column("1")]
                 cols = {f: sub.c[f"c{i}"] for i, f in enumerate(cols)}
-                # `<= 1`, not `= 1` (the same rows): PostgreSQL estimates a third of the rows pass, not 0.5%,
-                # and groups them in a hash table instead of sorting them all. A literal: no bind parameter
-                # (asyncpg takes them by position).
-                source, conds = sub, [sub.c.hub_rank <= sa.literal_column("1")]
             keys = [cols[f] for f in group_by]
             counted = sa.func.count(sa.distinct(cols[distinct])) if distinct else sa.func.count()
             # Summed as integers whatever the legacy type (a level kept as text): what `convert: int` reads.

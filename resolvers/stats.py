@@ -18,8 +18,8 @@ import datetime as dt
 from collections.abc import AsyncIterator, Callable, Collection, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from itertools import repeat
-from operator import add, itemgetter, mul
+from itertools import filterfalse, repeat
+from operator import add, mul
 from typing import Any
 
 from hub.core.codes import region_of
@@ -185,19 +185,26 @@ class Query:
         # Each group (in the order it was first found) and the people behind it (None: none, e.g. quotas only).
         self.support: dict[Key, int | None] = {}
 
-    def add(self, name: str, pairs: Iterable[tuple[Key, int]]) -> None:
-        """Add each group's value to its sum of `name`."""
+    def add(self, name: str, keys: Sequence[Key], values: Sequence[int]) -> None:
+        """Add each group's value to its sum of `name` (groups new to the query are noted in turn)."""
         part = self.parts.setdefault(name, {})
+        found = dict(zip(keys, values, strict=True))
+        if not part and len(found) == len(keys):  # the usual case: each group once (dicts built in C)
+            part.update(found)
+        else:  # a group several times (units standing for one institution), or a second statement's groups
+            for key, n in zip(keys, values, strict=True):
+                part[key] = part.get(key, 0) + n
         support = self.support
-        for key, n in pairs:
-            part[key] = part.get(key, 0) + n
-            if key not in support:
-                support[key] = None
+        support.update(dict.fromkeys(filterfalse(support.__contains__, keys)))
 
-    def people(self, pairs: Iterable[tuple[Key, int]]) -> None:
+    def people(self, keys: Sequence[Key], values: Sequence[int]) -> None:
         """The people behind each group: at least each `n` given for it."""
         support = self.support
-        for key, n in pairs:
+        found = dict(zip(keys, values, strict=True))
+        if len(found) == len(keys) and not any(map(support.get, keys)) and min(values, default=0) >= 0:
+            support.update(found)  # the usual case: no group known to have people yet, each given once
+            return
+        for key, n in zip(keys, values, strict=True):
             support[key] = max(support.get(key) or 0, n)
 
     def where(self, entity: str, own: dict[str, Any] | None = None, *, quota: bool = False) -> tuple[str, dict[str, Any]]:
@@ -215,28 +222,31 @@ class Query:
         fields = ["unit_local_id"] if UNIT_DIMS & set(self.by) else []
         return list(dict.fromkeys(fields + [own[d] for d in self.by if d in own]))
 
-    def keys_of(self, department: str, fields: list[str], rows: Sequence[Sequence[Any]], own: dict[Dimension, str]) -> list[Key]:
-        """Each row's group: unit dimensions through the unit code, the entity's own fields as they are
-        (column by column: map and zip loop in C)."""
+    def keys_of(self, department: str, fields: list[str], columns: Sequence[Sequence[Any]], own: dict[Dimension, str]) -> list[Key]:
+        """Each row's group from the statement's columns: unit dimensions through the unit code (each
+        distinct code mapped once), the entity's own fields as they are (map and zip loop in C)."""
+        rows = len(columns[0]) if columns else 0
         if not self.by:
-            return [()] * len(rows)
-        columns = list(zip(*rows, strict=True)) or [()] * len(fields)
-        units: list[dict[Dimension, Any]] = []
-        if "unit_local_id" in fields:
-            codes = columns[fields.index("unit_local_id")]
-            found = {code: self.units.values(department, code) for code in set(codes)}
-            units = list(map(found.__getitem__, codes))
-        dims = [map(itemgetter(d), units) if d in UNIT_DIMS else columns[fields.index(own[d])] for d in self.by]
+            return [()] * rows
+        dims: list[Iterable[Any]] = []
+        codes = columns[fields.index("unit_local_id")] if "unit_local_id" in fields else ()
+        units = {code: self.units.values(department, code) for code in set(codes)}
+        for d in self.by:
+            if d in UNIT_DIMS:
+                dims.append(map({code: found[d] for code, found in units.items()}.__getitem__, codes))
+            else:
+                dims.append(columns[fields.index(own[d])])
         return list(zip(*dims, strict=True))
 
     async def grouped(self, entity: str, own: dict[Dimension, str], where: dict[str, Any], *, quota: bool = False,
-                      **kwargs: Any) -> list[tuple[Key, tuple[int, ...]]]:
-        """One GROUP BY statement on the entity's source, its groups keyed by the asked dimensions."""
+                      **kwargs: Any) -> tuple[list[Key], Sequence[Sequence[int]]]:
+        """One GROUP BY statement on the entity's source: its groups keyed by the asked dimensions, and its
+        numbers (rows, distinct values, sums), a column each."""
         department, scoped = self.where(entity, where, quota=quota)
         fields = self.grouping(own)
         rows = await self.ctx.sources[department].aggregate(entity, group_by=fields, where=scoped, **kwargs)
-        return list(zip(self.keys_of(department, fields, rows, own), map(itemgetter(slice(len(fields), None)), rows),
-                        strict=True))
+        columns = list(zip(*rows, strict=True)) or [()] * (len(fields) + 2 + len(kwargs.get("sums", ())))
+        return self.keys_of(department, fields, columns, own), columns[len(fields):]
 
     async def slots(self, measures: set[str]) -> None:
         if STREAMED & set(self.by):
@@ -246,14 +256,13 @@ class Query:
             return
         own = {d: f for d, f in SLOT_FIELDS.items()}
         if "HEADCOUNT" in measures:
-            persons = [(key, numbers[0]) for key, numbers in await self.grouped(
-                "registry_slot", own, dict(ACTIVE_SLOT), quota=True, per_person="id_number")]
-            self.add("HEADCOUNT", persons)
-            self.people(persons)
+            keys, numbers = await self.grouped("registry_slot", own, dict(ACTIVE_SLOT), quota=True, per_person="id_number")
+            self.add("HEADCOUNT", keys, numbers[0])
+            self.people(keys, numbers[0])
         if "OCCUPIED" in measures:
-            slots = [(key, numbers[0]) for key, numbers in await self.grouped("registry_slot", own, dict(ACTIVE_SLOT), quota=True)]
-            self.add("OCCUPIED", slots)
-            self.people(slots)
+            keys, numbers = await self.grouped("registry_slot", own, dict(ACTIVE_SLOT), quota=True)
+            self.add("OCCUPIED", keys, numbers[0])
+            self.people(keys, numbers[0])
 
     async def quota(self) -> None:
         """Approved, occupied, vacant and over per (unit, quota type) cell, added up into the groups."""
@@ -274,27 +283,28 @@ class Query:
         for (_, quota_type), (department, local_id, a, o) in found.items():
             unit = self.units.values(department, local_id)
             keyed.append((tuple(quota_type if d == D.QUOTA_TYPE else unit[d] for d in self.by), a, o))
-        self.add("APPROVED", [(key, a) for key, a, _ in keyed])
-        self.add("QUOTA_OCCUPIED", [(key, o) for key, _, o in keyed])
-        self.add("VACANT", [(key, max(a - o, 0)) for key, a, o in keyed])
-        self.add("OVER", [(key, max(o - a, 0)) for key, a, o in keyed])
+        keys = [key for key, _, _ in keyed]
+        self.add("APPROVED", keys, [a for _, a, _ in keyed])
+        self.add("QUOTA_OCCUPIED", keys, [o for _, _, o in keyed])
+        self.add("VACANT", keys, [max(a - o, 0) for _, a, o in keyed])
+        self.add("OVER", keys, [max(o - a, 0) for _, a, o in keyed])
 
     async def posts(self, measures: set[str]) -> None:
         if "LEADERSHIP_APPROVED" in measures:
-            self.add("LEADERSHIP_APPROVED", [(key, numbers[2]) for key, numbers in await self.grouped(
-                "leadership_post", {}, {}, sums=["approved"])])
+            keys, numbers = await self.grouped("leadership_post", {}, {}, sums=["approved"])
+            self.add("LEADERSHIP_APPROVED", keys, numbers[2])
         if "LEADERSHIP_FILLED" in measures:
-            held = [(key, numbers[0]) for key, numbers in await self.grouped("appointment", {}, dict(IN_POST))]
-            self.add("LEADERSHIP_FILLED", held)
-            self.people(held)
+            keys, numbers = await self.grouped("appointment", {}, dict(IN_POST))
+            self.add("LEADERSHIP_FILLED", keys, numbers[0])
+            self.people(keys, numbers[0])
 
     async def pay(self, measures: set[str]) -> None:
         components = sorted({c for m in measures if (c := pay_component(m))})
-        groups = await self.grouped("pay_line", {D.MONTH: "month"}, {}, sums=components, distinct="payee_code")
-        self.add("PAY_LINES", [(key, numbers[0]) for key, numbers in groups])
-        self.people([(key, numbers[1]) for key, numbers in groups])
+        keys, numbers = await self.grouped("pay_line", {D.MONTH: "month"}, {}, sums=components, distinct="payee_code")
+        self.add("PAY_LINES", keys, numbers[0])
+        self.people(keys, numbers[1])
         for i, c in enumerate(components, start=2):
-            self.add(f"PAY_{c.upper()}", [(key, numbers[i]) for key, numbers in groups])
+            self.add(f"PAY_{c.upper()}", keys, numbers[i])
 
     async def streamed(self) -> None:
         """Headcount by person attributes: the registry's describing slots merged with HR by ID number."""
@@ -308,8 +318,8 @@ class Query:
             facts = {name: await cursor.take(key17) for name, cursor in hr.items()}
             key = tuple(self._person_value(d, slot, facts) for d in self.by)
             persons[key] = persons.get(key, 0) + 1
-        self.add("HEADCOUNT", persons.items())
-        self.people(persons.items())
+        self.add("HEADCOUNT", list(persons), list(persons.values()))
+        self.people(list(persons), list(persons.values()))
 
     async def _hr_cursors(self) -> dict[str, _Cursor]:
         wanted = set(self.by)
