@@ -25,13 +25,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.convert import CONVERTERS, KEY_VARIANTS
 from adapters.mapping import ColumnSpec, EntitySpec
 from adapters.mapping import Mapping as MappingFile
 from hub.core.changes import Change, ChangeOp
+from hub.core.db import conflict_insert
 from hub.core.errors import HubError
 
 LEDGER_NAME = "HUB_CHANGE_LEDGER"
@@ -215,17 +215,12 @@ def _ledger_row(application_id: str, seq: int) -> dict[str, Any]:
     return {"APPLICATION_ID": application_id, "SEQ": seq, "APPLIED_AT": dt.datetime.now(dt.UTC).replace(tzinfo=None)}
 
 
-# INSERT … ON CONFLICT DO NOTHING RETURNING
-_CLAIM_ALL: dict[str, Callable[[sa.Table], postgresql.Insert | sqlite.Insert]] = {
-    "postgresql": postgresql.insert, "sqlite": sqlite.insert}
-
-
 async def _claimed(conn: AsyncConnection, changes: Sequence[Change]) -> set[tuple[str, int]]:
     """Insert the changes' ledger rows that are not there yet: (application id, seq) of those inserted.
 
     PostgreSQL and SQLite claim them all in one statement (the rows already there are skipped and not
     returned; a concurrent deliverer's uncommitted row is waited for); elsewhere one statement a change."""
-    insert = _CLAIM_ALL.get(conn.dialect.name)
+    insert = conflict_insert(conn.dialect.name)  # INSERT … ON CONFLICT DO NOTHING RETURNING
     if insert is not None:
         claim = insert(LEDGER).on_conflict_do_nothing().returning(LEDGER.c["APPLICATION_ID"], LEDGER.c["SEQ"])
         rows = await conn.execute(claim, [_ledger_row(c.application_id, c.seq) for c in changes])

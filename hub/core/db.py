@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 _SYNC_DRIVERS = {
     "postgresql+asyncpg": "postgresql+psycopg",
@@ -36,3 +40,11 @@ def async_url(url: str | sa.URL) -> sa.URL:
 def sqlite_file_url(path: str) -> str:
     """The async URL of an SQLite file."""
     return f"sqlite+aiosqlite:///{path}"
+
+
+_CONFLICT_INSERTS: dict[str, Callable[[sa.Table], Any]] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+def conflict_insert(dialect: str) -> Callable[[sa.Table], Any] | None:
+    """The dialect's INSERT construct that takes ON CONFLICT DO NOTHING / DO UPDATE (PostgreSQL, SQLite); None elsewhere."""
+    return _CONFLICT_INSERTS.get(dialect)

@@ -17,21 +17,18 @@ the hub's ids apart, and a clash with a record of its own shows when the change 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.registry import Sources
 from adapters.write import derived, id_templates
 from hub.core.changes import Change
+from hub.core.db import conflict_insert
 from hub.core.errors import Conflict, SourceUnavailable
 from hub.store.tables import generated_ids
 
 BATCH = 3  # candidates checked against the department in one read
 TRIES = 60  # candidates tried before giving up (a template whose ids are nearly all in use)
-
-_INSERT: dict[str, Any] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 async def assign(conn: AsyncConnection, sources: Sources, change: Change) -> Change:
@@ -47,7 +44,9 @@ async def _free(conn: AsyncConnection, sources: Sources, change: Change, field: 
     """The first candidate id the department does not have and this call reserved."""
     if template == "uuid":
         return derived(template, change.application_id, change.seq)
-    insert = _INSERT[conn.dialect.name](generated_ids).on_conflict_do_nothing()
+    make = conflict_insert(conn.dialect.name)
+    assert make is not None, conn.dialect.name  # the store runs on SQLite or PostgreSQL
+    insert = make(generated_ids).on_conflict_do_nothing()
     for start in range(0, TRIES, BATCH):
         candidates = [derived(template, change.application_id, change.seq, salt) for salt in range(start, start + BATCH)]
         try:

@@ -23,12 +23,12 @@ from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.registry import Sources
 from hub.core.codes import PlanStatus
 from hub.core.crosswalk import Identity
+from hub.core.db import conflict_insert
 from hub.store.db import Store, utcnow
 from hub.store.tables import change_events, reservations, workflow_locks
 from hub.supervision.precheck import ACTIVE_NOW
@@ -56,14 +56,9 @@ async def lock(conn: AsyncConnection, names: Iterable[str]) -> None:
     """Take the workflow locks of `names` until the transaction ends: one upsert of their rows, in sorted order
     (the rows are locked in the order listed: no deadlocks), which creates each row or bumps its version
     (either way the row is locked)."""
-    dialect = conn.dialect.name
-    insert: Any
-    if dialect == "postgresql":
-        insert = postgresql.insert
-    elif dialect == "sqlite":
-        insert = sqlite.insert
-    else:  # pragma: no cover - the store runs on SQLite or PostgreSQL
-        raise NotImplementedError(dialect)
+    insert = conflict_insert(conn.dialect.name)
+    if insert is None:  # pragma: no cover - the store runs on SQLite or PostgreSQL
+        raise NotImplementedError(conn.dialect.name)
     rows = [{"name": name, "version": 0} for name in sorted(set(names))]
     if rows:  # the rows as parameters (one INSERT of them all): a statement SQLAlchemy compiles once
         await conn.execute(insert(workflow_locks).on_conflict_do_update(
