@@ -10,6 +10,7 @@ from pathlib import Path
 from hub.core.codes import PostLevel, PostScope
 from hub.demo import education
 from hub.demo.institutions import Institution, build_institutions
+from hub.demo.payroll import pay_rows
 from hub.demo.plans import build_plans
 from hub.demo.planting import Planting
 from hub.demo.population import build_people, mint_id
@@ -96,7 +97,8 @@ def generate(
     units = build_institutions(institutions or min(MAX_INSTITUTIONS, max(60, persons // 25)), persons, seed)
     world = World(seed, reference_month, months, units)
     planting = Planting(world, persons)
-    sink = Sink({d: targets[d] for d in DEPARTMENTS})
+    # Finance (the pay lines, most of the rows) is written from a second process, beside the generation.
+    sink = Sink({d: targets[d] for d in DEPARTMENTS}, expand={"GZ_YB": pay_rows}, away=("finance",))
     try:
         report("schema", 0, 1)
         sink.create()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import random
 from bisect import bisect_left
-from dataclasses import dataclass
+from collections.abc import Iterator
+from typing import NamedTuple
 
 from hub.core.codes import CIVIL_SERVICE_SCALE, PostCategory
 from hub.demo.draws import choice, randint
@@ -26,8 +27,7 @@ _UPPERS = tuple(upper for upper, _, _ in TAX)
 THRESHOLD = 500_000  # 5,000 yuan a month
 
 
-@dataclass(slots=True, frozen=True)
-class PayBase:
+class PayBase(NamedTuple):
     """A person's monthly pay standard in fen; `raise_` is added to the step pay from January."""
 
     civil: bool
@@ -70,30 +70,40 @@ def pay_base(p: Person, years: int, rng: random.Random) -> PayBase:
     )
 
 
-def pay_rows(
-    base: PayBase, payee: str, months: list[tuple[str, str, bool]], rng: random.Random
-) -> list[tuple]:
-    """GZ_YB rows of one payee, one per (GZNY, DWDM, raised) month: pay items, gross, deductions, net
-    (all money in fen). Only the award varies from month to month (one draw each); the rest is
-    worked out once per raised state."""
-    fixed = {raised: _fixed(base, raised) for raised in {m[2] for m in months}}
-    random, award_base, basic, allowance = rng.random, base.award, base.basic, base.allowance
-    rows = []
-    for month, unit, raised in months:
-        zwgz, jbgz, gwgz, xjgz, insured, pension, medical, annuity, unemployment, housing, deducted = fixed[
-            raised
-        ]
-        award = award_base * (85 + int(random() * 31)) // 100  # 85-115%: cheaper than randint per row
-        gross = insured + award
-        taxable = gross - deducted - THRESHOLD
-        if taxable > 0:  # the monthly income tax: the first bracket whose upper bound holds it
-            _, rate, quick = TAX[bisect_left(_UPPERS, taxable)]
-            tax = max(0, taxable * rate // 100 - quick)
-        else:
-            tax = 0
-        rows.append((month, payee, unit, zwgz, jbgz, gwgz, xjgz, basic, award, allowance, gross,
-                     pension, medical, annuity, unemployment, housing, tax, gross - deducted - tax))  # fmt: skip
-    return rows
+# A payee's pay lines as `pay_lines` draws them: the PayBase as a plain tuple (it travels to the
+# process that writes GZ_YB: a tuple pickles in a fraction of the time), payee, months, award %.
+PayLines = tuple[tuple, str, list[tuple[str, str, bool]], list[int]]
+
+
+def pay_lines(base: PayBase, payee: str, months: list[tuple[str, str, bool]], rng: random.Random) -> PayLines:
+    """The GZ_YB lines of one payee, one per (GZNY, DWDM, raised) month, as the draws they take: the
+    award's percentage of its base each month (85-115%, one draw each; cheaper than randint per
+    row). `pay_rows` turns them into rows, wherever the table is written."""
+    random = rng.random
+    return tuple(base), payee, months, [85 + int(random() * 31) for _ in months]
+
+
+def pay_rows(lines: list[PayLines]) -> Iterator[tuple]:
+    """GZ_YB rows of payees' pay lines: pay items, gross, deductions, net (all money in fen). Only
+    the award varies from month to month; the rest is worked out once per raised state."""
+    for fields, payee, months, awards in lines:
+        base = PayBase._make(fields)
+        fixed = {raised: _fixed(base, raised) for raised in {m[2] for m in months}}
+        award_base, basic, allowance = base.award, base.basic, base.allowance
+        for (month, unit, raised), percent in zip(months, awards, strict=True):
+            zwgz, jbgz, gwgz, xjgz, insured, pension, medical, annuity, unemployment, housing, deducted = fixed[
+                raised
+            ]
+            award = award_base * percent // 100
+            gross = insured + award
+            taxable = gross - deducted - THRESHOLD
+            if taxable > 0:  # the monthly income tax: the first bracket whose upper bound holds it
+                _, rate, quick = TAX[bisect_left(_UPPERS, taxable)]
+                tax = max(0, taxable * rate // 100 - quick)
+            else:
+                tax = 0
+            yield (month, payee, unit, zwgz, jbgz, gwgz, xjgz, basic, award, allowance, gross,
+                   pension, medical, annuity, unemployment, housing, tax, gross - deducted - tax)  # fmt: skip
 
 
 def _fixed(base: PayBase, raised: bool) -> tuple[int, ...]:

@@ -10,12 +10,12 @@ from hub.core.codes import CIVIL_SERVICE_SCALE, EmploymentStatus, PostCategory
 from hub.demo import spellings as S
 from hub.demo.draws import randint
 from hub.demo.names import REGION_SHORT
-from hub.demo.payroll import pay_base, pay_rows
+from hub.demo.payroll import pay_base, pay_lines
 from hub.demo.planting import written_id
 from hub.demo.population import Person
 from hub.demo.world import World, month_key
 
-Rows = dict[str, list[tuple]]  # legacy table name -> rows to write
+Rows = dict[str, list[tuple]]  # legacy table name -> rows to write (GZ_YB: pay lines, made rows when written)
 _FULL_WIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
 _POST_TOP = {PostCategory.MANAGEMENT: 10, PostCategory.TECHNICAL: 13, PostCategory.WORKER: 5}
 
@@ -211,7 +211,7 @@ def finance_rows(p: Person, world: World, rng: random.Random, out: Rows) -> None
     months = [
         (world.pay_months[i], before if i < moved else after, i >= january) for i in range(first, last + 1)
     ]
-    out["GZ_YB"] += pay_rows(base, rybm, months, rng)
+    out["GZ_YB"].append(pay_lines(base, rybm, months, rng))
     changes: list[tuple[str, str | None, str | None]] = [
         (S.CHANGE_START, month_key(p.slots[0].entered), None)
     ]
@@ -243,7 +243,7 @@ def finance_rows(p: Person, world: World, rng: random.Random, out: Rows) -> None
         second = f"{world.next_code('payee'):08d}"
         out["GZ_RY"].append((second, other.dwdm, p.name, id18, sex, category, S.ON_QUOTA, S.ON_PAYROLL[True]))
         months = [(world.pay_months[i], other.dwdm, i >= january) for i in range(start, world.last + 1)]
-        out["GZ_YB"] += pay_rows(base, second, months, rng)
+        out["GZ_YB"].append(pay_lines(base, second, months, rng))
         out["GZ_YD"].append(
             (
                 f"YD{world.next_code('change'):010d}",
