@@ -13,15 +13,26 @@ from typing import Generic, TypeVar
 T = TypeVar("T")
 
 
+def below(rng: random.Random, n: int) -> int:
+    """The draw `rng.randrange(n)` makes for n > 0, through the public `getrandbits`: CPython's
+    `Random` takes n's bit length of random bits until they make a number below n (its private
+    `_randbelow`)."""
+    getrandbits, bits = rng.getrandbits, n.bit_length()
+    r = getrandbits(bits)
+    while r >= n:
+        r = getrandbits(bits)
+    return r
+
+
 def randint(rng: random.Random, a: int, b: int) -> int:
-    """The draw `rng.randint(a, b)` makes (CPython's randrange takes it from `_randbelow` alike)
-    without its argument checks, which cost twice the draw on the generator's hot paths."""
-    return a + rng._randbelow(b - a + 1)  # type: ignore[attr-defined]
+    """The draw `rng.randint(a, b)` makes (a randrange), without its argument checks, which cost
+    twice the draw on the generator's hot paths."""
+    return a + below(rng, b - a + 1)
 
 
 def choice(rng: random.Random, seq: Sequence[T]) -> T:
     """The draw `rng.choice(seq)` makes, likewise without its checks (`seq` must not be empty)."""
-    return seq[rng._randbelow(len(seq))]  # type: ignore[attr-defined]
+    return seq[below(rng, len(seq))]
 
 
 class Weighted(Generic[T]):
