@@ -12,7 +12,7 @@ mapping hub/demo/mappings/education.yaml, the way an integrator adds a departmen
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -25,6 +25,7 @@ POLICY = Path(__file__).parent / "mappings" / "education-policy.csv"
 YEARS = (2024, 2025)
 LEVELS = {"小学": ("211", range(1, 7)), "初中": ("311", range(7, 10)), "高中": ("341", range(10, 13)),
           "完全中学": ("342", range(7, 13))}
+CHUNK = 10_000  # rows per insert
 SUBJECTS = {"01": 6.0, "02": 5.0, "03": 3.0, "04": 4.0, "05": 2.5, "06": 2.0, "07": 2.75}
 
 _META = sa.MetaData()
@@ -42,10 +43,10 @@ HOURS = sa.Table("XX_KSQK", _META, sa.Column("XXDM", sa.String(12), primary_key=
 TABLES = (SCHOOLS, ENROLMENT, CLASSES, HOURS)
 
 
-def rows(institutions: Sequence[Institution], seed: int) -> dict[sa.Table, list[dict[str, object]]]:
-    """The bureau's rows for the schools among the institutions (deterministic for a seed)."""
+def rows(institutions: Sequence[Institution], seed: int) -> Iterator[tuple[sa.Table, dict[str, object]]]:
+    """The bureau's rows for the schools among the institutions (deterministic for a seed): (table,
+    row), one school after the other."""
     rng = random.Random(f"education-{seed}")
-    out: dict[sa.Table, list[dict[str, object]]] = {t: [] for t in TABLES}
     numbers: dict[str, int] = {}
     for inst in institutions:
         if inst.school not in LEVELS:
@@ -56,25 +57,24 @@ def rows(institutions: Sequence[Institution], seed: int) -> dict[sa.Table, list[
         level, grades = LEVELS[inst.school]
         mongolian = "蒙古族" in inst.name or rng.random() < 0.2
         boarding = inst.school != "小学" or rng.random() < 0.3
-        out[SCHOOLS].append({"XXDM": code, "XXMC": inst.name, "TYSHXYDM": None if rng.random() < 0.08 else inst.uscc,
-                             "XZQH": inst.region, "XXLB": level, "SFJS": "是" if boarding else "否",
-                             "MYSK": "1" if mongolian else "0", "JXNY": inst.founded.strftime("%Y%m%d")})
+        yield SCHOOLS, {"XXDM": code, "XXMC": inst.name, "TYSHXYDM": None if rng.random() < 0.08 else inst.uscc,
+                        "XZQH": inst.region, "XXLB": level, "SFJS": "是" if boarding else "否",
+                        "MYSK": "1" if mongolian else "0", "JXNY": inst.founded.strftime("%Y%m%d")}
         for year in YEARS:
             for grade in grades:
                 students = rng.randint(20, 240)
-                out[ENROLMENT].append({"XXDM": code, "XN": year, "NJ": grade, "ZXRS": students,
-                                       "JSRS": rng.randint(0, students) if boarding else 0})
+                yield ENROLMENT, {"XXDM": code, "XN": year, "NJ": grade, "ZXRS": students,
+                                  "JSRS": rng.randint(0, students) if boarding else 0}
                 classes = max(1, -(-students // 45))
                 for n in range(classes):
                     size = students // classes + (1 if n < students % classes else 0)
-                    out[CLASSES].append({"BJDM": f"{code}{year % 100:02d}{grade:02d}{n + 1:02d}", "XXDM": code, "XN": year,
-                                         "NJ": grade, "BJRS": size, "SKYY": "1" if mongolian and n == 0 else "2"})
+                    yield CLASSES, {"BJDM": f"{code}{year % 100:02d}{grade:02d}{n + 1:02d}", "XXDM": code, "XN": year,
+                                    "NJ": grade, "BJRS": size, "SKYY": "1" if mongolian and n == 0 else "2"}
             for subject, base in SUBJECTS.items():
                 if subject == "04" and not mongolian:
                     continue
-                out[HOURS].append({"XXDM": code, "XN": year, "XKDM": subject,
-                                   "ZKS": base * len(grades) + rng.choice((0.0, 0.25, 0.5, 0.75))})
-    return out
+                yield HOURS, {"XXDM": code, "XN": year, "XKDM": subject,
+                              "ZKS": base * len(grades) + rng.choice((0.0, 0.25, 0.5, 0.75))}
 
 
 def write(url: str, institutions: Sequence[Institution], seed: int) -> None:
@@ -84,8 +84,15 @@ def write(url: str, institutions: Sequence[Institution], seed: int) -> None:
         with engine.begin() as conn:
             _META.drop_all(conn)
             _META.create_all(conn)
-            for table, found in rows(institutions, seed).items():
-                if found:
-                    conn.execute(table.insert(), found)
+            chunks: dict[sa.Table, list[dict[str, object]]] = {t: [] for t in TABLES}
+            for table, row in rows(institutions, seed):  # in chunks: memory stays flat however many schools
+                chunk = chunks[table]
+                chunk.append(row)
+                if len(chunk) >= CHUNK:
+                    conn.execute(table.insert(), chunk)
+                    chunk.clear()
+            for table, chunk in chunks.items():
+                if chunk:
+                    conn.execute(table.insert(), chunk)
     finally:
         engine.dispose()

@@ -32,8 +32,8 @@ def test_schools_have_their_own_codes_levels_and_flags(demo_dir: Path) -> None:
 
 def test_the_bureaus_rows_are_deterministic_for_a_seed() -> None:
     units = build_institutions(80, 2000, 3)
-    first, second = rows(units, 3), rows(units, 3)
-    assert first == second and rows(units, 4) != first
+    first, second = list(rows(units, 3)), list(rows(units, 3))
+    assert first == second and list(rows(units, 4)) != first
 
 
 def test_the_demo_joins_the_bureau_by_settings_only(demo_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
