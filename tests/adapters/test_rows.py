@@ -13,7 +13,7 @@ from adapters.convert import CONVERTERS
 from adapters.mapping import ColumnSpec
 from adapters.rows import builder, column_loader
 
-RAWS: list[Any] = [None, "", " ", 0, 7, -3, 2**40, True, " 12 ", "12", "202510", "2025-10", 12.0, Decimal("12"),
+RAWS: list[Any] = [None, "", " ", 0, 7, -3, 2**40, True, " 12 ", "12", "202510", "２０２５１０", "20251a", "19750820", "2025-10", 12.0, Decimal("12"),
                    dt.date(2025, 10, 1), dt.datetime(2025, 10, 1, 8, 30), "１５２９２１８５０３１５００２", "abc"]
 
 
