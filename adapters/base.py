@@ -106,7 +106,7 @@ class AnyOf:
 
 @dataclass(frozen=True, slots=True)
 class Latest:
-    """Fetch only each key's `count` records with the greatest `by` (pay: the last 3 months)."""
+    """Fetch only each key's `count` records with the greatest `by` (pay: the last 3 months), and those tied with them."""
 
     by: str
     count: int
@@ -147,7 +147,8 @@ class Adapter(Protocol):
 
         `fields`, when given, is all the caller reads of the records: an adapter may leave the
         other fields unread (unset) or return whole records. `latest`, when given, asks only for
-        each key's newest records by a field (the caller still picks them; an adapter may return more).
+        each key's newest records by a field (the caller still picks them; an adapter may return more,
+        and must return every record tied on the field with the `count`-th: the caller breaks ties).
         """
         ...
 

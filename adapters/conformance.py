@@ -14,7 +14,7 @@ adapter each time, as the hub builds them); each check raises `Nonconformance` n
 - `round_trip`: each key and scope value read back through a WHERE finds its record (conversions dump
   what they load);
 - `latest`: a fetch asking only each key's newest records (`latest=`) holds, per key, the records with
-  the greatest values a whole fetch has, from one statement;
+  the greatest values a whole fetch has, and every record tied with the last of them, from one statement;
 - `aggregate`: grouped counts, distinct counts, sums and per-person counts, each one statement, equal
   the same figures counted over the streamed records;
 - `missing`: a database that is not there is SOURCE_UNAVAILABLE naming the source.
@@ -172,12 +172,22 @@ async def latest(adapter: Adapter, entity: str) -> str | None:
                 grouped.setdefault(getattr(r, key), []).append(getattr(r, by))
             return {k: sorted(v, key=lambda x: (x is not None, x), reverse=True)[:2] for k, v in grouped.items()}
 
+        def tied(records: list[Any], key: str = key) -> set[str]:
+            """Each key's records whose `by` is at least its 2nd greatest (nulls last): the caller may pick any."""
+            grouped: dict[Any, list[Any]] = {}
+            for r in records:
+                grouped.setdefault(getattr(r, key), []).append(r)
+            rank = lambda r: (getattr(r, by) is not None, getattr(r, by))  # noqa: E731
+            edges = {k: sorted(map(rank, v), reverse=True)[:2][-1] for k, v in grouped.items()}
+            return {repr(r) for r in records if rank(r) >= edges[getattr(r, key)]}
+
         whole = await adapter.fetch(entity, key, keys)
         before = adapter.statements
         newest = await adapter.fetch(entity, key, keys, latest=Latest(by, 2))
         _require(adapter.statements == before + 1, f"latest by {key}: {adapter.statements - before} statements")
         _require(set(map(repr, newest)) <= set(map(repr, whole)), f"latest by {key}: records a whole fetch does not have")
         _require(top(newest) == top(whole), f"latest by {key}: not each key's newest {by}")
+        _require(tied(whole) <= set(map(repr, newest)), f"latest by {key}: a record tied on {by} with the newest left out")
         notes.append(f"{key}: {len(newest)} of {len(whole)}")
     return "; ".join(notes) or None
 

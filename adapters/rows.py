@@ -20,6 +20,7 @@ from hub.core.errors import MappingError
 Builder = Callable[[Sequence[Any]], Any]
 
 _MISSING = object()
+_ISO_MONTHS = frozenset(n for n, c in CONVERTERS.items() if c.load is CONVERTERS["iso"].load)  # '202510' -> '2025-10'
 
 
 def column_loader(spec: ColumnSpec) -> Callable[[Any], Any]:
@@ -43,7 +44,8 @@ def builder(record: type, fields: Sequence[str], specs: dict[str, ColumnSpec]) -
     """row (the columns of `fields`, in order) -> record, as one generated function.
 
     Rows are the hot path: no per-field loop. The common conversions are written inline — a
-    text column that holds a string is stripped, a value map is looked up, a date or a null passes through —
+    text column that holds a string is stripped, a value map is looked up, a compact month gets its dash, a
+    date, an int or a null passes through —
     and anything else calls the column's loader. Slots are filled directly (a third of the cost of
     the dataclass `__init__`); fields the mapping does not map get their declared defaults; mapped
     fields outside `fields` stay unset.
@@ -65,6 +67,10 @@ def builder(record: type, fields: Sequence[str], specs: dict[str, ColumnSpec]) -
         elif spec.convert == "date":
             env["D"] = dt.date
             expr = f"(v if (v := row[{i}]).__class__ is D or v is None else l{i}(v))"
+        elif spec.convert == "int" and spec.normalize is None:
+            expr = f"(v if (v := row[{i}]).__class__ is int or v is None else l{i}(v))"
+        elif spec.convert in _ISO_MONTHS and spec.normalize is None:  # a compact month: what _iso makes of it
+            expr = f"(f'{{v[:4]}}-{{v[4:]}}' if (v := row[{i}]).__class__ is str and len(v) == 6 and v.isdigit() else l{i}(v))"
         else:
             expr = f"l{i}(row[{i}])"
         env[f"s{i}"] = record.__dict__[field].__set__

@@ -484,9 +484,12 @@ class SqlAdapter:
 
         `fields` is a projection: only those fields (and the key and order fields) are read.
         `latest`: only each key's newest `count` records by `by`, chosen by the database with a
-        window function (ROW_NUMBER over the key column) where `by`'s converter has an order SQL
-        can compute (adapters.sqlexpr.canonical_order); otherwise every record, for the caller to pick.
-        A key spelled several ways in the legacy column gets `count` rows per spelling: a superset.
+        window function (RANK over the key column) where `by`'s converter has an order SQL can
+        compute (adapters.sqlexpr.canonical_order); otherwise every record, for the caller to pick.
+        RANK, not ROW_NUMBER: records tied on `by` at the `count`-th place all come (two payee records
+        of one person in the same month), so the caller's own order breaks the tie, not the database's
+        arbitrary pick. A key spelled several ways in the legacy column gets its newest per spelling:
+        a superset too.
         """
         if not keys:
             return []
@@ -501,7 +504,7 @@ class SqlAdapter:
             selected = ent.selected(projection)
             if newest is None:
                 return sa.select(*selected).select_from(ent.source_for(shape)).where(*b.clauses(shape))
-            rank = sa.func.row_number().over(  # nulls last on every dialect (PostgreSQL puts them first in DESC)
+            rank = sa.func.rank().over(  # nulls last on every dialect (PostgreSQL puts them first in DESC)
                 partition_by=ent.column(field), order_by=(newest.is_(None), newest.desc()))
             inner = (sa.select(*(c.label(f"c{i}") for i, c in enumerate(selected)), rank.label("n"))
                      .select_from(ent.source_for(shape)).where(*b.clauses(shape)).subquery())

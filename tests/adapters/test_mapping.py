@@ -42,3 +42,22 @@ def test_id_variants_all_normalize_back() -> None:
     variants = id_number_variants(key)
     assert {"152921850315002", "15292119850315002x", "１５２９２１１９８５０３１５００２Ｘ"} <= set(variants)
     assert {normalize_id_number(v) for v in variants} == {key}
+
+
+def _reference_variants(key: str) -> set[str]:
+    """The spellings, worked out the plain way: the key, lower case, the 15-digit original, each in full width too."""
+    spellings = {key, key.lower()}
+    if len(key) == 18 and key[6:8] == "19":
+        spellings.add(key[:6] + key[8:17])
+    return spellings | {s.translate(str.maketrans("0123456789Xx", "０１２３４５６７８９Ｘｘ")) for s in spellings}
+
+
+@pytest.mark.parametrize("key", [
+    "15292119850315002X", "152921198503150021", "152921200503150027", "15292120050315002X", "15292119850315002x",
+    "15292119850315002A", "152921850315002", "１５２９２１１９８５０３１５００２Ｘ", "1529211985031500２1", "١٥٢٩٢١١٩٨٥٠٣١٥٠٠٢١٢",
+    "abc", "", "X", "15292119850315002XX",
+])
+def test_id_variants_are_the_plain_spellings_each_once(key: str) -> None:
+    variants = id_number_variants(key)
+    assert len(variants) == len(set(variants))
+    assert set(variants) == _reference_variants(key)
