@@ -1,12 +1,14 @@
 """Columnar reads for the bulk cross-check: an entity's canonical fields as a Polars frame.
 
 The SQL a source runs is the adapter's own (mapping tables, joins, filters); the rows come back as
-columns through ConnectorX (SQLite, PostgreSQL; other backends as raw rows through SQLAlchemy) and are converted in Polars, never one
+columns through ConnectorX (SQLite, PostgreSQL; other backends as raw rows through SQLAlchemy) in Arrow
+batches, each converted in Polars as it comes (`batches`: one raw batch in memory at a time), never one
 Python record per row. Conversion follows the row path (adapters.rows.column_loader) exactly: the
-loader is applied to each *distinct* legacy value of a column and the results are mapped back, so
-codes, dates and names cost one Python call per distinct value. Two columns with a distinct value
-per row are converted in Polars: plain text (stripped, blank -> null) and whole numbers; ID numbers
-take Polars for the common spelling (18 ASCII letters and digits) and the loader for the rest.
+loader is applied to each *distinct* legacy value of a column (once per statement, whatever the
+batches) and the results are mapped back, so codes and dates cost one Python call per distinct value.
+Columns with a distinct value per row are converted in Polars: plain text (stripped, blank -> null)
+and whole numbers; ID numbers and names take Polars for their common spelling (`COMMON`: 18 ASCII
+letters and digits; CJK ideographs only) and the loader for the rest.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import typing
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import polars as pl
@@ -42,16 +44,26 @@ def literal_sql(stmt: sa.Select[Any], dialect: Any) -> str:
 _NULL_TYPES = {"int": pl.Int64, "yuan_to_fen": pl.Int64, "date": pl.Date, "date8": pl.Date, "boolean": pl.Boolean}
 
 
-def _loaded(raw: pl.Series, spec: ColumnSpec) -> tuple[pl.Series, pl.Series]:
-    """(distinct legacy values, their canonical values) of a column, through the row path's loader."""
+Known = dict[Any, Any]  # legacy value -> canonical value, kept across the batches of one column
+_UNSEEN = object()
+
+
+def _loaded(raw: pl.Series, spec: ColumnSpec, known: Known) -> tuple[pl.Series, pl.Series]:
+    """(distinct legacy values, their canonical values) of a column, through the row path's loader (once per
+    value: `known` remembers the values of earlier batches)."""
     load = column_loader(spec)
     distinct = raw.drop_nulls().unique()
-    converted = pl.Series(raw.name, [load(v) for v in distinct.to_list()], strict=False)
-    return distinct, converted
+    values = []
+    for v in distinct.to_list():
+        c = known.get(v, _UNSEEN)
+        if c is _UNSEEN:
+            c = known[v] = load(v)
+        values.append(c)
+    return distinct, pl.Series(raw.name, values, strict=False)
 
 
-def _by_distinct(raw: pl.Series, spec: ColumnSpec) -> pl.Series:
-    distinct, converted = _loaded(raw, spec)
+def _by_distinct(raw: pl.Series, spec: ColumnSpec, known: Known) -> pl.Series:
+    distinct, converted = _loaded(raw, spec, known)
     if converted.dtype == pl.Null:  # no value at all: nulls of the type the converter gives
         return pl.Series(raw.name, [None] * len(raw), dtype=_NULL_TYPES.get(spec.convert, pl.String) if spec.values is None else pl.String)
     return raw.replace_strict(distinct, converted, default=None, return_dtype=converted.dtype)
@@ -63,27 +75,64 @@ def _when(mask: pl.Series, then: pl.Series | None, otherwise: pl.Series) -> pl.S
                         .otherwise(pl.col("o"))).to_series().alias(otherwise.name)
 
 
-def convert(raw: pl.Series, spec: ColumnSpec) -> pl.Series:
-    """A legacy column as canonical values (what adapters.rows would give, row by row)."""
+def convert(raw: pl.Series, spec: ColumnSpec, known: Known | None = None) -> pl.Series:
+    """A legacy column as canonical values (what adapters.rows would give, row by row); `known`: the values
+    loaded for the column's earlier batches."""
+    known = {} if known is None else known
     if spec.values is None and spec.normalize is None:
         if spec.convert == "text":
             text = raw.cast(pl.String).str.strip_chars()
             return _when(text == "", None, text)
         if spec.convert == "int" and raw.dtype.is_integer():
             return raw.cast(pl.Int64)
-    if spec.values is None and spec.normalize == "id_number" and spec.convert == "text" and raw.dtype == pl.String:
-        common = raw.str.contains(r"^[0-9A-Za-z]{18}$").fill_null(False)
-        distinct, converted = _loaded(raw.filter(~common), spec)
+    common = COMMON.get(spec.normalize or "") if spec.values is None and spec.convert == "text" else None
+    if common is not None and raw.dtype == pl.String:
+        pattern, canonical = common
+        usual = raw.str.contains(pattern).fill_null(False)
+        distinct, converted = _loaded(raw.filter(~usual), spec, known)
         rest = raw.replace_strict(distinct, converted.cast(pl.String), default=None, return_dtype=pl.String)
-        return _when(common, raw.str.to_uppercase(), rest)
-    return _by_distinct(raw, spec)
+        return _when(usual, canonical(raw), rest)
+    return _by_distinct(raw, spec, known)
 
 
-def frame(table: Any, fields: Sequence[str], specs: dict[str, ColumnSpec]) -> pl.DataFrame:
-    """Canonical columns (named by field) from a frame of raw columns c0, c1, … in `fields` order."""
+# Normalized text columns whose common spelling Polars converts (the loader takes the rest, per distinct value):
+# normalizer -> (the common spelling, its canonical value). An ID number of 18 ASCII letters and digits is
+# upper-cased; a name of CJK unified ideographs only (no white space, nothing NFKC changes) is itself.
+COMMON: dict[str, tuple[str, Callable[[pl.Series], pl.Series]]] = {
+    "id_number": (r"^[0-9A-Za-z]{18}$", lambda s: s.str.to_uppercase()),
+    "name": (r"^[\x{4e00}-\x{9fff}]+$", lambda s: s),
+}
+
+
+def frame(table: Any, fields: Sequence[str], specs: dict[str, ColumnSpec], known: dict[str, Known] | None = None) -> pl.DataFrame:
+    """Canonical columns (named by field) from a frame of raw columns c0, c1, … in `fields` order (`known`: per
+    field, the values loaded for earlier batches of the same statement)."""
     raw = table if isinstance(table, pl.DataFrame) else pl.from_arrow(table)
     assert isinstance(raw, pl.DataFrame)
-    return pl.DataFrame([convert(raw.get_column(f"c{i}"), specs[f]).alias(f) for i, f in enumerate(fields)])
+    known = known if known is not None else {}
+    return pl.DataFrame([convert(raw.get_column(f"c{i}"), specs[f], known.setdefault(f, {})).alias(f) for i, f in enumerate(fields)])
+
+
+def batches(reader: Iterable[Any], fields: Sequence[str], specs: dict[str, ColumnSpec], record: type,
+            wanted: Sequence[str]) -> pl.DataFrame:
+    """The canonical frame of a stream of raw Arrow batches, converted batch by batch (only one raw batch is held
+    at a time; each distinct legacy value is loaded once across them). An error of the reader is `ReadFailed`."""
+    known: dict[str, Known] = {}
+    parts = []
+    batch_iter = iter(reader)
+    while True:
+        try:
+            batch = next(batch_iter)
+        except StopIteration:
+            break
+        except Exception as exc:  # noqa: BLE001 - the reader's own (e.g. ConnectorX's Rust) error types
+            raise ReadFailed(str(exc)) from exc
+        parts.append(typed(frame(batch, fields, specs, known), record, wanted))
+    return pl.concat(parts) if parts else empty(record, wanted)
+
+
+class ReadFailed(Exception):
+    """The columnar reader could not read the statement (the caller reads raw rows instead)."""
 
 
 def from_rows(rows: Sequence[Sequence[Any]], fields: Sequence[str], specs: dict[str, ColumnSpec]) -> pl.DataFrame:

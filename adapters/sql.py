@@ -42,6 +42,7 @@ _UNAVAILABLE = (
 )
 _SUMMABLE = frozenset({"int", "yuan_to_fen", "decimal"})  # conversions a SQL SUM may go through (linear in the legacy value)
 BACKSTOP = 1.0  # seconds past the statement timeout after which the hub stops waiting whatever the database does
+COLUMN_BATCH = 100_000  # rows per Arrow batch of a columnar read (converted one batch at a time)
 _TIMEOUT_CODES = (
     1969,  # MariaDB: max_statement_time exceeded
     3024,  # MySQL: max_execution_time exceeded
@@ -598,14 +599,21 @@ class SqlAdapter:
         async with self._turn():
             if url is not None:
                 sql = columns.literal_sql(stmt, self.engine.dialect)
-                try:
-                    table = await asyncio.to_thread(cx.read_sql, url, sql, return_type="arrow")
-                except Exception as exc:  # noqa: BLE001 - ConnectorX raises its own (Rust) error types
+
+                def read() -> pl.DataFrame:  # Arrow batches converted as they come: one raw batch in memory at a time
+                    try:
+                        reader = cx.read_sql(url, sql, return_type="arrow_stream", batch_size=COLUMN_BATCH)
+                    except Exception as exc:  # noqa: BLE001 - ConnectorX raises its own (Rust) error types
+                        raise columns.ReadFailed(str(exc)) from exc
+                    return columns.batches(reader, fields, ent.specs, ent.record, wanted)
+
+                try:  # in a thread: the event loop stays free for the hub's other requests
+                    frame = await asyncio.to_thread(read)
+                except columns.ReadFailed as exc:
                     log.warning("ConnectorX could not read %s (%s); reading raw rows", self.department, exc)
                 else:
-                    self.rows += table.num_rows
-                    # converted in a thread, as read: the event loop stays free for the hub's other requests
-                    return columns.typed(await asyncio.to_thread(columns.frame, table, fields, ent.specs), ent.record, wanted)
+                    self.rows += frame.height
+                    return frame
             try:
                 async with self._connection() as conn:
                     rows = (await conn.execute(stmt)).all()

@@ -75,6 +75,9 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "payees": (ID, "payee_code", "unit_local_id", "on_quota", "sex", "name"),
     "pay": (ID, "payee_code", "unit_local_id", "post_pay", "grade_pay", "position_pay", "step_pay", "pension"),
 }
+# Text read as categoricals (a 32-bit code a row, not a 16-byte view and the text): the ID numbers, so that every
+# group-by and join below is on the code, and the fields with few distinct values.
+CATEGORICAL = ("status", "sex", "birth", "category")
 HISTORY_FIELDS = ("payee_code", "month")
 PLAN_FIELDS = ("plan_id", "unit_local_id", "quota_type", "planned", "approved_on", "status")
 _WEIGHTS = ids.ID_WEIGHTS
@@ -102,7 +105,8 @@ async def read(sources: Sources, available: set[str], streams: Iterable[tuple[st
             frame = columns.empty(RECORDS[entity], FIELDS[name])
         if name == "slots":  # entries citing each plan, whatever their ID number (R13's places)
             frames["cited"] = frame.filter(pl.col("plan_id").is_not_null()).group_by("plan_id").agg(pl.len().alias("cited"))
-        frames[name] = frame.filter(pl.col(ID).is_not_null() & (pl.col(ID) != ""))
+        frames[name] = frame.filter(pl.col(ID).is_not_null() & (pl.col(ID) != "")).with_columns(
+            pl.col(c).cast(pl.Categorical) for c in (ID, *CATEGORICAL) if c in frame.columns)
     department = holders.get("vacancy_plan")
     if plans and department in available:
         frames["plans"] = await _reader(sources, department).columns("vacancy_plan", PLAN_FIELDS)
@@ -150,18 +154,21 @@ def _flag(frame: pl.DataFrame, name: str) -> pl.DataFrame:
 
 def _id_checks(persons: pl.DataFrame) -> pl.DataFrame:
     """invalid_id, the ID's birth date (`born`) and sex (`id_male`) where GB 11643 gives them."""
-    idn = pl.col(ID)
+    idn = pl.col("text")
     digits17 = idn.str.slice(0, 17).str.contains(r"^\d{17}$") & (idn.str.len_chars() == 18)
     date_text = idn.str.slice(6, 8)
     born = (pl.when(digits17 & (idn.str.slice(6, 4) != "0000"))
             .then(date_text.str.to_date("%Y%m%d", strict=False)).otherwise(None))
-    total = pl.sum_horizontal([idn.str.slice(i, 1).cast(pl.Int64, strict=False) * w for i, w in enumerate(_WEIGHTS)])
+    body = idn.str.slice(0, 17).cast(pl.Int64, strict=False)  # read only where well formed (17 digits)
+    total = pl.sum_horizontal([body // 10 ** (16 - i) % 10 * w for i, w in enumerate(_WEIGHTS)])
     check = (total % 11).replace_strict(list(range(11)), list(_CHECK), default=None, return_dtype=pl.String)
     well_formed = idn.str.contains(r"^\d{17}[\dX]$")
-    out = persons.with_columns(born.alias("born"))
-    valid = well_formed & pl.col("born").is_not_null() & (check == idn.str.slice(17, 1))
-    return out.with_columns((~valid).fill_null(True).alias("invalid_id"),
-                            (idn.str.slice(16, 1).cast(pl.Int64, strict=False) % 2 == 1).alias("id_male"))
+    valid = well_formed & born.is_not_null() & (check == idn.str.slice(17, 1))
+    # the ID numbers as text once (they are categoricals), for the string expressions above
+    text = persons.select(pl.col(ID).cast(pl.String).alias("text"))
+    checked = text.select(born.alias("born"), (~valid).fill_null(True).alias("invalid_id"),
+                          (idn.str.slice(16, 1).cast(pl.Int64, strict=False) % 2 == 1).alias("id_male"))
+    return persons.hstack(checked)
 
 
 def _worker(frames: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
@@ -191,28 +198,43 @@ def _values(frames: Mapping[str, pl.DataFrame], names: tuple[str, ...], field: s
     return pl.concat(parts).filter(pl.col("v").is_not_null() & (pl.col("v") != ""))
 
 
+def _several(values: pl.DataFrame, name: str) -> pl.DataFrame:
+    """IDs with more than one distinct value (distinct pairs counted: cheaper than a distinct count per group)."""
+    return _flag(values.unique().group_by(ID).len().filter(pl.col("len") > 1), name)
+
+
+_ISO = r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$"  # a birth value at year, month or day precision
+
+
 def _birth_conflict(frames: Mapping[str, pl.DataFrame], persons: pl.DataFrame) -> pl.DataFrame:
-    """IDs whose birth values differ at their common precision (ISO text: 4, 7 or 10 characters)."""
-    own = persons.filter(pl.col("born").is_not_null()).select(ID, pl.col("born").dt.to_string("%Y-%m-%d").alias("v"))
-    births = pl.concat([_values(frames, ("slots", "personnel", "cadres", "insurance"), "birth"), own])
-    births = births.with_columns(pl.col("v").str.len_chars().alias("n"))
-    odd = births.filter(~pl.col("n").is_in([4, 7, 10])).select(ID)
-    prefixes = [births.filter(pl.col("n") >= m).group_by(ID).agg(pl.col("v").str.slice(0, m).n_unique().alias("k"))
-                .filter(pl.col("k") > 1).select(ID) for m in (4, 7, 10)]
-    return _flag(pl.concat([odd, *prefixes]), "birth_conflict")
+    """IDs whose birth values differ at their common precision: the years differ, or the months of those with a
+    month, or the days of those with a day; a value not of the form YYYY[-MM[-DD]] flags its ID (a superset)."""
+    births = _values(frames, ("slots", "personnel", "cadres", "insurance"), "birth")
+    v, n = pl.col("v"), pl.col("v").str.len_bytes()
+    iso = v.str.contains(_ISO)
+    number = v.str.replace_all("-", "", literal=True).cast(pl.Int64, strict=False)  # YYYY, YYYYMM or YYYYMMDD
+    day = pl.when(iso & (n == 10)).then(number)
+    month = pl.when(iso & (n >= 7)).then(pl.when(n == 10).then(number // 100).otherwise(number))
+    year = pl.when(iso).then(pl.when(n == 10).then(number // 10_000).when(n == 7).then(number // 100).otherwise(number))
+    keys = births.select(ID, (~iso).alias("odd"), year.alias("year"), month.alias("month"), day.alias("day"))
+    born = pl.col("born")
+    y, m, d = born.dt.year().cast(pl.Int64), born.dt.month().cast(pl.Int64), born.dt.day().cast(pl.Int64)
+    own = persons.filter(born.is_not_null()).select(ID, pl.lit(False).alias("odd"), y.alias("year"),
+                                                     (y * 100 + m).alias("month"), (y * 10_000 + m * 100 + d).alias("day"))
+    differ = [(pl.col(c).min() != pl.col(c).max()).fill_null(False) for c in ("year", "month", "day")]
+    both = pl.concat([keys, own]).group_by(ID).agg(pl.any_horizontal(pl.col("odd").any(), *differ).alias("x"))
+    return _flag(both.filter("x"), "birth_conflict")
 
 
 def _sex_conflict(frames: Mapping[str, pl.DataFrame], persons: pl.DataFrame) -> pl.DataFrame:
     own = persons.filter(pl.col("born").is_not_null()).select(
         ID, pl.when(pl.col("id_male")).then(pl.lit("MALE")).otherwise(pl.lit("FEMALE")).alias("v"))
     sexes = pl.concat([_values(frames, ("slots", "personnel", "cadres", "insurance", "payees"), "sex"), own])
-    sexes = sexes.filter(pl.col("v").is_in(["MALE", "FEMALE"]))
-    return _flag(sexes.group_by(ID).agg(pl.col("v").n_unique().alias("k")).filter(pl.col("k") > 1), "sex_conflict")
+    return _several(sexes.filter(pl.col("v").is_in(["MALE", "FEMALE"])), "sex_conflict")
 
 
 def _name_conflict(frames: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
-    names = _values(frames, ("slots", "personnel", "insurance", "cadres", "payees"), "name")
-    return _flag(names.group_by(ID).agg(pl.col("v").n_unique().alias("k")).filter(pl.col("k") > 1), "name_conflict")
+    return _several(_values(frames, ("slots", "personnel", "insurance", "cadres", "payees"), "name"), "name_conflict")
 
 
 def _stray_pay(frames: Mapping[str, pl.DataFrame], world: World, active: pl.DataFrame) -> pl.DataFrame:
@@ -301,7 +323,7 @@ def persons(frames: Mapping[str, pl.DataFrame], world: World) -> tuple[pl.DataFr
         (pl.col("status") == InsuranceStatus.INSURED.value).any().alias("insured"),
         pl.col("status").is_in([InsuranceStatus.ENDED.value, InsuranceStatus.SUSPENDED.value]).any().alias("ended"),
         pl.len().alias("insurance"))
-    out = everyone.with_columns(pl.col(ID).is_in(list(world.deferred)).alias("deferred"))
+    out = everyone.with_columns(pl.col(ID).cast(pl.String).is_in(list(world.deferred)).alias("deferred"))
     out = out.join(_worker(frames), on=ID, how="left").with_columns(pl.col("worker").fill_null(False))
     for part in (
         count(active, "active"), count(slots, "slots"), count(frames["pay"], "lines"), count(frames["payees"], "payees"),
@@ -358,8 +380,10 @@ def scan(frames: Mapping[str, pl.DataFrame], world: World, rules: Iterable[str],
     keys: list[str] = []
     total = 0
     headcount: dict[tuple[str, str], int] = {}
+    # each row's part, hashed once (not once per part)
+    which = {n: (f.get_column(ID).hash(seed=0) % parts).cast(pl.UInt16) for n, f in frames.items() if n in FIELDS and parts > 1}
     for part in range(parts):
-        sub = {n: f.filter(pl.col(ID).hash(seed=0) % parts == part) if n in FIELDS else f for n, f in frames.items()}
+        sub = {n: f.filter(which[n] == part) if n in which else f for n, f in frames.items()}
         frame, counts = persons(sub, world)
         keys.extend(flagged(frame, rules))
         total += frame.height

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from adapters import columns as columns_module
 from adapters.registry import Sources, build_sources
 from hub.supervision import columnar, engine
 from hub.supervision.engine import CheckResult, run_check
@@ -90,6 +91,28 @@ async def test_raw_rows_read_the_same_columns_as_connectorx(demo: Demo, monkeypa
     # the path of backends ConnectorX does not read here (MySQL/MariaDB) or that it fails on
     sources, _, _ = await demo(persons=300, seed=21)
     monkeypatch.setattr("adapters.columns.cx_url", lambda url: None)
+    await _same(sources)
+
+
+async def test_small_batches_read_the_same_columns(demo: Demo, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the columns come in Arrow batches, each converted as it comes: many small ones give the same frames
+    sources, _, _ = await demo(persons=300, seed=8)
+    month = (await run_check(sources, columnar=False)).month
+    whole = await columnar.read(sources, set(DEPARTMENTS), engine.STREAMS, month, True)
+    monkeypatch.setattr("adapters.sql.COLUMN_BATCH", 37)
+    calls: list[Any] = []
+    loader = columns_module.column_loader
+
+    def counted(spec: Any) -> Any:
+        load = loader(spec)
+        return lambda raw: calls.append((id(spec), raw)) or load(raw)
+
+    monkeypatch.setattr(columns_module, "column_loader", counted)
+    batched = await columnar.read(sources, set(DEPARTMENTS), engine.STREAMS, month, True)
+    assert whole.keys() == batched.keys() and whole["slots"].height > 37
+    for name, frame in whole.items():  # (the counts per plan come in no particular order)
+        assert frame.sort(frame.columns).equals(batched[name].sort(frame.columns)), name
+    assert calls and len(calls) == len(set(calls))  # each legacy value of a column (a statement's) loaded once
     await _same(sources)
 
 
