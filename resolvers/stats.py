@@ -515,9 +515,9 @@ def _sorted(keys: Collection[Key]) -> list[Key]:
     if not columns:  # no dimension: the one empty key
         return keys
     values = set().union(*columns)
-    if not all(v is None or v.__class__ is str for v in values):
+    if not {*map(type, values)} <= {str, type(None)}:
         return sorted(keys, key=_sort_key)
-    rank = {v: i for i, v in enumerate(sorted(values - {None}, key=str))}  # strings: str() is the value
+    rank = {v: i for i, v in enumerate(sorted(values - {None}))}  # strings: str() is the value
     rank[None] = len(rank)
     code: Iterable[int] = repeat(0)
     for column in columns:
