@@ -118,7 +118,7 @@ async def _hub_runs(database: str, repeat: int) -> dict[str, list[float]]:
             out[name] = times
             out[f"{name}: statements per run"] = [per_run]
             out[f"{name}: groups"] = [len(answer.rows)]
-            out[f"{name}: persons"] = [answer.total.values["HEADCOUNT"]]
+            out[f"{name}: persons"] = [answer.total.values[0]]
     finally:
         await sources.close()
     return out

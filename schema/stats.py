@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from itertools import chain
-from operator import attrgetter, itemgetter
-from typing import Any
+from operator import attrgetter
+from typing import Any, cast
 
 import strawberry
 
@@ -87,18 +87,14 @@ class StatsResult:
     min_group_size: int = strawberry.field(description="最小组人数（受限时适用） / the minimum group size (when restricted)")
 
 
-def _rows(rows: Sequence[engine.Row], measures: Sequence[str]) -> list[StatsRow]:
-    """The answer's rows: each key's values as text (nulls kept), the values in `measures` order; a field
-    at a time over all rows (map in C), strings checked once for all keys."""
-    keys = list(map(attrgetter("key"), rows))
-    if {*map(type, chain.from_iterable(keys))} <= {str, type(None)}:
-        texts = list(map(list, keys))
-    else:
-        texts = [[None if v is None else str(v) for v in key] for key in keys]
-    found = map(itemgetter(*measures), map(attrgetter("values"), rows))
-    values = list(map(list, found)) if len(measures) > 1 else [[v] for v in found]
-    return [StatsRow(keys=k, values=v, suppressed=hidden)
-            for k, v, hidden in zip(texts, values, map(attrgetter("suppressed"), rows), strict=True)]
+def _rows(rows: list[engine.Row]) -> list[StatsRow]:
+    """The answer's rows: the engine's rows as they are (their attributes are `StatsRow`'s fields, the
+    executor copies their keys and values), unless a key holds something other than text or null (a
+    title level, a month): then new rows with those values as text. Checked once for all keys, in C."""
+    if {*map(type, chain.from_iterable(map(attrgetter("keys"), rows)))} <= {str, type(None)}:
+        return cast("list[StatsRow]", rows)
+    return cast("list[StatsRow]", [engine.Row(tuple(None if v is None else str(v) for v in row.keys), row.values, row.suppressed)
+                                   for row in rows])
 
 
 async def _stats(ctx: HubContext, roots: Sequence[Any], measures: Sequence[Any], by: Sequence[Any] | None = None,
@@ -109,8 +105,8 @@ async def _stats(ctx: HubContext, roots: Sequence[Any], measures: Sequence[Any],
         found = await engine.stats(ctx, measures, [vocab.Dimension(d) for d in by], _filter(filter))
     except HubError as exc:
         return [exc]
-    return [StatsResult(dimensions=list(by), measures=list(measures), rows=_rows(found.rows, measures),
-                        total=_rows([found.total], measures)[0], restricted=found.restricted,
+    return [StatsResult(dimensions=list(by), measures=list(measures), rows=_rows(found.rows),
+                        total=_rows([found.total])[0], restricted=found.restricted,
                         min_group_size=found.min_group_size)]
 
 

@@ -231,3 +231,13 @@ def test_persons_lists_each_person_once_and_people_lists_slots(hub: Hub) -> None
     assert len(seen) == len(set(seen)) == page["personCount"] == page["persons"]["totalCount"] == headcount
     assert set(seen) == {e["node"]["idNumber"] for e in slots["edges"]}
     assert slots["totalCount"] > len(seen)  # someone holds two slots: listed twice there, once here
+
+
+@pytest.mark.parametrize("by", [["INSTITUTION", "EDUCATION"], ["REGION", "QUOTA_TYPE"], ["QUOTA_TYPE", "TITLE_LEVEL"], ["MONTH"]])
+def test_rows_come_sorted_by_their_keys_nulls_last(hub: Hub, by: list[str]) -> None:
+    measures = ["PAY_GROSS_TOTAL"] if by == ["MONTH"] else ["HEADCOUNT"]
+    rows = hub.query(QUERY, {"m": measures, "b": by})["data"]["stats"]["rows"]
+    keys = [r["keys"] for r in rows]
+    assert len(keys) > 3 and all(len(k) == len(by) and len(r["values"]) == 1 for k, r in zip(keys, rows, strict=True))
+    assert keys == sorted(keys, key=lambda k: [(v is None, v or "") for v in k])
+    assert len({tuple(k) for k in keys}) == len(keys)

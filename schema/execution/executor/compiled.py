@@ -6,7 +6,8 @@ following its plan (plan.py, made once per prepared document): per selected fiel
 call for all parents at that level — an attribute read, a plain getter, or the field's batch
 function (resolvers/batch.py, the same definition graphql-core's path uses) — and writes the
 answer's dictionaries directly, masking leaves as masks.py says. Leaves are serialized by graphql-core's own coercion (a list of plain
-strings or finite floats is copied as it is, which is what that coercion gives back); objects of a
+strings or finite floats, or a tuple of them, is copied as a list; a level of unmasked strings, 32-bit
+ints or booleans is written as it is: what that coercion gives back); objects of a
 level are queued as flat lists, and an object's place in the answer (its path) is worked out only
 when an error needs it. Errors and nulls follow graphql-core: an error is recorded at the nearest
 nullable position, which becomes null, and later errors under a nulled position are dropped.
@@ -18,9 +19,10 @@ operation. A differential test holds this executor to that base class alone, the
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
-from itertools import chain
+from itertools import chain, repeat
 from math import isfinite
 from operator import attrgetter, is_not, itemgetter
 from typing import Any
@@ -149,14 +151,19 @@ class CompiledExecutor(LimitedExecutor):
         memo = selected.memo
         if memo is not None and len(memo) > MEMO_LIMIT:
             memo.clear()
-        if selected.passthrough is int:
+        kind = selected.passthrough
+        if kind is not None and masker is None and {*map(type, values)} == {kind} and (
+                kind is not int or (min(values) >= _INT_MIN and max(values) <= _INT_MAX)):
+            _put(outs, key, values)  # the whole level its own answer (checked per distinct type, copied in C)
+            return
+        if kind is int:
             for out, value in zip(outs, values, strict=True):
                 if value.__class__ is int and _INT_MIN <= value <= _INT_MAX:
                     out[key] = value
                 else:  # a bool, a float, out of range, None, an error: as graphql-core completes it
                     self._settle(selected, level, out, value, [], [])
             return
-        if selected.passthrough is str:
+        if kind is str:
             for out, value in zip(outs, values, strict=True):
                 if value.__class__ is not str:
                     self._settle(selected, level, out, value, [], [])
@@ -190,13 +197,12 @@ class CompiledExecutor(LimitedExecutor):
         objs: list[Any] = []
         if selected.general:
             own = selected.items_pass
-            if own is not None and {*map(type, values)} == {list} and _own_answer(chain.from_iterable(values), own, selected.items_null):
-                for out, value in zip(outs, values, strict=True):  # the whole level at once, the usual case
-                    out[key] = value[:]
+            if own is not None and {*map(type, values)} <= _SEQUENCES and _own_answer(chain.from_iterable(values), own, selected.items_null):
+                _put(outs, key, map(list, values))  # the whole level at once, the usual case: each a copy, as a list
                 return
             for out, value in zip(outs, values, strict=True):
-                if own is not None and value.__class__ is list and _own_answer(value, own, selected.items_null):
-                    out[key] = value[:]
+                if own is not None and value.__class__ in _SEQUENCES and _own_answer(value, own, selected.items_null):
+                    out[key] = list(value)
                 else:
                     self._settle(selected, level, out, value, kids, objs)
         elif selected.items is None:  # one object per parent
@@ -335,7 +341,13 @@ class CompiledExecutor(LimitedExecutor):
 
 
 _NONE = type(None)
+_SEQUENCES = frozenset({list, tuple})  # lists of leaves given as lists or tuples (records' fields), answered as lists
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1  # GraphQL's Int
+
+
+def _put(outs: Iterable[dict[str, Any]], key: str, values: Iterable[Any]) -> None:
+    """out[key] = value for each answer dict and its value (a loop in C)."""
+    deque(map(dict.__setitem__, outs, repeat(key), values), 0)
 
 
 def _plain(values: list[Any]) -> bool:

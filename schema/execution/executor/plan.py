@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
+    GraphQLBoolean,
     GraphQLEnumType,
     GraphQLFloat,
     GraphQLInt,
@@ -65,8 +66,9 @@ class Selected:
     strawberry_field: Any = None
     masker: Callable[[str], str] | None = None
     leaf: Any = None  # a leaf return type (Scalar or Enum, maybe non-null)
-    # A String leaf (str: a str value, masked if the role must, is its own answer) or an unmasked Int leaf
-    # (int: an int in the 32-bit range is its own answer, as graphql-core's serialize_int gives it back).
+    # A String leaf (str: a str value, masked if the role must, is its own answer), an unmasked Int leaf
+    # (int: an int in the 32-bit range is its own answer, as graphql-core's serialize_int gives it back) or
+    # an unmasked Boolean leaf (bool: a bool is its own answer, as serialize_boolean gives it back).
     passthrough: type | None = None
     memo: dict[Any, Any] | None = None  # value -> answer (or masked value), kept across requests (see _PURE)
     object_type: GraphQLObjectType | None = None  # the object type of an object or object-list field
@@ -172,6 +174,8 @@ class _Planner:
                 selected.passthrough = str
             elif named is GraphQLInt and selected.masker is None:
                 selected.passthrough = int
+            elif named is GraphQLBoolean and selected.masker is None:
+                selected.passthrough = bool
             if selected.masker is None and (isinstance(named, GraphQLEnumType) or named.name in _PURE):
                 selected.memo = {}
             elif selected.masker is not None and selected.passthrough is str:
