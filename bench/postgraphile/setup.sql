@@ -1,6 +1,7 @@
 -- What PostGraphile needs beyond the raw legacy tables to return what the hub returns:
 -- roles it switches to per request (the JWT's role claim), the hub's derived person fields
--- (sex and birth date from the normalized ID number, GB 11643) as computed columns, and a
+-- (sex and birth date from the normalized ID number, GB 11643, else from the values the departments
+-- recorded) as computed columns, and a
 -- masked view of the real-name registry for the restricted role (masks as in schema/masking.py).
 -- Functions are plain SQL or PL/pgSQL without exception blocks (a subtransaction per call would
 -- make PostGraphile look slower than it is).
@@ -102,15 +103,6 @@ CREATE OR REPLACE FUNCTION hubbench_private.mask_name(v text) RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 AS $$ SELECT left(v, 1) || repeat('*', length(v) - 1) $$;
 
--- Computed columns TSmz.idSex and TSmz.idBirthDate (PostGraphile exposes <table>_<name>(row) functions).
-CREATE OR REPLACE FUNCTION public."T_SMZ_id_sex"(t public."T_SMZ") RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE
-AS $$ SELECT hubbench_private.id_sex(hubbench_private.id18(t."SFZH")) $$;
-
-CREATE OR REPLACE FUNCTION public."T_SMZ_id_birth_date"(t public."T_SMZ") RETURNS date
-LANGUAGE sql STABLE PARALLEL SAFE
-AS $$ SELECT hubbench_private.id_birth(hubbench_private.id18(t."SFZH")) $$;
-
 -- adapters.convert.id_number_variants: the legacy spellings of a normalized ID number (18 digits,
 -- lower-case x, the 15-digit original of one issued before 1999, full width), so that a lookup by
 -- them uses the departments' indexes as the hub's does.
@@ -124,6 +116,62 @@ AS $$
   )
   SELECT array_agg(DISTINCT v) FROM (SELECT v FROM s UNION SELECT translate(v, '0123456789Xx', '０１２３４５６７８９Ｘｘ') FROM s) AS a
 $$;
+
+-- A department's recorded birth (resolvers.people.recorded_birth over adapters.convert's ISO form):
+-- 'YYYY-MM-DD' or 'YYYYMMDD' as that day, 'YYYY-MM' or 'YYYYMM' as the month's first day, else NULL.
+CREATE OR REPLACE FUNCTION hubbench_private.recorded_birth(v text) RETURNS date
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+AS $$
+DECLARE t text; y int; m int; d int := 1;
+BEGIN
+  t := regexp_replace(btrim(v), '[-/.]', '', 'g');
+  IF t !~ '^[0-9]{6}([0-9]{2})?$' THEN RETURN NULL; END IF;
+  y := substr(t, 1, 4)::int; m := substr(t, 5, 2)::int;
+  IF length(t) = 8 THEN d := substr(t, 7, 2)::int; END IF;
+  IF y < 1 OR m NOT BETWEEN 1 AND 12 OR d < 1
+     OR d > extract(day FROM make_date(y, m, 1) + interval '1 month - 1 day') THEN
+    RETURN NULL;
+  END IF;
+  RETURN make_date(y, m, d);
+END $$;
+
+-- What the hub answers for Person.birthDate and Person.sex of a registry slot whose ID number is not
+-- valid: the values the departments recorded, the first that has one in trust order (the slot itself,
+-- HR's personnel record, the cadre file, the payee; each department's first record of the person).
+-- Called only where the ID number gives nothing (coalesce below), so valid rows cost what they did.
+-- SECURITY DEFINER: the restricted role's masked view reads the sex without the departments' tables.
+CREATE OR REPLACE FUNCTION hubbench_private.recorded_person_birth(t public."T_SMZ") RETURNS date
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER SET search_path = pg_catalog, public
+AS $$
+  SELECT coalesce(
+    hubbench_private.recorded_birth(t."CSRQ"),
+    (SELECT r."CSRQ" FROM public."RS_RYXX" AS r
+      WHERE r."GMSFHM" = ANY (hubbench_private.id_variants(hubbench_private.id18(t."SFZH"))) ORDER BY r."RYBH" LIMIT 1),
+    (SELECT hubbench_private.recorded_birth(a."A0107") FROM public."A01" AS a
+      WHERE a."A0184" = ANY (hubbench_private.id_variants(hubbench_private.id18(t."SFZH"))) ORDER BY a."A0100" LIMIT 1))
+$$;
+
+CREATE OR REPLACE FUNCTION hubbench_private.recorded_person_sex(t public."T_SMZ") RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER SET search_path = pg_catalog, public
+AS $$
+  SELECT coalesce(
+    CASE btrim(t."XB") WHEN '男' THEN 'MALE' WHEN '女' THEN 'FEMALE' END,
+    (SELECT CASE btrim(r."XB") WHEN '1' THEN 'MALE' WHEN '2' THEN 'FEMALE' END FROM public."RS_RYXX" AS r
+      WHERE r."GMSFHM" = ANY (hubbench_private.id_variants(hubbench_private.id18(t."SFZH"))) ORDER BY r."RYBH" LIMIT 1),
+    (SELECT CASE btrim(a."A0104") WHEN '1' THEN 'MALE' WHEN '2' THEN 'FEMALE' END FROM public."A01" AS a
+      WHERE a."A0184" = ANY (hubbench_private.id_variants(hubbench_private.id18(t."SFZH"))) ORDER BY a."A0100" LIMIT 1),
+    (SELECT CASE btrim(p."XB") WHEN '1' THEN 'MALE' WHEN '0' THEN 'FEMALE' END FROM public."GZ_RY" AS p
+      WHERE p."SFZH" = ANY (hubbench_private.id_variants(hubbench_private.id18(t."SFZH"))) ORDER BY p."RYBM" LIMIT 1))
+$$;
+
+-- Computed columns TSmz.idSex and TSmz.idBirthDate (PostGraphile exposes <table>_<name>(row) functions).
+CREATE OR REPLACE FUNCTION public."T_SMZ_id_sex"(t public."T_SMZ") RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$ SELECT coalesce(hubbench_private.id_sex(hubbench_private.id18(t."SFZH")), hubbench_private.recorded_person_sex(t)) $$;
+
+CREATE OR REPLACE FUNCTION public."T_SMZ_id_birth_date"(t public."T_SMZ") RETURNS date
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$ SELECT coalesce(hubbench_private.id_birth(hubbench_private.id18(t."SFZH")), hubbench_private.recorded_person_birth(t)) $$;
 
 -- Computed column TSmz.lastPay(n): the newest n pay rows of every payee with the slot's ID number
 -- (in any of its spellings), newest month first, as the hub's Person.payroll.entries(last: n).
@@ -143,7 +191,8 @@ CREATE VIEW public."T_SMZ_MASKED" AS
   SELECT s."RYID", s."JGID", s."RYZT", s."CBRQ",
          hubbench_private.mask_id(hubbench_private.id18(s."SFZH")) AS "SFZH_MASKED",
          hubbench_private.mask_name(hubbench_private.norm_name(s."XM")) AS "XM_MASKED",
-         hubbench_private.id_sex(hubbench_private.id18(s."SFZH")) AS "ID_SEX"
+         coalesce(hubbench_private.id_sex(hubbench_private.id18(s."SFZH")),
+                  hubbench_private.recorded_person_sex(s)) AS "ID_SEX"
   FROM public."T_SMZ" AS s;
 COMMENT ON VIEW public."T_SMZ_MASKED" IS E'@primaryKey RYID\n@foreignKey ("JGID") references "T_JG" ("JGID")';
 
