@@ -11,40 +11,24 @@ from sqlalchemy.sql.functions import FunctionElement
 _FOLD = tuple(zip("０１２３４５６７８９ｘＸ", "0123456789XX", strict=True))
 
 
-class char_length(FunctionElement[int]):  # noqa: N801 - reads like the SQL function it renders
-    """Length in characters (SQLite has no CHAR_LENGTH)."""
+def _length(name: str, sqlite: str, doc: str) -> type[FunctionElement[int]]:
+    """A length function rendered as `name(x)`, and on SQLite (which lacks it) as the `sqlite` template."""
+    element = type(name, (FunctionElement,), {"__doc__": doc, "type": sa.Integer(), "inherit_cache": True, "name": name})
 
-    type = sa.Integer()
-    inherit_cache = True
-    name = "char_length"
+    @compiles(element)
+    def _default(fn: Any, compiler: Any, **kw: Any) -> str:
+        return f"{name}({compiler.process(fn.clauses, **kw)})"
 
+    @compiles(element, "sqlite")
+    def _sqlite(fn: Any, compiler: Any, **kw: Any) -> str:
+        return sqlite.format(compiler.process(fn.clauses, **kw))
 
-@compiles(char_length)
-def _char_length(element: char_length, compiler: Any, **kw: Any) -> str:
-    return f"char_length({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(char_length, "sqlite")
-def _char_length_sqlite(element: char_length, compiler: Any, **kw: Any) -> str:
-    return f"length({compiler.process(element.clauses, **kw)})"
+    return element
 
 
-class octet_length(FunctionElement[int]):  # noqa: N801
-    """Length in bytes of the text's encoding (SQLite has no OCTET_LENGTH)."""
-
-    type = sa.Integer()
-    inherit_cache = True
-    name = "octet_length"
-
-
-@compiles(octet_length)
-def _octet_length(element: octet_length, compiler: Any, **kw: Any) -> str:
-    return f"octet_length({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(octet_length, "sqlite")
-def _octet_length_sqlite(element: octet_length, compiler: Any, **kw: Any) -> str:
-    return f"length(CAST({compiler.process(element.clauses, **kw)} AS BLOB))"
+char_length = _length("char_length", "length({})", "Length in characters (SQLite has no CHAR_LENGTH).")
+octet_length = _length("octet_length", "length(CAST({} AS BLOB))",
+                       "Length in bytes of the text's encoding (SQLite has no OCTET_LENGTH).")
 
 
 class binary_order(FunctionElement[str]):  # noqa: N801
