@@ -181,6 +181,10 @@ class Adapter(Protocol):
         """Row counts, one tuple (group values..., count) per group; one tuple (count,) without groups."""
         ...
 
+    async def distinct(self, entity: str, field: str) -> list[Any]:
+        """The distinct canonical values of a field, without nulls (one statement; the pay months)."""
+        ...
+
     async def aggregate(
         self, entity: str, *, group_by: Sequence[str] = (), sums: Sequence[str] = (), distinct: str | None = None,
         per_person: str | None = None, where: Where | None = None,

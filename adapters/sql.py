@@ -641,6 +641,28 @@ class SqlAdapter:
             merged[key] = merged.get(key, 0) + row[-1]
         return [(*key, n) for key, n in merged.items()]
 
+    async def distinct(self, entity: str, field: str) -> list[Any]:
+        """The distinct canonical values of a field (nulls and values converting to nothing left out), in one
+        statement: a loose index scan, each step the least legacy value above the last (a recursive CTE), so an
+        index on the column answers it in as many seeks as there are values instead of reading every row.
+
+        A field of the entity's own table is read from that table alone (the mapping's outer join keeps
+        every row of it, so its values are the same); a joined field through the join.
+        """
+        ent = self.entity(entity)
+        col = ent.column(field)
+        source = ent.source if field in ent.joined else col.table
+
+        def make(b: Binder) -> sa.Select[Any]:
+            seen = sa.select(sa.func.min(col).label("v")).select_from(source).cte("hub_distinct", recursive=True)
+            above = sa.select(sa.func.min(col)).select_from(source).where(col > seen.c.v).scalar_subquery()
+            steps = seen.union_all(sa.select(above).where(seen.c.v.is_not(None)))
+            return sa.select(steps.c.v).where(steps.c.v.is_not(None))
+
+        load = column_loader(ent.specs[field])
+        rows = await self._run(self._statement(("distinct", entity, field), make), [])
+        return list({v: None for v in (load(row[0]) for row in rows) if v is not None and v != ""})
+
     async def apply(self, changes: Sequence[Change]) -> int:
         """WRITE: apply changes in one transaction, each at most once (adapters/write.py: the ledger);
         how many were applied. A change the database cannot take (ChangeRejected) writes nothing.

@@ -75,3 +75,18 @@ async def test_the_newest_months_keep_every_record_tied_at_the_last(finance_url:
     assert sorted(lines[ONCE]) == [("2026-08", "00000600", 3001), ("2026-09", "00000600", 3002), ("2026-10", "00000600", 3003)]
     newest_first = sorted(lines[TWICE], key=lambda x: (x[0], x[1]), reverse=True)[:3]
     assert [x[2] for x in newest_first] == [2003, 1003, 2002]  # what entries(last: 3) answers
+
+
+async def test_distinct_values_come_from_one_loose_index_scan(finance_url: str) -> None:
+    """The pay months (the latest is the default reference month) by seeking from value to value, in one
+    statement; a joined field (the payee's ID number) through the join, canonical and once each."""
+    adapter = SqlAdapter("finance", default_mappings()["finance"], finance_url)
+    try:
+        before = adapter.statements
+        months = await adapter.distinct("pay_line", "month")
+        assert adapter.statements == before + 1
+        ids = await adapter.distinct("pay_line", "id_number")
+    finally:
+        await adapter.close()
+    assert sorted(months) == ["2026-07", "2026-08", "2026-09", "2026-10"]
+    assert sorted(ids) == sorted([TWICE, ONCE])
