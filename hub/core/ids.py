@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import operator
 import re
 import unicodedata
@@ -127,6 +128,12 @@ def normalize_code(raw: str | None) -> str | None:
     return text or None
 
 
+# A run validates each unit's code where the crosswalk places it and again in R10, and the departments share
+# institutions' codes: one computation per distinct code (bounded: codes also come from requests).
+_CODES_REMEMBERED = 1 << 17
+
+
+@functools.lru_cache(maxsize=_CODES_REMEMBERED)
 def org_code_problem(code: str) -> str | None:
     """Why a 9-character organization code is invalid (bilingual), or None when valid."""
     if not re.match(r"^[0-9A-Z]{8}[0-9X]$", code):
@@ -136,6 +143,7 @@ def org_code_problem(code: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=_CODES_REMEMBERED)
 def uscc_problem(code: str) -> str | None:
     """Why a normalized USCC is invalid (bilingual), or None when it is valid."""
     if len(code) != 18 or any(c not in USCC_VALUE for c in code):
