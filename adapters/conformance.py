@@ -17,6 +17,8 @@ adapter each time, as the hub builds them); each check raises `Nonconformance` n
   the greatest values a whole fetch has, and every record tied with the last of them, from one statement;
 - `aggregate`: grouped counts, distinct counts, sums and per-person counts, each one statement, equal
   the same figures counted over the streamed records;
+- `distinct`: the distinct values of a field (the key field, and a field of a joined table), from one
+  statement, are those of the streamed records;
 - `missing`: a database that is not there is SOURCE_UNAVAILABLE naming the source.
 """
 
@@ -225,6 +227,20 @@ async def aggregate(adapter: Adapter, entity: str) -> str | None:
     return f"{len(got)} groups"
 
 
+async def distinct(adapter: Adapter, entity: str) -> str:
+    spec, _ = adapter.mapping.readable()[entity]
+    joined = next((f for f, c in spec.columns.items() if c.table), None)
+    fields = list(dict.fromkeys(f for f in (key_field(adapter, entity), joined) if f))
+    rows = await everything(adapter, entity)
+    for f in fields:
+        before = adapter.statements
+        got = await adapter.distinct(entity, f)
+        _require(adapter.statements == before + 1, f"distinct took {adapter.statements - before} statements")
+        want = {v for r in rows if (v := getattr(r, f)) is not None and v != ""}
+        _require(len(got) == len(set(got)) and set(got) == want, f"distinct values of {f} differ from the stream's")
+    return ", ".join(fields)
+
+
 async def missing(make_missing: Make) -> str:
     adapter = make_missing()
     try:
@@ -239,7 +255,7 @@ async def missing(make_missing: Make) -> str:
 
 ENTITY_CHECKS: dict[str, Callable[[Adapter, str], Awaitable[str | None]]] = {
     "fetch": fetch, "projection": projection, "id_order": id_order, "keyset": keyset, "scope": scope, "round_trip": round_trip,
-    "latest": latest, "aggregate": aggregate,
+    "latest": latest, "aggregate": aggregate, "distinct": distinct,
 }
 
 
