@@ -24,7 +24,13 @@ from adapters.breaker import Breaker
 from adapters.convert import CONVERTERS, KEY_VARIANTS
 from adapters.mapping import ColumnSpec, EntitySpec, Mapping
 from adapters.rows import Builder, builder, column_loader, order_key
-from adapters.sqlexpr import binary_order, canonical_order, normalized_id_body, normalized_id_sort_key
+from adapters.sqlexpr import (
+    ORDERED_IN_SQL,
+    binary_order,
+    canonical_order,
+    normalized_id_body,
+    normalized_id_sort_key,
+)
 from adapters.statements import Binder, Shape, params, split
 from hub.core.changes import Change
 from hub.core.db import async_url
@@ -497,21 +503,24 @@ class SqlAdapter:
         ent = self.entity(entity)
         projection = ent.projection(fields, field, *((latest.by,) if latest else ()))
         shape, values = split({**(where or {}), field: list(keys)}, ent.dumper)
-        newest = None if latest is None else canonical_order(ent.column(latest.by), ent.specs[latest.by].convert)
-        if newest is not None:
+        # Whether the database picks the newest: the converter has an order SQL computes (built with the statement).
+        ranked = latest is not None and ent.specs[latest.by].convert in ORDERED_IN_SQL
+        if ranked:
             values.append(latest.count)  # type: ignore[union-attr]
 
         def make(b: Binder) -> sa.Select[Any]:
             selected = ent.selected(projection)
-            if newest is None:
+            if not ranked:
                 return sa.select(*selected).select_from(ent.source_for(shape)).where(*b.clauses(shape))
+            newest = canonical_order(ent.column(latest.by), ent.specs[latest.by].convert)  # type: ignore[union-attr]
+            assert newest is not None  # ORDERED_IN_SQL
             rank = sa.func.rank().over(  # nulls last on every dialect (PostgreSQL puts them first in DESC)
                 partition_by=ent.column(field), order_by=(newest.is_(None), newest.desc()))
             inner = (sa.select(*(c.label(f"c{i}") for i, c in enumerate(selected)), rank.label("n"))
                      .select_from(ent.source_for(shape)).where(*b.clauses(shape)).subquery())
             return sa.select(*(inner.c[f"c{i}"] for i in range(len(selected)))).where(inner.c.n <= b.param())
 
-        key = ("fetch", entity, projection, shape, None if newest is None else latest.by)  # type: ignore[union-attr]
+        key = ("fetch", entity, projection, shape, latest.by if ranked else None)  # type: ignore[union-attr]
         statement = self._statement(key, make)
         build = ent.builder(projection)
         return [build(row) for row in await self._run(statement, values)]

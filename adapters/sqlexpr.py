@@ -113,6 +113,7 @@ def normalized_id_sort_key(col: sa.ColumnElement[Any]) -> tuple[sa.ColumnElement
 # ('2025-10' and '202510' both order as '202510'); fetch(latest=...) orders by it in SQL.
 _SEPARATED = frozenset({"iso", "iso_compact", "date8"})
 _AS_STORED = frozenset({"date", "int", "iso_int", "iso_date"})
+ORDERED_IN_SQL = _SEPARATED | _AS_STORED  # the converters `canonical_order` has an expression for
 
 
 def canonical_order(col: sa.ColumnElement[Any], convert: str) -> sa.ColumnElement[Any] | None:

@@ -51,6 +51,7 @@ IdNumber = NewType("IdNumber", str)  # a normalized resident ID number (hub.core
 UnitCode = NewType("UnitCode", str)  # a department's own code of a unit (`unit_local_id`)
 CadreId = NewType("CadreId", str)  # the organization department's cadre number
 PlanId = NewType("PlanId", str)  # the establishment office's vacancy plan number
+PayeeCode = NewType("PayeeCode", str)  # the finance bureau's payee code (`payee_code`)
 
 K = TypeVar("K", bound=str)
 R = TypeVar("R")
@@ -103,7 +104,7 @@ SlotsByPerson = Named("SlotsByPerson", RegistrySlot, "id_number", IdNumber)
 PersonnelByPerson = Named("PersonnelByPerson", Personnel, "id_number", IdNumber)
 CadresByPerson = Named("CadresByPerson", Cadre, "id_number", IdNumber)
 PayeesByPerson = Named("PayeesByPerson", Payee, "id_number", IdNumber)
-PayLinesByPerson = Named("PayLinesByPerson", PayLine, "id_number", IdNumber)
+PayLinesByPayee = Named("PayLinesByPayee", PayLine, "payee_code", PayeeCode)  # a payroll's months, by its payees' codes
 PostsByPerson = Named("PostsByPerson", PostAssignment, "id_number", IdNumber)
 TitlesByPerson = Named("TitlesByPerson", Title, "id_number", IdNumber)
 InsuranceByPerson = Named("InsuranceByPerson", Insurance, "id_number", IdNumber)

@@ -28,8 +28,9 @@ from resolvers.loaders import (
     CadresByPerson,
     IdNumber,
     Named,
+    PayeeCode,
     PayeesByPerson,
-    PayLinesByPerson,
+    PayLinesByPayee,
     PersonnelByPerson,
     PostsByPerson,
     SlotsByPerson,
@@ -275,16 +276,21 @@ async def person_count(ctx: HubContext, where: dict[str, Any]) -> int:
 
 async def pay_entries(ctx: HubContext, payrolls: Sequence[Any], last: int | None, from_month: str | None,
                       to_month: str | None) -> list[list[PayLine]]:
-    """Each payroll's months in the window, newest first, at most `last`.
+    """Each payroll's months in the window, newest first, at most `last`: the pay lines of its payee records.
 
-    Without a window, `last` goes to the source: it reads only each person's newest months.
+    Read by the payee codes already loaded (one value per key, not the ID number's legacy spellings
+    through a join). Without a window, `last` goes to the source: it reads only each payee's newest months.
     """
     latest = last is not None and last > 0 and from_month is None and to_month is None
-    named = newest(PayLinesByPerson, "month", last) if latest else PayLinesByPerson  # type: ignore[arg-type]
+    named = newest(PayLinesByPayee, "month", last) if latest else PayLinesByPayee  # type: ignore[arg-type]
+    codes = [[PayeeCode(p.payee_code) for p in payroll.payees if p.payee_code] for payroll in payrolls]
+    known = list(dict.fromkeys(c for mine in codes for c in mine))
+    found = dict(zip(known, await ctx.loaders.load(named, known), strict=True))
     out = []
-    for lines in await ctx.loaders.load(named, [_key(p) for p in payrolls]):
+    for mine in codes:
         chosen = sorted(
-            (x for x in lines if (from_month is None or x.month >= from_month) and (to_month is None or x.month <= to_month)),
+            (x for c in mine for x in found[c]
+             if (from_month is None or x.month >= from_month) and (to_month is None or x.month <= to_month)),
             key=lambda x: (x.month, x.payee_code),
             reverse=True,
         )

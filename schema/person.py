@@ -178,7 +178,7 @@ class PayrollRecord:
     def on_quota(self) -> bool | None:
         return any(p.on_quota for p in self.payees)
 
-    @strawberry.field(description="月度工资，按月份倒序 / pay by month, newest first", metadata=batched(data.pay_entries, reads(pay_line={"month", "payee_code"})))
+    @strawberry.field(description="月度工资，按月份倒序 / pay by month, newest first", metadata=batched(data.pay_entries, reads(pay_line={"month", "payee_code"}, payee={"payee_code"})))
     async def entries(
         self, info: Info, last: int | None = None, from_month: str | None = None, to_month: str | None = None
     ) -> list[PayrollEntry]:
