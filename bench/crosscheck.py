@@ -2,7 +2,7 @@
 
     python bench/crosscheck.py                      # 1,000,000 persons, seed 1
     python bench/crosscheck.py --persons 50000 --keep
-    python bench/crosscheck.py --persons 100000 --keep --workers 2   # two ID shards, one process each
+    python bench/crosscheck.py --persons 100000 --keep --workers 2   # the flagged persons checked in two processes
     python bench/crosscheck.py --persons 100000 --keep --per-person  # every rule on every person (the reference)
 
 Generation and the check run as separate processes, so the peak RSS reported is the check's own.
@@ -54,6 +54,14 @@ def _child(target: str, args: list[str], env: dict[str, str] | None, rss_file: P
     return seconds, (int(rss) + workers * int(kids)) // 1024, float(cpu)
 
 
+def _helpers(workers: int, per_person: bool) -> int:
+    """Processes `hub check --workers N` starts besides its own: N ID shards per person; N - 1 helpers sharing the
+    flagged persons with it after the may-hit pass."""
+    if workers <= 1:
+        return 0
+    return workers if per_person else workers - 1
+
+
 def _score(findings: Path, manifest: dict) -> dict[str, object]:
     def key(d: dict) -> tuple[str, str]:
         return d["rule"], d.get("idNumber") or d.get("institutionCode") or ""
@@ -71,7 +79,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--dir", type=Path, default=None, help="data directory (default bench-data/crosscheck-<N>)")
     parser.add_argument("--keep", action="store_true", help="keep the generated databases")
-    parser.add_argument("--workers", type=int, default=1, help="hub check --workers (ID shards, one process each)")
+    parser.add_argument("--workers", type=int, default=1, help="hub check --workers (processes checking persons)")
     parser.add_argument("--per-person", action="store_true", help="hub check --per-person (the reference engine)")
     parser.add_argument("--generate-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -96,7 +104,7 @@ def main() -> None:
     out = data / "findings.jsonl"
     seconds, peak, cpu = _child("hub.supervision.cli", ["--format", "jsonl", "--out", str(out), "--no-progress",
                                                        "--workers", str(args.workers), *(["--per-person"] if args.per_person else [])], env,
-                           data / "check.rss", args.workers if args.workers > 1 else 0)
+                           data / "check.rss", _helpers(args.workers, args.per_person))
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     size = sum((data / f"{d}.db").stat().st_size for d in DEPARTMENTS) // 2**20
     report = {"persons": args.persons, "seed": args.seed, "workers": args.workers, "per_person": args.per_person, "institutions": manifest["institutions"], "sqlite_mib": size,

@@ -76,7 +76,7 @@ async def run(settings: Settings, printer: Printer, *, month: str | None, scope:
 
     sources = build_sources(settings)
     sources.check_needs(NEEDS)
-    # --workers N: N ID shards of the persons, each in its own process with its own connections
+    # --workers N: the flagged persons shared by N processes (--per-person: N ID shards), each with its own connections
     make_sources = partial(build_sources, settings) if workers > 1 else None
     store = await open_store(settings.store_url) if _store_wanted(settings.store_url, save) else None
     bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -127,7 +127,7 @@ def check_command(
     lookback: Annotated[int, typer.Option(min=1, max=120, help="R14 回看月数 / months of pay history for R14")] = 12,
     chunk_size: Annotated[int, typer.Option(min=100, help="每批读取行数 / rows per streamed chunk")] = 2000,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="显示进度条 / show a progress bar")] = True,
-    workers: Annotated[int, typer.Option(min=1, max=10, help="按身份证号分片并行的进程数 / processes, one ID shard each")] = 1,
+    workers: Annotated[int, typer.Option(min=1, max=10, help="核查人员的进程数（逐人核查时每进程一个身份证号分片） / processes checking persons (with --per-person: one ID shard each)")] = 1,
     per_person: Annotated[bool, typer.Option("--per-person", help="不做列式预筛，逐人核查全部人员（参照实现） / run every rule on every person (the reference engine)")] = False,
 ) -> None:
     """三方交叉核查 / Cross-check registry, personnel and payroll; one finding per line."""

@@ -8,6 +8,9 @@ A whole run can be split into ID shards (`partitions`, adapters.base.IdShard): e
 person falls in one shard, so the person rules of each shard see whole persons; the shards' active
 slot counts add up to the headcount the institution rules read. Given `make_sources`, each shard
 runs in its own process (its own connections and world) and hands its findings back in batches.
+A columnar run given `make_sources` and `partitions` > 1 splits only its flagged persons instead:
+the helper processes start with the run (their worlds are built while this process reads the
+columns), and each gets its share of the flagged ID numbers once the may-hit pass has picked them.
 """
 
 from __future__ import annotations
@@ -193,10 +196,11 @@ async def run_check(
 
     Findings in scope go to `sink` as they are found, to `on_batch` in batches, and into
     `result.findings` when `collect` (leave it off at scale: memory then stays bounded).
-    A run without an institution scope reads the persons in `partitions` ID shards (1 to 10): one
-    after the other in this process, or each in its own process when `make_sources` is given.
-    `columnar` (one partition, sources that read columns): the may-hit pass picks the persons the
-    person rules run on (columnar.py); off, every person's records are streamed through the rules.
+    `columnar` (sources that read columns, one partition or `make_sources`): the may-hit pass picks the
+    persons the person rules run on (columnar.py), and `partitions` processes share them (this one and
+    helpers made with `make_sources`); off, every person's records are streamed through the rules, in
+    `partitions` ID shards (1 to 10) one after the other in this process, or each in its own process when
+    `make_sources` is given. A run scoped to institutions reads their persons in this process.
     """
     if not 1 <= partitions <= 10:
         raise BadUserInput("分片数应为 1–10 / partitions must be 1 to 10", field="partitions")
@@ -239,8 +243,11 @@ async def run_check(
         result.examined = frozenset(keys)
     shards: list[IdShard | None] = [] if keys is not None or partitions == 1 else [IdShard(i, partitions) for i in range(partitions)]
     departments = {sources.holders()[e] for _, e in STREAMS if sources.holders().get(e) in available}
-    if columnar and keys is None and partitions == 1 and _column_readers(sources, departments):
-        agg.headcount = await _columnar(sources, available, world, window, chunk_size, progress, result, emit, lookback, outbox)
+    if columnar and keys is None and (partitions == 1 or make_sources is not None) and _column_readers(sources, departments):
+        helpers = _Helpers(make_sources, result, frozenset(deferred), lookback, chunk_size, partitions - 1) \
+            if make_sources and partitions > 1 else None
+        agg.headcount = await _columnar(sources, available, world, window, chunk_size, progress, result, emit, lookback,
+                                        outbox, take, helpers)
     elif make_sources is not None and shards:
         agg.headcount = await _in_processes(make_sources, result, frozenset(deferred), [s for s in shards if s], lookback, chunk_size,
                                             _Counter(progress, await _total(sources, available, window)), take, outbox)
@@ -266,22 +273,51 @@ def _column_readers(sources: Sources, departments: set[str]) -> bool:
 
 
 async def _columnar(sources: Sources, available: set[str], world: World, window: dict[str, Any], chunk_size: int,
-                    progress: Progress | None, result: CheckResult, emit: Emit, lookback: int,
-                    outbox: Outbox) -> dict[tuple[str, str], int]:
-    """The may-hit pass, then the person rules on the flagged persons read by ID number. Returns the headcount."""
+                    progress: Progress | None, result: CheckResult, emit: Emit, lookback: int, outbox: Outbox,
+                    take: Callable[[Finding], None], helpers: _Helpers | None) -> dict[tuple[str, str], int]:
+    """The may-hit pass, then the person rules on the flagged persons read by ID number (a share of them in each
+    of the `helpers`' processes). Returns the headcount."""
     from hub.supervision import columnar as columns  # Polars loads only for a whole run
 
-    frames = await columns.read(sources, available, STREAMS, world.month, "R13" in result.rules, lookback)
-    # Polars work in a thread: a served hub keeps answering while a large run scans its columns
-    keys, total, headcount = await asyncio.to_thread(columns.scan, frames, world, result.rules)
-    via = {name: (field, columns.values_of(frames[name], field, keys)) for name, field in VIA.items()}
-    del frames
-    counter = _Counter(progress, len(keys))
-    await _persons(sources, available, world, window, keys, chunk_size, None, result, emit,
-                   _lookups(sources, world, result, emit, lookback), outbox, via=via)
+    try:
+        frames = await columns.read(sources, available, STREAMS, world.month, "R13" in result.rules, lookback)
+        # Polars work in a thread: a served hub keeps answering while a large run scans its columns
+        keys, total, headcount = await asyncio.to_thread(columns.scan, frames, world, result.rules)
+        via = {name: (field, columns.values_of(frames[name], field, keys)) for name, field in VIA.items()}
+        del frames
+        counter = _Counter(progress, len(keys))
+        shares = _shares(keys, 1 + (helpers.count if helpers else 0))
+        mine = _persons(sources, available, world, window, shares[0], chunk_size, None, result, emit,
+                        _lookups(sources, world, result, emit, lookback), outbox, via=_via_of(via, shares[0]))
+        if helpers is None:
+            await mine
+        else:
+            for inbox, share in zip(helpers.inboxes, shares[1:], strict=True):
+                inbox.put((share, _via_of(via, share)))
+            try:
+                async with asyncio.TaskGroup() as group:  # a failure on either side stops the other
+                    group.create_task(mine)
+                    group.create_task(helpers.workers.take_all(take, outbox, counter=None, done=lambda _m: None))
+            except ExceptionGroup as failed:  # the failure itself, as one process would raise it
+                raise failed.exceptions[0] from None
+    finally:
+        if helpers is not None:
+            helpers.workers.stop()
     counter(len(keys))
     result.persons = total
     return headcount
+
+
+def _shares(keys: list[str], count: int) -> list[list[str]]:
+    """Sorted keys cut into `count` runs of (nearly) equal length."""
+    size, rest = divmod(len(keys), count)
+    starts = [i * size + min(i, rest) for i in range(count + 1)]
+    return [keys[starts[i]:starts[i + 1]] for i in range(count)]
+
+
+def _via_of(via: dict[str, Via], keys: list[str]) -> dict[str, Via]:
+    """The `via` values of some ID numbers only."""
+    return {name: (field, {k: values[k] for k in keys if k in values}) for name, (field, values) in via.items()}
 
 
 def _lookups(sources: Sources, world: World, result: CheckResult, emit: Emit, lookback: int) -> dict[str, Deferred]:
@@ -362,11 +398,11 @@ async def _persons(sources: Sources, available: set[str], world: World, window: 
 ROWS_REPORTED = 20_000  # a shard's process reports progress every this many rows
 
 
-def _shard_process(make_sources: SourcesFactory, month: str, deferred: frozenset[str], rules: tuple[str, ...],
-                   shard: IdShard, lookback: int, chunk_size: int, out: Any) -> None:
-    """A shard's process: its own sources and world, its persons; findings and a total go to `out`."""
+def _process(make_sources: SourcesFactory, month: str, deferred: frozenset[str], rules: tuple[str, ...],
+             job: IdShard | Any, lookback: int, chunk_size: int, out: Any) -> None:
+    """A helper process of a run: its own sources and world, its persons; findings and a total go to `out`."""
     try:
-        asyncio.run(_shard_pass(make_sources, month, deferred, rules, shard, lookback, chunk_size, out))
+        asyncio.run(_helper_pass(make_sources, month, deferred, rules, job, lookback, chunk_size, out))
     except BaseException as exc:  # handed to the parent, which re-raises it
         try:
             out.put(("error", exc))
@@ -374,8 +410,10 @@ def _shard_process(make_sources: SourcesFactory, month: str, deferred: frozenset
             out.put(("error", RuntimeError(repr(exc))))
 
 
-async def _shard_pass(make_sources: SourcesFactory, month: str, deferred: frozenset[str], rules: tuple[str, ...],
-                      shard: IdShard, lookback: int, chunk_size: int, out: Any) -> None:
+async def _helper_pass(make_sources: SourcesFactory, month: str, deferred: frozenset[str], rules: tuple[str, ...],
+                       job: IdShard | Any, lookback: int, chunk_size: int, out: Any) -> None:
+    """The persons of an ID shard (`job` an IdShard), or the flagged ID numbers (and their `via` values) that
+    arrive on `job`, a queue, once the parent's may-hit pass has picked them."""
     sources = make_sources()
     try:
         available, missing = await available_departments(sources)
@@ -400,34 +438,39 @@ async def _shard_pass(make_sources: SourcesFactory, month: str, deferred: frozen
         def emit(rule_id: str, hit: Hit, id_number: str | None, institutions: tuple[str, ...]) -> None:
             outbox.put(_finding(rule_id, hit, world, id_number, institutions))
 
-        headcount = await _persons(sources, available, world, {"month": month}, None, chunk_size, counter, result,
-                                   emit, _lookups(sources, world, result, emit, lookback), outbox, shard)
+        shard, keys, via = (job, None, None) if isinstance(job, IdShard) else (None, *await asyncio.to_thread(job.get))
+        headcount = await _persons(sources, available, world, {"month": month}, keys, chunk_size, counter if shard else None,
+                                   result, emit, _lookups(sources, world, result, emit, lookback), outbox, shard, via)
         await outbox.drain()
         out.put(("done", headcount, result.persons, rows[0]))
     finally:
         await sources.close()
 
 
-async def _in_processes(make_sources: SourcesFactory, result: CheckResult, deferred: frozenset[str],
-                        shards: list[IdShard], lookback: int, chunk_size: int, counter: _Counter,
-                        take: Callable[[Finding], None], outbox: Outbox) -> dict[tuple[str, str], int]:
-    """Each shard's person pass in its own process; their findings taken in as they come. Returns the headcount."""
-    context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited connections or loop
-    out = context.Queue(maxsize=64)
-    workers = [context.Process(target=_shard_process, name=f"hub-check-shard-{s.index}", daemon=True,
-                               args=(make_sources, result.month, deferred, result.rules, s, lookback, chunk_size, out))
-               for s in shards]
-    for worker in workers:
-        worker.start()
-    headcount: dict[tuple[str, str], int] = {}
-    running = len(workers)
-    try:
-        while running:
+class _Workers:
+    """The spawned helper processes of a run, one per job, all reporting on one queue."""
+
+    def __init__(self, make_sources: SourcesFactory, result: CheckResult, deferred: frozenset[str], jobs: list[Any],
+                 lookback: int, chunk_size: int) -> None:
+        context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited connections or loop
+        self.out = context.Queue(maxsize=64)
+        self.processes = [context.Process(target=_process, name=f"hub-check-{i}", daemon=True,
+                                          args=(make_sources, result.month, deferred, result.rules, job, lookback,
+                                                chunk_size, self.out))
+                          for i, job in enumerate(jobs)]
+        for process in self.processes:
+            process.start()
+        self.running = len(self.processes)
+
+    async def take_all(self, take: Callable[[Finding], None], outbox: Outbox, counter: _Counter | None,
+                       done: Callable[[tuple[Any, ...]], None]) -> None:
+        """Take every finding the processes send (`done` gets each one's closing message) until all are done."""
+        while self.running:
             try:
-                message = await asyncio.to_thread(out.get, True, 1.0)
+                message = await asyncio.to_thread(self.out.get, True, 1.0)
             except queues_.Empty:
-                if not any(w.is_alive() for w in workers) and out.empty():
-                    raise RuntimeError("核查分片进程意外退出 / a cross-check shard process died") from None
+                if not any(p.is_alive() for p in self.processes) and self.out.empty():
+                    raise RuntimeError("核查进程意外退出 / a cross-check process died") from None
                 continue
             kind = message[0]
             if kind == "findings":
@@ -435,19 +478,48 @@ async def _in_processes(make_sources: SourcesFactory, result: CheckResult, defer
                     take(finding)
                 if outbox.full:
                     await outbox.drain()
-            elif kind == "rows":
+            elif kind == "rows" and counter is not None:
                 counter(message[1])
             elif kind == "done":
-                running -= 1
-                for key, n in message[1].items():
-                    headcount[key] = headcount.get(key, 0) + n
-                result.persons += message[2]
-                counter(message[3])
-            else:
+                self.running -= 1
+                done(message)
+            elif kind == "error":
                 raise message[1]
+
+    def stop(self) -> None:
+        """End the processes that are still running (after a failure), and wait for them."""
+        for process in self.processes:
+            if process.is_alive() and self.running:
+                process.terminate()
+            process.join(timeout=10)
+
+
+class _Helpers:
+    """Helper processes for the flagged persons of a columnar run: started at once, given their keys later."""
+
+    def __init__(self, make_sources: SourcesFactory, result: CheckResult, deferred: frozenset[str], lookback: int,
+                 chunk_size: int, count: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.count = count
+        self.inboxes = [context.Queue() for _ in range(count)]
+        self.workers = _Workers(make_sources, result, deferred, list(self.inboxes), lookback, chunk_size)
+
+
+async def _in_processes(make_sources: SourcesFactory, result: CheckResult, deferred: frozenset[str],
+                        shards: list[IdShard], lookback: int, chunk_size: int, counter: _Counter,
+                        take: Callable[[Finding], None], outbox: Outbox) -> dict[tuple[str, str], int]:
+    """Each shard's person pass in its own process; their findings taken in as they come. Returns the headcount."""
+    workers = _Workers(make_sources, result, deferred, list(shards), lookback, chunk_size)
+    headcount: dict[tuple[str, str], int] = {}
+
+    def done(message: tuple[Any, ...]) -> None:
+        for key, n in message[1].items():
+            headcount[key] = headcount.get(key, 0) + n
+        result.persons += message[2]
+        counter(message[3])
+
+    try:
+        await workers.take_all(take, outbox, counter, done)
     finally:
-        for worker in workers:
-            if worker.is_alive() and running:
-                worker.terminate()
-            worker.join(timeout=10)
+        workers.stop()
     return headcount

@@ -71,7 +71,7 @@ async def supervise(sources: Sources, store: Store, *, month: str | None = None,
     Findings are persisted in batches while the run goes on; `collect=False` keeps them out of the
     returned result too, so memory stays bounded on large sources. `run_id` continues a run
     recorded by `open_run` (a request that answers before the run ends). `partitions` and
-    `make_sources` split the person pass into ID shards (engine.run_check).
+    `make_sources` split the person pass over processes (engine.run_check).
     """
     if store.lock.locked() and not wait:
         raise Conflict("已有核查正在运行 / a check is already running")

@@ -17,6 +17,7 @@ from adapters.base import IdShard
 from adapters.registry import build_sources
 from hub.core.errors import BadUserInput, SourceUnavailable
 from hub.core.settings import Settings, SourceSettings
+from hub.supervision import engine
 from hub.supervision.engine import CheckResult, run_check
 from hub.supervision.model import Scope
 from tests.conftest import DEPARTMENTS, DatabaseFactory, generate_into
@@ -55,24 +56,37 @@ async def test_two_shards_in_turn_find_what_one_pass_finds(demo: Demo) -> None:
         await run_check(sources, partitions=11)
 
 
-async def test_shards_in_processes_find_what_one_pass_finds(demo: Demo) -> None:
+@pytest.mark.parametrize("columnar", [False, True], ids=["id-shards", "flagged-shares"])
+async def test_processes_find_what_one_pass_finds(demo: Demo, columnar: bool) -> None:
+    """Per person: each process streams an ID shard. Columnar: the may-hit pass runs here and each process
+    (this one included) checks a share of the flagged persons."""
     sources, _, targets = await demo(persons=500, seed=9)
-    whole = await run_check(sources, scope=Scope(region="152921"))
+    whole = await run_check(sources, scope=Scope(region="152921"), columnar=False)
     settings = Settings(source={d: SourceSettings(url=u) for d, u in targets.items()})
     seen: list[int] = []
-    split = await run_check(sources, scope=Scope(region="152921"), partitions=3,
+    split = await run_check(sources, scope=Scope(region="152921"), partitions=3, columnar=columnar,
                             make_sources=partial(build_sources, settings), progress=lambda _s, done, _t: seen.append(done))
     assert whole.findings and _lines(split) == _lines(whole)
     assert split.seen == whole.seen and split.persons == whole.persons
     assert seen and seen[-1] > 0
 
 
-async def test_a_shard_that_fails_fails_the_run(demo: Demo, tmp_path: Path) -> None:
+@pytest.mark.parametrize("columnar", [False, True], ids=["id-shards", "flagged-shares"])
+async def test_a_process_that_fails_fails_the_run(demo: Demo, tmp_path: Path, columnar: bool) -> None:
     sources, _, targets = await demo(persons=200, seed=2)
     broken = {**targets, "finance": f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"}  # no tables: finance is down
     settings = Settings(source={d: SourceSettings(url=u) for d, u in broken.items()})
     with pytest.raises(SourceUnavailable):  # never a silent partial result
-        await run_check(sources, partitions=2, make_sources=partial(build_sources, settings))
+        await run_check(sources, partitions=2, make_sources=partial(build_sources, settings), columnar=columnar)
+
+
+def test_flagged_persons_are_shared_out_whole_and_in_order() -> None:
+    keys = [f"{n:03d}" for n in range(10)]
+    for count in (1, 2, 3, 4, 11):
+        shares = engine._shares(keys, count)
+        assert len(shares) == count and [k for s in shares for k in s] == keys
+        assert max(map(len, shares)) - min(map(len, shares)) <= 1
+    assert engine._shares([], 3) == [[], [], []]
 
 
 async def test_shards_on_postgresql_find_what_one_pass_finds(pg_database: DatabaseFactory) -> None:
@@ -84,8 +98,9 @@ async def test_shards_on_postgresql_find_what_one_pass_finds(pg_database: Databa
         whole = await run_check(sources)
         settings = Settings(source={d: SourceSettings(url=u) for d, u in targets.items()})
         split = await run_check(sources, partitions=2, make_sources=partial(build_sources, settings))
+        shards = await run_check(sources, partitions=2, make_sources=partial(build_sources, settings), columnar=False)
         turns = await run_check(sources, partitions=3)
     finally:
         await sources.close()
-    assert whole.findings and _lines(split) == _lines(whole) == _lines(turns)
-    assert split.seen == whole.seen and split.persons == whole.persons == turns.persons
+    assert whole.findings and _lines(split) == _lines(whole) == _lines(shards) == _lines(turns)
+    assert split.seen == whole.seen == shards.seen and split.persons == whole.persons == shards.persons == turns.persons
