@@ -83,6 +83,8 @@ class _Entity:
     builders: dict[tuple[str, ...], Builder]
     inner: sa.FromClause | None = None  # the joined table's inner join, when the mapping joins one
     joined: frozenset[str] = frozenset()  # the fields read from the joined table
+    base: sa.FromClause | None = None  # the entity's own table, when the mapping joins another
+    join_keys: tuple[sa.ColumnElement[Any], ...] = ()  # the joined table's columns the join matches
 
     def source_for(self, shape: Shape) -> sa.FromClause:
         """The FROM of a read filtered by `shape`: the inner join when a condition on a joined field
@@ -144,8 +146,9 @@ def _compile(name: str, spec: EntitySpec, record: type) -> _Entity:
     }
     ordered = tuple(spec.order) or tuple(spec.columns)  # a mapping's `order` names a unique key of the group
     dumpers = {f: _dumper(c) for f, c in spec.columns.items()}
+    keys = tuple(joined.c[b] for b in spec.join.match.values()) if joined is not None and spec.join is not None else ()
     return _Entity(name, record, source, columns, dict(spec.columns), dumpers, ordered, order_key(ordered), {},
-                   inner, frozenset(f for f, c in spec.columns.items() if c.table))
+                   inner, frozenset(f for f, c in spec.columns.items() if c.table), base if joined is not None else None, keys)
 
 
 def _rejects_null(part: Shape) -> bool:
@@ -601,7 +604,10 @@ class SqlAdapter:
         if latest is not None and order is None:
             raise MappingError(f"{entity}.{latest} 无法在数据库中排序 / cannot be ordered in SQL")
         labels = [(sa.func.max(order) if f == latest else ent.column(f)).label(f"c{i}") for i, f in enumerate(fields)]
-        stmt = sa.select(*labels).select_from(ent.source).where(*conds)
+        source = ent.source
+        if ent.base is not None and not ent.joined & {*fields, *(equal or {})} and await self._join_repeats_nothing(ent):
+            source = ent.base  # the same rows without a lookup in the joined table per row
+        stmt = sa.select(*labels).select_from(source).where(*conds)
         if latest is not None:
             stmt = stmt.group_by(*(ent.column(f) for f in fields if f != latest))
         url = columns.cx_url(self.url)
@@ -630,6 +636,19 @@ class SqlAdapter:
                 raise self._failed(exc) from exc
             self.rows += len(rows)
             return columns.typed(await asyncio.to_thread(columns.from_rows, rows, fields, ent.specs), ent.record, wanted)
+
+    async def _join_repeats_nothing(self, ent: _Entity) -> bool:
+        """Whether no two rows of the joined table share the key the join matches (one statement, answered
+        from an index on the key where there is one): then the mapping's outer join gives exactly the rows of
+        the entity's own table, and a read of none of the joined fields can leave the join out."""
+        keys = ent.join_keys
+
+        def make(b: Binder) -> sa.Select[Any]:
+            one = sa.literal_column("1")  # constants written in: a statement's parameters are the Binder's
+            return (sa.select(one).where(*(k.is_not(None) for k in keys)).group_by(*keys)
+                    .having(sa.func.count() > one).limit(b.param()))
+
+        return not await self._run(self._statement(("join_repeats", ent.name), make), [1])
 
     async def count(
         self, entity: str, *, group_by: Sequence[str] = (), where: Where | None = None

@@ -8,6 +8,7 @@ the LEFT JOIN.
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -54,3 +55,37 @@ async def test_fetch_by_a_joined_key_reads_the_same_records(demo_dir: Path) -> N
             keys).fetchall())
     assert len(expected) >= len(keys) > 0
     assert sorted((r.id_number, r.person_no, r.start_on.isoformat()) for r in got) == expected
+
+
+async def test_a_columnar_read_leaves_out_a_join_that_repeats_no_row(demo_dir: Path, tmp_path: Path) -> None:
+    """Insurance records are AC01 rows joined to RS_RYXX by ID number for the unit. A columnar read of none of
+    the joined fields reads AC01 alone while no two HR persons share an ID number, and the join's repeated
+    rows again once two do: always the rows the mapping's LEFT JOIN gives."""
+    shutil.copy(demo_dir / "hr.db", tmp_path / "hr.db")
+    adapter = build_sources(hub_settings(demo_dir, {"hr": f"sqlite+aiosqlite:///{tmp_path / 'hr.db'}"}))["hr"]
+    assert isinstance(adapter, SqlAdapter)
+
+    def reference() -> list[tuple[str, str | None]]:
+        with sqlite3.connect(tmp_path / "hr.db") as db:
+            return sorted((r[0].upper(), r[1]) for r in db.execute(
+                "SELECT a.AAC002, a.AAC008 FROM AC01 a LEFT JOIN RS_RYXX p ON a.AAC002 = p.GMSFHM "
+                "WHERE a.AAC002 IS NOT NULL AND length(a.AAC002) = 18"))
+
+    async def read() -> list[tuple[str, str | None]]:
+        frame = await adapter.columns("insurance", ["id_number", "status"])
+        raw = {"INSURED": "1", "SUSPENDED": "2", "ENDED": "3", None: None}
+        return sorted((i, raw[s]) for i, s in frame.iter_rows() if i is not None and len(i) == 18)
+
+    try:
+        ent = adapter.entity("insurance")
+        assert await adapter._join_repeats_nothing(ent)
+        before = await read()
+        assert before == reference() and len(before) > 100
+        with sqlite3.connect(tmp_path / "hr.db") as db:  # a second HR person with an insured person's ID number
+            twin = db.execute("SELECT p.GMSFHM FROM RS_RYXX p JOIN AC01 a ON a.AAC002 = p.GMSFHM LIMIT 1").fetchone()[0]
+            db.execute("INSERT INTO RS_RYXX (RYBH, GMSFHM, XM) VALUES ('TWIN-1', ?, '双胞')", (twin,))
+        assert not await adapter._join_repeats_nothing(ent)
+        after = await read()
+        assert after == reference() and len(after) > len(before)
+    finally:
+        await adapter.close()

@@ -90,3 +90,15 @@ async def test_distinct_values_come_from_one_loose_index_scan(finance_url: str) 
         await adapter.close()
     assert sorted(months) == ["2026-07", "2026-08", "2026-09", "2026-10"]
     assert sorted(ids) == sorted([TWICE, ONCE])
+
+
+async def test_a_columnar_read_of_own_fields_leaves_out_a_join_on_a_unique_key(finance_url: str) -> None:
+    """Pay lines join their payee (GZ_RY, keyed by RYBM) for the ID number; a columnar read of the lines' own
+    fields asks each dialect whether any payee code repeats (none can: it is the key) and reads GZ_YB alone."""
+    adapter = SqlAdapter("finance", default_mappings()["finance"], finance_url)
+    try:
+        assert await adapter._join_repeats_nothing(adapter.entity("pay_line"))
+        frame = await adapter.columns("pay_line", ["month", "payee_code", "gross"], {"month": "2026-10"})
+    finally:
+        await adapter.close()
+    assert sorted(frame.iter_rows()) == [("2026-10", "00000510", 1003), ("2026-10", "00000511", 2003), ("2026-10", "00000600", 3003)]
