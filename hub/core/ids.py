@@ -109,15 +109,22 @@ def make_id_number(region: str, birth: dt.date, sequence: int, male: bool) -> st
 
 def uscc_check_char(body17: str) -> str:
     """The GB 32100 check character of the first 17 characters of a USCC."""
-    total = sum(USCC_VALUE[c] * w for c, w in zip(body17, USCC_WEIGHTS, strict=True))
+    if len(body17) != len(USCC_WEIGHTS):
+        raise ValueError(f"expected 17 characters, got {body17!r}")
+    total = sum(map(operator.mul, map(USCC_VALUE.__getitem__, body17), USCC_WEIGHTS))
     return USCC_ALPHABET[(31 - total % 31) % 31]
+
+
+# An organization code's characters: digits are their value, letters A-Z 10-35 (GB 11714).
+_ORG_VALUE = {c: int(c, 36) for c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
+_ORG_CHECK = {11 - r: ("X" if r == 1 else "0" if r == 0 else str(11 - r)) for r in range(11)}  # by 11 - total % 11
 
 
 def org_code_check_char(body8: str) -> str:
     """The check character of an 8-character organization code body (GB 11714)."""
-    total = sum((int(c) if c.isdigit() else ord(c) - 55) * w for c, w in zip(body8, ORG_WEIGHTS, strict=True))
-    check = 11 - total % 11
-    return {10: "X", 11: "0"}.get(check, str(check))
+    if len(body8) != len(ORG_WEIGHTS):
+        raise ValueError(f"expected 8 characters, got {body8!r}")
+    return _ORG_CHECK[11 - sum(map(operator.mul, map(_ORG_VALUE.__getitem__, body8), ORG_WEIGHTS)) % 11]
 
 
 def normalize_code(raw: str | None) -> str | None:
@@ -133,10 +140,14 @@ def normalize_code(raw: str | None) -> str | None:
 _CODES_REMEMBERED = 1 << 17
 
 
+_ORG_CODE = re.compile(r"[0-9A-Z]{8}[0-9X]")
+_USCC = re.compile(f"[{USCC_ALPHABET}]{{18}}")
+
+
 @functools.lru_cache(maxsize=_CODES_REMEMBERED)
 def org_code_problem(code: str) -> str | None:
     """Why a 9-character organization code is invalid (bilingual), or None when valid."""
-    if not re.match(r"^[0-9A-Z]{8}[0-9X]$", code):
+    if not _ORG_CODE.fullmatch(code):
         return "组织机构代码格式错误 / malformed organization code"
     if org_code_check_char(code[:8]) != code[8]:
         return "组织机构代码校验位错误 / wrong check character in the organization code"
@@ -146,7 +157,7 @@ def org_code_problem(code: str) -> str | None:
 @functools.lru_cache(maxsize=_CODES_REMEMBERED)
 def uscc_problem(code: str) -> str | None:
     """Why a normalized USCC is invalid (bilingual), or None when it is valid."""
-    if len(code) != 18 or any(c not in USCC_VALUE for c in code):
+    if not _USCC.fullmatch(code):
         return "统一社会信用代码格式错误 / malformed unified social credit code"
     if uscc_check_char(code[:17]) != code[17]:
         return "统一社会信用代码校验位错误 / wrong check character in the unified social credit code"
