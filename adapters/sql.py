@@ -644,7 +644,7 @@ class SqlAdapter:
         keys = ent.join_keys
 
         def make(b: Binder) -> sa.Select[Any]:
-            one = sa.literal_column("1")  # constants written in: a statement's parameters are the Binder's
+            one: sa.ColumnElement[Any] = sa.literal_column("1")  # constants written in: a statement's parameters are the Binder's
             return (sa.select(one).where(*(k.is_not(None) for k in keys)).group_by(*keys)
                     .having(sa.func.count() > one).limit(b.param()))
 
