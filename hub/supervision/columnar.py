@@ -94,7 +94,7 @@ async def read(sources: Sources, available: set[str], streams: Iterable[tuple[st
                plans: bool, lookback: int = 12) -> dict[str, pl.DataFrame]:
     """Each stream's columns (rows without an ID number dropped), slots per cited plan (`cited`), the
     vacancy plans when `plans`, and (payee code, latest month) of the pay in the `lookback` months before `month`
-    for the payee codes of possible leavers (`history`)."""
+    for the payee codes of the persons who left (`history`)."""
     holders = sources.holders()
     frames: dict[str, pl.DataFrame] = {}
     for name, entity in streams:
@@ -131,11 +131,20 @@ def _left_hr(personnel: pl.DataFrame, end: dt.date) -> pl.DataFrame:
         & (pl.col("status_on") <= end).fill_null(False))
 
 
+def _active(slots: pl.DataFrame, end: dt.date) -> pl.DataFrame:
+    """The slots active at `end`: an active status, entered by then (or undated), not left by then."""
+    return slots.filter(pl.col("status").is_in([s.value for s in ACTIVE_STATUSES]).fill_null(False)
+                        & (pl.col("left_on").is_null() | (pl.col("left_on") > end))
+                        & (pl.col("entered_on").is_null() | (pl.col("entered_on") <= end)))
+
+
 def _leavers_codes(frames: Mapping[str, pl.DataFrame], end: dt.date) -> list[str]:
-    """The payee codes of the persons who may have a leaving event by `end` (a slot left, or dying/resigning
-    in HR): the only ones whose earlier pay `paid_after_leaving` reads."""
-    left = pl.concat([frames["slots"].filter((pl.col("left_on") <= end).fill_null(False)).select(ID),
-                      _left_hr(frames["personnel"], end).select(ID)])
+    """The payee codes of the persons with a leaving event by `end` (a slot left while none is active, or
+    dying/resigning in HR): the only ones whose earlier pay `paid_after_leaving` reads."""
+    slots = frames["slots"]
+    left_slots = slots.filter((pl.col("left_on") <= end).fill_null(False)).select(ID).join(
+        _active(slots, end).select(ID), on=ID, how="anti")
+    left = pl.concat([left_slots, _left_hr(frames["personnel"], end).select(ID)])
     codes = frames["payees"].join(left.unique(), on=ID, how="semi").get_column("payee_code")
     return sorted(codes.drop_nulls().unique().to_list())
 
@@ -307,10 +316,7 @@ def persons(frames: Mapping[str, pl.DataFrame], world: World) -> tuple[pl.DataFr
     """The person frame (module doc) and active slots per (unit, quota type or '')."""
     end = world.end
     slots = frames["slots"]
-    active_mask = (pl.col("status").is_in([s.value for s in ACTIVE_STATUSES]).fill_null(False)
-                   & (pl.col("left_on").is_null() | (pl.col("left_on") > end))
-                   & (pl.col("entered_on").is_null() | (pl.col("entered_on") <= end)))
-    active = slots.filter(active_mask)
+    active = _active(slots, end)
     headcount = {(u, q): n for u, q, n in active.group_by(
         "unit_local_id", pl.col("quota_type").fill_null("")).len().iter_rows()}
     everyone = pl.concat([f.select(ID) for n, f in frames.items() if n in FIELDS]).unique()
