@@ -62,8 +62,11 @@ class Executors:
     loop of their own (hypothesis runs sync code)."""
 
     def __init__(self, demo: Path, store: Path) -> None:
-        # every field to depth 6 (below) costs more than the default limit allows
-        config = hub_settings(demo, store_url=f"sqlite+aiosqlite:///{store}", max_page_size=100, max_cost=10**9)
+        # every field to depth 6 (below) costs more than the default limit allows; the answers are compared, not
+        # timed: on a slow machine a read of that query waiting past the default 10 s for its turn would answer
+        # SOURCE_UNAVAILABLE (and open the department's breaker for the next test) instead of its data
+        config = hub_settings(demo, store_url=f"sqlite+aiosqlite:///{store}", max_page_size=100, max_cost=10**9,
+                              statement_timeout=120)
         self.schema = build_schema()
         self.loop = asyncio.new_event_loop()
         self._life = lifespan(config, self.schema)(None)  # type: ignore[arg-type]
